@@ -1,0 +1,21 @@
+/* sigprop: signal propagation in deep transformers at initialisation.
+ * Umbrella header: includes every public module.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_H
+#define SIGPROP_H
+
+#include "sigprop/status.h"
+#include "sigprop/model.h"
+#include "sigprop/activation.h"
+#include "sigprop/gauss.h"
+#include "sigprop/rem.h"
+#include "sigprop/workspace.h"
+#include "sigprop/maps.h"
+#include "sigprop/propagate.h"
+#include "sigprop/critical.h"
+#include "sigprop/io.h"
+
+/** Library version string, e.g. "0.1.0". */
+const char *sp_version(void);
+
+#endif

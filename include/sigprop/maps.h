@@ -1,0 +1,66 @@
+/* sigprop: the order-parameter maps of one transformer block
+ * (theory.md §3, §5, §6).  State: q = mean squared token norm per unit
+ * width, p = mean off-diagonal token overlap per unit width.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_MAPS_H
+#define SIGPROP_MAPS_H
+
+#include "sigprop/model.h"
+#include "sigprop/rem.h"
+#include "sigprop/workspace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Attention statistics of a row whose input has order parameters (q, p),
+ * under model `m`: uniform attention (sp_rem_uniform), or softmax/centred
+ * with the statistics `m->stats` selects (asymptotic: sp_rem_asymptotic;
+ * finite: the workspace's tables).  `w` may be NULL when
+ * !sp_workspace_needed(m).  `what`: SP_REM_* flags. */
+int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
+                           unsigned what, sp_attn_stats *st);
+
+/** Order parameters (q_S, p_S) of the attention output before the skip,
+ * given the input (q, p) and its row statistics `st` (y2 and overlap used),
+ * theory.md §3:
+ *   softmax: q_S = sv [p + (q-p) Y2] + svb,  p_S = sv [p + (q-p) O] + svb
+ *   centred: q_S = sv (q-p)(1 - 1/T)(Y2 - O), p_S = -q_S/(T-1) at finite T;
+ *            q_S = sv (q-p) Y2, p_S = 0 under asymptotic statistics
+ *   uniform: q_S = p_S = sv [p + (q-p)/T] + svb
+ * with sv = var_v, svb the value-bias variance. */
+int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
+                            double *qs, double *ps);
+
+/** MLP output (q_f, p_f) for input (q, p), theory.md §5:
+ * q_1 = sw_in q + sb, p_1 = sw_in p + sb, q_f = sw_out E[phi(u)^2] + sb,
+ * p_f = sw_out E[phi(u) phi(v)] + sb. */
+int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
+               double *qf, double *pf);
+
+/** Sub-block with gains: q <- a^2 q + g^2 qf, p <- a^2 p + g^2 pf (§5). */
+void sp_map_residual(double alpha, double gamma, double qf, double pf, double *q, double *p);
+
+/** LayerNorm without affine parameters: p <- p/q, q <- 1 (§5).
+ * SP_EUNDERFLOW when q is 0 (a zero stream cannot be normalised). */
+int sp_map_layernorm(double *q, double *p);
+
+/** Token-mean removal x -> x - tau xbar over T tokens [YZ], theory.md §5:
+ * with mbar = p + (q - p)/T, q <- q - (2 tau - tau^2) mbar and
+ * p <- p - (2 tau - tau^2) mbar.  tau in [0, 2]. */
+void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
+
+/** One block of model `m` (post-LN, pre-LN or no-LN, theory.md §6) applied
+ * in place to (*q, *p).  `st` (may be NULL) receives the statistics of the
+ * block's attention input; `what` selects them (SP_REM_*).  The mean
+ * removal, when tau > 0, acts on the residual stream right after the
+ * attention sub-block's sum (before the LN in post-LN blocks).
+ * Returns SP_EOVERFLOW / SP_EUNDERFLOW when q leaves the normal range of
+ * double (no-LN and pre-LN stacks), SP_EDOM for an invalid state. */
+int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+             sp_attn_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

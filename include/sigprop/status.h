@@ -1,0 +1,37 @@
+/* sigprop: status codes shared by every module.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_STATUS_H
+#define SIGPROP_STATUS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status returned by every fallible sigprop function.  SP_OK is zero;
+ * every failure is a positive code.  The library never prints or exits:
+ * the caller turns a code into a message with sp_strerror(). */
+enum {
+  SP_OK = 0,      /**< success */
+  SP_EINVAL,      /**< invalid argument (NULL pointer, unknown name, bad shape) */
+  SP_EDOM,        /**< a number outside its mathematical domain (or NaN) */
+  SP_ENOMEM,      /**< allocation failed or the request would not fit in memory */
+  SP_ENOCONV,     /**< an iteration or quadrature did not reach its tolerance */
+  SP_EIO,         /**< reading or writing a file failed */
+  SP_ERENDER,     /**< Cairo reported an error while drawing */
+  SP_EOVERFLOW,   /**< an order parameter overflowed (no-LN stacks) */
+  SP_EUNDERFLOW,  /**< an order parameter underflowed to zero (no-LN stacks) */
+  SP_ENOROOT,     /**< no root (sign change) inside the requested range */
+  SP_EUNSUP,      /**< a combination the theory does not cover */
+  SP_EPARSE,      /**< a malformed input file */
+  SP_NSTATUS      /**< number of codes; not a status */
+};
+
+/** A static, human-readable description of status `status`
+ * (e.g. "value out of domain").  Unknown codes give "unknown error".
+ * Never NULL; the caller must not free it. */
+const char *sp_strerror(int status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

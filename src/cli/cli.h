@@ -1,0 +1,97 @@
+/* The sigprop program: shared declarations of the subcommands.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_CLI_H
+#define SIGPROP_CLI_H
+
+#include "sigprop.h"
+
+#include <stddef.h>
+
+/* Exit statuses of the program (design.md). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Record an error message for main() to print as "sigprop: <msg>" and
+ * return `code`.  Only the first message of a run is kept. */
+int cli_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+
+/* Help text that main() prints on stdout when the command returns CLI_OK:
+ * the command's own part, then (may be NULL) the shared model options. */
+void cli_set_help(const char *text, const char *more);
+
+/* ---- option parsing (options.c) ------------------------------------ */
+
+/* The argument vector of one command, consumed left to right. */
+typedef struct {
+  int argc;
+  char **argv;
+  int i;            /* next index */
+  const char *name; /* current option name without dashes */
+  const char *value;
+  const char *cmd;  /* command name, for messages */
+} cli_args;
+
+/* Next option: returns 1 and sets a->name (and a->value when the option
+ * is given as --name=value), 0 at the end, or a CLI_USAGE error for a
+ * positional argument when `positional` is NULL; otherwise positional
+ * arguments are stored in positional[*npos] (at most maxpos). */
+int cli_next(cli_args *a, const char **positional, int *npos, int maxpos);
+
+/* The value of the current option (from --name=value or the next
+ * argument); NULL after recording a usage error. */
+const char *cli_value(cli_args *a);
+
+/* Strict number parsing: the whole string, finite.  Error recorded with
+ * the option name. */
+int cli_parse_double(const char *opt, const char *s, double *x);
+int cli_parse_long(const char *opt, const char *s, long *x);
+
+/* Apply a model option (theory.md §1 names, design.md list) to m.
+ * Returns 1 when `name` is a model option (and consumed its value), 0 when
+ * it is not, or -1 after recording an error. */
+int cli_model_option(sp_model *m, cli_args *a);
+
+/* Validate the final model; records "--NAME: ..." on failure. */
+int cli_model_check(const sp_model *m);
+
+/* The help text of the shared model options. */
+extern const char cli_model_help[];
+
+/* ---- output (output.c) ------------------------------------------ */
+
+/* Metadata describing a run: version, command line, every parameter.
+ * Call cli_meta_init once, cli_meta_add for extra lines. */
+typedef struct {
+  sp_meta items[64];
+  char store[64][96];
+  size_t n;
+} cli_meta;
+
+void cli_meta_init(cli_meta *meta, const sp_model *m);
+void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+/* The command line of this run (set by main). */
+extern const char *cli_command_line;
+
+/* Write table `t` to `path` (format by extension; NULL or "-" means CSV
+ * on stdout), atomically.  Returns CLI_OK or an error code. */
+int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
+
+/* Open `path` for writing atomically (error recorded). */
+int cli_open_output(const char *path, sp_outfile **f);
+
+/* Map a library status of an operation `what` to an error message. */
+int cli_status(int status, const char *what);
+
+/* ---- commands ---------------------------------------------------- */
+int cmd_propagate(int argc, char **argv);
+int cmd_critical(int argc, char **argv);
+
+#endif

@@ -1,0 +1,97 @@
+/* Output of the program: metadata, tables, atomic files, error messages.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
+{
+  if (meta->n >= sizeof meta->items / sizeof meta->items[0])
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(meta->store[meta->n], sizeof meta->store[0], fmt, ap);
+  va_end(ap);
+  meta->items[meta->n].key = key;
+  meta->items[meta->n].value = meta->store[meta->n];
+  meta->n++;
+}
+
+void cli_meta_init(cli_meta *meta, const sp_model *m)
+{
+  size_t np;
+  const sp_param *params = sp_param_table(&np);
+  char buf[48];
+  meta->n = 0;
+  cli_meta_add(meta, "sigprop", "%s", sp_version());
+  /* The command line can be long: keep it out of the fixed-size store. */
+  meta->items[meta->n].key = "command";
+  meta->items[meta->n].value = cli_command_line;
+  meta->n++;
+  cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
+  cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
+  cli_meta_add(meta, "attention-stats", "%s", sp_stats_name(m->stats));
+  cli_meta_add(meta, "activation", "%s", sp_activation_name(m->activation));
+  cli_meta_add(meta, "mlp", "%s", m->mlp ? "on" : "none");
+  cli_meta_add(meta, "causal", "%s", m->causal ? "yes" : "no");
+  cli_meta_add(meta, "beta-c-on", "%s", sp_betac_on_name(m->beta_c_on));
+  for (size_t i = 0; i < np; i++) {
+    double v;
+    if (strcmp(params[i].name, "var-w") == 0)
+      continue;
+    sp_model_get(m, &params[i], &v);
+    sp_format_double(buf, sizeof buf, v);
+    cli_meta_add(meta, params[i].name, "%s", buf);
+  }
+}
+
+int cli_open_output(const char *path, sp_outfile **f)
+{
+  int s = sp_outfile_open(path, f);
+  if (s == SP_EIO)
+    return cli_error(CLI_FAIL, "%s: cannot write: %s", path, strerror(errno));
+  if (s)
+    return cli_error(CLI_FAIL, "%s: %s", path, sp_strerror(s));
+  return CLI_OK;
+}
+
+int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta)
+{
+  if (!path || strcmp(path, "-") == 0) {
+    int s = sp_table_write(stdout, SP_FMT_CSV, t, meta->items, meta->n);
+    return s ? cli_error(CLI_FAIL, "standard output: %s", sp_strerror(s)) : CLI_OK;
+  }
+  sp_format fmt = sp_format_from_path(path);
+  if (!sp_format_is_table(fmt))
+    return cli_error(CLI_USAGE, "%s: a table is written as .csv, .tsv or .json", path);
+  sp_outfile *f;
+  int rc = cli_open_output(path, &f);
+  if (rc)
+    return rc;
+  int s = sp_table_write(sp_outfile_stream(f), fmt, t, meta->items, meta->n);
+  if (s) {
+    sp_outfile_abort(f);
+    return cli_error(CLI_FAIL, "%s: %s", path, sp_strerror(s));
+  }
+  if (sp_outfile_commit(f))
+    return cli_error(CLI_FAIL, "%s: cannot write: %s", path, strerror(errno));
+  return CLI_OK;
+}
+
+int cli_status(int status, const char *what)
+{
+  switch (status) {
+  case SP_OK: return CLI_OK;
+  case SP_EOVERFLOW:
+    return cli_error(CLI_FAIL, "%s: the squared norm q overflowed; the stream explodes "
+                     "(reduce the gains or the depth, or use LayerNorm)", what);
+  case SP_EUNDERFLOW:
+    return cli_error(CLI_FAIL, "%s: the squared norm q underflowed to zero; the stream "
+                     "dies out", what);
+  default:
+    return cli_error(CLI_FAIL, "%s: %s", what, sp_strerror(status));
+  }
+}

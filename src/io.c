@@ -1,0 +1,245 @@
+/* Table writers and atomic output files.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#define _POSIX_C_SOURCE 200809L
+#include "sigprop/io.h"
+#include "sigprop/status.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+sp_format sp_format_from_path(const char *path)
+{
+  static const struct { const char *ext; sp_format f; } t[] = {
+    {".csv", SP_FMT_CSV}, {".tsv", SP_FMT_TSV}, {".json", SP_FMT_JSON},
+    {".png", SP_FMT_PNG}, {".pdf", SP_FMT_PDF}, {".svg", SP_FMT_SVG}};
+  if (!path)
+    return SP_FMT_UNKNOWN;
+  const char *dot = strrchr(path, '.');
+  const char *slash = strrchr(path, '/');
+  if (!dot || (slash && dot < slash))
+    return SP_FMT_UNKNOWN;
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (strcasecmp(dot, t[i].ext) == 0)
+      return t[i].f;
+  return SP_FMT_UNKNOWN;
+}
+
+int sp_format_is_table(sp_format f)
+{
+  return f == SP_FMT_CSV || f == SP_FMT_TSV || f == SP_FMT_JSON;
+}
+
+void sp_format_double(char *buf, size_t size, double x)
+{
+  if (isnan(x)) {
+    snprintf(buf, size, "%s", "");
+    return;
+  }
+  if (isinf(x)) {
+    snprintf(buf, size, "%s", x > 0 ? "inf" : "-inf");
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, size, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x)
+      return;
+  }
+}
+
+static void json_string(FILE *fp, const char *s)
+{
+  fputc('"', fp);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      fprintf(fp, "\\%c", c);
+    else if (c < 0x20)
+      fprintf(fp, "\\u%04x", c);
+    else
+      fputc(c, fp);
+  }
+  fputc('"', fp);
+}
+
+/* A CSV cell never needs quoting here except for commas or quotes in
+ * strings; numbers are plain. */
+static void text_cell(FILE *fp, const char *s, char sep)
+{
+  if (sep == ',' && strpbrk(s, ",\"\n")) {
+    fputc('"', fp);
+    for (; *s; s++) {
+      if (*s == '"')
+        fputc('"', fp);
+      fputc(*s, fp);
+    }
+    fputc('"', fp);
+  } else {
+    fputs(s, fp);
+  }
+}
+
+int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *meta,
+                   size_t nmeta)
+{
+  char buf[64];
+  if (!fp || !t || !t->names || (!t->num && !t->str) || !sp_format_is_table(fmt))
+    return SP_EINVAL;
+  if (fmt == SP_FMT_JSON) {
+    fputs("{\n  \"meta\": {", fp);
+    for (size_t i = 0; i < nmeta; i++) {
+      fputs(i ? ",\n    " : "\n    ", fp);
+      json_string(fp, meta[i].key);
+      fputs(": ", fp);
+      json_string(fp, meta[i].value);
+    }
+    fputs(nmeta ? "\n  },\n  \"columns\": [" : "},\n  \"columns\": [", fp);
+    for (size_t c = 0; c < t->ncol; c++) {
+      if (c)
+        fputs(", ", fp);
+      json_string(fp, t->names[c]);
+    }
+    fputs("],\n  \"rows\": [", fp);
+    for (size_t r = 0; r < t->nrow; r++) {
+      fputs(r ? ",\n    [" : "\n    [", fp);
+      for (size_t c = 0; c < t->ncol; c++) {
+        size_t k = r * t->ncol + c;
+        if (c)
+          fputs(", ", fp);
+        if (t->str && t->str[k]) {
+          json_string(fp, t->str[k]);
+        } else {
+          double x = t->num ? t->num[k] : NAN;
+          if (!isfinite(x))
+            fputs("null", fp);
+          else {
+            sp_format_double(buf, sizeof buf, x);
+            fputs(buf, fp);
+          }
+        }
+      }
+      fputc(']', fp);
+    }
+    fputs(t->nrow ? "\n  ]\n}\n" : "]\n}\n", fp);
+  } else {
+    char sep = fmt == SP_FMT_TSV ? '\t' : ',';
+    for (size_t i = 0; i < nmeta; i++)
+      fprintf(fp, "# %s: %s\n", meta[i].key, meta[i].value);
+    for (size_t c = 0; c < t->ncol; c++) {
+      if (c)
+        fputc(sep, fp);
+      fputs(t->names[c], fp);
+    }
+    fputc('\n', fp);
+    for (size_t r = 0; r < t->nrow; r++) {
+      for (size_t c = 0; c < t->ncol; c++) {
+        size_t k = r * t->ncol + c;
+        if (c)
+          fputc(sep, fp);
+        if (t->str && t->str[k]) {
+          text_cell(fp, t->str[k], sep);
+        } else {
+          sp_format_double(buf, sizeof buf, t->num ? t->num[k] : NAN);
+          fputs(buf, fp);
+        }
+      }
+      fputc('\n', fp);
+    }
+  }
+  return ferror(fp) ? SP_EIO : SP_OK;
+}
+
+struct sp_outfile {
+  FILE *fp;
+  char *final;
+  char *temp;
+};
+
+int sp_outfile_open(const char *path, sp_outfile **out)
+{
+  if (!path || !*path || !out)
+    return SP_EINVAL;
+  sp_outfile *f = calloc(1, sizeof *f);
+  if (!f)
+    return SP_ENOMEM;
+  size_t n = strlen(path);
+  f->final = malloc(n + 1);
+  f->temp = malloc(n + 32);
+  if (!f->final || !f->temp) {
+    free(f->final);
+    free(f->temp);
+    free(f);
+    return SP_ENOMEM;
+  }
+  memcpy(f->final, path, n + 1);
+  /* Same folder as the target, so rename() is atomic. */
+  const char *slash = strrchr(path, '/');
+  size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+  snprintf(f->temp, n + 32, "%.*s.%s.tmpXXXXXX", (int)dir, path, path + dir);
+  int fd = mkstemp(f->temp);
+  if (fd < 0 || !(f->fp = fdopen(fd, "wb"))) {
+    int e = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(f->temp);
+    }
+    free(f->final);
+    free(f->temp);
+    free(f);
+    errno = e;
+    return SP_EIO;
+  }
+  *out = f;
+  return SP_OK;
+}
+
+FILE *sp_outfile_stream(sp_outfile *f)
+{
+  return f ? f->fp : NULL;
+}
+
+const char *sp_outfile_temp_path(const sp_outfile *f)
+{
+  return f ? f->temp : NULL;
+}
+
+static void release(sp_outfile *f)
+{
+  free(f->final);
+  free(f->temp);
+  free(f);
+}
+
+int sp_outfile_commit(sp_outfile *f)
+{
+  if (!f)
+    return SP_EINVAL;
+  int bad = ferror(f->fp);
+  bad |= fclose(f->fp) != 0;
+  if (!bad) {
+    /* mkstemp creates 0600; give the file the usual permissions. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(f->temp, 0666 & ~mask);
+    bad = rename(f->temp, f->final) != 0;
+  }
+  int e = errno;
+  if (bad)
+    unlink(f->temp);
+  release(f);
+  errno = e;
+  return bad ? SP_EIO : SP_OK;
+}
+
+void sp_outfile_abort(sp_outfile *f)
+{
+  if (!f)
+    return;
+  fclose(f->fp);
+  unlink(f->temp);
+  release(f);
+}

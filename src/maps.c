@@ -1,0 +1,190 @@
+/* Order-parameter maps of the sub-blocks and of a whole block.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/maps.h"
+#include "sigprop/gauss.h"
+#include "sigprop/status.h"
+#include "workspace_private.h"
+
+#include <float.h>
+#include <math.h>
+
+int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
+                           unsigned what, sp_attn_stats *st)
+{
+  if (m->attention == SP_ATTN_UNIFORM)
+    return sp_rem_uniform(m->beta, q, p, m->tokens, st);
+  if (m->stats == SP_STATS_ASYMPTOTIC && !m->causal)
+    return sp_rem_asymptotic(m->beta, q, p, m->tokens, what, st);
+  (void)w;
+  return SP_EUNSUP;
+}
+
+int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
+                            double *qs, double *ps)
+{
+  double gap;
+  int s = sp_rem_gap(q, p, &gap);
+  if (s)
+    return s;
+  double sv = m->var_v, svb = sp_model_var_vb(m), t = (double)m->tokens;
+  switch (m->attention) {
+  case SP_ATTN_SOFTMAX:
+    *qs = sv * (p + gap * st->y2) + svb;
+    *ps = sv * (p + gap * st->overlap) + svb;
+    return SP_OK;
+  case SP_ATTN_CENTRED:
+    if (m->stats == SP_STATS_FINITE) {
+      double d = st->y2 - st->overlap;
+      *qs = sv * gap * (1.0 - 1.0 / t) * (d > 0.0 ? d : 0.0);
+      *ps = -*qs / (t - 1.0);
+    } else {
+      *qs = sv * gap * st->y2;
+      *ps = 0.0;
+    }
+    return SP_OK;
+  case SP_ATTN_UNIFORM:
+    *qs = *ps = sv * (p + gap / t) + svb;
+    return SP_OK;
+  default:
+    return SP_EINVAL;
+  }
+}
+
+int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
+               double *qf, double *pf)
+{
+  double e2, e12;
+  double q1 = m->var_w_in * q + m->var_b, p1 = m->var_w_in * p + m->var_b;
+  (void)w;
+  int s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, p1, &e2, &e12);
+  if (s)
+    return s;
+  *qf = m->var_w_out * e2 + m->var_b;
+  *pf = m->var_w_out * e12 + m->var_b;
+  return SP_OK;
+}
+
+void sp_map_residual(double alpha, double gamma, double qf, double pf, double *q, double *p)
+{
+  double a2 = alpha * alpha, g2 = gamma * gamma;
+  *q = a2 * *q + g2 * qf;
+  *p = a2 * *p + g2 * pf;
+}
+
+int sp_map_layernorm(double *q, double *p)
+{
+  if (!(*q > 0.0))
+    return SP_EUNDERFLOW;
+  double r = *p / *q;
+  *p = r > 1.0 ? 1.0 : r;
+  *q = 1.0;
+  return SP_OK;
+}
+
+void sp_map_mean_removal(double tau, long tokens, double *q, double *p)
+{
+  double k = 2.0 * tau - tau * tau;
+  double mbar = *p + (*q - *p) / (double)tokens;
+  *q -= k * mbar;
+  *p -= k * mbar;
+}
+
+/* Keep p <= q after every step, so rounding never yields rho > 1. */
+static void clamp(double *q, double *p)
+{
+  if (*p > *q)
+    *p = *q;
+}
+
+static int check_range(double q)
+{
+  if (!isfinite(q))
+    return SP_EOVERFLOW;
+  if (q < DBL_MIN)
+    return SP_EUNDERFLOW;
+  return SP_OK;
+}
+
+/* Attention sub-block (statistics + output) on the input (qa, pa) the
+ * attention sees; (qb, pb) is where beta_c is evaluated. */
+static int attention(const sp_model *m, const sp_workspace *w, double qa, double pa,
+                     double qb, double pb, unsigned what, sp_attn_stats *st,
+                     double *qs, double *ps)
+{
+  int s = sp_map_attention_stats(m, w, qb, pb, what, st);
+  if (s)
+    return s;
+  return sp_map_attention_output(m, qa, pa, st, qs, ps);
+}
+
+int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+             sp_attn_stats *st_out)
+{
+  sp_attn_stats local;
+  sp_attn_stats *st = st_out ? st_out : &local;
+  double q0 = *q, p0 = *p, qs, ps, qf, pf;
+  int s;
+
+  switch (m->norm) {
+  case SP_NORM_POST: {
+    s = attention(m, w, q0, p0, q0, p0, what, st, &qs, &ps);
+    if (s) return s;
+    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
+    if (m->mean_removal > 0.0)
+      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+    clamp(&q0, &p0);
+    if ((s = sp_map_layernorm(&q0, &p0))) return s;
+    if (m->mlp) {
+      if ((s = sp_map_mlp(m, w, q0, p0, &qf, &pf))) return s;
+      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
+      clamp(&q0, &p0);
+      if ((s = sp_map_layernorm(&q0, &p0))) return s;
+    }
+    break;
+  }
+  case SP_NORM_PRE: {
+    double qn = q0, pn = p0;
+    if ((s = sp_map_layernorm(&qn, &pn))) return s;
+    if (m->beta_c_on == SP_BETAC_STREAM)
+      s = attention(m, w, qn, pn, q0, p0, what, st, &qs, &ps);
+    else
+      s = attention(m, w, qn, pn, qn, pn, what, st, &qs, &ps);
+    if (s) return s;
+    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
+    if (m->mean_removal > 0.0)
+      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+    clamp(&q0, &p0);
+    if ((s = check_range(q0))) return s;
+    if (m->mlp) {
+      qn = q0, pn = p0;
+      if ((s = sp_map_layernorm(&qn, &pn))) return s;
+      if ((s = sp_map_mlp(m, w, qn, pn, &qf, &pf))) return s;
+      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
+      clamp(&q0, &p0);
+    }
+    break;
+  }
+  case SP_NORM_NONE: {
+    s = attention(m, w, q0, p0, q0, p0, what, st, &qs, &ps);
+    if (s) return s;
+    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
+    if (m->mean_removal > 0.0)
+      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+    clamp(&q0, &p0);
+    if ((s = check_range(q0))) return s;
+    if (m->mlp) {
+      if ((s = sp_map_mlp(m, w, q0, p0, &qf, &pf))) return s;
+      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
+      clamp(&q0, &p0);
+    }
+    break;
+  }
+  default:
+    return SP_EINVAL;
+  }
+  if ((s = check_range(q0)))
+    return s;
+  *q = q0;
+  *p = p0;
+  return SP_OK;
+}

@@ -1,0 +1,152 @@
+/* Depth iteration and the angle exponent.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/propagate.h"
+#include "sigprop/gauss.h"
+#include "sigprop/status.h"
+
+#include <math.h>
+#include <stddef.h>
+
+static void no_stats(sp_attn_stats *st)
+{
+  st->lambda = st->beta_c = st->m = st->y2 = st->y3 = st->y2sq = st->g = NAN;
+  st->overlap = st->entropy = st->entropy_ratio = NAN;
+  st->frozen = 0;
+}
+
+static int check_model(const sp_model *m, const sp_workspace *w)
+{
+  if (!m)
+    return SP_EINVAL;
+  int s = sp_model_validate(m, NULL);
+  if (s)
+    return s;
+  if (!w && sp_workspace_needed(m))
+    return SP_EINVAL;
+  return SP_OK;
+}
+
+int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_layer *out,
+                 long *done)
+{
+  if (done)
+    *done = 0;
+  if (!out)
+    return SP_EINVAL;
+  int s = check_model(m, w);
+  if (s)
+    return s;
+  double q = m->q0, p = m->rho0 * m->q0;
+  out[0].layer = 0;
+  out[0].q = q;
+  out[0].p = p;
+  out[0].rho = m->rho0;
+  no_stats(&out[0].attn);
+  for (long l = 1; l <= m->depth; l++) {
+    if ((s = sp_block(m, w, &q, &p, what, &out[l].attn))) {
+      if (done)
+        *done = l;
+      return s;
+    }
+    out[l].layer = l;
+    out[l].q = q;
+    out[l].p = p;
+    out[l].rho = p / q;
+  }
+  if (done)
+    *done = m->depth + 1;
+  return SP_OK;
+}
+
+int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *sum)
+{
+  if (!sum)
+    return SP_EINVAL;
+  int s = check_model(m, w);
+  if (s)
+    return s;
+  double q = m->q0, p = m->rho0 * m->q0;
+  sp_attn_stats st;
+  sum->frozen_layers = 0;
+  sum->first_frozen = 0;
+  sum->y2_first = NAN;
+  sum->y2_max = 0.0;
+  for (long l = 1; l <= m->depth; l++) {
+    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
+      return s;
+    if (l == 1)
+      sum->y2_first = st.y2;
+    if (st.y2 > sum->y2_max)
+      sum->y2_max = st.y2;
+    if (st.frozen) {
+      sum->frozen_layers++;
+      if (!sum->first_frozen)
+        sum->first_frozen = l;
+    }
+  }
+  sum->q_final = q;
+  sum->p_final = p;
+  sum->rho_final = p / q;
+  return SP_OK;
+}
+
+int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
+{
+  int s = check_model(m, w);
+  if (s)
+    return s;
+  if (!lambda_a)
+    return SP_EINVAL;
+  if (m->norm != SP_NORM_POST || m->mean_removal > 0.0)
+    return SP_EUNSUP;
+  double a2 = m->alpha_sa * m->alpha_sa, g2 = m->branch_sa * m->branch_sa;
+  double collapsed = m->attention == SP_ATTN_CENTRED ? 0.0 : m->var_v + sp_model_var_vb(m);
+  double num = a2, den = a2 + g2 * collapsed;
+  if (m->mlp) {
+    double am = m->alpha_mlp * m->alpha_mlp, gm = m->branch_mlp * m->branch_mlp;
+    double q1 = m->var_w_in + m->var_b, e2, d2;
+    if ((s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, q1, &e2, NULL)))
+      return s;
+    if ((s = sp_gauss_dphi2(m->activation, m->erf_scale, q1, &d2)))
+      return s;
+    num *= am + gm * m->var_w_in * m->var_w_out * d2;
+    den *= am + gm * (m->var_w_out * e2 + m->var_b);
+  }
+  if (!(den > 0.0))
+    return SP_EDOM;
+  *lambda_a = num > 0.0 ? log(num / den) : -INFINITY;
+  return SP_OK;
+}
+
+int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
+                         double *abserr)
+{
+  enum { K = 4 };
+  double r[K][K];
+  int s = check_model(m, w);
+  if (s)
+    return s;
+  if (!lambda_a)
+    return SP_EINVAL;
+  double qin = m->norm == SP_NORM_POST ? 1.0 : m->q0;
+  double eps = 1e-4;
+  for (int k = 0; k < K; k++, eps /= 4.0) {
+    double q = qin, p = qin * (1.0 - eps);
+    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, NULL)))
+      return s;
+    double gap = 1.0 - p / q;
+    if (!(gap > 0.0))
+      return SP_EDOM;
+    r[k][0] = log(gap / eps);
+  }
+  /* Halving sqrt(eps) each step: level j removes the eps^{j/2} term. */
+  for (int j = 1; j < K; j++) {
+    double f = ldexp(1.0, j);
+    for (int k = j; k < K; k++)
+      r[k][j] = (f * r[k][j - 1] - r[k - 1][j - 1]) / (f - 1.0);
+  }
+  *lambda_a = r[K - 1][K - 1];
+  if (abserr)
+    *abserr = fabs(r[K - 1][K - 1] - r[K - 1][K - 2]);
+  return SP_OK;
+}
