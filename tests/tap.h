@@ -14,7 +14,7 @@ static int tap_count, tap_failed;
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static int tap_ok(int cond, const char *fmt, ...)
+static inline int tap_ok(int cond, const char *fmt, ...)
 {
   va_list ap;
   tap_count++;
@@ -33,7 +33,7 @@ static int tap_ok(int cond, const char *fmt, ...)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int tap_close(double got, double want, double tol, const char *fmt, ...)
+static inline int tap_close(double got, double want, double tol, const char *fmt, ...)
 {
   char name[256];
   va_list ap;
@@ -57,14 +57,14 @@ static inline void tap_diag(const char *fmt, ...)
   putchar('\n');
 }
 
-static int tap_done(void)
+static inline int tap_done(void)
 {
   printf("1..%d\n", tap_count);
   return tap_failed ? 1 : 0;
 }
 
 /* Path of a vendored data file: $SIGPROP_TEST_DATA/name (meson sets it). */
-static const char *tap_data(const char *name)
+static inline const char *tap_data(const char *name)
 {
   static char buf[4096];
   const char *dir = getenv("SIGPROP_TEST_DATA");
@@ -79,7 +79,7 @@ typedef struct {
   char **cells; /* nrow * ncol */
 } tap_csv;
 
-static void tap_csv_free(tap_csv *c)
+static inline void tap_csv_free(tap_csv *c)
 {
   for (int i = 0; i < c->ncol; i++)
     free(c->names[i]);
@@ -89,7 +89,7 @@ static void tap_csv_free(tap_csv *c)
   free(c->cells);
 }
 
-static char *tap_strdup(const char *s, size_t n)
+static inline char *tap_strdup(const char *s, size_t n)
 {
   char *d = malloc(n + 1);
   if (!d)
@@ -100,7 +100,7 @@ static char *tap_strdup(const char *s, size_t n)
 }
 
 /* Split `line` at commas into *out (allocated); returns the count. */
-static int tap_split(const char *line, char ***out)
+static inline int tap_split(const char *line, char ***out)
 {
   int n = 1;
   for (const char *p = line; *p; p++)
@@ -124,7 +124,7 @@ static int tap_split(const char *line, char ***out)
 
 /* Read a CSV with a header line, skipping '#' lines.  Aborts the test
  * program (exit 99, a hard error for meson) when the file is unreadable. */
-static tap_csv tap_csv_read(const char *path)
+static inline tap_csv tap_csv_read(const char *path)
 {
   tap_csv c = {0, 0, NULL, NULL};
   FILE *fp = fopen(path, "r");
@@ -162,7 +162,7 @@ static tap_csv tap_csv_read(const char *path)
   return c;
 }
 
-static int tap_csv_col(const tap_csv *c, const char *name)
+static inline int tap_csv_col(const tap_csv *c, const char *name)
 {
   for (int i = 0; i < c->ncol; i++)
     if (strcmp(c->names[i], name) == 0)
@@ -171,13 +171,13 @@ static int tap_csv_col(const tap_csv *c, const char *name)
   exit(99);
 }
 
-static const char *tap_csv_str(const tap_csv *c, int row, int col)
+static inline const char *tap_csv_str(const tap_csv *c, int row, int col)
 {
   return c->cells[(size_t)row * (size_t)c->ncol + (size_t)col];
 }
 
 /* Cell as a number; an empty cell is NaN. */
-static double tap_csv_num(const tap_csv *c, int row, int col)
+static inline double tap_csv_num(const tap_csv *c, int row, int col)
 {
   const char *s = tap_csv_str(c, row, col);
   return *s ? strtod(s, NULL) : NAN;
