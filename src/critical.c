@@ -35,6 +35,7 @@ int sp_critical_rho(const sp_model *m, const sp_workspace *w, const sp_param *pa
 {
   if (!m || !param || !root)
     return SP_EINVAL;
+  *root = NAN;
   if (param->kind != SP_PARAM_REAL)
     return SP_EINVAL;
   if (!(lo < hi) || !isfinite(lo) || !isfinite(hi) || !(xtol > 0.0) || !isfinite(rho_max))

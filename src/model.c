@@ -188,8 +188,11 @@ int sp_model_validate(const sp_model *m, const char **bad)
       return SP_EDOM;
     }
   }
-  /* T unit vectors cannot all have cosine below -1/(T-1). */
-  if (m->rho0 < -1.0 / (double)(m->tokens - 1)) {
+  /* T unit vectors cannot all have cosine below -1/(T-1); under the
+   * T -> infinity laws that bound is 0 (a negative p would make the
+   * attention output's squared norm sv p + svb negative). */
+  if (m->rho0 < -1.0 / (double)(m->tokens - 1)
+      || (m->rho0 < 0.0 && m->stats == SP_STATS_ASYMPTOTIC && m->attention != SP_ATTN_UNIFORM)) {
     *bad = "rho0";
     return SP_EDOM;
   }

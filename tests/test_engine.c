@@ -34,7 +34,7 @@ static void random_model(sp_model *m)
   m->branch_sa = uniform(0.0, 2.0);
   m->branch_mlp = uniform(0.0, 2.0);
   m->mean_removal = gsl_rng_uniform(rng) < 0.3 ? uniform(0.0, 1.0) : 0.0;
-  m->rho0 = uniform(-1.0 / (double)(m->tokens - 1), 1.0);
+  m->rho0 = uniform(m->attention == SP_ATTN_UNIFORM ? -1.0 / (double)(m->tokens - 1) : 0.0, 1.0);
   m->q0 = uniform(0.2, 3.0);
   m->depth = 1 + (long)gsl_rng_uniform_int(rng, 80);
   m->beta_c_on = gsl_rng_uniform(rng) < 0.5 ? SP_BETAC_INPUT : SP_BETAC_STREAM;

@@ -68,6 +68,8 @@ static void validation(void)
   tap_ok(sp_model_validate(&m, &bad) == SP_EDOM && strcmp(bad, "rho0") == 0,
          "rho0 below -1/(T-1) named");
   m.rho0 = -0.3;
+  tap_ok(sp_model_validate(&m, &bad) == SP_EDOM, "rho0 < 0 has no T -> infinity limit");
+  m.attention = SP_ATTN_UNIFORM;
   tap_ok(sp_model_validate(&m, &bad) == SP_OK, "rho0 = -0.3 possible for 4 tokens");
   sp_model_default(&m);
   m.depth = 0;

@@ -64,7 +64,9 @@ typedef struct {
   double alpha_sa, alpha_mlp;   /**< skip gains alpha >= 0 */
   double branch_sa, branch_mlp; /**< branch gains gamma >= 0 */
   double mean_removal; /**< token-mean removal tau in [0, 2]; 0 = off */
-  double rho0;        /**< input cosine similarity in [-1/(T-1), 1] */
+  double rho0;        /**< input cosine similarity in [-1/(T-1), 1]; in [0, 1]
+                           under asymptotic statistics (T -> infinity) unless
+                           the attention is uniform */
   double q0;          /**< input squared norm per unit width > 0 */
   long depth;         /**< number of blocks L in [1, SP_MAX_DEPTH] */
   double erf_scale;   /**< a in phi(u) = erf(a u), > 0 */

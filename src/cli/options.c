@@ -164,6 +164,9 @@ int cli_model_check(const sp_model *m)
 {
   const char *bad = NULL;
   int s = sp_model_validate(m, &bad);
+  if (s && bad && strcmp(bad, "rho0") == 0 && m->rho0 >= -1.0 / (double)(m->tokens - 1))
+    return cli_error(CLI_USAGE, "--rho0: %g < 0 has no T -> infinity limit; use "
+                     "--attention-stats finite", m->rho0);
   if (s && bad && strcmp(bad, "rho0") == 0)
     return cli_error(CLI_USAGE, "--rho0: %g is below -1/(T-1) = %g, impossible for %ld tokens",
                      m->rho0, -1.0 / (double)(m->tokens - 1), m->tokens);
