@@ -14,7 +14,7 @@ double sp_relu_kernel(double c)
     return 1.0;
   if (c <= -1.0)
     return 0.0;
-  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - acos(c))) / M_PI;
+  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - acos(c))) * M_1_PI;
 }
 
 int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,

@@ -118,22 +118,30 @@ const sp_param *sp_param_lookup(const char *name)
   return NULL;
 }
 
-int sp_model_get(const sp_model *m, const sp_param *p, double *v)
+/* Value of params[i] in m. */
+static double value_at(const sp_model *m, size_t i)
 {
-  long i = index_of(p);
-  if (!m || i < 0 || !v)
-    return SP_EINVAL;
+  double v;
   size_t off = offsets[i] == VAR_W ? offsetof(sp_model, var_w_in) : offsets[i];
   const char *base = (const char *)m + off;
   if (params[i].kind == SP_PARAM_INTEGER) {
     long x;
     memcpy(&x, base, sizeof x);
-    *v = (double)x;
+    v = (double)x;
   } else if (off == offsetof(sp_model, var_vb)) {
-    *v = sp_model_var_vb(m);
+    v = sp_model_var_vb(m);
   } else {
-    memcpy(v, base, sizeof *v);
+    memcpy(&v, base, sizeof v);
   }
+  return v;
+}
+
+int sp_model_get(const sp_model *m, const sp_param *p, double *v)
+{
+  long i = index_of(p);
+  if (!m || i < 0 || !v)
+    return SP_EINVAL;
+  *v = value_at(m, (size_t)i);
   return SP_OK;
 }
 
@@ -181,8 +189,7 @@ int sp_model_validate(const sp_model *m, const char **bad)
     const sp_param *p = &params[i];
     if (offsets[i] == VAR_W)
       continue;
-    double v;
-    sp_model_get(m, p, &v);
+    double v = value_at(m, i);
     if (!isfinite(v) || v < p->min || v > p->max) {
       *bad = p->name;
       return SP_EDOM;

@@ -90,6 +90,56 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
   return SP_OK;
 }
 
+int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
+                               sp_summary *out, int *status)
+{
+  if (!models || !out || !status)
+    return SP_EINVAL;
+  for (size_t base = 0; base < n; base += SP_SUMMARY_BATCH) {
+    size_t k = n - base < SP_SUMMARY_BATCH ? n - base : SP_SUMMARY_BATCH;
+    double q[SP_SUMMARY_BATCH], p[SP_SUMMARY_BATCH];
+    long depth = 0;
+    for (size_t j = 0; j < k; j++) {
+      const sp_model *m = &models[base + j];
+      sp_summary *s = &out[base + j];
+      status[base + j] = check_model(m, w);
+      q[j] = m->q0;
+      p[j] = m->rho0 * m->q0;
+      s->frozen_layers = s->first_frozen = 0;
+      s->y2_first = NAN;
+      s->y2_max = 0.0;
+      if (!status[base + j] && m->depth > depth)
+        depth = m->depth;
+    }
+    for (long l = 1; l <= depth; l++)
+      for (size_t j = 0; j < k; j++) {
+        const sp_model *m = &models[base + j];
+        sp_summary *s = &out[base + j];
+        sp_attn_stats st;
+        if (status[base + j] || l > m->depth)
+          continue;
+        if ((status[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
+          continue;
+        if (l == 1)
+          s->y2_first = st.y2;
+        if (st.y2 > s->y2_max)
+          s->y2_max = st.y2;
+        if (st.frozen) {
+          s->frozen_layers++;
+          if (!s->first_frozen)
+            s->first_frozen = l;
+        }
+      }
+    for (size_t j = 0; j < k; j++) {
+      sp_summary *s = &out[base + j];
+      s->q_final = q[j];
+      s->p_final = p[j];
+      s->rho_final = p[j] / q[j];
+    }
+  }
+  return SP_OK;
+}
+
 int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
 {
   int s = check_model(m, w);

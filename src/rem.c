@@ -51,7 +51,8 @@ int sp_rem_asymptotic(double beta, double q, double p, long tokens, unsigned wha
   fill_nan(st);
   double lambda = beta * sqrt(q * gap);
   st->lambda = lambda;
-  st->beta_c = sp_rem_beta_c(q, q - gap);
+  /* beta_c = sqrt(2/(q gap)) = sqrt(2) beta / lambda, saving a square root */
+  st->beta_c = lambda > 0.0 ? M_SQRT2 * beta / lambda : sp_rem_beta_c(q, q - gap);
   st->frozen = lambda > M_SQRT2;
   double m = st->frozen ? M_SQRT2 / lambda : 1.0;
   st->m = m;

@@ -38,6 +38,19 @@ typedef struct {
 /** Iterate like sp_propagate but keep only the summary.  Errors as there. */
 int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s);
 
+/** sp_propagate_summary for `n` independent models at once (a sweep):
+ * out[i] and status[i] are what sp_propagate_summary(&models[i], w, &out[i])
+ * would give.  The trajectories are advanced in lockstep groups of
+ * SP_SUMMARY_BATCH so that the processor overlaps their dependency chains;
+ * a single trajectory is latency-bound.  `w` serves every model (prepare it
+ * for one of them; see sp_workspace_prepare for what may differ).  Returns
+ * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in status). */
+int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
+                               sp_summary *out, int *status);
+
+/** Trajectories advanced together by sp_propagate_summary_batch. */
+#define SP_SUMMARY_BATCH 8
+
 /** Angle exponent lambda_a = lim_{rho->1} log((1 - rho')/(1 - rho)) of one
  * block, closed form for post-LN blocks (theory.md §7), generalised to
  * branch gains g:
