@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The man pages: lint clean with groff, and every example command
+# (a line "$ sigprop ..." inside .EX/.EE) runs and succeeds.  Prints TAP.
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+SP=${SIGPROP:?}
+MAN=${SIGPROP_MAN:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+
+for page in "$MAN"/*.[1-8]; do
+  name=$(basename "$page")
+  if command -v groff >/dev/null; then
+    out=$(groff -man -ww -z "$page" 2>&1)
+    [ -z "$out" ]; ok $? "$name lints clean${out:+: $out}"
+  fi
+  # Examples: unescape roff's \- and run in a scratch folder.
+  sed -n '/^\.EX/,/^\.EE/p' "$page" | grep '^\$ sigprop' | sed 's/\\-/-/g; s/^\$ sigprop //' >"$tmp/ex"
+  while IFS= read -r line; do
+    (cd "$tmp" && eval "\"$SP\" $line" >/dev/null 2>"$tmp/err")
+    st=$?
+    [ $st = 0 ]; ok $? "$name example: sigprop $line$( [ $st = 0 ] || echo " -> $(head -c 200 "$tmp/err")")"
+  done <"$tmp/ex"
+done
+echo "1..$n"
+[ "$failed" = 0 ]
