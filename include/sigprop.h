@@ -13,6 +13,7 @@
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
+#include "sigprop/grad.h"
 #include "sigprop/io.h"
 
 /** Library version string, e.g. "0.1.0". */

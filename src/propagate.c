@@ -42,8 +42,11 @@ int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_lay
   out[0].p = p;
   out[0].rho = m->rho0;
   no_stats(&out[0].attn);
+  sp_block_trace *t0 = &out[0].trace;
+  t0->qa = t0->pa = t0->qs = t0->ps = t0->q_attn_sum = t0->q_stream_sa = NAN;
+  t0->qm = t0->pm = t0->q_stream_mlp = t0->q_mlp_sum = NAN;
   for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_block(m, w, &q, &p, what, &out[l].attn))) {
+    if ((s = sp_block_traced(m, w, &q, &p, what, &out[l].attn, &out[l].trace))) {
       if (done)
         *done = l;
       return s;

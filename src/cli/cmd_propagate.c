@@ -10,15 +10,34 @@ static const char help[] =
   "Usage: sigprop propagate [MODEL OPTIONS] [-o FILE]\n\n"
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and\n"
   "prints one row per layer: layer,q,p,rho,beta_c,frozen,lambda,m,y2,y3,y2sq,g,\n"
-  "entropy,entropy_ratio.  Row 0 is the input; row l >= 1 holds the state after\n"
+  "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row l >= 1 holds the state after\n"
   "block l and the attention statistics of block l's input.  '#' lines record\n"
   "the version, every parameter and the angle exponent lambda_a.\n\n"
   "  -o FILE   write CSV, TSV or JSON (by extension) instead of CSV on stdout\n\n";
 
 static const char *const columns[] = {
   "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
-  "entropy", "entropy_ratio"};
+  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
 #define NCOL (sizeof columns / sizeof columns[0])
+
+static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
+{
+  double lg;
+  int s = sp_grad_exponent(m, w, &lg, NULL);
+  if (s) {
+    cli_meta_add(meta, "lambda_g", "undefined (%s)", sp_strerror(s));
+    return;
+  }
+  char a[40], b[40];
+  sp_format_double(a, sizeof a, lg);
+  cli_meta_add(meta, "lambda_g", "%s (per block, mean of log grad_chi over the %ld blocks)", a,
+               m->depth);
+  if (lg != 0.0) {
+    sp_format_double(b, sizeof b, -1.0 / lg);
+    cli_meta_add(meta, "xi_g", "%s (blocks; %s)", b,
+                 lg < 0.0 ? "input gradients vanish" : "negative: input gradients explode");
+  }
+}
 
 static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
 {
@@ -109,12 +128,22 @@ int cmd_propagate(int argc, char **argv)
     const sp_attn_stats *st = &L->attn;
     double row[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
                         l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
-                        st->g, st->entropy, st->entropy_ratio};
+                        st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
+    if (l > 0) {
+      const sp_block_trace *tr = &L->trace;
+      double ratio, chi;
+      row[NCOL - 3] = sp_grad_wq(m.beta, m.var_v, tr->qa, tr->pa, st->g);
+      if (!sp_grad_qk_v_ratio(m.tokens, tr->qa, tr->pa, &ratio))
+        row[NCOL - 2] = ratio;
+      if (!sp_grad_block_chi(&m, st, tr, &chi))
+        row[NCOL - 1] = chi;
+    }
     memcpy(num + l * NCOL, row, sizeof row);
   }
   cli_meta meta;
   cli_meta_init(&meta, &m);
   add_exponent(&meta, &m, w);
+  add_gradient_exponent(&meta, &m, w);
   sp_table t = {NCOL, rows, columns, num, NULL};
   r = cli_write_table(out, &t, &meta);
   free(traj);
