@@ -9,6 +9,7 @@
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
 #include "sigprop/rem.h"
+#include "sigprop/rem_finite.h"
 #include "sigprop/workspace.h"
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"

@@ -1,0 +1,693 @@
+/* Attention statistics at finite T (theory.md §4): Laplace-transform
+ * integrals by nested trapezoidal sums, causal row averages, lambda tables.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/rem_finite.h"
+#include "sigprop/model.h"
+#include "sigprop/status.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_interp.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
+/* Quantities integrated: E Y^(1) (= 1, a check), E Y2, E Y3, E[(Y2)^2], E H. */
+enum { Q_Y1, Q_Y2, Q_Y3, Q_Y2SQ, Q_H, NQ };
+
+/* Terms of the small-argument series of the causal weights.  The series
+ * are used for y = T (-log g) < SERIES_Y, where term k is below
+ * y^k / k! < 0.5^20 / 20! ~ 4e-25 at k = 20. */
+#define NSER 22
+#define SERIES_Y 0.5
+
+/* Integrands are dropped where they fall below e^-TAIL of their scale:
+ * e^-45 ~ 3e-20, far below the quadrature tolerance. */
+#define TAIL 45.0
+
+/* Fine steps of the first try: x (energy) lattice and u = log t step 1/8,
+ * Gaussian step in z at most 0.35.  Trapezoidal sums of the analytic
+ * integrands here converge like exp(-pi^2 / step) (F_k(x) = e^{kx - e^x}
+ * has Fourier transform Gamma(k - i w)); at the coarse steps 1/4 and 0.7
+ * that is about 1e-12 relative, which the comparison of the two levels
+ * measures. */
+#define STEP_X 0.125
+#define STEP_Z 0.35
+
+/* Below this size the errors of E Y^(k) and E[(Y2)^2] are measured in
+ * absolute terms: values that small (T > 1e6, lambda < 1) carry absolute
+ * errors of order e^-TAIL from the truncations. */
+#define SMALL 1e-10
+
+typedef struct {
+  long T;
+  int causal;
+  double t;     /* T as a double */
+  double logt;  /* log T */
+  double Z;     /* |z| <= Z: T phi(Z) < e^-40 */
+  double a[NSER], b[NSER], c[NSER]; /* causal series coefficients */
+} rem_ctx;
+
+/* Bernoulli numbers B_0..B_21 (B_1 = -1/2), for Faulhaber's formula. */
+static const double bernoulli[NSER] = {
+  1.0, -0.5, 1.0 / 6.0, 0.0, -1.0 / 30.0, 0.0, 1.0 / 42.0, 0.0, -1.0 / 30.0, 0.0,
+  5.0 / 66.0, 0.0, -691.0 / 2730.0, 0.0, 7.0 / 6.0, 0.0, -3617.0 / 510.0, 0.0,
+  43867.0 / 798.0, 0.0, -174611.0 / 330.0, 0.0};
+
+/* Largest T whose power sums are summed directly; above it Faulhaber's
+ * formula, whose terms then fall by at least a factor 1e-4 each. */
+#define DIRECT_POWER_SUMS 20000L
+
+/* Qhat_j = sum_{m=0}^{T-1} m^j / T^{j+1}, j = 0 .. NSER + 1. */
+static void power_sums(long T, double *qhat)
+{
+  const int nj = NSER + 2;
+  if (T <= DIRECT_POWER_SUMS) {
+    long double acc[NSER + 2] = {0};
+    for (long m = 0; m < T; m++) {
+      long double x = (long double)m / (long double)T, p = 1.0L;
+      for (int j = 0; j < nj; j++, p *= x)
+        acc[j] += p;
+    }
+    for (int j = 0; j < nj; j++)
+      qhat[j] = (double)(acc[j] / (long double)T);
+    return;
+  }
+  double t = (double)T;
+  for (int j = 0; j < nj; j++) {
+    /* (1/(j+1)) sum_{i<=j} C(j+1, i) B_i T^{-i} */
+    double sum = 0.0, binom = 1.0, tp = 1.0;
+    for (int i = 0; i <= j && i < NSER; i++) {
+      sum += binom * bernoulli[i] * tp;
+      binom = binom * (double)(j + 1 - i) / (double)(i + 1);
+      tp /= t;
+    }
+    qhat[j] = sum / (double)(j + 1);
+  }
+}
+
+/* `series`: also the coefficients of the causal weights (O(T) work up to
+ * T = DIRECT_POWER_SUMS), needed by the integrals but not by lambda = 0. */
+static void ctx_init(rem_ctx *c, long T, int causal, int series)
+{
+  c->T = T;
+  c->causal = causal;
+  c->t = (double)T;
+  c->logt = log(c->t);
+  c->Z = sqrt(2.0 * c->logt + 80.0);
+  if (!causal || !series)
+    return;
+  double qhat[NSER + 2], fact = 1.0;
+  power_sums(T, qhat);
+  for (int k = 0; k < NSER; k++) {
+    if (k)
+      fact *= (double)k;
+    c->b[k] = (c->t * qhat[k + 1] + qhat[k]) / fact;
+    c->c[k] = (c->t * c->t * qhat[k + 2] + c->t * qhat[k + 1]) / fact;
+    c->a[k] = (qhat[k] + 1.0 / c->t) / fact;
+  }
+}
+
+/* Weights of the u-integrands as functions of g = g(e^u) (eps = 1 - g,
+ * both computed directly so that each is accurate when small):
+ * encoder: A = 1 - g^T, B = T g^{T-1}, C = T (T-1) g^{T-2};
+ * causal:  A = (1/T) sum_t (1 - g^t), B = (1/T) sum_t t g^{t-1},
+ *          C = (1/T) sum_t t (t-1) g^{t-2}     (t = 1..T). */
+static void weights(const rem_ctx *c, double eps, double g, double *A, double *B, double *C)
+{
+  const double T = c->t;
+  double lg;
+  if (eps <= 0.0)
+    lg = 0.0;
+  else if (eps < 0.5)
+    lg = log1p(-eps);
+  else
+    lg = g > 0.0 ? log(g) : -INFINITY;
+  if (!c->causal) {
+    if (lg == -INFINITY) {
+      *A = 1.0;
+      *B = 0.0;
+      *C = c->T == 2 ? 2.0 : 0.0;
+      return;
+    }
+    *A = -expm1(T * lg);
+    *B = T * exp((T - 1.0) * lg);
+    *C = c->T == 2 ? 2.0 : T * (T - 1.0) * exp((T - 2.0) * lg);
+    return;
+  }
+  double x = -lg, y = T * x;
+  if (y < SERIES_Y) {
+    double sa = 0.0, sb = 0.0, sc = 0.0;
+    for (int k = NSER - 1; k >= 0; k--) {
+      sb = sb * -y + c->b[k];
+      sc = sc * -y + c->c[k];
+      if (k >= 1)
+        sa = sa * -y + c->a[k];
+    }
+    *A = y * sa; /* -sum_{k>=1} (-y)^k a_k */
+    *B = sb;
+    *C = exp(x) * sc;
+    return;
+  }
+  if (lg == -INFINITY) {
+    *A = 1.0;
+    *B = 1.0 / T;
+    *C = 2.0 / T;
+    return;
+  }
+  /* Closed forms; for y >= 0.5 their cancellation costs at most a factor
+   * 6 / y^3 = 48 in relative precision. */
+  double e = eps, gT = exp(-y), gT1 = exp(-(T - 1.0) * x);
+  *A = 1.0 - g * -expm1(-y) / (T * e);
+  *B = (1.0 - gT * (1.0 + T * e)) / (T * e * e);
+  *C = 2.0 * (1.0 - gT * g - (T + 1.0) * e * gT - 0.5 * (T + 1.0) * T * e * e * gT1)
+       / (T * e * e * e);
+}
+
+/* Inner sums at one u node: eps, g, h1, kappa, h2, h3, h4. */
+enum { S_EPS, S_G, S_H1, S_K, S_H2, S_H3, S_H4, NS };
+
+/* Accumulate the u-integrands of node sums `S` with quadrature weight `du`;
+ * `ref` is the reference step R(u) of the entropy integral. */
+static void accumulate(const rem_ctx *c, const double *S, double du, double ref,
+                       double *acc)
+{
+  double A, B, C;
+  weights(c, S[S_EPS], S[S_G], &A, &B, &C);
+  acc[Q_Y1] += du * S[S_H1] * B;
+  acc[Q_Y2] += du * S[S_H2] * B;
+  acc[Q_Y3] += du * 0.5 * S[S_H3] * B;
+  acc[Q_Y2SQ] += du * (S[S_H4] * B + S[S_H2] * S[S_H2] * C) / 6.0;
+  acc[Q_H] += du * ((A - ref) - S[S_K] * B);
+}
+
+/* The rule of one evaluation.  z nodes i hz (|i| <= nz) with weights
+ * wz = hz phi(z); u nodes m du.  In lattice mode hz = delta / s and
+ * du = r delta, so that x = u + s z_i = (m r + i) delta and the functions
+ * of x are computed once per lattice point. */
+typedef struct {
+  double s, delta, hz, du, xlo, xhi;
+  long nz, r, jlo, jhi;
+  int lattice;
+  double *wz, *wk;      /* 2 nz + 1 each */
+  double *pre[2], *suf[2]; /* parity tail sums, 2 nz + 2 each */
+  double *F;            /* lattice functions, 6 per point */
+} rule;
+
+static void rule_free(rule *q)
+{
+  free(q->wz);
+  free(q->F);
+}
+
+static int rule_init(rule *q, const rem_ctx *c, double s, double scale)
+{
+  const double Z = c->Z;
+  q->s = s;
+  q->delta = STEP_X * scale;
+  q->hz = STEP_Z * scale;
+  q->lattice = s * q->hz >= q->delta;
+  if (q->lattice)
+    q->hz = q->delta / s;
+  /* The u-integrands vary on the scale of the Gaussian tail of the largest
+   * energy, s / Z at the narrowest, analytic in a strip of about that
+   * width: step the outer sum at half of it, in whole lattice steps. */
+  q->r = 1;
+  if (q->lattice) {
+    double rr = floor(s / (4.0 * Z * STEP_X));
+    q->r = rr > 1.0 ? (long)rr : 1;
+  }
+  q->du = (double)q->r * q->delta;
+  q->xlo = -(TAIL + c->logt + log1p(s * Z));
+  q->xhi = 4.5; /* e^{4x - e^x} < e^-72 above */
+  q->nz = (long)floor(Z / q->hz);
+  q->F = NULL;
+  const size_t nn = (size_t)(2 * q->nz + 1);
+  q->wz = malloc((6 * nn + 4) * sizeof *q->wz);
+  if (!q->wz)
+    return SP_ENOMEM;
+  q->wk = q->wz + nn; /* w_i s z_i (lattice) or e^{s z_i} (direct) */
+  /* pre[p][k] = sum of w_i over i < k - nz of parity p, suf[p][k] = sum
+   * over i >= k - nz: the nodes beyond the x range, where exp(-e^x) is 1
+   * (below) or 1 - exp(-e^x) is 1 (above).  Both are summed from the tail
+   * inwards, so a small tail keeps its relative precision. */
+  q->pre[0] = q->wz + 2 * nn;
+  q->pre[1] = q->wz + 3 * nn + 1;
+  q->suf[0] = q->wz + 4 * nn + 2;
+  q->suf[1] = q->wz + 5 * nn + 3;
+  q->pre[0][0] = q->pre[1][0] = 0.0;
+  q->suf[0][nn] = q->suf[1][nn] = 0.0;
+  for (long i = -q->nz; i <= q->nz; i++) {
+    double z = (double)i * q->hz;
+    size_t k = (size_t)(i + q->nz);
+    q->wz[k] = q->hz * exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
+    q->wk[k] = q->lattice ? q->wz[k] * s * z : exp(s * z);
+    q->pre[i & 1][k + 1] = q->pre[i & 1][k] + q->wz[k];
+    q->pre[!(i & 1)][k + 1] = q->pre[!(i & 1)][k];
+  }
+  for (long i = q->nz; i >= -q->nz; i--) {
+    size_t k = (size_t)(i + q->nz);
+    q->suf[i & 1][k] = q->suf[i & 1][k + 1] + q->wz[k];
+    q->suf[!(i & 1)][k] = q->suf[!(i & 1)][k + 1];
+  }
+  q->jlo = q->jhi = 0;
+  if (!q->lattice)
+    return SP_OK;
+  q->jlo = (long)floor(q->xlo / q->delta);
+  q->jhi = (long)ceil(q->xhi / q->delta);
+  q->F = malloc((size_t)(q->jhi - q->jlo + 1) * 6 * sizeof *q->F);
+  if (!q->F) {
+    rule_free(q);
+    return SP_ENOMEM;
+  }
+  for (long j = q->jlo; j <= q->jhi; j++) {
+    double ex = exp((double)j * q->delta), em = expm1(-ex);
+    double *f = q->F + 6 * (j - q->jlo);
+    f[0] = -em;       /* 1 - exp(-e^x) */
+    f[1] = 1.0 + em;  /* exp(-e^x) */
+    f[2] = ex * f[1]; /* F_1 = e^{x - e^x} */
+    f[3] = ex * f[2]; /* F_2 */
+    f[4] = ex * f[3]; /* F_3 */
+    f[5] = ex * f[4]; /* F_4 */
+  }
+  return SP_OK;
+}
+
+/* Inner sums at u node m, split by the parity of the z index: S[0] the
+ * even nodes (which form the coarse rule), S[1] the odd ones. */
+static void inner(const rule *q, long m, double S[2][NS])
+{
+  const long nz = q->nz;
+  const double u = (double)m * q->du;
+  long ilo, ihi;
+  for (int k = 0; k < NS; k++)
+    S[0][k] = S[1][k] = 0.0;
+  if (q->lattice) {
+    ilo = q->jlo - m * q->r;
+    ihi = q->jhi - m * q->r;
+  } else {
+    double a = (q->xlo - u) / (q->s * q->hz), b = (q->xhi - u) / (q->s * q->hz);
+    ilo = (long)ceil(fmax(fmin(a, (double)nz + 1.0), (double)-nz - 1.0));
+    ihi = (long)floor(fmax(fmin(b, (double)nz + 1.0), (double)-nz - 1.0));
+  }
+  if (ilo < -nz)
+    ilo = -nz;
+  if (ihi > nz)
+    ihi = nz;
+  /* Nodes below the x range add to g, nodes above it to eps. */
+  for (int par = 0; par < 2; par++) {
+    long below = ilo - 1 < nz ? ilo - 1 : nz, above = ihi + 1 > -nz ? ihi + 1 : -nz;
+    if (below >= -nz)
+      S[par][S_G] += q->pre[par][below + nz + 1];
+    if (above <= nz)
+      S[par][S_EPS] += q->suf[par][above + nz];
+  }
+  if (q->lattice) {
+    for (long i = ilo; i <= ihi; i++) {
+      const double *f = q->F + 6 * (m * q->r + i - q->jlo);
+      double w = q->wz[i + nz], k = q->wk[i + nz];
+      double *s2 = S[i & 1];
+      s2[S_EPS] += w * f[0];
+      s2[S_G] += w * f[1];
+      s2[S_H1] += w * f[2];
+      s2[S_K] += k * f[2];
+      s2[S_H2] += w * f[3];
+      s2[S_H3] += w * f[4];
+      s2[S_H4] += w * f[5];
+    }
+    return;
+  }
+  double eu = exp(u);
+  for (long i = ilo; i <= ihi; i++) {
+    double w = q->wz[i + nz], ez = q->wk[i + nz];
+    double ex = eu * ez, em = expm1(-ex);
+    double f1 = ex * (1.0 + em), f2 = ex * f1;
+    double *s2 = S[i & 1];
+    s2[S_EPS] -= w * em;
+    s2[S_G] += w * (1.0 + em);
+    s2[S_H1] += w * f1;
+    s2[S_K] += w * q->s * (double)i * q->hz * f1;
+    s2[S_H2] += w * f2;
+    s2[S_H3] += w * ex * f2;
+    s2[S_H4] += w * ex * ex * f2;
+  }
+}
+
+/* One evaluation at step scale `scale` (1, 1/2, ...): the fine rule into
+ * fine[], the coarse rule (every other node in u and in z) into coarse[]. */
+static int quad(const rem_ctx *c, double s, double scale, double *fine, double *coarse)
+{
+  rule q;
+  int rc = rule_init(&q, c, s, scale);
+  if (rc)
+    return rc;
+  const double du = q.du, Z = c->Z;
+  /* The entropy's first integral, int (A - E) du with E(u) = 1 - exp(-e^u),
+   * is summed as int (A - R) du - gamma - u0 with the smooth step
+   * R(u) = Phi((u - u0) / w): int (E - R) du = gamma + u0 (the integral of
+   * E minus the unit step at 0 is Euler's gamma, that of R minus the unit
+   * step at u0 is 0, and the two steps differ by u0).  Centring R where A
+   * rises (T eps(u0) = 1) confines A - R to the region where the other
+   * integrands live; its width covers that rise and two coarse steps. */
+  const double w = fmax(fmax(1.0, 4.0 * du), s / sqrt(2.0 * c->logt + 1.0));
+  const long mlo = (long)floor((q.xlo - s * Z - Z * w) / du) - 1;
+  const long mhi = (long)ceil((q.xhi + s * Z) / du) + 1;
+  const size_t nm = (size_t)(mhi - mlo + 1);
+  double *sums = malloc(nm * 2 * NS * sizeof *sums);
+  if (!sums) {
+    rule_free(&q);
+    return SP_ENOMEM;
+  }
+  /* Pass 1: inner sums, until the integrands other than the entropy's
+   * A - R have died out (encoder rows with T > 2: T^2 g^{T-2} below
+   * e^-TAIL bounds every weight, and A = 1 from there on). */
+  long mstop = mhi;
+  double u0 = NAN;
+  for (long m = mlo; m <= mhi; m++) {
+    double *S = sums + (size_t)(m - mlo) * 2 * NS;
+    inner(&q, m, (double(*)[NS])S);
+    double eps = S[S_EPS] + S[NS + S_EPS], g = S[S_G] + S[NS + S_G];
+    if (isnan(u0) && c->t * eps >= 1.0)
+      u0 = (double)m * du;
+    double lg = eps < 0.5 ? log1p(-eps) : log(g);
+    if (!c->causal && c->T > 2 && !isnan(u0) && (c->t - 2.0) * lg + 2.0 * c->logt < -TAIL - 10.0) {
+      mstop = m;
+      break;
+    }
+  }
+  if (isnan(u0))
+    u0 = 0.0;
+  /* Pass 2: the outer sums; beyond mstop only the entropy's 1 - R. */
+  const long mend = (long)ceil((u0 + Z * w) / du) + 1;
+  for (int k = 0; k < NQ; k++)
+    fine[k] = coarse[k] = 0.0;
+  for (long m = mlo; m <= (mend > mstop ? mend : mstop); m++) {
+    double u = (double)m * du, ref = 0.5 * erfc(-(u - u0) / (w * M_SQRT2));
+    if (m > mstop) {
+      double t = 1.0 - ref;
+      fine[Q_H] += du * t;
+      if ((m & 1) == 0)
+        coarse[Q_H] += 2.0 * du * t;
+      continue;
+    }
+    const double *S = sums + (size_t)(m - mlo) * 2 * NS;
+    double Sf[NS], Sc[NS];
+    for (int k = 0; k < NS; k++) {
+      Sf[k] = S[k] + S[NS + k];
+      Sc[k] = 2.0 * S[k];
+    }
+    accumulate(c, Sf, du, ref, fine);
+    if ((m & 1) == 0)
+      accumulate(c, Sc, 2.0 * du, ref, coarse);
+  }
+  fine[Q_H] -= M_EULER + u0;
+  coarse[Q_H] -= M_EULER + u0;
+  free(sums);
+  rule_free(&q);
+  return SP_OK;
+}
+
+static double causal_overlap(double t)
+{
+  double ht = gsl_sf_psi(t + 1.0) + M_EULER;
+  return 2.0 * (t - ht) / (t * (t - 1.0));
+}
+
+static void fill_uniform(const rem_ctx *c, sp_attn_stats *st)
+{
+  double t = c->t;
+  if (!c->causal) {
+    st->y2 = 1.0 / t;
+    st->y3 = st->y2sq = 1.0 / (t * t);
+    st->entropy = c->logt;
+    st->overlap = 1.0 / t;
+  } else {
+    double ht = gsl_sf_psi(t + 1.0) + M_EULER;
+    double h2 = M_PI * M_PI / 6.0 - gsl_sf_psi_1(t + 1.0);
+    st->y2 = ht / t;
+    st->y3 = st->y2sq = h2 / t;
+    st->entropy = gsl_sf_lngamma(t + 1.0) / t;
+    st->overlap = causal_overlap(t);
+  }
+  st->g = st->y2 - 2.0 * st->y3 + st->y2sq;
+  st->entropy_ratio = st->entropy / c->logt;
+}
+
+static void set_phase(double lambda, sp_attn_stats *st)
+{
+  st->lambda = lambda;
+  st->beta_c = NAN;
+  st->frozen = lambda > M_SQRT2;
+  st->m = st->frozen ? M_SQRT2 / lambda : 1.0;
+}
+
+static int eval_ctx(const rem_ctx *c, double lambda, sp_attn_stats *st, sp_rem_quad *info)
+{
+  set_phase(lambda, st);
+  if (lambda == 0.0) {
+    fill_uniform(c, st);
+    if (info) {
+      info->relerr = 0.0;
+      info->y1 = 1.0;
+      info->refinements = 0;
+    }
+    return SP_OK;
+  }
+  double s = lambda * sqrt(c->logt), fine[NQ], coarse[NQ], err = INFINITY;
+  double scale = 1.0;
+  int k;
+  for (k = 0; k <= SP_REM_FINITE_REFINE; k++, scale *= 0.5) {
+    int rc = quad(c, s, scale, fine, coarse);
+    if (rc)
+      return rc;
+    err = 0.0;
+    for (int q = 0; q < NQ; q++) {
+      double sc = q == Q_H ? fmax(1.0, c->logt) : fmax(fabs(fine[q]), SMALL);
+      double e = fabs(fine[q] - coarse[q]) / sc;
+      if (!(e <= err)) /* NaN propagates */
+        err = e;
+    }
+    if (err <= SP_REM_FINITE_TOL)
+      break;
+  }
+  if (info) {
+    info->relerr = err;
+    info->y1 = fine[Q_Y1];
+    info->refinements = k > SP_REM_FINITE_REFINE ? SP_REM_FINITE_REFINE : k;
+  }
+  if (!(err <= SP_REM_FINITE_TOL))
+    return SP_ENOCONV;
+  st->y2 = fine[Q_Y2];
+  st->y3 = fine[Q_Y3];
+  st->y2sq = fine[Q_Y2SQ];
+  st->g = st->y2 - 2.0 * st->y3 + st->y2sq;
+  st->entropy = fine[Q_H] > 0.0 ? fine[Q_H] : 0.0;
+  st->entropy_ratio = st->entropy / c->logt;
+  st->overlap = c->causal ? causal_overlap(c->t) : 1.0 / c->t;
+  return SP_OK;
+}
+
+int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st, sp_rem_quad *info)
+{
+  if (!st)
+    return SP_EINVAL;
+  if (tokens < 2 || tokens > SP_MAX_TOKENS || !(lambda >= 0.0) || !isfinite(lambda))
+    return SP_EDOM;
+  rem_ctx c;
+  ctx_init(&c, tokens, causal != 0, lambda > 0.0);
+  return eval_ctx(&c, lambda, st, info);
+}
+
+int sp_rem_uniform_causal(long tokens, sp_attn_stats *st)
+{
+  if (!st)
+    return SP_EINVAL;
+  if (tokens < 2 || tokens > SP_MAX_TOKENS)
+    return SP_EDOM;
+  rem_ctx c;
+  ctx_init(&c, tokens, 1, 0);
+  fill_uniform(&c, st);
+  st->lambda = st->beta_c = st->m = NAN;
+  st->frozen = 0;
+  return SP_OK;
+}
+
+/* ---- tables ---------------------------------------------------------- */
+
+/* Tabulated functions: log y2, log y3, log y2sq, log g, log entropy. */
+enum { T_Y2, T_Y3, T_Y2SQ, T_G, T_H, NT };
+
+struct sp_rem_table {
+  rem_ctx ctx;
+  double overlap;
+  size_t n;          /* nodes, 2 N + 1 */
+  double wmax, lmax; /* grid end in w = asinh(lambda) and lambda */
+  double relerr;     /* largest quadrature error estimate */
+  double *w;         /* n nodes */
+  double *f[NT];     /* n values each */
+  gsl_interp *interp[NT];
+};
+
+void sp_rem_table_free(sp_rem_table *t)
+{
+  if (!t)
+    return;
+  for (int k = 0; k < NT; k++)
+    gsl_interp_free(t->interp[k]);
+  free(t->w);
+  free(t);
+}
+
+sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status)
+{
+  int dummy;
+  if (!status)
+    status = &dummy;
+  if (tokens < 2 || tokens > SP_MAX_TOKENS || (causal != 0 && causal != 1)) {
+    *status = SP_EDOM;
+    return NULL;
+  }
+  sp_rem_table *t = calloc(1, sizeof *t);
+  if (!t) {
+    *status = SP_ENOMEM;
+    return NULL;
+  }
+  ctx_init(&t->ctx, tokens, causal, 1);
+  /* Nodes up to w_max plus EDGE steps: the natural end condition of the
+   * spline (zero second derivative) perturbs it by a factor (2 - sqrt 3)^k
+   * less k nodes from the end, 3e-5 at EDGE = 8. */
+  enum { EDGE = 8 };
+  long nmax = (long)ceil(asinh(SP_REM_TABLE_LAMBDA_MAX) / SP_REM_TABLE_STEP);
+  long half = nmax + EDGE;
+  t->n = (size_t)(2 * half + 1);
+  t->wmax = (double)nmax * SP_REM_TABLE_STEP;
+  t->lmax = sinh(t->wmax);
+  t->w = malloc(t->n * (NT + 1) * sizeof *t->w);
+  if (!t->w) {
+    sp_rem_table_free(t);
+    *status = SP_ENOMEM;
+    return NULL;
+  }
+  for (int k = 0; k < NT; k++)
+    t->f[k] = t->w + (size_t)(k + 1) * t->n;
+  for (long i = 0; i <= half; i++) {
+    double w = (double)i * SP_REM_TABLE_STEP;
+    sp_attn_stats st;
+    sp_rem_quad info;
+    int s = eval_ctx(&t->ctx, sinh(w), &st, &info);
+    if (s || !(st.y2 > 0.0 && st.y3 > 0.0 && st.y2sq > 0.0 && st.g > 0.0 && st.entropy > 0.0)) {
+      sp_rem_table_free(t);
+      *status = s ? s : SP_ENOCONV;
+      return NULL;
+    }
+    if (info.relerr > t->relerr)
+      t->relerr = info.relerr;
+    double v[NT] = {log(st.y2), log(st.y3), log(st.y2sq), log(st.g), log(st.entropy)};
+    size_t up = (size_t)(half + i), down = (size_t)(half - i);
+    t->w[up] = w;
+    t->w[down] = -w;
+    for (int k = 0; k < NT; k++)
+      t->f[k][up] = t->f[k][down] = v[k];
+    if (i == 0)
+      t->overlap = st.overlap;
+  }
+  for (int k = 0; k < NT; k++) {
+    t->interp[k] = gsl_interp_alloc(gsl_interp_cspline, t->n);
+    if (!t->interp[k]) {
+      sp_rem_table_free(t);
+      *status = SP_ENOMEM;
+      return NULL;
+    }
+    if (gsl_interp_init(t->interp[k], t->w, t->f[k], t->n) != GSL_SUCCESS) {
+      sp_rem_table_free(t);
+      *status = SP_ENOMEM;
+      return NULL;
+    }
+  }
+  *status = SP_OK;
+  return t;
+}
+
+long sp_rem_table_tokens(const sp_rem_table *t)
+{
+  return t ? t->ctx.T : 0;
+}
+
+int sp_rem_table_causal(const sp_rem_table *t)
+{
+  return t ? t->ctx.causal : 0;
+}
+
+void sp_rem_table_info(const sp_rem_table *t, double *lambda_max, double *relerr)
+{
+  if (lambda_max)
+    *lambda_max = t ? t->lmax : NAN;
+  if (relerr)
+    *relerr = t ? t->relerr : NAN;
+}
+
+/* Interpolated value k at w (inside the grid), and optionally its
+ * derivative in lambda. */
+static int interp(const sp_rem_table *t, int k, double w, double *v, double *dv)
+{
+  double y, dy = 0.0;
+  if (gsl_interp_eval_e(t->interp[k], t->w, t->f[k], w, NULL, &y) != GSL_SUCCESS)
+    return SP_EDOM;
+  if (dv && gsl_interp_eval_deriv_e(t->interp[k], t->w, t->f[k], w, NULL, &dy) != GSL_SUCCESS)
+    return SP_EDOM;
+  *v = exp(y);
+  if (dv) /* d/dlambda of exp(y(asinh lambda)) */
+    *dv = *v * dy / cosh(w);
+  return SP_OK;
+}
+
+int sp_rem_table_eval(const sp_rem_table *t, double lambda, unsigned what, sp_attn_stats *st)
+{
+  if (!t || !st)
+    return SP_EINVAL;
+  if (!(lambda >= 0.0) || !isfinite(lambda))
+    return SP_EDOM;
+  set_phase(lambda, st);
+  st->y3 = st->y2sq = st->g = st->entropy = st->entropy_ratio = NAN;
+  st->overlap = t->overlap;
+  if (lambda == 0.0) {
+    fill_uniform(&t->ctx, st);
+    return SP_OK;
+  }
+  double w = asinh(lambda), v[NT];
+  int need[NT] = {1, (what & SP_REM_MOMENTS) != 0, (what & SP_REM_MOMENTS) != 0,
+                  (what & SP_REM_MOMENTS) != 0, (what & SP_REM_ENTROPY) != 0};
+  for (int k = 0; k < NT; k++) {
+    if (!need[k])
+      continue;
+    int s;
+    if (w <= t->wmax) {
+      s = interp(t, k, w, &v[k], NULL);
+    } else {
+      /* Beyond the grid: d = f - f_inf = a y + b y^2 in y = 1/lambda (the
+       * large-lambda expansion, see the header), matched in value and
+       * slope at lambda_max. */
+      double f0 = 0.0, df = 0.0, finf = (k == T_G || k == T_H) ? 0.0 : 1.0;
+      s = interp(t, k, t->wmax, &f0, &df);
+      double y0 = 1.0 / t->lmax, y = 1.0 / lambda;
+      double d0 = f0 - finf, dy = -df * t->lmax * t->lmax; /* d(f)/dy */
+      double b = (dy * y0 - d0) / (y0 * y0), a = dy - 2.0 * b * y0;
+      v[k] = finf + a * y + b * y * y;
+    }
+    if (s)
+      return s;
+  }
+  st->y2 = v[T_Y2];
+  if (what & SP_REM_MOMENTS) {
+    st->y3 = v[T_Y3];
+    st->y2sq = v[T_Y2SQ];
+    st->g = v[T_G];
+  }
+  if (what & SP_REM_ENTROPY) {
+    st->entropy = v[T_H];
+    st->entropy_ratio = v[T_H] / t->ctx.logt;
+  }
+  return SP_OK;
+}
