@@ -8,6 +8,7 @@
 #include "sigprop/model.h"
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
+#include "sigprop/meanfield.h"
 #include "sigprop/rem.h"
 #include "sigprop/rem_finite.h"
 #include "sigprop/workspace.h"

@@ -1,10 +1,28 @@
-/* Gaussian expectations of the MLP nonlinearities.
+/* Gaussian expectations of the MLP nonlinearities: closed forms, and
+ * trapezoidal sums with an error estimate for the smooth activations.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/gauss.h"
+#include "sigprop/activation.h"
 #include "sigprop/status.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_interp.h>
+
+/* Gaussian variables are integrated over |z| <= ZMAX: the density there,
+ * e^{-45} ~ 3e-20 times a polynomial of the activation's growth, is far
+ * below SP_GAUSS_TOL. */
+#define ZMAX 9.5
+/* Coarsest steps: 0.35 in a standard normal variable (the trapezoidal
+ * error of a Gaussian at step 2 h = 0.7 is e^{-2 pi^2 / 0.49} ~ 3e-18),
+ * and SCALE_STEP / sigma for an activation argument of scale sigma (see
+ * sp_gauss_kernel in the header). */
+#define STEP 0.35
+#define SCALE_STEP 0.2
+/* Step halvings before giving up (SP_ENOCONV): 2^6 = 64 times finer. */
+#define MAXLEVEL 6
 
 double sp_relu_kernel(double c)
 {
@@ -17,43 +35,347 @@ double sp_relu_kernel(double c)
   return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - acos(c))) * M_1_PI;
 }
 
-int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,
-                         double *e_phi2, double *e_phiphi)
+/* ---- activations as integrands -------------------------------------- */
+
+typedef struct {
+  sp_activation act;
+  double a;   /* erf scale */
+  int deriv;  /* 0: phi, 1: phi', 2: phi phi'' (one-dimensional only) */
+  double s;   /* argument scale: f(s z) */
+} fctx;
+
+static double feval(const fctx *c, double u)
 {
-  if (!(q1 >= 0.0) || !isfinite(q1) || !isfinite(p1))
-    return SP_EDOM;
-  if (fabs(p1) > q1 * (1.0 + 16.0 * DBL_EPSILON))
-    return SP_EDOM;
-  double s2 = 0.0, s12 = 0.0;
+  switch (c->deriv) {
+  case 0: return sp_activation_phi(c->act, c->a, u);
+  case 1: return sp_activation_dphi(c->act, c->a, u);
+  default: return sp_activation_phi(c->act, c->a, u) * sp_activation_d2phi(c->act, c->a, u);
+  }
+}
+
+static int smooth(sp_activation act)
+{
+  return act == SP_ACT_GELU || act == SP_ACT_TANH || act == SP_ACT_SILU;
+}
+
+/* Sharpness of the activation: the scale of its argument on which it
+ * varies (erf(a u) varies on 1/a). */
+static double sharpness(const fctx *c)
+{
+  return c->act == SP_ACT_ERF ? c->a : 1.0;
+}
+
+static double step_for(double sigma)
+{
+  double h = sigma > 0.0 ? SCALE_STEP / sigma : STEP;
+  return h < STEP ? h : STEP;
+}
+
+static double normal_pdf(double z)
+{
+  return exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
+}
+
+/* Above this argument scale (sigma times the activation's sharpness) the
+ * one-dimensional rule integrates in t with x = sinh(t) / kappa: nodes
+ * dense where phi bends and geometric beyond, so its cost grows like
+ * log sigma instead of sigma (the length map of gelu and silu is scanned
+ * up to q = 1e12). */
+#define SINH_FROM 4.0
+/* Step in t of the sinh rule's coarsest level: the integrand is analytic
+ * in a strip of half-width about pi/4 (where the Gaussian factor still
+ * decays), so the rule at 2 h = 0.2 errs by about e^{-2 pi (pi/4) / 0.2}
+ * ~ 2e-11 and is refined when that is not enough. */
+#define SINH_STEP 0.1
+
+typedef struct {
+  const fctx *c;
+  int square;
+  int sinh_rule;
+  double alpha; /* 1 / kappa */
+} g1ctx;
+
+/* The integrand at node v of the chosen variable. */
+static double g1(const g1ctx *g, double v)
+{
+  const fctx *c = g->c;
+  double x, w;
+  if (g->sinh_rule) {
+    x = g->alpha * sinh(v);
+    w = normal_pdf(x / c->s) / c->s * g->alpha * cosh(v);
+  } else {
+    x = c->s * v;
+    w = normal_pdf(v);
+  }
+  double f = feval(c, x);
+  return w * (g->square ? f * f : f);
+}
+
+/* E_z g(s z) with g = f, f^2 (square != 0), by nested trapezoidal sums,
+ * halving the step until two levels agree to SP_GAUSS_TOL relative to
+ * E|g|. */
+static int gauss1(const fctx *c, int square, double *val, double *err)
+{
+  const double kap = sharpness(c);
+  g1ctx g = {c, square, c->s * kap > SINH_FROM, 1.0 / kap};
+  double h0, range;
+  if (g.sinh_rule) {
+    h0 = SINH_STEP;
+    range = asinh(ZMAX * c->s * kap);
+  } else {
+    h0 = step_for(c->s * kap);
+    range = ZMAX;
+  }
+  const long n0 = (long)ceil(range / h0);
+  double sum = 0.0, abs_sum = 0.0;
+  for (long k = -n0; k <= n0; k++) {
+    double v = g1(&g, (double)k * h0);
+    sum += v;
+    abs_sum += fabs(v);
+  }
+  double h = h0, I = h * sum;
+  long n = n0;
+  for (int level = 1; level <= MAXLEVEL; level++) {
+    double add = 0.0;
+    h *= 0.5;
+    n *= 2;
+    for (long k = -n + 1; k < n; k += 2) {
+      double v = g1(&g, (double)k * h);
+      add += v;
+      abs_sum += fabs(v);
+    }
+    double In = 0.5 * I + h * add;
+    double e = fabs(In - I);
+    I = In;
+    if (!isfinite(I))
+      return SP_EDOM;
+    if (e <= SP_GAUSS_TOL * h * abs_sum) {
+      *val = I;
+      if (err)
+        *err = e;
+      return SP_OK;
+    }
+  }
+  return SP_ENOCONV;
+}
+
+/* Two-dimensional rule for the pair (u, v) = (aw w + b z1, +-aw w + b z2)
+ * with f = phi or phi' (c->deriv): returns E[f(u) f(v)] in *pp and, for
+ * the + sign, E_w[Var_z f] in *gap (else *gap untouched).  Fine and coarse
+ * rules on nested nodes; halves both steps until they agree. */
+static int gauss2(const fctx *c, double aw, double b, int negative, double scale,
+                  double *pp, double *gap, double *err)
+{
+  const double kap = sharpness(c);
+  double hw = step_for(aw * kap), hz = step_for(b * kap);
+  for (int level = 0; level <= MAXLEVEL; level++, hw *= 0.5, hz *= 0.5) {
+    const long nw = (long)ceil(ZMAX / (2.0 * hw)) * 2, nz = (long)ceil(ZMAX / (2.0 * hz)) * 2;
+    const size_t mw = (size_t)(2 * nw + 1), mz = (size_t)(2 * nz + 1);
+    double *buf = malloc((mz * 2 + mw * 2) * sizeof *buf);
+    if (!buf)
+      return SP_ENOMEM;
+    double *fz = buf, *wzz = buf + mz, *psif = buf + 2 * mz, *psic = psif + mw;
+    for (long j = -nz; j <= nz; j++)
+      wzz[j + nz] = hz * normal_pdf((double)j * hz);
+    double vf = 0.0, vc = 0.0;
+    for (long i = -nw; i <= nw; i++) {
+      double w = (double)i * hw, base = aw * w;
+      double sf = 0.0, se = 0.0;
+      for (long j = -nz; j <= nz; j++) {
+        double f = feval(c, base + b * (double)j * hz);
+        fz[j + nz] = f;
+        sf += wzz[j + nz] * f;
+        if ((j & 1) == 0)
+          se += wzz[j + nz] * f;
+      }
+      double pf = sf, pc = 2.0 * se;
+      psif[i + nw] = pf;
+      psic[i + nw] = pc;
+      if (!negative && gap) {
+        double df = 0.0, dc = 0.0;
+        for (long j = -nz; j <= nz; j++) {
+          double d1 = fz[j + nz] - pf;
+          df += wzz[j + nz] * d1 * d1;
+          if ((j & 1) == 0) {
+            double d2 = fz[j + nz] - pc;
+            dc += wzz[j + nz] * d2 * d2;
+          }
+        }
+        double ww = hw * normal_pdf(w);
+        vf += ww * df;
+        if ((i & 1) == 0)
+          vc += 2.0 * ww * 2.0 * dc;
+      }
+    }
+    double kf = 0.0, kc = 0.0;
+    for (long i = -nw; i <= nw; i++) {
+      double ww = hw * normal_pdf((double)i * hw);
+      long o = negative ? -i : i;
+      kf += ww * psif[i + nw] * psif[o + nw];
+      if ((i & 1) == 0)
+        kc += 2.0 * ww * psic[i + nw] * psic[o + nw];
+    }
+    free(buf);
+    if (!isfinite(kf) || !isfinite(vf))
+      return SP_EDOM;
+    double e = fabs(kf - kc), eg = (!negative && gap) ? fabs(vf - vc) : 0.0;
+    /* The gap is judged relative to itself (down to 1e-15 of the scale),
+     * so that 1 - correlation keeps its relative accuracy. */
+    if (e <= SP_GAUSS_TOL * scale && eg <= SP_GAUSS_TOL * vf + 1e-15 * scale) {
+      *pp = kf;
+      if (!negative && gap)
+        *gap = vf;
+      if (err)
+        *err = e > eg ? e : eg;
+      return SP_OK;
+    }
+  }
+  return SP_ENOCONV;
+}
+
+/* ---- closed forms ---------------------------------------------------- */
+
+/* sin t - t cos t without cancellation for small t. */
+static double sin_minus_tcos(double t)
+{
+  if (t >= 0.5)
+    return sin(t) - t * cos(t);
+  /* sum_{n>=1} (-1)^{n+1} 2n t^{2n+1} / (2n+1)!; ten terms leave
+   * (t^2/20)^10 < 1e-19 relative at t = 0.5. */
+  double t2 = t * t, term = t * t2 / 6.0, sum = 0.0;
+  for (int n = 1; n <= 10; n++) {
+    sum += 2.0 * n * term * ((n & 1) ? 1.0 : -1.0);
+    term *= t2 / ((2.0 * n + 2.0) * (2.0 * n + 3.0));
+  }
+  return sum;
+}
+
+/* asin(x1) - asin(x2) for -1 <= x2 <= x1 <= 1 given d = x1 - x2 computed
+ * directly: for x2 >= 0 through sin(A - B) = x1 c2 - x2 c1 written as
+ * d (c2 + x2 (x1 + x2) / (c1 + c2)), free of cancellation. */
+static double asin_diff(double x1, double x2, double d)
+{
+  if (x2 < 0.0)
+    return asin(x1) - asin(x2);
+  double c1 = sqrt((1.0 - x1) * (1.0 + x1)), c2 = sqrt((1.0 - x2) * (1.0 + x2));
+  double den = c1 + c2;
+  double sd = den > 0.0 ? d * (c2 + x2 * (x1 + x2) / den) : d;
+  if (sd > 1.0)
+    sd = 1.0;
+  return asin(sd);
+}
+
+/* Closed forms; the gap only when `want_gap` (it costs an arc-cosine and
+ * a sine the block maps do not need). */
+static int closed_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k,
+                         int want_gap)
+{
+  k->abserr = 0.0;
+  k->gap = NAN;
   switch (act) {
   case SP_ACT_RELU: {
     double c = q1 > 0.0 ? p1 / q1 : 1.0;
-    s2 = 0.5 * q1;
-    s12 = 0.5 * q1 * sp_relu_kernel(c);
-    break;
+    if (c > 1.0) c = 1.0;
+    if (c < -1.0) c = -1.0;
+    k->phi2 = 0.5 * q1;
+    k->phiphi = 0.5 * q1 * sp_relu_kernel(c);
+    if (want_gap) {
+      /* 1 - f(c) = (1 - c) - (sin t - t cos t) / pi */
+      double omc = q1 > 0.0 ? (q1 - p1) / q1 : 0.0;
+      k->gap = 0.5 * q1 * (omc - sin_minus_tcos(acos(c)) * M_1_PI);
+      if (k->gap < 0.0)
+        k->gap = 0.0;
+    }
+    return SP_OK;
   }
   case SP_ACT_ERF: {
     double d = 1.0 + 2.0 * a * a * q1;
-    double x = 2.0 * a * a * p1 / d;
-    if (x > 1.0) x = 1.0;
-    if (x < -1.0) x = -1.0;
-    s2 = M_2_PI * asin(2.0 * a * a * q1 / d);
-    s12 = M_2_PI * asin(x);
-    break;
+    double x1 = 2.0 * a * a * q1 / d, x2 = 2.0 * a * a * p1 / d;
+    if (x2 > 1.0) x2 = 1.0;
+    if (x2 < -1.0) x2 = -1.0;
+    k->phi2 = M_2_PI * asin(x1);
+    k->phiphi = M_2_PI * asin(x2);
+    if (want_gap)
+      k->gap = M_2_PI * asin_diff(x1, x2, 2.0 * a * a * (q1 - p1) / d);
+    return SP_OK;
   }
   case SP_ACT_LINEAR:
-    s2 = q1;
-    s12 = p1 > q1 ? q1 : (p1 < -q1 ? -q1 : p1);
-    break;
-  case SP_ACT_GELU:
-  case SP_ACT_TANH:
-  case SP_ACT_SILU:
-    return SP_EUNSUP;
+    k->phi2 = q1;
+    k->phiphi = p1;
+    k->gap = q1 - p1;
+    return SP_OK;
   default:
     return SP_EINVAL;
   }
-  if (e_phi2) *e_phi2 = s2;
-  if (e_phiphi) *e_phiphi = s12;
+}
+
+static int check_pair(double q1, double *p1)
+{
+  if (!(q1 >= 0.0) || !isfinite(q1) || !isfinite(*p1))
+    return SP_EDOM;
+  if (fabs(*p1) > q1 * (1.0 + 16.0 * DBL_EPSILON))
+    return SP_EDOM;
+  if (*p1 > q1)
+    *p1 = q1;
+  if (*p1 < -q1)
+    *p1 = -q1;
+  return SP_OK;
+}
+
+int sp_gauss_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k)
+{
+  if (!k || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  int s = check_pair(q1, &p1);
+  if (s)
+    return s;
+  if (!smooth(act))
+    return closed_kernel(act, a, q1, p1, k, 1);
+  fctx c = {act, a, 0, sqrt(q1)};
+  double e2, err = 0.0;
+  if ((s = gauss1(&c, 1, &e2, &err)))
+    return s;
+  k->phi2 = e2;
+  double aw = sqrt(fabs(p1)), b = sqrt(q1 - fabs(p1));
+  if (b == 0.0 && p1 >= 0.0) { /* u = v */
+    k->phiphi = e2;
+    k->gap = 0.0;
+    k->abserr = err;
+    return SP_OK;
+  }
+  if (aw == 0.0) { /* independent: (E phi)^2 */
+    double m, em;
+    if ((s = gauss1(&c, 0, &m, &em)))
+      return s;
+    k->phiphi = m * m;
+    k->gap = e2 - m * m;
+    k->abserr = err + 2.0 * fabs(m) * em;
+    return SP_OK;
+  }
+  double pp, gap = 0.0, e12;
+  if ((s = gauss2(&c, aw, b, p1 < 0.0, e2, &pp, &gap, &e12)))
+    return s;
+  k->phiphi = pp;
+  k->gap = p1 < 0.0 ? e2 - pp : gap;
+  k->abserr = err + e12;
+  return SP_OK;
+}
+
+int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,
+                         double *e_phi2, double *e_phiphi)
+{
+  sp_kernel k;
+  int s;
+  if ((unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  if (!smooth(act)) {
+    if ((s = check_pair(q1, &p1)) || (s = closed_kernel(act, a, q1, p1, &k, 0)))
+      return s;
+  } else if ((s = sp_gauss_kernel(act, a, q1, p1, &k))) {
+    return s;
+  }
+  if (e_phi2) *e_phi2 = k.phi2;
+  if (e_phiphi) *e_phiphi = k.phiphi;
   return SP_OK;
 }
 
@@ -67,7 +389,171 @@ int sp_gauss_dphi2(sp_activation act, double a, double q1, double *e_dphi2)
   case SP_ACT_LINEAR: *e_dphi2 = 1.0; return SP_OK;
   case SP_ACT_GELU:
   case SP_ACT_TANH:
-  case SP_ACT_SILU: return SP_EUNSUP;
+  case SP_ACT_SILU: {
+    fctx c = {act, a, 1, sqrt(q1)};
+    return gauss1(&c, 1, e_dphi2, NULL);
+  }
   default: return SP_EINVAL;
   }
+}
+
+int sp_gauss_dphi_pair(sp_activation act, double a, double q1, double p1, double *e)
+{
+  if (!e || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  int s = check_pair(q1, &p1);
+  if (s)
+    return s;
+  switch (act) {
+  case SP_ACT_RELU: {
+    double c = q1 > 0.0 ? p1 / q1 : 1.0;
+    *e = (M_PI - acos(c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c)) / (2.0 * M_PI);
+    return SP_OK;
+  }
+  case SP_ACT_ERF: {
+    double d = 1.0 + 2.0 * a * a * q1, x = 2.0 * a * a * p1;
+    *e = 4.0 * a * a / M_PI / sqrt((d - x) * (d + x));
+    return SP_OK;
+  }
+  case SP_ACT_LINEAR:
+    *e = 1.0;
+    return SP_OK;
+  default:
+    break;
+  }
+  fctx c = {act, a, 1, sqrt(q1)};
+  double aw = sqrt(fabs(p1)), b = sqrt(q1 - fabs(p1)), d2;
+  if ((s = gauss1(&c, 1, &d2, NULL)))
+    return s;
+  if (b == 0.0 && p1 >= 0.0) {
+    *e = d2;
+    return SP_OK;
+  }
+  if (aw == 0.0) {
+    double m;
+    if ((s = gauss1(&c, 0, &m, NULL)))
+      return s;
+    *e = m * m;
+    return SP_OK;
+  }
+  return gauss2(&c, aw, b, p1 < 0.0, d2, e, NULL, NULL);
+}
+
+int sp_gauss_phi_d2phi(sp_activation act, double a, double q1, double *e)
+{
+  if (!e || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  if (!(q1 >= 0.0) || !isfinite(q1))
+    return SP_EDOM;
+  if (act == SP_ACT_RELU || act == SP_ACT_LINEAR) {
+    *e = 0.0;
+    return SP_OK;
+  }
+  fctx c = {act, a, 2, sqrt(q1)};
+  return gauss1(&c, 0, e, NULL);
+}
+
+/* ---- the post-LayerNorm MLP table ------------------------------------ */
+
+struct sp_mlp_table {
+  sp_activation act;
+  double a, sw_in, sw_out, sb;
+  double qf;        /* sw_out E[phi^2] + sb */
+  double theta[2 * SP_MLP_TABLE_NODES + 1];
+  double r[2 * SP_MLP_TABLE_NODES + 1];
+  gsl_interp *interp;
+};
+
+void sp_mlp_table_free(sp_mlp_table *t)
+{
+  if (!t)
+    return;
+  gsl_interp_free(t->interp);
+  free(t);
+}
+
+sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out,
+                                 double sb, int *status)
+{
+  int dummy, s;
+  if (!status)
+    status = &dummy;
+  if ((unsigned)act >= SP_NACT) {
+    *status = SP_EINVAL;
+    return NULL;
+  }
+  double q1 = sw_in + sb;
+  if (!(sw_in >= 0.0 && sw_out >= 0.0 && sb >= 0.0 && isfinite(q1) && isfinite(sw_out))
+      || !(q1 > 0.0) || !(a > 0.0) || !isfinite(a)) {
+    *status = SP_EDOM;
+    return NULL;
+  }
+  sp_mlp_table *t = calloc(1, sizeof *t);
+  if (!t) {
+    *status = SP_ENOMEM;
+    return NULL;
+  }
+  t->act = act, t->a = a, t->sw_in = sw_in, t->sw_out = sw_out, t->sb = sb;
+  const int n = SP_MLP_TABLE_NODES;
+  for (int i = 0; i <= n; i++) {
+    double th = M_PI * (double)i / (double)n, r;
+    sp_kernel k;
+    if (i == 0) {
+      double d2;
+      if ((s = sp_gauss_kernel(act, a, q1, q1, &k)) || (s = sp_gauss_dphi2(act, a, q1, &d2)))
+        goto fail;
+      t->qf = sw_out * k.phi2 + sb;
+      r = sw_in * sw_out * d2;
+    } else {
+      /* 1 - c = 2 sin^2(theta/2) exactly, and p_1 = q_1 - sw_in (1 - c). */
+      double omc = 2.0 * sin(0.5 * th) * sin(0.5 * th);
+      if ((s = sp_gauss_kernel(act, a, q1, q1 - sw_in * omc, &k)))
+        goto fail;
+      r = sw_out * k.gap / omc;
+    }
+    t->theta[i] = th;
+    t->r[i] = r;
+    t->theta[2 * n - i] = 2.0 * M_PI - th;
+    t->r[2 * n - i] = r;
+  }
+  t->interp = gsl_interp_alloc(gsl_interp_cspline_periodic, (size_t)(2 * n + 1));
+  if (!t->interp) {
+    s = SP_ENOMEM;
+    goto fail;
+  }
+  if (gsl_interp_init(t->interp, t->theta, t->r, (size_t)(2 * n + 1)) != GSL_SUCCESS) {
+    s = SP_ENOMEM;
+    goto fail;
+  }
+  *status = SP_OK;
+  return t;
+fail:
+  sp_mlp_table_free(t);
+  *status = s;
+  return NULL;
+}
+
+int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double a, double sw_in,
+                         double sw_out, double sb)
+{
+  return t && t->act == act && t->sw_in == sw_in && t->sw_out == sw_out && t->sb == sb
+         && (act != SP_ACT_ERF || t->a == a);
+}
+
+int sp_mlp_table_eval(const sp_mlp_table *t, double c, double *qf, double *pf)
+{
+  if (!t)
+    return SP_EINVAL;
+  if (!(fabs(c) <= 1.0 + 1e-12))
+    return SP_EDOM;
+  if (c > 1.0) c = 1.0;
+  if (c < -1.0) c = -1.0;
+  double r;
+  if (gsl_interp_eval_e(t->interp, t->theta, t->r, acos(c), NULL, &r) != GSL_SUCCESS)
+    return SP_EDOM;
+  if (qf)
+    *qf = t->qf;
+  if (pf)
+    *pf = t->qf - (1.0 - c) * r;
+  return SP_OK;
 }

@@ -1,7 +1,9 @@
 /* Order-parameter maps of the sub-blocks and of a whole block.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/maps.h"
+#include "sigprop/activation.h"
 #include "sigprop/gauss.h"
+#include "sigprop/rem_finite.h"
 #include "sigprop/status.h"
 #include "workspace_private.h"
 
@@ -11,12 +13,32 @@
 int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
                            unsigned what, sp_attn_stats *st)
 {
-  if (m->attention == SP_ATTN_UNIFORM)
-    return sp_rem_uniform(m->beta, q, p, m->tokens, st);
-  if (m->stats == SP_STATS_ASYMPTOTIC && !m->causal)
+  if (m->attention == SP_ATTN_UNIFORM) {
+    int s = sp_rem_uniform(m->beta, q, p, m->tokens, st);
+    if (s || !m->causal)
+      return s;
+    double lambda = st->lambda, beta_c = st->beta_c;
+    s = sp_rem_uniform_causal(m->tokens, st);
+    st->lambda = lambda, st->beta_c = beta_c, st->m = 1.0;
+    return s;
+  }
+  if (m->stats == SP_STATS_ASYMPTOTIC)
     return sp_rem_asymptotic(m->beta, q, p, m->tokens, what, st);
-  (void)w;
-  return SP_EUNSUP;
+  double gap;
+  int s = sp_rem_gap(q, p, &gap);
+  if (s)
+    return s;
+  if (!(m->beta >= 0.0) || !isfinite(m->beta))
+    return SP_EDOM;
+  double lambda = m->beta * sqrt(q * gap);
+  const sp_rem_table *t = sp_workspace_rem(w, m->tokens, m->causal);
+  s = t ? sp_rem_table_eval(t, lambda, what, st)
+        : sp_rem_finite(m->tokens, m->causal, lambda, st, NULL);
+  if (s)
+    return s;
+  /* beta_c = sqrt(2/(q gap)) = sqrt(2) beta / lambda, saving a square root */
+  st->beta_c = lambda > 0.0 ? M_SQRT2 * m->beta / lambda : sp_rem_beta_c(q, p);
+  return SP_OK;
 }
 
 int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
@@ -43,7 +65,12 @@ int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn
     }
     return SP_OK;
   case SP_ATTN_UNIFORM:
-    *qs = *ps = sv * (p + gap / t) + svb;
+    if (m->causal) { /* row t averages its t keys: rows differ */
+      *qs = sv * (p + gap * st->y2) + svb;
+      *ps = sv * (p + gap * st->overlap) + svb;
+    } else {
+      *qs = *ps = sv * (p + gap / t) + svb;
+    }
     return SP_OK;
   default:
     return SP_EINVAL;
@@ -53,14 +80,28 @@ int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn
 int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
                double *qf, double *pf)
 {
-  double e2, e12;
+  if (q == 1.0 && !sp_activation_has_closed_form(m->activation)) {
+    const sp_mlp_table *t = sp_workspace_mlp(w, m);
+    if (t)
+      return sp_mlp_table_eval(t, p, qf, pf);
+  }
   double q1 = m->var_w_in * q + m->var_b, p1 = m->var_w_in * p + m->var_b;
-  (void)w;
-  int s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, p1, &e2, &e12);
+  if (sp_activation_has_closed_form(m->activation)) {
+    double e2, e12;
+    int s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, p1, &e2, &e12);
+    if (s)
+      return s;
+    *qf = m->var_w_out * e2 + m->var_b;
+    *pf = m->var_w_out * e12 + m->var_b;
+    return SP_OK;
+  }
+  /* Quadrature through the gap, which keeps q_f - p_f accurate as p -> q. */
+  sp_kernel k;
+  int s = sp_gauss_kernel(m->activation, m->erf_scale, q1, p1, &k);
   if (s)
     return s;
-  *qf = m->var_w_out * e2 + m->var_b;
-  *pf = m->var_w_out * e12 + m->var_b;
+  *qf = m->var_w_out * k.phi2 + m->var_b;
+  *pf = *qf - m->var_w_out * k.gap;
   return SP_OK;
 }
 

@@ -1,4 +1,4 @@
-/* Tables shared by the maps.
+/* Tables shared by the maps: finite-T attention statistics and MLP kernels.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "workspace_private.h"
 
@@ -6,6 +6,7 @@
 #include "sigprop/status.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 sp_workspace *sp_workspace_alloc(void)
 {
@@ -14,13 +15,68 @@ sp_workspace *sp_workspace_alloc(void)
 
 void sp_workspace_free(sp_workspace *w)
 {
+  if (!w)
+    return;
+  for (size_t i = 0; i < w->nrem; i++)
+    sp_rem_table_free(w->rem[i]);
+  for (size_t i = 0; i < w->nmlp; i++)
+    sp_mlp_table_free(w->mlp[i]);
   free(w);
+}
+
+/* A model reads a finite-T table when its softmax statistics are finite
+ * (uniform attention is exact without one). */
+static int wants_rem(const sp_model *m)
+{
+  return m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM;
+}
+
+/* A model reads an MLP table when its MLP has no closed form and sees a
+ * LayerNorm'd input (post-LN and pre-LN blocks). */
+static int wants_mlp(const sp_model *m)
+{
+  return m->mlp && !sp_activation_has_closed_form(m->activation) && m->norm != SP_NORM_NONE;
 }
 
 int sp_workspace_needed(const sp_model *m)
 {
-  return m->stats == SP_STATS_FINITE || m->causal
-         || (m->mlp && !sp_activation_has_closed_form(m->activation));
+  return wants_rem(m) || (m->mlp && !sp_activation_has_closed_form(m->activation));
+}
+
+const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int causal)
+{
+  if (!w)
+    return NULL;
+  for (size_t i = 0; i < w->nrem; i++)
+    if (sp_rem_table_tokens(w->rem[i]) == tokens && sp_rem_table_causal(w->rem[i]) == causal)
+      return w->rem[i];
+  return NULL;
+}
+
+const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m)
+{
+  if (!w)
+    return NULL;
+  for (size_t i = 0; i < w->nmlp; i++)
+    if (sp_mlp_table_matches(w->mlp[i], m->activation, m->erf_scale, m->var_w_in,
+                             m->var_w_out, m->var_b))
+      return w->mlp[i];
+  return NULL;
+}
+
+/* Move entry i of a cache to the front. */
+static void rem_to_front(sp_rem_table **v, size_t i)
+{
+  sp_rem_table *x = v[i];
+  memmove(v + 1, v, i * sizeof *v);
+  v[0] = x;
+}
+
+static void mlp_to_front(sp_mlp_table **v, size_t i)
+{
+  sp_mlp_table *x = v[i];
+  memmove(v + 1, v, i * sizeof *v);
+  v[0] = x;
 }
 
 int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
@@ -30,8 +86,39 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
   int s = sp_model_validate(m, NULL);
   if (s)
     return s;
-  if (sp_workspace_needed(m))
-    return SP_EUNSUP;
+  if (wants_rem(m)) {
+    size_t i = 0;
+    while (i < w->nrem && !(sp_rem_table_tokens(w->rem[i]) == m->tokens
+                            && sp_rem_table_causal(w->rem[i]) == m->causal))
+      i++;
+    if (i == w->nrem) {
+      sp_rem_table *t = sp_rem_table_alloc(m->tokens, m->causal, &s);
+      if (!t)
+        return s;
+      if (w->nrem == SP_WORKSPACE_CACHE)
+        sp_rem_table_free(w->rem[--w->nrem]);
+      w->rem[w->nrem++] = t;
+      i = w->nrem - 1;
+    }
+    rem_to_front(w->rem, i);
+  }
+  if (wants_mlp(m)) {
+    size_t i = 0;
+    while (i < w->nmlp && !sp_mlp_table_matches(w->mlp[i], m->activation, m->erf_scale,
+                                                m->var_w_in, m->var_w_out, m->var_b))
+      i++;
+    if (i == w->nmlp) {
+      sp_mlp_table *t = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in,
+                                           m->var_w_out, m->var_b, &s);
+      if (!t)
+        return s;
+      if (w->nmlp == SP_WORKSPACE_CACHE)
+        sp_mlp_table_free(w->mlp[--w->nmlp]);
+      w->mlp[w->nmlp++] = t;
+      i = w->nmlp - 1;
+    }
+    mlp_to_front(w->mlp, i);
+  }
   w->model = *m;
   w->prepared = 1;
   return SP_OK;

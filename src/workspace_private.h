@@ -3,11 +3,24 @@
 #ifndef SIGPROP_WORKSPACE_PRIVATE_H
 #define SIGPROP_WORKSPACE_PRIVATE_H
 
+#include "sigprop/gauss.h"
+#include "sigprop/rem_finite.h"
 #include "sigprop/workspace.h"
 
 struct sp_workspace {
   int prepared;   /* 1 after a successful sp_workspace_prepare */
-  sp_model model; /* the model it was prepared for */
+  sp_model model; /* the model it was last prepared for */
+  /* Most recently prepared first. */
+  sp_rem_table *rem[SP_WORKSPACE_CACHE];
+  size_t nrem;
+  sp_mlp_table *mlp[SP_WORKSPACE_CACHE];
+  size_t nmlp;
 };
+
+/* The finite-T table for (tokens, causal), or NULL; w may be NULL. */
+const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int causal);
+
+/* The post-LayerNorm MLP table for the MLP of model m, or NULL. */
+const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m);
 
 #endif

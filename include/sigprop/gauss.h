@@ -16,20 +16,105 @@ extern "C" {
  * sqrt((1 - c)(1 + c)).  f(-1) = 0, f(0) = 1/pi, f(1) = 1.  NaN gives NaN. */
 double sp_relu_kernel(double c);
 
-/** Gaussian moments of phi: with (u, v) centred Gaussian, Var u = Var v = q1,
- * Cov(u, v) = p1 (|p1| <= q1), set *e_phi2 = E[phi(u)^2] and
- * *e_phiphi = E[phi(u) phi(v)] (either pointer may be NULL).
- * Closed forms (theory.md §5): relu (arc-cosine), erf(a u)
- * ((2/pi) asin(2 a^2 p1 / (1 + 2 a^2 q1))), linear.  Returns SP_EDOM for
- * q1 < 0, NaN or |p1| > q1 beyond rounding, SP_EUNSUP for an activation
- * without a closed form (gelu, tanh, silu: see the quadrature module). */
+/** Relative tolerance of the quadrature's own error estimate for the
+ * activations without a closed form (gelu, tanh, silu): the estimate is
+ * the difference between the trapezoidal rule at step h and at 2 h, far
+ * above the error of the rule at h.  The tests check 1e-9 against GSL's
+ * adaptive integration. */
+#define SP_GAUSS_TOL 1e-11
+
+/** Gaussian kernel of phi at one pair: E[phi(u)^2], E[phi(u) phi(v)] and
+ * their difference, for (u, v) centred Gaussian with Var u = Var v = q1 and
+ * Cov(u, v) = p1. */
+typedef struct {
+  double phi2;   /**< E[phi(u)^2] */
+  double phiphi; /**< E[phi(u) phi(v)] */
+  double gap;    /**< phi2 - phiphi = E[(phi(u) - phi(v))^2] / 2, computed
+                      without cancellation, so that its relative accuracy
+                      survives p1 -> q1 (correlation -> 1) */
+  double abserr; /**< estimated absolute error of phiphi and gap (0 for
+                      closed forms) */
+} sp_kernel;
+
+/** Kernel of phi at (q1, p1), theory.md §5.  Closed forms: relu
+ * (arc-cosine; gap (q1/2)((1 - c) - (sin t - t cos t)/pi), t = arccos c,
+ * by a series for small t), erf(a u) ((2/pi) asin(2 a^2 p1 / (1 + 2 a^2 q1)),
+ * gap from a difference of arcsines without cancellation), linear.  gelu,
+ * tanh, silu: with p1 >= 0, u = sqrt(p1) w + sqrt(q1 - p1) z1 and v the
+ * same with z2, so E[phi(u) phi(v)] = E_w[psi(w)^2] with
+ * psi(w) = E_z phi(sqrt(p1) w + sqrt(q1 - p1) z), and the gap is
+ * E_w[Var_z phi(...)]; with p1 < 0, v uses -w and the kernel is
+ * E_w[psi(w) psi(-w)].  Both are two-dimensional trapezoidal sums on
+ * |w|, |z| <= 9.5 with steps at most 0.35 and 0.2/sigma for an argument of
+ * scale sigma (tanh has poles at distance pi/(2 sigma): the error of the
+ * coarser rule is then about e^{-pi^2/0.4} ~ 2e-11), halved until the
+ * rules at h and 2 h agree to SP_GAUSS_TOL; E[phi^2] is one-dimensional.
+ * Never Gauss-Hermite, and relu never by quadrature (its kink would make
+ * any such rule converge like a power of the step).
+ * Errors: SP_EDOM for q1 < 0, NaN or |p1| > q1 beyond rounding (p1 is then
+ * clamped to [-q1, q1]); SP_EINVAL for an unknown activation or k == NULL;
+ * SP_ENOCONV when the quadrature does not reach its tolerance; SP_ENOMEM. */
+int sp_gauss_kernel(sp_activation act, double erf_scale, double q1, double p1, sp_kernel *k);
+
+/** Gaussian moments of phi: *e_phi2 = E[phi(u)^2] and *e_phiphi =
+ * E[phi(u) phi(v)] of sp_gauss_kernel() (either pointer may be NULL).
+ * Same domain and errors. */
 int sp_gauss_phi_moments(sp_activation act, double erf_scale, double q1, double p1,
                          double *e_phi2, double *e_phiphi);
 
-/** E[phi'(u)^2] for u ~ N(0, q1), q1 >= 0, closed forms as above:
- * relu 1/2, erf (4 a^2 / pi) / sqrt(1 + 4 a^2 q1), linear 1.  Used by the
- * angle exponent (theory.md §7) and chi_1 (theory.md §8). */
+/** E[phi'(u)^2] for u ~ N(0, q1), q1 >= 0: relu 1/2, erf
+ * (4 a^2 / pi) / sqrt(1 + 4 a^2 q1), linear 1; gelu, tanh, silu by a
+ * one-dimensional trapezoidal sum to SP_GAUSS_TOL.  Used by the angle
+ * exponent (theory.md §7) and chi_1 (theory.md §8).  Errors as
+ * sp_gauss_kernel(). */
 int sp_gauss_dphi2(sp_activation act, double erf_scale, double q1, double *e_dphi2);
+
+/** E[phi'(u) phi'(v)] for the pair (u, v) of sp_gauss_kernel(): relu
+ * (pi - arccos c) / (2 pi), erf (4 a^2/pi) / sqrt((1 + 2 a^2 q1)^2 -
+ * 4 a^4 p1^2), linear 1, else the two-dimensional rule.  The slope of the
+ * correlation map at c (Price's theorem), theory.md §8 (xi_c). */
+int sp_gauss_dphi_pair(sp_activation act, double erf_scale, double q1, double p1, double *e);
+
+/** E[phi(u) phi''(u)] for u ~ N(0, q1): 0 for relu and linear, else a
+ * one-dimensional trapezoidal sum.  Enters the slope of the length map,
+ * chi_1 + sigma_w^2 E[phi phi''] (theory.md §8, xi_q). */
+int sp_gauss_phi_d2phi(sp_activation act, double erf_scale, double q1, double *e);
+
+/** The MLP's kernel after LayerNorm as a table: for the input (q, p) =
+ * (1, c), q_1 = sw_in + sb and p_1 = sw_in c + sb, the output
+ * q_f = sw_out E[phi(u)^2] + sb is one number and
+ * p_f(c) = q_f - (1 - c) R(c), R(c) = sw_out gap(q_1, p_1) / (1 - c)
+ * (theory.md §5; R(1) = sw_in sw_out E[phi'(u)^2] by Price's theorem).
+ * R is tabulated against theta = arccos c on SP_MLP_TABLE_NODES + 1
+ * points of [0, pi] and interpolated by a periodic cubic spline (GSL) of
+ * R(cos theta), a smooth even 2 pi-periodic function, so that neither end
+ * of [-1, 1] needs a boundary condition.  Interpolating R rather than p_f
+ * keeps the relative accuracy of 1 - c' (what rank collapse is measured
+ * by) as c -> 1.  Read-only after allocation: thread-safe evaluation. */
+typedef struct sp_mlp_table sp_mlp_table;
+
+/** Intervals of the MLP table's theta grid on [0, pi]. */
+#define SP_MLP_TABLE_NODES 96
+
+/** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations).  Returns
+ * NULL with *status (may be NULL) set to SP_EDOM (a negative or non-finite
+ * variance, q_1 = 0), SP_EINVAL (unknown activation), SP_ENOCONV or
+ * SP_ENOMEM.  Works for every activation; sigprop builds it for those
+ * without a closed form. */
+sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double erf_scale, double var_w_in,
+                                 double var_w_out, double var_b, int *status);
+
+/** Release `t`; NULL is a no-op. */
+void sp_mlp_table_free(sp_mlp_table *t);
+
+/** 1 when `t` was built for exactly these parameters. */
+int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double erf_scale,
+                         double var_w_in, double var_w_out, double var_b);
+
+/** (q_f, p_f) for the LayerNorm'd input (1, c), c in [-1, 1] (clamped
+ * when off by rounding; SP_EDOM beyond 1e-12 or NaN); either output may be
+ * NULL.  SP_EINVAL for t == NULL. */
+int sp_mlp_table_eval(const sp_mlp_table *t, double c, double *qf, double *pf);
 
 #ifdef __cplusplus
 }

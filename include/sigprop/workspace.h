@@ -9,11 +9,18 @@
 extern "C" {
 #endif
 
-/** Opaque workspace holding the tables that some models need (finite-T
- * attention statistics, MLP kernels of activations without a closed form).
- * Models with asymptotic statistics and a closed-form activation need none,
- * and the maps accept a NULL workspace for them. */
+/** Opaque workspace holding the tables that some models need: finite-T
+ * attention statistics (sp_rem_table, one per (T, causal)) and the
+ * post-LayerNorm MLP kernel of activations without a closed form
+ * (sp_mlp_table, one per (activation, variances)).  Models with asymptotic
+ * statistics and a closed-form activation need none, and the maps accept a
+ * NULL workspace for them.  The maps also accept a workspace without the
+ * table a model needs: they then evaluate the integrals directly, exactly
+ * but about a thousand times slower. */
 typedef struct sp_workspace sp_workspace;
+
+/** Tables of each kind a workspace keeps (see sp_workspace_prepare). */
+#define SP_WORKSPACE_CACHE 16
 
 /** A new, empty workspace; NULL when out of memory.  Free with
  * sp_workspace_free(). */
@@ -22,16 +29,26 @@ sp_workspace *sp_workspace_alloc(void);
 /** Release `w` and its tables; NULL is a no-op. */
 void sp_workspace_free(sp_workspace *w);
 
-/** Make sure `w` holds every table model `m` needs (building only what
- * changed since the last call).  After it returns SP_OK, `w` may be read
- * by any number of threads at once through the maps, for `m` and for any
- * model that differs from it only in gains, beta, rho0, q0, depth, var-v,
- * var-vb or mean-removal.  Returns SP_EUNSUP for a model the library cannot
- * yet evaluate, SP_ENOMEM, SP_ENOCONV (quadrature), or the status of
- * sp_model_validate(). */
+/** Make sure `w` holds every table model `m` needs, building only those it
+ * does not hold yet: the finite-T table for (m->tokens, m->causal) when
+ * m->stats is finite and the attention is not uniform (0.1 to 0.5 s), and
+ * the MLP table for (activation, erf-scale, var-w-in, var-w-out, var-b)
+ * when the activation has no closed form and the blocks have a LayerNorm
+ * (about 20 to 100 ms).  Up to SP_WORKSPACE_CACHE tables of each kind are
+ * kept (the least recently prepared is dropped beyond that), so a sweep
+ * over T or over the MLP variances can prepare every value first.  After it
+ * returns SP_OK, `w` may be read by any number of threads at once through
+ * the maps, for every model prepared since and for any model that differs
+ * from one of them only in gains, beta, rho0, q0, depth, var-v, var-vb,
+ * mean-removal, attention variant or LayerNorm placement.  Not to be called
+ * while another thread reads `w`.  Returns SP_EINVAL for NULL arguments,
+ * SP_ENOMEM, SP_ENOCONV (quadrature), or the status of sp_model_validate(). */
 int sp_workspace_prepare(sp_workspace *w, const sp_model *m);
 
-/** 1 when model `m` can be evaluated without a workspace (w == NULL). */
+/** 1 when model `m` needs a workspace for fast evaluation: finite-T
+ * statistics with softmax or centred attention, or an MLP activation
+ * without a closed form (gelu, tanh, silu).  The propagation functions
+ * refuse a NULL workspace for such models (SP_EINVAL). */
 int sp_workspace_needed(const sp_model *m);
 
 #ifdef __cplusplus

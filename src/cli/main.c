@@ -39,6 +39,7 @@ typedef struct {
 static const command commands[] = {
   {"propagate", cmd_propagate, "Iterate the mean-field recursions through L blocks"},
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
+  {"mlp", cmd_mlp, "Mean field of the MLP alone: q*, chi1, c*, depth scales"},
 };
 
 static void usage(FILE *fp)
