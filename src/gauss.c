@@ -267,8 +267,8 @@ static double asin_diff(double x1, double x2, double d)
 
 /* Closed forms; the gap only when `want_gap` (it costs an arc-cosine and
  * a sine the block maps do not need). */
-static int closed_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k,
-                         int want_gap)
+static int closed_kernel(sp_activation act, double a, double q1, double p1, double d1,
+                         sp_kernel *k, int want_gap)
 {
   k->abserr = 0.0;
   k->gap = NAN;
@@ -281,7 +281,7 @@ static int closed_kernel(sp_activation act, double a, double q1, double p1, sp_k
     k->phiphi = 0.5 * q1 * sp_relu_kernel(c);
     if (want_gap) {
       /* 1 - f(c) = (1 - c) - (sin t - t cos t) / pi */
-      double omc = q1 > 0.0 ? (q1 - p1) / q1 : 0.0;
+      double omc = q1 > 0.0 ? d1 / q1 : 0.0;
       k->gap = 0.5 * q1 * (omc - sin_minus_tcos(acos(c)) * M_1_PI);
       if (k->gap < 0.0)
         k->gap = 0.0;
@@ -296,13 +296,13 @@ static int closed_kernel(sp_activation act, double a, double q1, double p1, sp_k
     k->phi2 = M_2_PI * asin(x1);
     k->phiphi = M_2_PI * asin(x2);
     if (want_gap)
-      k->gap = M_2_PI * asin_diff(x1, x2, 2.0 * a * a * (q1 - p1) / d);
+      k->gap = M_2_PI * asin_diff(x1, x2, 2.0 * a * a * d1 / d);
     return SP_OK;
   }
   case SP_ACT_LINEAR:
     k->phi2 = q1;
     k->phiphi = p1;
-    k->gap = q1 - p1;
+    k->gap = d1;
     return SP_OK;
   default:
     return SP_EINVAL;
@@ -322,27 +322,27 @@ static int check_pair(double q1, double *p1)
   return SP_OK;
 }
 
-int sp_gauss_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k)
+/* The kernel for Var = q1 and Cov = q1 - d1, with d1 in [0, 2 q1]. */
+static int kernel(sp_activation act, double a, double q1, double d1, sp_kernel *k)
 {
-  if (!k || (unsigned)act >= SP_NACT)
-    return SP_EINVAL;
-  int s = check_pair(q1, &p1);
-  if (s)
-    return s;
+  double p1 = q1 - d1;
   if (!smooth(act))
-    return closed_kernel(act, a, q1, p1, k, 1);
+    return closed_kernel(act, a, q1, p1, d1, k, 1);
   fctx c = {act, a, 0, sqrt(q1)};
   double e2, err = 0.0;
-  if ((s = gauss1(&c, 1, &e2, &err)))
+  int s = gauss1(&c, 1, &e2, &err);
+  if (s)
     return s;
   k->phi2 = e2;
-  double aw = sqrt(fabs(p1)), b = sqrt(q1 - fabs(p1));
-  if (b == 0.0 && p1 >= 0.0) { /* u = v */
+  if (d1 == 0.0) { /* u = v */
     k->phiphi = e2;
     k->gap = 0.0;
     k->abserr = err;
     return SP_OK;
   }
+  /* u = aw w + b z1, v = +-aw w + b z2 with aw^2 = |p1|, b^2 = q1 - |p1|
+   * (= d1 when p1 >= 0, directly from d1 so that it stays accurate). */
+  double aw = sqrt(fabs(p1)), b = p1 >= 0.0 ? sqrt(d1) : sqrt(2.0 * q1 - d1);
   if (aw == 0.0) { /* independent: (E phi)^2 */
     double m, em;
     if ((s = gauss1(&c, 0, &m, &em)))
@@ -361,6 +361,27 @@ int sp_gauss_kernel(sp_activation act, double a, double q1, double p1, sp_kernel
   return SP_OK;
 }
 
+int sp_gauss_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k)
+{
+  if (!k || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  int s = check_pair(q1, &p1);
+  if (s)
+    return s;
+  return kernel(act, a, q1, q1 - p1, k);
+}
+
+int sp_gauss_kernel_d(sp_activation act, double a, double q1, double d1, sp_kernel *k)
+{
+  if (!k || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  if (!(q1 >= 0.0) || !isfinite(q1) || !(d1 >= -16.0 * DBL_EPSILON * q1) || !isfinite(d1)
+      || d1 > 2.0 * q1 * (1.0 + 16.0 * DBL_EPSILON))
+    return SP_EDOM;
+  d1 = d1 < 0.0 ? 0.0 : d1 > 2.0 * q1 ? 2.0 * q1 : d1;
+  return kernel(act, a, q1, d1, k);
+}
+
 int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,
                          double *e_phi2, double *e_phiphi)
 {
@@ -369,7 +390,7 @@ int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,
   if ((unsigned)act >= SP_NACT)
     return SP_EINVAL;
   if (!smooth(act)) {
-    if ((s = check_pair(q1, &p1)) || (s = closed_kernel(act, a, q1, p1, &k, 0)))
+    if ((s = check_pair(q1, &p1)) || (s = closed_kernel(act, a, q1, p1, q1 - p1, &k, 0)))
       return s;
   } else if ((s = sp_gauss_kernel(act, a, q1, p1, &k))) {
     return s;
@@ -505,9 +526,9 @@ sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double a, double sw_in, doub
       t->qf = sw_out * k.phi2 + sb;
       r = sw_in * sw_out * d2;
     } else {
-      /* 1 - c = 2 sin^2(theta/2) exactly, and p_1 = q_1 - sw_in (1 - c). */
+      /* 1 - c = 2 sin^2(theta/2) accurately, and q_1 - p_1 = sw_in (1 - c). */
       double omc = 2.0 * sin(0.5 * th) * sin(0.5 * th);
-      if ((s = sp_gauss_kernel(act, a, q1, q1 - sw_in * omc, &k)))
+      if ((s = sp_gauss_kernel_d(act, a, q1, sw_in * omc, &k)))
         goto fail;
       r = sw_out * k.gap / omc;
     }

@@ -97,7 +97,11 @@ int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
   }
   /* Quadrature through the gap, which keeps q_f - p_f accurate as p -> q. */
   sp_kernel k;
-  int s = sp_gauss_kernel(m->activation, m->erf_scale, q1, p1, &k);
+  double gap;
+  int s = sp_rem_gap(q, p, &gap);
+  if (s)
+    return s;
+  s = sp_gauss_kernel_d(m->activation, m->erf_scale, q1, m->var_w_in * gap, &k);
   if (s)
     return s;
   *qf = m->var_w_out * k.phi2 + m->var_b;

@@ -132,7 +132,7 @@ static double c_excess(double c, void *arg)
   mf_problem *pb = arg;
   double q = pb->q;
   sp_kernel k;
-  int s = sp_gauss_kernel(pb->act, pb->a, q, q * c, &k);
+  int s = sp_gauss_kernel_d(pb->act, pb->a, q, q * (1.0 - c), &k);
   if (s) {
     if (!pb->status)
       pb->status = s;
@@ -248,7 +248,7 @@ int sp_meanfield_map(sp_activation act, double a, double sw, double sb, double q
     return SP_EDOM;
   c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
   sp_kernel k;
-  if ((s = sp_gauss_kernel(act, a, q, q * c, &k)))
+  if ((s = sp_gauss_kernel_d(act, a, q, q * (1.0 - c), &k)))
     return s;
   double qn = sw * k.phi2 + sb;
   if (!(qn > 0.0))

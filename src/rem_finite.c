@@ -305,17 +305,25 @@ static void inner(const rule *q, long m, double S[2][NS])
       S[par][S_EPS] += q->suf[par][above + nz];
   }
   if (q->lattice) {
-    for (long i = ilo; i <= ihi; i++) {
-      const double *f = q->F + 6 * (m * q->r + i - q->jlo);
-      double w = q->wz[i + nz], k = q->wk[i + nz];
-      double *s2 = S[i & 1];
-      s2[S_EPS] += w * f[0];
-      s2[S_G] += w * f[1];
-      s2[S_H1] += w * f[2];
-      s2[S_K] += k * f[2];
-      s2[S_H2] += w * f[3];
-      s2[S_H3] += w * f[4];
-      s2[S_H4] += w * f[5];
+    /* Each parity in its own pass with scalar accumulators: the hot loop
+     * of the finite-T tables. */
+    for (long i0 = ilo; i0 <= ilo + 1 && i0 <= ihi; i0++) {
+      double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0;
+      const double *f = q->F + 6 * (m * q->r + i0 - q->jlo);
+      const double *wz = q->wz + nz, *wk = q->wk + nz;
+      for (long i = i0; i <= ihi; i += 2, f += 12) {
+        double w = wz[i];
+        a0 += w * f[0];
+        a1 += w * f[1];
+        a2 += w * f[2];
+        a3 += wk[i] * f[2];
+        a4 += w * f[3];
+        a5 += w * f[4];
+        a6 += w * f[5];
+      }
+      double *s2 = S[i0 & 1];
+      s2[S_EPS] += a0, s2[S_G] += a1, s2[S_H1] += a2, s2[S_K] += a3;
+      s2[S_H2] += a4, s2[S_H3] += a5, s2[S_H4] += a6;
     }
     return;
   }

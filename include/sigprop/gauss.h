@@ -56,6 +56,13 @@ typedef struct {
  * SP_ENOCONV when the quadrature does not reach its tolerance; SP_ENOMEM. */
 int sp_gauss_kernel(sp_activation act, double erf_scale, double q1, double p1, sp_kernel *k);
 
+/** sp_gauss_kernel() for the pair given by q1 and d1 = q1 - p1 in
+ * [0, 2 q1] (clamped when off by rounding): the gap then keeps its
+ * relative accuracy when d1 << q1, which q1 - p1 recomputed from a rounded
+ * p1 would lose (1e-4 of it at d1 = 1e-12 q1).  SP_EDOM for q1 < 0, d1
+ * outside [0, 2 q1] beyond rounding, NaN or infinities. */
+int sp_gauss_kernel_d(sp_activation act, double erf_scale, double q1, double d1, sp_kernel *k);
+
 /** Gaussian moments of phi: *e_phi2 = E[phi(u)^2] and *e_phiphi =
  * E[phi(u) phi(v)] of sp_gauss_kernel() (either pointer may be NULL).
  * Same domain and errors. */
