@@ -61,11 +61,10 @@ cmp -s "$tmp/a1" "$tmp/a2"; ok $? "asymptotic statistics: --causal gives the enc
 close "$(col "$tmp/u.csv" 2 y2)" 0.52083333333 1e-9; ok $? "uniform causal y2 = H_4 / 4"
 
 # --- activations -------------------------------------------------------------
-for act in tanh gelu silu; do
-  for norm in post pre none; do
-    "$SP" propagate --activation "$act" --norm "$norm" --depth 3 >"$tmp/x.csv" 2>"$tmp/err"
-    st=$?; [ $st = 0 ] && ! grep -qi nan "$tmp/x.csv"; ok $? "propagate --activation $act --norm $norm"
-  done
+for run in "tanh post" "gelu pre" "silu none"; do
+  set -- $run
+  "$SP" propagate --activation "$1" --norm "$2" --depth 3 >"$tmp/x.csv" 2>"$tmp/err"
+  st=$?; [ $st = 0 ] && ! grep -qi nan "$tmp/x.csv"; ok $? "propagate --activation $1 --norm $2"
 done
 "$SP" propagate --activation gelu --attention-stats finite --causal --depth 60 -o "$tmp/g.json"
 ok $? "gelu, finite, causal, 60 blocks to JSON"

@@ -177,9 +177,9 @@ static void monte_carlo(long T, int causal, long n, gsl_rng *r)
 /* The causal average equals the mean of encoder rows of size t at
  * lambda_eff(t) = lambda sqrt(log T / log t), row 1 contributing
  * Y = 1, H = 0. */
-static void causal_rows(long T)
+static void causal_rows(long T, double dlam)
 {
-  for (double lam = 0.0; lam <= 3.0; lam += 0.75) {
+  for (double lam = 0.0; lam <= 3.0; lam += dlam) {
     sp_attn_stats c, a;
     int s = sp_rem_finite(T, 1, lam, &c, NULL);
     double sum[4] = {1.0, 1.0, 1.0, 0.0};
@@ -327,9 +327,9 @@ int main(void)
   monte_carlo(256, 0, 8000, r);
   monte_carlo(16, 1, 6000, r);
   gsl_rng_free(r);
-  causal_rows(16);
-  causal_rows(100);
-  table(512, 0, 1);
+  causal_rows(16, 0.75);
+  causal_rows(100, 1.5);
+  table(512, 0, 2);
   table(16, 1, 3);
   table(1000000000L, 0, 5);
   errors();

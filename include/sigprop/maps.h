@@ -14,10 +14,18 @@ extern "C" {
 #endif
 
 /** Attention statistics of a row whose input has order parameters (q, p),
- * under model `m`: uniform attention (sp_rem_uniform), or softmax/centred
- * with the statistics `m->stats` selects (asymptotic: sp_rem_asymptotic;
- * finite: the workspace's tables).  `w` may be NULL when
- * !sp_workspace_needed(m).  `what`: SP_REM_* flags. */
+ * under model `m`, with lambda = beta sqrt(q (q - p)):
+ * - uniform attention: sp_rem_uniform(), or with m->causal the exact row
+ *   means of sp_rem_uniform_causal() (row t averages its t keys);
+ * - softmax or centred with asymptotic statistics: sp_rem_asymptotic(),
+ *   whatever m->causal (as T -> infinity almost every causal row has
+ *   lambda_eff(t) -> lambda; the causal corrections are O(1/log T) like
+ *   the finite-T ones that law drops);
+ * - softmax or centred with finite statistics: the workspace's table for
+ *   (m->tokens, m->causal) (sp_rem_table_eval), or sp_rem_finite() when
+ *   `w` holds none (exact, about 1 ms a call); beta_c is set from (q, p).
+ * `w` may be NULL when !sp_workspace_needed(m).  `what`: SP_REM_* flags.
+ * Errors: SP_EDOM for an invalid (q, p) or beta, errors of the callees. */
 int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
                            unsigned what, sp_attn_stats *st);
 
@@ -27,14 +35,21 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
  *   softmax: q_S = sv [p + (q-p) Y2] + svb,  p_S = sv [p + (q-p) O] + svb
  *   centred: q_S = sv (q-p)(1 - 1/T)(Y2 - O), p_S = -q_S/(T-1) at finite T;
  *            q_S = sv (q-p) Y2, p_S = 0 under asymptotic statistics
- *   uniform: q_S = p_S = sv [p + (q-p)/T] + svb
- * with sv = var_v, svb the value-bias variance. */
+ *   uniform: q_S = p_S = sv [p + (q-p)/T] + svb; with m->causal the
+ *            softmax form with the causal row means of Y2 and O
+ * with sv = var_v, svb the value-bias variance.  Under a causal mask the
+ * rows differ; q_S is the mean over tokens and p_S the mean over pairs of
+ * distinct tokens, for which these formulas hold with Y2 and O the row and
+ * pair means. */
 int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
                             double *qs, double *ps);
 
 /** MLP output (q_f, p_f) for input (q, p), theory.md §5:
  * q_1 = sw_in q + sb, p_1 = sw_in p + sb, q_f = sw_out E[phi(u)^2] + sb,
- * p_f = sw_out E[phi(u) phi(v)] + sb. */
+ * p_f = sw_out E[phi(u) phi(v)] + sb.  Closed forms for relu, erf, linear;
+ * for gelu, tanh, silu the workspace's sp_mlp_table when it holds one for
+ * m's MLP and q == 1 (a LayerNorm'd input), else sp_gauss_kernel_d() with
+ * q_1 - p_1 = sw_in (q - p) (p_f = q_f - sw_out gap, accurate as p -> q). */
 int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
                double *qf, double *pf);
 
