@@ -258,10 +258,10 @@ static void table(long T, int causal, int stride)
         worst[k] = d[k], where[k] = lam;
     n++;
   }
-  /* Absolute 1e-6 for every field; y2 also relative 2e-6 up to T = 4096
+  /* Absolute 1e-6 for every field; y2 also relative 3e-6 up to T = 4096
    * and 1e-4 above (where y2 ~ 1e-6 rises steeply; see SP_REM_TABLE_STEP). */
   for (int k = 0; k < 6; k++)
-    tap_ok(worst[k] < (k < 5 ? 1e-6 : T <= 4096 ? 2e-6 : 1e-4), "table T=%ld causal=%d, %d off-grid points: worst %s error %.1e "
+    tap_ok(worst[k] < (k < 5 ? 1e-6 : T <= 4096 ? 3e-6 : 1e-4), "table T=%ld causal=%d, %d off-grid points: worst %s error %.1e "
            "(lambda %.3g)", T, causal, n, nm[k], worst[k], where[k]);
   sp_attn_stats a, b;
   sp_rem_table_eval(t, 0.0, SP_REM_ALL, &b);
