@@ -12,7 +12,9 @@
 /* Iterations allowed to Brent's method: it at least halves its bracket
  * every other step, so 200 is far beyond what 1e-12 of a bracket needs. */
 #define BRENT_ITER 200
-/* Downward scan of the correlation map for c* < 1. */
+/* Downward scan of the correlation map for c* < 1: steps of 1/32 in c, fine
+ * enough to separate the fixed points of these smooth maps (one below 1 for
+ * every activation here) and cheap (64 kernels). */
 #define C_SCAN 64
 /* |chi1 - target| above this at the end of Brent's method means a jump,
  * not a root: chi1 is O(1) and its slope near a root O(1) too, so a root
@@ -158,7 +160,8 @@ static int solve_c(mf_problem *pb, double chi1, double *c_star)
     }
     if (f > 0.0) {
       if (hi == 1.0) {
-        /* The excess at 1 is its limit 1 - chi1 < 0; bracket just below. */
+        /* The excess at 1 is its limit 1 - chi1 < 0; bracket just below,
+         * where it is 1 - chi1 + O(1e-9) and the gap still has ~7 digits. */
         hi = 1.0 - 1e-9;
         if (c_excess(hi, pb) >= 0.0) {
           *c_star = hi;

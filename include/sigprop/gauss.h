@@ -100,7 +100,10 @@ int sp_gauss_phi_d2phi(sp_activation act, double erf_scale, double q1, double *e
  * by) as c -> 1.  Read-only after allocation: thread-safe evaluation. */
 typedef struct sp_mlp_table sp_mlp_table;
 
-/** Intervals of the MLP table's theta grid on [0, pi]. */
+/** Intervals of the MLP table's theta grid on [0, pi]: with 96 the table
+ * reproduces p_f to 1e-8 of q_f and q_f - p_f to 5e-7 of itself for
+ * tanh, gelu and silu with var-w up to 5 (the tests check 1e-7 and 1e-6),
+ * at a build cost of 5 to 50 ms. */
 #define SP_MLP_TABLE_NODES 96
 
 /** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations).  Returns
