@@ -71,6 +71,14 @@ static void exact_limits(void)
   tap_close(st.y2, 0.1015, 5e-4, "T = 512, lambda = 1: E Y2 = %.6f (theory.md: 0.1015)", st.y2);
   sp_rem_finite(4096, 0, 3.0, &st, NULL);
   tap_close(st.y2, 0.588, 5e-4, "T = 4096, lambda = 3: E Y2 = %.6f (theory.md: 0.588)", st.y2);
+  /* Across the switch to the array-free rule (s ~ 215 at T = 512, lambda
+   * ~ 86): lambda (1 - Y2) and lambda H vary smoothly. */
+  sp_attn_stats a, b;
+  int s1 = sp_rem_finite(512, 0, 86.0, &a, NULL), s2 = sp_rem_finite(512, 0, 86.4, &b, NULL);
+  tap_ok(!s1 && !s2 && fabs(86.4 * (1.0 - b.y2) / (86.0 * (1.0 - a.y2)) - 1.0) < 1e-4
+         && fabs(86.4 * b.entropy / (86.0 * a.entropy) - 1.0) < 1e-4,
+         "continuous across the light rule at lambda ~ 86: lambda (1 - Y2) %.8f / %.8f",
+         86.0 * (1.0 - a.y2), 86.4 * (1.0 - b.y2));
   sp_rem_finite(1000000000L, 0, 3.0, &st, NULL);
   tap_ok(st.y2 > 0.529 && st.y2 < 0.588, "T = 1e9, lambda = 3: E Y2 = %.4f between the T = 4096 "
          "value and the T -> infinity 0.529 (slow convergence)", st.y2);
