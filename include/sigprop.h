@@ -14,6 +14,7 @@
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
+#include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
 
 /** Library version string, e.g. "0.1.0". */
