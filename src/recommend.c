@@ -320,14 +320,21 @@ int sp_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, doubl
 
 /* ---- critical gain ----------------------------------------------------- */
 
-/* rho_L <= rho_max at gain x; a failed iteration counts as collapsed. */
-static int qualifies(problem *pb, double x)
+/* 1 when rho_L <= rho_max at gain x, 0 when not, -1 when the iteration
+ * fails there (e.g. the stream of a pre-LN stack overflows). */
+static int classify_gain(problem *pb, double x)
 {
   pb->status = SP_OK;
   double f = fn(x, pb);
-  int ok = pb->status == SP_OK && f <= 0.0;
+  int c = pb->status != SP_OK ? -1 : f <= 0.0;
   pb->status = SP_OK;
-  return ok;
+  return c;
+}
+
+/* A failed iteration counts as collapsed. */
+static int qualifies(problem *pb, double x)
+{
+  return classify_gain(pb, x) == 1;
 }
 
 int sp_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double rho_max,
@@ -349,10 +356,11 @@ int sp_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double
   int ok0 = qualifies(&pb, 0.0);
   double cur = sp_gain_get(m, g);
   double hi = 4.0 * (cur > 1.0 ? cur : 1.0);
-  /* Widen until the far end is on the other side of the boundary. */
+  /* Widen until the far end is on the other side of the boundary, or
+   * where the iteration fails (then the boundary, if any, is below). */
   for (;;) {
-    int okh = qualifies(&pb, hi);
-    if (branch ? !okh : okh)
+    int c = classify_gain(&pb, hi);
+    if (c < 0 || (branch ? c == 0 : c == 1))
       break;
     if (hi >= SP_GAIN_MAX) {
       if (branch && ok0) {

@@ -252,6 +252,21 @@ static void gains(void)
   m.rho0 = 0.025;
   s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && g == 0.0, "frozen attention alone keeps rho_1 small: alpha_c = 0");
+  /* Pre-LN: a skip gain alpha > 1 grows the stream like alpha^(4L); the
+   * search must stop widening where it overflows and look below. */
+  sp_model_default(&m);
+  m.norm = SP_NORM_PRE;
+  m.beta = 1.19;
+  m.depth = 200;
+  s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g);
+  tap_ok(s == SP_OK && g > 1.0 && g < 1.1, "pre-LN, L = 200: critical alpha %.6f, below the "
+         "gains that overflow", g);
+  x = m;
+  x.alpha_sa = x.alpha_mlp = g;
+  sp_propagate_summary(&x, NULL, &sum);
+  tap_close(sum.rho_final, 0.9, 1e-9, "rho_L = rho_max there");
+  x.alpha_sa = x.alpha_mlp = 4.0;
+  tap_ok(sp_propagate_summary(&x, NULL, &sum) == SP_EOVERFLOW, "alpha = 4 overflows");
   tap_ok(sp_critical_gain(&m, NULL, (sp_gain)42, 0.9, 1e-10, &g) == SP_EINVAL, "bad gain");
   tap_ok(sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, -1.0, &g) == SP_EDOM, "bad xtol");
 }

@@ -90,7 +90,9 @@ int sp_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, doubl
  * (alpha, which slows rank collapse) the smallest value in
  * [0, SP_GAIN_MAX] with rho_L <= rho_max; for a branch gain (gamma, which
  * speeds it up) the largest such value.  The range is widened by factors
- * of 4 from 4 max(1, current gain) until it brackets the boundary, scanned
+ * of 4 from 4 max(1, current gain) until it brackets the boundary (or
+ * reaches a gain where the iteration fails, e.g. a pre-LN stream that
+ * overflows at a large skip gain), scanned
  * at SP_RECOMMEND_SCAN + 1 points for the first crossing from 0 upwards
  * (points where the iteration fails count as collapsed), and refined by
  * Brent's method (GSL) to `xtol`.  Frozen blocks do not matter here: only

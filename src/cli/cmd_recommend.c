@@ -78,172 +78,218 @@ static void framework_of(const sp_preset *p, long d, long heads, long d_ff, cons
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static void jnum(const char *key, double v, int last)
+/* What goes before the next key: "" after an opening brace, ", " after a
+ * value, or ",\n" plus indentation where jbreak() asked for a new line. */
+static const char *pending = "";
+static int depth_;
+
+static void jkey(const char *key)
+{
+  printf("%s\"%s\": ", pending, key);
+  pending = ", ";
+}
+
+static void jbreak(void)
+{
+  static const char *const seps[] = {",\n", ",\n  ", ",\n    ", ",\n      "};
+  if (pending[0])
+    pending = seps[depth_ < 3 ? depth_ : 3];
+}
+
+static void jopen(const char *key)
+{
+  if (key)
+    jkey(key);
+  else
+    printf("%s", pending);
+  printf("{");
+  pending = "";
+  depth_++;
+}
+
+static void jclose(void)
+{
+  printf("}");
+  pending = ", ";
+  depth_--;
+}
+
+static void jnum(const char *key, double v)
 {
   char b[40];
   if (isfinite(v))
     sp_format_double(b, sizeof b, v);
   else
     strcpy(b, "null");
-  printf("\"%s\": %s%s", key, b, last ? "" : ", ");
+  jkey(key);
+  printf("%s", b);
 }
 
-static void jstr(const char *key, const char *v, int last)
+static void jstr(const char *key, const char *v)
 {
-  if (v) {
-    printf("\"%s\": \"", key);
-    for (const char *c = v; *c; c++) {
-      if (*c == '"' || *c == '\\')
-        putchar('\\');
-      if ((unsigned char)*c < 0x20)
-        printf("\\u%04x", (unsigned char)*c);
-      else
-        putchar(*c);
-    }
-    printf("\"%s", last ? "" : ", ");
-  } else {
-    printf("\"%s\": null%s", key, last ? "" : ", ");
+  jkey(key);
+  if (!v) {
+    printf("null");
+    return;
   }
+  putchar('"');
+  for (const char *c = v; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      putchar('\\');
+    if ((unsigned char)*c < 0x20)
+      printf("\\u%04x", (unsigned char)*c);
+    else
+      putchar(*c);
+  }
+  putchar('"');
 }
 
 static void jinterval(const char *key, int status, const sp_beta_interval *b, int runs)
 {
   if (status) {
-    printf("\"%s\": null", key);
+    jkey(key);
+    printf("null");
     return;
   }
-  printf("\"%s\": {", key);
-  jnum("min", b->lo, 0);
-  jnum("max", b->hi, 0);
-  jstr("min_edge", sp_edge_name(b->lo_edge), 0);
-  jstr("max_edge", sp_edge_name(b->hi_edge), 0);
-  jnum("runs", runs, 1);
-  printf("}");
+  jopen(key);
+  jnum("min", b->lo);
+  jnum("max", b->hi);
+  jstr("min_edge", sp_edge_name(b->lo_edge));
+  jstr("max_edge", sp_edge_name(b->hi_edge));
+  jnum("runs", runs);
+  jclose();
 }
 
 static void jmodel(const sp_model *m)
 {
   size_t np;
   const sp_param *params = sp_param_table(&np);
-  printf("  \"model\": {");
-  jstr("norm", sp_norm_name(m->norm), 0);
-  jstr("attention", sp_attention_name(m->attention), 0);
-  jstr("attention-stats", sp_stats_name(m->stats), 0);
-  jstr("activation", sp_activation_name(m->activation), 0);
-  jstr("mlp", m->mlp ? "on" : "none", 0);
-  jstr("causal", m->causal ? "yes" : "no", 0);
-  jstr("beta-c-on", sp_betac_on_name(m->beta_c_on), 0);
-  size_t last = np;
-  while (last > 0 && strcmp(params[last - 1].name, "var-w") == 0)
-    last--;
+  jopen("model");
+  jstr("norm", sp_norm_name(m->norm));
+  jstr("attention", sp_attention_name(m->attention));
+  jstr("attention-stats", sp_stats_name(m->stats));
+  jstr("activation", sp_activation_name(m->activation));
+  jstr("mlp", m->mlp ? "on" : "none");
+  jstr("causal", m->causal ? "yes" : "no");
+  jstr("beta-c-on", sp_betac_on_name(m->beta_c_on));
+  jbreak();
   for (size_t i = 0; i < np; i++) {
     double v;
     if (strcmp(params[i].name, "var-w") == 0)
       continue;
     sp_model_get(m, &params[i], &v);
-    jnum(params[i].name, v, i + 1 == last);
+    jnum(params[i].name, v);
   }
-  printf("},\n");
+  jclose();
 }
 
+/* The verdict's keys; all null when v is NULL (not evaluated). */
 static void jverdict(const sp_verdict *v)
 {
-  jstr("phase", sp_phase_name(v->phase), 0);
-  jnum("rho_final", v->rho_final, 0);
-  jnum("q_final", v->q_final, 0);
-  jnum("frozen_layers", (double)v->frozen_layers, 0);
-  jnum("first_frozen", v->first_frozen ? (double)v->first_frozen : NAN, 0);
-  jnum("beta_c_min", v->beta_c_min, 0);
+  jstr("phase", v ? sp_phase_name(v->phase) : NULL);
+  jnum("rho_final", v ? v->rho_final : NAN);
+  jnum("q_final", v ? v->q_final : NAN);
+  jnum("frozen_layers", v ? (double)v->frozen_layers : NAN);
+  jnum("first_frozen", v && v->first_frozen ? (double)v->first_frozen : NAN);
+  jnum("beta_c_min", v ? v->beta_c_min : NAN);
 }
 
 static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend_options *o,
                        const sp_recommendation *r, const framework *f)
 {
-  printf("{\n");
-  printf("  ");
-  jstr("sigprop", sp_version(), 0);
-  jstr("command", cli_command_line, 1);
-  printf(",\n  ");
-  jstr("preset", p ? p->name : NULL, 0);
-  jnum("rho_max", o->rho_max, 0);
-  jnum("margin", o->margin, 0);
-  jstr("gain", sp_gain_name(o->gain), 1);
-  printf(",\n");
+  pending = "";
+  depth_ = 0;
+  jopen(NULL);
+  printf("\n  ");
+  jstr("sigprop", sp_version());
+  jstr("command", cli_command_line);
+  jbreak();
+  jstr("preset", p ? p->name : NULL);
+  jnum("rho_max", o->rho_max);
+  jnum("margin", o->margin);
+  jstr("gain", sp_gain_name(o->gain));
+  jbreak();
   jmodel(m);
+  jbreak();
 
   const sp_first_block *fb = &r->first;
-  printf("  \"configuration\": {");
+  jopen("configuration");
   jverdict(&r->verdict);
-  printf("\n    \"first_block\": {");
-  jnum("q", fb->q, 0);
-  jnum("p", fb->p, 0);
-  jnum("beta_c", fb->stats.beta_c, 0);
-  jnum("y2", fb->stats.y2, 0);
-  jnum("g", fb->stats.g, 0);
-  jnum("entropy", fb->stats.entropy, 0);
-  jnum("entropy_ratio", fb->stats.entropy_ratio, 0);
-  jnum("qk_gradient", fb->qk_gradient, 1);
-  printf("},\n    ");
-  jnum("lambda_a", r->lambda_a, 0);
+  jbreak();
+  jopen("first_block");
+  jnum("q", fb->q);
+  jnum("p", fb->p);
+  jnum("beta_c", fb->stats.beta_c);
+  jnum("y2", fb->stats.y2);
+  jnum("g", fb->stats.g);
+  jnum("entropy", fb->stats.entropy);
+  jnum("entropy_ratio", fb->stats.entropy_ratio);
+  jnum("qk_gradient", fb->qk_gradient);
+  jclose();
+  jbreak();
+  jnum("lambda_a", r->lambda_a);
   jstr("lambda_a_method", r->lambda_status ? NULL
-                          : r->lambda_fd ? "finite-differences" : "closed-form", 0);
-  jnum("lambda_a_at_q", r->lambda_status ? NAN : r->lambda_q, 0);
-  jnum("xi_a", r->xi_a, 0);
-  jnum("beta_entropy_edge", r->edge_status ? NAN : r->beta_entropy, 0);
-  printf("\n    ");
+                          : r->lambda_fd ? "finite-differences" : "closed-form");
+  jnum("lambda_a_at_q", r->lambda_status ? NAN : r->lambda_q);
+  jnum("xi_a", r->xi_a);
+  jnum("beta_entropy_edge", r->edge_status ? NAN : r->beta_entropy);
+  jbreak();
   jinterval("trainable_beta", r->beta_status, &r->beta_range, r->beta_runs);
-  printf("},\n");
+  jclose();
+  jbreak();
 
-  printf("  \"critical_gain\": {");
-  jstr("name", sp_gain_name(o->gain), 0);
-  jnum("at_beta", r->beta, 0);
+  jopen("critical_gain");
+  jstr("name", sp_gain_name(o->gain));
+  jnum("at_beta", r->beta);
   const char *note = r->gain_status == SP_ENOROOT ? "no gain in [0, 1e6] avoids rank collapse"
                      : r->gain_status ? sp_strerror(r->gain_status)
                      : isinf(r->gain_critical) ? "every gain up to 1e6 avoids rank collapse"
                      : r->gain_critical == 0.0 ? "every gain avoids rank collapse" : NULL;
-  jnum("value", r->gain_status ? NAN : r->gain_critical, 0);
-  jstr("note", note, 1);
-  printf("},\n");
+  jnum("value", r->gain_status ? NAN : r->gain_critical);
+  jstr("note", note);
+  jclose();
+  jbreak();
 
   const sp_model *x = &r->recommended;
-  printf("  \"recommendation\": {");
-  jnum("beta", x->beta, 0);
-  jnum("alpha-sa", x->alpha_sa, 0);
-  jnum("alpha-mlp", x->alpha_mlp, 0);
-  jnum("branch-sa", x->branch_sa, 0);
-  jnum("branch-mlp", x->branch_mlp, 0);
-  if (r->rec_status) {
-    jstr("phase", NULL, 0);
-  } else {
-    printf("\n    ");
-    jverdict(&r->rec_verdict);
-  }
-  printf("\n    ");
+  jopen("recommendation");
+  jnum("beta", x->beta);
+  jnum("alpha-sa", x->alpha_sa);
+  jnum("alpha-mlp", x->alpha_mlp);
+  jnum("branch-sa", x->branch_sa);
+  jnum("branch-mlp", x->branch_mlp);
+  jbreak();
+  jverdict(r->rec_status ? NULL : &r->rec_verdict);
+  jbreak();
   jinterval("trainable_beta", r->rec_beta_status, &r->rec_beta_range, r->rec_beta_runs);
-  printf("},\n");
+  jclose();
+  jbreak();
 
   if (!f->d) {
-    printf("  \"framework\": null\n}\n");
-    return;
+    jkey("framework");
+    printf("null");
+  } else {
+    jopen("framework");
+    jnum("d-model", (double)f->d);
+    jnum("heads", f->heads ? (double)f->heads : NAN);
+    jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN);
+    jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN);
+    jnum("tokens", (double)x->tokens);
+    jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no");
+    jbreak();
+    jnum("std-q", f->std_q);
+    jnum("std-k", f->std_k);
+    jnum("std-v", f->std_v);
+    jnum("std-o", f->std_o);
+    jnum("std-ff-in", f->std_ff_in);
+    jnum("std-ff-out", f->std_ff_out);
+    jbreak();
+    jnum("alpha-sa", x->alpha_sa);
+    jnum("alpha-mlp", x->alpha_mlp);
+    jclose();
   }
-  printf("  \"framework\": {");
-  jnum("d-model", (double)f->d, 0);
-  jnum("heads", f->heads ? (double)f->heads : NAN, 0);
-  jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN, 0);
-  jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN, 0);
-  jnum("tokens", (double)x->tokens, 0);
-  jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no", 0);
-  printf("\n    ");
-  jnum("std-q", f->std_q, 0);
-  jnum("std-k", f->std_k, 0);
-  jnum("std-v", f->std_v, 0);
-  jnum("std-o", f->std_o, 0);
-  jnum("std-ff-in", f->std_ff_in, 0);
-  jnum("std-ff-out", f->std_ff_out, 0);
-  printf("\n    ");
-  jnum("alpha-sa", x->alpha_sa, 0);
-  jnum("alpha-mlp", x->alpha_mlp, 1);
-  printf("}\n}\n");
+  printf("\n");
+  jclose();
+  printf("\n");
 }
 
 /* ---- text --------------------------------------------------------------- */
