@@ -27,8 +27,10 @@ expect_error() {
   fi
 }
 
-# py EXPR-SCRIPT ARGS...: run a python check, exit status is the verdict.
-py() { python3 -c "$@"; }
+# py SCRIPT ARGS...: run a python check, exit status is the verdict.  The
+# interpreter is resolved once (a version manager's shim can be slow).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+py() { "$PYTHON" -c "$@"; }
 
 # --- sigprop presets -------------------------------------------------------------
 "$SP" presets >"$tmp/list" 2>"$tmp/err"; ok $? "presets lists"

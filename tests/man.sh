@@ -15,30 +15,28 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 
 # same EXPECTED ACTUAL: token-wise comparison, numbers with a tolerance.
 same() {
-  python3 - "$1" "$2" <<'PY'
-import sys
-def toks(path):
-    return [l.split() for l in open(path, encoding="utf-8", errors="replace") if l.strip()]
-want, got = toks(sys.argv[1]), toks(sys.argv[2])
-def num(s):
-    try:
-        return float(s.rstrip(",;:)").lstrip("(["))
-    except ValueError:
-        return None
-def eq(a, b):
-    x, y = num(a), num(b)
-    if x is not None and y is not None:
-        return abs(x - y) <= 1e-6 * max(abs(x), abs(y)) + 1e-12
-    return a == b
-ok = len(want) == len(got) and all(
-    len(w) == len(g) and all(eq(a, b) for a, b in zip(w, g)) for w, g in zip(want, got))
-if not ok:
-    for w, g in zip(want + [[]] * len(got), got + [[]] * len(want)):
-        if w != g:
-            print("#   want: %s\n#   got:  %s" % (" ".join(w), " ".join(g)))
-            break
-sys.exit(0 if ok else 1)
-PY
+  awk '
+    function isnum(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[,;:)]*$/ }
+    function val(s) { sub(/[,;:)]+$/, "", s); return s + 0 }
+    function eq(a, b,   x, y, d, m) {
+      if (isnum(a) && isnum(b)) {
+        x = val(a); y = val(b); d = x - y; if (d < 0) d = -d
+        m = x < 0 ? -x : x; if ((y < 0 ? -y : y) > m) m = (y < 0 ? -y : y)
+        return d <= 1e-6 * m + 1e-12
+      }
+      return a == b
+    }
+    FNR == 1 { f++ }
+    NF == 0 { next }
+    f == 1 { want[++nw] = $0; next }
+    { got[++ng] = $0 }
+    END {
+      for (i = 1; i <= (nw > ng ? nw : ng); i++) {
+        nw1 = split(want[i], w); ng1 = split(got[i], g); bad = nw1 != ng1
+        for (j = 1; j <= nw1 && !bad; j++) if (!eq(w[j], g[j])) bad = 1
+        if (bad) { printf "#   want: %s\n#   got:  %s\n", want[i], got[i]; exit 1 }
+      }
+    }' "$1" "$2"
 }
 
 for page in "$MAN"/*.[1-8]; do
