@@ -462,21 +462,34 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
   if (!r->edge_status && m->beta > r->beta_entropy / onem)
     r->beta = r->beta_entropy / onem;
 
+  /* The gain at that beta.  Where the gain moves the entropy edge (the
+   * stream's norm grows with it without a LayerNorm, or beta_c is judged
+   * on the raw stream), lower beta again and repeat: a few rounds settle
+   * it; post-LN blocks and pre-LN blocks judged on their normalised input
+   * need one. */
   sp_model x = *m;
-  x.beta = r->beta;
-  r->gain_status = sp_critical_gain(&x, w, o->gain, o->rho_max, o->xtol, &r->gain_critical);
   double cur = sp_gain_get(m, o->gain);
-  r->gain = cur;
-  if (!r->gain_status && isfinite(r->gain_critical)) {
-    if (sp_gain_is_branch(o->gain)) {
-      if (cur > r->gain_critical / onem)
-        r->gain = r->gain_critical / onem;
-    } else if (cur < r->gain_critical * onem) {
-      r->gain = r->gain_critical * onem;
+  for (int round = 0; round < 8; round++) {
+    x = *m;
+    x.beta = r->beta;
+    r->gain_status = sp_critical_gain(&x, w, o->gain, o->rho_max, o->xtol, &r->gain_critical);
+    r->gain = cur;
+    if (!r->gain_status && isfinite(r->gain_critical)) {
+      if (sp_gain_is_branch(o->gain)) {
+        if (cur > r->gain_critical / onem)
+          r->gain = r->gain_critical / onem;
+      } else if (cur < r->gain_critical * onem) {
+        r->gain = r->gain_critical * onem;
+      }
     }
+    if (r->gain != cur)
+      sp_gain_set(&x, o->gain, r->gain);
+    double edge;
+    if (r->gain == cur || sp_entropy_edge(&x, w, o->xtol, &edge)
+        || r->beta <= edge / onem * (1.0 + 1e-12))
+      break;
+    r->beta = edge / onem;
   }
-  if (r->gain != cur)
-    sp_gain_set(&x, o->gain, r->gain);
   r->recommended = x;
   r->rec_status = sp_verdict_eval(&x, w, o->rho_max, &r->rec_verdict);
   no_interval(&r->rec_beta_range);

@@ -324,6 +324,20 @@ static void recommendations(void)
   tap_ok(r.lambda_status == SP_OK && r.lambda_fd && r.lambda_q == r.verdict.q_final,
          "pre-LN: lambda_a linearised at q_L = %.3f", r.lambda_q);
 
+  /* No LayerNorm: a larger skip gain grows the stream, whose beta_c falls,
+   * so beta must follow the edge at the new gain. */
+  sp_model_default(&m);
+  m.norm = SP_NORM_NONE;
+  m.depth = 20;
+  o.gain = SP_GAIN_ALPHA;
+  tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "no-LN recommendation");
+  double edge;
+  sp_entropy_edge(&r.recommended, NULL, 1e-12, &edge);
+  tap_ok(r.gain > 1.0 && r.beta < m.beta && r.beta <= edge / 1.2 * (1 + 1e-9)
+         && r.rec_verdict.phase == SP_PHASE_TRAINABLE,
+         "no-LN: alpha %.4f, beta %.3g below the edge %.3g at that gain / 1.2, trainable",
+         r.gain, r.beta, edge);
+
   o.rho_max = 1.0;
   tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_EDOM, "rho_max 1 rejected");
   o.rho_max = 0.9;

@@ -150,7 +150,8 @@ typedef struct {
   int beta_runs;
   int edge_status;
   double beta_entropy;      /**< entropy edge of the configuration */
-  double beta;              /**< recommended beta: min(beta, edge/(1+M)) */
+  double beta;              /**< recommended beta: min(beta, edge/(1+M)),
+                                 the edge at the recommended gain */
   int gain_status;
   double gain_critical;     /**< critical gain (sp_critical_gain) at the
                                  recommended beta; 0 or +inf when any gain
@@ -171,8 +172,10 @@ typedef struct {
  * classify it, evaluate block 1 and lambda_a (closed form for post-LN,
  * else finite differences at the final q_L), the trainable beta range at its
  * gains, the entropy edge and the critical gain, then recommend
- * beta' = min(beta, beta_e / (1 + M)) and the gain above, classify the
- * result and give its trainable beta range.  Sub-computations that fail
+ * beta' = min(beta, beta_e / (1 + M)) and the gain above; when the new
+ * gain moves the entropy edge (no-LN stacks, beta_c on the raw stream),
+ * beta' is lowered to the new edge / (1 + M) and the gain found again, for
+ * at most 8 rounds.  Classify the result and give its trainable beta range.  Sub-computations that fail
  * record their status in `r` and do not fail the call; the call fails
  * (SP_EINVAL, SP_EDOM, or a propagation error) only when the model itself
  * cannot be classified or the options are out of their domains. */
