@@ -374,8 +374,11 @@ static void print_text(const sp_model *m, const sp_preset *p, const sp_recommend
     else
       printf(": rank collapse repels\n");
   }
+  /* The range sp_trainable_beta searched. */
+  double top = m->attention == SP_ATTN_UNIFORM || !isfinite(fb->stats.beta_c)
+                 ? fmax(10.0, 2.0 * m->beta) : fb->stats.beta_c;
   printf("beta:       ");
-  text_interval(r->beta_status, &r->beta_range, r->beta_runs, fb->stats.beta_c);
+  text_interval(r->beta_status, &r->beta_range, r->beta_runs, top);
 
   printf("critical:   ");
   if (r->gain_status == SP_ENOROOT)
@@ -401,7 +404,9 @@ static void print_text(const sp_model *m, const sp_preset *p, const sp_recommend
                          || r->rec_beta_range.lo != r->beta_range.lo
                          || r->rec_beta_range.hi != r->beta_range.hi)) {
     printf("            there: ");
-    text_interval(r->rec_beta_status, &r->rec_beta_range, r->rec_beta_runs, fb->stats.beta_c);
+    text_interval(r->rec_beta_status, &r->rec_beta_range, r->rec_beta_runs,
+                  m->attention == SP_ATTN_UNIFORM || !isfinite(fb->stats.beta_c)
+                    ? fmax(10.0, 2.0 * x->beta) : fb->stats.beta_c);
   }
 
   if (!f->d) {
