@@ -16,6 +16,8 @@
 #include "sigprop/grad.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
+#include "sigprop/preset.h"
+#include "sigprop/recommend.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);

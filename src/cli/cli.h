@@ -54,6 +54,10 @@ int cli_parse_long(const char *opt, const char *s, long *x);
  * it is not, or -1 after recording an error. */
 int cli_model_option(sp_model *m, cli_args *a);
 
+/* The preset of the last --preset option that cli_model_option applied,
+ * or NULL when there was none. */
+const sp_preset *cli_model_preset(void);
+
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
 
@@ -71,6 +75,8 @@ typedef struct {
 } cli_meta;
 
 void cli_meta_init(cli_meta *meta, const sp_model *m);
+/* Only the version and command-line lines (for outputs without a model). */
+void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 3, 4)))
@@ -93,5 +99,7 @@ int cli_status(int status, const char *what);
 /* ---- commands ---------------------------------------------------- */
 int cmd_propagate(int argc, char **argv);
 int cmd_critical(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
 
 #endif

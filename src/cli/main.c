@@ -10,12 +10,14 @@
 #include <string.h>
 
 static char error_text[1024];
+static int error_code; /* code of the first recorded error */
 static const char *help_text, *help_more;
 const char *cli_command_line = "";
 
 int cli_error(int code, const char *fmt, ...)
 {
   if (!error_text[0]) {
+    error_code = code;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(error_text, sizeof error_text, fmt, ap);
@@ -39,6 +41,8 @@ typedef struct {
 static const command commands[] = {
   {"propagate", cmd_propagate, "Iterate the mean-field recursions through L blocks"},
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
+  {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
+  {"presets", cmd_presets, "List the built-in architectures"},
 };
 
 static void usage(FILE *fp)
@@ -97,6 +101,10 @@ int main(int argc, char **argv)
     if (help_more)
       fputs(help_more, stdout);
   }
+  /* A command that stops on an option's failure returns CLI_USAGE; the
+   * first recorded error knows better (e.g. an unreadable preset file). */
+  if (rc != CLI_OK && error_code)
+    rc = error_code;
   if (rc != CLI_OK) {
     fprintf(stderr, "sigprop: %s\n", error_text[0] ? error_text : "failed");
   }

@@ -20,17 +20,25 @@ void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
   meta->n++;
 }
 
-void cli_meta_init(cli_meta *meta, const sp_model *m)
+void cli_meta_begin(cli_meta *meta)
 {
-  size_t np;
-  const sp_param *params = sp_param_table(&np);
-  char buf[48];
   meta->n = 0;
   cli_meta_add(meta, "sigprop", "%s", sp_version());
   /* The command line can be long: keep it out of the fixed-size store. */
   meta->items[meta->n].key = "command";
   meta->items[meta->n].value = cli_command_line;
   meta->n++;
+}
+
+void cli_meta_init(cli_meta *meta, const sp_model *m)
+{
+  size_t np;
+  const sp_param *params = sp_param_table(&np);
+  char buf[48];
+  const sp_preset *preset = cli_model_preset();
+  cli_meta_begin(meta);
+  if (preset)
+    cli_meta_add(meta, "preset", "%s", preset->name);
   cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
   cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
   cli_meta_add(meta, "attention-stats", "%s", sp_stats_name(m->stats));
