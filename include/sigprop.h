@@ -16,6 +16,7 @@
 #include "sigprop/io.h"
 #include "sigprop/colormap.h"
 #include "sigprop/contour.h"
+#include "sigprop/diagram.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);

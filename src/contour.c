@@ -196,6 +196,8 @@ static int crossing(grid *g, size_t e, size_t i0, size_t j0, size_t i1, size_t j
   }
   double za = g->z[j0 * g->nx + i0] - g->level, zb = g->z[j1 * g->nx + i1] - g->level;
   double t = za / (za - zb);
+  if (!(t >= 0.0 && t <= 1.0)) /* an infinite sample: the finite end is nearer */
+    t = isinf(za) && !isinf(zb) ? 1.0 : isinf(zb) && !isinf(za) ? 0.0 : 0.5;
   if (g->f) {
     segment s = {g->f, g->arg, g->x[i0], g->y[j0], g->x[i1], g->y[j1], g->level, za, zb, 0};
     int st = segment_root(&s, &t);
