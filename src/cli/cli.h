@@ -93,5 +93,6 @@ int cli_status(int status, const char *what);
 /* ---- commands ---------------------------------------------------- */
 int cmd_propagate(int argc, char **argv);
 int cmd_critical(int argc, char **argv);
+int cmd_diagram(int argc, char **argv);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct {
 static const command commands[] = {
   {"propagate", cmd_propagate, "Iterate the mean-field recursions through L blocks"},
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
+  {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
 };
 
 static void usage(FILE *fp)
