@@ -1471,8 +1471,8 @@ static size_t points_in(const panel_layout *pl, const panel *pn, double x0, doub
         prev = 0;
         continue;
       }
-      /* Sample the segment too, so long straight lines count. */
-      int steps = prev ? 8 : 1;
+      /* Sample the segment every 2 points, so long straight lines count. */
+      int steps = prev ? 1 + (int)(hypot(qx - px, qy - py) / 2.0) : 1;
       for (int t = 1; t <= steps; t++) {
         double f = (double)t / steps, x = prev ? px + f * (qx - px) : qx;
         double y = prev ? py + f * (qy - py) : qy;
@@ -1499,21 +1499,27 @@ static void draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
   if (!n)
     return;
   double pad = 0.45 * fs, bw = wmax + 2.0 * pad, bh = (double)n * rowh + 2.0 * pad - 0.3 * fs;
-  double inset = 0.5 * fs;
-  double cand[4][2] = {
-    {pl->x + pl->w - inset - bw, pl->y + inset},
-    {pl->x + inset, pl->y + inset},
-    {pl->x + pl->w - inset - bw, pl->y + pl->h - inset - bh},
-    {pl->x + inset, pl->y + pl->h - inset - bh}};
-  size_t best = 0, best_n = (size_t)-1;
-  for (size_t c = 0; c < 4; c++) {
-    size_t k = points_in(pl, pn, cand[c][0], cand[c][1], cand[c][0] + bw, cand[c][1] + bh);
-    if (k < best_n) {
-      best_n = k;
-      best = c;
+  double inset = 0.5 * fs, pad_box = 3.0;
+  /* Candidates on a 5 x 5 grid of positions; corners win ties, then the
+   * middles of the sides, then the rest. */
+  size_t best_n = (size_t)-1;
+  double bx = 0.0, by = 0.0;
+  int best_rank = 99;
+  for (int gy = 0; gy < 5; gy++)
+    for (int gx = 4; gx >= 0; gx--) {
+      double x = pl->x + inset + (pl->w - 2.0 * inset - bw) * gx / 4.0;
+      double y = pl->y + inset + (pl->h - 2.0 * inset - bh) * gy / 4.0;
+      int edge_x = gx == 0 || gx == 4, edge_y = gy == 0 || gy == 4;
+      int rank = edge_x && edge_y ? 0 : (edge_x || edge_y) ? 1 : 2;
+      size_t k = points_in(pl, pn, x - pad_box, y - pad_box, x + bw + pad_box, y + bh + pad_box);
+      if (k < best_n || (k == best_n && rank < best_rank)) {
+        best_n = k;
+        best_rank = rank;
+        bx = x;
+        by = y;
+      }
     }
-  }
-  double x = cand[best][0], y = cand[best][1];
+  double x = bx, y = by;
   cairo_rectangle(cr, x, y, bw, bh);
   cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.88);
   cairo_fill_preserve(cr);

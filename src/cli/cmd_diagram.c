@@ -116,21 +116,6 @@ static int parse_axis(const char *opt, const char *spec, sp_axis *a)
   return CLI_OK;
 }
 
-static int parse_pair(const char *opt, const char *s, double *a, double *b)
-{
-  char buf[128];
-  if (strlen(s) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--%s: too long", opt);
-  strcpy(buf, s);
-  char *comma = strchr(buf, ',');
-  if (!comma)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not two numbers A,B", opt, s);
-  *comma = '\0';
-  if (cli_parse_double(opt, buf, a) || cli_parse_double(opt, comma + 1, b))
-    return CLI_USAGE;
-  return CLI_OK;
-}
-
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
   cli_args a = {argc, argv, 1, NULL, NULL, "diagram"};
@@ -178,13 +163,13 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
         return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
                          "inferno", v);
     } else if (strcmp(n, "mark") == 0) {
-      if (parse_pair(n, v, &o->mark_x, &o->mark_y))
+      if (cli_parse_pair(n, v, &o->mark_x, &o->mark_y))
         return CLI_USAGE;
       o->mark = 1;
     } else if (strcmp(n, "title") == 0) {
       o->title = v;
     } else if (strcmp(n, "size") == 0) {
-      if (parse_pair(n, v, &o->width, &o->height))
+      if (cli_parse_pair(n, v, &o->width, &o->height))
         return CLI_USAGE;
       if (!(o->width >= 72.0 && o->width <= 7200.0 && o->height >= 72.0 && o->height <= 7200.0))
         return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points",
@@ -359,25 +344,6 @@ static void style(sp_plot_style *st, double r, double g, double b, double width,
   st->halo_color[0] = hr;
   st->halo_color[1] = hg;
   st->halo_color[2] = hb;
-}
-
-/* "post-LN, ReLU MLP, L = 60, ρ_0 = 0.025" without the swept parameters. */
-static void default_title(const sp_model *m, const options *o, char *buf, size_t size)
-{
-  static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
-  static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
-  size_t k = (size_t)snprintf(buf, size, "%s", norms[m->norm]);
-  if (m->attention != SP_ATTN_SOFTMAX)
-    k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
-  if (m->mlp)
-    k += (size_t)snprintf(buf + k, size - k, ", %s MLP", acts[m->activation]);
-  else
-    k += (size_t)snprintf(buf + k, size - k, ", no MLP");
-  const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
-  if (o->x.param != depth && o->y.param != depth && k < size)
-    k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
-  if (o->x.param != rho0 && o->y.param != rho0 && k < size)
-    snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
 }
 
 /* Fractional grid index of coordinate c on axis a. */
@@ -609,7 +575,7 @@ int cmd_diagram(int argc, char **argv)
   if (o.title)
     snprintf(title, sizeof title, "%s", o.title);
   else
-    default_title(&m, &o, title, sizeof title);
+    cli_model_title(&m, o.x.param, o.y.param, title, sizeof title);
   sp_plot *plot = NULL;
   sp_table grid = {0}, curves = {0};
   double *gnum = NULL, *cnum = NULL;
