@@ -504,10 +504,37 @@ static double field_value(const sp_diagram *d, int field, const sp_diagram_point
   return isnan(d->opt.y2_max) ? p->beta_ratio - 1.0 : p->y2_max - d->opt.y2_max;
 }
 
+/* 1 when v is exactly one of the n increasing coordinates c. */
+static int on_grid(const double *c, size_t n, double v)
+{
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c[mid] < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && c[lo] == v;
+}
+
+/* Along an integer axis the quantities are step functions of the
+ * coordinate; between grid lines report "unknown" so that crossings are
+ * interpolated linearly instead of snapping to the steps. */
+static int off_integer_grid(const sp_diagram *d, double x, double y)
+{
+  return (d->x.param->kind == SP_PARAM_INTEGER && !on_grid(d->xc, d->nx, x))
+         || (d->y.param->kind == SP_PARAM_INTEGER && !on_grid(d->yc, d->ny, y));
+}
+
 static int field_fn(double x, double y, void *arg, double *v)
 {
   field_arg *fa = arg;
   sp_diagram_point p;
+  if (off_integer_grid(fa->d, x, y)) {
+    *v = NAN;
+    return SP_OK;
+  }
   int s = sp_diagram_eval(fa->d, x, y, &p);
   *v = s ? NAN : field_value(fa->d, fa->field, &p);
   return s;
@@ -519,6 +546,8 @@ static int lambda_fn(double x, double y, void *arg, double *v)
   sp_model m;
   const sp_workspace *w;
   *v = NAN;
+  if (off_integer_grid(d, x, y))
+    return SP_OK;
   int s = model_at(d, x, y, &m);
   if (!s)
     s = serial_workspace(d, &m, &w);

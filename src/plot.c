@@ -743,6 +743,7 @@ typedef struct {
 
 typedef struct {
   double fs;          /* base font size */
+  double title_size;  /* title font size (smaller when it would not fit) */
   double title_base;  /* baseline of the figure title */
   double legend_top;  /* top of the legend band */
   size_t legend_panel;
@@ -844,7 +845,12 @@ static int compute_layout(const sp_plot *p, const pen *pe, layout *L)
   L->fs = p->fsize;
   double top = PAD, bottom = p->h - PAD;
   if (p->title) {
-    tbox b = measure(pe, p->title, font_title(L));
+    L->title_size = font_title(L);
+    tbox b = measure(pe, p->title, L->title_size);
+    if (b.w > p->w - 2.0 * PAD) {
+      L->title_size *= (p->w - 2.0 * PAD) / b.w;
+      b = measure(pe, p->title, L->title_size);
+    }
     L->title_base = top + b.asc;
     top += b.asc + b.desc + 0.6 * L->fs;
   }
@@ -1626,9 +1632,9 @@ static int draw(const sp_plot *p, cairo_t *cr)
   if (!s && L->legend_below)
     draw_legend_below(cr, &pe, L, p);
   if (!s && p->title) {
-    tbox b = measure(&pe, p->title, font_title(L));
+    tbox b = measure(&pe, p->title, L->title_size);
     cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
-    typeset(&pe, p->title, font_title(L), p->w / 2.0 - b.w / 2.0, L->title_base, TEXT_SHOW);
+    typeset(&pe, p->title, L->title_size, p->w / 2.0 - b.w / 2.0, L->title_base, TEXT_SHOW);
   }
   free(L);
   if (!s && cairo_status(cr) != CAIRO_STATUS_SUCCESS)

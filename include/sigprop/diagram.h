@@ -161,7 +161,9 @@ int sp_diagram_sweep(sp_diagram *d);
  *   largest E Y2 at level y2_max), `rank`: on rho_L at level rho_max,
  *   clipped to where the point is not entropy-collapsed; every crossing is
  *   placed by Brent's method on the recomputed quantity along the cell
- *   edge, and saddles are decided by the quantity at the cell centre;
+ *   edge, and saddles are decided by the quantity at the cell centre
+ *   (along an integer axis, where the quantities are step functions,
+ *   crossings are interpolated linearly instead);
  * - `lambda0`: lambda_a = 0 the same way, when lambda_a changes sign;
  * - `beta_c`: beta = beta_c(q0, rho0 q0) of block 1's input (on (1, rho0)
  *   for pre-LN with beta_c on the input) along the other axis, when one

@@ -110,6 +110,9 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
                           acts[m->activation]);
   if (k < size && skip1 != depth && skip2 != depth)
     k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
+  const sp_param *beta = sp_param_lookup("beta");
+  if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
+    k += (size_t)snprintf(buf + k, size - k, ", β = %g", m->beta);
   if (k < size && skip1 != rho0 && skip2 != rho0)
     snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
 }
