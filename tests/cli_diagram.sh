@@ -66,11 +66,14 @@ ok $? "png, svg, pdf, json and tsv in one run"
 head -c 5 "$tmp/m.svg" | grep -q '<?xml' && grep -q '</svg>' "$tmp/m.svg"; ok $? "SVG"
 grep -q 'diagram --x beta' "$tmp/m.svg"; ok $? "SVG metadata carries the command line"
 if [ "$have_python" = 1 ]; then
-  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['rows'])==121 and d['columns'][-1]=='class'" "$tmp/m.json"
-  ok $? "JSON parses with 121 rows"
-  python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$tmp/m.svg"; ok $? "SVG is well-formed XML"
+  python3 -c "
+import json, sys, xml.dom.minidom as m
+d = json.load(open(sys.argv[1]))
+assert len(d['rows']) == 121 and d['columns'][-1] == 'class'
+assert m.parse(sys.argv[2]).documentElement.tagName == 'svg'" "$tmp/m.json" "$tmp/m.svg"
+  ok $? "JSON parses with 121 rows; SVG is well-formed XML"
 else
-  skip "python3 not available"; skip "python3 not available"
+  skip "python3 not available"
 fi
 "$SP" diagram --x var-w:0.1:10:9:log --y depth:1:100:10 --activation erf -o "$tmp/l.png" -o "$tmp/l.csv"
 ok $? "log axis and an integer axis"
@@ -99,36 +102,29 @@ awk -v w="$worst" 'BEGIN { exit !(w < 1e-6) }'; ok $? "alpha_c(beta) matches sig
 
 # --- usage errors -------------------------------------------------------------------
 expect_error 2 "MIN must be below MAX" diagram --x beta:5:1:11
-expect_error 2 "MIN must be below MAX" diagram --y alpha-sa:2:2:11
+expect_error 2 "MIN must be below MAX" diagram --y alpha-sa:2:2:11 -o never.png
 expect_error 2 "N must be between 2" diagram --x beta:0:5:1
 expect_error 2 "not a model parameter" diagram --x gamma:0:1:5
 expect_error 2 "log axis needs MIN > 0" diagram --x beta:0:5:11:log
-expect_error 2 "log axis needs MIN > 0" diagram --y alpha-sa:-1:5:11:log
 expect_error 2 "leaves the domain" diagram --x beta:-1:5:11
 expect_error 2 "both sweep beta" diagram --x beta:0:5:11 --y eta:0:5:11
 expect_error 2 "both sweep" diagram --x var-w:0:1:5 --y var-w-in:0:1:5
 expect_error 2 "whole numbers" diagram --x depth:1.5:10:5
 expect_error 2 "not 'log' or 'lin'" diagram --x beta:0:5:11:cubic
 expect_error 2 "not NAME:MIN:MAX:N" diagram --x beta:0:5
-expect_error 2 "not a number" diagram --x beta:0:five:11
-expect_error 2 "unknown format" diagram $small -o out.xyz
-expect_error 2 "unknown format" diagram $small -o out.png -o noextension
+expect_error 2 "unknown format" diagram $small -o out.png -o out.xyz
 expect_error 2 "not one of viridis" diagram $small --colormap jet
 expect_error 2 "outside the diagram" diagram $small --mark 10,10
-expect_error 2 "not two numbers" diagram $small --mark 1
 expect_error 2 "must lie in" diagram $small --size 10,10
-expect_error 2 "must lie in" diagram $small --dpi 0
 expect_error 2 "above 32767" diagram $small --size 7000,7000 --dpi 2400
 expect_error 2 "must lie in" diagram $small --threads 0
 expect_error 2 "must lie in" diagram $small --rho-max 2
-expect_error 2 "must lie in" diagram $small --y2-max 0
 expect_error 2 "unknown option" diagram --frobnicate 1
 expect_error 2 "rho0" diagram --x rho0:-0.6:0.5:5 --tokens 3 --attention uniform
 expect_error 2 ".csv, .tsv or .json" diagram $small --curves c.png
 expect_error 2 ".png, .pdf or .svg" propagate --plot fig.txt
 expect_error 2 "not a model parameter" propagate --compare gamma=1,2
 expect_error 2 "outside the domain" propagate --compare beta=-1,2
-expect_error 2 "NAME=V1" propagate --compare beta
 
 # --- failures: nothing is left behind --------------------------------------------------
 expect_error 1 "cannot write" diagram $small -o "$tmp/no/such/dir/a.png"
