@@ -20,6 +20,7 @@
 /* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
 #define ALPHA_XTOL 1e-10
 #define MAX_ITER 200
+#define MAX_THREADS 256
 /* lambda_a is -infinity where a skip gain is 0; contouring needs finite
  * samples, and lambda_a = 0 is far from this. */
 #define LAMBDA_FLOOR (-1e3)
@@ -400,8 +401,10 @@ static unsigned thread_count(const sp_diagram *d)
   unsigned n = d->opt.threads;
   if (n == 0) {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (unsigned)(c < 256 ? c : 256) : 1u;
+    n = c > 0 ? (unsigned)(c < MAX_THREADS ? c : MAX_THREADS) : 1u;
   }
+  if (n > MAX_THREADS)
+    n = MAX_THREADS;
   if (n > d->ny)
     n = (unsigned)d->ny;
   return n ? n : 1u;
@@ -428,7 +431,7 @@ int sp_diagram_sweep(sp_diagram *d)
   };
   unsigned nt = thread_count(d);
 #ifdef SP_HAVE_THREADS
-  pthread_t tid[256];
+  pthread_t tid[MAX_THREADS];
   unsigned started = 0;
   for (; started + 1 < nt; started++)
     if (pthread_create(&tid[started], NULL, sweep_worker, &job) != 0)

@@ -959,10 +959,11 @@ static void set_rgb(cairo_t *cr, const double *c)
 static void set_dash(cairo_t *cr, sp_line line, double width)
 {
   double k = fmax(1.0, width / 1.2);
-  double dashed[] = {4.2 * k, 2.4 * k}, dotted[] = {0.0, 2.2 * k}, dashdot[] = {5.0 * k, 2.0 * k, 0.0, 2.0 * k};
-  cairo_set_line_cap(cr, line == SP_LINE_SOLID ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
-  if (line == SP_LINE_DOTTED)
-    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  double dashed[] = {4.2 * k, 2.4 * k}, dotted[] = {0.0, 2.2 * k};
+  double dashdot[] = {5.0 * k, 1.8 * k, 1.0 * k, 1.8 * k};
+  /* Round caps only for dots (zero-length dashes); butt caps keep a dash
+   * cut short at the end of a line from showing as a stray dot. */
+  cairo_set_line_cap(cr, line == SP_LINE_DOTTED ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT);
   switch (line) {
   case SP_LINE_DASHED: cairo_set_dash(cr, dashed, 2, 0.0); break;
   case SP_LINE_DOTTED: cairo_set_dash(cr, dotted, 2, 0.0); break;

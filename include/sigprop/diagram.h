@@ -28,8 +28,9 @@ typedef struct {
   sp_spacing spacing;
 } sp_axis;
 
-/** Largest number of points on one axis, and in a whole grid. */
+/** Largest number of points on one axis. */
 #define SP_AXIS_MAX 20000
+/** Largest number of points in a whole grid (72 bytes each: about 1.2 GB). */
 #define SP_GRID_MAX 16000000
 
 /** Check `a`: SP_EINVAL for a NULL or unknown parameter or n outside
@@ -70,8 +71,9 @@ typedef struct {
   double y2_max;    /**< NaN (default): entropy collapse when some block is
                          frozen; a number V in (0, 1]: when the largest
                          E Y2 over the blocks is >= V instead */
-  unsigned threads; /**< worker threads for the sweep; 0 (default): one per
-                         online processor.  The results do not depend on it. */
+  unsigned threads; /**< worker threads for the sweep, at most 256; 0
+                         (default): one per online processor.  The results
+                         do not depend on it. */
   /** Called after each finished grid row with the number of rows done and
    * the total (may be NULL).  Calls are serialised but may come from any
    * worker thread; the callback must not call back into the diagram. */
