@@ -956,7 +956,10 @@ static void set_rgb(cairo_t *cr, const double *c)
   cairo_set_source_rgb(cr, c[0], c[1], c[2]);
 }
 
-static void set_dash(cairo_t *cr, sp_line line, double width)
+/* Dash pattern of `line`; when `centre` > 0 the pattern is shifted so that
+ * a dash is centred at that distance along the path (legend samples come
+ * out symmetric). */
+static void set_dash(cairo_t *cr, sp_line line, double width, double centre)
 {
   double k = fmax(1.0, width / 1.2);
   double dashed[] = {4.2 * k, 2.4 * k}, dotted[] = {0.0, 2.2 * k};
@@ -964,12 +967,16 @@ static void set_dash(cairo_t *cr, sp_line line, double width)
   /* Round caps only for dots (zero-length dashes); butt caps keep a dash
    * cut short at the end of a line from showing as a stray dot. */
   cairo_set_line_cap(cr, line == SP_LINE_DOTTED ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT);
-  switch (line) {
-  case SP_LINE_DASHED: cairo_set_dash(cr, dashed, 2, 0.0); break;
-  case SP_LINE_DOTTED: cairo_set_dash(cr, dotted, 2, 0.0); break;
-  case SP_LINE_DASHDOT: cairo_set_dash(cr, dashdot, 4, 0.0); break;
-  default: cairo_set_dash(cr, NULL, 0, 0.0); break;
-  }
+  const double *d = line == SP_LINE_DASHED ? dashed : line == SP_LINE_DOTTED ? dotted
+                   : line == SP_LINE_DASHDOT ? dashdot : NULL;
+  int n = line == SP_LINE_DASHDOT ? 4 : d ? 2 : 0;
+  double period = 0.0;
+  for (int i = 0; i < n; i++)
+    period += d[i];
+  double off = 0.0;
+  if (n && centre > 0.0)
+    off = fmod(fmod(d[0] / 2.0 - centre, period) + period, period);
+  cairo_set_dash(cr, d, n, off);
 }
 
 static void marker_path(cairo_t *cr, sp_marker m, double x, double y, double size)
@@ -1064,7 +1071,7 @@ static void draw_sample(cairo_t *cr, const sp_plot_style *st, double x0, double 
       cairo_set_line_width(cr, st->width + 2.0 * st->halo);
       cairo_stroke(cr);
     }
-    set_dash(cr, st->line, st->width);
+    set_dash(cr, st->line, st->width, 0.5 * (x1 - x0));
     cairo_move_to(cr, x0, y);
     cairo_line_to(cr, x1, y);
     set_rgb(cr, st->color);
@@ -1136,7 +1143,7 @@ static void draw_series(cairo_t *cr, const panel_layout *pl, const series *s)
       cairo_set_line_width(cr, st->width + 2.0 * st->halo);
       cairo_stroke(cr);
     }
-    set_dash(cr, st->line, st->width);
+    set_dash(cr, st->line, st->width, 0.0);
     series_path(cr, pl, s);
     set_rgb(cr, st->color);
     cairo_set_line_width(cr, st->width);
@@ -1439,8 +1446,10 @@ static int draw_region_label(const pen *pe, const layout *L, const panel_layout 
     double th = asc + (double)(nl - 1) * lead + b[nl - 1].desc;
     double half_w = tw / 2.0 + 0.3 * fs, half_h = th / 2.0 + 0.3 * fs;
     double best = -1.0, bx = 0.0, by = 0.0, bd = INFINITY;
-    for (size_t r = 0; r < ny; r++)
-      for (size_t c = 0; c < nx; c++) {
+    /* At most about 250 x 250 candidate centres. */
+    size_t sx = nx / 250 + 1, sy = ny / 250 + 1;
+    for (size_t r = sy / 2; r < ny; r += sy)
+      for (size_t c = sx / 2; c < nx; c += sx) {
         double cx = hx + ((double)c + 0.5) * cw, cy = hy + ((double)r + 0.5) * ch;
         double m = box_margin(pl, sum, nx, ny, hx, hy, cw, ch, cx, cy, half_w, half_h);
         if (m < 0.0)
@@ -1952,6 +1961,7 @@ int sp_plot_locate(sp_plot *p, size_t i, double x, double y, double *u, double *
 {
   panel *pn;
   int s = check(p, i, &pn);
+  (void)pn;
   if (s)
     return s;
   if (!u || !v)
@@ -1975,6 +1985,5 @@ int sp_plot_locate(sp_plot *p, size_t i, double x, double y, double *u, double *
   free(L);
   cairo_destroy(cr);
   cairo_surface_destroy(sf);
-  (void)pn;
   return s;
 }
