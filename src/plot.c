@@ -1108,6 +1108,19 @@ static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
   }
 }
 
+/* Markers of a series, at the points inside the axes' ranges; drawn
+ * without clipping so that a marker on the frame stays whole. */
+static void draw_markers(cairo_t *cr, const panel_layout *pl, const series *s)
+{
+  for (size_t i = 0; s->st.marker != SP_MARKER_NONE && i < s->n; i++) {
+    double x, y;
+    if (point_of(pl, s, i, &x, &y) && x >= pl->x - 1e-9 && x <= pl->x + pl->w + 1e-9
+        && y >= pl->y - 1e-9 && y <= pl->y + pl->h + 1e-9)
+      draw_marker(cr, &s->st, x, y);
+  }
+}
+
+/* Error bars and the line of a series (the caller clips to the axes). */
 static void draw_series(cairo_t *cr, const panel_layout *pl, const series *s)
 {
   const sp_plot_style *st = &s->st;
@@ -1148,11 +1161,6 @@ static void draw_series(cairo_t *cr, const panel_layout *pl, const series *s)
     set_rgb(cr, st->color);
     cairo_set_line_width(cr, st->width);
     cairo_stroke(cr);
-  }
-  for (size_t i = 0; st->marker != SP_MARKER_NONE && i < s->n; i++) {
-    double x, y;
-    if (point_of(pl, s, i, &x, &y))
-      draw_marker(cr, st, x, y);
   }
 }
 
@@ -1632,6 +1640,8 @@ static int draw(const sp_plot *p, cairo_t *cr)
     for (size_t k = 0; k < pn->nser; k++)
       draw_series(cr, pl, &pn->ser[k]);
     cairo_restore(cr);
+    for (size_t k = 0; k < pn->nser; k++)
+      draw_markers(cr, pl, &pn->ser[k]);
     if (pn->heat)
       draw_colorbar(cr, &pe, L, pl, pn->heat);
     cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);

@@ -354,10 +354,12 @@ static double grid_index(const sp_axis *a, double c)
   return (c - a->min) / (a->max - a->min) * (double)(a->n - 1);
 }
 
-/* Clear from `mask` the cells within one cell of the curves, so that
- * region labels do not cover them. */
+/* Clear from `mask` the cells the curves pass through (and, on fine grids
+ * where a cell is narrower than a line, their neighbours), so that region
+ * labels do not cover the curves. */
 static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *mask)
 {
+  long gx = d->nx > 60, gy = d->ny > 60;
   for (size_t k = 0; k < c->n; k++) {
     const sp_polyline *l = &c->lines[k];
     for (size_t v = 0; v + 1 < l->n + (l->closed ? 1 : 0); v++) {
@@ -368,8 +370,8 @@ static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *
       for (int t = 0; t <= steps; t++) {
         double f = (double)t / steps;
         long ci = lround(i0 + f * (i1 - i0)), cj = lround(j0 + f * (j1 - j0));
-        for (long dj = -1; dj <= 1; dj++)
-          for (long di = -1; di <= 1; di++) {
+        for (long dj = -gy; dj <= gy; dj++)
+          for (long di = -gx; di <= gx; di++) {
             long ii = ci + di, jj = cj + dj;
             if (ii >= 0 && jj >= 0 && ii < (long)d->nx && jj < (long)d->ny)
               mask[(size_t)jj * d->nx + (size_t)ii] = 0;
@@ -402,8 +404,10 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
       zmin = z[k];
   }
   sp_plot_set_title(p, title);
-  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, NAN, NAN);
-  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, NAN, NAN);
+  /* The axes span exactly [min, max]: the outer cells show half, and the
+   * curves, which live on the grid, reach the frame. */
+  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
+  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
   sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
                   o->cm, zmin, 1.0, "ρ_L");
   static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
