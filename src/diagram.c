@@ -95,6 +95,7 @@ enum { WS_NONE, WS_SHARED, WS_ROW, WS_POINT };
 
 struct sp_diagram_private {
   int mode;
+  int swept;             /* 1 after a successful sp_diagram_sweep */
   sp_workspace *shared;  /* WS_SHARED: read by every thread */
   sp_workspace *scratch; /* WS_ROW / WS_POINT: for the calling thread */
 };
@@ -449,6 +450,7 @@ int sp_diagram_sweep(sp_diagram *d)
   memset(d->count, 0, sizeof d->count);
   for (size_t k = 0; k < d->nx * d->ny; k++)
     d->count[d->pt[k].cls]++;
+  d->priv->swept = 1;
   return SP_OK;
 }
 
@@ -742,7 +744,7 @@ static int alpha_c_overlay(sp_diagram *d)
 
 int sp_diagram_curves(sp_diagram *d)
 {
-  if (!d || !d->priv)
+  if (!d || !d->priv || !d->priv->swept)
     return SP_EINVAL;
   size_t n = d->nx * d->ny;
   double *z = malloc(n * sizeof *z);

@@ -351,6 +351,9 @@ static void test_errors(void)
   sp_axis y = axis("alpha-sa", 0.0, 5.0, SP_AXIS_MAX);
   x.n = SP_AXIS_MAX;
   tap_ok(sp_diagram_alloc(&m, &x, &y, NULL, &d) == SP_ENOMEM, "grid above SP_GRID_MAX: ENOMEM");
+  sp_diagram_alloc(&m, &b, &a, NULL, &d);
+  tap_ok(d && sp_diagram_curves(d) == SP_EINVAL, "curves before the sweep: EINVAL");
+  sp_diagram_free(d);
   tap_ok(strcmp(sp_class_name(SP_CLASS_RANK_COLLAPSE), "rank-collapse") == 0
          && strcmp(sp_class_name(SP_CLASS_ENTROPY_COLLAPSE), "entropy-collapse") == 0
          && strcmp(sp_class_name(SP_CLASS_TRAINABLE), "trainable") == 0,
