@@ -137,6 +137,14 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
       o->quiet = 1;
       continue;
     }
+    static const char *const valued[] = {"x", "y", "o", "output", "curves", "rho-max",
+                                         "y2-max", "colormap", "mark", "title", "size", "dpi",
+                                         "threads"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+      known |= strcmp(n, valued[i]) == 0;
+    if (!known)
+      return cli_error(CLI_USAGE, "diagram: unknown option '%s' (see --help)", a.argv[a.i - 1]);
     if (!(v = cli_value(&a)))
       return CLI_USAGE;
     if (strcmp(n, "x") == 0 || strcmp(n, "y") == 0) {
@@ -179,15 +187,13 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
         return CLI_USAGE;
       if (!(o->dpi >= 10.0 && o->dpi <= 2400.0))
         return cli_error(CLI_USAGE, "--dpi: %s must lie in [10, 2400]", v);
-    } else if (strcmp(n, "threads") == 0) {
+    } else {
       long t;
       if (cli_parse_long(n, v, &t))
         return CLI_USAGE;
       if (t < 1 || t > 256)
         return cli_error(CLI_USAGE, "--threads: %s must lie in [1, 256]", v);
       o->threads = (unsigned)t;
-    } else {
-      return cli_error(CLI_USAGE, "diagram: unknown option '%s' (see --help)", a.argv[a.i - 2]);
     }
   }
   return r < 0 ? CLI_USAGE : CLI_OK;
