@@ -13,6 +13,8 @@
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
+#include "sigprop/grad.h"
+#include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
 #include "sigprop/colormap.h"
 #include "sigprop/contour.h"

@@ -120,67 +120,58 @@ static int attention(const sp_model *m, const sp_workspace *w, double qa, double
 int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st_out)
 {
+  return sp_block_traced(m, w, q, p, what, st_out, NULL);
+}
+
+int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+                    unsigned what, sp_attn_stats *st_out, sp_block_trace *tr)
+{
   sp_attn_stats local;
   sp_attn_stats *st = st_out ? st_out : &local;
-  double q0 = *q, p0 = *p, qs, ps, qf, pf;
+  sp_block_trace tlocal;
+  double q0 = *q, p0 = *p, qs, ps, qf, pf, qa, pa;
   int s;
+  if (!tr)
+    tr = &tlocal;
+  tr->q_stream_sa = q0;
+  tr->qm = tr->pm = tr->q_stream_mlp = tr->q_mlp_sum = NAN;
 
-  switch (m->norm) {
-  case SP_NORM_POST: {
-    s = attention(m, w, q0, p0, q0, p0, what, st, &qs, &ps);
-    if (s) return s;
-    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
-    if (m->mean_removal > 0.0)
-      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
-    clamp(&q0, &p0);
-    if ((s = sp_map_layernorm(&q0, &p0))) return s;
-    if (m->mlp) {
-      if ((s = sp_map_mlp(m, w, q0, p0, &qf, &pf))) return s;
-      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
-      clamp(&q0, &p0);
-      if ((s = sp_map_layernorm(&q0, &p0))) return s;
-    }
-    break;
+  /* Attention sub-block: the input it sees, and where beta_c is taken. */
+  qa = q0, pa = p0;
+  if (m->norm == SP_NORM_PRE && (s = sp_map_layernorm(&qa, &pa)))
+    return s;
+  if (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_STREAM)
+    s = attention(m, w, qa, pa, q0, p0, what, st, &qs, &ps);
+  else
+    s = attention(m, w, qa, pa, qa, pa, what, st, &qs, &ps);
+  if (s)
+    return s;
+  tr->qa = qa, tr->pa = pa, tr->qs = qs, tr->ps = ps;
+  sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
+  if (m->mean_removal > 0.0)
+    sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+  clamp(&q0, &p0);
+  tr->q_attn_sum = q0;
+  if (m->norm == SP_NORM_POST) {
+    if ((s = sp_map_layernorm(&q0, &p0)))
+      return s;
+  } else if ((s = check_range(q0))) {
+    return s;
   }
-  case SP_NORM_PRE: {
+
+  if (m->mlp) {
     double qn = q0, pn = p0;
-    if ((s = sp_map_layernorm(&qn, &pn))) return s;
-    if (m->beta_c_on == SP_BETAC_STREAM)
-      s = attention(m, w, qn, pn, q0, p0, what, st, &qs, &ps);
-    else
-      s = attention(m, w, qn, pn, qn, pn, what, st, &qs, &ps);
-    if (s) return s;
-    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
-    if (m->mean_removal > 0.0)
-      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+    tr->q_stream_mlp = q0;
+    if (m->norm == SP_NORM_PRE && (s = sp_map_layernorm(&qn, &pn)))
+      return s;
+    tr->qm = qn, tr->pm = pn;
+    if ((s = sp_map_mlp(m, w, qn, pn, &qf, &pf)))
+      return s;
+    sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
     clamp(&q0, &p0);
-    if ((s = check_range(q0))) return s;
-    if (m->mlp) {
-      qn = q0, pn = p0;
-      if ((s = sp_map_layernorm(&qn, &pn))) return s;
-      if ((s = sp_map_mlp(m, w, qn, pn, &qf, &pf))) return s;
-      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
-      clamp(&q0, &p0);
-    }
-    break;
-  }
-  case SP_NORM_NONE: {
-    s = attention(m, w, q0, p0, q0, p0, what, st, &qs, &ps);
-    if (s) return s;
-    sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
-    if (m->mean_removal > 0.0)
-      sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
-    clamp(&q0, &p0);
-    if ((s = check_range(q0))) return s;
-    if (m->mlp) {
-      if ((s = sp_map_mlp(m, w, q0, p0, &qf, &pf))) return s;
-      sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
-      clamp(&q0, &p0);
-    }
-    break;
-  }
-  default:
-    return SP_EINVAL;
+    tr->q_mlp_sum = q0;
+    if (m->norm == SP_NORM_POST && (s = sp_map_layernorm(&q0, &p0)))
+      return s;
   }
   if ((s = check_range(q0)))
     return s;

@@ -24,5 +24,15 @@ for page in "$MAN"/*.[1-8]; do
     [ $st = 0 ]; ok $? "$name example: sigprop $line$( [ $st = 0 ] || echo " -> $(head -c 200 "$tmp/err")")"
   done <"$tmp/ex"
 done
+# The library page's example program compiles against the build and runs.
+if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
+  sed -n '/^\.EX/,/^\.EE/p' "$MAN/sigprop.3" | sed '1d;$d' | sed 's/\\e/\\/g; s/\\-/-/g' >"$tmp/ex.c"
+  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS 2>"$tmp/cc.err"; then
+    "$tmp/ex" >"$tmp/ex.out" 2>&1; st=$?
+    [ $st = 0 ] && grep -q '^alpha_c = ' "$tmp/ex.out"; ok $? "sigprop.3 example runs: $(tr '\n' ' ' <"$tmp/ex.out")"
+  else
+    ok 1 "sigprop.3 example compiles: $(head -c 300 "$tmp/cc.err")"
+  fi
+fi
 echo "1..$n"
 [ "$failed" = 0 ]

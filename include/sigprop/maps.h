@@ -60,6 +60,24 @@ void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
 int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st);
 
+/** Intermediate order parameters of one block, recorded by
+ * sp_block_trace() for the backward (gradient) recursions. */
+typedef struct {
+  double qa, pa;      /**< the attention's input (after LN in pre-LN blocks) */
+  double qs, ps;      /**< the attention output before the skip */
+  double q_attn_sum;  /**< stream q after the attention sub-block's sum and the
+                           mean removal (divides the gradient in a post-LN LN) */
+  double q_stream_sa; /**< stream q entering the attention sub-block */
+  double qm, pm;      /**< the MLP's input (NaN without an MLP) */
+  double q_stream_mlp;/**< stream q entering the MLP sub-block (NaN without one) */
+  double q_mlp_sum;   /**< stream q after the MLP sub-block's sum, before any LN */
+} sp_block_trace;
+
+/** sp_block() that also records the intermediate order parameters in
+ * `*tr` (may be NULL). */
+int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+                    unsigned what, sp_attn_stats *st, sp_block_trace *tr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,8 @@ typedef struct {
   long layer;
   double q, p, rho;    /**< rho = p / q */
   sp_attn_stats attn;
+  sp_block_trace trace; /**< intermediate order parameters of block `layer`
+                             (all NaN in row 0) */
 } sp_layer;
 
 /** Iterate m->depth blocks of model `m` from (q0, rho0 q0), writing

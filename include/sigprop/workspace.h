@@ -31,7 +31,13 @@ void sp_workspace_free(sp_workspace *w);
  * sp_model_validate(). */
 int sp_workspace_prepare(sp_workspace *w, const sp_model *m);
 
-/** 1 when model `m` can be evaluated without a workspace (w == NULL). */
+/** SP_OK when model `m` is valid (sp_model_validate) and `w` can serve it:
+ * w may be NULL only when !sp_workspace_needed(m).  Else that status, or
+ * SP_EINVAL. */
+int sp_workspace_check(const sp_workspace *w, const sp_model *m);
+
+/** 1 when model `m` needs a workspace (finite-T statistics, causal
+ * attention, an activation without closed form); 0 when w may be NULL. */
 int sp_workspace_needed(const sp_model *m);
 
 #ifdef __cplusplus

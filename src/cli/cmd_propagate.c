@@ -11,9 +11,10 @@ static const char help[] =
   "                         [--compare NAME=V1,V2,...]\n\n"
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and\n"
   "prints one row per layer: layer,q,p,rho,beta_c,frozen,lambda,m,y2,y3,y2sq,g,\n"
-  "entropy,entropy_ratio.  Row 0 is the input; row l >= 1 holds the state after\n"
-  "block l and the attention statistics of block l's input.  '#' lines record\n"
-  "the version, every parameter and the angle exponent lambda_a.\n\n"
+  "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row\n"
+  "l >= 1 holds the state after block l and the attention statistics of block\n"
+  "l's input.  '#' lines record the version, every parameter and the angle\n"
+  "exponent lambda_a.\n\n"
   "  -o FILE              write CSV, TSV or JSON (by extension) instead of CSV on stdout\n"
   "  --plot FILE          draw the depth profiles of rho, E Y2 and H / log T\n"
   "                       (.png, .pdf or .svg)\n"
@@ -25,8 +26,27 @@ static const char help[] =
 
 static const char *const columns[] = {
   "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
-  "entropy", "entropy_ratio"};
+  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
 #define NCOL (sizeof columns / sizeof columns[0])
+
+static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
+{
+  double lg;
+  int s = sp_grad_exponent(m, w, &lg, NULL);
+  if (s) {
+    cli_meta_add(meta, "lambda_g", "undefined (%s)", sp_strerror(s));
+    return;
+  }
+  char a[40], b[40];
+  sp_format_double(a, sizeof a, lg);
+  cli_meta_add(meta, "lambda_g", "%s (per block, mean of log grad_chi over the %ld blocks)", a,
+               m->depth);
+  if (lg != 0.0) {
+    sp_format_double(b, sizeof b, -1.0 / lg);
+    cli_meta_add(meta, "xi_g", "%s (blocks; %s)", b,
+                 lg < 0.0 ? "input gradients vanish" : "negative: input gradients explode");
+  }
+}
 
 static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
 {
@@ -134,10 +154,12 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
   return r < 0 ? CLI_USAGE : CLI_OK;
 }
 
-/* One trajectory of model m (SP_REM_ALL statistics), allocated. */
-static int trajectory(const sp_model *m, sp_layer **out)
+/* One trajectory of model m (SP_REM_ALL statistics), allocated, and the
+ * workspace it used (NULL when none is needed). */
+static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
 {
   *out = NULL;
+  *wout = NULL;
   sp_workspace *w = NULL;
   if (sp_workspace_needed(m)) {
     if (!(w = sp_workspace_alloc()))
@@ -156,14 +178,15 @@ static int trajectory(const sp_model *m, sp_layer **out)
   }
   long done;
   int s = sp_propagate(m, w, SP_REM_ALL, traj, &done);
-  sp_workspace_free(w);
   if (s) {
     free(traj);
+    sp_workspace_free(w);
     char what[64];
     snprintf(what, sizeof what, "propagate: block %ld", done);
     return cli_status(s, what);
   }
   *out = traj;
+  *wout = w;
   return CLI_OK;
 }
 
@@ -229,7 +252,9 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
 
 static const char *const compare_columns[] = {
   NULL, "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
-  "entropy", "entropy_ratio"};
+  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
+_Static_assert(sizeof compare_columns / sizeof compare_columns[0] == NCOL + 1,
+               "one more column with --compare");
 
 int cmd_propagate(int argc, char **argv)
 {
@@ -273,13 +298,15 @@ int cmd_propagate(int argc, char **argv)
   if (o.plot && (r = cli_open_output(o.plot, &pf)))
     return r;
   sp_layer *traj[MAX_COMPARE] = {NULL};
+  sp_workspace *ws[MAX_COMPARE] = {NULL};
   for (int k = 0; k < n && !r; k++)
-    r = trajectory(&models[k], &traj[k]);
+    r = trajectory(&models[k], &traj[k], &ws[k]);
 
   cli_meta meta;
   cli_meta_init(&meta, &m);
   if (!r && !o.param) {
-    add_exponent(&meta, &m, NULL);
+    add_exponent(&meta, &m, ws[0]);
+    add_gradient_exponent(&meta, &m, ws[0]);
   } else if (!r) {
     char list[400];
     size_t k = 0;
@@ -319,9 +346,19 @@ int cmd_propagate(int argc, char **argv)
       for (long l = 0; l <= models[k].depth; l++, row++) {
         const sp_layer *L = &traj[k][l];
         const sp_attn_stats *st = &L->attn;
+        const sp_model *mk = &models[k];
         double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
                           l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
-                          st->g, st->entropy, st->entropy_ratio};
+                          st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
+        if (l > 0) {
+          const sp_block_trace *tr = &L->trace;
+          double ratio, chi;
+          v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
+          if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
+            v[NCOL - 2] = ratio;
+          if (!sp_grad_block_chi(mk, st, tr, &chi))
+            v[NCOL - 1] = chi;
+        }
         if (o.param)
           num[row * ncol] = o.values[k];
         memcpy(num + row * ncol + off, v, sizeof v);
@@ -334,8 +371,10 @@ int cmd_propagate(int argc, char **argv)
     r = cli_write_table(o.out, &t, &meta);
   }
   free(num);
-  for (int k = 0; k < n; k++)
+  for (int k = 0; k < n; k++) {
     free(traj[k]);
+    sp_workspace_free(ws[k]);
+  }
   if (pf) {
     if (r)
       sp_outfile_abort(pf);

@@ -1,0 +1,60 @@
+/* sigprop: gradients at initialisation (theory.md §9): the query-weight
+ * gradient, the query/key-to-value imbalance, and the gradient exponent.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_GRAD_H
+#define SIGPROP_GRAD_H
+
+#include "sigprop/maps.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Query-weight gradient of one attention layer [GG Result 2], restated in
+ * theory.md §9 and re-derived for this project (see sigprop-propagate(1)):
+ *   T / (d^2 sqrt(log T)) E ||dL/dW_Q||_F^2 = C beta sv q (q - p)^2 G
+ * with C = 1 (the synthetic loss L = (1/T) sum_t r_t . y_t, r_t ~ N(0, I)),
+ * (q, p) the attention input, sv = var_v, and G = E Y2 - 2 E Y3 + E[(Y2)^2]
+ * of the row statistics.  Under independent per-token loss gradients no
+ * term in p E[(Y2)^2] appears: every p-dependent term cancels because the
+ * rows of the softmax Jacobian sum to zero.  Zero for q = p.
+ * Returns NaN for arguments outside beta >= 0, sv >= 0, q >= p, g >= 0. */
+double sp_grad_wq(double beta, double var_v, double q, double p, double g);
+
+/** Ratio E||dY/dW_Q||^2 / E||dY/dW_V||^2 of the attention output's
+ * Jacobians at uniform attention over T tokens with query/key/value weight
+ * entries of variance 1/d, theory.md §9 [NO]:
+ *   q^2 (1 - rho)^2 (T - 1) / (T (1 + (T - 1) rho)),  rho = p/q,
+ * for inputs (q, p).  It vanishes as rho -> 1: rank collapse starves the
+ * query and key weights of gradient while the values still learn.  With
+ * the model's own variances multiply by beta sqrt(log T) var_v.
+ * SP_EDOM outside T >= 2, q > 0, -q/(T-1) <= p <= q. */
+int sp_grad_qk_v_ratio(long tokens, double q, double p, double *ratio);
+
+/** Growth factor chi = E||J u||^2 / ||u||^2 of one block's input-output
+ * Jacobian J for an isotropic probe u, under the usual independence of
+ * forward weights and backward signals, from the block's trace and the
+ * statistics `st` of its attention input (q_a, p_a):
+ *   sub-block x -> a x + g f(x):   a^2 + g^2 chi_f
+ *   softmax attention:  chi_f = sv Y2 + sv (q_a - p_a)(2 q_a - p_a) beta^2 log T G
+ *                       (value path + score path; the latter is why entropy
+ *                       collapse makes input gradients grow like log T)
+ *   centred attention:  the same times (1 - 1/T) at finite T
+ *   uniform attention:  chi_f = sv / T
+ *   MLP:                chi_f = sw_in sw_out E[phi'(u)^2],  u ~ N(0, sw_in q_m + sb)
+ *   LayerNorm:          1 / q of its input [KE];  pre-LN branches include it
+ *   mean removal tau:   1 - (2 tau - tau^2)/T
+ * Returns SP_EUNSUP for an activation without E[phi'^2] available. */
+int sp_grad_block_chi(const sp_model *m, const sp_attn_stats *st, const sp_block_trace *tr,
+                      double *chi);
+
+/** Gradient exponent lambda_g = (1/L) sum_l log chi_l over the L blocks of
+ * model m's trajectory, i.e. (1/L) log of the predicted growth of
+ * E||dx_L/dx_0||_F^2 per unit; xi_g = -1/lambda_g.  `chi` (may be NULL)
+ * receives the L factors.  Errors as sp_propagate. */
+int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g, double *chi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
