@@ -18,6 +18,10 @@
 #include "sigprop/io.h"
 #include "sigprop/preset.h"
 #include "sigprop/recommend.h"
+#include "sigprop/colormap.h"
+#include "sigprop/contour.h"
+#include "sigprop/diagram.h"
+#include "sigprop/plot.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);

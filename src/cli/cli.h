@@ -49,6 +49,9 @@ const char *cli_value(cli_args *a);
 int cli_parse_double(const char *opt, const char *s, double *x);
 int cli_parse_long(const char *opt, const char *s, long *x);
 
+/* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
+int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
+
 /* Apply a model option (theory.md §1 names, design.md list) to m.
  * Returns 1 when `name` is a model option (and consumed its value), 0 when
  * it is not, or -1 after recording an error. */
@@ -93,6 +96,12 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 /* Open `path` for writing atomically (error recorded). */
 int cli_open_output(const char *path, sp_outfile **f);
 
+/* A short figure title describing model m ("post-LN, ReLU MLP, L = 60,
+ * ρ_0 = 0.025", in plot markup), leaving out the parameters skip1 and
+ * skip2 (may be NULL) that the figure varies. */
+void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
+                     size_t size);
+
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
 
@@ -101,5 +110,6 @@ int cmd_propagate(int argc, char **argv);
 int cmd_critical(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_diagram(int argc, char **argv);
 
 #endif

@@ -43,6 +43,7 @@ static const command commands[] = {
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
   {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
   {"presets", cmd_presets, "List the built-in architectures"},
+  {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
 };
 
 static void usage(FILE *fp)

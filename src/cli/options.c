@@ -99,6 +99,21 @@ int cli_parse_long(const char *opt, const char *s, long *x)
   return CLI_OK;
 }
 
+int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
+{
+  char buf[128];
+  if (strlen(s) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--%s: too long", opt);
+  strcpy(buf, s);
+  char *comma = strchr(buf, ',');
+  if (!comma)
+    return cli_error(CLI_USAGE, "--%s: '%s' is not two numbers A,B", opt, s);
+  *comma = '\0';
+  if (cli_parse_double(opt, buf, a) || cli_parse_double(opt, comma + 1, b))
+    return CLI_USAGE;
+  return CLI_OK;
+}
+
 static int bad_choice(const char *opt, const char *v, const char *choices)
 {
   return cli_error(CLI_USAGE, "--%s: '%s' is not one of %s", opt, v, choices);
