@@ -14,6 +14,7 @@
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
 #include "sigprop/io.h"
+#include "sigprop/sim.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
