@@ -39,6 +39,8 @@ typedef struct {
 static const command commands[] = {
   {"propagate", cmd_propagate, "Iterate the mean-field recursions through L blocks"},
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
+  {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
+  {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
 };
 
 static void usage(FILE *fp)
