@@ -43,7 +43,7 @@ expect_error 2 "not a whole number" "fractional width" -- simulate --width 16.5 
 expect_error 2 "threads" "zero threads" -- simulate $small --threads 0
 expect_error 2 "tokens-scale" "tokens-scale below 2" -- simulate $small --tokens-scale 1
 expect_error 2 "beta" "negative beta" -- simulate $small --beta -1
-expect_error 1 "needs [0-9.]* [GMk]B of memory" "memory that cannot fit is refused with the number" \
+expect_error 1 "needs [0-9.]* [TGMk]B of memory" "memory that cannot fit is refused with the number" \
   -- simulate --width 4000000 --seeds 1 --tokens 4000000 --depth 2
 expect_error 2 "a table is written" "image extension for simulate" -- simulate $small -o "$tmp/x.png"
 expect_error 2 "unknown option" "validate: unknown option" -- validate $small --bogus
