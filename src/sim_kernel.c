@@ -151,7 +151,18 @@ size_t sp_kern_packb_index(long k, long n, long i, long j)
 
 void sp_kern_packb_zero(sp_kpack *b)
 {
-  memset(b->p, 0, sp_kern_packb_floats(b->k, b->n) * sizeof *b->p);
+  /* only the padding columns of the last panel of every block */
+  int nr = current()->nr;
+  long np = npanels(b->n, nr), pad = np * nr - b->n;
+  if (pad == 0)
+    return;
+  for (long kk = 0; kk < b->k; kk += KC) {
+    long kc = min_l(KC, b->k - kk);
+    float *p = b->p + (size_t)kk * (size_t)np * (size_t)nr + (size_t)(np - 1) * (size_t)kc * (size_t)nr;
+    for (long i = 0; i < kc; i++)
+      for (long j = nr - pad; j < nr; j++)
+        p[(size_t)i * (size_t)nr + (size_t)j] = 0.0f;
+  }
 }
 
 void sp_kern_packb(long k, long n, const float *b, long ldb, int trans, float scale,

@@ -54,8 +54,8 @@ size_t sp_kern_work_floats(void);
 void sp_kern_packb(long k, long n, const float *b, long ldb, int trans, float scale,
                    sp_kpack *out);
 
-/* Store element (i, j) of a packed matrix directly (for matrices generated
- * in place); padding must have been zeroed by sp_kern_packb_zero. */
+/* Offset of element (i, j) in a packed k x n matrix, for matrices generated
+ * in place; their padding columns are zeroed by sp_kern_packb_zero. */
 size_t sp_kern_packb_index(long k, long n, long i, long j);
 void sp_kern_packb_zero(sp_kpack *b);
 
