@@ -19,7 +19,8 @@
 
 #define ROWS_TARGET 48 /* rows per attention / statistics task (rounded to MR) */
 #define PROJ_ROWS 96   /* rows per projection task */
-#define GEN_CHUNK 64   /* rows of a random matrix per random stream */
+#define GEN_CHUNK 64   /* rows of a random matrix per random stream (at least) */
+#define GEN_MAX_CHUNKS 4096 /* random streams per matrix (at most) */
 #define ALIGN 64
 
 /* Random streams: one per (layer, matrix, chunk of GEN_CHUNK rows). */
@@ -82,20 +83,22 @@ static double packf(long k, long n)
   return (double)k * (double)round_up(n, nr);
 }
 
+/* What sp_sim_alloc allocates, in floats and doubles (the same formulas). */
 static void compute_layout(long d, long T, long H, int grad, layout *l)
 {
   long dh = d / H, dff = d, mb = rows_per_task(), nblk = (T + mb - 1) / mb;
-  double tpad = (double)round_up(T, sp_kern_nr());
+  double Td = (double)T * (double)d, tpad = (double)round_up(T, sp_kern_nr());
   double wq = packf(d, 3 * d), wm = packf(d, dff) + packf(dff, d);
+  double heads_kt = fmax((double)H * packf(dh, T), packf(d, T));
+  double nb = fmax((double)nblk, (double)(d / PROJ_ROWS + 1));
   l->thread_floats = (double)sp_kern_work_floats() + (double)mb * tpad * (grad ? 2.0 : 1.0);
-  l->floats = 5.0 * (double)T * (double)d + (double)T * (double)dff + (wq > wm ? wq : wm) +
-              2.0 * (double)d + (double)dff + (double)H * (packf(dh, T) + packf(T, dh));
-  if (packf(d, T) > (double)H * packf(dh, T)) /* never with the packing used; kept honest */
-    l->floats += packf(d, T) - (double)H * packf(dh, T);
-  if (grad)
-    l->floats += 2.0 * (double)T * (double)d + (double)d * (double)d +
-                 (double)H * (packf(dh, T) + packf(T, dh)) + packf(T, d);
-  double nb = (double)nblk > (double)(d / PROJ_ROWS + 1) ? (double)nblk : (double)(d / PROJ_ROWS + 1);
+  /* x, xa, qkv (3), y; hid; packed weights; biases; per-head packs */
+  l->floats = 6.0 * Td + (double)T * (double)dff + fmax(wq, wm) + 2.0 * (double)d +
+              (double)dff + heads_kt + (double)H * packf(T, dh);
+  if (grad) /* delta, dq; dw; per-head packs; packed dq */
+    l->floats += 2.0 * Td + (double)d * (double)d + (double)H * (packf(dh, T) + packf(T, dh)) +
+                 packf(T, d);
+  /* rowstat, colsum, norms, blk, colacc */
   l->doubles = 4.0 * (double)H * (double)T + (double)H * (double)nblk * (double)T + (double)T +
                3.0 * nb + (double)(d > dff ? d : dff);
 }
@@ -238,17 +241,18 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
   s->dh = d / H;
   s->dff = d;
   s->flags = flags;
-  s->nthreads = online_threads(threads);
   s->mb = rows_per_task();
   s->nblk = (T + s->mb - 1) / s->mb;
   s->tpad = round_up(T, sp_kern_nr());
-  int n = s->nthreads;
-  s->pool = sp_pool_new(n);
+  s->pool = sp_pool_new(online_threads(threads));
+  if (!s->pool)
+    goto nomem;
+  int n = s->nthreads = sp_pool_size(s->pool);
   s->rng = calloc((size_t)n, sizeof *s->rng);
   s->work = calloc((size_t)n, sizeof *s->work);
   s->sbuf = calloc((size_t)n, sizeof *s->sbuf);
   s->gbuf = calloc((size_t)n, sizeof *s->gbuf);
-  if (!s->pool || !s->rng || !s->work || !s->sbuf || !s->gbuf)
+  if (!s->rng || !s->work || !s->sbuf || !s->gbuf)
     goto nomem;
   for (int i = 0; i < n; i++) {
     s->rng[i] = gsl_rng_alloc(gsl_rng_taus2);
@@ -261,9 +265,7 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
   }
   double Td = (double)T * (double)d;
   double wq = packf(d, 3 * d), wm = packf(d, s->dff) + packf(s->dff, d);
-  double headpack = (double)H * packf(s->dh, T);
-  if (packf(d, T) > headpack)
-    headpack = packf(d, T);
+  double headpack = fmax((double)H * packf(s->dh, T), packf(d, T));
   long nb = s->nblk > d / PROJ_ROWS + 1 ? s->nblk : d / PROJ_ROWS + 1;
   s->x = alloc_floats(Td);
   s->xa = alloc_floats(Td);
@@ -329,7 +331,7 @@ static uint32_t mix32(uint32_t h)
 
 /* Seed of stream (layer, kind, chunk) of the network drawn with `seed`:
  * distinct within a network as long as (layer * 16 + kind) * 4096 + chunk
- * < 2^32, i.e. for depth < 65536 and matrices of fewer than 4096 * 64 rows. */
+ * < 2^32, i.e. for depth < 65536. */
 static unsigned long stream_seed(unsigned long seed, long layer, int kind, long chunk)
 {
   uint32_t base = (uint32_t)mix64((uint64_t)seed);
@@ -357,9 +359,18 @@ typedef struct {
   int nspecs;
 } gen_job;
 
+/* Rows per stream of a matrix with `rows` rows: GEN_CHUNK, or more so that
+ * no matrix needs more than GEN_MAX_CHUNKS streams. */
+static long chunk_rows(long rows)
+{
+  long c = (rows + GEN_MAX_CHUNKS - 1) / GEN_MAX_CHUNKS;
+  return c > GEN_CHUNK ? c : GEN_CHUNK;
+}
+
 static long gen_chunks(const gen_spec *g)
 {
-  return (g->rows + GEN_CHUNK - 1) / GEN_CHUNK;
+  long c = chunk_rows(g->rows);
+  return (g->rows + c - 1) / c;
 }
 
 static void gen_task(void *ctx, long task, int tid)
@@ -374,7 +385,8 @@ static void gen_task(void *ctx, long task, int tid)
     }
     gsl_rng *r = job->s->rng[tid];
     gsl_rng_set(r, stream_seed(job->seed, job->layer, g->kind, task));
-    long i0 = task * GEN_CHUNK, i1 = i0 + GEN_CHUNK < g->rows ? i0 + GEN_CHUNK : g->rows;
+    long c = chunk_rows(g->rows);
+    long i0 = task * c, i1 = i0 + c < g->rows ? i0 + c : g->rows;
     for (long row = i0; row < i1; row++) {
       if (g->dst) {
         float *out = g->dst + (size_t)row * (size_t)g->ld;
@@ -389,8 +401,8 @@ static void gen_task(void *ctx, long task, int tid)
           if (w > g->cols - j)
             w = g->cols - j;
           float *out = b->p + sp_kern_packb_index(b->k, b->n, row, col);
-          for (long c = 0; c < w; c++)
-            out[c] = (float)(g->sd * gsl_ran_gaussian_ziggurat(r, 1.0));
+          for (long e = 0; e < w; e++)
+            out[e] = (float)(g->sd * gsl_ran_gaussian_ziggurat(r, 1.0));
           j += w;
         }
       }
@@ -405,9 +417,10 @@ int sp_sim_draw(unsigned long seed, long layer, int kind, long rows, long cols, 
   gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
   if (!r)
     return SP_ENOMEM;
-  for (long c = 0; c * GEN_CHUNK < rows; c++) {
+  long rc = chunk_rows(rows);
+  for (long c = 0; c * rc < rows; c++) {
     gsl_rng_set(r, stream_seed(seed, layer, kind, c));
-    for (long i = c * GEN_CHUNK; i < rows && i < (c + 1) * GEN_CHUNK; i++)
+    for (long i = c * rc; i < rows && i < (c + 1) * rc; i++)
       for (long j = 0; j < cols; j++)
         dst[(size_t)i * (size_t)cols + (size_t)j] = (float)(sd * gsl_ran_gaussian_ziggurat(r, 1.0));
   }

@@ -154,9 +154,10 @@ typedef struct {
 int sp_sim_summarise(const sp_sim_layer *runs, size_t nruns, size_t rows, sp_sim_summary *out);
 
 /** Floating-point operations of the matrix products of one forward pass of
- * `m` at this width and number of heads (query, key, value projections;
- * scores; attention times values; both MLP layers; causal masks halve the
- * attention products), not counting statistics.  For throughput reports. */
+ * `m` at this width (query, key and value projections, scores, attention
+ * times values, both MLP layers, counted as dense products of any number of
+ * heads, causal or not), not counting statistics or gradients.  For
+ * throughput reports. */
 double sp_sim_flops(const sp_model *m, long width, long heads);
 
 #ifdef __cplusplus
