@@ -22,6 +22,7 @@
 #include "sigprop/contour.h"
 #include "sigprop/diagram.h"
 #include "sigprop/plot.h"
+#include "sigprop/sim.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);

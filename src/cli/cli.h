@@ -105,11 +105,58 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
 
+/* ---- simulation (cmd_simulate.c), shared with validate ------------ */
+
+/* The simulation options of simulate and validate. */
+typedef struct {
+  long width, seeds, heads, threads; /* threads 0: online processors */
+  unsigned long seed;                /* seed of the first network */
+  double tokens_scale;               /* 0: the number of tokens */
+  int gradient, quiet, input_ln;
+  int have_width, have_seeds;
+} cli_sim_args;
+
+/* Help lines of the simulation options. */
+#define CLI_SIM_HELP \
+  "Simulation options:\n" \
+  "  --width D          width d of the network (>= 2; required)\n" \
+  "  --seeds S          number of networks to average (>= 1; required)\n" \
+  "  --heads H          attention heads, dividing D [1]\n" \
+  "  --seed N           seed of the first network; network k uses N + k [1]\n" \
+  "  --threads N        threads [number of online processors]\n" \
+  "  --tokens-scale T'  sigma_a = beta sqrt(log T') instead of sqrt(log T) [T]\n" \
+  "  --input-ln         LayerNorm the input tokens\n" \
+  "  --quiet            no progress line on a terminal\n"
+
+void cli_sim_args_default(cli_sim_args *s);
+
+/* Like cli_model_option, for the simulation options. */
+int cli_sim_option(cli_sim_args *s, cli_args *a);
+
+/* Validate a model for simulation (domains only: the simulator needs no
+ * quadrature, and has causal masks). */
+int cli_sim_model_check(const sp_model *m);
+
+/* Required options, heads dividing the width, and the memory estimate
+ * against the machine's memory (refused with both numbers). */
+int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd);
+
+/* Run every network (progress on a terminal unless --quiet) and summarise
+ * them: *summary (m->depth + 1 rows, caller frees), wall time, threads. */
+int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
+                sp_sim_summary **summary, double *seconds, int *threads);
+
+/* Metadata lines of a simulation. */
+void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int threads,
+                  double seconds);
+
 /* ---- commands ---------------------------------------------------- */
 int cmd_propagate(int argc, char **argv);
 int cmd_critical(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_diagram(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

@@ -44,6 +44,8 @@ static const command commands[] = {
   {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
   {"presets", cmd_presets, "List the built-in architectures"},
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
+  {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
+  {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
 };
 
 static void usage(FILE *fp)
