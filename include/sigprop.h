@@ -16,7 +16,15 @@
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
+#include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
+#include "sigprop/preset.h"
+#include "sigprop/recommend.h"
+#include "sigprop/colormap.h"
+#include "sigprop/contour.h"
+#include "sigprop/diagram.h"
+#include "sigprop/plot.h"
+#include "sigprop/sim.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);

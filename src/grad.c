@@ -74,13 +74,11 @@ int sp_grad_block_chi(const sp_model *m, const sp_attn_stats *st, const sp_block
 
 int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g, double *chi)
 {
-  if (!m || !lambda_g)
+  if (!lambda_g)
     return SP_EINVAL;
-  int s = sp_model_validate(m, NULL);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
-  if (!w && sp_workspace_needed(m))
-    return SP_EINVAL;
   double q = m->q0, p = m->rho0 * m->q0, sum = 0.0;
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;

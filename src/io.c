@@ -45,9 +45,9 @@ void sp_format_double(char *buf, size_t size, double x)
     return;
   }
   for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, size, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x)
-      return;
+    int n = snprintf(buf, size, "%.*g", prec, x);
+    if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == x)
+      return; /* a too-small buffer keeps the truncated text */
   }
 }
 

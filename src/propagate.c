@@ -16,14 +16,36 @@ static void no_stats(sp_attn_stats *st)
 
 static int check_model(const sp_model *m, const sp_workspace *w)
 {
-  if (!m)
-    return SP_EINVAL;
-  int s = sp_model_validate(m, NULL);
-  if (s)
-    return s;
-  if (!w && sp_workspace_needed(m))
-    return SP_EINVAL;
-  return SP_OK;
+  return sp_workspace_check(w, m);
+}
+
+static void summary_start(sp_summary *s)
+{
+  s->frozen_layers = 0;
+  s->first_frozen = 0;
+  s->y2_first = NAN;
+  s->y2_max = 0.0;
+}
+
+/* Account for block l, whose attention input had statistics st. */
+static void summary_add(sp_summary *s, long l, const sp_attn_stats *st)
+{
+  if (l == 1)
+    s->y2_first = st->y2;
+  if (st->y2 > s->y2_max)
+    s->y2_max = st->y2;
+  if (st->frozen) {
+    s->frozen_layers++;
+    if (!s->first_frozen)
+      s->first_frozen = l;
+  }
+}
+
+static void summary_end(sp_summary *s, double q, double p)
+{
+  s->q_final = q;
+  s->p_final = p;
+  s->rho_final = p / q;
 }
 
 int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_layer *out,
@@ -70,26 +92,13 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
     return s;
   double q = m->q0, p = m->rho0 * m->q0;
   sp_attn_stats st;
-  sum->frozen_layers = 0;
-  sum->first_frozen = 0;
-  sum->y2_first = NAN;
-  sum->y2_max = 0.0;
+  summary_start(sum);
   for (long l = 1; l <= m->depth; l++) {
     if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
       return s;
-    if (l == 1)
-      sum->y2_first = st.y2;
-    if (st.y2 > sum->y2_max)
-      sum->y2_max = st.y2;
-    if (st.frozen) {
-      sum->frozen_layers++;
-      if (!sum->first_frozen)
-        sum->first_frozen = l;
-    }
+    summary_add(sum, l, &st);
   }
-  sum->q_final = q;
-  sum->p_final = p;
-  sum->rho_final = p / q;
+  summary_end(sum, q, p);
   return SP_OK;
 }
 
@@ -108,9 +117,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
       status[base + j] = check_model(m, w);
       q[j] = m->q0;
       p[j] = m->rho0 * m->q0;
-      s->frozen_layers = s->first_frozen = 0;
-      s->y2_first = NAN;
-      s->y2_max = 0.0;
+      summary_start(s);
       if (!status[base + j] && m->depth > depth)
         depth = m->depth;
     }
@@ -123,22 +130,10 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
           continue;
         if ((status[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
           continue;
-        if (l == 1)
-          s->y2_first = st.y2;
-        if (st.y2 > s->y2_max)
-          s->y2_max = st.y2;
-        if (st.frozen) {
-          s->frozen_layers++;
-          if (!s->first_frozen)
-            s->first_frozen = l;
-        }
+        summary_add(s, l, &st);
       }
-    for (size_t j = 0; j < k; j++) {
-      sp_summary *s = &out[base + j];
-      s->q_final = q[j];
-      s->p_final = p[j];
-      s->rho_final = p[j] / q[j];
-    }
+    for (size_t j = 0; j < k; j++)
+      summary_end(&out[base + j], q[j], p[j]);
   }
   return SP_OK;
 }

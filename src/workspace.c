@@ -123,3 +123,15 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
   w->prepared = 1;
   return SP_OK;
 }
+
+int sp_workspace_check(const sp_workspace *w, const sp_model *m)
+{
+  if (!m)
+    return SP_EINVAL;
+  int s = sp_model_validate(m, NULL);
+  if (s)
+    return s;
+  if (!w && sp_workspace_needed(m))
+    return SP_EINVAL;
+  return SP_OK;
+}

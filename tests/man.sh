@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The man pages: lint clean with groff, and every example command
-# (a line "$ sigprop ..." inside .EX/.EE) runs and succeeds.  Prints TAP.
+# The man pages: lint clean with groff, and every example command (a line
+# "$ sigprop ..." inside .EX/.EE) runs and succeeds.  Lines that follow an
+# example in the same block, up to the next "$ " line or .EE, are its output
+# as printed: they must match what the command prints (numbers to a
+# relative 1e-6, other words exactly; blank lines ignored).  Prints TAP.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 SP=${SIGPROP:?}
@@ -10,19 +13,74 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 
+# same EXPECTED ACTUAL: token-wise comparison, numbers with a tolerance.
+same() {
+  awk '
+    function isnum(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[,;:)]*$/ }
+    function val(s) { sub(/[,;:)]+$/, "", s); return s + 0 }
+    function eq(a, b,   x, y, d, m) {
+      if (isnum(a) && isnum(b)) {
+        x = val(a); y = val(b); d = x - y; if (d < 0) d = -d
+        m = x < 0 ? -x : x; if ((y < 0 ? -y : y) > m) m = (y < 0 ? -y : y)
+        return d <= 1e-6 * m + 1e-12
+      }
+      return a == b
+    }
+    FNR == 1 { f++ }
+    NF == 0 { next }
+    f == 1 { want[++nw] = $0; next }
+    { got[++ng] = $0 }
+    END {
+      for (i = 1; i <= (nw > ng ? nw : ng); i++) {
+        nw1 = split(want[i], w); ng1 = split(got[i], g); bad = nw1 != ng1
+        for (j = 1; j <= nw1 && !bad; j++) if (!eq(w[j], g[j])) bad = 1
+        if (bad) { printf "#   want: %s\n#   got:  %s\n", want[i], got[i]; exit 1 }
+      }
+    }' "$1" "$2"
+}
+
 for page in "$MAN"/*.[1-8]; do
   name=$(basename "$page")
   if command -v groff >/dev/null; then
     out=$(groff -man -ww -z "$page" 2>&1)
     [ -z "$out" ]; ok $? "$name lints clean${out:+: $out}"
   fi
-  # Examples: unescape roff's \- and run in a scratch folder.
-  sed -n '/^\.EX/,/^\.EE/p' "$page" | grep '^\$ sigprop' | sed 's/\\-/-/g; s/^\$ sigprop //' >"$tmp/ex"
-  while IFS= read -r line; do
-    (cd "$tmp" && eval "\"$SP\" $line" >/dev/null 2>"$tmp/err")
+  # Split the examples into $tmp/ex.N (command) and $tmp/ex.N.out (output
+  # as printed), unescaping roff's \- \e \(aq \&.
+  rm -f "$tmp"/ex.*
+  awk -v dir="$tmp" '
+    function unroff(s) { gsub(/\\-/, "-", s); gsub(/\\\(aq/, "\047", s); gsub(/\\&/, "", s);
+                         gsub(/\\e/, "\\", s); return s }
+    /^\.EX/ { inside = 1; cur = ""; next }
+    /^\.EE/ { inside = 0; cur = ""; next }
+    inside && /^\$ sigprop / { k++; cur = dir "/ex." k; sub(/^\$ sigprop /, "");
+                               print unroff($0) > cur; printf "" > (cur ".out"); next }
+    inside && /^\$ / { cur = ""; next }
+    inside && cur != "" && !/^\./ { print unroff($0) >> (cur ".out") }
+  ' "$page"
+  k=1
+  while [ -e "$tmp/ex.$k" ]; do
+    line=$(cat "$tmp/ex.$k")
+    (cd "$tmp" && eval "\"$SP\" $line" >"$tmp/got" 2>"$tmp/err")
     st=$?
     [ $st = 0 ]; ok $? "$name example: sigprop $line$( [ $st = 0 ] || echo " -> $(head -c 200 "$tmp/err")")"
-  done <"$tmp/ex"
+    if [ $st = 0 ] && [ -s "$tmp/ex.$k.out" ]; then
+      msg=$(same "$tmp/ex.$k.out" "$tmp/got"); r=$?
+      ok $r "$name example output as printed: sigprop $line"
+      [ $r = 0 ] || echo "$msg"
+    fi
+    k=$((k + 1))
+  done
 done
+# The library page's example program compiles against the build and runs.
+if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
+  sed -n '/^\.EX/,/^\.EE/p' "$MAN/sigprop.3" | sed '1d;$d' | sed 's/\\e/\\/g; s/\\-/-/g' >"$tmp/ex.c"
+  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS 2>"$tmp/cc.err"; then
+    "$tmp/ex" >"$tmp/ex.out" 2>&1; st=$?
+    [ $st = 0 ] && grep -q '^alpha_c = ' "$tmp/ex.out"; ok $? "sigprop.3 example runs: $(tr '\n' ' ' <"$tmp/ex.out")"
+  else
+    ok 1 "sigprop.3 example compiles: $(head -c 300 "$tmp/cc.err")"
+  fi
+fi
 echo "1..$n"
 [ "$failed" = 0 ]

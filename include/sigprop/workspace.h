@@ -45,6 +45,11 @@ void sp_workspace_free(sp_workspace *w);
  * SP_ENOMEM, SP_ENOCONV (quadrature), or the status of sp_model_validate(). */
 int sp_workspace_prepare(sp_workspace *w, const sp_model *m);
 
+/** SP_OK when model `m` is valid (sp_model_validate) and `w` can serve it:
+ * w may be NULL only when !sp_workspace_needed(m).  Else that status, or
+ * SP_EINVAL. */
+int sp_workspace_check(const sp_workspace *w, const sp_model *m);
+
 /** 1 when model `m` needs a workspace for fast evaluation: finite-T
  * statistics with softmax or centred attention, or an MLP activation
  * without a closed form (gelu, tanh, silu).  The propagation functions

@@ -49,10 +49,17 @@ const char *cli_value(cli_args *a);
 int cli_parse_double(const char *opt, const char *s, double *x);
 int cli_parse_long(const char *opt, const char *s, long *x);
 
+/* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
+int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
+
 /* Apply a model option (theory.md §1 names, design.md list) to m.
  * Returns 1 when `name` is a model option (and consumed its value), 0 when
  * it is not, or -1 after recording an error. */
 int cli_model_option(sp_model *m, cli_args *a);
+
+/* The preset of the last --preset option that cli_model_option applied,
+ * or NULL when there was none. */
+const sp_preset *cli_model_preset(void);
 
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
@@ -71,6 +78,8 @@ typedef struct {
 } cli_meta;
 
 void cli_meta_init(cli_meta *meta, const sp_model *m);
+/* Only the version and command-line lines (for outputs without a model). */
+void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 3, 4)))
@@ -87,12 +96,68 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 /* Open `path` for writing atomically (error recorded). */
 int cli_open_output(const char *path, sp_outfile **f);
 
+/* A short figure title describing model m ("post-LN, ReLU MLP, L = 60,
+ * ρ_0 = 0.025", in plot markup), leaving out the parameters skip1 and
+ * skip2 (may be NULL) that the figure varies. */
+void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
+                     size_t size);
+
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
+
+/* ---- simulation (cmd_simulate.c), shared with validate ------------ */
+
+/* The simulation options of simulate and validate. */
+typedef struct {
+  long width, seeds, heads, threads; /* threads 0: online processors */
+  unsigned long seed;                /* seed of the first network */
+  double tokens_scale;               /* 0: the number of tokens */
+  int gradient, quiet, input_ln;
+  int have_width, have_seeds;
+} cli_sim_args;
+
+/* Help lines of the simulation options. */
+#define CLI_SIM_HELP \
+  "Simulation options:\n" \
+  "  --width D          width d of the network (>= 2; required)\n" \
+  "  --seeds S          number of networks to average (>= 1; required)\n" \
+  "  --heads H          attention heads, dividing D [1]\n" \
+  "  --seed N           seed of the first network; network k uses N + k [1]\n" \
+  "  --threads N        threads [number of online processors]\n" \
+  "  --tokens-scale T'  sigma_a = beta sqrt(log T') instead of sqrt(log T) [T]\n" \
+  "  --input-ln         LayerNorm the input tokens\n" \
+  "  --quiet            no progress line on a terminal\n"
+
+void cli_sim_args_default(cli_sim_args *s);
+
+/* Like cli_model_option, for the simulation options. */
+int cli_sim_option(cli_sim_args *s, cli_args *a);
+
+/* Validate a model for simulation (domains only: the simulator needs no
+ * quadrature, and has causal masks). */
+int cli_sim_model_check(const sp_model *m);
+
+/* Required options, heads dividing the width, and the memory estimate
+ * against the machine's memory (refused with both numbers). */
+int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd);
+
+/* Run every network (progress on a terminal unless --quiet) and summarise
+ * them: *summary (m->depth + 1 rows, caller frees), wall time, threads. */
+int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
+                sp_sim_summary **summary, double *seconds, int *threads);
+
+/* Metadata lines of a simulation. */
+void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int threads,
+                  double seconds);
 
 /* ---- commands ---------------------------------------------------- */
 int cmd_propagate(int argc, char **argv);
 int cmd_critical(int argc, char **argv);
 int cmd_mlp(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_diagram(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

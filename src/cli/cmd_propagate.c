@@ -7,13 +7,22 @@
 #include <string.h>
 
 static const char help[] =
-  "Usage: sigprop propagate [MODEL OPTIONS] [-o FILE]\n\n"
+  "Usage: sigprop propagate [MODEL OPTIONS] [-o FILE] [--plot FILE]\n"
+  "                         [--compare NAME=V1,V2,...]\n\n"
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and\n"
   "prints one row per layer: layer,q,p,rho,beta_c,frozen,lambda,m,y2,y3,y2sq,g,\n"
-  "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row l >= 1 holds the state after\n"
-  "block l and the attention statistics of block l's input.  '#' lines record\n"
-  "the version, every parameter and the angle exponent lambda_a.\n\n"
-  "  -o FILE   write CSV, TSV or JSON (by extension) instead of CSV on stdout\n\n";
+  "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row\n"
+  "l >= 1 holds the state after block l and the attention statistics of block\n"
+  "l's input.  '#' lines record the version, every parameter and the angle\n"
+  "exponent lambda_a.\n\n"
+  "  -o FILE              write CSV, TSV or JSON (by extension) instead of CSV on stdout\n"
+  "  --plot FILE          draw the depth profiles of rho, E Y2 and H / log T\n"
+  "                       (.png, .pdf or .svg)\n"
+  "  --compare NAME=V,... one trajectory per value of the model parameter NAME\n"
+  "                       (a curve each; the table gets a first column NAME)\n"
+  "  --title TEXT         figure title ('' for none)\n"
+  "  --size W,H           figure size in points [500,190]\n"
+  "  --dpi D              PNG resolution [300]\n\n";
 
 static const char *const columns[] = {
   "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
@@ -63,91 +72,314 @@ static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *
   }
 }
 
-int cmd_propagate(int argc, char **argv)
+#define MAX_COMPARE 12
+
+typedef struct {
+  const char *out, *plot, *title;
+  const sp_param *param; /* --compare, or NULL */
+  double values[MAX_COMPARE];
+  int nvalues;
+  double width, height, dpi;
+} options;
+
+static int parse_compare(const char *spec, options *o)
 {
-  sp_model m;
-  sp_model_default(&m);
+  char buf[512];
+  if (strlen(spec) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--compare: too long");
+  strcpy(buf, spec);
+  char *eq = strchr(buf, '=');
+  if (!eq)
+    return cli_error(CLI_USAGE, "--compare: '%s' is not NAME=V1,V2,...", spec);
+  *eq = '\0';
+  if (!(o->param = sp_param_lookup(buf)))
+    return cli_error(CLI_USAGE, "--compare: '%s' is not a model parameter", buf);
+  o->nvalues = 0;
+  for (char *t = strtok(eq + 1, ","); t; t = strtok(NULL, ",")) {
+    if (o->nvalues == MAX_COMPARE)
+      return cli_error(CLI_USAGE, "--compare: at most %d values", MAX_COMPARE);
+    if (cli_parse_double("compare", t, &o->values[o->nvalues]))
+      return CLI_USAGE;
+    o->nvalues++;
+  }
+  if (!o->nvalues)
+    return cli_error(CLI_USAGE, "--compare: no values after '%s='", buf);
+  return CLI_OK;
+}
+
+static int parse(int argc, char **argv, sp_model *m, options *o)
+{
   cli_args a = {argc, argv, 1, NULL, NULL, "propagate"};
-  const char *out = NULL;
   int r;
   while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(&m, &a);
+    int k = cli_model_option(m, &a);
     if (k < 0)
       return CLI_USAGE;
     if (k)
       continue;
-    if (strcmp(a.name, "help") == 0 || strcmp(a.name, "h") == 0) {
+    const char *n = a.name, *v;
+    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
       cli_set_help(help, cli_model_help);
-      return CLI_OK;
+      return -1;
     }
-    if (strcmp(a.name, "o") == 0 || strcmp(a.name, "output") == 0) {
-      if (!(out = cli_value(&a)))
+    int known = strcmp(n, "o") == 0 || strcmp(n, "output") == 0 || strcmp(n, "plot") == 0
+                || strcmp(n, "compare") == 0 || strcmp(n, "title") == 0
+                || strcmp(n, "size") == 0 || strcmp(n, "dpi") == 0;
+    if (!known)
+      return cli_error(CLI_USAGE, "propagate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
+    if (!(v = cli_value(&a)))
+      return CLI_USAGE;
+    if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
+      o->out = v;
+    } else if (strcmp(n, "plot") == 0) {
+      o->plot = v;
+    } else if (strcmp(n, "title") == 0) {
+      o->title = v;
+    } else if (strcmp(n, "compare") == 0) {
+      if (parse_compare(v, o))
         return CLI_USAGE;
-      continue;
+    } else if (strcmp(n, "size") == 0) {
+      if (cli_parse_pair(n, v, &o->width, &o->height))
+        return CLI_USAGE;
+      if (!(o->width >= 72.0 && o->width <= 7200.0 && o->height >= 72.0 && o->height <= 7200.0))
+        return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points",
+                         v);
+    } else {
+      if (cli_parse_double(n, v, &o->dpi))
+        return CLI_USAGE;
+      if (!(o->dpi >= 10.0 && o->dpi <= 2400.0))
+        return cli_error(CLI_USAGE, "--dpi: %s must lie in [10, 2400]", v);
     }
-    return cli_error(CLI_USAGE, "propagate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
   }
-  if (r < 0)
-    return CLI_USAGE;
-  if ((r = cli_model_check(&m)))
-    return r;
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
+  return r < 0 ? CLI_USAGE : CLI_OK;
+}
 
+/* One trajectory of model m (SP_REM_ALL statistics), allocated, and the
+ * workspace it used (NULL when none is needed). */
+static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
+{
+  *out = NULL;
+  *wout = NULL;
   sp_workspace *w = NULL;
-  if (sp_workspace_needed(&m)) {
+  if (sp_workspace_needed(m)) {
     if (!(w = sp_workspace_alloc()))
       return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, &m);
+    int s = sp_workspace_prepare(w, m);
     if (s) {
       sp_workspace_free(w);
       return cli_status(s, "propagate");
     }
   }
-  size_t rows = (size_t)m.depth + 1;
+  size_t rows = (size_t)m->depth + 1;
   sp_layer *traj = malloc(rows * sizeof *traj);
-  double *num = malloc(rows * NCOL * sizeof *num);
-  if (!traj || !num) {
-    free(traj);
-    free(num);
+  if (!traj) {
     sp_workspace_free(w);
     return cli_error(CLI_FAIL, "out of memory for %zu layers", rows);
   }
   long done;
-  int s = sp_propagate(&m, w, SP_REM_ALL, traj, &done);
+  int s = sp_propagate(m, w, SP_REM_ALL, traj, &done);
   if (s) {
     free(traj);
-    free(num);
     sp_workspace_free(w);
     char what[64];
     snprintf(what, sizeof what, "propagate: block %ld", done);
     return cli_status(s, what);
   }
-  for (size_t l = 0; l < rows; l++) {
-    const sp_layer *L = &traj[l];
-    const sp_attn_stats *st = &L->attn;
-    double row[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
-                        l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
-                        st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
-    if (l > 0) {
-      const sp_block_trace *tr = &L->trace;
-      double ratio, chi;
-      row[NCOL - 3] = sp_grad_wq(m.beta, m.var_v, tr->qa, tr->pa, st->g);
-      if (!sp_grad_qk_v_ratio(m.tokens, tr->qa, tr->pa, &ratio))
-        row[NCOL - 2] = ratio;
-      if (!sp_grad_block_chi(&m, st, tr, &chi))
-        row[NCOL - 1] = chi;
-    }
-    memcpy(num + l * NCOL, row, sizeof row);
+  *out = traj;
+  *wout = w;
+  return CLI_OK;
+}
+
+/* Markup legend label "β = 0.5" of compared value v. */
+static void value_label(const sp_param *p, double v, char *buf, size_t size)
+{
+  char num[40];
+  sp_format_double(num, sizeof num, v);
+  snprintf(buf, size, "%s = %s", p->label, num);
+}
+
+static int build_figure(const options *o, const sp_model *models, sp_layer *const *traj,
+                        int n, const char *title, sp_plot **out)
+{
+  sp_plot *p;
+  int s = sp_plot_alloc(o->width, o->height, 1, 3, &p);
+  if (s)
+    return s;
+  static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "H / log T"};
+  long depth = 0;
+  double rho_min = 0.0;
+  for (int k = 0; k < n; k++) {
+    depth = models[k].depth > depth ? models[k].depth : depth;
+    for (long l = 0; l <= models[k].depth; l++)
+      rho_min = fmin(rho_min, traj[k][l].rho);
   }
+  double *x = malloc(((size_t)depth + 1) * sizeof *x), *y = malloc(((size_t)depth + 1) * sizeof *y);
+  if (!x || !y) {
+    free(x);
+    free(y);
+    sp_plot_free(p);
+    return SP_ENOMEM;
+  }
+  sp_plot_set_title(p, title);
+  for (size_t panel = 0; panel < 3; panel++) {
+    sp_plot_set_axis(p, panel, 'x', "layer ℓ", SP_SCALE_LINEAR, 0.0, (double)depth);
+    double lo = panel == 0 ? fmin(-0.03, rho_min - 0.03) : -0.03;
+    sp_plot_set_axis(p, panel, 'y', ylabel[panel], SP_SCALE_LINEAR, lo, 1.03);
+    for (int k = 0; k < n; k++) {
+      size_t rows = (size_t)models[k].depth + 1;
+      for (size_t l = 0; l < rows; l++) {
+        const sp_layer *L = &traj[k][l];
+        x[l] = (double)L->layer;
+        y[l] = panel == 0 ? L->rho : panel == 1 ? L->attn.y2 : L->attn.entropy_ratio;
+      }
+      char label[96];
+      if (o->param)
+        value_label(o->param, o->values[k], label, sizeof label);
+      sp_plot_series(p, panel, rows, x, y, NULL, NULL, o->param ? label : NULL);
+    }
+  }
+  if (o->param)
+    sp_plot_legend(p, 0, SP_LEGEND_BELOW);
+  free(x);
+  free(y);
+  if ((s = sp_plot_status(p))) {
+    sp_plot_free(p);
+    return s;
+  }
+  *out = p;
+  return SP_OK;
+}
+
+static const char *const compare_columns[] = {
+  NULL, "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
+  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
+_Static_assert(sizeof compare_columns / sizeof compare_columns[0] == NCOL + 1,
+               "one more column with --compare");
+
+int cmd_propagate(int argc, char **argv)
+{
+  sp_model m;
+  sp_model_default(&m);
+  options o;
+  memset(&o, 0, sizeof o);
+  o.width = 500.0;
+  o.height = 190.0;
+  o.dpi = 300.0;
+  int r = parse(argc, argv, &m, &o);
+  if (r < 0)
+    return CLI_OK; /* --help */
+  if (r)
+    return r;
+  if ((r = cli_model_check(&m)))
+    return r;
+  if (o.out && strcmp(o.out, "-") != 0 && !sp_format_is_table(sp_format_from_path(o.out)))
+    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", o.out);
+  sp_format pfmt = sp_format_from_path(o.plot);
+  if (o.plot && pfmt != SP_FMT_PNG && pfmt != SP_FMT_PDF && pfmt != SP_FMT_SVG)
+    return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg", o.plot);
+
+  int n = o.param ? o.nvalues : 1;
+  sp_model models[MAX_COMPARE];
+  for (int k = 0; k < n; k++) {
+    models[k] = m;
+    if (!o.param)
+      continue;
+    double v = o.values[k];
+    int s = sp_model_set(&models[k], o.param, v);
+    if (s)
+      return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
+                       o.param->name, v, o.param->min, o.param->max,
+                       o.param->kind == SP_PARAM_INTEGER ? " or not whole" : "");
+    if ((r = cli_model_check(&models[k])))
+      return r;
+  }
+  /* The figure's file is opened first, so a bad path fails before the work. */
+  sp_outfile *pf = NULL;
+  if (o.plot && (r = cli_open_output(o.plot, &pf)))
+    return r;
+  sp_layer *traj[MAX_COMPARE] = {NULL};
+  sp_workspace *ws[MAX_COMPARE] = {NULL};
+  for (int k = 0; k < n && !r; k++)
+    r = trajectory(&models[k], &traj[k], &ws[k]);
+
   cli_meta meta;
   cli_meta_init(&meta, &m);
-  add_exponent(&meta, &m, w);
-  add_gradient_exponent(&meta, &m, w);
-  sp_table t = {NCOL, rows, columns, num, NULL};
-  r = cli_write_table(out, &t, &meta);
-  free(traj);
+  if (!r && !o.param) {
+    add_exponent(&meta, &m, ws[0]);
+    add_gradient_exponent(&meta, &m, ws[0]);
+  } else if (!r) {
+    char list[400];
+    size_t k = 0;
+    for (int i = 0; i < n && k < sizeof list; i++) {
+      char num[40];
+      sp_format_double(num, sizeof num, o.values[i]);
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
+    }
+    cli_meta_add(&meta, "compare", "%s = %s (one trajectory each)", o.param->name, list);
+  }
+
+  /* Draw into the temporary file, write the table, then commit the figure. */
+  if (!r && pf) {
+    char title[160];
+    if (o.title)
+      snprintf(title, sizeof title, "%s", o.title);
+    else
+      cli_model_title(&m, o.param, NULL, title, sizeof title);
+    sp_plot *plot = NULL;
+    int s = build_figure(&o, models, traj, n, title, &plot);
+    if (!s)
+      s = sp_plot_write(plot, sp_outfile_stream(pf), pfmt, o.dpi, meta.items, meta.n);
+    sp_plot_free(plot);
+    if (s)
+      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o.plot) : cli_status(s, o.plot);
+  }
+  size_t rows = 0;
+  for (int k = 0; k < n && !r; k++)
+    rows += (size_t)models[k].depth + 1;
+  size_t ncol = o.param ? NCOL + 1 : NCOL, off = o.param ? 1 : 0;
+  double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
+  if (!r && !num)
+    r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
+  if (!r) {
+    size_t row = 0;
+    for (int k = 0; k < n; k++)
+      for (long l = 0; l <= models[k].depth; l++, row++) {
+        const sp_layer *L = &traj[k][l];
+        const sp_attn_stats *st = &L->attn;
+        const sp_model *mk = &models[k];
+        double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
+                          l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
+                          st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
+        if (l > 0) {
+          const sp_block_trace *tr = &L->trace;
+          double ratio, chi;
+          v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
+          if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
+            v[NCOL - 2] = ratio;
+          if (!sp_grad_block_chi(mk, st, tr, &chi))
+            v[NCOL - 1] = chi;
+        }
+        if (o.param)
+          num[row * ncol] = o.values[k];
+        memcpy(num + row * ncol + off, v, sizeof v);
+      }
+    const char *names[NCOL + 1];
+    memcpy(names, o.param ? compare_columns : columns, ncol * sizeof *names);
+    if (o.param)
+      names[0] = o.param->name;
+    sp_table t = {ncol, rows, names, num, NULL};
+    r = cli_write_table(o.out, &t, &meta);
+  }
   free(num);
-  sp_workspace_free(w);
+  for (int k = 0; k < n; k++) {
+    free(traj[k]);
+    sp_workspace_free(ws[k]);
+  }
+  if (pf) {
+    if (r)
+      sp_outfile_abort(pf);
+    else if (sp_outfile_commit(pf))
+      r = cli_error(CLI_FAIL, "%s: cannot write", o.plot);
+  }
   return r;
 }

@@ -10,12 +10,14 @@
 #include <string.h>
 
 static char error_text[1024];
+static int error_code; /* code of the first recorded error */
 static const char *help_text, *help_more;
 const char *cli_command_line = "";
 
 int cli_error(int code, const char *fmt, ...)
 {
   if (!error_text[0]) {
+    error_code = code;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(error_text, sizeof error_text, fmt, ap);
@@ -40,6 +42,11 @@ static const command commands[] = {
   {"propagate", cmd_propagate, "Iterate the mean-field recursions through L blocks"},
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
   {"mlp", cmd_mlp, "Mean field of the MLP alone: q*, chi1, c*, depth scales"},
+  {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
+  {"presets", cmd_presets, "List the built-in architectures"},
+  {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
+  {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
+  {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
 };
 
 static void usage(FILE *fp)
@@ -98,6 +105,10 @@ int main(int argc, char **argv)
     if (help_more)
       fputs(help_more, stdout);
   }
+  /* A command that stops on an option's failure returns CLI_USAGE; the
+   * first recorded error knows better (e.g. an unreadable preset file). */
+  if (rc != CLI_OK && error_code)
+    rc = error_code;
   if (rc != CLI_OK) {
     fprintf(stderr, "sigprop: %s\n", error_text[0] ? error_text : "failed");
   }

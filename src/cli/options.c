@@ -8,15 +8,18 @@
 #include <string.h>
 
 const char cli_model_help[] =
-  "Model options (theory.md names; defaults are the paper's):\n"
+  "Model options (theory.md names; defaults are the paper's; later options\n"
+  "override earlier ones, and --preset sets the whole architecture at its place):\n"
+  "  --preset NAME|FILE             an architecture: built-in NAME (sigprop presets)\n"
+  "                                 or a preset file (a path with '/' or .preset)\n"
   "  --norm post|pre|none           LayerNorm placement [post]\n"
   "  --attention softmax|centred|uniform  attention variant [softmax]\n"
   "  --attention-stats asymptotic|finite  T->inf REM laws or exact finite T [asymptotic]\n"
   "  --activation relu|gelu|tanh|erf|silu|linear  MLP nonlinearity [relu]\n"
   "  --mlp on|none                  keep or drop the MLP sub-block [on]\n"
-  "  --causal                       decoder: row t attends to t keys; statistics are\n"
-  "                                 row means over t = 1..T (finite statistics; the\n"
-  "                                 T->inf law is the encoder's)\n"
+  "  --causal, --no-causal          decoder (causal mask) or encoder [encoder]; a decoder's\n"
+  "                                 statistics are row means over t = 1..T (finite\n"
+  "                                 statistics; the T->inf law is the encoder's)\n"
   "  --beta B, --eta B              query/key scale [0.5]\n"
   "  --tokens T                     sequence length [512]\n"
   "  --var-v V  --var-vb V          value weight / bias variance [0.2, = var-b]\n"
@@ -98,20 +101,63 @@ int cli_parse_long(const char *opt, const char *s, long *x)
   return CLI_OK;
 }
 
+int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
+{
+  char buf[128];
+  if (strlen(s) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--%s: too long", opt);
+  strcpy(buf, s);
+  char *comma = strchr(buf, ',');
+  if (!comma)
+    return cli_error(CLI_USAGE, "--%s: '%s' is not two numbers A,B", opt, s);
+  *comma = '\0';
+  if (cli_parse_double(opt, buf, a) || cli_parse_double(opt, comma + 1, b))
+    return CLI_USAGE;
+  return CLI_OK;
+}
+
 static int bad_choice(const char *opt, const char *v, const char *choices)
 {
   return cli_error(CLI_USAGE, "--%s: '%s' is not one of %s", opt, v, choices);
 }
 
+static sp_preset last_preset;
+static int have_preset;
+
+const sp_preset *cli_model_preset(void)
+{
+  return have_preset ? &last_preset : NULL;
+}
+
+/* --preset NAME|FILE: the whole architecture, at this place of the line. */
+static int preset_option(sp_model *m, cli_args *a)
+{
+  const char *v = cli_value(a);
+  if (!v)
+    return -1;
+  sp_preset_error e;
+  int s = sp_preset_load(v, &last_preset, &e);
+  if (s) {
+    have_preset = 0;
+    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--preset: %s",
+                     e.text[0] ? e.text : sp_strerror(s)), -1;
+  }
+  have_preset = 1;
+  sp_preset_apply(&last_preset, m);
+  return 1;
+}
+
 int cli_model_option(sp_model *m, cli_args *a)
 {
   const char *n = a->name;
-  if (strcmp(n, "causal") == 0) {
+  if (strcmp(n, "causal") == 0 || strcmp(n, "no-causal") == 0) {
     if (a->value)
-      return cli_error(CLI_USAGE, "--causal takes no value"), -1;
-    m->causal = 1;
+      return cli_error(CLI_USAGE, "--%s takes no value", n), -1;
+    m->causal = n[0] == 'c';
     return 1;
   }
+  if (strcmp(n, "preset") == 0)
+    return preset_option(m, a);
   static const char *const choice_opts[] = {
     "norm", "attention", "activation", "attention-stats", "beta-c-on", "mlp"};
   int is_choice = 0;

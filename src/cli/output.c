@@ -20,17 +20,25 @@ void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
   meta->n++;
 }
 
-void cli_meta_init(cli_meta *meta, const sp_model *m)
+void cli_meta_begin(cli_meta *meta)
 {
-  size_t np;
-  const sp_param *params = sp_param_table(&np);
-  char buf[48];
   meta->n = 0;
   cli_meta_add(meta, "sigprop", "%s", sp_version());
   /* The command line can be long: keep it out of the fixed-size store. */
   meta->items[meta->n].key = "command";
   meta->items[meta->n].value = cli_command_line;
   meta->n++;
+}
+
+void cli_meta_init(cli_meta *meta, const sp_model *m)
+{
+  size_t np;
+  const sp_param *params = sp_param_table(&np);
+  char buf[48];
+  const sp_preset *preset = cli_model_preset();
+  cli_meta_begin(meta);
+  if (preset)
+    cli_meta_add(meta, "preset", "%s", preset->name);
   cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
   cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
   cli_meta_add(meta, "attention-stats", "%s", sp_stats_name(m->stats));
@@ -94,4 +102,25 @@ int cli_status(int status, const char *what)
   default:
     return cli_error(CLI_FAIL, "%s: %s", what, sp_strerror(status));
   }
+}
+
+void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
+                     size_t size)
+{
+  static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
+  static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
+  const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
+  size_t k = (size_t)snprintf(buf, size, "%s", norms[m->norm]);
+  if (k < size && m->attention != SP_ATTN_SOFTMAX)
+    k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
+  if (k < size)
+    k += (size_t)snprintf(buf + k, size - k, m->mlp ? ", %s MLP" : ", no MLP",
+                          acts[m->activation]);
+  if (k < size && skip1 != depth && skip2 != depth)
+    k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
+  const sp_param *beta = sp_param_lookup("beta");
+  if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
+    k += (size_t)snprintf(buf + k, size - k, ", β = %g", m->beta);
+  if (k < size && skip1 != rho0 && skip2 != rho0)
+    snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
 }

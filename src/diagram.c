@@ -1,0 +1,786 @@
+/* Trainability diagrams: parallel sweeps, classification, boundaries and
+ * analytic overlays (theory.md §10).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/diagram.h"
+#include "sigprop/status.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
+#ifdef SP_HAVE_THREADS
+#include <pthread.h>
+#endif
+
+/* Trajectories advanced in lockstep within a row, so that the processor
+ * overlaps their (otherwise serial) chains of dependent operations. */
+#define GROUP 8
+/* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
+#define ALPHA_XTOL 1e-10
+#define MAX_ITER 200
+#define MAX_THREADS 256
+/* lambda_a is -infinity where a skip gain is 0; contouring needs finite
+ * samples, and lambda_a = 0 is far from this. */
+#define LAMBDA_FLOOR (-1e3)
+
+/* ---- axes ----------------------------------------------------------- */
+
+int sp_axis_check(const sp_axis *a)
+{
+  if (!a || !a->param || sp_param_lookup(a->param->name) != a->param)
+    return SP_EINVAL;
+  if (a->n < 2 || a->n > SP_AXIS_MAX)
+    return SP_EINVAL;
+  if (a->spacing != SP_SPACING_LINEAR && a->spacing != SP_SPACING_LOG)
+    return SP_EINVAL;
+  if (!isfinite(a->min) || !isfinite(a->max) || !(a->min < a->max))
+    return SP_EDOM;
+  if (a->min < a->param->min || a->max > a->param->max)
+    return SP_EDOM;
+  if (a->spacing == SP_SPACING_LOG && !(a->min > 0.0))
+    return SP_EDOM;
+  if (a->param->kind == SP_PARAM_INTEGER && (a->min != floor(a->min) || a->max != floor(a->max)))
+    return SP_EDOM;
+  return SP_OK;
+}
+
+/* Point k of n from lo to hi, linear or geometric, with exact ends. */
+static double spaced(double lo, double hi, size_t k, size_t n, sp_spacing s)
+{
+  if (k == 0)
+    return lo;
+  if (k + 1 >= n)
+    return hi;
+  double f = (double)k / (double)(n - 1);
+  if (s == SP_SPACING_LOG)
+    return exp(log(lo) + (log(hi) - log(lo)) * f);
+  return lo + (hi - lo) * f;
+}
+
+double sp_axis_coord(const sp_axis *a, size_t k)
+{
+  return spaced(a->min, a->max, k, a->n, a->spacing);
+}
+
+double sp_axis_value(const sp_axis *a, double c)
+{
+  return a->param->kind == SP_PARAM_INTEGER ? floor(c + 0.5) : c;
+}
+
+const char *sp_class_name(sp_class c)
+{
+  switch (c) {
+  case SP_CLASS_TRAINABLE: return "trainable";
+  case SP_CLASS_RANK_COLLAPSE: return "rank-collapse";
+  case SP_CLASS_ENTROPY_COLLAPSE: return "entropy-collapse";
+  case SP_CLASS_UNDEFINED: return "undefined";
+  default: return "unknown";
+  }
+}
+
+void sp_diagram_options_default(sp_diagram_options *o)
+{
+  o->rho_max = 0.9;
+  o->y2_max = NAN;
+  o->threads = 0;
+  o->progress = NULL;
+  o->progress_arg = NULL;
+}
+
+/* ---- workspaces ----------------------------------------------------- */
+
+enum { WS_NONE, WS_SHARED, WS_ROW, WS_POINT };
+
+struct sp_diagram_private {
+  int mode;
+  int swept;             /* 1 after a successful sp_diagram_sweep */
+  sp_workspace *shared;  /* WS_SHARED: read by every thread */
+  sp_workspace *scratch; /* WS_ROW / WS_POINT: for the calling thread */
+};
+
+/* 1 when the workspace tables stay valid as `p` changes (the list of
+ * sp_workspace_prepare). */
+static int table_free(const sp_param *p)
+{
+  static const char *const names[] = {
+    "beta", "alpha-sa", "alpha-mlp", "branch-sa", "branch-mlp", "rho0", "q0", "depth",
+    "var-v", "var-vb", "mean-removal"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(p->name, names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static int same_param(const sp_param *a, const sp_param *b)
+{
+  if (a == b)
+    return 1;
+  int wa = strncmp(a->name, "var-w", 5) == 0, wb = strncmp(b->name, "var-w", 5) == 0;
+  /* var-w writes both var-w-in and var-w-out. */
+  return wa && wb && (strcmp(a->name, "var-w") == 0 || strcmp(b->name, "var-w") == 0);
+}
+
+static int model_at(const sp_diagram *d, double xc, double yc, sp_model *m)
+{
+  *m = d->model;
+  int s = sp_model_set(m, d->x.param, sp_axis_value(&d->x, xc));
+  if (!s)
+    s = sp_model_set(m, d->y.param, sp_axis_value(&d->y, yc));
+  return s;
+}
+
+/* ---- allocation ----------------------------------------------------- */
+
+void sp_diagram_free(sp_diagram *d)
+{
+  if (!d)
+    return;
+  free(d->xc);
+  free(d->yc);
+  free(d->pt);
+  sp_contour_free(&d->rank);
+  sp_contour_free(&d->entropy);
+  sp_contour_free(&d->lambda0);
+  sp_contour_free(&d->beta_c);
+  sp_contour_free(&d->alpha_c);
+  if (d->priv) {
+    sp_workspace_free(d->priv->shared);
+    sp_workspace_free(d->priv->scratch);
+    free(d->priv);
+  }
+  free(d);
+}
+
+int sp_diagram_alloc(const sp_model *m, const sp_axis *x, const sp_axis *y,
+                     const sp_diagram_options *opt, sp_diagram **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  *out = NULL;
+  if (!m || !x || !y)
+    return SP_EINVAL;
+  int s = sp_axis_check(x);
+  if (!s)
+    s = sp_axis_check(y);
+  if (s)
+    return s;
+  if (same_param(x->param, y->param))
+    return SP_EINVAL;
+  sp_diagram_options o;
+  sp_diagram_options_default(&o);
+  if (opt)
+    o = *opt;
+  if (!isfinite(o.rho_max) || (!isnan(o.y2_max) && !(o.y2_max > 0.0 && o.y2_max <= 1.0)))
+    return SP_EINVAL;
+  if (x->n > SP_GRID_MAX / y->n)
+    return SP_ENOMEM;
+
+  sp_diagram *d = calloc(1, sizeof *d);
+  if (!d)
+    return SP_ENOMEM;
+  d->model = *m;
+  d->x = *x;
+  d->y = *y;
+  d->opt = o;
+  d->nx = x->n;
+  d->ny = y->n;
+  d->xc = malloc(d->nx * sizeof *d->xc);
+  d->yc = malloc(d->ny * sizeof *d->yc);
+  d->pt = calloc(d->nx * d->ny, sizeof *d->pt);
+  d->priv = calloc(1, sizeof *d->priv);
+  if (!d->xc || !d->yc || !d->pt || !d->priv) {
+    sp_diagram_free(d);
+    return SP_ENOMEM;
+  }
+  for (size_t i = 0; i < d->nx; i++)
+    d->xc[i] = sp_axis_coord(x, i);
+  for (size_t j = 0; j < d->ny; j++)
+    d->yc[j] = sp_axis_coord(y, j);
+  /* The domains of the model's parameters are boxes except rho0 >= bounds
+   * that move monotonically with T: checking the corners suffices. */
+  for (int c = 0; c < 4 && !s; c++) {
+    sp_model mc;
+    s = model_at(d, c & 1 ? x->max : x->min, c & 2 ? y->max : y->min, &mc);
+    if (!s)
+      s = sp_model_validate(&mc, NULL);
+  }
+  if (s) {
+    sp_diagram_free(d);
+    return SP_EDOM;
+  }
+  if (sp_workspace_needed(m))
+    d->priv->mode = !table_free(x->param) ? WS_POINT : !table_free(y->param) ? WS_ROW
+                                                                              : WS_SHARED;
+  *out = d;
+  return SP_OK;
+}
+
+/* ---- one group of points -------------------------------------------- */
+
+static int per_point_error(int s)
+{
+  return s == SP_EOVERFLOW || s == SP_EUNDERFLOW || s == SP_EDOM;
+}
+
+static double angle_exponent(const sp_model *m, const sp_workspace *w)
+{
+  double la = NAN, err;
+  int s = sp_angle_exponent(m, w, &la);
+  if (s == SP_EUNSUP)
+    s = sp_angle_exponent_fd(m, w, &la, &err);
+  return s ? NAN : la;
+}
+
+static void classify(const sp_diagram_options *o, sp_diagram_point *p)
+{
+  if (p->status) {
+    p->cls = SP_CLASS_UNDEFINED;
+    return;
+  }
+  int entropy = isnan(o->y2_max) ? p->frozen_layers > 0 : p->y2_max >= o->y2_max;
+  if (entropy)
+    p->cls = SP_CLASS_ENTROPY_COLLAPSE;
+  else if (p->rho_final >= o->rho_max)
+    p->cls = SP_CLASS_RANK_COLLAPSE;
+  else
+    p->cls = SP_CLASS_TRAINABLE;
+}
+
+/* Iterate the k <= GROUP models together (sharing workspace w) and fill
+ * out[0..k-1].  Returns a fatal status, or SP_OK. */
+static int run_group(const sp_diagram *d, const sp_model *models, size_t k,
+                     const sp_workspace *w, sp_diagram_point *out)
+{
+  double q[GROUP], p[GROUP];
+  long depth = 0;
+  for (size_t t = 0; t < k; t++) {
+    const sp_model *m = &models[t];
+    sp_diagram_point *o = &out[t];
+    o->status = SP_OK;
+    o->y2_first = NAN;
+    o->y2_max = 0.0;
+    o->beta_ratio = 0.0;
+    o->frozen_layers = 0;
+    q[t] = m->q0;
+    p[t] = m->rho0 * m->q0;
+    if (m->depth > depth)
+      depth = m->depth;
+  }
+  for (long l = 1; l <= depth; l++) {
+    for (size_t t = 0; t < k; t++) {
+      sp_diagram_point *o = &out[t];
+      const sp_model *m = &models[t];
+      sp_attn_stats st;
+      if (o->status || l > m->depth)
+        continue;
+      int s = sp_block(m, w, &q[t], &p[t], SP_REM_Y2, &st);
+      if (s) {
+        if (!per_point_error(s))
+          return s;
+        o->status = s;
+        continue;
+      }
+      if (l == 1)
+        o->y2_first = st.y2;
+      if (st.y2 > o->y2_max)
+        o->y2_max = st.y2;
+      if (st.frozen)
+        o->frozen_layers++;
+      double r = m->attention == SP_ATTN_UNIFORM ? 0.0 : st.lambda / M_SQRT2;
+      if (r > o->beta_ratio)
+        o->beta_ratio = r;
+    }
+  }
+  for (size_t t = 0; t < k; t++) {
+    sp_diagram_point *o = &out[t];
+    if (o->status) {
+      o->rho_final = o->y2_first = o->y2_max = o->beta_ratio = o->lambda_a = NAN;
+      o->frozen_layers = 0;
+    } else {
+      o->rho_final = p[t] / q[t];
+      o->lambda_a = angle_exponent(&models[t], w);
+    }
+    classify(&d->opt, o);
+  }
+  return SP_OK;
+}
+
+/* Compute grid row j; `own` is the calling thread's workspace for the
+ * per-row and per-point modes (allocated on first use). */
+static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
+{
+  int mode = d->priv->mode;
+  size_t step = mode == WS_POINT ? 1 : GROUP;
+  const sp_workspace *w = mode == WS_SHARED ? d->priv->shared : NULL;
+  if ((mode == WS_ROW || mode == WS_POINT) && !*own && !(*own = sp_workspace_alloc()))
+    return SP_ENOMEM;
+  for (size_t i0 = 0; i0 < d->nx; i0 += step) {
+    size_t k = d->nx - i0 < step ? d->nx - i0 : step;
+    sp_model models[GROUP];
+    for (size_t t = 0; t < k; t++) {
+      int s = model_at(d, d->xc[i0 + t], d->yc[j], &models[t]);
+      if (s)
+        return s;
+    }
+    if (mode == WS_POINT || (mode == WS_ROW && i0 == 0)) {
+      int s = sp_workspace_prepare(*own, &models[0]);
+      if (s)
+        return s;
+    }
+    if (mode == WS_ROW || mode == WS_POINT)
+      w = *own;
+    sp_diagram_point *out = d->pt + j * d->nx + i0;
+    int s = run_group(d, models, k, w, out);
+    if (s)
+      return s;
+    for (size_t t = 0; t < k; t++) {
+      out[t].x = sp_axis_value(&d->x, d->xc[i0 + t]);
+      out[t].y = sp_axis_value(&d->y, d->yc[j]);
+    }
+  }
+  return SP_OK;
+}
+
+/* ---- the parallel sweep ---------------------------------------------- */
+
+typedef struct {
+  const sp_diagram *d;
+  size_t next, done;
+  int status;
+#ifdef SP_HAVE_THREADS
+  pthread_mutex_t lock;
+#endif
+} sweep_job;
+
+static void job_lock(sweep_job *job)
+{
+#ifdef SP_HAVE_THREADS
+  pthread_mutex_lock(&job->lock);
+#else
+  (void)job;
+#endif
+}
+
+static void job_unlock(sweep_job *job)
+{
+#ifdef SP_HAVE_THREADS
+  pthread_mutex_unlock(&job->lock);
+#else
+  (void)job;
+#endif
+}
+
+static void *sweep_worker(void *arg)
+{
+  sweep_job *job = arg;
+  const sp_diagram *d = job->d;
+  sp_workspace *own = NULL;
+  for (;;) {
+    job_lock(job);
+    size_t j = job->next++;
+    int stop = job->status != SP_OK || j >= d->ny;
+    job_unlock(job);
+    if (stop)
+      break;
+    int s = compute_row(d, j, &own);
+    job_lock(job);
+    if (s && !job->status)
+      job->status = s;
+    job->done++;
+    if (!s && d->opt.progress)
+      d->opt.progress(job->done, d->ny, d->opt.progress_arg);
+    job_unlock(job);
+  }
+  sp_workspace_free(own);
+  return NULL;
+}
+
+static unsigned thread_count(const sp_diagram *d)
+{
+  unsigned n = d->opt.threads;
+  if (n == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? (unsigned)(c < MAX_THREADS ? c : MAX_THREADS) : 1u;
+  }
+  if (n > MAX_THREADS)
+    n = MAX_THREADS;
+  if (n > d->ny)
+    n = (unsigned)d->ny;
+  return n ? n : 1u;
+}
+
+int sp_diagram_sweep(sp_diagram *d)
+{
+  if (!d || !d->priv)
+    return SP_EINVAL;
+  if (d->priv->mode == WS_SHARED && !d->priv->shared) {
+    sp_model m0;
+    int s = model_at(d, d->xc[0], d->yc[0], &m0);
+    if (s)
+      return s;
+    if (!(d->priv->shared = sp_workspace_alloc()))
+      return SP_ENOMEM;
+    if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
+      return s;
+  }
+  sweep_job job = {d, 0, 0, SP_OK
+#ifdef SP_HAVE_THREADS
+                   , PTHREAD_MUTEX_INITIALIZER
+#endif
+  };
+  unsigned nt = thread_count(d);
+#ifdef SP_HAVE_THREADS
+  pthread_t tid[MAX_THREADS];
+  unsigned started = 0;
+  for (; started + 1 < nt; started++)
+    if (pthread_create(&tid[started], NULL, sweep_worker, &job) != 0)
+      break; /* fewer threads: the rows are shared among those running */
+  sweep_worker(&job);
+  for (unsigned t = 0; t < started; t++)
+    pthread_join(tid[t], NULL);
+  pthread_mutex_destroy(&job.lock);
+#else
+  (void)nt;
+  sweep_worker(&job);
+#endif
+  if (job.status)
+    return job.status;
+  memset(d->count, 0, sizeof d->count);
+  for (size_t k = 0; k < d->nx * d->ny; k++)
+    d->count[d->pt[k].cls]++;
+  d->priv->swept = 1;
+  return SP_OK;
+}
+
+/* ---- single points on the calling thread ------------------------------ */
+
+/* The workspace for a serial evaluation of model m. */
+static int serial_workspace(sp_diagram *d, const sp_model *m, const sp_workspace **w)
+{
+  struct sp_diagram_private *pv = d->priv;
+  *w = NULL;
+  if (pv->mode == WS_NONE)
+    return SP_OK;
+  if (pv->mode == WS_SHARED && pv->shared) {
+    *w = pv->shared;
+    return SP_OK;
+  }
+  if (!pv->scratch && !(pv->scratch = sp_workspace_alloc()))
+    return SP_ENOMEM;
+  int s = sp_workspace_prepare(pv->scratch, m);
+  if (!s)
+    *w = pv->scratch;
+  return s;
+}
+
+int sp_diagram_eval(sp_diagram *d, double xc, double yc, sp_diagram_point *pt)
+{
+  if (!d || !d->priv || !pt)
+    return SP_EINVAL;
+  sp_model m;
+  const sp_workspace *w;
+  int s = model_at(d, xc, yc, &m);
+  if (!s)
+    s = serial_workspace(d, &m, &w);
+  if (!s)
+    s = run_group(d, &m, 1, w, pt);
+  pt->x = sp_axis_value(&d->x, xc);
+  pt->y = sp_axis_value(&d->y, yc);
+  return s;
+}
+
+/* ---- boundaries ------------------------------------------------------ */
+
+enum { FIELD_RHO, FIELD_ENTROPY };
+
+typedef struct {
+  sp_diagram *d;
+  int field;
+} field_arg;
+
+static double field_value(const sp_diagram *d, int field, const sp_diagram_point *p)
+{
+  if (p->status)
+    return NAN;
+  if (field == FIELD_RHO)
+    return p->rho_final - d->opt.rho_max;
+  return isnan(d->opt.y2_max) ? p->beta_ratio - 1.0 : p->y2_max - d->opt.y2_max;
+}
+
+/* 1 when v is exactly one of the n increasing coordinates c. */
+static int on_grid(const double *c, size_t n, double v)
+{
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c[mid] < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && c[lo] == v;
+}
+
+/* Along an integer axis the quantities are step functions of the
+ * coordinate; between grid lines report "unknown" so that crossings are
+ * interpolated linearly instead of snapping to the steps. */
+static int off_integer_grid(const sp_diagram *d, double x, double y)
+{
+  return (d->x.param->kind == SP_PARAM_INTEGER && !on_grid(d->xc, d->nx, x))
+         || (d->y.param->kind == SP_PARAM_INTEGER && !on_grid(d->yc, d->ny, y));
+}
+
+static int field_fn(double x, double y, void *arg, double *v)
+{
+  field_arg *fa = arg;
+  sp_diagram_point p;
+  if (off_integer_grid(fa->d, x, y)) {
+    *v = NAN;
+    return SP_OK;
+  }
+  int s = sp_diagram_eval(fa->d, x, y, &p);
+  *v = s ? NAN : field_value(fa->d, fa->field, &p);
+  return s;
+}
+
+static int lambda_fn(double x, double y, void *arg, double *v)
+{
+  sp_diagram *d = arg;
+  sp_model m;
+  const sp_workspace *w;
+  *v = NAN;
+  if (off_integer_grid(d, x, y))
+    return SP_OK;
+  int s = model_at(d, x, y, &m);
+  if (!s)
+    s = serial_workspace(d, &m, &w);
+  if (s)
+    return s;
+  double la = angle_exponent(&m, w);
+  *v = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
+  return SP_OK;
+}
+
+static int grid_contour(sp_diagram *d, const double *z, double level, sp_contour_fn f,
+                        void *arg, sp_contour *out)
+{
+  sp_contour_free(out);
+  return sp_contour_lines(d->nx, d->ny, d->xc, d->yc, z, level, f, arg, out);
+}
+
+/* ---- analytic overlays ------------------------------------------------ */
+
+/* Append the polyline px/py[0..n-1] to c (n >= 2), taking the arrays. */
+static int contour_take(sp_contour *c, double *px, double *py, size_t n)
+{
+  sp_polyline *l = realloc(c->lines, (c->n + 1) * sizeof *l);
+  if (!l)
+    return SP_ENOMEM;
+  c->lines = l;
+  c->lines[c->n++] = (sp_polyline){n, px, py, 0};
+  return SP_OK;
+}
+
+/* Split the samples (u[k], v[k]), NaN v marking gaps, into polylines of
+ * at least two points; `swap` stores (v, u) as (x, y). */
+static int runs_to_contour(const double *u, const double *v, size_t n, int swap, sp_contour *c)
+{
+  size_t k = 0;
+  while (k < n) {
+    while (k < n && isnan(v[k]))
+      k++;
+    size_t a = k;
+    while (k < n && !isnan(v[k]))
+      k++;
+    size_t m = k - a;
+    if (m < 2)
+      continue;
+    double *px = malloc(m * sizeof *px), *py = malloc(m * sizeof *py);
+    if (!px || !py) {
+      free(px);
+      free(py);
+      return SP_ENOMEM;
+    }
+    for (size_t t = 0; t < m; t++) {
+      px[t] = swap ? v[a + t] : u[a + t];
+      py[t] = swap ? u[a + t] : v[a + t];
+    }
+    int s = contour_take(c, px, py, m);
+    if (s) {
+      free(px);
+      free(py);
+      return s;
+    }
+  }
+  return SP_OK;
+}
+
+static int beta_c_overlay(sp_diagram *d)
+{
+  const sp_param *beta = sp_param_lookup("beta");
+  int on_x = d->x.param == beta, on_y = d->y.param == beta;
+  if ((!on_x && !on_y) || d->model.attention == SP_ATTN_UNIFORM)
+    return SP_OK;
+  const sp_axis *b = on_x ? &d->x : &d->y, *o = on_x ? &d->y : &d->x;
+  size_t n = 4 * (o->n - 1) + 1;
+  n = n < 129 ? 129 : n > 4001 ? 4001 : n;
+  double *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v);
+  if (!u || !v) {
+    free(u);
+    free(v);
+    return SP_ENOMEM;
+  }
+  for (size_t k = 0; k < n; k++) {
+    sp_model m = d->model;
+    u[k] = spaced(o->min, o->max, k, n, o->spacing);
+    v[k] = NAN;
+    if (sp_model_set(&m, o->param, sp_axis_value(o, u[k])))
+      continue;
+    double q = m.q0, p = m.rho0 * m.q0;
+    if (m.norm == SP_NORM_PRE && m.beta_c_on == SP_BETAC_INPUT)
+      q = 1.0, p = m.rho0;
+    double bc = sp_rem_beta_c(q, p);
+    if (bc >= b->min && bc <= b->max)
+      v[k] = bc;
+  }
+  int s = runs_to_contour(u, v, n, on_x, &d->beta_c);
+  free(u);
+  free(v);
+  return s;
+}
+
+typedef struct {
+  sp_diagram *d;
+  int alpha_on_x;
+  double other; /* coordinate on the other axis */
+  double lo, hi, flo, fhi;
+  int status;
+} alpha_problem;
+
+static double alpha_fn(double a, void *arg)
+{
+  alpha_problem *pb = arg;
+  if (a == pb->lo)
+    return pb->flo;
+  if (a == pb->hi)
+    return pb->fhi;
+  sp_diagram_point p;
+  int s = pb->alpha_on_x ? sp_diagram_eval(pb->d, a, pb->other, &p)
+                         : sp_diagram_eval(pb->d, pb->other, a, &p);
+  if (s && !pb->status)
+    pb->status = s;
+  return s || p.status ? NAN : p.rho_final - pb->d->opt.rho_max;
+}
+
+/* Root of rho_L - rho_max in [lo, hi] (a sign change), or NaN. */
+static int alpha_root(alpha_problem *pb, double *root)
+{
+  *root = NAN;
+  if (pb->fhi == 0.0) {
+    *root = pb->hi;
+    return SP_OK;
+  }
+  gsl_root_fsolver *solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  if (!solver)
+    return SP_ENOMEM;
+  gsl_function F = {alpha_fn, pb};
+  int status = gsl_root_fsolver_set(solver, &F, pb->lo, pb->hi);
+  for (int iter = 0; status == GSL_SUCCESS && iter < MAX_ITER; iter++) {
+    status = gsl_root_fsolver_iterate(solver);
+    if (status != GSL_SUCCESS || pb->status)
+      break;
+    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
+                                    gsl_root_fsolver_x_upper(solver), ALPHA_XTOL, 0.0);
+    if (status == GSL_SUCCESS) {
+      *root = gsl_root_fsolver_root(solver);
+      break;
+    }
+    if (status == GSL_CONTINUE)
+      status = GSL_SUCCESS;
+  }
+  gsl_root_fsolver_free(solver);
+  return pb->status;
+}
+
+static int alpha_c_overlay(sp_diagram *d)
+{
+  const sp_param *asa = sp_param_lookup("alpha-sa"), *amlp = sp_param_lookup("alpha-mlp");
+  int on_y = d->y.param == asa || d->y.param == amlp;
+  int on_x = !on_y && (d->x.param == asa || d->x.param == amlp);
+  d->alpha_axis = on_y ? d->y.param : on_x ? d->x.param : NULL;
+  if (!on_x && !on_y)
+    return SP_OK;
+  size_t na = on_y ? d->ny : d->nx, nb = on_y ? d->nx : d->ny;
+  const double *ac = on_y ? d->yc : d->xc, *bc = on_y ? d->xc : d->yc;
+  double *v = malloc(nb * sizeof *v);
+  if (!v)
+    return SP_ENOMEM;
+  int s = SP_OK;
+  for (size_t b = 0; b < nb && !s; b++) {
+    v[b] = NAN;
+    double prev = NAN;
+    for (size_t a = 0; a < na; a++) {
+      const sp_diagram_point *p = on_y ? &d->pt[a * d->nx + b] : &d->pt[b * d->nx + a];
+      double f = p->status ? NAN : p->rho_final - d->opt.rho_max;
+      if (isnan(f))
+        break;
+      if (f <= 0.0) {
+        if (a > 0) {
+          alpha_problem pb = {d, on_x, bc[b], ac[a - 1], ac[a], prev, f, SP_OK};
+          s = alpha_root(&pb, &v[b]);
+        }
+        break;
+      }
+      prev = f;
+    }
+  }
+  if (!s)
+    s = runs_to_contour(bc, v, nb, on_x, &d->alpha_c);
+  free(v);
+  return s;
+}
+
+int sp_diagram_curves(sp_diagram *d)
+{
+  if (!d || !d->priv || !d->priv->swept)
+    return SP_EINVAL;
+  size_t n = d->nx * d->ny;
+  double *z = malloc(n * sizeof *z);
+  if (!z)
+    return SP_ENOMEM;
+  field_arg rho = {d, FIELD_RHO}, ent = {d, FIELD_ENTROPY};
+  double ent_level = 0.0;
+
+  for (size_t k = 0; k < n; k++)
+    z[k] = field_value(d, FIELD_ENTROPY, &d->pt[k]);
+  int s = grid_contour(d, z, ent_level, field_fn, &ent, &d->entropy);
+
+  for (size_t k = 0; k < n && !s; k++)
+    z[k] = field_value(d, FIELD_RHO, &d->pt[k]);
+  if (!s)
+    s = grid_contour(d, z, 0.0, field_fn, &rho, &d->rank);
+  if (!s && d->rank.n)
+    s = sp_contour_clip(&d->rank, field_fn, &ent, ent_level);
+
+  int neg = 0, pos = 0;
+  for (size_t k = 0; k < n && !s; k++) {
+    double la = d->pt[k].lambda_a;
+    z[k] = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
+    neg |= z[k] < 0.0;
+    pos |= z[k] >= 0.0;
+  }
+  sp_contour_free(&d->lambda0);
+  if (!s && neg && pos)
+    s = grid_contour(d, z, 0.0, lambda_fn, d, &d->lambda0);
+  free(z);
+
+  sp_contour_free(&d->beta_c);
+  sp_contour_free(&d->alpha_c);
+  if (!s)
+    s = beta_c_overlay(d);
+  if (!s)
+    s = alpha_c_overlay(d);
+  return s;
+}
