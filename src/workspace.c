@@ -95,7 +95,7 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
       sp_rem_table *t = sp_rem_table_alloc(m->tokens, m->causal, &s);
       if (!t)
         return s;
-      if (w->nrem == SP_WORKSPACE_CACHE)
+      if (w->nrem == SP_WORKSPACE_CACHE_REM)
         sp_rem_table_free(w->rem[--w->nrem]);
       w->rem[w->nrem++] = t;
       i = w->nrem - 1;
@@ -112,7 +112,7 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
                                            m->var_w_out, m->var_b, &s);
       if (!t)
         return s;
-      if (w->nmlp == SP_WORKSPACE_CACHE)
+      if (w->nmlp == SP_WORKSPACE_CACHE_MLP)
         sp_mlp_table_free(w->mlp[--w->nmlp]);
       w->mlp[w->nmlp++] = t;
       i = w->nmlp - 1;

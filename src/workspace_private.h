@@ -11,9 +11,9 @@ struct sp_workspace {
   int prepared;   /* 1 after a successful sp_workspace_prepare */
   sp_model model; /* the model it was last prepared for */
   /* Most recently prepared first. */
-  sp_rem_table *rem[SP_WORKSPACE_CACHE];
+  sp_rem_table *rem[SP_WORKSPACE_CACHE_REM];
   size_t nrem;
-  sp_mlp_table *mlp[SP_WORKSPACE_CACHE];
+  sp_mlp_table *mlp[SP_WORKSPACE_CACHE_MLP];
   size_t nmlp;
 };
 

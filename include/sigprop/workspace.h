@@ -19,8 +19,12 @@ extern "C" {
  * but about a thousand times slower. */
 typedef struct sp_workspace sp_workspace;
 
-/** Tables of each kind a workspace keeps (see sp_workspace_prepare). */
-#define SP_WORKSPACE_CACHE 16
+/** Finite-T tables a workspace keeps (see sp_workspace_prepare): about
+ * 70 kB each. */
+#define SP_WORKSPACE_CACHE_REM 64
+/** MLP tables a workspace keeps, about 10 kB each: enough for a sweep of
+ * 201 values of a variance to build each table once. */
+#define SP_WORKSPACE_CACHE_MLP 256
 
 /** A new, empty workspace; NULL when out of memory.  Free with
  * sp_workspace_free(). */
@@ -34,9 +38,11 @@ void sp_workspace_free(sp_workspace *w);
  * m->stats is finite and the attention is not uniform (0.1 to 0.5 s), and
  * the MLP table for (activation, erf-scale, var-w-in, var-w-out, var-b)
  * when the activation has no closed form and the blocks have a LayerNorm
- * (about 20 to 100 ms).  Up to SP_WORKSPACE_CACHE tables of each kind are
- * kept (the least recently prepared is dropped beyond that), so a sweep
- * over T or over the MLP variances can prepare every value first.  After it
+ * (about 20 to 100 ms).  Up to SP_WORKSPACE_CACHE_REM and
+ * SP_WORKSPACE_CACHE_MLP tables are kept (the least recently prepared is
+ * dropped beyond that), so a sweep over T or over the MLP variances can
+ * prepare every value first, or prepare point by point and build each
+ * table once; the table of the last prepared model is found first.  After it
  * returns SP_OK, `w` may be read by any number of threads at once through
  * the maps, for every model prepared since and for any model that differs
  * from one of them only in gains, beta, rho0, q0, depth, var-v, var-vb,
