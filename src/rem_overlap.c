@@ -14,6 +14,16 @@
  * window: 1e-16 of its peak. */
 #define WINDOW_CUT 1e-16
 
+/* Largest grid step of the tabulated e-expectations, in units of log u:
+ * the functions vary on scale 1 there, and the trapezoidal rules are
+ * spectrally accurate (halving it changes E O by < 1e-12 in the tests). */
+#define SP_REM_OVERLAP_STEP 0.25
+/* Smallest step: finer kernels use the second-order expansion, and a
+ * shared field narrower than two steps the linear law in c. */
+#define SP_REM_OVERLAP_MIN_STEP 0.005
+/* Largest step of the shared field h (standard deviations). */
+#define SP_REM_OVERLAP_H_STEP 0.1
+
 typedef struct {
   double dy;      /* grid step in y = log u + a */
   double y0;      /* y of grid point 0 */
@@ -30,6 +40,18 @@ static int tabulate(efun *F, double b)
   F->k = malloc((size_t)F->ny * sizeof *F->k);
   if (!F->g || !F->k)
     return SP_ENOMEM;
+  if (b < 2.0 * SP_REM_OVERLAP_MIN_STEP) {
+    /* A kernel narrower than the grid: expand to second order in b,
+     * G = f + (b^2/2) f'', and use K(y) = e^{b^2/2} G(y + b^2) (the shift of
+     * a Gaussian by its variance); the error is O(b^4) < 1e-9. */
+    double b2 = b * b;
+    for (long n = 0; n < F->ny; n++) {
+      double y = F->y0 + (double)n * F->dy, e = exp(y), e2 = exp(y + b2);
+      F->g[n] = exp(-e) * (1.0 + 0.5 * b2 * (e * e - e));
+      F->k[n] = exp(0.5 * b2) * exp(-e2) * (1.0 + 0.5 * b2 * (e2 * e2 - e2));
+    }
+    return SP_OK;
+  }
   long half = b > 0.0 ? (long)ceil(GAUSS_CUT * b / F->dy) : 0;
   double *w = malloc((size_t)(2 * half + 1) * sizeof *w);
   if (!w)
@@ -69,17 +91,19 @@ static int tabulate(efun *F, double b)
   return SP_OK;
 }
 
-/* Grid step of the tabulated e-expectations, in units of log u; the
- * trapezoidal rules are spectrally accurate at this step (see the test). */
-#define SP_REM_OVERLAP_STEP 0.1
 
 /* One evaluation at grid step dy; also returns E Y^(1) as a check. */
 static int overlap_at(long tokens, double lambda, double c, double dy, double *out, double *ey1)
 {
   double T = (double)tokens, logt = log(T);
   double s = lambda * sqrt(logt), b = s * sqrt(1.0 - c), sh = s * sqrt(c);
-  /* h grid aligned with the y grid: a_i = i m dy, step in h at most 0.25. */
-  long m = (long)floor(0.25 * sh / dy);
+  /* The step resolves the convolution kernel (dy <= b/2) and the shared
+   * field: a step in h of at most 1/10, and of at most 1/2 in y, where
+   * g(y + sigma sqrt(c) h) varies (measured: the result is then stable to
+   * 1e-12; a step of 1/4 in h errs by 1e-5 at sigma sqrt(c) = 6). */
+  dy = fmin(dy, fmax(SP_REM_OVERLAP_MIN_STEP, fmin(0.5 * b, SP_REM_OVERLAP_H_STEP * sh)));
+  /* h grid aligned with the y grid: a_i = i m dy. */
+  long m = (long)floor(fmin(SP_REM_OVERLAP_H_STEP * sh, 0.5) / dy);
   if (m < 1)
     m = 1;
   long nh = (long)ceil(GAUSS_CUT * sh / ((double)m * dy));
@@ -90,7 +114,9 @@ static int overlap_at(long tokens, double lambda, double c, double dy, double *o
   F.ny = (long)ceil((ahi + amax - F.y0) / dy) + 1;
   int st = tabulate(&F, b);
   double *wh = malloc((size_t)(2 * nh + 1) * sizeof *wh);
-  long stride = (long)ceil(0.1 / dy); /* outer grid step about 0.1 */
+  long stride = (long)floor(SP_REM_OVERLAP_STEP / dy); /* outer step <= 0.25 */
+  if (stride < 1)
+    stride = 1;
   long na = (long)floor((ahi - alo) / (dy * (double)stride)) + 1;
   double *gbar = malloc((size_t)na * sizeof *gbar), *kbar = malloc((size_t)na * sizeof *kbar);
   if (st || !wh || !gbar || !kbar) {
@@ -182,9 +208,22 @@ int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double
     return SP_OK;
   }
   double o, y1;
-  int st = overlap_at(tokens, lambda, c, SP_REM_OVERLAP_STEP, &o, &y1);
-  if (st)
-    return st;
+  double sh = lambda * sqrt(log((double)tokens) * c);
+  int st;
+  if (SP_REM_OVERLAP_H_STEP * sh < SP_REM_OVERLAP_MIN_STEP) {
+    /* A very weakly shared field: E O is analytic in c, and linear between
+     * c = 0 (1/T exactly) and the smallest c the grid resolves, with an
+     * error O(c^2) below 1e-9 relative here. */
+    double c1 = c * pow(SP_REM_OVERLAP_MIN_STEP / (SP_REM_OVERLAP_H_STEP * sh), 2.0), o1;
+    st = overlap_at(tokens, lambda, c1, SP_REM_OVERLAP_STEP, &o1, &y1);
+    if (st)
+      return st;
+    o = 1.0 / (double)tokens + (o1 - 1.0 / (double)tokens) * c / c1;
+  } else {
+    st = overlap_at(tokens, lambda, c, SP_REM_OVERLAP_STEP, &o, &y1);
+    if (st)
+      return st;
+  }
   *overlap = o;
   /* The trapezoidal rules converge exponentially here (halving the step
    * changes E O by ~1e-13 in the tests), so the error is dominated by the
