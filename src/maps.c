@@ -4,6 +4,7 @@
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
 #include "sigprop/rem_finite.h"
+#include "sigprop/rem_overlap.h"
 #include "sigprop/status.h"
 #include "workspace_private.h"
 
@@ -36,6 +37,14 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
         : sp_rem_finite(m->tokens, m->causal, lambda, st, NULL);
   if (s)
     return s;
+  if (m->row_overlap == SP_OVERLAP_EXACT && p > 0.0 && gap > 0.0) {
+    /* Rows share the key field h_s (a fraction p/q of the energy variance). */
+    if (m->causal)
+      return SP_EUNSUP;
+    double c = p / q;
+    if ((s = sp_rem_overlap(m->tokens, lambda, c > 1.0 ? 1.0 : c, &st->overlap, NULL)))
+      return s;
+  }
   /* beta_c = sqrt(2/(q gap)) = sqrt(2) beta / lambda, saving a square root */
   st->beta_c = lambda > 0.0 ? M_SQRT2 * m->beta / lambda : sp_rem_beta_c(q, p);
   return SP_OK;

@@ -15,6 +15,7 @@ void sp_model_default(sp_model *m)
   m->activation = SP_ACT_RELU;
   m->stats = SP_STATS_ASYMPTOTIC;
   m->beta_c_on = SP_BETAC_INPUT;
+  m->row_overlap = SP_OVERLAP_INDEPENDENT;
   m->mlp = 1;
   m->causal = 0;
   m->var_vb_follows_b = 1;
@@ -183,6 +184,7 @@ int sp_model_validate(const sp_model *m, const char **bad)
   if ((unsigned)m->activation >= SP_NACT) { *bad = "activation"; return SP_EINVAL; }
   if ((unsigned)m->stats > SP_STATS_FINITE) { *bad = "attention-stats"; return SP_EINVAL; }
   if ((unsigned)m->beta_c_on > SP_BETAC_STREAM) { *bad = "beta-c-on"; return SP_EINVAL; }
+  if ((unsigned)m->row_overlap > SP_OVERLAP_EXACT) { *bad = "row-overlap"; return SP_EINVAL; }
   if (m->mlp != 0 && m->mlp != 1) { *bad = "mlp"; return SP_EINVAL; }
   if (m->causal != 0 && m->causal != 1) { *bad = "causal"; return SP_EINVAL; }
   for (size_t i = 0; i < NPARAMS; i++) {
@@ -262,3 +264,7 @@ CONVERT(attention, sp_attention, attns)
 CONVERT(activation, sp_activation, acts)
 CONVERT(stats, sp_stats, statss)
 CONVERT(betac_on, sp_betac_on, betacs)
+
+static const name_value overlaps[] = {
+  {"independent", SP_OVERLAP_INDEPENDENT}, {"exact", SP_OVERLAP_EXACT}};
+CONVERT(row_overlap, sp_row_overlap, overlaps)

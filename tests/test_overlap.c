@@ -87,5 +87,35 @@ int main(void)
            cases[k].T, cases[k].lambda, cases[k].c, o, mean, se, 1.0 / (double)cases[k].T);
   }
   gsl_rng_free(rng);
+
+  /* The switch in the maps: finite statistics with the exact overlap put
+   * sp_rem_overlap's value into the vanilla p_S. */
+  sp_model m;
+  sp_model_default(&m);
+  m.stats = SP_STATS_FINITE;
+  m.beta = 3.0;
+  m.row_overlap = SP_OVERLAP_EXACT;
+  sp_workspace *w = sp_workspace_alloc();
+  int s = sp_workspace_prepare(w, &m);
+  sp_attn_stats st;
+  double q = 1.0, p = 0.4, qs, ps, want;
+  s = s ? s : sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  sp_rem_overlap(m.tokens, 3.0 * sqrt(0.6), 0.4, &want, NULL);
+  tap_ok(s == SP_OK && fabs(st.overlap - want) < 1e-15 && st.overlap > 10.0 / 512,
+         "exact: overlap %.5f = sp_rem_overlap, far above 1/T", st.overlap);
+  sp_map_attention_output(&m, q, p, &st, &qs, &ps);
+  tap_close(ps, m.var_v * (p + (q - p) * want) + sp_model_var_vb(&m), 1e-15,
+            "p_S = sv (p + (q - p) E O) + svb");
+  m.row_overlap = SP_OVERLAP_INDEPENDENT;
+  sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  tap_ok(st.overlap == 1.0 / 512, "independent: overlap 1/T");
+  m.row_overlap = SP_OVERLAP_EXACT;
+  sp_map_attention_stats(&m, w, q, 0.0, SP_REM_ALL, &st);
+  tap_ok(st.overlap == 1.0 / 512, "exact at p = 0: 1/T");
+  m.causal = 1;
+  sp_workspace_prepare(w, &m);
+  tap_ok(sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st) == SP_EUNSUP,
+         "exact overlap of causal rows is not derived: refused");
+  sp_workspace_free(w);
   return tap_done();
 }

@@ -42,6 +42,14 @@ typedef enum {
   SP_BETAC_STREAM /**< on the raw residual stream (q, p), as [GG]'s notebook */
 } sp_betac_on;
 
+/** Overlap E O of two attention rows in the vanilla p_S under finite-T
+ * statistics (theory.md §3; open question 1 of §13). */
+typedef enum {
+  SP_OVERLAP_INDEPENDENT, /**< 1/T: rows as if their keys were uncorrelated */
+  SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap() (slow:
+                               1-30 ms a block; encoder attention only) */
+} sp_row_overlap;
+
 /** One configuration.  Plain data: copy it freely.  Variances are
  * "times fan-in" (theory.md §1 table).  Set fields directly or through
  * sp_model_set(); check with sp_model_validate() before use. */
@@ -51,6 +59,7 @@ typedef struct {
   sp_activation activation;
   sp_stats stats;
   sp_betac_on beta_c_on;
+  sp_row_overlap row_overlap; /**< finite-T row overlap law */
   int mlp;            /**< 1: MLP sub-block present; 0: attention-only */
   int causal;         /**< 1: decoder (causal mask) */
   int var_vb_follows_b; /**< 1: the value-bias variance equals var_b */
@@ -133,6 +142,8 @@ int sp_activation_from_name(const char *s, sp_activation *out);
 const char *sp_activation_name(sp_activation v);
 int sp_stats_from_name(const char *s, sp_stats *out);
 const char *sp_stats_name(sp_stats v);
+int sp_row_overlap_from_name(const char *s, sp_row_overlap *out);
+const char *sp_row_overlap_name(sp_row_overlap v);
 int sp_betac_on_from_name(const char *s, sp_betac_on *out);
 const char *sp_betac_on_name(sp_betac_on v);
 

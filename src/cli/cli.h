@@ -64,6 +64,10 @@ const sp_preset *cli_model_preset(void);
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
 
+/* cli_model_check, and refuse what is too slow to sweep (the exact
+ * finite-T row overlap) for command `cmd`. */
+int cli_model_check_sweep(const sp_model *m, const char *cmd);
+
 /* The help text of the shared model options. */
 extern const char cli_model_help[];
 

@@ -129,7 +129,7 @@ int cmd_critical(int argc, char **argv)
     return CLI_USAGE;
   if (!where)
     return cli_error(CLI_USAGE, "critical: --where rho-final=V, chi1=V or beta-c is required");
-  if ((r = cli_model_check(&m)))
+  if ((r = cli_model_check_sweep(&m, "critical")))
     return r;
   cli_meta meta;
   cli_meta_init(&meta, &m);

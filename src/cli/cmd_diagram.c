@@ -533,7 +533,7 @@ int cmd_diagram(int argc, char **argv)
                      o.x.param->name);
   if ((r = check_outputs(&o)))
     return r;
-  if ((r = cli_model_check(&m)) || (r = check_corners(&m, &o)))
+  if ((r = cli_model_check_sweep(&m, "diagram")) || (r = check_corners(&m, &o)))
     return r;
   if (o.mark) {
     int inx = o.mark_x >= o.x.min && o.mark_x <= o.x.max;

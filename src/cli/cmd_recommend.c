@@ -498,7 +498,7 @@ int cmd_recommend(int argc, char **argv)
   }
   if (r < 0)
     return CLI_USAGE;
-  if ((r = cli_model_check(&m)))
+  if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   const sp_preset *p = cli_model_preset();
   long dd = d ? d : p ? p->d_model : 0, hh = heads ? heads : p ? p->heads : 0;

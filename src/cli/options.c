@@ -31,6 +31,8 @@ const char cli_model_help[] =
   "  --rho0 R  --q0 Q               input cosine similarity and norm [0.025, 1]\n"
   "  --depth L                      number of blocks [50]\n"
   "  --beta-c-on input|stream       where pre-LN beta_c is evaluated [input]\n"
+  "  --row-overlap independent|exact  finite-T overlap of two attention rows:\n"
+  "                                 1/T, or the shared-key law (slow) [independent]\n"
   "  --erf-scale A                  a in erf(a u) [1]\n";
 
 int cli_next(cli_args *a, const char **positional, int *npos, int maxpos)
@@ -159,7 +161,7 @@ int cli_model_option(sp_model *m, cli_args *a)
   if (strcmp(n, "preset") == 0)
     return preset_option(m, a);
   static const char *const choice_opts[] = {
-    "norm", "attention", "activation", "attention-stats", "beta-c-on", "mlp"};
+    "norm", "attention", "activation", "attention-stats", "beta-c-on", "mlp", "row-overlap"};
   int is_choice = 0;
   for (size_t i = 0; i < sizeof choice_opts / sizeof choice_opts[0]; i++)
     is_choice |= strcmp(n, choice_opts[i]) == 0;
@@ -184,6 +186,9 @@ int cli_model_option(sp_model *m, cli_args *a)
   } else if (strcmp(n, "beta-c-on") == 0) {
     if (sp_betac_on_from_name(v, &m->beta_c_on))
       return bad_choice(n, v, "input, stream"), -1;
+  } else if (strcmp(n, "row-overlap") == 0) {
+    if (sp_row_overlap_from_name(v, &m->row_overlap))
+      return bad_choice(n, v, "independent, exact"), -1;
   } else if (strcmp(n, "mlp") == 0) {
     if (strcmp(v, "on") == 0)
       m->mlp = 1;
@@ -206,6 +211,17 @@ int cli_model_option(sp_model *m, cli_args *a)
       return cli_error(CLI_USAGE, "--%s: %s", n, sp_strerror(s)), -1;
   }
   return 1;
+}
+
+int cli_model_check_sweep(const sp_model *m, const char *cmd)
+{
+  int r = cli_model_check(m);
+  if (r)
+    return r;
+  if (m->row_overlap == SP_OVERLAP_EXACT && m->stats == SP_STATS_FINITE)
+    return cli_error(CLI_USAGE, "%s: --row-overlap exact costs 1-30 ms a block, too slow for "
+                     "sweeps; use it with propagate or validate", cmd);
+  return CLI_OK;
 }
 
 int cli_model_check(const sp_model *m)

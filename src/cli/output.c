@@ -46,6 +46,7 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
   cli_meta_add(meta, "mlp", "%s", m->mlp ? "on" : "none");
   cli_meta_add(meta, "causal", "%s", m->causal ? "yes" : "no");
   cli_meta_add(meta, "beta-c-on", "%s", sp_betac_on_name(m->beta_c_on));
+  cli_meta_add(meta, "row-overlap", "%s", sp_row_overlap_name(m->row_overlap));
   for (size_t i = 0; i < np; i++) {
     double v;
     if (strcmp(params[i].name, "var-w") == 0)
