@@ -172,6 +172,7 @@ static void jmodel(const sp_model *m)
   jstr("mlp", m->mlp ? "on" : "none");
   jstr("causal", m->causal ? "yes" : "no");
   jstr("beta-c-on", sp_betac_on_name(m->beta_c_on));
+  jstr("row-overlap", sp_row_overlap_name(m->row_overlap));
   jbreak();
   for (size_t i = 0; i < np; i++) {
     double v;
