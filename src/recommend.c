@@ -31,14 +31,7 @@ const char *sp_edge_name(sp_edge e)
 
 static int check_model(const sp_model *m, const sp_workspace *w)
 {
-  if (!m)
-    return SP_EINVAL;
-  int s = sp_model_validate(m, NULL);
-  if (s)
-    return s;
-  if (!w && sp_workspace_needed(m))
-    return SP_EINVAL;
-  return SP_OK;
+  return sp_workspace_check(w, m);
 }
 
 int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v)
