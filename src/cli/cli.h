@@ -106,6 +106,19 @@ int cli_open_output(const char *path, sp_outfile **f);
 void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
                      size_t size);
 
+/* Several outputs of one run, all or none: cli_outputs_open opens every
+ * path (aborting the opened ones on failure); cli_outputs_finish writes the
+ * table `t` to the table paths and `plot` (may be NULL when there is no
+ * figure path) to the others, then commits them all, or aborts them all when
+ * `status` (an earlier error of the run) or a write fails.  Returns CLI_OK
+ * or the error code. */
+int cli_outputs_open(const char *const *paths, int n, sp_outfile **files);
+int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
+                       sp_plot *plot, double dpi, const cli_meta *meta, int status);
+
+/* Check the extensions of -o paths: tables, and figures too when `figures`. */
+int cli_check_figure_outputs(const char *const *paths, int n, int figures);
+
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
 
@@ -163,5 +176,6 @@ int cmd_recommend(int argc, char **argv);
 int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_attention(int argc, char **argv);
 
 #endif

@@ -8,7 +8,7 @@
 
 static const char help[] =
   "Usage: sigprop propagate [MODEL OPTIONS] [-o FILE] [--plot FILE]\n"
-  "                         [--compare NAME=V1,V2,...]\n\n"
+  "                         [--compare NAME=V1,V2,... | --variant LABEL=OPTIONS ...]\n\n"
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and\n"
   "prints one row per layer: layer,q,p,rho,beta_c,frozen,lambda,m,y2,y3,y2sq,g,\n"
   "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row\n"
@@ -20,6 +20,10 @@ static const char help[] =
   "                       (.png, .pdf or .svg)\n"
   "  --compare NAME=V,... one trajectory per value of the model parameter NAME\n"
   "                       (a curve each; the table gets a first column NAME)\n"
+  "  --variant LABEL=OPTS one trajectory of the model changed by the model options\n"
+  "                       OPTS (e.g. 'pre-LN=--norm pre --attention centred'),\n"
+  "                       applied after all others; repeat for each curve (at\n"
+  "                       most 12; the table gets a first column variant)\n"
   "  --title TEXT         figure title ('' for none)\n"
   "  --size W,H           figure size in points [500,190]\n"
   "  --dpi D              PNG resolution [300]\n\n";
@@ -79,8 +83,50 @@ typedef struct {
   const sp_param *param; /* --compare, or NULL */
   double values[MAX_COMPARE];
   int nvalues;
+  const char *variant[MAX_COMPARE]; /* --variant specs, or none */
+  int nvariants;
   double width, height, dpi;
 } options;
+
+/* Split "LABEL=--opt v --opt2 v2" and apply its model options to *m;
+ * the label is copied into label[size]. */
+static int apply_variant(const char *spec, sp_model *m, char *label, size_t size)
+{
+  char buf[512];
+  char *argv[40];
+  int argc = 0;
+  if (strlen(spec) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--variant: too long");
+  strcpy(buf, spec);
+  char *eq = strchr(buf, '=');
+  if (!eq || eq == buf)
+    return cli_error(CLI_USAGE, "--variant: '%s' is not LABEL=OPTIONS", spec);
+  *eq = '\0';
+  if (strlen(buf) >= size || strlen(buf) > 80)
+    return cli_error(CLI_USAGE, "--variant: label '%.40s...' is longer than 80 bytes", buf);
+  snprintf(label, size, "%s", buf);
+  argv[argc++] = "variant";
+  for (char *t = strtok(eq + 1, " \t"); t; t = strtok(NULL, " \t")) {
+    if (argc == (int)(sizeof argv / sizeof argv[0]))
+      return cli_error(CLI_USAGE, "--variant %s: too many words", label);
+    argv[argc++] = t;
+  }
+  if (argc == 1)
+    return cli_error(CLI_USAGE, "--variant %s: no model options after '='", label);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "--variant %.80s", label);
+  cli_args a = {argc, argv, 1, NULL, NULL, cmd};
+  int r;
+  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
+    int k = cli_model_option(m, &a);
+    if (k < 0)
+      return CLI_USAGE;
+    if (!k)
+      return cli_error(CLI_USAGE, "--variant %s: '%s' is not a model option", label,
+                       a.argv[a.i - 1]);
+  }
+  return r < 0 ? CLI_USAGE : CLI_OK;
+}
 
 static int parse_compare(const char *spec, options *o)
 {
@@ -123,7 +169,8 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
       return -1;
     }
     int known = strcmp(n, "o") == 0 || strcmp(n, "output") == 0 || strcmp(n, "plot") == 0
-                || strcmp(n, "compare") == 0 || strcmp(n, "title") == 0
+                || strcmp(n, "compare") == 0 || strcmp(n, "variant") == 0
+                || strcmp(n, "title") == 0
                 || strcmp(n, "size") == 0 || strcmp(n, "dpi") == 0;
     if (!known)
       return cli_error(CLI_USAGE, "propagate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
@@ -138,6 +185,10 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
     } else if (strcmp(n, "compare") == 0) {
       if (parse_compare(v, o))
         return CLI_USAGE;
+    } else if (strcmp(n, "variant") == 0) {
+      if (o->nvariants == MAX_COMPARE)
+        return cli_error(CLI_USAGE, "--variant: at most %d", MAX_COMPARE);
+      o->variant[o->nvariants++] = v;
     } else if (strcmp(n, "size") == 0) {
       if (cli_parse_pair(n, v, &o->width, &o->height))
         return CLI_USAGE;
@@ -199,7 +250,7 @@ static void value_label(const sp_param *p, double v, char *buf, size_t size)
 }
 
 static int build_figure(const options *o, const sp_model *models, sp_layer *const *traj,
-                        int n, const char *title, sp_plot **out)
+                        char (*labels)[96], int n, const char *title, sp_plot **out)
 {
   sp_plot *p;
   int s = sp_plot_alloc(o->width, o->height, 1, 3, &p);
@@ -232,13 +283,10 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
         x[l] = (double)L->layer;
         y[l] = panel == 0 ? L->rho : panel == 1 ? L->attn.y2 : L->attn.entropy_ratio;
       }
-      char label[96];
-      if (o->param)
-        value_label(o->param, o->values[k], label, sizeof label);
-      sp_plot_series(p, panel, rows, x, y, NULL, NULL, o->param ? label : NULL);
+      sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? labels[k] : NULL);
     }
   }
-  if (o->param)
+  if (o->param || o->nvariants)
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
   free(y);
@@ -278,12 +326,27 @@ int cmd_propagate(int argc, char **argv)
   if (o.plot && pfmt != SP_FMT_PNG && pfmt != SP_FMT_PDF && pfmt != SP_FMT_SVG)
     return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg", o.plot);
 
-  int n = o.param ? o.nvalues : 1;
+  if (o.param && o.nvariants)
+    return cli_error(CLI_USAGE, "--compare and --variant: choose one");
+  int n = o.param ? o.nvalues : o.nvariants ? o.nvariants : 1;
   sp_model models[MAX_COMPARE];
+  char labels[MAX_COMPARE][96];
   for (int k = 0; k < n; k++) {
     models[k] = m;
+    labels[k][0] = '\0';
+    if (o.nvariants) {
+      if (apply_variant(o.variant[k], &models[k], labels[k], sizeof labels[k]))
+        return CLI_USAGE;
+      for (int j = 0; j < k; j++)
+        if (strcmp(labels[j], labels[k]) == 0)
+          return cli_error(CLI_USAGE, "--variant: label '%s' given twice", labels[k]);
+      if ((r = cli_model_check(&models[k])))
+        return r;
+      continue;
+    }
     if (!o.param)
       continue;
+    value_label(o.param, o.values[k], labels[k], sizeof labels[k]);
     double v = o.values[k];
     int s = sp_model_set(&models[k], o.param, v);
     if (s)
@@ -316,6 +379,9 @@ int cmd_propagate(int argc, char **argv)
       k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
     }
     cli_meta_add(&meta, "compare", "%s = %s (one trajectory each)", o.param->name, list);
+  } else if (!r) {
+    for (int i = 0; i < n; i++)
+      cli_meta_add(&meta, "variant", "%s", o.variant[i]);
   }
 
   /* Draw into the temporary file, write the table, then commit the figure. */
@@ -326,7 +392,7 @@ int cmd_propagate(int argc, char **argv)
     else
       cli_model_title(&m, o.param, NULL, title, sizeof title);
     sp_plot *plot = NULL;
-    int s = build_figure(&o, models, traj, n, title, &plot);
+    int s = build_figure(&o, models, traj, labels, n, title, &plot);
     if (!s)
       s = sp_plot_write(plot, sp_outfile_stream(pf), pfmt, o.dpi, meta.items, meta.n);
     sp_plot_free(plot);
@@ -336,9 +402,11 @@ int cmd_propagate(int argc, char **argv)
   size_t rows = 0;
   for (int k = 0; k < n && !r; k++)
     rows += (size_t)models[k].depth + 1;
-  size_t ncol = o.param ? NCOL + 1 : NCOL, off = o.param ? 1 : 0;
+  int first = o.param || o.nvariants;
+  size_t ncol = first ? NCOL + 1 : NCOL, off = first ? 1 : 0;
   double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
-  if (!r && !num)
+  const char **str = r || !o.nvariants ? NULL : calloc(rows * ncol, sizeof *str);
+  if (!r && (!num || (o.nvariants && !str)))
     r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
   if (!r) {
     size_t row = 0;
@@ -361,16 +429,21 @@ int cmd_propagate(int argc, char **argv)
         }
         if (o.param)
           num[row * ncol] = o.values[k];
+        if (o.nvariants) {
+          num[row * ncol] = NAN;
+          str[row * ncol] = labels[k];
+        }
         memcpy(num + row * ncol + off, v, sizeof v);
       }
     const char *names[NCOL + 1];
-    memcpy(names, o.param ? compare_columns : columns, ncol * sizeof *names);
-    if (o.param)
-      names[0] = o.param->name;
-    sp_table t = {ncol, rows, names, num, NULL};
+    memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
+    if (first)
+      names[0] = o.param ? o.param->name : "variant";
+    sp_table t = {ncol, rows, names, num, str};
     r = cli_write_table(o.out, &t, &meta);
   }
   free(num);
+  free(str);
   for (int k = 0; k < n; k++) {
     free(traj[k]);
     sp_workspace_free(ws[k]);

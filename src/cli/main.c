@@ -44,6 +44,7 @@ static const command commands[] = {
   {"mlp", cmd_mlp, "Mean field of the MLP alone: q*, chi1, c*, depth scales"},
   {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
   {"presets", cmd_presets, "List the built-in architectures"},
+  {"attention", cmd_attention, "Softmax attention statistics against lambda, finite T and T -> inf"},
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
   {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
   {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},

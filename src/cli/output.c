@@ -125,3 +125,60 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
   if (k < size && skip1 != rho0 && skip2 != rho0)
     snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
 }
+
+int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
+{
+  for (int i = 0; i < n; i++) {
+    int r = cli_open_output(paths[i], &files[i]);
+    if (r) {
+      for (int k = 0; k < i; k++)
+        sp_outfile_abort(files[k]);
+      return r;
+    }
+  }
+  return CLI_OK;
+}
+
+int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
+                       sp_plot *plot, double dpi, const cli_meta *meta, int status)
+{
+  int r = status;
+  for (int i = 0; i < n && !r; i++) {
+    sp_format fmt = sp_format_from_path(paths[i]);
+    FILE *fp = sp_outfile_stream(files[i]);
+    int s;
+    if (sp_format_is_table(fmt)) {
+      if ((s = sp_table_write(fp, fmt, t, meta->items, meta->n)))
+        r = cli_error(CLI_FAIL, "%s: %s", paths[i], sp_strerror(s));
+    } else if (!plot) {
+      r = cli_error(CLI_FAIL, "%s: no figure to write", paths[i]);
+    } else if ((s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n))) {
+      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", paths[i])
+                      : cli_status(s, paths[i]);
+    }
+  }
+  if (r) {
+    for (int i = 0; i < n; i++)
+      sp_outfile_abort(files[i]);
+    return r;
+  }
+  for (int i = 0; i < n; i++)
+    if (sp_outfile_commit(files[i])) {
+      for (int k = i + 1; k < n; k++)
+        sp_outfile_abort(files[k]);
+      return cli_error(CLI_FAIL, "%s: cannot write", paths[i]);
+    }
+  return CLI_OK;
+}
+
+int cli_check_figure_outputs(const char *const *paths, int n, int figures)
+{
+  for (int i = 0; i < n; i++) {
+    sp_format f = sp_format_from_path(paths[i]);
+    if (f == SP_FMT_UNKNOWN || (!figures && !sp_format_is_table(f)))
+      return cli_error(CLI_USAGE, "-o %s: %s", paths[i],
+                       figures ? "unknown format (use .png, .pdf, .svg, .csv, .tsv or .json)"
+                               : "a table is written as .csv, .tsv or .json");
+  }
+  return CLI_OK;
+}

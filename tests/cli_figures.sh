@@ -1,0 +1,147 @@
+#!/bin/sh
+# Command-line tests of the figure commands: `sigprop mlp --x/--y` (the MLP
+# phase diagram), `sigprop attention`, `sigprop propagate --variant`, and
+# figures/make-figures.sh's argument checks.  Outputs exist and parse, the
+# numbers match theory.md §3, §4 and §8, and every error path prints one
+# line, exits 2 or 1 and leaves no file.  Prints TAP.  $SIGPROP is the
+# program under test.
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+SP=${SIGPROP:?SIGPROP must name the sigprop program}
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+
+# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
+# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
+expect_error() {
+  want=$1 pat=$2
+  shift 2
+  rm -rf "$tmp/e"; mkdir "$tmp/e"
+  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
+  st=$?
+  lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
+  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
+     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
+    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
+  else
+    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
+  fi
+}
+
+is_png() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+# header FILE: the first non-comment line
+header() { grep -v '^#' "$1" | head -n 1; }
+# near A B TOL: |A - B| <= TOL
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# --- mlp phase diagram ----------------------------------------------------
+"$SP" mlp --activation erf --x var-w:0.2:3:5 --y var-b:0:0.4:4 -o "$tmp/m.png" -o "$tmp/m.csv" \
+  -o "$tmp/m.svg" >"$tmp/out" 2>"$tmp/err"
+ok $? "mlp grid: PNG, CSV and SVG"
+is_png "$tmp/m.png"; ok $? "mlp PNG signature"
+grep -q '<svg' "$tmp/m.svg"; ok $? "mlp SVG parses as SVG"
+[ "$(header "$tmp/m.csv")" = "var_w,var_b,q_star,chi1,c_star,xi_c,xi_q" ]; ok $? "mlp grid columns"
+[ "$(grep -vc '^#' "$tmp/m.csv")" = 21 ]; ok $? "mlp grid: 20 points plus header"
+grep -q '^# x: var-w from 0.2 to 3, 5 points, linear spacing$' "$tmp/m.csv" \
+  && grep -q '^# activation: erf$' "$tmp/m.csv"; ok $? "mlp grid metadata"
+# erf at var-b = 0: chi1 = 4 var-w / (pi sqrt(1 + 4 q*)), q* = 0 below var-w = pi/4
+v=$(grep -v '^#' "$tmp/m.csv" | awk -F, '$1 == 0.2 && $2 == 0 { print $4 }')
+near "$v" "$(awk 'BEGIN { printf "%.17g", 0.8 / atan2(0, -1) }')" 1e-12; ok $? "erf chi1 at (0.2, 0) = 0.8/pi (got $v)"
+# tanh at var-b = 0.05: chi1 crosses 1 between var-w 1.76 and 1.77 (theory.md §8: 1.760955)
+"$SP" mlp --activation tanh --x var-w:1.75:1.77:3 --y var-b:0.05:0.06:2 >"$tmp/t.csv"
+ok $? "tanh grid on stdout"
+grep -v '^#' "$tmp/t.csv" | awk -F, '$2 == 0.05 { w[++k] = $1; c[k] = $4 }
+  END { if (k != 3 || !(c[2] < 1 && c[3] > 1)) exit 1
+        x = w[2] + (1 - c[2]) / (c[3] - c[2]) * (w[3] - w[2]); d = x - 1.760955
+        printf "# interpolated edge %.6f\n", x; exit !(d < 2e-4 && d > -2e-4) }'
+ok $? "tanh edge of chaos at var-b = 0.05 near var-w = 1.760955"
+# swapped axes give the same points
+"$SP" mlp --activation tanh --y var-w:1.75:1.77:3 --x var-b:0.05:0.06:2 -o "$tmp/s.csv"
+a=$(grep -v '^#' "$tmp/t.csv" | sort | md5sum); b=$(grep -v '^#' "$tmp/s.csv" | sort | md5sum)
+[ "$a" = "$b" ]; ok $? "var-b on x: same points"
+"$SP" mlp --activation relu --var-w 1 >"$tmp/one.csv"; ok $? "mlp without a grid still works"
+[ "$(header "$tmp/one.csv")" = "q_star,chi1,c_star,xi_c,xi_q" ]; ok $? "one-point columns unchanged"
+"$SP" mlp --x var-w:0.5:3:3 --y var-b:0.001:0.1:3:log -o "$tmp/l.json"; ok $? "log axis, JSON"
+
+expect_error 2 "give both" mlp --x var-w:1:2:3
+expect_error 2 "one must be var-w" mlp --x var-w:1:2:3 --y var-w:0:1:3
+expect_error 2 "not var-w or var-b" mlp --x beta:1:2:3 --y var-b:0:1:3
+expect_error 2 "N must be between" mlp --x var-w:1:2:1 --y var-b:0:1:3
+expect_error 2 "MIN must be below MAX" mlp --x var-w:2:1:3 --y var-b:0:1:3
+expect_error 2 "MIN must be >= 0" mlp --x var-w:-1:1:3 --y var-b:0:1:3
+expect_error 2 "log axis needs MIN > 0" mlp --x var-w:1:2:3 --y var-b:0:1:3:log
+expect_error 2 "not NAME:MIN:MAX:N" mlp --x var-w:1:2 --y var-b:0:1:3
+expect_error 2 "not a number" mlp --x var-w:a:2:3 --y var-b:0:1:3
+expect_error 2 "unknown option" mlp --x var-w:1:2:3 --y var-b:0:1:3 --bogus 1
+expect_error 2 "activation" mlp --activation cubic --x var-w:1:2:3 --y var-b:0:1:3 -o m.png
+expect_error 2 "unknown format" mlp --x var-w:1:2:3 --y var-b:0:1:3 -o m.txt
+expect_error 2 "needs --x and --y" mlp -o m.png
+expect_error 1 "cannot write" mlp --x var-w:1:2:3 --y var-b:0:1:3 -o no/such/dir/m.png
+expect_error 1 "cannot write" mlp --x var-w:1:2:3 --y var-b:0:1:3 -o m.csv -o no/such/dir/m.png
+
+# --- attention --------------------------------------------------------------
+"$SP" attention --tokens 8,512 --lambda 0:3:7 -o "$tmp/a.csv" -o "$tmp/a.png" -o "$tmp/a.pdf"
+ok $? "attention: CSV, PNG, PDF"
+is_png "$tmp/a.png"; ok $? "attention PNG signature"
+head -c 5 "$tmp/a.pdf" | grep -q '%PDF-'; ok $? "attention PDF magic"
+[ "$(header "$tmp/a.csv")" = "tokens,lambda,y2,y3,y2sq,g,entropy,entropy_ratio" ]
+ok $? "attention columns"
+[ "$(grep -vc '^#' "$tmp/a.csv")" = 22 ]; ok $? "attention: 3 x 7 rows plus header"
+rows() { grep -v '^#' "$tmp/a.csv" | tail -n +2; }
+rows | awk -F, '$2 == 0 && $1 != "inf" { T = $1; if ($3 != 1 / T || $4 != 1 / (T * T)) exit 1
+  d = $7 - log(T); if (d < 0) d = -d; if (d > 1e-12 || $8 != 1) exit 1; k++ } END { exit k != 2 }'
+ok $? "lambda = 0: y2 = 1/T, y3 = 1/T^2, entropy = log T exactly"
+rows | awk -F, '$1 == "inf" { l = $2; y = l > sqrt(2) ? 1 - sqrt(2) / l : 0
+  d = $3 - y; if (d < 0) d = -d; if (d > 1e-12) exit 1
+  r = l < sqrt(2) ? 1 - l * l / 2 : 0; d = $8 - r; if (d < 0) d = -d; if (d > 1e-12) exit 1
+  m = sqrt(2) / l; if (l > sqrt(2)) { d = $6 - m * (1 - m) / 3; if (d < 0) d = -d; if (d > 1e-12) exit 1 }
+  else if ($7 != "") exit 1
+  k++ } END { exit k != 7 }'
+ok $? "inf rows: E Y2 = max(0, 1 - sqrt2/lambda), H/log T = 1 - lambda^2/2, G = m(1-m)/3"
+v=$(rows | awk -F, '$1 == 512 && $2 == 1 { print $3 }')
+near "$v" 0.1015 1e-4; ok $? "T = 512, lambda = 1: E Y2 = 0.1015 (theory.md §4; got $v)"
+"$SP" attention --causal --tokens 16 --lambda 0:1:2 -o "$tmp/c.json"; ok $? "causal, JSON"
+grep -q '"causal"' "$tmp/c.json"; ok $? "causal recorded"
+"$SP" attention --tokens 16 --lambda 0:1:2 | grep -q '^inf,1,'; ok $? "table on stdout"
+
+expect_error 2 "N must be between" attention --lambda 0:1:1
+expect_error 2 "MIN must be below MAX" attention --lambda 2:1:5
+expect_error 2 "leaves" attention --lambda -1:1:5
+expect_error 2 "leaves" attention --lambda 0:100:5
+expect_error 2 "not MIN:MAX:N" attention --lambda 0:1
+expect_error 2 "outside" attention --tokens 1
+expect_error 2 "not a whole number" attention --tokens 64,5.5
+expect_error 2 "at most 8" attention --tokens 2,3,4,5,6,7,8,9,10
+expect_error 2 "unknown option" attention --beta 1
+expect_error 2 "takes no value" attention --causal=yes
+expect_error 2 "unknown format" attention -o a.txt
+expect_error 1 "cannot write" attention --lambda 0:1:2 -o a.csv -o no/such/dir/a.png
+
+# --- propagate --variant -------------------------------------------------------
+"$SP" propagate --depth 5 --variant 'post=--norm post' --variant 'pre=--norm pre --attention centred' \
+  --plot "$tmp/v.png" -o "$tmp/v.csv"
+ok $? "propagate --variant, figure and table"
+is_png "$tmp/v.png"; ok $? "variant PNG signature"
+[ "$(grep -v '^#' "$tmp/v.csv" | head -n 1 | cut -d, -f1-3)" = "variant,layer,q" ] \
+  && [ "$(grep -c '^pre,' "$tmp/v.csv")" = 6 ]; ok $? "variant column and rows"
+"$SP" propagate --depth 5 --norm pre --attention centred | grep -v '^#' | tail -n +2 >"$tmp/plain"
+grep '^pre,' "$tmp/v.csv" | cut -d, -f2- >"$tmp/fromv"
+cmp -s "$tmp/plain" "$tmp/fromv"; ok $? "a variant equals the same options given plainly"
+expect_error 2 "choose one" propagate --compare beta=1,2 --variant 'a=--norm pre'
+expect_error 2 "not LABEL=OPTIONS" propagate --variant 'pre'
+expect_error 2 "not a model option" propagate --variant 'a=--plot x.png'
+expect_error 2 "given twice" propagate --variant 'a=--norm pre' --variant 'a=--norm post'
+expect_error 2 "norm" propagate --variant 'a=--norm sideways' --plot v.png
+
+# --- the figures script ------------------------------------------------------
+if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
+  sh "$SIGPROP_FIGURES_SCRIPT" >/dev/null 2>"$tmp/err"; [ $? = 2 ]; ok $? "make-figures.sh without arguments: usage, status 2"
+  sh "$SIGPROP_FIGURES_SCRIPT" "$tmp/nothing" "$tmp/o" >/dev/null 2>&1; [ $? = 1 ] && [ ! -e "$tmp/o" ]
+  ok $? "make-figures.sh with no program: status 1, no output folder"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]
