@@ -14,6 +14,14 @@ double sp_grad_wq(double beta, double var_v, double q, double p, double g)
   return beta * var_v * q * gap * gap * g;
 }
 
+double sp_grad_wq_width(double beta, double var_v, double q, double p, double g, double y2,
+                        long width)
+{
+  if (!(y2 >= 0.0 && y2 <= 1.0) || width < 1)
+    return NAN;
+  return sp_grad_wq(beta, var_v, q, p, g + (1.0 + y2) / (double)width);
+}
+
 int sp_grad_qk_v_ratio(long tokens, double q, double p, double *ratio)
 {
   if (!ratio)

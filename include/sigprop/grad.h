@@ -21,6 +21,24 @@ extern "C" {
  * Returns NaN for arguments outside beta >= 0, sv >= 0, q >= p, g >= 0. */
 double sp_grad_wq(double beta, double var_v, double q, double p, double g);
 
+/** Finite-width form of sp_grad_wq(): the same normalised gradient of a
+ * network of width d = `width`, to first order in 1/d,
+ *   C beta sv q (q - p)^2 [G + (1 + E Y2) / d],
+ * with y2 = E Y2 of the rows.  Derivation (see sigprop-validate(1)): averaged
+ * over the loss vectors, the value and key weights, the squared gradient
+ * of query row t is proportional to S_t = sum_{s,s'} A_ts A_ts' (x~_s . x~_s')^2,
+ * x~_s = x_s - sum_u A_tu x_u; with tokens x_s = sqrt(p) u + sqrt(q - p) z_s
+ * the mean of each (z~_s . z~_s')^2 gives the d^2 (q - p)^2 G of the
+ * infinite-width formula and its variance (d for s != s', 2d for s = s')
+ * adds d (q - p)^2 (1 + Y2).  The correction is what makes the gradient
+ * below beta_c/2 (G ~ 1/T) of order 1/d rather than 1/T: there the ratio
+ * to sp_grad_wq() is about 1 + T/d.  Terms of relative order log(T)/d
+ * (the attention weights are correlated with the key weights) are not
+ * included.  Returns NaN outside beta >= 0, sv >= 0, q >= p, g >= 0,
+ * 0 <= y2 <= 1, width >= 1. */
+double sp_grad_wq_width(double beta, double var_v, double q, double p, double g, double y2,
+                        long width);
+
 /** Ratio E||dY/dW_Q||^2 / E||dY/dW_V||^2 of the attention output's
  * Jacobians at uniform attention over T tokens with query/key/value weight
  * entries of variance 1/d, theory.md §9 [NO]:

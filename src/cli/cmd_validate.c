@@ -485,10 +485,12 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
 static const char *const grad_columns[] = {
   "block", "beta", "beta_c", "y2_sim", "y2_theory", "g_sim", "g_sim_se", "g_theory",
   "grad_sim", "grad_sim_se", "grad_theory", "ratio", "ratio_se",
+  "grad_theory_d", "ratio_d", "ratio_d_se",
   "grad_plugin", "plugin_ratio", "plugin_ratio_se", "extra_coef", "extra_coef_se"};
 #define NGRAD (sizeof grad_columns / sizeof grad_columns[0])
 enum { G_BLOCK, G_BETA, G_BETAC, G_Y2S, G_Y2T, G_GS, G_GSE, G_GT, G_SIM, G_SIMSE, G_THEORY,
-       G_RATIO, G_RATIOSE, G_PLUGIN, G_PRATIO, G_PRATIOSE, G_EXTRA, G_EXTRASE };
+       G_RATIO, G_RATIOSE, G_THEORYD, G_RATIOD, G_RATIODSE, G_PLUGIN, G_PRATIO, G_PRATIOSE,
+       G_EXTRA, G_EXTRASE };
 
 /* The beta where the values y over the sweep first reach frac times their
  * largest value, interpolated between the sweep points (in log beta and
@@ -576,10 +578,11 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
   }
   sp_plot_set_title(p, title);
   sp_scale xs = o->blog ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  char simlabel[96], pluglabel[96];
+  char simlabel[96], pluglabel[96], widthlabel[96];
   snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, %ld network%s", sa->width,
            sa->seeds, sa->seeds == 1 ? "" : "s");
-  snprintf(pluglabel, sizeof pluglabel, "formula with simulated q, p, G");
+  snprintf(pluglabel, sizeof pluglabel, "simulated G + (1 + Y^{(2)})/d");
+  snprintf(widthlabel, sizeof widthlabel, "theory, G + (1 + Y^{(2)})/d");
   sp_plot_style st;
   for (size_t b = 0; b < nblocks; b++) {
     size_t top = b, bottom = nblocks + b, row0 = b * nbeta;
@@ -597,6 +600,8 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
     positive_range(y, NULL, nbeta, &lo, &hi);
     column(num, row0, nbeta, G_PLUGIN, y);
     positive_range(y, NULL, nbeta, &lo, &hi);
+    column(num, row0, nbeta, G_THEORYD, y);
+    positive_range(y, NULL, nbeta, &lo, &hi);
     if (!(hi > 0.0)) {
       lo = 1e-6;
       hi = 1.0;
@@ -607,7 +612,20 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
     lo = fmax(lo / 1.6, hi * 1e-6);
     hi *= 1.6;
     sp_plot_set_axis(p, top, 'x', NULL, xs, o->bmin, o->bmax);
-    sp_plot_set_axis(p, top, 'y', "grad_{W_Q}", SP_SCALE_LOG, lo, hi);
+    sp_plot_set_axis(p, top, 'y', "scaled ‖∂L/∂W_Q‖^2", SP_SCALE_LOG, lo, hi);
+    column(num, row0, nbeta, G_THEORY, y);
+    style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
+    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? theory_label(mt) : NULL);
+    column(num, row0, nbeta, G_THEORYD, y);
+    style(&st, color_theory, SP_LINE_DASHDOT, SP_MARKER_NONE);
+    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? widthlabel : NULL);
+    column(num, row0, nbeta, G_PLUGIN, y);
+    style(&st, color_plugin, SP_LINE_DASHED, SP_MARKER_NONE);
+    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? pluglabel : NULL);
+    column(num, row0, nbeta, G_SIM, y);
+    column(num, row0, nbeta, G_SIMSE, e);
+    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
+    sp_plot_series(p, top, nbeta, x, y, e, &st, b == 0 ? simlabel : NULL);
     if (b == 0 && isfinite(beta_c1)) {
       double vx[2], vy[2] = {lo, hi};
       vx[0] = vx[1] = beta_c1;
@@ -623,15 +641,6 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
         sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c / 2");
       }
     }
-    column(num, row0, nbeta, G_THEORY, y);
-    style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? theory_label(mt) : NULL);
-    column(num, row0, nbeta, G_PLUGIN, y);
-    style(&st, color_plugin, SP_LINE_DASHED, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? pluglabel : NULL);
-    column(num, row0, nbeta, G_SIM, y);
-    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
-    sp_plot_series(p, top, nbeta, x, y, e, &st, b == 0 ? simlabel : NULL);
 
     /* ratios, log scale around 1 */
     double rlo = INFINITY, rhi = 0.0;
@@ -640,6 +649,9 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
     positive_range(y, e, nbeta, &rlo, &rhi);
     column(num, row0, nbeta, G_PRATIO, y);
     column(num, row0, nbeta, G_PRATIOSE, e);
+    positive_range(y, e, nbeta, &rlo, &rhi);
+    column(num, row0, nbeta, G_RATIOD, y);
+    column(num, row0, nbeta, G_RATIODSE, e);
     positive_range(y, e, nbeta, &rlo, &rhi);
     rlo = fmin(rlo, 0.8) / 1.15;
     rhi = fmax(rhi, 1.25) * 1.15;
@@ -657,10 +669,15 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
     column(num, row0, nbeta, G_RATIOSE, e);
     style(&st, color_theory, SP_LINE_NONE, SP_MARKER_SQUARE);
     sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory");
+    column(num, row0, nbeta, G_RATIOD, y);
+    column(num, row0, nbeta, G_RATIODSE, e);
+    style(&st, color_theory, SP_LINE_NONE, SP_MARKER_DIAMOND);
+    st.color[0] = 0.337, st.color[1] = 0.706, st.color[2] = 0.914; /* sky blue */
+    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory, width term");
     column(num, row0, nbeta, G_PRATIO, y);
     column(num, row0, nbeta, G_PRATIOSE, e);
     style(&st, color_plugin, SP_LINE_NONE, SP_MARKER_TRIANGLE);
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ formula with simulated q, p, G");
+    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ simulated G, width term");
     sp_plot_legend(p, bottom, SP_LEGEND_BEST);
   }
   sp_plot_legend(p, 0, SP_LEGEND_BELOW);
@@ -741,6 +758,8 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
       const sp_layer *L = &traj[l];
       double *row = num + (b * nbeta + i) * NGRAD;
       double gt = sp_grad_wq(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g);
+      double gd = sp_grad_wq_width(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g,
+                                   L->attn.y2, sa.width);
       row[G_BLOCK] = (double)l;
       row[G_BETA] = beta;
       row[G_BETAC] = L->attn.beta_c;
@@ -754,14 +773,18 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
       row[G_THEORY] = gt;
       row[G_RATIO] = gt > 0.0 ? S->grad_wq.mean / gt : NAN;
       row[G_RATIOSE] = gt > 0.0 ? S->grad_wq.se / gt : NAN;
-      /* per network: the measurement, the formula with that network's
-       * q, p, G, and the hypothetical extra term beta sv q (q - p) p E[Y2^2] */
-      double plug = 0.0;
+      row[G_THEORYD] = gd;
+      row[G_RATIOD] = gd > 0.0 ? S->grad_wq.mean / gd : NAN;
+      row[G_RATIODSE] = gd > 0.0 ? S->grad_wq.se / gd : NAN;
+      /* per network: the measurement, the width-corrected formula with that
+       * network's q, p, G and Y2, and the hypothetical extra term
+       * beta sv q (q - p) p E[Y2^2] */
+      double plug = 0.0, wd = (double)sa.width;
       for (size_t k = 0; k < nruns; k++) {
         const sp_sim_layer *R = &runs[k * rows + l];
         double gap = R->qa - R->pa;
         va[k] = R->grad_wq;
-        vb[k] = beta * m->var_v * R->qa * gap * gap * R->g;
+        vb[k] = beta * m->var_v * R->qa * gap * gap * (R->g + (1.0 + R->y2) / wd);
         vc[k] = beta * m->var_v * R->qa * gap * R->pa * R->y2sq;
         plug += vb[k] / (double)nruns;
       }
@@ -819,11 +842,14 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
               beta_zero(betas, ys, nbeta, o->zero_frac), o);
   }
   free(ys);
-  cli_meta_add(&meta, "ratio", "grad_sim / grad_theory (theory statistics: %s); plugin_ratio "
-               "= mean grad / mean of beta var_v q (q-p)^2 G with each network's q, p, G",
-               sp_stats_name(m->stats));
-  cli_meta_add(&meta, "extra_coef", "(grad - plug-in) / (beta var_v q (q-p) p E[Y2^2]): the "
-               "coefficient of an extra p E[Y2^2] term (0: none)");
+  cli_meta_add(&meta, "ratio", "grad_sim / grad_theory, grad_theory = beta var_v q (q-p)^2 G "
+               "(%s)", sp_stats_name(m->stats));
+  cli_meta_add(&meta, "ratio_d", "grad_sim / grad_theory_d, the same with G + (1 + E Y2)/d, "
+               "d = %ld", sa.width);
+  cli_meta_add(&meta, "plugin_ratio", "mean grad / mean of that formula with each network's q, "
+               "p, G, Y2");
+  cli_meta_add(&meta, "extra_coef", "(grad - plug-in) / (beta var_v q (q-p) p E[Y2^2]); 0 if "
+               "there is no such term");
   sp_table t = {NGRAD, nblocks * nbeta, grad_columns, num, NULL};
 
   if (ff) {
@@ -833,6 +859,9 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
     else
       cli_model_title(m, sp_param_lookup("beta"), sp_param_lookup("depth"), title,
                       sizeof title);
+    size_t k = strlen(title);
+    if (!o->title && k < sizeof title)
+      snprintf(title + k, sizeof title - k, ", T = %ld", m->tokens);
     sp_plot *plot = NULL;
     int s = gradient_figure(o, &mt, &sa, num, nbeta, nblocks, blocks, beta_c1, title, &plot);
     if (!s)
