@@ -15,11 +15,12 @@ double sp_grad_wq(double beta, double var_v, double q, double p, double g)
 }
 
 double sp_grad_wq_width(double beta, double var_v, double q, double p, double g, double y2,
-                        long width)
+                        double y2sq, long width)
 {
-  if (!(y2 >= 0.0 && y2 <= 1.0) || width < 1)
+  if (!(y2 >= 0.0 && y2 <= 1.0) || !(y2sq >= 0.0 && y2sq <= y2) || width < 1)
     return NAN;
-  return sp_grad_wq(beta, var_v, q, p, g + (1.0 + y2) / (double)width);
+  double spread = 1.0 - 2.0 * y2 + y2sq; /* E[(1 - Y2)^2] */
+  return sp_grad_wq(beta, var_v, q, p, g + (spread > 0.0 ? spread : 0.0) / (double)width);
 }
 
 int sp_grad_qk_v_ratio(long tokens, double q, double p, double *ratio)

@@ -22,22 +22,27 @@ extern "C" {
 double sp_grad_wq(double beta, double var_v, double q, double p, double g);
 
 /** Finite-width form of sp_grad_wq(): the same normalised gradient of a
- * network of width d = `width`, to first order in 1/d,
- *   C beta sv q (q - p)^2 [G + (1 + E Y2) / d],
- * with y2 = E Y2 of the rows.  Derivation (see sigprop-validate(1)): averaged
- * over the loss vectors, the value and key weights, the squared gradient
- * of query row t is proportional to S_t = sum_{s,s'} A_ts A_ts' (x~_s . x~_s')^2,
- * x~_s = x_s - sum_u A_tu x_u; with tokens x_s = sqrt(p) u + sqrt(q - p) z_s
- * the mean of each (z~_s . z~_s')^2 gives the d^2 (q - p)^2 G of the
- * infinite-width formula and its variance (d for s != s', 2d for s = s')
- * adds d (q - p)^2 (1 + Y2).  The correction is what makes the gradient
- * below beta_c/2 (G ~ 1/T) of order 1/d rather than 1/T: there the ratio
- * to sp_grad_wq() is about 1 + T/d.  Terms of relative order log(T)/d
- * (the attention weights are correlated with the key weights) are not
- * included.  Returns NaN outside beta >= 0, sv >= 0, q >= p, g >= 0,
- * 0 <= y2 <= 1, width >= 1. */
+ * network of width d = `width`,
+ *   C beta sv q (q - p)^2 [G + E[(1 - Y2)^2] / d],
+ *   E[(1 - Y2)^2] = 1 - 2 E Y2 + E[(Y2)^2]  (y2, y2sq: the row statistics).
+ * Derivation (sigprop-validate(1)): averaged over the loss vectors, the key
+ * and the value weights, the squared gradient of query row t is
+ * proportional to S_t = || D^1/2 P X P^T D^1/2 ||_F^2, where X is the
+ * tokens' Gram matrix, D = diag(A_t.) and P = I - 1 A_t.^T centres the
+ * tokens on the row's attention-weighted mean.  The mean Gram
+ * d [p 1 1^T + (q - p) I] gives d^2 (q - p)^2 G; its fluctuations, of
+ * variance d (q - p)^2 between distinct tokens, add
+ * d (q - p)^2 [(tr N)^2 + tr N^2 - 2 sum_k N_kk^2 + kappa sum_k N_kk^2] with
+ * N = D - A A^T, tr N = 1 - Y2, tr N^2 = G and kappa the ratio of the
+ * diagonal to the off-diagonal Gram variance (2 for Gaussian tokens, about
+ * 0 for LayerNormed ones).  Only (tr N)^2 = (1 - Y2)^2 is kept: it is what
+ * makes the gradient below beta_c/2 (G ~ 1/T) of order 1/d rather than 1/T,
+ * about 1 + T/d times sp_grad_wq(); the rest is of relative order 1/d, as
+ * are the neglected correlations of the attention weights with the key
+ * weights (relative order log(T)/d).  Returns NaN outside beta >= 0,
+ * sv >= 0, q >= p, g >= 0, 0 <= y2sq <= y2 <= 1, width >= 1. */
 double sp_grad_wq_width(double beta, double var_v, double q, double p, double g, double y2,
-                        long width);
+                        double y2sq, long width);
 
 /** Ratio E||dY/dW_Q||^2 / E||dY/dW_V||^2 of the attention output's
  * Jacobians at uniform attention over T tokens with query/key/value weight

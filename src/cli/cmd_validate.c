@@ -256,6 +256,36 @@ static int theory(const sp_model *mt, sp_workspace **w, sp_layer *traj)
   return s;
 }
 
+/* Start the theory from the simulated input when asked: its mean q and rho.
+ * A slightly negative measured rho (uncorrelated tokens, sampling noise)
+ * is outside the domain of the T -> infinity statistics; it is then
+ * replaced by 0, and *clamped says so. */
+static void theory_input(const options *o, const sp_sim_summary *row0, sp_model *mt,
+                         int *clamped)
+{
+  *clamped = 0;
+  if (!o->measured)
+    return;
+  mt->q0 = row0->q.mean;
+  mt->rho0 = row0->rho.mean;
+  const char *bad = NULL;
+  if (mt->rho0 < 0.0 && sp_model_validate(mt, &bad) && bad && strcmp(bad, "rho0") == 0) {
+    mt->rho0 = 0.0;
+    *clamped = 1;
+  }
+}
+
+static void theory_input_meta(cli_meta *meta, const options *o, const sp_model *mt,
+                              int clamped)
+{
+  char q0[40], r0[40];
+  sp_format_double(q0, sizeof q0, mt->q0);
+  sp_format_double(r0, sizeof r0, mt->rho0);
+  cli_meta_add(meta, "theory-input", "%s (q0 = %s, rho0 = %s%s)",
+               o->measured ? "measured" : "model", q0, r0,
+               clamped ? ", the measured rho0 < 0 set to 0" : "");
+}
+
 /* "theory, T -> inf" or "theory, finite T" */
 static const char *theory_label(const sp_model *m)
 {
@@ -377,10 +407,8 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
 
   /* The theory of the same configuration. */
   sp_model mt = *m;
-  if (o->measured) {
-    mt.q0 = sum[0].q.mean;
-    mt.rho0 = sum[0].rho.mean;
-  }
+  int clamped;
+  theory_input(o, &sum[0], &mt, &clamped);
   if (sa->tokens_scale > 0.0)
     mt.beta = m->beta * sqrt(log(sa->tokens_scale) / log((double)m->tokens));
   size_t rows = (size_t)m->depth + 1, ncol = sa->jacobian ? NLAYER : NLAYER_BASE;
@@ -432,11 +460,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   cli_meta meta;
   cli_meta_init(&meta, m);
   cli_sim_meta(&meta, sa, m, threads, seconds);
-  char q0[40], r0[40];
-  sp_format_double(q0, sizeof q0, mt.q0);
-  sp_format_double(r0, sizeof r0, mt.rho0);
-  cli_meta_add(&meta, "theory-input", "%s (q0 = %s, rho0 = %s)",
-               o->measured ? "measured" : "model", q0, r0);
+  theory_input_meta(&meta, o, &mt, clamped);
   if (sa->tokens_scale > 0.0)
     cli_meta_add(&meta, "theory-beta", "%.17g", mt.beta);
   worst_meta(&meta, "worst-rho", "worst-rho-z", &wr);
@@ -581,8 +605,8 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
   char simlabel[96], pluglabel[96], widthlabel[96];
   snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, %ld network%s", sa->width,
            sa->seeds, sa->seeds == 1 ? "" : "s");
-  snprintf(pluglabel, sizeof pluglabel, "simulated G + (1 + Y^{(2)})/d");
-  snprintf(widthlabel, sizeof widthlabel, "theory, G + (1 + Y^{(2)})/d");
+  snprintf(pluglabel, sizeof pluglabel, "simulated G + (1 − Y^{(2)})^2/d");
+  snprintf(widthlabel, sizeof widthlabel, "theory, G + (1 − Y^{(2)})^2/d");
   sp_plot_style st;
   for (size_t b = 0; b < nblocks; b++) {
     size_t top = b, bottom = nblocks + b, row0 = b * nbeta;
@@ -717,7 +741,7 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
   sp_workspace *w = NULL;
   sp_model mt = ms;
   double seconds_all = 0.0, beta_c1 = NAN;
-  int threads = 1, r = CLI_OK;
+  int threads = 1, r = CLI_OK, clamped = 0;
   char what[64];
   for (size_t i = 0; i < nbeta && !r; i++) {
     double f = (double)i / (double)(nbeta - 1);
@@ -736,10 +760,7 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
       break;
     seconds_all += seconds;
     mt = ms;
-    if (o->measured) {
-      mt.q0 = sum[0].q.mean;
-      mt.rho0 = sum[0].rho.mean;
-    }
+    theory_input(o, &sum[0], &mt, &clamped);
     if (sa.tokens_scale > 0.0)
       mt.beta = beta * sqrt(log(sa.tokens_scale) / log((double)ms.tokens));
     int s = theory(&mt, &w, traj);
@@ -759,7 +780,7 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
       double *row = num + (b * nbeta + i) * NGRAD;
       double gt = sp_grad_wq(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g);
       double gd = sp_grad_wq_width(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g,
-                                   L->attn.y2, sa.width);
+                                   L->attn.y2, L->attn.y2sq, sa.width);
       row[G_BLOCK] = (double)l;
       row[G_BETA] = beta;
       row[G_BETAC] = L->attn.beta_c;
@@ -784,7 +805,8 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
         const sp_sim_layer *R = &runs[k * rows + l];
         double gap = R->qa - R->pa;
         va[k] = R->grad_wq;
-        vb[k] = beta * m->var_v * R->qa * gap * gap * (R->g + (1.0 + R->y2) / wd);
+        double spread = 1.0 - 2.0 * R->y2 + R->y2sq; /* E[(1 - Y2)^2] of the rows */
+        vb[k] = beta * m->var_v * R->qa * gap * gap * (R->g + spread / wd);
         vc[k] = beta * m->var_v * R->qa * gap * R->pa * R->y2sq;
         plug += vb[k] / (double)nruns;
       }
@@ -809,11 +831,7 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
   cli_meta meta;
   cli_meta_init(&meta, m);
   cli_sim_meta(&meta, &sa, &ms, threads, seconds_all);
-  char q0[40], r0[40];
-  sp_format_double(q0, sizeof q0, mt.q0);
-  sp_format_double(r0, sizeof r0, mt.rho0);
-  cli_meta_add(&meta, "theory-input", "%s (q0 = %s, rho0 = %s)",
-               o->measured ? "measured" : "model", q0, r0);
+  theory_input_meta(&meta, o, &mt, clamped);
   cli_meta_add(&meta, "beta-range", "%.6g to %.6g, %ld values, %s spacing", o->bmin, o->bmax,
                o->bn, o->blog ? "log" : "linear");
   if (nblocks == 2)
@@ -844,10 +862,10 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
   free(ys);
   cli_meta_add(&meta, "ratio", "grad_sim / grad_theory, grad_theory = beta var_v q (q-p)^2 G "
                "(%s)", sp_stats_name(m->stats));
-  cli_meta_add(&meta, "ratio_d", "grad_sim / grad_theory_d, the same with G + (1 + E Y2)/d, "
+  cli_meta_add(&meta, "ratio_d", "grad_sim / grad_theory_d, the same with G + E[(1-Y2)^2]/d, "
                "d = %ld", sa.width);
   cli_meta_add(&meta, "plugin_ratio", "mean grad / mean of that formula with each network's q, "
-               "p, G, Y2");
+               "p, Y2, Y2^2");
   cli_meta_add(&meta, "extra_coef", "(grad - plug-in) / (beta var_v q (q-p) p E[Y2^2]); 0 if "
                "there is no such term");
   sp_table t = {NGRAD, nblocks * nbeta, grad_columns, num, NULL};
