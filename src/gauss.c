@@ -57,6 +57,27 @@ int sp_gauss_phi_moments(sp_activation act, double a, double q1, double p1,
   return SP_OK;
 }
 
+int sp_gauss_dphi_cross(sp_activation act, double a, double q1, double p1, double *e)
+{
+  if (!e || !(q1 >= 0.0) || !isfinite(q1) || !isfinite(p1) || fabs(p1) > q1 * (1.0 + 1e-12))
+    return SP_EDOM;
+  double c = q1 > 0.0 ? p1 / q1 : 1.0, k = 2.0 * a * a;
+  c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
+  switch (act) {
+  case SP_ACT_RELU: *e = 0.25 + asin(c) / (2.0 * M_PI); return SP_OK;
+  case SP_ACT_ERF: {
+    double pc = c * q1, det = (1.0 + k * q1) * (1.0 + k * q1) - (k * pc) * (k * pc);
+    *e = 2.0 * k / M_PI / sqrt(det);
+    return SP_OK;
+  }
+  case SP_ACT_LINEAR: *e = 1.0; return SP_OK;
+  case SP_ACT_GELU:
+  case SP_ACT_TANH:
+  case SP_ACT_SILU: return SP_EUNSUP;
+  default: return SP_EINVAL;
+  }
+}
+
 int sp_gauss_dphi2(sp_activation act, double a, double q1, double *e_dphi2)
 {
   if (!(q1 >= 0.0) || !isfinite(q1) || !e_dphi2)

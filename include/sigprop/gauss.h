@@ -31,6 +31,15 @@ int sp_gauss_phi_moments(sp_activation act, double erf_scale, double q1, double 
  * angle exponent (theory.md §7) and chi_1 (theory.md §8). */
 int sp_gauss_dphi2(sp_activation act, double erf_scale, double q1, double *e_dphi2);
 
+/** E[phi'(u) phi'(v)] for (u, v) centred Gaussian with Var u = Var v = q1
+ * and Cov(u, v) = p1: relu 1/4 + asin(c)/(2 pi) with c = p1/q1 (c = 1 when
+ * q1 = 0), erf (4 a^2/pi) / sqrt((1 + 2 a^2 q1)^2 - (2 a^2 p1)^2), linear 1;
+ * equal to sp_gauss_dphi2() at p1 = q1.  The share of a perturbation common
+ * to every token that an MLP keeps common (sp_grad_block_transfer).
+ * SP_EDOM and SP_EUNSUP as sp_gauss_phi_moments. */
+int sp_gauss_dphi_cross(sp_activation act, double erf_scale, double q1, double p1,
+                        double *e_dphi_cross);
+
 #ifdef __cplusplus
 }
 #endif

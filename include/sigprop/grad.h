@@ -71,10 +71,49 @@ int sp_grad_qk_v_ratio(long tokens, double q, double p, double *ratio);
 int sp_grad_block_chi(const sp_model *m, const sp_attn_stats *st, const sp_block_trace *tr,
                       double *chi);
 
-/** Gradient exponent lambda_g = (1/L) sum_l log chi_l over the L blocks of
- * model m's trajectory, i.e. (1/L) log of the predicted growth of
- * E||dx_L/dx_0||_F^2 per unit; xi_g = -1/lambda_g.  `chi` (may be NULL)
- * receives the L factors.  Errors as sp_propagate. */
+/** Two-channel energy transfer of one block's input-output Jacobian, for
+ * the end-to-end growth (sp_grad_growth).  A tangent of the T x d stream
+ * splits into its token mean (the same perturbation of every token,
+ * energy share 1/T for an isotropic probe) and the rest, and the blocks
+ * treat the two very differently: attention passes the token mean through
+ * the value path whole (var_v, since every row of A sums to 1) but the
+ * rest only in the share Y2; an MLP keeps a common perturbation common in
+ * the share E[phi'(u) phi'(v)] / E[phi'(u)^2] (sp_gauss_dphi_cross).  So
+ * below beta_c, and whenever the tokens have collapsed, the token mean
+ * decays much more slowly than the rest and, after enough blocks,
+ * dominates E||dx_L/dx_0||_F^2, which the product of the isotropic factors
+ * of sp_grad_block_chi() then underestimates by orders of magnitude.
+ * `t` receives, as energies per unit flowing from -> to: t[0] mean -> mean,
+ * t[1] mean -> rest, t[2] rest -> mean, t[3] rest -> rest; per module
+ * (same gains, LN factors and statistics as sp_grad_block_chi):
+ *   softmax attention: mean -> mean sv, mean -> rest sv (q-p)^2 s2 G (the
+ *     score path of a common perturbation moves the queries only),
+ *     rest -> rest sv Y2 - leak + sv (q-p)(2q-p) s2 G, rest -> mean
+ *     leak = sv (Y2 + (T-1) O - 1)/T (O the row overlap, at least 1/T),
+ *     s2 = beta^2 log T;  centred: no mean output;  uniform: mean -> mean sv
+ *   MLP: mean -> mean k', mean -> rest k - k', rest -> mean (k - k')/T,
+ *     rest -> rest k - (k - k')/T, with k = sw_in sw_out E[phi'^2] and
+ *     k' = sw_in sw_out E[phi'(u) phi'(v)] at the MLP input (q_m, p_m)
+ *   mean removal tau: the mean channel times (1 - tau)^2.
+ * A single block applied to an isotropic probe, (1/T, 1 - 1/T) t, gives
+ * sp_grad_block_chi() up to O(1/T).  Errors as sp_grad_block_chi. */
+int sp_grad_block_transfer(const sp_model *m, const sp_attn_stats *st, const sp_block_trace *tr,
+                           double t[4]);
+
+/** Predicted end-to-end growth growth[l] = E||(dx_l/dx_0) u||^2 / ||u||^2
+ * for an isotropic probe u of the input, l = 0..L (growth[0] = 1), from
+ * the two-channel recursion of sp_grad_block_transfer started at
+ * (1/T, 1 - 1/T).  `growth` has m->depth + 1 entries.  Errors as
+ * sp_propagate. */
+int sp_grad_growth(const sp_model *m, const sp_workspace *w, double *growth);
+
+/** Gradient exponent lambda_g = (1/L) log growth[L] (sp_grad_growth), the
+ * growth per block of E||dx_L/dx_0||_F^2 over model m's L blocks;
+ * xi_g = -1/lambda_g.  It differs from the mean of log chi over the
+ * blocks wherever the token-mean channel takes over (see
+ * sp_grad_block_transfer).  `chi` (may be NULL) receives the L isotropic
+ * per-block factors of sp_grad_block_chi().  Errors as sp_propagate,
+ * SP_ENOMEM. */
 int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g, double *chi);
 
 #ifdef __cplusplus

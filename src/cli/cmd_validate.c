@@ -425,7 +425,8 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   }
 
   worst wr = {-1, -1, 0, 0, 0, 0}, wy = {-1, -1, 0, 0, 0, 0};
-  double total = 1.0, sum_log_chi = 0.0, sum_log_chi_sim = 0.0;
+  double sum_log_chi = 0.0, sum_log_chi_sim = 0.0, T = (double)m->tokens;
+  double v[2] = {1.0 / T, 1.0 - 1.0 / T}; /* the two-channel end-to-end growth */
   int chi_ok = 1;
   for (size_t l = 0; l < rows; l++) {
     const sp_sim_summary *S = &sum[l];
@@ -436,13 +437,18 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
       rz = NAN;
     if (!(S->y2.se > 0.0))
       yz = NAN;
-    double chi = NAN;
-    if (l && sa->jacobian && sp_grad_block_chi(&mt, &traj[l].attn, &traj[l].trace, &chi)) {
-      chi_ok = 0;
-      chi = NAN;
-    }
-    if (l) {
-      total *= chi;
+    double chi = NAN, t[4];
+    if (l && sa->jacobian) {
+      if (sp_grad_block_chi(&mt, &traj[l].attn, &traj[l].trace, &chi) ||
+          sp_grad_block_transfer(&mt, &traj[l].attn, &traj[l].trace, t)) {
+        chi_ok = 0;
+        chi = NAN;
+        v[0] = v[1] = NAN;
+      } else {
+        double c = v[0] * t[0] + v[1] * t[2];
+        v[1] = v[0] * t[1] + v[1] * t[3];
+        v[0] = c;
+      }
       sum_log_chi += log(chi);
       sum_log_chi_sim += log(S->grad_chi.mean);
     }
@@ -450,7 +456,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
                           S->y2.mean, S->y2.se, yt, yd, yz,
                           S->grad_chi.mean, S->grad_chi.se, chi, S->grad_chi.mean / chi,
                           S->grad_chi.se / chi, S->grad_chi_total.mean, S->grad_chi_total.se,
-                          l ? total : 1.0};
+                          v[0] + v[1]};
     memcpy(num + l * ncol, row, ncol * sizeof *num);
     if (l) {
       track(&wr, (long)l, rd, rz);
@@ -468,11 +474,14 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   if (sa->jacobian) {
     double L = (double)m->depth;
     const sp_sim_estimate *tot = &sum[rows - 1].grad_chi_total;
-    if (chi_ok)
-      cli_meta_add(&meta, "lambda_g", "%.6g (theory: mean over the blocks of log chi)",
+    if (chi_ok) {
+      cli_meta_add(&meta, "lambda_g", "%.6g (theory: log of the end-to-end growth / L)",
+                   log(v[0] + v[1]) / L);
+      cli_meta_add(&meta, "lambda_g-blocks", "%.6g (theory: mean over the blocks of log chi)",
                    sum_log_chi / L);
-    else
+    } else {
       cli_meta_add(&meta, "lambda_g", "undefined (the theory has no chi for this model)");
+    }
     cli_meta_add(&meta, "lambda_g-sim-blocks", "%.6g (mean over the blocks of log of the "
                  "simulated chi, fresh probes)", sum_log_chi_sim / L);
     cli_meta_add(&meta, "lambda_g-sim-total", "%.6g +- %.2g (log of the mean end-to-end "
