@@ -231,7 +231,7 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
 
 static const char help[] =
   "Usage: sigprop simulate --width D --seeds S [SIMULATION OPTIONS] [--gradient]\n"
-  "                        [MODEL OPTIONS] [-o FILE]\n\n"
+  "                        [--jacobian] [MODEL OPTIONS] [-o FILE]\n\n"
   "Draws S random networks of width D (theory.md §1, §12) and prints, per layer, the\n"
   "mean and standard error over networks of: q, p (mean diagonal and off-diagonal\n"
   "token overlap per unit width), rho = mean p / mean q (a ratio of means), cos (the\n"
