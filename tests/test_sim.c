@@ -770,14 +770,14 @@ static void jacobian_theory(sp_norm norm)
 
 /* End-to-end growth through a collapsing post-LN stack: the token-mean
  * channel carries it (sp_grad_growth), not the product of the isotropic
- * per-block factors, which is ~80 times smaller here.  Between 1/3 and 2
- * times the two-channel prediction: the LayerNorms remove 2/d of the fresh
- * part of the tangent each, up to (1 - 2/d)^(2L) = 0.53 here, and six
- * networks scatter by ~30 %. */
+ * per-block factors, which is ~15 times smaller here.  The LayerNorms
+ * remove up to 2/d of the tangent each, which the d -> infinity theory
+ * leaves out, so the simulation must lie between (1 - 2/d)^(2L) / 1.5 (0.26)
+ * and 1.5 times the two-channel prediction, and above 4 times the product. */
 static void jacobian_depth(void)
 {
-  long d = 256, T = 16;
-  enum { SEEDS = 6, L = 40 };
+  long d = 128, T = 16;
+  enum { SEEDS = 4, L = 30 };
   sp_model m;
   sp_model_default(&m);
   m.tokens = T;
@@ -804,9 +804,11 @@ static void jacobian_depth(void)
   for (int l = 0; l < L; l++)
     prod *= chi[l];
   double sim = sum[L].grad_chi_total.mean, r = sim / growth[L];
-  tap_ok(st == SP_OK && r > 1.0 / 3.0 && r < 2.0 && sim > 10.0 * prod,
-         "post-LN, T = 16, L = 40: end-to-end growth sim %.3g +- %.2g, two-channel theory %.3g, "
-         "product of isotropic chi %.3g", sim, sum[L].grad_chi_total.se, growth[L], prod);
+  double lo = pow(1.0 - 2.0 / (double)d, 2.0 * L) / 1.5;
+  tap_ok(st == SP_OK && r > lo && r < 1.5 && sim > 4.0 * prod,
+         "post-LN, d = %ld, T = %ld, L = %d: end-to-end growth sim %.3g +- %.2g, two-channel "
+         "theory %.3g (ratio %.2f, allowed %.2f to 1.5), product of isotropic chi %.3g", d, T, L,
+         sim, sum[L].grad_chi_total.se, growth[L], r, lo, prod);
   tap_close(lg, log(growth[L]) / L, 1e-12, "lambda_g = log(growth[L]) / L");
 }
 

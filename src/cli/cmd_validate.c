@@ -364,8 +364,8 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
   static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "χ_ℓ"};
   static const size_t col_sim[3] = {1, 6, 11}, col_theory[3] = {3, 8, 13};
   char simlabel[96];
-  snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, %ld network%s", sa->width,
-           sa->seeds, sa->seeds == 1 ? "" : "s");
+  snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, T = %ld, %ld network%s", sa->width,
+           m->tokens, sa->seeds, sa->seeds == 1 ? "" : "s");
   for (size_t k = 0; k < npan; k++) {
     sp_plot_set_axis(p, k, 'x', k + 1 == npan ? "layer ℓ" : NULL, SP_SCALE_LINEAR, 0.0,
                      (double)m->depth);
