@@ -28,8 +28,13 @@ enum {
   STREAM_INPUT_U = SP_SIM_STREAM_INPUT_U, STREAM_INPUT_Z = SP_SIM_STREAM_INPUT_Z,
   STREAM_WQ = SP_SIM_STREAM_WQ, STREAM_WK = SP_SIM_STREAM_WK, STREAM_WV = SP_SIM_STREAM_WV,
   STREAM_BV = SP_SIM_STREAM_BV, STREAM_W1 = SP_SIM_STREAM_W1, STREAM_B1 = SP_SIM_STREAM_B1,
-  STREAM_W2 = SP_SIM_STREAM_W2, STREAM_B2 = SP_SIM_STREAM_B2, STREAM_R = SP_SIM_STREAM_R
+  STREAM_W2 = SP_SIM_STREAM_W2, STREAM_B2 = SP_SIM_STREAM_B2, STREAM_R = SP_SIM_STREAM_R,
+  STREAM_PROBE = SP_SIM_STREAM_PROBE
 };
+
+/* Tangents of the Jacobian runs: the end-to-end one and the fresh probe of
+ * the current block. */
+enum { TAN_CHAIN, TAN_FRESH, NTAN };
 
 struct sp_sim {
   long d, T, H, dh, dff;
@@ -60,6 +65,17 @@ struct sp_sim {
   float *dw;        /* d x d dL/dW_Q */
   float *vt, *kp;   /* per head: packed V_h^T (dh x T) and K_h / sqrt(dh) (T x dh) */
   float *dqp;       /* packed dq (T x d) */
+  /* Jacobian (forward-mode tangents) */
+  float **jbuf;     /* per thread: mb x tpad score tangents */
+  float *tx[NTAN];  /* T x d tangents of the stream */
+  float *tqkv[NTAN];/* T x 3d tangents of queries | keys | values */
+  float *ty[NTAN];  /* T x d tangents of the sub-block output */
+  float *tkt[NTAN], *tvp[NTAN]; /* per head: packed key (transposed, scaled) and value tangents */
+  float *txa;       /* T x d tangent of a LayerNormed sub-block input */
+  float *thid;      /* T x dff tangent of the MLP hidden layer */
+  float *dphi;      /* T x dff phi' at the MLP pre-activations */
+  double chain_norm;/* squared norm of the end-to-end tangent after renormalising */
+  double chain_log; /* log of the end-to-end growth so far */
 };
 
 /* ---- sizes ---------------------------------------------------------- */
@@ -84,20 +100,25 @@ static double packf(long k, long n)
 }
 
 /* What sp_sim_alloc allocates, in floats and doubles (the same formulas). */
-static void compute_layout(long d, long T, long H, int grad, layout *l)
+static void compute_layout(long d, long T, long H, int grad, int jac, layout *l)
 {
   long dh = d / H, dff = d, mb = rows_per_task(), nblk = (T + mb - 1) / mb;
   double Td = (double)T * (double)d, tpad = (double)round_up(T, sp_kern_nr());
   double wq = packf(d, 3 * d), wm = packf(d, dff) + packf(dff, d);
   double heads_kt = fmax((double)H * packf(dh, T), packf(d, T));
   double nb = fmax((double)nblk, (double)(d / PROJ_ROWS + 1));
-  l->thread_floats = (double)sp_kern_work_floats() + (double)mb * tpad * (grad ? 2.0 : 1.0);
+  l->thread_floats = (double)sp_kern_work_floats() +
+                     (double)mb * tpad * (1.0 + (grad ? 1.0 : 0.0) + (jac ? 1.0 : 0.0));
   /* x, xa, qkv (3), y; hid; packed weights; biases; per-head packs */
   l->floats = 6.0 * Td + (double)T * (double)dff + fmax(wq, wm) + 2.0 * (double)d +
               (double)dff + heads_kt + (double)H * packf(T, dh);
   if (grad) /* delta, dq; dw; per-head packs; packed dq */
     l->floats += 2.0 * Td + (double)d * (double)d + (double)H * (packf(dh, T) + packf(T, dh)) +
                  packf(T, d);
+  if (jac) /* tx, tqkv, ty per tangent; txa; thid, dphi; per-head packs per tangent */
+    l->floats += (double)NTAN * 5.0 * Td + Td + 2.0 * (double)T * (double)dff +
+                 (double)NTAN * (fmax((double)H * packf(dh, T), packf(d, T)) +
+                                 (double)H * packf(T, dh));
   /* rowstat, colsum, norms, blk, colacc */
   l->doubles = 4.0 * (double)H * (double)T + (double)H * (double)nblk * (double)T + (double)T +
                3.0 * nb + (double)(d > dff ? d : dff);
@@ -126,7 +147,8 @@ int sp_sim_memory(long width, long tokens, long heads, int threads, unsigned fla
   if (s)
     return s;
   layout l;
-  compute_layout(width, tokens, heads, (flags & SP_SIM_GRADIENT) != 0, &l);
+  compute_layout(width, tokens, heads, (flags & SP_SIM_GRADIENT) != 0,
+                 (flags & SP_SIM_JACOBIAN) != 0, &l);
   int n = online_threads(threads);
   *bytes = 4.0 * (l.floats + (double)n * l.thread_floats) + 8.0 * l.doubles +
            (double)n * 4096.0 /* random generators, bookkeeping */ + 65536.0;
@@ -185,7 +207,20 @@ void sp_sim_free(sp_sim *s)
       free(s->sbuf[i]);
     if (s->gbuf)
       free(s->gbuf[i]);
+    if (s->jbuf)
+      free(s->jbuf[i]);
   }
+  free(s->jbuf);
+  for (int j = 0; j < NTAN; j++) {
+    free(s->tx[j]);
+    free(s->tqkv[j]);
+    free(s->ty[j]);
+    free(s->tkt[j]);
+    free(s->tvp[j]);
+  }
+  free(s->txa);
+  free(s->thid);
+  free(s->dphi);
   free(s->rng);
   free(s->work);
   free(s->sbuf);
@@ -234,7 +269,7 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
     return NULL;
   }
   long d = width, T = tokens, H = heads;
-  int grad = (flags & SP_SIM_GRADIENT) != 0;
+  int grad = (flags & SP_SIM_GRADIENT) != 0, jac = (flags & SP_SIM_JACOBIAN) != 0;
   s->d = d;
   s->T = T;
   s->H = H;
@@ -252,7 +287,8 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
   s->work = calloc((size_t)n, sizeof *s->work);
   s->sbuf = calloc((size_t)n, sizeof *s->sbuf);
   s->gbuf = calloc((size_t)n, sizeof *s->gbuf);
-  if (!s->rng || !s->work || !s->sbuf || !s->gbuf)
+  s->jbuf = calloc((size_t)n, sizeof *s->jbuf);
+  if (!s->rng || !s->work || !s->sbuf || !s->gbuf || !s->jbuf)
     goto nomem;
   for (int i = 0; i < n; i++) {
     s->rng[i] = gsl_rng_alloc(gsl_rng_taus2);
@@ -260,7 +296,10 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
     s->sbuf[i] = alloc_floats((double)s->mb * (double)s->tpad);
     if (grad)
       s->gbuf[i] = alloc_floats((double)s->mb * (double)s->tpad);
-    if (!s->rng[i] || !s->work[i] || !s->sbuf[i] || (grad && !s->gbuf[i]))
+    if (jac)
+      s->jbuf[i] = alloc_floats((double)s->mb * (double)s->tpad);
+    if (!s->rng[i] || !s->work[i] || !s->sbuf[i] || (grad && !s->gbuf[i]) ||
+        (jac && !s->jbuf[i]))
       goto nomem;
   }
   double Td = (double)T * (double)d;
@@ -292,6 +331,22 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
     s->kp = alloc_floats((double)H * packf(T, s->dh));
     s->dqp = alloc_floats(packf(T, d));
     if (!s->delta || !s->dq || !s->dw || !s->vt || !s->kp || !s->dqp)
+      goto nomem;
+  }
+  if (jac) {
+    for (int j = 0; j < NTAN; j++) {
+      s->tx[j] = alloc_floats(Td);
+      s->tqkv[j] = alloc_floats(3.0 * Td);
+      s->ty[j] = alloc_floats(Td);
+      s->tkt[j] = alloc_floats(headpack);
+      s->tvp[j] = alloc_floats((double)H * packf(T, s->dh));
+      if (!s->tx[j] || !s->tqkv[j] || !s->ty[j] || !s->tkt[j] || !s->tvp[j])
+        goto nomem;
+    }
+    s->txa = alloc_floats(Td);
+    s->thid = alloc_floats((double)T * (double)s->dff);
+    s->dphi = alloc_floats((double)T * (double)s->dff);
+    if (!s->txa || !s->thid || !s->dphi)
       goto nomem;
   }
   *status = SP_OK;
@@ -586,6 +641,10 @@ typedef struct {
   sp_activation act; /* applied after the bias when apply_act */
   int apply_act;
   double erf_scale;
+  float *dphi;       /* when not NULL and apply_act: phi' at the pre-activations
+                        (T x n, leading dimension ldc) */
+  const float *mul;  /* when not NULL: multiply the result elementwise by it
+                        (T x n, leading dimension ldc); a tangent through phi */
 } proj_job;
 
 static void proj_task(void *ctx, long task, int tid)
@@ -597,15 +656,29 @@ static void proj_task(void *ctx, long task, int tid)
   float *c = j->c + (size_t)r0 * (size_t)j->ldc;
   sp_kern_gemm(r1 - r0, j->a + (size_t)r0 * (size_t)j->lda, j->lda, 0, j->b, 0, n, j->k, c,
                j->ldc, 0, s->work[tid]);
-  if (!j->bias && !j->apply_act)
+  if (!j->bias && !j->apply_act && !j->mul)
     return;
   for (long t = 0; t < r1 - r0; t++) {
     float *row = c + (size_t)t * (size_t)j->ldc;
     if (j->bias)
       for (long i = j->bias_col; i < n; i++)
         row[i] += j->bias[i - j->bias_col];
+    if (j->mul) {
+      const float *f = j->mul + (size_t)(r0 + t) * (size_t)j->ldc;
+      for (long i = 0; i < n; i++)
+        row[i] *= f[i];
+    }
     if (!j->apply_act)
       continue;
+    if (j->dphi) {
+      float *f = j->dphi + (size_t)(r0 + t) * (size_t)j->ldc;
+      if (j->act == SP_ACT_RELU)
+        for (long i = 0; i < n; i++)
+          f[i] = row[i] > 0.0f ? 1.0f : row[i] < 0.0f ? 0.0f : 0.5f;
+      else
+        for (long i = 0; i < n; i++)
+          f[i] = (float)sp_activation_dphi(j->act, j->erf_scale, row[i]);
+    }
     switch (j->act) {
     case SP_ACT_RELU:
       for (long i = 0; i < n; i++)
@@ -632,19 +705,41 @@ typedef struct {
   sp_sim *s;
   int causal;
   int grad;
+  int jac;
 } attn_job;
+
+/* Packing tasks per head: keys and values, then (gradient) transposed
+ * values and keys, then (Jacobian) the key and value tangents. */
+static long pack_tasks(const attn_job *j)
+{
+  return 2 + (j->grad ? 2 : 0) + (j->jac ? 2 * NTAN : 0);
+}
 
 static void pack_heads_task(void *ctx, long task, int tid)
 {
   attn_job *j = ctx;
   sp_sim *s = j->s;
-  long per = j->grad ? 4 : 2;
-  long d = s->d, T = s->T, dh = s->dh, h = task / per;
+  long per = pack_tasks(j);
+  long d = s->d, T = s->T, dh = s->dh, h = task / per, kind = task % per;
   float scale = (float)(1.0 / sqrt((double)dh));
   const float *k = s->qkv + d + h * dh, *v = s->qkv + 2 * d + h * dh;
   sp_kpack b;
   (void)tid;
-  switch (task % per) {
+  if (kind >= 2 && !j->grad)
+    kind += 2;
+  if (kind >= 4) {
+    int t = (int)((kind - 4) / 2);
+    const float *tk = s->tqkv[t] + d + h * dh, *tv = s->tqkv[t] + 2 * d + h * dh;
+    if ((kind - 4) % 2 == 0) {
+      b.p = s->tkt[t] + (size_t)h * sp_kern_packb_floats(dh, T);
+      sp_kern_packb(dh, T, tk, 3 * d, 1, scale, &b);
+    } else {
+      b.p = s->tvp[t] + (size_t)h * sp_kern_packb_floats(T, dh);
+      sp_kern_packb(T, dh, tv, 3 * d, 0, 1.0f, &b);
+    }
+    return;
+  }
+  switch (kind) {
   case 0:
     b.p = s->kt + (size_t)h * sp_kern_packb_floats(dh, T);
     sp_kern_packb(dh, T, k, 3 * d, 1, scale, &b);
@@ -724,6 +819,32 @@ static void attn_task(void *ctx, long task, int tid)
   sp_kern_gemm(m, S, ld, 0, &vp, 0, dh, ncols, s->y + (size_t)r0 * (size_t)d + h * dh, d, 0,
                work);
 
+  /* Tangents: da_ts = (dq_t . k_s + q_t . dk_s) / sqrt(dh), dA_ts = A_ts (da_ts
+   * - sum_u A_tu da_tu), dy_t = sum_s (dA_ts v_s + A_ts dv_s). */
+  for (int tn = 0; j->jac && tn < NTAN; tn++) {
+    float *D = s->jbuf[tid];
+    sp_kpack tkt = {s->tkt[tn] + (size_t)h * sp_kern_packb_floats(dh, T), dh, T};
+    sp_kpack tvp = {s->tvp[tn] + (size_t)h * sp_kern_packb_floats(T, dh), T, dh};
+    size_t row0 = (size_t)r0 * (size_t)(3 * d) + (size_t)(h * dh);
+    sp_kern_gemm(m, s->tqkv[tn] + row0, 3 * d, 0, &kt, 0, ncols, dh, D, ld, 0, work);
+    sp_kern_gemm(m, s->qkv + row0, 3 * d, 0, &tkt, 0, ncols, dh, D, ld, 1, work);
+    for (long t = r0; t < r1; t++) {
+      const float *a = S + (size_t)(t - r0) * (size_t)ld;
+      float *g = D + (size_t)(t - r0) * (size_t)ld;
+      long n = j->causal ? t + 1 : T;
+      double mean = 0.0;
+      for (long u = 0; u < n; u++)
+        mean += (double)a[u] * (double)g[u];
+      for (long u = 0; u < n; u++)
+        g[u] = (float)((double)a[u] * ((double)g[u] - mean));
+      for (long u = n; u < ncols; u++)
+        g[u] = 0.0f;
+    }
+    float *ty = s->ty[tn] + (size_t)r0 * (size_t)d + h * dh;
+    sp_kern_gemm(m, D, ld, 0, &vp, 0, dh, ncols, ty, d, 0, work);
+    sp_kern_gemm(m, S, ld, 0, &tvp, 0, dh, ncols, ty, d, 1, work);
+  }
+
   if (!j->grad)
     return;
   /* dL/dA_ts = delta_t . v_s; softmax backward; dL/dq_t = sum_s dA_ts k_s / sqrt(dh) */
@@ -772,10 +893,10 @@ static void dw_task(void *ctx, long task, int tid)
 }
 
 /* Uniform attention: every row averages the values it sees. */
-static void uniform_attention(sp_sim *s, int causal)
+static void uniform_attention(sp_sim *s, int causal, const float *qkv, float *y)
 {
   long d = s->d, T = s->T;
-  const float *v = s->qkv + 2 * d;
+  const float *v = qkv + 2 * d;
   double *acc = s->colacc;
   for (long i = 0; i < d; i++)
     acc[i] = 0.0;
@@ -785,12 +906,12 @@ static void uniform_attention(sp_sim *s, int causal)
         acc[i] += v[(size_t)t * (size_t)(3 * d) + (size_t)i];
     for (long t = 0; t < T; t++)
       for (long i = 0; i < d; i++)
-        s->y[(size_t)t * (size_t)d + (size_t)i] = (float)(acc[i] / (double)T);
+        y[(size_t)t * (size_t)d + (size_t)i] = (float)(acc[i] / (double)T);
   } else {
     for (long t = 0; t < T; t++) {
       for (long i = 0; i < d; i++) {
         acc[i] += v[(size_t)t * (size_t)(3 * d) + (size_t)i];
-        s->y[(size_t)t * (size_t)d + (size_t)i] = (float)(acc[i] / (double)(t + 1));
+        y[(size_t)t * (size_t)d + (size_t)i] = (float)(acc[i] / (double)(t + 1));
       }
     }
   }
@@ -809,6 +930,7 @@ static void attention_stats(sp_sim *s, const sp_model *m, sp_sim_layer *out)
       y3 += 1.0 / (n * n);
       ent += log(n);
     }
+    out->y2sq = y3 / (double)T; /* (1/n)^2 = 1/n^2 */
     /* column sums: c_s = sum over rows seeing s of 1/n_t */
     for (long u = T - 1; u >= 0; u--) {
       if (m->causal)
@@ -818,16 +940,26 @@ static void attention_stats(sp_sim *s, const sp_model *m, sp_sim_layer *out)
     }
     out->y2 = y2 / (double)T;
     out->y3 = y3 / (double)T;
+    out->g = out->y2 - 2.0 * out->y3 + out->y2sq;
     out->entropy = ent / (double)T;
     out->max_attention = out->y2;
     out->overlap = (c2 - y2) / ((double)T * (double)(T - 1));
     return;
   }
-  double sum[4] = {0.0, 0.0, 0.0, 0.0}, ov = 0.0;
+  double sum[4] = {0.0, 0.0, 0.0, 0.0}, ov = 0.0, sq = 0.0, gs = 0.0;
   for (int k = 0; k < 4; k++)
     for (long h = 0; h < H; h++)
       for (long t = 0; t < T; t++)
         sum[k] += s->rowstat[((size_t)k * (size_t)H + (size_t)h) * (size_t)T + (size_t)t];
+  /* G per row, Y2 - 2 Y3 + Y2^2, summed as such: at beta -> 0 the three
+   * terms are each ~1/T while G ~ 1/T^2 */
+  for (long h = 0; h < H; h++)
+    for (long t = 0; t < T; t++) {
+      double a2 = s->rowstat[(size_t)h * (size_t)T + (size_t)t];
+      double a3 = s->rowstat[((size_t)H + (size_t)h) * (size_t)T + (size_t)t];
+      sq += a2 * a2;
+      gs += a2 - 2.0 * a3 + a2 * a2;
+    }
   for (long h = 0; h < H; h++) {
     double c2 = 0.0, y2 = 0.0;
     for (long u = 0; u < T; u++) {
@@ -843,6 +975,8 @@ static void attention_stats(sp_sim *s, const sp_model *m, sp_sim_layer *out)
   double n = (double)H * (double)T;
   out->y2 = sum[0] / n;
   out->y3 = sum[1] / n;
+  out->y2sq = sq / n;
+  out->g = gs / n;
   out->entropy = sum[2] / n;
   out->max_attention = sum[3] / n;
   out->overlap = ov / (double)H;
@@ -858,6 +992,8 @@ typedef struct {
   const double *mean; /* token mean to subtract (times tau), or NULL */
   double tau;
   atomic_int bad;
+  float *x;           /* the stream (or a tangent of it) */
+  const float *y;     /* the sub-block output (or its tangent) */
 } resid_job;
 
 static void resid_task(void *ctx, long task, int tid)
@@ -868,8 +1004,8 @@ static void resid_task(void *ctx, long task, int tid)
   float a = (float)j->alpha, g = (float)j->gamma;
   (void)tid;
   for (long t = r0; t < r1; t++) {
-    float *x = s->x + (size_t)t * (size_t)d;
-    const float *y = s->y + (size_t)t * (size_t)d;
+    float *x = j->x + (size_t)t * (size_t)d;
+    const float *y = j->y + (size_t)t * (size_t)d;
     for (long i = 0; i < d; i++)
       x[i] = a * x[i] + g * y[i];
   }
@@ -883,12 +1019,61 @@ static void meanrm_task(void *ctx, long task, int tid)
   (void)tid;
   if (j->mean)
     for (long t = r0; t < r1; t++) {
-      float *x = s->x + (size_t)t * (size_t)d;
+      float *x = j->x + (size_t)t * (size_t)d;
       for (long i = 0; i < d; i++)
         x[i] = (float)(x[i] - j->tau * j->mean[i]);
     }
-  if (j->post_ln && layernorm_rows(s->x, s->x, d, r0, r1))
+  if (j->post_ln && layernorm_rows(j->x, j->x, d, r0, r1))
     atomic_store(&j->bad, 1);
+}
+
+/* The LayerNorm's Jacobian at the stream x applied to a tangent: for each
+ * token, with xhat = (x - mean)/sd, dt -> (c - xhat (xhat . c)/d) / sd where
+ * c = dt - mean(dt). */
+typedef struct {
+  sp_sim *s;
+  const float *x;
+  const float *tin;
+  float *tout; /* may alias tin */
+} lnt_job;
+
+static void lnt_task(void *ctx, long task, int tid)
+{
+  lnt_job *j = ctx;
+  sp_sim *s = j->s;
+  long d = s->d, r0 = task * s->mb, r1 = r0 + s->mb < s->T ? r0 + s->mb : s->T;
+  (void)tid;
+  for (long t = r0; t < r1; t++) {
+    const float *a = j->x + (size_t)t * (size_t)d, *u = j->tin + (size_t)t * (size_t)d;
+    float *o = j->tout + (size_t)t * (size_t)d;
+    double sx = 0.0, su = 0.0, sq = 0.0, dot = 0.0;
+    for (long i = 0; i < d; i++) {
+      sx += a[i];
+      su += u[i];
+    }
+    double mu = sx / (double)d, mt = su / (double)d;
+    for (long i = 0; i < d; i++) {
+      double c = a[i] - mu;
+      sq += c * c;
+      dot += c * ((double)u[i] - mt);
+    }
+    double var = sq / (double)d;
+    if (!(var > 0.0) || !isfinite(var)) {
+      for (long i = 0; i < d; i++)
+        o[i] = 0.0f;
+      continue;
+    }
+    /* xhat . c / d = dot / (d sd) */
+    double inv = 1.0 / sqrt(var), k = dot / ((double)d * var);
+    for (long i = 0; i < d; i++)
+      o[i] = (float)((((double)u[i] - mt) - ((double)a[i] - mu) * k) * inv);
+  }
+}
+
+static void layernorm_tangent(sp_sim *s, const float *x, const float *tin, float *tout)
+{
+  lnt_job j = {s, x, tin, tout};
+  sp_pool_run(s->pool, s->nblk, lnt_task, &j);
 }
 
 typedef struct {
@@ -915,18 +1100,33 @@ static int layernorm_all(sp_sim *s, const float *src, float *dst)
   return atomic_load(&j.bad) ? SP_EUNDERFLOW : SP_OK;
 }
 
-/* x <- a x + g y, token-mean removal (tau), LN when post_ln. */
+/* x <- a x + g y, token-mean removal (tau), LN when post_ln; with `jac`
+ * the same linear maps on the tangents, and the LN's Jacobian at x. */
 static int residual(sp_sim *s, const sp_model *m, double alpha, double gamma, double tau,
-                    int post_ln)
+                    int post_ln, int jac)
 {
-  resid_job j = {s, m, post_ln, alpha, gamma, NULL, tau, 0};
+  for (int tn = 0; jac && tn < NTAN; tn++) {
+    resid_job t = {s, m, 0, alpha, gamma, NULL, tau, 0, s->tx[tn], s->ty[tn]};
+    sp_pool_run(s->pool, s->nblk, resid_task, &t);
+    if (tau > 0.0) {
+      token_mean(s, s->tx[tn], s->d, s->d);
+      t.mean = s->colacc;
+      sp_pool_run(s->pool, s->nblk, meanrm_task, &t);
+    }
+  }
+  resid_job j = {s, m, post_ln && !jac, alpha, gamma, NULL, tau, 0, s->x, s->y};
   sp_pool_run(s->pool, s->nblk, resid_task, &j);
   if (tau > 0.0) {
     token_mean(s, s->x, s->d, s->d);
     j.mean = s->colacc;
   }
-  if (j.mean || post_ln)
+  if (j.mean || j.post_ln)
     sp_pool_run(s->pool, s->nblk, meanrm_task, &j);
+  if (post_ln && jac) {
+    for (int tn = 0; tn < NTAN; tn++)
+      layernorm_tangent(s, s->x, s->tx[tn], s->tx[tn]);
+    return layernorm_all(s, s->x, s->x);
+  }
   return atomic_load(&j.bad) ? SP_EUNDERFLOW : SP_OK;
 }
 
@@ -936,12 +1136,72 @@ static double sigma_a(const sp_model *m, const sp_sim_options *o)
   return m->beta * sqrt(log(tp));
 }
 
+/* Squared norm of a T x d array, reduced in a fixed order. */
+typedef struct {
+  sp_sim *s;
+  const float *a;
+} norm_job;
+
+static void norm_task(void *ctx, long task, int tid)
+{
+  norm_job *j = ctx;
+  sp_sim *s = j->s;
+  long d = s->d, r0 = task * s->mb, r1 = r0 + s->mb < s->T ? r0 + s->mb : s->T;
+  double sum = 0.0;
+  (void)tid;
+  for (size_t i = (size_t)r0 * (size_t)d; i < (size_t)r1 * (size_t)d; i++)
+    sum += (double)j->a[i] * (double)j->a[i];
+  s->blk[task] = sum;
+}
+
+static double sqnorm(sp_sim *s, const float *a)
+{
+  norm_job j = {s, a};
+  sp_pool_run(s->pool, s->nblk, norm_task, &j);
+  double sum = 0.0;
+  for (long k = 0; k < s->nblk; k++)
+    sum += s->blk[k];
+  return sum;
+}
+
+/* An isotropic probe (i.i.d. N(0, 1) entries) into the T x d array dst;
+ * returns its squared norm. */
+static double draw_probe(sp_sim *s, unsigned long seed, long layer, float *dst)
+{
+  gen_spec g = {STREAM_PROBE, s->T, s->d, 1.0, dst, s->d, NULL, 0};
+  generate(s, seed, layer, &g, 1);
+  return sqnorm(s, dst);
+}
+
+/* The tangent tx[tn] as seen by a sub-block: itself, or for pre-LN blocks
+ * its image under the LayerNorm's Jacobian at the stream, in s->txa. */
+static const float *tangent_input(sp_sim *s, int pre, int tn)
+{
+  if (!pre)
+    return s->tx[tn];
+  layernorm_tangent(s, s->x, s->tx[tn], s->txa);
+  return s->txa;
+}
+
+/* Subtract the token mean from every row of the T x d array a. */
+static void centre_tokens(sp_sim *s, float *a)
+{
+  long d = s->d;
+  token_mean(s, a, d, d);
+  for (long t = 0; t < s->T; t++) {
+    float *y = a + (size_t)t * (size_t)d;
+    for (long i = 0; i < d; i++)
+      y[i] = (float)(y[i] - s->colacc[i]);
+  }
+}
+
 static int attention_block(sp_sim *s, const sp_model *m, const sp_sim_options *o,
                            unsigned long seed, long layer, const float *xa, sp_sim_layer *out)
 {
   long d = s->d, T = s->T, H = s->H;
   int uniform = m->attention == SP_ATTN_UNIFORM;
-  int grad = o->gradient && !uniform;
+  int grad = o->gradient && !uniform, jac = o->jacobian != 0;
+  int pre = m->norm == SP_NORM_PRE;
   double sa = sigma_a(m, o);
   double sqk = sqrt(sa / (double)d), sv = sqrt(m->var_v / (double)d);
   double svb = sqrt(sp_model_var_vb(m));
@@ -958,13 +1218,22 @@ static int attention_block(sp_sim *s, const sp_model *m, const sp_sim_options *o
   generate(s, seed, layer, g, ng);
 
   proj_job pj = {s, xa, d, d, &w, uniform ? s->qkv + 2 * d : s->qkv, 3 * d, s->bias,
-                 uniform ? 0 : 2 * d, SP_ACT_LINEAR, 0, 1.0};
+                 uniform ? 0 : 2 * d, SP_ACT_LINEAR, 0, 1.0, NULL, NULL};
   project(s, &pj);
+  /* tangents of the queries, keys and values (no bias) */
+  for (int tn = 0; jac && tn < NTAN; tn++) {
+    proj_job tp = {s, tangent_input(s, pre, tn), d, d, &w,
+                   uniform ? s->tqkv[tn] + 2 * d : s->tqkv[tn], 3 * d, NULL, 0,
+                   SP_ACT_LINEAR, 0, 1.0, NULL, NULL};
+    project(s, &tp);
+    if (uniform)
+      uniform_attention(s, m->causal, s->tqkv[tn], s->ty[tn]);
+  }
 
   if (uniform) {
-    uniform_attention(s, m->causal);
+    uniform_attention(s, m->causal, s->qkv, s->y);
   } else {
-    attn_job aj = {s, m->causal, grad};
+    attn_job aj = {s, m->causal, grad, jac};
     if (grad) {
       /* delta = dL/dy = r / T, or its centred version when the output is */
       if (m->attention == SP_ATTN_CENTRED)
@@ -979,18 +1248,15 @@ static int attention_block(sp_sim *s, const sp_model *m, const sp_sim_options *o
         }
       }
     }
-    sp_pool_run(s->pool, (grad ? 4 : 2) * H, pack_heads_task, &aj);
+    sp_pool_run(s->pool, pack_tasks(&aj) * H, pack_heads_task, &aj);
     sp_pool_run(s->pool, H * s->nblk, attn_task, &aj);
   }
   attention_stats(s, m, out);
 
   if (m->attention == SP_ATTN_CENTRED) {
-    token_mean(s, s->y, d, d);
-    for (long t = 0; t < T; t++) {
-      float *y = s->y + (size_t)t * (size_t)d;
-      for (long i = 0; i < d; i++)
-        y[i] = (float)(y[i] - s->colacc[i]);
-    }
+    centre_tokens(s, s->y);
+    for (int tn = 0; jac && tn < NTAN; tn++)
+      centre_tokens(s, s->ty[tn]);
   }
 
   if (!o->gradient) {
@@ -1012,9 +1278,10 @@ static int attention_block(sp_sim *s, const sp_model *m, const sp_sim_options *o
   return SP_OK;
 }
 
-static int mlp_block(sp_sim *s, const sp_model *m, unsigned long seed, long layer,
-                     const float *xm)
+static int mlp_block(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
+                     long layer, const float *xm)
 {
+  int jac = o->jacobian != 0, pre = m->norm == SP_NORM_PRE;
   long d = s->d, dff = s->dff;
   sp_kpack w1 = {s->wp, d, dff};
   sp_kpack w2 = {s->wp + sp_kern_packb_floats(d, dff), dff, d};
@@ -1028,27 +1295,77 @@ static int mlp_block(sp_sim *s, const sp_model *m, unsigned long seed, long laye
     {STREAM_B2, 1, d, sb, s->bias + d + dff, d, NULL, 0},
   };
   generate(s, seed, layer, g, 4);
-  proj_job p1 = {s, xm, d, d, &w1, s->hid, dff, s->bias + d, 0, m->activation, 1, m->erf_scale};
+  proj_job p1 = {s, xm, d, d, &w1, s->hid, dff, s->bias + d, 0, m->activation, 1, m->erf_scale,
+                 jac ? s->dphi : NULL, NULL};
   project(s, &p1);
-  proj_job p2 = {s, s->hid, dff, dff, &w2, s->y, d, s->bias + d + dff, 0, SP_ACT_LINEAR, 0, 1.0};
+  proj_job p2 = {s, s->hid, dff, dff, &w2, s->y, d, s->bias + d + dff, 0, SP_ACT_LINEAR, 0, 1.0,
+                 NULL, NULL};
   project(s, &p2);
+  /* tangents: (dx W_1) phi'(pre-activation), then W_2 */
+  for (int tn = 0; jac && tn < NTAN; tn++) {
+    proj_job t1 = {s, tangent_input(s, pre, tn), d, d, &w1, s->thid, dff, NULL, 0,
+                   SP_ACT_LINEAR, 0, 1.0, NULL, s->dphi};
+    project(s, &t1);
+    proj_job t2 = {s, s->thid, dff, dff, &w2, s->ty[tn], d, NULL, 0, SP_ACT_LINEAR, 0, 1.0,
+                   NULL, NULL};
+    project(s, &t2);
+  }
   return SP_OK;
 }
 
+/* After a block: the fresh probe's growth, and the end-to-end tangent's
+ * growth folded into s->chain_log, the tangent rescaled to the norm of a
+ * probe so that single precision never overflows along the way. */
+static void jacobian_record(sp_sim *s, double probe, sp_sim_layer *out)
+{
+  out->grad_chi = sqnorm(s, s->tx[TAN_FRESH]) / probe;
+  if (!isfinite(s->chain_log)) {
+    out->grad_chi_total = exp(s->chain_log);
+    return;
+  }
+  double n = sqnorm(s, s->tx[TAN_CHAIN]);
+  if (!(n > 0.0) || !isfinite(n)) {
+    s->chain_log = n == 0.0 ? -INFINITY : NAN;
+    out->grad_chi_total = exp(s->chain_log);
+    return;
+  }
+  s->chain_log += log(n / s->chain_norm);
+  out->grad_chi_total = exp(s->chain_log);
+  float k = (float)sqrt((double)s->T * (double)s->d / n);
+  float *a = s->tx[TAN_CHAIN];
+  for (size_t i = 0; i < (size_t)s->T * (size_t)s->d; i++)
+    a[i] *= k;
+  s->chain_norm = sqnorm(s, a);
+}
+
 static int block(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
-                 long layer, sp_sim_layer *out)
+                 long layer, const sp_sim_layer *prev, sp_sim_layer *out)
 {
   int st;
   int pre = m->norm == SP_NORM_PRE, post = m->norm == SP_NORM_POST;
+  int jac = o->jacobian != 0;
+  double probe = jac ? draw_probe(s, seed, layer, s->tx[TAN_FRESH]) : 0.0;
   const float *xa = s->x;
   if (pre) {
     if ((st = layernorm_all(s, s->x, s->xa)))
       return st;
     xa = s->xa;
   }
+  if (o->gradient || jac) {
+    if (pre) {
+      sp_sim_layer in;
+      if ((st = stream_stats(s, s->xa, &in)))
+        return st;
+      out->qa = in.q;
+      out->pa = in.p;
+    } else {
+      out->qa = prev->q;
+      out->pa = prev->p;
+    }
+  }
   if ((st = attention_block(s, m, o, seed, layer, xa, out)))
     return st;
-  if ((st = residual(s, m, m->alpha_sa, m->branch_sa, m->mean_removal, post)))
+  if ((st = residual(s, m, m->alpha_sa, m->branch_sa, m->mean_removal, post, jac)))
     return st;
   if (m->mlp) {
     const float *xm = s->x;
@@ -1057,11 +1374,13 @@ static int block(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned
         return st;
       xm = s->xa;
     }
-    if ((st = mlp_block(s, m, seed, layer, xm)))
+    if ((st = mlp_block(s, m, o, seed, layer, xm)))
       return st;
-    if ((st = residual(s, m, m->alpha_mlp, m->branch_mlp, 0.0, post)))
+    if ((st = residual(s, m, m->alpha_mlp, m->branch_mlp, 0.0, post, jac)))
       return st;
   }
+  if (jac)
+    jacobian_record(s, probe, out);
   return stream_stats(s, s->x, out);
 }
 
@@ -1099,10 +1418,11 @@ static void nan_row(sp_sim_layer *r, long layer)
   r->layer = layer;
   r->q = r->p = r->rho = r->cos_mean = r->cos_std = NAN;
   r->y2 = r->y3 = r->entropy = r->max_attention = r->overlap = r->grad_wq = NAN;
+  r->y2sq = r->g = r->qa = r->pa = r->grad_chi = r->grad_chi_total = NAN;
 }
 
-int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
-               sp_sim_layer *out, long *done)
+static int run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
+               double eps, sp_sim_layer *out, long *done)
 {
   long dummy;
   if (!done)
@@ -1118,7 +1438,8 @@ int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
   int st = sp_model_validate(m, NULL);
   if (st)
     return st;
-  if (m->tokens != s->T || (o->gradient && !(s->flags & SP_SIM_GRADIENT)))
+  if (m->tokens != s->T || (o->gradient && !(s->flags & SP_SIM_GRADIENT)) ||
+      (o->jacobian && !(s->flags & SP_SIM_JACOBIAN)))
     return SP_EINVAL;
   if (!(o->tokens_scale == 0.0 || (o->tokens_scale >= 2.0 && isfinite(o->tokens_scale))))
     return SP_EDOM;
@@ -1130,11 +1451,22 @@ int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
     return st;
   if ((st = stream_stats(s, s->x, &out[0])))
     return st;
+  if (o->jacobian) {
+    s->chain_norm = draw_probe(s, seed, 0, s->tx[TAN_CHAIN]);
+    s->chain_log = 0.0;
+    out[0].grad_chi_total = 1.0;
+    if (eps != 0.0) {
+      for (size_t i = 0; i < (size_t)s->T * (size_t)s->d; i++)
+        s->x[i] = (float)((double)s->x[i] + eps * (double)s->tx[TAN_CHAIN][i]);
+      if ((st = stream_stats(s, s->x, &out[0])))
+        return st;
+    }
+  }
   *done = 1;
   if (o->progress)
     o->progress(o->progress_data, 0, m->depth);
   for (long l = 1; l <= m->depth; l++) {
-    if ((st = block(s, m, o, seed, l, &out[l]))) {
+    if ((st = block(s, m, o, seed, l, &out[l - 1], &out[l]))) {
       nan_row(&out[l], l);
       return st;
     }
@@ -1143,6 +1475,27 @@ int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
       o->progress(o->progress_data, l, m->depth);
   }
   return SP_OK;
+}
+
+int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
+               sp_sim_layer *out, long *done)
+{
+  return run(s, m, o, seed, 0.0, out, done);
+}
+
+int sp_sim_run_perturbed(sp_sim *s, const sp_model *m, const sp_sim_options *o,
+                         unsigned long seed, double eps, sp_sim_layer *out, long *done)
+{
+  if (!o || !o->jacobian)
+    return SP_EINVAL;
+  return run(s, m, o, seed, eps, out, done);
+}
+
+const float *sp_sim_stream(const sp_sim *s, int tangent)
+{
+  if (!tangent)
+    return s->x;
+  return (s->flags & SP_SIM_JACOBIAN) ? s->tx[TAN_CHAIN] : NULL;
 }
 
 /* ---- summaries --------------------------------------------------------- */
@@ -1187,6 +1540,12 @@ int sp_sim_summarise(const sp_sim_layer *runs, size_t nruns, size_t rows, sp_sim
     o->max_attention = EST(max_attention);
     o->overlap = EST(overlap);
     o->grad_wq = EST(grad_wq);
+    o->y2sq = EST(y2sq);
+    o->g = EST(g);
+    o->qa = EST(qa);
+    o->pa = EST(pa);
+    o->grad_chi = EST(grad_chi);
+    o->grad_chi_total = EST(grad_chi_total);
 #undef EST
     double R = o->p.mean / o->q.mean;
     o->rho.mean = R;

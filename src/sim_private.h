@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "sigprop/sim.h"
+
 /* ---- matrix kernels (sim_kernel.c) ---------------------------------
 
    C[m x n] (+)= A[m x k] B[k x n], single precision, row-major.
@@ -75,7 +77,7 @@ void sp_kern_gemm(long m, const float *a, long lda, int transa, const sp_kpack *
 enum {
   SP_SIM_STREAM_INPUT_U, SP_SIM_STREAM_INPUT_Z, SP_SIM_STREAM_WQ, SP_SIM_STREAM_WK,
   SP_SIM_STREAM_WV, SP_SIM_STREAM_BV, SP_SIM_STREAM_W1, SP_SIM_STREAM_B1, SP_SIM_STREAM_W2,
-  SP_SIM_STREAM_B2, SP_SIM_STREAM_R, SP_SIM_NSTREAMS
+  SP_SIM_STREAM_B2, SP_SIM_STREAM_R, SP_SIM_STREAM_PROBE, SP_SIM_NSTREAMS
 };
 
 /* Draw, into the row-major rows x cols array dst, the matrix of i.i.d.
@@ -85,6 +87,19 @@ enum {
  * Returns SP_OK or SP_ENOMEM. */
 int sp_sim_draw(unsigned long seed, long layer, int kind, long rows, long cols, double sd,
                 float *dst);
+
+/* For tests of the Jacobian: sp_sim_run() with the input shifted by eps
+ * times the end-to-end probe u_0 (after the optional input LayerNorm), so
+ * that central differences of the final stream can be compared with the
+ * forward-mode tangent.  Needs o->jacobian. */
+int sp_sim_run_perturbed(sp_sim *s, const sp_model *m, const sp_sim_options *o,
+                         unsigned long seed, double eps, sp_sim_layer *out, long *done);
+
+/* After a run: the final T x d stream (tangent = 0), or the end-to-end
+ * tangent (tangent = 1; NULL without SP_SIM_JACOBIAN), which is
+ * (dx_L/dx_0) u_0 rescaled: its squared norm is renormalised after every
+ * block, and out[L].grad_chi_total carries the scale. */
+const float *sp_sim_stream(const sp_sim *s, int tangent);
 
 /* ---- thread pool (sim_pool.c) -------------------------------------- */
 

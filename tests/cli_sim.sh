@@ -47,9 +47,6 @@ expect_error 1 "needs [0-9.]* [TGMk]B of memory" "memory that cannot fit is refu
   -- simulate --width 4000000 --seeds 1 --tokens 4000000 --depth 2
 expect_error 2 "a table is written" "image extension for simulate" -- simulate $small -o "$tmp/x.png"
 expect_error 2 "unknown option" "validate: unknown option" -- validate $small --bogus
-expect_error 1 "plots are not available" "validate: plot output left for later" \
-  -- validate $small -o "$tmp/v.png"
-expect_error 2 "gradient" "validate: no gradient theory" -- validate $small --gradient
 expect_error 1 "overflow" "a stream that overflows fails cleanly" \
   -- simulate $small --norm none --alpha-sa 100000 --alpha-mlp 100000 --depth 10 -o "$tmp/overflow.csv"
 [ ! -e "$tmp/overflow.csv" ] && [ -z "$(ls "$tmp" | grep -v '^out$\|^err$')" ]

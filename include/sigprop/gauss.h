@@ -79,7 +79,9 @@ int sp_gauss_dphi2(sp_activation act, double erf_scale, double q1, double *e_dph
 /** E[phi'(u) phi'(v)] for the pair (u, v) of sp_gauss_kernel(): relu
  * (pi - arccos c) / (2 pi), erf (4 a^2/pi) / sqrt((1 + 2 a^2 q1)^2 -
  * 4 a^4 p1^2), linear 1, else the two-dimensional rule.  The slope of the
- * correlation map at c (Price's theorem), theory.md §8 (xi_c). */
+ * correlation map at c (Price's theorem), theory.md §8 (xi_c); also the
+ * share of a perturbation common to every token that an MLP keeps common
+ * (sp_grad_block_transfer).  Equals sp_gauss_dphi2() at p1 = q1. */
 int sp_gauss_dphi_pair(sp_activation act, double erf_scale, double q1, double p1, double *e);
 
 /** E[phi(u) phi''(u)] for u ~ N(0, q1): 0 for relu and linear, else a

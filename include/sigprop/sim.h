@@ -23,7 +23,8 @@ typedef struct sp_sim sp_sim;
 
 /** Flags for sp_sim_alloc() and sp_sim_memory(). */
 enum {
-  SP_SIM_GRADIENT = 1u << 0 /**< also allocate what the query-weight gradient needs */
+  SP_SIM_GRADIENT = 1u << 0, /**< also allocate what the query-weight gradient needs */
+  SP_SIM_JACOBIAN = 1u << 1  /**< also allocate the tangents of Jacobian-vector products */
 };
 
 /** Bytes that sp_sim_alloc() with the same arguments would allocate, into
@@ -41,7 +42,8 @@ double sp_sim_memory_limit(void);
 /** A simulator for networks of width d = `width`, T = `tokens` tokens and H =
  * `heads` attention heads (head dimension d/H), computing with `threads`
  * threads (<= 0: the number of online processors; 1: no threads).  `flags`:
- * SP_SIM_GRADIENT to allow gradient runs.  Returns NULL and sets `*status`
+ * SP_SIM_GRADIENT to allow gradient runs, SP_SIM_JACOBIAN to allow Jacobian
+ * runs (see sp_sim_options).  Returns NULL and sets `*status`
  * (may be NULL) to SP_EDOM for sizes out of domain (see sp_sim_memory),
  * SP_ENOMEM when the estimate exceeds sp_sim_memory_limit() or an
  * allocation fails.  The caller owns the result: sp_sim_free() it. */
@@ -65,6 +67,18 @@ typedef struct {
   /** 1: measure the query-weight gradient of every block (needs a workspace
    * allocated with SP_SIM_GRADIENT).  0: no backward work at all. */
   int gradient;
+  /** 1: measure the input-output Jacobians (needs a workspace allocated
+   * with SP_SIM_JACOBIAN), by forward-mode differentiation: two tangents
+   * are carried through the network with the same weights, exactly the
+   * directional derivatives of the single-precision forward pass (no
+   * step size, no cancellation).  One starts at the input as a random
+   * isotropic probe u_0 (i.i.d. N(0, 1) entries over the T x d input) and
+   * gives the end-to-end growth ||(dx_l/dx_0) u_0||^2 / ||u_0||^2; the
+   * other is a fresh probe u_l drawn at block l's input, giving the growth
+   * of that block alone, ||J_l u_l||^2 / ||u_l||^2 (theory.md §9, the
+   * quantity sp_grad_block_chi() predicts).  It costs about two more
+   * forward passes.  0: no tangents. */
+  int jacobian;
   /** 1: LayerNorm the input tokens before the first block. */
   int input_ln;
   /** Called after the input and after every block with (data, layer,
@@ -90,6 +104,8 @@ typedef struct {
   double cos_std;  /**< standard deviation of the off-diagonal cosine similarities */
   double y2;       /**< mean over rows and heads of Y2 = sum_s A_ts^2 (NaN in row 0) */
   double y3;       /**< mean of Y3 = sum_s A_ts^3 */
+  double y2sq;     /**< mean over rows and heads of (Y2)^2 */
+  double g;        /**< y2 - 2 y3 + y2sq: the measured G of theory.md §9 */
   double entropy;  /**< mean row entropy -sum_s A_ts log A_ts, nats */
   double max_attention; /**< mean over rows and heads of max_s A_ts */
   double overlap;  /**< mean over row pairs t != t' of sum_s A_ts A_t's */
@@ -99,6 +115,20 @@ typedef struct {
    * C beta sigma_v^2 q (q - p)^2 G with C = 1).  NaN without gradient and in
    * row 0; 0 for uniform attention. */
   double grad_wq;
+  /** Order parameters (mean diagonal, mean off-diagonal per unit width) of
+   * block l's attention input: the stream of row l - 1 for post-LN and
+   * no-LN blocks, its LayerNorm for pre-LN blocks (measured only with the
+   * gradient or the Jacobian, NaN otherwise and in row 0). */
+  double qa, pa;
+  /** With the Jacobian: ||J_l u_l||^2 / ||u_l||^2 of block l for a fresh
+   * isotropic probe u_l (see sp_sim_options.jacobian); NaN otherwise and
+   * in row 0. */
+  double grad_chi;
+  /** With the Jacobian: ||(dx_l/dx_0) u_0||^2 / ||u_0||^2, the end-to-end
+   * growth up to layer l (1 in row 0; the tangent is renormalised after
+   * every block and the scale kept in double precision, so only a growth
+   * beyond the range of double overflows); NaN otherwise. */
+  double grad_chi_total;
 } sp_sim_layer;
 
 /** Run one network of model `m` drawn with seed `seed`, writing m->depth + 1
@@ -123,7 +153,8 @@ typedef struct {
  * Weights are drawn from gsl_rng streams derived from (seed, layer, matrix,
  * row chunk), so a run is reproducible bit for bit and identical for any
  * number of threads.  Returns SP_EINVAL (NULL argument, m->tokens differing
- * from the workspace's, gradient requested of a workspace without it),
+ * from the workspace's, gradient requested of a workspace without it,
+ * Jacobian requested of a workspace without it),
  * the status of sp_model_validate(), SP_EOVERFLOW / SP_EUNDERFLOW when the
  * stream overflows single precision or a token vanishes (LN of a zero
  * vector); then rows 0..(*done - 1) are valid.  `done` may be NULL. */
@@ -146,6 +177,7 @@ typedef struct {
   sp_sim_estimate rho;
   sp_sim_estimate cos_mean, cos_std; /**< cosine similarity: mean and spread */
   sp_sim_estimate y2, y3, entropy, max_attention, overlap, grad_wq;
+  sp_sim_estimate y2sq, g, qa, pa, grad_chi, grad_chi_total;
 } sp_sim_summary;
 
 /** Summarise `nruns` networks of `rows` rows each, stored one after the

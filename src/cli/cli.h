@@ -129,8 +129,9 @@ typedef struct {
   long width, seeds, heads, threads; /* threads 0: online processors */
   unsigned long seed;                /* seed of the first network */
   double tokens_scale;               /* 0: the number of tokens */
-  int gradient, quiet, input_ln;
+  int gradient, jacobian, quiet, input_ln;
   int have_width, have_seeds;
+  const char *progress_what; /* names the run in the progress line (may be NULL) */
 } cli_sim_args;
 
 /* Help lines of the simulation options. */
@@ -159,9 +160,11 @@ int cli_sim_model_check(const sp_model *m);
 int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd);
 
 /* Run every network (progress on a terminal unless --quiet) and summarise
- * them: *summary (m->depth + 1 rows, caller frees), wall time, threads. */
+ * them: *summary (m->depth + 1 rows, caller frees), wall time, threads.
+ * With `runs` not NULL, *runs receives the records of every network (seeds
+ * x (depth + 1), network k's row l at k (depth + 1) + l; caller frees). */
 int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
-                sp_sim_summary **summary, double *seconds, int *threads);
+                sp_sim_summary **summary, double *seconds, int *threads, sp_sim_layer **runs);
 
 /* Metadata lines of a simulation. */
 void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int threads,

@@ -43,7 +43,7 @@ static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_wo
   }
   char a[40], b[40];
   sp_format_double(a, sizeof a, lg);
-  cli_meta_add(meta, "lambda_g", "%s (per block, mean of log grad_chi over the %ld blocks)", a,
+  cli_meta_add(meta, "lambda_g", "%s (per block: log of the end-to-end growth / %ld)", a,
                m->depth);
   if (lg != 0.0) {
     sp_format_double(b, sizeof b, -1.0 / lg);

@@ -80,6 +80,8 @@ int cli_sim_option(cli_sim_args *s, cli_args *a)
     return flag(a, &s->input_ln);
   if (strcmp(n, "gradient") == 0)
     return flag(a, &s->gradient);
+  if (strcmp(n, "jacobian") == 0)
+    return flag(a, &s->jacobian);
   if (strcmp(n, "quiet") == 0 || strcmp(n, "q") == 0)
     return flag(a, &s->quiet);
   return 0;
@@ -107,7 +109,7 @@ int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd)
     return cli_error(CLI_USAGE, "--heads: %ld does not divide the width %ld", s->heads,
                      s->width);
   double need, limit = sp_sim_memory_limit();
-  unsigned flags = s->gradient ? SP_SIM_GRADIENT : 0;
+  unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
   int st = sp_sim_memory(s->width, m->tokens, s->heads, (int)s->threads, flags, &need);
   if (st)
     return cli_status(st, cmd);
@@ -126,13 +128,14 @@ int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd)
 
 typedef struct {
   long seed, seeds;
+  const char *what;
 } progress_state;
 
 static void progress(void *data, long layer, long depth)
 {
   const progress_state *p = data;
-  fprintf(stderr, "\rsigprop: network %ld/%ld, block %ld/%ld ", p->seed + 1, p->seeds, layer,
-          depth);
+  fprintf(stderr, "\rsigprop: %s%snetwork %ld/%ld, block %ld/%ld ", p->what ? p->what : "",
+          p->what ? ", " : "", p->seed + 1, p->seeds, layer, depth);
   fflush(stderr);
 }
 
@@ -144,10 +147,10 @@ static double wall_seconds(void)
 }
 
 int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
-                sp_sim_summary **summary, double *seconds, int *threads)
+                sp_sim_summary **summary, double *seconds, int *threads, sp_sim_layer **runs_out)
 {
   int st;
-  unsigned flags = s->gradient ? SP_SIM_GRADIENT : 0;
+  unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
   sp_sim *sim = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &st);
   if (!sim)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "%s: out of memory", cmd) : cli_status(st, cmd);
@@ -162,11 +165,12 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
     return cli_error(CLI_FAIL, "%s: out of memory for %ld x %zu layer records", cmd, s->seeds,
                      rows);
   }
-  progress_state ps = {0, s->seeds};
+  progress_state ps = {0, s->seeds, s->progress_what};
   sp_sim_options o;
   sp_sim_options_default(&o);
   o.tokens_scale = s->tokens_scale;
   o.gradient = s->gradient;
+  o.jacobian = s->jacobian;
   o.input_ln = s->input_ln;
   if (!s->quiet && isatty(STDERR_FILENO)) {
     o.progress = progress;
@@ -191,9 +195,12 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
   }
   *seconds = wall_seconds() - t0;
   if (o.progress)
-    fprintf(stderr, "\r%*s\r", 60, "");
+    fprintf(stderr, "\r%*s\r", 72, "");
   sp_sim_summarise(runs, (size_t)s->seeds, rows, sum);
-  free(runs);
+  if (runs_out)
+    *runs_out = runs;
+  else
+    free(runs);
   sp_sim_free(sim);
   *summary = sum;
   return CLI_OK;
@@ -212,6 +219,8 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
     cli_meta_add(meta, "tokens-scale", "%ld (= tokens)", m->tokens);
   cli_meta_add(meta, "input-ln", "%s", s->input_ln ? "yes" : "no");
   cli_meta_add(meta, "gradient", "%s", s->gradient ? "yes" : "no");
+  cli_meta_add(meta, "jacobian", "%s", s->jacobian ? "yes (forward-mode tangents, isotropic probes)"
+                                                  : "no");
   cli_meta_add(meta, "threads", "%d", threads);
   cli_meta_add(meta, "kernel", "%s", sp_sim_kernel_name());
   double f = sp_sim_flops(m, s->width, s->heads) * (double)s->seeds;
@@ -222,7 +231,7 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
 
 static const char help[] =
   "Usage: sigprop simulate --width D --seeds S [SIMULATION OPTIONS] [--gradient]\n"
-  "                        [MODEL OPTIONS] [-o FILE]\n\n"
+  "                        [--jacobian] [MODEL OPTIONS] [-o FILE]\n\n"
   "Draws S random networks of width D (theory.md §1, §12) and prints, per layer, the\n"
   "mean and standard error over networks of: q, p (mean diagonal and off-diagonal\n"
   "token overlap per unit width), rho = mean p / mean q (a ratio of means), cos (the\n"
@@ -233,16 +242,23 @@ static const char help[] =
   "and heads.  Columns ending in _se are standard errors (empty for one network).\n"
   "Row 0 is the input.  With --gradient, grad_wq = T/(d^2 sqrt(log T')) ||dL/dW_Q||^2\n"
   "of each block's query weights under L = (1/T) sum_t r_t . y_t, r_t ~ N(0, I)\n"
-  "(theory.md §9).  '#' lines record every parameter, the seed and the timing.\n\n"
+  "(theory.md §9).  With --jacobian, grad_chi = ||J_l u||^2/||u||^2, block l's\n"
+  "input-output Jacobian applied to a fresh isotropic probe u, and grad_chi_total\n"
+  "= ||(dx_l/dx_0) u_0||^2/||u_0||^2 from the input to layer l, both exact\n"
+  "directional derivatives (forward-mode).  '#' lines record every parameter, the\n"
+  "seed and the timing.\n\n"
   CLI_SIM_HELP
   "  --gradient         measure the query-weight gradient (a backward pass per block)\n"
+  "  --jacobian         measure the Jacobian growth (two tangents, about 3x the work)\n"
   "  -o FILE            write CSV, TSV or JSON (by extension) instead of CSV on stdout\n\n";
 
 static const char *const columns[] = {
   "layer", "q", "q_se", "p", "p_se", "rho", "rho_se", "cos", "cos_se", "rho_std", "rho_std_se",
   "y2", "y2_se", "y3", "y3_se", "entropy", "entropy_se", "max_attention", "max_attention_se",
-  "overlap", "overlap_se", "grad_wq", "grad_wq_se"};
+  "overlap", "overlap_se", "grad_wq", "grad_wq_se", "grad_chi", "grad_chi_se",
+  "grad_chi_total", "grad_chi_total_se"};
 #define NCOL (sizeof columns / sizeof columns[0])
+#define NBASE (NCOL - 6) /* without the gradient and Jacobian groups */
 
 int cli_sim_model_check(const sp_model *m)
 {
@@ -296,7 +312,7 @@ int cmd_simulate(int argc, char **argv)
   sp_sim_summary *sum;
   double seconds;
   int threads;
-  if ((r = cli_sim_run(&sa, &m, "simulate", &sum, &seconds, &threads)))
+  if ((r = cli_sim_run(&sa, &m, "simulate", &sum, &seconds, &threads, NULL)))
     return r;
   size_t rows = (size_t)m.depth + 1;
   double *num = malloc(rows * NCOL * sizeof *num);
@@ -304,25 +320,41 @@ int cmd_simulate(int argc, char **argv)
     free(sum);
     return cli_error(CLI_FAIL, "out of memory for %zu layers", rows);
   }
+  /* the gradient and Jacobian groups only when measured */
+  const char *names[NCOL];
+  size_t ncol = NBASE;
+  memcpy(names, columns, NBASE * sizeof *names);
+  if (sa.gradient) {
+    names[ncol++] = "grad_wq";
+    names[ncol++] = "grad_wq_se";
+  }
+  if (sa.jacobian)
+    for (size_t k = NCOL - 4; k < NCOL; k++)
+      names[ncol++] = columns[k];
   for (size_t l = 0; l < rows; l++) {
     const sp_sim_summary *S = &sum[l];
     double row[NCOL] = {(double)S->layer, S->q.mean, S->q.se, S->p.mean, S->p.se, S->rho.mean,
                         S->rho.se, S->cos_mean.mean, S->cos_mean.se, S->cos_std.mean,
                         S->cos_std.se, S->y2.mean, S->y2.se, S->y3.mean, S->y3.se,
                         S->entropy.mean, S->entropy.se, S->max_attention.mean,
-                        S->max_attention.se, S->overlap.mean, S->overlap.se, S->grad_wq.mean,
-                        S->grad_wq.se};
-    memcpy(num + l * NCOL, row, sizeof row);
+                        S->max_attention.se, S->overlap.mean, S->overlap.se};
+    size_t k = NBASE;
+    if (sa.gradient) {
+      row[k++] = S->grad_wq.mean;
+      row[k++] = S->grad_wq.se;
+    }
+    if (sa.jacobian) {
+      row[k++] = S->grad_chi.mean;
+      row[k++] = S->grad_chi.se;
+      row[k++] = S->grad_chi_total.mean;
+      row[k++] = S->grad_chi_total.se;
+    }
+    memcpy(num + l * ncol, row, ncol * sizeof *num);
   }
   cli_meta meta;
   cli_meta_init(&meta, &m);
   cli_sim_meta(&meta, &sa, &m, threads, seconds);
-  /* without --gradient the two gradient columns are left out */
-  sp_table t = {sa.gradient ? NCOL : NCOL - 2, rows, columns, num, NULL};
-  if (!sa.gradient) {
-    for (size_t l = 0; l < rows; l++)
-      memmove(num + l * (NCOL - 2), num + l * NCOL, (NCOL - 2) * sizeof *num);
-  }
+  sp_table t = {ncol, rows, names, num, NULL};
   r = cli_write_table(out, &t, &meta);
   free(num);
   free(sum);
