@@ -57,13 +57,16 @@ run diagram diagram
 run diagram-depth diagram --beta 0.5 --x depth:1:200:200 --y alpha-sa:0:10:101
 
 # 3. The paper's Fig. 1: theory and simulation, beta = 0.5 and 3, post-LN,
-#    d = 720, T = 512, L = 50, 3 seeds.  Needs 'validate -o FILE.png'; a
-#    program without it refuses the probe and the step is skipped.
+#    d = 720, T = 512, L = 50, 10 seeds, with the three theories: T -> inf,
+#    finite T with independent rows, finite T with the exact row overlap.
+#    Needs 'validate -o FILE.png'; a program without it refuses the probe and
+#    the step is skipped.
 probe=$(mktemp -d)
 if "$SP" validate --width 16 --tokens 8 --depth 2 --seeds 1 -o "$probe/p.png" \
      >/dev/null 2>"$probe/err"; then
   for b in 0.5 3; do
-    run "fig1-sim-beta$b" validate --width 720 --tokens 512 --depth 50 --seeds 3 --beta "$b"
+    run "fig1-sim-beta$b" validate --width 720 --tokens 512 --depth 50 --seeds 10 --beta "$b" \
+      --also-theory finite --also-theory finite:exact --quiet
   done
 else
   echo "skipping the simulated Fig. 1: $(cat "$probe/err")"

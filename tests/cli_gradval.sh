@@ -137,5 +137,16 @@ check $? "the metadata name beta_c and the beta where the gradient switches on"
   grep -v '^#' | awk -F, 'NR > 1 { b[++k] = $2 } END { exit !(k == 3 && b[2] == 1.75) }'
 check $? "linear spacing, table on stdout"
 
+# --also-theory: further theories in the figure and the '#' lines
+"$SIGPROP" validate $small --beta 3 --quiet \
+  --also-theory finite --also-theory finite:exact -o "$tmp/also.png" >"$tmp/also.csv"
+check $? "validate --also-theory finite --also-theory finite:exact"
+grep -q '^# also-2: theory, finite T, exact overlap$' "$tmp/also.csv"
+check $? "second theory named"
+grep -q '^# also-1-worst-rho: layer' "$tmp/also.csv"; check $? "its worst layer reported"
+expect_error 2 "also-theory.*not asymptotic or finite" "--also-theory with a bad name" \
+  -- validate $small --also-theory exact -o "$o/a.png"
+expect_error 2 "also-theory.*not independent or exact" "--also-theory with a bad overlap" \
+  -- validate $small --also-theory finite:maybe -o "$o/a.png"
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -37,6 +37,9 @@ static const char help[] =
   "With --tokens-scale T', the theory uses beta sqrt(log T' / log T), the same\n"
   "query/key scale sigma_a as the simulation.\n\n"
   CLI_SIM_HELP
+  "  --also-theory STATS[:OVERLAP]  draw (and compare in '#' lines) a further theory:\n"
+  "                     asymptotic or finite statistics, with the finite-T row\n"
+  "                     overlap independent or exact; up to three times\n"
   "  --theory-input measured|model  start the theory from the simulated input's mean\n"
   "                     q and rho (measured, the default) or from --q0, --rho0\n"
   "  --jacobian         also compare the Jacobian growth per block (layer table)\n"
@@ -74,6 +77,10 @@ typedef struct {
   long block; /* 0: block 1 only */
   double zero_frac;
   int have_block, have_zero;
+  /* --also-theory: further theories drawn and compared (layer mode) */
+  int nalso;
+  sp_stats also_stats[3];
+  sp_row_overlap also_overlap[3];
 } options;
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -137,7 +144,8 @@ static int parse(int argc, char **argv, sp_model *m, cli_sim_args *sa, options *
       return -1;
     }
     static const char *const valued[] = {"o", "output", "table", "theory-input", "beta-range",
-                                         "block", "zero-fraction", "title", "size", "dpi"};
+                                         "block", "zero-fraction", "title", "size", "dpi",
+                                         "also-theory"};
     size_t i = 0;
     while (i < sizeof valued / sizeof valued[0] && strcmp(n, valued[i]) != 0)
       i++;
@@ -149,6 +157,20 @@ static int parse(int argc, char **argv, sp_model *m, cli_sim_args *sa, options *
       o->out = v;
     } else if (strcmp(n, "table") == 0) {
       o->table = v;
+    } else if (strcmp(n, "also-theory") == 0) {
+      char buf[64];
+      if (o->nalso == 3)
+        return cli_error(CLI_USAGE, "--also-theory: at most three");
+      snprintf(buf, sizeof buf, "%s", v);
+      char *colon = strchr(buf, ':');
+      if (colon)
+        *colon = '\0';
+      if (sp_stats_from_name(buf, &o->also_stats[o->nalso]))
+        return cli_error(CLI_USAGE, "--also-theory: '%s' is not asymptotic or finite", buf);
+      o->also_overlap[o->nalso] = SP_OVERLAP_INDEPENDENT;
+      if (colon && sp_row_overlap_from_name(colon + 1, &o->also_overlap[o->nalso]))
+        return cli_error(CLI_USAGE, "--also-theory: '%s' is not independent or exact", colon + 1);
+      o->nalso++;
     } else if (strcmp(n, "theory-input") == 0) {
       if (strcmp(v, "measured") == 0)
         o->measured = 1;
@@ -286,10 +308,13 @@ static void theory_input_meta(cli_meta *meta, const options *o, const sp_model *
                clamped ? ", the measured rho0 < 0 set to 0" : "");
 }
 
-/* "theory, T -> inf" or "theory, finite T" */
+/* "theory, T -> inf", "theory, finite T" or "theory, finite T, exact overlap" */
 static const char *theory_label(const sp_model *m)
 {
-  return m->stats == SP_STATS_FINITE ? "theory, finite T" : "theory, T → ∞";
+  if (m->stats != SP_STATS_FINITE)
+    return "theory, T → ∞";
+  return m->row_overlap == SP_OVERLAP_EXACT ? "theory, finite T, exact overlap"
+                                            : "theory, finite T";
 }
 
 /* ---- the layer comparison ---------------------------------------------------- */
@@ -342,7 +367,8 @@ static void worst_meta(cli_meta *meta, const char *key_dev, const char *key_z, c
  * stacked for a single column. */
 static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
                         const cli_sim_args *sa, const double *num, size_t ncol, size_t rows,
-                        const char *title, sp_plot **out)
+                        const char *title, const sp_model *also, sp_layer *const *also_traj,
+                        sp_plot **out)
 {
   size_t npan = sa->jacobian ? 3 : 2;
   double w = o->have_size ? o->width : 246.0;
@@ -377,6 +403,14 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
     }
     style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
     sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(mt) : NULL);
+    for (int j = 0; k < 2 && j < o->nalso; j++) {
+      static const sp_line lines[3] = {SP_LINE_DASHED, SP_LINE_SOLID, SP_LINE_DASHDOT};
+      static const double colors[3][3] = {{0.0, 0.0, 0.0}, {0.0, 0.62, 0.45}, {0.8, 0.47, 0.74}};
+      for (size_t l = 0; l < rows; l++)
+        y[l] = k == 0 ? also_traj[j][l].rho : (l ? also_traj[j][l].attn.y2 : NAN);
+      style(&st, colors[j], lines[j], SP_MARKER_NONE);
+      sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(&also[j]) : NULL);
+    }
     for (size_t l = 0; l < rows; l++) {
       y[l] = num[l * ncol + col_sim[k]];
       e[l] = num[l * ncol + col_sim[k] + 1];
@@ -416,11 +450,25 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   double *num = malloc(rows * NLAYER * sizeof *num);
   sp_workspace *w = NULL;
   int s = !traj || !num ? SP_ENOMEM : theory(&mt, &w, traj);
+  /* Further theories for comparison (--also-theory). */
+  sp_model also[3];
+  sp_layer *also_traj[3] = {NULL, NULL, NULL};
+  for (int j = 0; !s && j < o->nalso; j++) {
+    also[j] = mt;
+    also[j].stats = o->also_stats[j];
+    also[j].row_overlap = o->also_overlap[j];
+    if (!(also_traj[j] = malloc(rows * sizeof *also_traj[j])))
+      s = SP_ENOMEM;
+    else
+      s = theory(&also[j], &w, also_traj[j]);
+  }
   sp_workspace_free(w);
   if (s) {
     free(traj);
     free(num);
     free(sum);
+    for (int j = 0; j < 3; j++)
+      free(also_traj[j]);
     return cli_status(s, "validate: theory");
   }
 
@@ -471,6 +519,19 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
     cli_meta_add(&meta, "theory-beta", "%.17g", mt.beta);
   worst_meta(&meta, "worst-rho", "worst-rho-z", &wr);
   worst_meta(&meta, "worst-y2", "worst-y2-z", &wy);
+  for (int j = 0; j < o->nalso; j++) {
+    worst wa = {-1, -1, 0, 0, 0, 0};
+    for (size_t l = 1; l < rows; l++) {
+      double d = sum[l].rho.mean - also_traj[j][l].rho;
+      track(&wa, (long)l, d, sum[l].rho.se > 0.0 ? d / sum[l].rho.se : NAN);
+    }
+    static const char *const keys[3][3] = {
+      {"also-1", "also-1-worst-rho", "also-1-worst-rho-z"},
+      {"also-2", "also-2-worst-rho", "also-2-worst-rho-z"},
+      {"also-3", "also-3-worst-rho", "also-3-worst-rho-z"}};
+    cli_meta_add(&meta, keys[j][0], "%s", theory_label(&also[j]));
+    worst_meta(&meta, keys[j][1], keys[j][2], &wa);
+  }
   if (sa->jacobian) {
     double L = (double)m->depth;
     const sp_sim_estimate *tot = &sum[rows - 1].grad_chi_total;
@@ -496,7 +557,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
     else
       cli_model_title(m, NULL, NULL, title, sizeof title);
     sp_plot *plot = NULL;
-    s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, &plot);
+    s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot);
     if (!s)
       s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
                         meta.items, meta.n);
@@ -507,6 +568,8 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   }
   if (!r)
     r = write_table(tf, o->table, &t, &meta);
+  for (int j = 0; j < 3; j++)
+    free(also_traj[j]);
   free(traj);
   free(num);
   free(sum);
