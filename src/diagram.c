@@ -253,53 +253,25 @@ static void classify(const sp_diagram_options *o, sp_diagram_point *p)
 static int run_group(const sp_diagram *d, const sp_model *models, size_t k,
                      const sp_workspace *w, sp_diagram_point *out)
 {
-  double q[GROUP], p[GROUP];
-  long depth = 0;
-  for (size_t t = 0; t < k; t++) {
-    const sp_model *m = &models[t];
-    sp_diagram_point *o = &out[t];
-    o->status = SP_OK;
-    o->y2_first = NAN;
-    o->y2_max = 0.0;
-    o->beta_ratio = 0.0;
-    o->frozen_layers = 0;
-    q[t] = m->q0;
-    p[t] = m->rho0 * m->q0;
-    if (m->depth > depth)
-      depth = m->depth;
-  }
-  for (long l = 1; l <= depth; l++) {
-    for (size_t t = 0; t < k; t++) {
-      sp_diagram_point *o = &out[t];
-      const sp_model *m = &models[t];
-      sp_attn_stats st;
-      if (o->status || l > m->depth)
-        continue;
-      int s = sp_block(m, w, &q[t], &p[t], SP_REM_Y2, &st);
-      if (s) {
-        if (!per_point_error(s))
-          return s;
-        o->status = s;
-        continue;
-      }
-      if (l == 1)
-        o->y2_first = st.y2;
-      if (st.y2 > o->y2_max)
-        o->y2_max = st.y2;
-      if (st.frozen)
-        o->frozen_layers++;
-      double r = m->attention == SP_ATTN_UNIFORM ? 0.0 : st.lambda / M_SQRT2;
-      if (r > o->beta_ratio)
-        o->beta_ratio = r;
-    }
-  }
+  sp_summary sum[GROUP];
+  int status[GROUP];
+  int s = sp_propagate_summary_batch(models, k, w, sum, status);
+  if (s)
+    return s;
   for (size_t t = 0; t < k; t++) {
     sp_diagram_point *o = &out[t];
+    if (status[t] && !per_point_error(status[t]))
+      return status[t];
+    o->status = status[t];
     if (o->status) {
       o->rho_final = o->y2_first = o->y2_max = o->beta_ratio = o->lambda_a = NAN;
       o->frozen_layers = 0;
     } else {
-      o->rho_final = p[t] / q[t];
+      o->rho_final = sum[t].rho_final;
+      o->y2_first = sum[t].y2_first;
+      o->y2_max = sum[t].y2_max;
+      o->beta_ratio = sum[t].beta_ratio;
+      o->frozen_layers = sum[t].frozen_layers;
       o->lambda_a = angle_exponent(&models[t], w);
     }
     classify(&d->opt, o);

@@ -25,11 +25,15 @@ static void summary_start(sp_summary *s)
   s->first_frozen = 0;
   s->y2_first = NAN;
   s->y2_max = 0.0;
+  s->beta_ratio = 0.0;
 }
 
-/* Account for block l, whose attention input had statistics st. */
-static void summary_add(sp_summary *s, long l, const sp_attn_stats *st)
+/* Account for block l of model m, whose attention input had statistics st. */
+static void summary_add(const sp_model *m, sp_summary *s, long l, const sp_attn_stats *st)
 {
+  double r = m->attention == SP_ATTN_UNIFORM ? 0.0 : st->lambda / M_SQRT2;
+  if (r > s->beta_ratio)
+    s->beta_ratio = r;
   if (l == 1)
     s->y2_first = st->y2;
   if (st->y2 > s->y2_max)
@@ -96,7 +100,7 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
   for (long l = 1; l <= m->depth; l++) {
     if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
       return s;
-    summary_add(sum, l, &st);
+    summary_add(m, sum, l, &st);
   }
   summary_end(sum, q, p);
   return SP_OK;
@@ -130,7 +134,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
           continue;
         if ((status[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
           continue;
-        summary_add(s, l, &st);
+        summary_add(m, s, l, &st);
       }
     for (size_t j = 0; j < k; j++)
       summary_end(&out[base + j], q[j], p[j]);

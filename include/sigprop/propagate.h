@@ -35,6 +35,8 @@ typedef struct {
   double y2_max;         /**< largest E Y2 over the blocks */
   long frozen_layers;    /**< blocks whose attention input is frozen (beta > beta_c) */
   long first_frozen;     /**< first frozen block, 0 if none */
+  double beta_ratio;     /**< largest beta / beta_c over the blocks' attention
+                              inputs (lambda / sqrt 2); 0 for uniform attention */
 } sp_summary;
 
 /** Iterate like sp_propagate but keep only the summary.  Errors as there. */
