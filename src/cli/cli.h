@@ -44,6 +44,13 @@ int cli_next(cli_args *a, const char **positional, int *npos, int maxpos);
  * argument); NULL after recording a usage error. */
 const char *cli_value(cli_args *a);
 
+/* Split `spec` at colons into at most `max` fields, copied into buf (of
+ * `size` bytes) and pointed to by field[]; returns the number of fields, or
+ * -1 after recording a usage error (a spec too long for buf).  A spec with
+ * more than `max` fields leaves the rest in the last one. */
+int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
+                     int max);
+
 /* Strict number parsing: the whole string, finite.  Error recorded with
  * the option name. */
 int cli_parse_double(const char *opt, const char *s, double *x);

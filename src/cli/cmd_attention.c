@@ -56,18 +56,9 @@ typedef struct {
 static int parse_lambda(const char *spec, options *o)
 {
   char buf[128], *f[4] = {NULL};
-  int nf = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--lambda: too long");
-  strcpy(buf, spec);
-  for (char *s = buf; nf < 4;) {
-    f[nf++] = s;
-    char *c = strchr(s, ':');
-    if (!c)
-      break;
-    *c = '\0';
-    s = c + 1;
-  }
+  int nf = cli_split_fields("lambda", spec, buf, sizeof buf, f, 4);
+  if (nf < 0)
+    return CLI_USAGE;
   if (nf != 3)
     return cli_error(CLI_USAGE, "--lambda: '%s' is not MIN:MAX:N", spec);
   if (cli_parse_double("lambda", f[0], &o->lmin) || cli_parse_double("lambda", f[1], &o->lmax)

@@ -66,18 +66,9 @@ static int param_names(char *buf, size_t size)
 static int parse_axis(const char *opt, const char *spec, sp_axis *a)
 {
   char buf[256], *f[6] = {NULL};
-  int nf = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--%s: too long", opt);
-  strcpy(buf, spec);
-  for (char *s = buf; nf < 6;) {
-    f[nf++] = s;
-    char *c = strchr(s, ':');
-    if (!c)
-      break;
-    *c = '\0';
-    s = c + 1;
-  }
+  int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
+  if (nf < 0)
+    return CLI_USAGE;
   if (nf < 4 || nf > 5)
     return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec);
   const sp_param *p = sp_param_lookup(f[0]);

@@ -61,18 +61,9 @@ typedef struct {
 static int parse_axis(const char *opt, const char *spec, axis *a)
 {
   char buf[256], *f[6] = {NULL};
-  int nf = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--%s: too long", opt);
-  strcpy(buf, spec);
-  for (char *s = buf; nf < 6;) {
-    f[nf++] = s;
-    char *c = strchr(s, ':');
-    if (!c)
-      break;
-    *c = '\0';
-    s = c + 1;
-  }
+  int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
+  if (nf < 0)
+    return CLI_USAGE;
   if (nf < 4 || nf > 5)
     return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec);
   if (strcmp(f[0], "var-w") != 0 && strcmp(f[0], "var-b") != 0)

@@ -88,18 +88,9 @@ typedef struct {
 static int parse_beta_range(const char *spec, options *o)
 {
   char buf[256], *f[5] = {NULL};
-  int nf = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--beta-range: too long");
-  strcpy(buf, spec);
-  for (char *s = buf; nf < 5;) {
-    f[nf++] = s;
-    char *c = strchr(s, ':');
-    if (!c)
-      break;
-    *c = '\0';
-    s = c + 1;
-  }
+  int nf = cli_split_fields("beta-range", spec, buf, sizeof buf, f, 5);
+  if (nf < 0)
+    return CLI_USAGE;
   if (nf < 3 || nf > 4)
     return cli_error(CLI_USAGE, "--beta-range: '%s' is not MIN:MAX:N[:log|lin]", spec);
   if (cli_parse_double("beta-range", f[0], &o->bmin) ||

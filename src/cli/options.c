@@ -78,6 +78,24 @@ const char *cli_value(cli_args *a)
   return a->value;
 }
 
+int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
+                     int max)
+{
+  if (strlen(spec) >= size)
+    return cli_error(CLI_USAGE, "--%s: too long", opt), -1;
+  strcpy(buf, spec);
+  int n = 0;
+  for (char *s = buf; n < max;) {
+    field[n++] = s;
+    char *c = strchr(s, ':');
+    if (!c)
+      break;
+    *c = '\0';
+    s = c + 1;
+  }
+  return n;
+}
+
 int cli_parse_double(const char *opt, const char *s, double *x)
 {
   char *end;
