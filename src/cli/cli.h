@@ -104,6 +104,11 @@ extern const char *cli_command_line;
  * on stdout), atomically.  Returns CLI_OK or an error code. */
 int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 
+/* --size W,H in points (each in [72, 7200]) and --dpi D (in [10, 2400]);
+ * CLI_OK or a recorded usage error. */
+int cli_parse_size(const char *v, double *width, double *height);
+int cli_parse_dpi(const char *v, double *dpi);
+
 /* Open `path` for writing atomically (error recorded). */
 int cli_open_output(const char *path, sp_outfile **f);
 

@@ -141,16 +141,11 @@ static int parse(int argc, char **argv, options *o)
     } else if (strcmp(n, "title") == 0) {
       o->title = v;
     } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_pair(n, v, &o->width, &o->height))
+      if (cli_parse_size(v, &o->width, &o->height))
         return CLI_USAGE;
-      if (!(o->width >= 72.0 && o->width <= 7200.0 && o->height >= 72.0 && o->height <= 7200.0))
-        return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points",
-                         v);
     } else {
-      if (cli_parse_double(n, v, &o->dpi))
+      if (cli_parse_dpi(v, &o->dpi))
         return CLI_USAGE;
-      if (!(o->dpi >= 10.0 && o->dpi <= 2400.0))
-        return cli_error(CLI_USAGE, "--dpi: %s must lie in [10, 2400]", v);
     }
   }
   return r < 0 ? CLI_USAGE : CLI_OK;

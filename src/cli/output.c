@@ -182,3 +182,21 @@ int cli_check_figure_outputs(const char *const *paths, int n, int figures)
   }
   return CLI_OK;
 }
+
+int cli_parse_size(const char *v, double *width, double *height)
+{
+  if (cli_parse_pair("size", v, width, height))
+    return CLI_USAGE;
+  if (!(*width >= 72.0 && *width <= 7200.0 && *height >= 72.0 && *height <= 7200.0))
+    return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points", v);
+  return CLI_OK;
+}
+
+int cli_parse_dpi(const char *v, double *dpi)
+{
+  if (cli_parse_double("dpi", v, dpi))
+    return CLI_USAGE;
+  if (!(*dpi >= 10.0 && *dpi <= 2400.0))
+    return cli_error(CLI_USAGE, "--dpi: %s must lie in [10, 2400]", v);
+  return CLI_OK;
+}
