@@ -104,6 +104,11 @@ extern const char *cli_command_line;
  * on stdout), atomically.  Returns CLI_OK or an error code. */
 int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 
+/* Draw every polyline of c in panel 0 of p as one series (NaN-separated),
+ * with style st and legend label (may be NULL).  A Cairo/plot status. */
+int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
+                     const char *label);
+
 /* --size W,H in points (each in [72, 7200]) and --dpi D (in [10, 2400]);
  * CLI_OK or a recorded usage error. */
 int cli_parse_size(const char *v, double *width, double *height);

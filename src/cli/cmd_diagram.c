@@ -292,37 +292,6 @@ static int curves_table(const sp_diagram *d, sp_table *t, double **num, const ch
   return CLI_OK;
 }
 
-/* Add every polyline of c as one series (NaN-separated). */
-static int add_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
-                       const char *label)
-{
-  size_t n = 0;
-  for (size_t k = 0; k < c->n; k++)
-    n += c->lines[k].n + 2;
-  if (!n)
-    return SP_OK;
-  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-  if (!x || !y) {
-    free(x);
-    free(y);
-    return SP_ENOMEM;
-  }
-  size_t r = 0;
-  for (size_t k = 0; k < c->n; k++) {
-    const sp_polyline *l = &c->lines[k];
-    for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
-      x[r] = l->x[v % l->n];
-      y[r] = l->y[v % l->n];
-    }
-    x[r] = y[r] = NAN;
-    r++;
-  }
-  int s = sp_plot_series(p, 0, r, x, y, NULL, st, label);
-  free(x);
-  free(y);
-  return s;
-}
-
 static void style(sp_plot_style *st, double r, double g, double b, double width, sp_line line,
                   double halo, double hr, double hg, double hb)
 {
@@ -427,20 +396,20 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   /* Class boundaries: white with a dark edge.  Analytic overlays: thin
    * dashed lines with a light edge, drawn on top. */
   style(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
-  s = add_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
+  s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
-    s = add_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
+    s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
   style(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
   if (!s)
-    s = add_contour(p, &d->beta_c, &st, "β = β_c(ρ_0)");
+    s = cli_plot_contour(p, &d->beta_c, &st, "β = β_c(ρ_0)");
   style(&st, 0.1, 0.1, 0.1, 0.9, SP_LINE_DASHED, 0.35, 1, 1, 1);
   snprintf(label, sizeof label, "%s(L)",
            d->alpha_axis && strcmp(d->alpha_axis->name, "alpha-mlp") == 0 ? "α_{MLP,c}" : "α_c");
   if (!s)
-    s = add_contour(p, &d->alpha_c, &st, label);
+    s = cli_plot_contour(p, &d->alpha_c, &st, label);
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
-    s = add_contour(p, &d->lambda0, &st, "λ_a = 0");
+    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0");
   if (!s && o->mark) {
     style(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
     st.marker = SP_MARKER_STAR;

@@ -295,32 +295,10 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
       sp_plot_region_label(p, 0, nx, ny, mask, names[c]);
   }
   free(mask);
-  size_t nv = 0;
-  for (size_t k = 0; k < edge->n; k++)
-    nv += edge->lines[k].n + 2;
-  if (nv) {
-    double *x = malloc(nv * sizeof *x), *y = malloc(nv * sizeof *y);
-    if (!x || !y) {
-      free(x);
-      free(y);
-      sp_plot_free(p);
-      return SP_ENOMEM;
-    }
-    size_t r = 0;
-    for (size_t k = 0; k < edge->n; k++) {
-      const sp_polyline *l = &edge->lines[k];
-      for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
-        x[r] = l->x[v % l->n];
-        y[r] = l->y[v % l->n];
-      }
-      x[r] = y[r] = NAN;
-      r++;
-    }
+  if (edge->n) {
     sp_plot_style st;
     plot_style(&st, 1, 1, 1, 1.5, 0.5, 0.12, 0.12, 0.12);
-    sp_plot_series(p, 0, r, x, y, NULL, &st, "edge of chaos χ_1 = 1");
-    free(x);
-    free(y);
+    cli_plot_contour(p, edge, &st, "edge of chaos χ_1 = 1");
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   }
   (void)xs;

@@ -3,8 +3,10 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
@@ -199,4 +201,35 @@ int cli_parse_dpi(const char *v, double *dpi)
   if (!(*dpi >= 10.0 && *dpi <= 2400.0))
     return cli_error(CLI_USAGE, "--dpi: %s must lie in [10, 2400]", v);
   return CLI_OK;
+}
+
+/* Add every polyline of c as one series (NaN-separated). */
+int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
+                     const char *label)
+{
+  size_t n = 0;
+  for (size_t k = 0; k < c->n; k++)
+    n += c->lines[k].n + 2;
+  if (!n)
+    return SP_OK;
+  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+  if (!x || !y) {
+    free(x);
+    free(y);
+    return SP_ENOMEM;
+  }
+  size_t r = 0;
+  for (size_t k = 0; k < c->n; k++) {
+    const sp_polyline *l = &c->lines[k];
+    for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
+      x[r] = l->x[v % l->n];
+      y[r] = l->y[v % l->n];
+    }
+    x[r] = y[r] = NAN;
+    r++;
+  }
+  int s = sp_plot_series(p, 0, r, x, y, NULL, st, label);
+  free(x);
+  free(y);
+  return s;
 }
