@@ -28,7 +28,7 @@ extern "C" {
  * integrand exceeds 1e-16 of its peak.  All these rules converge
  * exponentially for these smooth, Gaussian-weighted integrands.
  * `*abserr` (may be NULL) estimates the error from the normalisation
- * E Y^(1) = 1 computed with the same grids.  Cost about 0.05 s.
+ * E Y^(1) = 1 computed with the same grids.  Cost 1 to 30 ms.
  * Domain: T >= 2, lambda >= 0, 0 <= c <= 1.  Returns SP_EDOM, SP_ENOMEM,
  * or SP_ENOCONV when that estimate exceeds 1e-6 relative. */
 int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double *abserr);
