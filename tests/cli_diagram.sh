@@ -45,8 +45,8 @@ head -c 5 "$tmp/d/diagram.pdf" | grep -q '%PDF-'; ok $? "PDF magic"
 # --- tables ------------------------------------------------------------------
 "$SP" diagram $small -o "$tmp/g.csv"; ok $? "11 x 11 grid to CSV"
 rows=$(grep -vc '^#' "$tmp/g.csv"); [ "$rows" = 122 ]; ok $? "121 points plus header (got $rows lines)"
-grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^x,y,rho_final,y2_first,.*frozen_layers,lambda_a,class$'
-ok $? "columns x,y,rho_final,y2_first,...,frozen_layers,lambda_a,class"
+grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^x,y,rho_final,y2_first,.*frozen_layers,lambda_a,grad_wq,class$'
+ok $? "columns x,y,rho_final,y2_first,...,frozen_layers,lambda_a,grad_wq,class"
 bad=$(grep -v '^#' "$tmp/g.csv" | tail -n +2 | awk -F, '$NF!="trainable" && $NF!="rank-collapse" && $NF!="entropy-collapse"' | wc -l)
 [ "$bad" = 0 ]; ok $? "every class is trainable, rank-collapse or entropy-collapse"
 grep -q '^# rho-max: 0.9 ' "$tmp/g.csv" && grep -q '^# y2-max: none' "$tmp/g.csv" \
