@@ -426,6 +426,15 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
     s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
+  /* The vanishing-gradient boundary: a broad light line under the dashed
+   * overlays (it often runs along beta = beta_c, which stays visible). */
+  if (!s && d->grad.n) {
+    char num[40];
+    sp_format_double(num, sizeof num, d->opt.grad_fraction);
+    snprintf(label, sizeof label, "‖∂L/∂W_Q‖^2 = %s max", num);
+    style(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
+    s = cli_plot_contour(p, &d->grad, &st, label);
+  }
   style(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->beta_c, &st, "β = β_c(ρ_0)");
@@ -440,13 +449,6 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
-  if (!s && d->grad.n) {
-    char num[40];
-    sp_format_double(num, sizeof num, d->opt.grad_fraction);
-    snprintf(label, sizeof label, "grad W_Q = %s max", num);
-    style(&st, 0.902, 0.624, 0.0, 1.3, SP_LINE_DASHED, 0.5, 0.12, 0.12, 0.12);
-    s = cli_plot_contour(p, &d->grad, &st, label);
-  }
   if (!s && o->mark) {
     style(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
     st.marker = SP_MARKER_STAR;
