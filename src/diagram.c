@@ -2,6 +2,7 @@
  * analytic overlays (theory.md §10).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/diagram.h"
+#include "sigprop/grad.h"
 #include "sigprop/status.h"
 
 #include <math.h>
@@ -87,6 +88,8 @@ void sp_diagram_options_default(sp_diagram_options *o)
   o->threads = 0;
   o->progress = NULL;
   o->progress_arg = NULL;
+  o->grad_fraction = NAN;
+  o->lambda_g = 0;
 }
 
 /* ---- workspaces ----------------------------------------------------- */
@@ -143,6 +146,8 @@ void sp_diagram_free(sp_diagram *d)
   sp_contour_free(&d->rank);
   sp_contour_free(&d->entropy);
   sp_contour_free(&d->lambda0);
+  sp_contour_free(&d->grad);
+  sp_contour_free(&d->lambda_g0);
   sp_contour_free(&d->beta_c);
   sp_contour_free(&d->alpha_c);
   if (d->priv) {
@@ -174,6 +179,8 @@ int sp_diagram_alloc(const sp_model *m, const sp_axis *x, const sp_axis *y,
     o = *opt;
   if (!isfinite(o.rho_max) || (!isnan(o.y2_max) && !(o.y2_max > 0.0 && o.y2_max <= 1.0)))
     return SP_EINVAL;
+  if (!isnan(o.grad_fraction) && !(o.grad_fraction > 0.0 && o.grad_fraction < 1.0))
+    return SP_EINVAL;
   if (x->n > SP_GRID_MAX / y->n)
     return SP_ENOMEM;
 
@@ -184,6 +191,7 @@ int sp_diagram_alloc(const sp_model *m, const sp_axis *x, const sp_axis *y,
   d->x = *x;
   d->y = *y;
   d->opt = o;
+  d->grad_max = NAN;
   d->nx = x->n;
   d->ny = y->n;
   d->xc = malloc(d->nx * sizeof *d->xc);
@@ -233,6 +241,26 @@ static double angle_exponent(const sp_model *m, const sp_workspace *w)
   return s ? NAN : la;
 }
 
+/* sp_grad_wq() at block 1's attention input; NaN for uniform attention
+ * or when the block fails. */
+static double grad_first(const sp_model *m, const sp_workspace *w)
+{
+  if (m->attention == SP_ATTN_UNIFORM)
+    return NAN;
+  double q = m->q0, p = m->rho0 * m->q0;
+  sp_attn_stats st;
+  sp_block_trace tr;
+  if (sp_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr))
+    return NAN;
+  return sp_grad_wq(m->beta, m->var_v, tr.qa, tr.pa, st.g);
+}
+
+static double grad_exponent(const sp_model *m, const sp_workspace *w)
+{
+  double lg = NAN;
+  return sp_grad_exponent(m, w, &lg, NULL) ? NAN : lg;
+}
+
 static void classify(const sp_diagram_options *o, sp_diagram_point *p)
 {
   if (p->status) {
@@ -265,6 +293,7 @@ static int run_group(const sp_diagram *d, const sp_model *models, size_t k,
     o->status = status[t];
     if (o->status) {
       o->rho_final = o->y2_first = o->y2_max = o->beta_ratio = o->lambda_a = NAN;
+      o->grad_wq = o->lambda_g = NAN;
       o->frozen_layers = 0;
     } else {
       o->rho_final = sum[t].rho_final;
@@ -273,6 +302,8 @@ static int run_group(const sp_diagram *d, const sp_model *models, size_t k,
       o->beta_ratio = sum[t].beta_ratio;
       o->frozen_layers = sum[t].frozen_layers;
       o->lambda_a = angle_exponent(&models[t], w);
+      o->grad_wq = grad_first(&models[t], w);
+      o->lambda_g = d->opt.lambda_g ? grad_exponent(&models[t], w) : NAN;
     }
     classify(&d->opt, o);
   }
@@ -535,6 +566,40 @@ static int lambda_fn(double x, double y, void *arg, double *v)
   return SP_OK;
 }
 
+static int grad_fn(double x, double y, void *arg, double *v)
+{
+  sp_diagram *d = arg;
+  sp_model m;
+  const sp_workspace *w;
+  *v = NAN;
+  if (off_integer_grid(d, x, y))
+    return SP_OK;
+  int s = model_at(d, x, y, &m);
+  if (!s)
+    s = serial_workspace(d, &m, &w);
+  if (!s)
+    *v = grad_first(&m, w);
+  return s;
+}
+
+static int lambda_g_fn(double x, double y, void *arg, double *v)
+{
+  sp_diagram *d = arg;
+  sp_model m;
+  const sp_workspace *w;
+  *v = NAN;
+  if (off_integer_grid(d, x, y))
+    return SP_OK;
+  int s = model_at(d, x, y, &m);
+  if (!s)
+    s = serial_workspace(d, &m, &w);
+  if (s)
+    return s;
+  double lg = grad_exponent(&m, w);
+  *v = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
+  return SP_OK;
+}
+
 static int grid_contour(sp_diagram *d, const double *z, double level, sp_contour_fn f,
                         void *arg, sp_contour *out)
 {
@@ -746,6 +811,31 @@ int sp_diagram_curves(sp_diagram *d)
   sp_contour_free(&d->lambda0);
   if (!s && neg && pos)
     s = grid_contour(d, z, 0.0, lambda_fn, d, &d->lambda0);
+
+  /* grad_wq = F max grad_wq: the vanishing-gradient boundary. */
+  d->grad_max = NAN;
+  for (size_t k = 0; k < n; k++) {
+    double g = d->pt[k].grad_wq;
+    if (!isnan(g) && !(g <= d->grad_max))
+      d->grad_max = g;
+  }
+  sp_contour_free(&d->grad);
+  if (!s && !isnan(d->opt.grad_fraction) && d->grad_max > 0.0 && isfinite(d->grad_max)) {
+    for (size_t k = 0; k < n; k++)
+      z[k] = d->pt[k].grad_wq;
+    s = grid_contour(d, z, d->opt.grad_fraction * d->grad_max, grad_fn, d, &d->grad);
+  }
+
+  neg = pos = 0;
+  for (size_t k = 0; k < n && !s && d->opt.lambda_g; k++) {
+    double lg = d->pt[k].lambda_g;
+    z[k] = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
+    neg |= z[k] < 0.0;
+    pos |= z[k] >= 0.0;
+  }
+  sp_contour_free(&d->lambda_g0);
+  if (!s && neg && pos)
+    s = grid_contour(d, z, 0.0, lambda_g_fn, d, &d->lambda_g0);
   free(z);
 
   sp_contour_free(&d->beta_c);

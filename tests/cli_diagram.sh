@@ -45,8 +45,8 @@ head -c 5 "$tmp/d/diagram.pdf" | grep -q '%PDF-'; ok $? "PDF magic"
 # --- tables ------------------------------------------------------------------
 "$SP" diagram $small -o "$tmp/g.csv"; ok $? "11 x 11 grid to CSV"
 rows=$(grep -vc '^#' "$tmp/g.csv"); [ "$rows" = 122 ]; ok $? "121 points plus header (got $rows lines)"
-grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^x,y,rho_final,y2_first,.*frozen_layers,lambda_a,class$'
-ok $? "columns x,y,rho_final,y2_first,...,frozen_layers,lambda_a,class"
+grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^x,y,rho_final,y2_first,.*frozen_layers,lambda_a,grad_wq,class$'
+ok $? "columns x,y,rho_final,y2_first,...,frozen_layers,lambda_a,grad_wq,class"
 bad=$(grep -v '^#' "$tmp/g.csv" | tail -n +2 | awk -F, '$NF!="trainable" && $NF!="rank-collapse" && $NF!="entropy-collapse"' | wc -l)
 [ "$bad" = 0 ]; ok $? "every class is trainable, rank-collapse or entropy-collapse"
 grep -q '^# rho-max: 0.9 ' "$tmp/g.csv" && grep -q '^# y2-max: none' "$tmp/g.csv" \
@@ -94,6 +94,20 @@ for p in $pts; do
 done
 awk -v w="$worst" 'BEGIN { exit !(w < 1e-6) }'; ok $? "alpha_c(beta) matches sigprop critical to 1e-6 (max diff $worst)"
 
+# --- gradient overlays -------------------------------------------------------------
+"$SP" diagram $small --overlay-gradient 0.01 -o "$tmp/gr.csv" -o "$tmp/gr.png" --curves "$tmp/gc.csv"
+ok $? "--overlay-gradient 0.01"
+grep -q '^# overlay-gradient: 0.01 ' "$tmp/gr.csv"; ok $? "fraction recorded in the metadata"
+bc=$(awk 'BEGIN { printf "%.10f", sqrt(2 / (1 - 0.025)) }')
+gbad=$(grep -v '^#' "$tmp/gr.csv" | tail -n +2 | awk -F, -v bc="$bc" \
+  '($1 < bc && $9 != 0) || ($1 > bc && !($9 > 0))' | wc -l)
+[ "$gbad" = 0 ]; ok $? "grad_wq is 0 below beta_c and positive above"
+[ "$(grep -c '^grad,' "$tmp/gc.csv")" -ge 2 ]; ok $? "grad curve in the --curves table"
+! grep -q '^lambda_g0,' "$tmp/gc.csv" && ! grep -q 'lambda_g' "$tmp/gr.csv"; ok $? "no lambda_g unless asked"
+"$SP" diagram $small --overlay-lambda-g -o "$tmp/lg.csv" --curves "$tmp/lgc.csv"; ok $? "--overlay-lambda-g"
+grep -v '^#' "$tmp/lg.csv" | head -n 1 | grep -q ',grad_wq,lambda_g,class$'; ok $? "lambda_g column"
+grep -q '^lambda_g0,' "$tmp/lgc.csv"; ok $? "lambda_g = 0 curve"
+
 # --- propagate --plot -------------------------------------------------------------
 "$SP" propagate --depth 20 --plot "$tmp/p.png" --compare beta=0.5,3 -o "$tmp/p.csv"; ok $? "propagate --plot --compare"
 [ -s "$tmp/p.png" ] && head -n 40 "$tmp/p.csv" | grep -q '^beta,layer,q,p,rho'; ok $? "figure, and a table with a beta column"
@@ -118,6 +132,10 @@ expect_error 2 "must lie in" diagram $small --size 10,10
 expect_error 2 "must lie in" diagram $small --rho-max 2
 expect_error 2 "unknown option" diagram --frobnicate 1
 expect_error 2 "rho0" diagram --x rho0:-0.6:0.5:5 --tokens 3 --attention uniform
+for v in 0 1 NaN nan text -0.5 1.5; do
+  expect_error 2 "overlay-gradient" diagram $small --overlay-gradient "$v" -o g.png
+done
+expect_error 2 "takes no value" diagram $small --overlay-lambda-g=1
 expect_error 2 ".png, .pdf or .svg" propagate --plot fig.txt
 expect_error 2 "outside the domain" propagate --compare beta=-1,2
 

@@ -361,6 +361,111 @@ static void test_errors(void)
   sp_diagram_free(NULL);
 }
 
+/* grad_wq of block 1 at grid point (i, j), computed directly from the
+ * point's model: attention input (q0, rho0 q0), LayerNormed for pre-LN. */
+static double direct_grad_wq(const sp_diagram *d, size_t i, size_t j)
+{
+  sp_model mm = d->model;
+  sp_model_set(&mm, d->x.param, d->xc[i]);
+  sp_model_set(&mm, d->y.param, d->yc[j]);
+  double q = mm.q0, p = mm.rho0 * mm.q0;
+  if (mm.norm == SP_NORM_PRE)
+    q = 1.0, p = mm.rho0;
+  sp_attn_stats st;
+  if (sp_map_attention_stats(&mm, NULL, q, p, SP_REM_ALL, &st))
+    return NAN;
+  return sp_grad_wq(mm.beta, mm.var_v, q, p, st.g);
+}
+
+static void test_gradient(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.depth = 20;
+  sp_diagram_options o;
+  sp_diagram_options_default(&o);
+  o.grad_fraction = 0.01;
+  for (int pre = 0; pre < 2; pre++) {
+    m.norm = pre ? SP_NORM_PRE : SP_NORM_POST;
+    m.q0 = 2.0; /* the LN of a pre-LN block changes the input */
+    sp_diagram *d = make(&m, axis("beta", 0.0, 5.0, 21), axis("alpha-sa", 0.5, 3.0, 6), &o);
+    double bc = pre ? sp_rem_beta_c(1.0, m.rho0) : sp_rem_beta_c(m.q0, m.rho0 * m.q0);
+    double e = 0.0, gmax = 0.0;
+    int below = 1, above = 1, nan_lg = 1;
+    for (size_t j = 0; j < d->ny; j++)
+      for (size_t i = 0; i < d->nx; i++) {
+        const sp_diagram_point *p = at(d, i, j);
+        double g = direct_grad_wq(d, i, j);
+        e = fmax(e, fabs(p->grad_wq - g) / fmax(fabs(g), 1e-300));
+        if (p->x < bc)
+          below &= p->grad_wq == 0.0;
+        else if (p->x > bc)
+          above &= p->grad_wq > 0.0;
+        gmax = fmax(gmax, p->grad_wq);
+        nan_lg &= isnan(p->lambda_g);
+      }
+    const char *nm = pre ? "pre-LN" : "post-LN";
+    tap_ok(e < 1e-12, "%s: grad_wq equals sp_grad_wq at block 1's input (rel. err %.2g)", nm, e);
+    tap_ok(below && above, "%s: grad_wq = 0 below beta_c = %.4g (G = 0), > 0 above", nm, bc);
+    tap_ok(d->grad_max == gmax && gmax > 0.0, "%s: grad_max is the grid maximum", nm);
+    double r = 0.0;
+    size_t nv = 0;
+    for (size_t k = 0; k < d->grad.n; k++)
+      for (size_t v = 0; v < d->grad.lines[k].n; v++, nv++) {
+        sp_diagram_point p;
+        sp_diagram_eval(d, d->grad.lines[k].x[v], d->grad.lines[k].y[v], &p);
+        r = fmax(r, fabs(p.grad_wq - o.grad_fraction * gmax) / gmax);
+        /* Block 1 sees the raw input: the curve is a line of constant beta
+         * just above beta_c. */
+        if (!(d->grad.lines[k].x[v] > bc && d->grad.lines[k].x[v] < bc + 0.25))
+          r = INFINITY;
+      }
+    tap_ok(d->grad.n >= 1 && nv >= 6 && r < 1e-8,
+           "%s: grad_wq = 0.01 max curve (%zu vertices), relative residual %.2g", nm, nv, r);
+    tap_ok(nan_lg && d->lambda_g0.n == 0, "%s: no lambda_g unless asked", nm);
+    sp_diagram_free(d);
+  }
+
+  /* lambda_g on request: equal to sp_grad_exponent, zero curve on it. */
+  sp_model_default(&m);
+  m.depth = 20;
+  sp_diagram_options_default(&o);
+  o.lambda_g = 1;
+  sp_diagram *d = make(&m, axis("beta", 0.0, 5.0, 11), axis("alpha-sa", 0.0, 5.0, 11), &o);
+  double e = 0.0;
+  for (size_t k = 0; k < d->nx * d->ny; k += 7) {
+    sp_model mm = m;
+    mm.beta = d->pt[k].x;
+    mm.alpha_sa = d->pt[k].y;
+    double lg = NAN;
+    sp_grad_exponent(&mm, NULL, &lg, NULL);
+    e = fmax(e, lg == d->pt[k].lambda_g ? 0.0 : fabs(lg - d->pt[k].lambda_g));
+  }
+  tap_ok(e == 0.0, "lambda_g equals sp_grad_exponent (max diff %.2g)", e);
+  double r = 0.0;
+  for (size_t k = 0; k < d->lambda_g0.n; k++)
+    for (size_t v = 0; v < d->lambda_g0.lines[k].n; v++) {
+      sp_diagram_point p;
+      sp_diagram_eval(d, d->lambda_g0.lines[k].x[v], d->lambda_g0.lines[k].y[v], &p);
+      r = fmax(r, fabs(p.lambda_g));
+    }
+  tap_ok(d->lambda_g0.n >= 1 && r < 1e-8, "lambda_g = 0 curve, |lambda_g| < %.2g on it", r);
+  tap_ok(d->grad.n == 0, "no gradient curve without grad_fraction");
+  sp_diagram_free(d);
+
+  /* Bad fractions. */
+  const double bad[] = {0.0, 1.0, -0.5, 2.0, INFINITY};
+  int rejected = 1;
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    sp_diagram_options_default(&o);
+    o.grad_fraction = bad[k];
+    sp_axis x = axis("beta", 0.0, 5.0, 3), y = axis("alpha-sa", 0.0, 5.0, 3);
+    sp_diagram *dd = (sp_diagram *)1;
+    rejected &= sp_diagram_alloc(&m, &x, &y, &o, &dd) == SP_EINVAL && dd == NULL;
+  }
+  tap_ok(rejected, "grad_fraction 0, 1, -0.5, 2, inf: SP_EINVAL");
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
@@ -369,6 +474,7 @@ int main(void)
   test_threads();
   test_lambda0_and_axes();
   test_workspaces();
+  test_gradient();
   test_errors();
   return tap_done();
 }

@@ -30,7 +30,7 @@ typedef struct {
 
 /** Largest number of points on one axis. */
 #define SP_AXIS_MAX 20000
-/** Largest number of points in a whole grid (72 bytes each: about 1.2 GB). */
+/** Largest number of points in a whole grid (88 bytes each: about 1.4 GB). */
 #define SP_GRID_MAX 16000000
 
 /** Check `a`: SP_EINVAL for a NULL or unknown parameter or n outside
@@ -79,9 +79,15 @@ typedef struct {
    * worker thread; the callback must not call back into the diagram. */
   void (*progress)(size_t done, size_t total, void *arg);
   void *progress_arg;
+  double grad_fraction; /**< NaN (default): no gradient overlay; F in (0, 1):
+                             sp_diagram_curves() draws grad_wq = F times its
+                             grid maximum (the vanishing-gradient boundary) */
+  int lambda_g;     /**< nonzero: compute lambda_g at every point (a second
+                         trajectory per point) and its zero curve; default 0 */
 } sp_diagram_options;
 
-/** Defaults: rho_max 0.9, y2_max NaN, threads 0, no progress callback. */
+/** Defaults: rho_max 0.9, y2_max NaN, threads 0, no progress callback,
+ * grad_fraction NaN, lambda_g 0. */
 void sp_diagram_options_default(sp_diagram_options *o);
 
 /** What one grid point knows. */
@@ -95,6 +101,11 @@ typedef struct {
   double lambda_a;    /**< angle exponent per block (theory.md §7): closed
                            form for post-LN blocks, finite differences
                            otherwise; NaN when neither applies */
+  double grad_wq;     /**< query-weight gradient of block 1, sp_grad_wq() at
+                           block 1's attention input (q_a, p_a) with G of its
+                           row statistics; NaN for uniform attention */
+  double lambda_g;    /**< gradient exponent (sp_grad_exponent) when
+                           opt.lambda_g is set, else NaN */
   long frozen_layers; /**< blocks whose attention input is frozen */
   sp_class cls;
   int status;         /**< SP_OK, or the error that made the point undefined */
@@ -118,6 +129,10 @@ typedef struct {
   sp_contour entropy;   /**< edge of the entropy-collapse class (beta_ratio = 1,
                              or largest E Y2 = y2_max) */
   sp_contour lambda0;   /**< lambda_a = 0 */
+  sp_contour grad;      /**< grad_wq = opt.grad_fraction * grad_max, when the
+                             fraction is set and grad_max > 0 */
+  double grad_max;      /**< largest grad_wq over the grid (NaN when none) */
+  sp_contour lambda_g0; /**< lambda_g = 0, when opt.lambda_g is set */
   sp_contour beta_c;    /**< beta = beta_c of block 1's input, when an axis is beta */
   sp_contour alpha_c;   /**< smallest skip gain with rho_L <= rho_max, for each
                              value of the other axis, when an axis is alpha-sa
@@ -129,7 +144,8 @@ typedef struct {
 /** Check the arguments and allocate a diagram of the sweep of `x` and `y`
  * around the base model `m` (copied).  `opt` may be NULL (defaults).
  * Errors: SP_EINVAL (NULL, the same parameter on both axes -- "eta" is
- * "beta", "var-w" overlaps "var-w-in" and "var-w-out" -- or a bad option),
+ * "beta", "var-w" overlaps "var-w-in" and "var-w-out" -- or a bad option,
+ * e.g. a grad_fraction that is not NaN and not in (0, 1)),
  * SP_EDOM (a bad axis, see sp_axis_check, or a model that
  * sp_model_validate() rejects at a corner of the grid), SP_ENOMEM (also
  * when nx * ny > SP_GRID_MAX).  On error *out is NULL. */
@@ -167,6 +183,10 @@ int sp_diagram_sweep(sp_diagram *d);
  *   (along an integer axis, where the quantities are step functions,
  *   crossings are interpolated linearly instead);
  * - `lambda0`: lambda_a = 0 the same way, when lambda_a changes sign;
+ * - `grad`: grad_wq = F grad_max the same way (F = opt.grad_fraction), when
+ *   F is set and grad_max > 0: the vanishing-gradient boundary, not a class;
+ * - `lambda_g0`: lambda_g = 0 the same way, when opt.lambda_g is set and
+ *   lambda_g changes sign;
  * - `beta_c`: beta = beta_c(q0, rho0 q0) of block 1's input (on (1, rho0)
  *   for pre-LN with beta_c on the input) along the other axis, when one
  *   axis is beta and the attention is not uniform;

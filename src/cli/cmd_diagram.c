@@ -22,6 +22,10 @@ static const char help[] =
   "                       [beta:0:5:201 and alpha-sa:0:5:201]\n"
   "  --rho-max V          rank-collapse threshold on rho_L [0.9]\n"
   "  --y2-max V           entropy collapse when the largest E Y2 >= V, in (0, 1]\n"
+  "  --overlay-gradient F draw where grad_wq (block 1's query-weight gradient)\n"
+  "                       is F times its grid maximum, F in (0, 1), e.g. 0.01\n"
+  "  --overlay-lambda-g   compute lambda_g (a second trajectory per point) and\n"
+  "                       draw lambda_g = 0\n"
   "  -o FILE              output, by extension: .png .pdf .svg (figure),\n"
   "                       .csv .tsv .json (grid); repeat for several\n"
   "                       [diagram.png and diagram.pdf]\n"
@@ -38,7 +42,8 @@ static const char help[] =
 
 typedef struct {
   sp_axis x, y;
-  double rho_max, y2_max;
+  double rho_max, y2_max, grad_fraction;
+  int lambda_g;
   const sp_colormap *cm;
   int mark;
   double mark_x, mark_y;
@@ -128,9 +133,15 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
       o->quiet = 1;
       continue;
     }
+    if (strcmp(n, "overlay-lambda-g") == 0) {
+      if (a.value)
+        return cli_error(CLI_USAGE, "--overlay-lambda-g takes no value");
+      o->lambda_g = 1;
+      continue;
+    }
     static const char *const valued[] = {"x", "y", "o", "output", "curves", "rho-max",
                                          "y2-max", "colormap", "mark", "title", "size", "dpi",
-                                         "threads"};
+                                         "threads", "overlay-gradient"};
     int known = 0;
     for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
       known |= strcmp(n, valued[i]) == 0;
@@ -157,6 +168,11 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
         return CLI_USAGE;
       if (!(o->y2_max > 0.0 && o->y2_max <= 1.0))
         return cli_error(CLI_USAGE, "--y2-max: %s must lie in (0, 1]", v);
+    } else if (strcmp(n, "overlay-gradient") == 0) {
+      if (cli_parse_double(n, v, &o->grad_fraction))
+        return CLI_USAGE;
+      if (!(o->grad_fraction > 0.0 && o->grad_fraction < 1.0))
+        return cli_error(CLI_USAGE, "--overlay-gradient: %s must lie in (0, 1)", v);
     } else if (strcmp(n, "colormap") == 0) {
       if (!(o->cm = sp_colormap_lookup(v)))
         return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
@@ -240,26 +256,33 @@ static void progress(size_t done, size_t total, void *arg)
 
 /* ---- outputs ----------------------------------------------------------- */
 
+/* The lambda_g column (next to last) appears only when it was computed. */
 static const char *const grid_columns[] = {
   "x", "y", "rho_final", "y2_first", "y2_max", "beta_ratio", "frozen_layers", "lambda_a",
-  "class"};
+  "grad_wq", "lambda_g", "class"};
+static const char *const grid_columns_short[] = {
+  "x", "y", "rho_final", "y2_first", "y2_max", "beta_ratio", "frozen_layers", "lambda_a",
+  "grad_wq", "class"};
 #define NGRID (sizeof grid_columns / sizeof grid_columns[0])
 
 static int grid_table(const sp_diagram *d, sp_table *t, double **num, const char ***str)
 {
-  size_t n = d->nx * d->ny;
-  *num = malloc(n * NGRID * sizeof **num);
-  *str = calloc(n * NGRID, sizeof **str);
+  size_t n = d->nx * d->ny, nc = d->opt.lambda_g ? NGRID : NGRID - 1;
+  *num = malloc(n * nc * sizeof **num);
+  *str = calloc(n * nc, sizeof **str);
   if (!*num || !*str)
     return cli_error(CLI_FAIL, "out of memory for a %zu-point table", n);
   for (size_t k = 0; k < n; k++) {
     const sp_diagram_point *p = &d->pt[k];
     double row[NGRID] = {p->x, p->y, p->rho_final, p->y2_first, p->y2_max, p->beta_ratio,
-                         p->status ? NAN : (double)p->frozen_layers, p->lambda_a, NAN};
-    memcpy(*num + k * NGRID, row, sizeof row);
-    (*str)[k * NGRID + NGRID - 1] = sp_class_name(p->cls);
+                         p->status ? NAN : (double)p->frozen_layers, p->lambda_a, p->grad_wq,
+                         p->lambda_g, NAN};
+    if (!d->opt.lambda_g)
+      row[NGRID - 2] = NAN;
+    memcpy(*num + k * nc, row, nc * sizeof row[0]);
+    (*str)[k * nc + nc - 1] = sp_class_name(p->cls);
   }
-  *t = (sp_table){NGRID, n, grid_columns, *num, *str};
+  *t = (sp_table){nc, n, d->opt.lambda_g ? grid_columns : grid_columns_short, *num, *str};
   return CLI_OK;
 }
 
@@ -267,10 +290,13 @@ static const char *const curve_columns[] = {"curve", "piece", "x", "y"};
 
 static int curves_table(const sp_diagram *d, sp_table *t, double **num, const char ***str)
 {
-  const sp_contour *c[] = {&d->rank, &d->entropy, &d->lambda0, &d->beta_c, &d->alpha_c};
-  static const char *const names[] = {"rank", "entropy", "lambda0", "beta_c", "alpha_c"};
+  const sp_contour *c[] = {&d->rank,   &d->entropy, &d->lambda0, &d->beta_c,
+                           &d->alpha_c, &d->grad,    &d->lambda_g0};
+  static const char *const names[] = {"rank",    "entropy", "lambda0", "beta_c",
+                                      "alpha_c", "grad",    "lambda_g0"};
+  const size_t nc = sizeof c / sizeof c[0];
   size_t n = 0;
-  for (size_t i = 0; i < 5; i++)
+  for (size_t i = 0; i < nc; i++)
     for (size_t k = 0; k < c[i]->n; k++)
       n += c[i]->lines[k].n + (c[i]->lines[k].closed ? 1 : 0);
   *num = malloc((n ? n : 1) * 4 * sizeof **num);
@@ -278,7 +304,7 @@ static int curves_table(const sp_diagram *d, sp_table *t, double **num, const ch
   if (!*num || !*str)
     return cli_error(CLI_FAIL, "out of memory");
   size_t r = 0;
-  for (size_t i = 0; i < 5; i++)
+  for (size_t i = 0; i < nc; i++)
     for (size_t k = 0; k < c[i]->n; k++) {
       const sp_polyline *l = &c[i]->lines[k];
       for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
@@ -372,7 +398,8 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
                   o->cm, zmin, 1.0, "ρ_L");
   static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
-  const sp_contour *curves[] = {&d->rank, &d->entropy, &d->lambda0, &d->beta_c, &d->alpha_c};
+  const sp_contour *curves[] = {&d->rank,    &d->entropy, &d->lambda0,  &d->beta_c,
+                                &d->alpha_c, &d->grad,    &d->lambda_g0};
   for (int c = 0; c < 3; c++) {
     size_t cnt = 0;
     for (size_t k = 0; k < n; k++)
@@ -399,6 +426,15 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
     s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
+  /* The vanishing-gradient boundary: a broad light line under the dashed
+   * overlays (it often runs along beta = beta_c, which stays visible). */
+  if (!s && d->grad.n) {
+    char num[40];
+    sp_format_double(num, sizeof num, d->opt.grad_fraction);
+    snprintf(label, sizeof label, "‖∂L/∂W_Q‖^2 = %s max", num);
+    style(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
+    s = cli_plot_contour(p, &d->grad, &st, label);
+  }
   style(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->beta_c, &st, "β = β_c(ρ_0)");
@@ -410,6 +446,9 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0");
+  style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
+  if (!s)
+    s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
   if (!s && o->mark) {
     style(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
     st.marker = SP_MARKER_STAR;
@@ -448,6 +487,14 @@ static void add_meta(cli_meta *meta, const sp_diagram *d)
     sp_format_double(a, sizeof a, d->opt.y2_max);
     cli_meta_add(meta, "y2-max", "%s (entropy-collapse when the largest E Y2 >= y2-max)", a);
   }
+  if (!isnan(d->opt.grad_fraction)) {
+    sp_format_double(a, sizeof a, d->opt.grad_fraction);
+    sp_format_double(b, sizeof b, d->grad_max);
+    cli_meta_add(meta, "overlay-gradient", "%s (curve grad_wq = %s times its grid maximum %s)",
+                 a, a, b);
+  }
+  if (d->opt.lambda_g)
+    cli_meta_add(meta, "overlay-lambda-g", "yes (curve lambda_g = 0)");
   cli_meta_add(meta, "classes", "%zu trainable, %zu rank-collapse, %zu entropy-collapse, %zu "
                "undefined", d->count[SP_CLASS_TRAINABLE], d->count[SP_CLASS_RANK_COLLAPSE],
                d->count[SP_CLASS_ENTROPY_COLLAPSE], d->count[SP_CLASS_UNDEFINED]);
@@ -470,6 +517,7 @@ int cmd_diagram(int argc, char **argv)
   o.y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
   o.rho_max = 0.9;
   o.y2_max = NAN;
+  o.grad_fraction = NAN;
   o.cm = sp_colormap_lookup("viridis");
   o.width = 252.0;
   o.height = 240.0;
@@ -519,6 +567,8 @@ int cmd_diagram(int argc, char **argv)
   opt.rho_max = o.rho_max;
   opt.y2_max = o.y2_max;
   opt.threads = o.threads;
+  opt.grad_fraction = o.grad_fraction;
+  opt.lambda_g = o.lambda_g;
   if (!o.quiet && isatty(STDERR_FILENO))
     opt.progress = progress;
   sp_diagram *d = NULL;
