@@ -548,55 +548,29 @@ static int field_fn(double x, double y, void *arg, double *v)
   return s;
 }
 
-static int lambda_fn(double x, double y, void *arg, double *v)
+/* A quantity evaluated afresh at any (x, y) for the contour refinement:
+ * value(model, workspace), floored at LAMBDA_FLOOR for the exponents. */
+typedef struct {
+  sp_diagram *d;
+  double (*value)(const sp_model *, const sp_workspace *);
+  int floored;
+} model_field;
+
+static int model_field_fn(double x, double y, void *arg, double *v)
 {
-  sp_diagram *d = arg;
+  const model_field *f = arg;
   sp_model m;
   const sp_workspace *w;
   *v = NAN;
-  if (off_integer_grid(d, x, y))
+  if (off_integer_grid(f->d, x, y))
     return SP_OK;
-  int s = model_at(d, x, y, &m);
+  int s = model_at(f->d, x, y, &m);
   if (!s)
-    s = serial_workspace(d, &m, &w);
+    s = serial_workspace(f->d, &m, &w);
   if (s)
     return s;
-  double la = angle_exponent(&m, w);
-  *v = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
-  return SP_OK;
-}
-
-static int grad_fn(double x, double y, void *arg, double *v)
-{
-  sp_diagram *d = arg;
-  sp_model m;
-  const sp_workspace *w;
-  *v = NAN;
-  if (off_integer_grid(d, x, y))
-    return SP_OK;
-  int s = model_at(d, x, y, &m);
-  if (!s)
-    s = serial_workspace(d, &m, &w);
-  if (!s)
-    *v = grad_first(&m, w);
-  return s;
-}
-
-static int lambda_g_fn(double x, double y, void *arg, double *v)
-{
-  sp_diagram *d = arg;
-  sp_model m;
-  const sp_workspace *w;
-  *v = NAN;
-  if (off_integer_grid(d, x, y))
-    return SP_OK;
-  int s = model_at(d, x, y, &m);
-  if (!s)
-    s = serial_workspace(d, &m, &w);
-  if (s)
-    return s;
-  double lg = grad_exponent(&m, w);
-  *v = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
+  double z = f->value(&m, w);
+  *v = f->floored && !isnan(z) ? fmax(z, LAMBDA_FLOOR) : z;
   return SP_OK;
 }
 
@@ -809,8 +783,10 @@ int sp_diagram_curves(sp_diagram *d)
     pos |= z[k] >= 0.0;
   }
   sp_contour_free(&d->lambda0);
-  if (!s && neg && pos)
-    s = grid_contour(d, z, 0.0, lambda_fn, d, &d->lambda0);
+  if (!s && neg && pos) {
+    model_field mf = {d, angle_exponent, 1};
+    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->lambda0);
+  }
 
   /* grad_wq = F max grad_wq: the vanishing-gradient boundary. */
   d->grad_max = NAN;
@@ -823,7 +799,8 @@ int sp_diagram_curves(sp_diagram *d)
   if (!s && !isnan(d->opt.grad_fraction) && d->grad_max > 0.0 && isfinite(d->grad_max)) {
     for (size_t k = 0; k < n; k++)
       z[k] = d->pt[k].grad_wq;
-    s = grid_contour(d, z, d->opt.grad_fraction * d->grad_max, grad_fn, d, &d->grad);
+    model_field mf = {d, grad_first, 0};
+    s = grid_contour(d, z, d->opt.grad_fraction * d->grad_max, model_field_fn, &mf, &d->grad);
   }
 
   neg = pos = 0;
@@ -834,8 +811,10 @@ int sp_diagram_curves(sp_diagram *d)
     pos |= z[k] >= 0.0;
   }
   sp_contour_free(&d->lambda_g0);
-  if (!s && neg && pos)
-    s = grid_contour(d, z, 0.0, lambda_g_fn, d, &d->lambda_g0);
+  if (!s && neg && pos) {
+    model_field mf = {d, grad_exponent, 1};
+    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->lambda_g0);
+  }
   free(z);
 
   sp_contour_free(&d->beta_c);
