@@ -81,17 +81,18 @@ static char *join_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
+  cli_signals_install();
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(stdout);
-    return CLI_OK;
+    return cli_stdout_status();
   }
   if (strcmp(argv[1], "--version") == 0) {
     printf("sigprop %s\n", sp_version());
-    return CLI_OK;
+    return cli_stdout_status();
   }
   char *line = join_args(argc, argv);
   cli_command_line = line ? line : "sigprop";
@@ -110,13 +111,10 @@ int main(int argc, char **argv)
    * first recorded error knows better (e.g. an unreadable preset file). */
   if (rc != CLI_OK && error_code)
     rc = error_code;
-  if (rc != CLI_OK) {
-    fprintf(stderr, "sigprop: %s\n", error_text[0] ? error_text : "failed");
-  }
-  if (fflush(stdout) != 0 && rc == CLI_OK) {
-    fprintf(stderr, "sigprop: standard output: write failed\n");
-    rc = CLI_FAIL;
-  }
+  if (rc != CLI_OK)
+    cli_print_error(stderr, error_text[0] ? error_text : "failed");
+  if (rc == CLI_OK)
+    rc = cli_stdout_status();
   free(line);
   return rc;
 }
