@@ -538,6 +538,10 @@ int cmd_diagram(int argc, char **argv)
     return r;
   if ((r = cli_model_check_sweep(&m, "diagram")) || (r = check_corners(&m, &o)))
     return r;
+  if (o.x.n > SP_GRID_MAX / o.y.n)
+    return cli_error(CLI_USAGE, "--x and --y: %zu x %zu = %.0f points is over the limit of %d "
+                     "points in a grid", o.x.n, o.y.n, (double)o.x.n * (double)o.y.n,
+                     SP_GRID_MAX);
   if (o.mark) {
     int inx = o.mark_x >= o.x.min && o.mark_x <= o.x.max;
     int iny = o.mark_y >= o.y.min && o.mark_y <= o.y.max;
