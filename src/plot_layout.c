@@ -1,0 +1,241 @@
+/* Figure layout: axis ranges from the data, the title and legend band,
+ * and panel margins shared across the grid so that axes line up.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "plot_private.h"
+#include "sigprop/status.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double sp_plot_axis_t(int log, double v)
+{
+  if (!log)
+    return v;
+  return v > 0.0 ? log10(v) : NAN;
+}
+
+/* Automatic range of axis a (0 x, 1 y) of a panel, in axis units. */
+static void auto_range(const panel *pn, int a, double *lo, double *hi)
+{
+  const axis_spec *as = &pn->ax[a];
+  int log = as->scale == SP_SCALE_LOG;
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  if (pn->heat) {
+    const heatmap *h = pn->heat;
+    size_t n = a ? h->ny : h->nx;
+    double c0 = sp_plot_axis_t(log, a ? h->y0 : h->x0), c1 = sp_plot_axis_t(log, a ? h->y1 : h->x1);
+    double d = n > 1 ? (c1 - c0) / (double)(n - 1) : 1.0;
+    *lo = c0 - d / 2.0;
+    *hi = c1 + d / 2.0;
+  } else {
+    for (size_t k = 0; k < pn->nser; k++) {
+      const series *s = &pn->ser[k];
+      for (size_t i = 0; i < s->n; i++) {
+        double v = a ? s->y[i] : s->x[i];
+        double e = a && s->e && isfinite(s->e[i]) ? fabs(s->e[i]) : 0.0;
+        double lo_v = sp_plot_axis_t(log, v - e), hi_v = sp_plot_axis_t(log, v + e);
+        if (isnan(lo_v))
+          lo_v = sp_plot_axis_t(log, v);
+        if (!isfinite(lo_v) || !isfinite(hi_v))
+          continue;
+        *lo = fmin(*lo, lo_v);
+        *hi = fmax(*hi, hi_v);
+      }
+    }
+    if (!isfinite(*lo)) {
+      *lo = 0.0;
+      *hi = 1.0;
+    } else if (*hi - *lo < 1e-12 * fmax(1.0, fabs(*hi))) {
+      *lo -= log ? 0.5 : fmax(0.5, 0.05 * fabs(*lo));
+      *hi += log ? 0.5 : fmax(0.5, 0.05 * fabs(*hi));
+    } else {
+      double m = 0.04 * (*hi - *lo);
+      *lo -= m;
+      *hi += m;
+    }
+  }
+  if (!isnan(as->min))
+    *lo = sp_plot_axis_t(log, as->min);
+  if (!isnan(as->max))
+    *hi = sp_plot_axis_t(log, as->max);
+}
+
+/* Size of one legend entry. */
+double sp_plot_legend_entry_width(const pen *pe, const layout *L, const series *s)
+{
+  return SAMPLE_LEN + 4.0 + sp_plot_measure(pe, s->label, font_legend(L)).w;
+}
+
+/* Rows the BELOW legend needs across `width`. */
+static size_t legend_rows(const pen *pe, const layout *L, const panel *pn, double width)
+{
+  size_t rows = 0;
+  double x = 0.0;
+  for (size_t k = 0; k < pn->nser; k++) {
+    if (!pn->ser[k].label)
+      continue;
+    double w = sp_plot_legend_entry_width(pe, L, &pn->ser[k]);
+    if (rows == 0 || x + w > width) {
+      rows++;
+      x = 0.0;
+    }
+    x += w + 1.6 * L->fs;
+  }
+  return rows;
+}
+
+/* The title and the legend band: sets the title's size and baseline and
+ * the band's top, and returns the space left for the panels in *top and
+ * *bottom. */
+static void place_bands(const sp_plot *p, const pen *pe, layout *L, double *top, double *bottom)
+{
+  *top = PAD;
+  *bottom = p->h - PAD;
+  if (p->title) {
+    L->title_size = font_title(L);
+    tbox b = sp_plot_measure(pe, p->title, L->title_size);
+    if (b.w > p->w - 2.0 * PAD) {
+      L->title_size *= (p->w - 2.0 * PAD) / b.w;
+      b = sp_plot_measure(pe, p->title, L->title_size);
+    }
+    L->title_base = *top + b.asc;
+    *top += b.asc + b.desc + 0.6 * L->fs;
+  }
+  for (size_t i = 0; i < p->npanels; i++)
+    if (p->pan[i].legend == SP_LEGEND_BELOW && !L->legend_below) {
+      size_t rows = legend_rows(pe, L, &p->pan[i], p->w - 2.0 * PAD);
+      if (rows) {
+        L->legend_below = 1;
+        L->legend_panel = i;
+        *bottom -= (double)rows * legend_row_height(L) + 0.2 * L->fs;
+        L->legend_top = *bottom + 0.2 * L->fs;
+      }
+    }
+}
+
+/* Ticks of one panel whose axes box is already placed, and the margins
+ * (left, right, top, bottom) its labels need around that box. */
+static int panel_margins(const pen *pe, const layout *L, const panel *pn, panel_layout *pl,
+                         double m[4])
+{
+  for (int a = 0; a < 2; a++) {
+    ticks *tk = &pl->tk[a];
+    tk->log = pn->ax[a].scale == SP_SCALE_LOG;
+    auto_range(pn, a, &tk->lo, &tk->hi);
+    if (!(tk->lo < tk->hi))
+      return SP_EDOM;
+    sp_plot_ticks_make(pe, L->fs, a ? pl->h : pl->w, !a, tk);
+  }
+  pl->cbar = pn->heat != NULL;
+  double right = 0.0;
+  if (pl->cbar) {
+    pl->cb.log = 0;
+    pl->cb.lo = pn->heat->zmin;
+    pl->cb.hi = pn->heat->zmax;
+    sp_plot_ticks_make(pe, L->fs, pl->h, 0, &pl->cb);
+    right = CBAR_GAP + CBAR_WIDTH + TICK_LEN + TICK_GAP + pl->cb.max_w;
+    if (pn->heat->zlabel) {
+      tbox b = sp_plot_measure(pe, pn->heat->zlabel, font_axis(L));
+      right += LABEL_GAP + b.asc + b.desc;
+    }
+  }
+  /* The last x tick label may stick out on the right. */
+  const ticks *tx = &pl->tk[0];
+  if (tx->nt) {
+    double last = (tx->t[tx->nt - 1] - tx->lo) / (tx->hi - tx->lo) * pl->w;
+    double over = last + sp_plot_measure(pe, tx->label[tx->nt - 1], L->fs).w / 2.0 - pl->w;
+    right = fmax(right, over);
+  }
+  m[1] = right + 2.0;
+  double left = TICK_LEN + TICK_GAP + pl->tk[1].max_w;
+  if (pn->ax[1].label) {
+    tbox b = sp_plot_measure(pe, pn->ax[1].label, font_axis(L));
+    left += LABEL_GAP + b.asc + b.desc;
+  }
+  m[0] = left;
+  double below = TICK_LEN + TICK_GAP + pl->tk[0].max_asc + pl->tk[0].max_desc;
+  if (pn->ax[0].label) {
+    tbox b = sp_plot_measure(pe, pn->ax[0].label, font_axis(L));
+    below += LABEL_GAP + b.asc + b.desc;
+  }
+  m[3] = below + 1.0;
+  double above = 0.5 * (pl->tk[1].max_asc + pl->tk[1].max_desc) + 1.0;
+  if (pn->title) {
+    tbox b = sp_plot_measure(pe, pn->title, font_panel(L));
+    above = fmax(above, b.asc + b.desc + 0.5 * L->fs);
+  }
+  m[2] = above;
+  return SP_OK;
+}
+
+int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
+{
+  memset(L, 0, sizeof *L);
+  L->fs = p->fsize;
+  double top, bottom;
+  place_bands(p, pe, L, &top, &bottom);
+  double cw = (p->w - 2.0 * PAD) / (double)p->cols;
+  double ch = (bottom - top) / (double)p->rows;
+
+  /* Margins shared by all panels, so that their axes line up; three passes
+   * because the tick labels depend on the axis lengths and vice versa. */
+  double ml = 4.0 * L->fs, mr = L->fs, mt = L->fs, mb = 4.0 * L->fs;
+  for (int pass = 0; pass < 3; pass++) {
+    double nl = 0.0, nr = 0.0, nt = 0.0, nb = 0.0;
+    for (size_t i = 0; i < p->npanels; i++) {
+      panel_layout *pl = &L->pl[i];
+      size_t r = i / p->cols, c = i % p->cols;
+      pl->x = PAD + (double)c * cw + ml;
+      pl->y = top + (double)r * ch + mt;
+      pl->w = cw - ml - mr;
+      pl->h = ch - mt - mb;
+      if (pl->w < 10.0 || pl->h < 10.0)
+        return SP_EINVAL;
+      double m[4];
+      int s = panel_margins(pe, L, &p->pan[i], pl, m);
+      if (s)
+        return s;
+      nl = fmax(nl, m[0]);
+      nr = fmax(nr, m[1]);
+      nt = fmax(nt, m[2]);
+      nb = fmax(nb, m[3]);
+    }
+    ml = nl;
+    mr = nr;
+    mt = nt;
+    mb = nb;
+  }
+  return SP_OK;
+}
+int sp_plot_locate(sp_plot *p, size_t i, double x, double y, double *u, double *v)
+{
+  panel *pn;
+  int s = sp_plot_check(p, i, &pn);
+  (void)pn;
+  if (s)
+    return s;
+  if (!u || !v)
+    return SP_EINVAL;
+  cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+  cairo_t *cr = cairo_create(sf);
+  layout *L = malloc(sizeof *L);
+  s = L ? SP_OK : SP_ENOMEM;
+  if (!s && cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+    s = SP_ERENDER;
+  if (!s) {
+    pen pe = {cr, p->family};
+    sp_plot_configure(cr);
+    s = sp_plot_layout_compute(p, &pe, L);
+  }
+  if (!s) {
+    const panel_layout *pl = &L->pl[i];
+    *u = to_px(pl, sp_plot_axis_t(pl->tk[0].log, x));
+    *v = to_py(pl, sp_plot_axis_t(pl->tk[1].log, y));
+  }
+  free(L);
+  cairo_destroy(cr);
+  cairo_surface_destroy(sf);
+  return s;
+}
