@@ -206,6 +206,29 @@ int sp_plot_set_axis(sp_plot *p, size_t i, char axis, const char *label, sp_scal
   return SP_OK;
 }
 
+/* The finite range of z[0..n) into *lo and/or *hi (either may be NULL);
+ * a single value v gives [v - 0.5, v + 0.5], no finite value [0, 1]. */
+static void data_range(const double *z, size_t n, double *lo, double *hi)
+{
+  double a = INFINITY, b = -INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(z[i])) {
+      a = fmin(a, z[i]);
+      b = fmax(b, z[i]);
+    }
+  if (!(a <= b)) {
+    a = 0.0;
+    b = 1.0;
+  } else if (a == b) {
+    a -= 0.5;
+    b += 0.5;
+  }
+  if (lo && (!hi || a < *hi))
+    *lo = a;
+  if (hi && (!lo || b > *lo))
+    *hi = b;
+}
+
 int sp_plot_heatmap(sp_plot *p, size_t i, size_t nx, size_t ny, const double *z, double x0,
                     double x1, double y0, double y1, const sp_colormap *cm, double zmin,
                     double zmax, const char *zlabel)
@@ -216,6 +239,8 @@ int sp_plot_heatmap(sp_plot *p, size_t i, size_t nx, size_t ny, const double *z,
     return s;
   if (!z || !cm || cm->n < 2 || nx < 1 || ny < 1 || nx > 32767 || ny > 32767 || pn->heat)
     return sp_plot_fail(p, SP_EINVAL);
+  if (isnan(zmin) || isnan(zmax))
+    data_range(z, nx * ny, isnan(zmin) ? &zmin : NULL, isnan(zmax) ? &zmax : NULL);
   if (!(zmin < zmax) || !isfinite(zmin) || !isfinite(zmax) || !isfinite(x0) || !isfinite(x1)
       || !isfinite(y0) || !isfinite(y1) || (nx > 1 && !(x0 < x1)) || (ny > 1 && !(y0 < y1)))
     return sp_plot_fail(p, SP_EDOM);
@@ -254,7 +279,8 @@ int sp_plot_series(sp_plot *p, size_t i, size_t n, const double *x, const double
   if (!(st.width > 0.0) || !(st.marker_size > 0.0) || !(st.halo >= 0.0)
       || (unsigned)st.line > SP_LINE_NONE || (unsigned)st.marker > SP_MARKER_STAR)
     return sp_plot_fail(p, SP_EDOM);
-  if (st.color[0] < 0.0) {
+  int auto_color = st.color[0] < 0.0;
+  if (auto_color) {
     memcpy(st.color, palette[pn->ncolor % NPALETTE], sizeof st.color);
     pn->ncolor++;
   }
@@ -267,8 +293,9 @@ int sp_plot_series(sp_plot *p, size_t i, size_t n, const double *x, const double
     pn->cap = cap;
   }
   series *se = &pn->ser[pn->nser];
+  int auto_style = auto_color && st.line == SP_LINE_SOLID && st.marker == SP_MARKER_NONE;
   *se = (series){n, dup_doubles(x, n), dup_doubles(y, n), yerr ? dup_doubles(yerr, n) : NULL,
-                 st, dup_or_null(label)};
+                 st, dup_or_null(label), st, auto_style, 0, 1, 0};
   if (!se->x || !se->y || (yerr && !se->e) || (label && *label && !se->label)) {
     free(se->x);
     free(se->y);

@@ -169,10 +169,15 @@ static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
  * without clipping so that a marker on the frame stays whole. */
 static void draw_markers(cairo_t *cr, const panel_layout *pl, const series *s)
 {
+  /* Added markers keep clear of the frame. */
+  double in = s->auto_marks ? 0.65 * s->st.marker_size : 0.0;
   for (size_t i = 0; s->st.marker != SP_MARKER_NONE && i < s->n; i++) {
     double x, y;
-    if (sp_plot_point_of(pl, s, i, &x, &y) && x >= pl->x - 1e-9 && x <= pl->x + pl->w + 1e-9
-        && y >= pl->y - 1e-9 && y <= pl->y + pl->h + 1e-9)
+    if (s->mstride > 1 && i % s->mstride != s->moff)
+      continue;
+    if (sp_plot_point_of(pl, s, i, &x, &y) && x >= pl->x + in - 1e-9
+        && x <= pl->x + pl->w - in + 1e-9 && y >= pl->y + in - 1e-9
+        && y <= pl->y + pl->h - in + 1e-9)
       draw_marker(cr, &s->st, x, y);
   }
 }
@@ -404,18 +409,20 @@ static void draw_grid(cairo_t *cr, const panel_layout *pl)
 }
 
 /* The one drawing routine: the figure in points on any Cairo context. */
-int sp_plot_draw(const sp_plot *p, cairo_t *cr)
+int sp_plot_draw(sp_plot *p, cairo_t *cr)
 {
   pen pe = {cr, p->family};
   layout *L = malloc(sizeof *L);
   if (!L)
     return SP_ENOMEM;
   sp_plot_configure(cr);
+  sp_plot_styles_reset(p);
   int s = sp_plot_layout_compute(p, &pe, L);
   if (s) {
     free(L);
     return s;
   }
+  s = sp_plot_styles_resolve(p, L);
   cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
   cairo_paint(cr);
   for (size_t i = 0; i < p->npanels && !s; i++) {

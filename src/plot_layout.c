@@ -115,6 +115,66 @@ static void place_bands(const sp_plot *p, const pen *pe, layout *L, double *top,
     }
 }
 
+/* Is axis a (0 x, 1 y) of a panel a linear axis whose data are whole
+ * numbers (layers, token counts)?  Not with a heat map. */
+static int integer_axis(const panel *pn, int a)
+{
+  if (pn->heat || pn->ax[a].scale == SP_SCALE_LOG)
+    return 0;
+  size_t n = 0;
+  for (size_t k = 0; k < pn->nser; k++) {
+    const series *s = &pn->ser[k];
+    for (size_t i = 0; i < s->n; i++) {
+      double v = a ? s->y[i] : s->x[i];
+      if (!isfinite(v))
+        continue;
+      if (v != floor(v) || fabs(v) > 1e15)
+        return 0;
+      n++;
+    }
+  }
+  return n >= 2;
+}
+
+/* Room (points) that markers and error-bar caps need beyond a data point
+ * of the panel drawn at the ends of axis a: a point within that distance
+ * of an end pushes the end out so that nothing is cut by the frame. */
+static double marker_room(const series *s)
+{
+  double r = 0.0;
+  if (s->orig.marker != SP_MARKER_NONE)
+    r = 0.65 * s->orig.marker_size + s->orig.halo + 0.5 * s->orig.width;
+  if (s->e)
+    r = fmax(r, 0.35 * s->orig.marker_size + 0.6 + 0.4);
+  return r;
+}
+
+/* Widen [tk->lo, tk->hi] (axis a, `length` points long) so that every
+ * marker or error bar of a point inside the range lies inside the frame. */
+static void pad_for_markers(const panel *pn, int a, double length, ticks *tk)
+{
+  double lo = tk->lo, hi = tk->hi, grow_lo = 0.0, grow_hi = 0.0;
+  for (size_t k = 0; k < pn->nser; k++) {
+    const series *s = &pn->ser[k];
+    double room = marker_room(s);
+    if (room <= 0.0)
+      continue;
+    double r = room / length * (hi - lo);
+    for (size_t i = 0; i < s->n; i++) {
+      double t = sp_plot_axis_t(tk->log, a ? s->y[i] : s->x[i]);
+      if (!isfinite(t) || t < lo - 1e-9 * (hi - lo) || t > hi + 1e-9 * (hi - lo))
+        continue;
+      grow_lo = fmax(grow_lo, r - (t - lo));
+      grow_hi = fmax(grow_hi, r - (hi - t));
+    }
+  }
+  /* Growing the range shrinks a point's distance in points a little: aim
+   * for the room with the grown span. */
+  double span = hi - lo, total = span + grow_lo + grow_hi;
+  tk->lo = lo - grow_lo * total / span;
+  tk->hi = hi + grow_hi * total / span;
+}
+
 /* Ticks of one panel whose axes box is already placed, and the margins
  * (left, right, top, bottom) its labels need around that box. */
 static int panel_margins(const pen *pe, const layout *L, const panel *pn, panel_layout *pl,
@@ -123,9 +183,12 @@ static int panel_margins(const pen *pe, const layout *L, const panel *pn, panel_
   for (int a = 0; a < 2; a++) {
     ticks *tk = &pl->tk[a];
     tk->log = pn->ax[a].scale == SP_SCALE_LOG;
+    tk->integer = integer_axis(pn, a);
     auto_range(pn, a, &tk->lo, &tk->hi);
     if (!(tk->lo < tk->hi))
       return SP_EDOM;
+    if (!pn->heat)
+      pad_for_markers(pn, a, a ? pl->h : pl->w, tk);
     sp_plot_ticks_make(pe, L->fs, a ? pl->h : pl->w, !a, tk);
   }
   pl->cbar = pn->heat != NULL;

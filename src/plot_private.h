@@ -40,8 +40,13 @@ typedef struct {
 typedef struct {
   size_t n;
   double *x, *y, *e;
-  sp_plot_style st;
+  sp_plot_style st;   /* as drawn (plot_style.c may change line and marker) */
   char *label;
+  sp_plot_style orig; /* as given */
+  int auto_style;     /* automatic colour, solid line, no marker */
+  int auto_marks;     /* markers added by plot_style.c: every mstride-th
+                         point from moff, none cut by the frame */
+  size_t mstride, moff;
 } series;
 
 typedef struct {
@@ -111,6 +116,10 @@ tbox sp_plot_typeset(const pen *pe, const char *markup, double size, double x, d
 /* Extents of `markup` at `size`. */
 tbox sp_plot_measure(const pen *pe, const char *markup, double size);
 
+/* The markup as plain text for metadata: '_', '^' and braces dropped,
+ * escapes resolved ("ρ_0" -> "ρ0"); malloc'ed, NULL for NULL or no memory. */
+char *sp_plot_markup_plain(const char *markup);
+
 /* Text rotated by -90 degrees (reading upwards), centred on y = cy, with
  * its baseline on x = bx. */
 void sp_plot_show_vertical(const pen *pe, const char *markup, double size, double bx, double cy);
@@ -123,6 +132,7 @@ void sp_plot_show_outlined(const pen *pe, const char *markup, double size, doubl
 typedef struct {
   double lo, hi; /* range in axis units (log10 of the value on log axes) */
   int log;
+  int integer;   /* linear axis of whole numbers: whole-number steps only */
   size_t nt, nminor;
   double t[MAX_TICKS];           /* major ticks, axis units */
   char label[MAX_TICKS][LABEL_LEN];
@@ -193,7 +203,16 @@ void sp_plot_heat_rect(const panel_layout *pl, const heatmap *h, double *x, doub
                        double *hh);
 
 /* The one drawing routine: the figure in points on any Cairo context. */
-int sp_plot_draw(const sp_plot *p, cairo_t *cr);
+int sp_plot_draw(sp_plot *p, cairo_t *cr);
+
+/* ---- automatic styles of overlapping series (plot_style.c) ------------- */
+
+/* Every series back to the style it was given. */
+void sp_plot_styles_reset(sp_plot *p);
+
+/* Give each automatic-style series that lies on an earlier one the next
+ * dash pattern and marker of the cycle (layout L placed); SP_ENOMEM. */
+int sp_plot_styles_resolve(sp_plot *p, const layout *L);
 
 /* ---- legends and region labels (plot_label.c) -------------------------- */
 

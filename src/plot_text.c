@@ -5,6 +5,7 @@
 #include "plot_private.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_RUNS 32
@@ -91,6 +92,27 @@ static size_t parse_markup(const char *m, run *runs, size_t max)
       m++;
   }
   return n;
+}
+
+char *sp_plot_markup_plain(const char *markup)
+{
+  if (!markup)
+    return NULL;
+  size_t n = strlen(markup) + 1;
+  char *out = malloc(n), *o = out;
+  if (!out)
+    return NULL;
+  for (const char *m = markup; *m; m++) {
+    if (*m == '\\' && m[1])
+      m++;
+    else if ((*m == '_' || *m == '^') && m[1])
+      continue;
+    else if (*m == '{' || *m == '}')
+      continue;
+    *o++ = *m;
+  }
+  *o = '\0';
+  return out;
 }
 
 static void set_font(cairo_t *cr, const char *family, double size)

@@ -82,6 +82,8 @@ static void linear_ticks(const pen *pe, double size, double length, int horizont
   for (int e = e0; e < e0 + 6; e++)
     for (size_t k = 0; k < 4; k++) {
       double step = mant[k] * pow(10.0, e);
+      if (tk->integer && (step < 1.0 || step != floor(step)))
+        continue;
       double first = ceil(tk->lo / step - 1e-9), last = floor(tk->hi / step + 1e-9);
       if (last - first + 1 > 9 || last - first + 1 > MAX_TICKS)
         continue;

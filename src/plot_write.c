@@ -95,7 +95,7 @@ static int png_text(buffer *out, const char *key, const char *text)
   return s;
 }
 
-static int write_png(const sp_plot *p, FILE *fp, double dpi, const sp_meta *meta, size_t nmeta)
+static int write_png(sp_plot *p, FILE *fp, double dpi, const sp_meta *meta, size_t nmeta)
 {
   double k = dpi / 72.0;
   double pw = ceil(p->w * k - 1e-9), ph = ceil(p->h * k - 1e-9);
@@ -122,7 +122,10 @@ static int write_png(const sp_plot *p, FILE *fp, double dpi, const sp_meta *meta
     s = SP_ERENDER;
   if (!s && buffer_write(&out, png.data, 33) != CAIRO_STATUS_SUCCESS)
     s = SP_ENOMEM;
-  const char *title = p->title ? p->title : "";
+  char *plain = sp_plot_markup_plain(p->title);
+  const char *title = plain ? plain : "";
+  if (!s && p->title && !plain)
+    s = SP_ENOMEM;
   const char *sw = meta_value(meta, nmeta, "sigprop"), *cmd = meta_value(meta, nmeta, "command");
   char software[64];
   snprintf(software, sizeof software, "sigprop%s%s", sw ? " " : "", sw ? sw : "");
@@ -138,6 +141,7 @@ static int write_png(const sp_plot *p, FILE *fp, double dpi, const sp_meta *meta
   if (!s && rest && rest[0])
     s = png_text(&out, "Comment", rest);
   free(rest);
+  free(plain);
   if (!s && buffer_write(&out, png.data + 33, (unsigned)(png.n - 33)) != CAIRO_STATUS_SUCCESS)
     s = SP_ENOMEM;
   if (!s && fwrite(out.data, 1, out.n, fp) != out.n)
@@ -147,16 +151,19 @@ static int write_png(const sp_plot *p, FILE *fp, double dpi, const sp_meta *meta
   return s;
 }
 
-static int write_pdf(const sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
+static int write_pdf(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
 {
   cairo_surface_t *sf = cairo_pdf_surface_create_for_stream(file_write, fp, p->w, p->h);
-  const char *title = p->title ? p->title : "";
+  char *plain = sp_plot_markup_plain(p->title);
+  const char *title = plain ? plain : "";
   const char *sw = meta_value(meta, nmeta, "sigprop"), *cmd = meta_value(meta, nmeta, "command");
   char creator[64];
   snprintf(creator, sizeof creator, "sigprop%s%s", sw ? " " : "", sw ? sw : "");
   char *rest = meta_join(meta, nmeta, "; ");
-  int s = rest ? SP_OK : SP_ENOMEM;
+  int s = rest && (plain || !p->title) ? SP_OK : SP_ENOMEM;
   if (!s && cairo_surface_status(sf) == CAIRO_STATUS_SUCCESS) {
+    /* No creation date: the same figure makes the same file. */
+    cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATE_DATE, "");
     if (title[0])
       cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR, creator);
@@ -166,6 +173,7 @@ static int write_pdf(const sp_plot *p, FILE *fp, const sp_meta *meta, size_t nme
       cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_KEYWORDS, rest);
   }
   free(rest);
+  free(plain);
   cairo_t *cr = cairo_create(sf);
   if (!s)
     s = cairo_status(cr) != CAIRO_STATUS_SUCCESS ? SP_ERENDER : sp_plot_draw(p, cr);
@@ -208,7 +216,7 @@ static int xml_raw(buffer *out, const char *s)
   return buffer_write(out, (const unsigned char *)s, (unsigned)strlen(s)) ? SP_ENOMEM : SP_OK;
 }
 
-static int write_svg(const sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
+static int write_svg(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
 {
   buffer svg = {NULL, 0, 0};
   cairo_surface_t *sf = cairo_svg_surface_create_for_stream(buffer_write, &svg, p->w, p->h);
@@ -234,10 +242,11 @@ static int write_svg(const sp_plot *p, FILE *fp, const sp_meta *meta, size_t nme
     s = SP_ERENDER;
   if (!s) {
     size_t head = (size_t)(end + 1 - (const char *)svg.data);
-    const char *title = p->title ? p->title : "";
+    char *plain = sp_plot_markup_plain(p->title);
+    const char *title = plain ? plain : "";
     const char *cmd = meta_value(meta, nmeta, "command");
     char *rest = meta_join(meta, nmeta, "\n");
-    s = rest ? SP_OK : SP_ENOMEM;
+    s = rest && (plain || !p->title) ? SP_OK : SP_ENOMEM;
     if (!s && buffer_write(&out, svg.data, (unsigned)head))
       s = SP_ENOMEM;
     if (!s && title[0]) {
@@ -256,6 +265,7 @@ static int write_svg(const sp_plot *p, FILE *fp, const sp_meta *meta, size_t nme
       s = s ? s : xml_raw(&out, "</metadata>");
     }
     free(rest);
+    free(plain);
     /* The rest, without the NUL added above; images (the heat maps) are
      * marked for nearest-neighbour scaling, which Cairo does not write. */
     const char *rest_svg = (const char *)svg.data + head, *img;
