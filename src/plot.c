@@ -207,7 +207,9 @@ int sp_plot_set_axis(sp_plot *p, size_t i, char axis, const char *label, sp_scal
 }
 
 /* The finite range of z[0..n) into *lo and/or *hi (either may be NULL);
- * a single value v gives [v - 0.5, v + 0.5], no finite value [0, 1]. */
+ * a single value v gives [v - 0.5, v + 0.5], no finite value [0, 1].  A
+ * given end on the wrong side of the data's range fails the caller's
+ * zmin < zmax check. */
 static void data_range(const double *z, size_t n, double *lo, double *hi)
 {
   double a = INFINITY, b = -INFINITY;
@@ -223,9 +225,9 @@ static void data_range(const double *z, size_t n, double *lo, double *hi)
     a -= 0.5;
     b += 0.5;
   }
-  if (lo && (!hi || a < *hi))
+  if (lo)
     *lo = a;
-  if (hi && (!lo || b > *lo))
+  if (hi)
     *hi = b;
 }
 

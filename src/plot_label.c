@@ -159,8 +159,8 @@ static size_t points_in(const panel_layout *pl, const panel *pn, double x0, doub
   return n;
 }
 
-void sp_plot_draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
-                               const panel_layout *pl, const panel *pn)
+size_t sp_plot_legend_place(const pen *pe, const layout *L, const panel_layout *pl,
+                            const panel *pn, double box[4])
 {
   double fs = font_legend(L), rowh = legend_row_height(L), wmax = 0.0;
   size_t n = 0;
@@ -170,7 +170,7 @@ void sp_plot_draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
       n++;
     }
   if (!n)
-    return;
+    return (size_t)-1;
   double pad = 0.45 * fs, bw = wmax + 2.0 * pad, bh = (double)n * rowh + 2.0 * pad - 0.3 * fs;
   double inset = 0.5 * fs, pad_box = 3.0;
   /* Candidates on a 5 x 5 grid of positions; corners win ties, then the
@@ -192,7 +192,26 @@ void sp_plot_draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
         by = y;
       }
     }
-  double x = bx, y = by;
+  box[0] = bx;
+  box[1] = by;
+  box[2] = bw;
+  box[3] = bh;
+  return best_n;
+}
+
+void sp_plot_draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
+                                const panel_layout *pl, const panel *pn)
+{
+  double box[4];
+  if (sp_plot_legend_place(pe, L, pl, pn, box) == (size_t)-1)
+    return;
+  double fs = font_legend(L), rowh = legend_row_height(L), pad = 0.45 * fs;
+  double x = box[0], y = box[1], bw = box[2], bh = box[3];
+  if (pl->legend_out) {
+    /* Beside the axes (and colorbar), top-aligned: it would hide data. */
+    x = pl->legend_x;
+    y = pl->y;
+  }
   cairo_rectangle(cr, x, y, bw, bh);
   cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.88);
   cairo_fill_preserve(cr);
@@ -222,15 +241,16 @@ void sp_plot_draw_legend_below(cairo_t *cr, const pen *pe, const layout *L, cons
   double y = L->legend_top + 0.5 * rowh;
   while (k < pn->nser) {
     /* Entries of this row. */
-    size_t first = k, last = k;
+    size_t first = k, last = k, in_row = 0;
     double w = 0.0;
     for (; last < pn->nser; last++) {
       if (!pn->ser[last].label)
         continue;
       double ew = sp_plot_legend_entry_width(pe, L, &pn->ser[last]);
-      if (w > 0.0 && w + gap + ew > width)
+      if (w > 0.0 && (w + gap + ew > width || in_row == L->legend_cap))
         break;
       w += (w > 0.0 ? gap : 0.0) + ew;
+      in_row++;
     }
     if (w == 0.0)
       break;

@@ -69,19 +69,45 @@ double sp_plot_legend_entry_width(const pen *pe, const layout *L, const series *
 }
 
 /* Rows the BELOW legend needs across `width`. */
-static size_t legend_rows(const pen *pe, const layout *L, const panel *pn, double width)
+/* Rows the BELOW legend needs across `width` with at most `cap` entries
+ * in a row; *n gets the number of entries. */
+static size_t rows_capped(const pen *pe, const layout *L, const panel *pn, double width,
+                          size_t cap, size_t *n)
 {
-  size_t rows = 0;
+  size_t rows = 0, in_row = 0;
   double x = 0.0;
+  *n = 0;
   for (size_t k = 0; k < pn->nser; k++) {
     if (!pn->ser[k].label)
       continue;
     double w = sp_plot_legend_entry_width(pe, L, &pn->ser[k]);
-    if (rows == 0 || x + w > width) {
+    if (rows == 0 || x + w > width || in_row == cap) {
       rows++;
       x = 0.0;
+      in_row = 0;
     }
     x += w + 1.6 * L->fs;
+    in_row++;
+    (*n)++;
+  }
+  return rows;
+}
+
+/* Rows of the BELOW legend, balanced: the entries are spread evenly over
+ * the rows they need (no last row with a lone entry); *cap gets the
+ * largest number of entries in a row. */
+static size_t legend_rows(const pen *pe, const layout *L, const panel *pn, double width,
+                          size_t *cap)
+{
+  size_t n, rows = rows_capped(pe, L, pn, width, (size_t)-1, &n);
+  *cap = n;
+  while (rows > 1) {
+    size_t c = (n + rows - 1) / rows, r = rows_capped(pe, L, pn, width, c, &n);
+    if (r <= rows) {
+      *cap = c;
+      return r;
+    }
+    rows = r;
   }
   return rows;
 }
@@ -105,7 +131,7 @@ static void place_bands(const sp_plot *p, const pen *pe, layout *L, double *top,
   }
   for (size_t i = 0; i < p->npanels; i++)
     if (p->pan[i].legend == SP_LEGEND_BELOW && !L->legend_below) {
-      size_t rows = legend_rows(pe, L, &p->pan[i], p->w - 2.0 * PAD);
+      size_t rows = legend_rows(pe, L, &p->pan[i], p->w - 2.0 * PAD, &L->legend_cap);
       if (rows) {
         L->legend_below = 1;
         L->legend_panel = i;
@@ -187,6 +213,8 @@ static int panel_margins(const pen *pe, const layout *L, const panel *pn, panel_
     auto_range(pn, a, &tk->lo, &tk->hi);
     if (!(tk->lo < tk->hi))
       return SP_EDOM;
+    if (a == 1 && pl->headroom > 0.0)
+      tk->hi = tk->lo + (tk->hi - tk->lo) / (1.0 - pl->headroom);
     if (!pn->heat)
       pad_for_markers(pn, a, a ? pl->h : pl->w, tk);
     sp_plot_ticks_make(pe, L->fs, a ? pl->h : pl->w, !a, tk);
@@ -233,12 +261,11 @@ static int panel_margins(const pen *pe, const layout *L, const panel *pn, panel_
   return SP_OK;
 }
 
-int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
+/* Place the panels of the grid between `top` and `bottom` with `extra`
+ * points more on every panel's right (for legends beside the axes). */
+static int place_panels(const sp_plot *p, const pen *pe, layout *L, double top, double bottom,
+                        double extra)
 {
-  memset(L, 0, sizeof *L);
-  L->fs = p->fsize;
-  double top, bottom;
-  place_bands(p, pe, L, &top, &bottom);
   double cw = (p->w - 2.0 * PAD) / (double)p->cols;
   double ch = (bottom - top) / (double)p->rows;
 
@@ -252,7 +279,7 @@ int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
       size_t r = i / p->cols, c = i % p->cols;
       pl->x = PAD + (double)c * cw + ml;
       pl->y = top + (double)r * ch + mt;
-      pl->w = cw - ml - mr;
+      pl->w = cw - ml - mr - extra;
       pl->h = ch - mt - mb;
       if (pl->w < 10.0 || pl->h < 10.0)
         return SP_EINVAL;
@@ -260,6 +287,7 @@ int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
       int s = panel_margins(pe, L, &p->pan[i], pl, m);
       if (s)
         return s;
+      pl->legend_x = pl->x + pl->w + m[1] + 0.3 * L->fs;
       nl = fmax(nl, m[0]);
       nr = fmax(nr, m[1]);
       nt = fmax(nt, m[2]);
@@ -272,6 +300,49 @@ int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
   }
   return SP_OK;
 }
+
+/* Data points hidden by the BEST legend of panel i where it goes
+ * (0 without one); box gets its size. */
+static size_t legend_hides(const sp_plot *p, const pen *pe, const layout *L, size_t i,
+                           double box[4])
+{
+  if (p->pan[i].legend != SP_LEGEND_BEST)
+    return 0;
+  size_t hidden = sp_plot_legend_place(pe, L, &L->pl[i], &p->pan[i], box);
+  return hidden == (size_t)-1 ? 0 : hidden;
+}
+
+int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
+{
+  memset(L, 0, sizeof *L);
+  L->fs = p->fsize;
+  double top, bottom, box[4];
+  place_bands(p, pe, L, &top, &bottom);
+  int s = place_panels(p, pe, L, top, bottom, 0.0);
+  /* A legend that would hide data inside its axes gets a band of its own
+   * at the top of the axes (the y range grows upwards) ... */
+  int again = 0;
+  for (size_t i = 0; i < p->npanels && !s; i++)
+    if (legend_hides(p, pe, L, i, box)) {
+      double f = (box[3] + 1.2 * L->fs) / L->pl[i].h;
+      L->pl[i].headroom = f < 0.5 ? f : 0.0;
+      again |= f < 0.5;
+    }
+  if (!s && again)
+    s = place_panels(p, pe, L, top, bottom, 0.0);
+  /* ... else goes beside them when the panels stay wide enough. */
+  double extra = 0.0, cw = (p->w - 2.0 * PAD) / (double)p->cols;
+  for (size_t i = 0; i < p->npanels && !s; i++)
+    if (legend_hides(p, pe, L, i, box))
+      extra = fmax(extra, box[2] + 0.3 * L->fs);
+  if (s || extra == 0.0 || extra > 0.3 * cw)
+    return s;
+  s = place_panels(p, pe, L, top, bottom, extra);
+  for (size_t i = 0; i < p->npanels && !s; i++)
+    L->pl[i].legend_out = legend_hides(p, pe, L, i, box) > 0;
+  return s;
+}
+
 int sp_plot_locate(sp_plot *p, size_t i, double x, double y, double *u, double *v)
 {
   panel *pn;

@@ -151,6 +151,10 @@ typedef struct {
   ticks tk[2];
   ticks cb;          /* colorbar */
   int cbar;
+  double headroom;   /* fraction of the y axis kept free of data at the
+                        top for the BEST legend */
+  int legend_out;    /* the BEST legend hides data inside: drawn beside */
+  double legend_x;   /* its left edge then */
 } panel_layout;
 
 typedef struct {
@@ -159,6 +163,7 @@ typedef struct {
   double title_base;  /* baseline of the figure title */
   double legend_top;  /* top of the legend band */
   size_t legend_panel;
+  size_t legend_cap;  /* most entries in a row of the legend band */
   int legend_below;
   panel_layout pl[MAX_PANELS];
 } layout;
@@ -218,6 +223,14 @@ int sp_plot_styles_resolve(sp_plot *p, const layout *L);
 
 int sp_plot_draw_region_label(const pen *pe, const layout *L, const panel_layout *pl,
                               const heatmap *h, const region *rg);
+/* Where the legend of a panel goes inside its axes: the spot of a 5 x 5
+ * grid hiding fewest data points, corners first; box = x, y, w, h.
+ * Returns the number of points hidden there, (size_t)-1 for no entries. */
+size_t sp_plot_legend_place(const pen *pe, const layout *L, const panel_layout *pl,
+                            const panel *pn, double box[4]);
+
+/* The legend of a panel where sp_plot_legend_place puts it, or beside
+ * the axes when pl->legend_out. */
 void sp_plot_draw_legend_inside(cairo_t *cr, const pen *pe, const layout *L,
                                 const panel_layout *pl, const panel *pn);
 void sp_plot_draw_legend_below(cairo_t *cr, const pen *pe, const layout *L, const sp_plot *p);

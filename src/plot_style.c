@@ -53,11 +53,12 @@ static double line_dist(const panel_layout *pl, const series *s, double x, doubl
   return best;
 }
 
-/* Does s lie on t: at least half of its points within half a line width
- * plus one point of t's line (or markers, for a series without a line)? */
+/* Does s lie on t: are at least half of its points so near t's line that
+ * the two lines' ink touches (or within t's markers, for a series
+ * without a line)? */
 static int lies_on(const panel_layout *pl, const series *s, const series *t)
 {
-  double tol = 1.0 + 0.5 * (s->st.width + t->st.width);
+  double tol = 0.5 * (s->st.width + t->st.width);
   if (t->st.line == SP_LINE_NONE)
     tol = fmax(tol, 0.5 * t->st.marker_size);
   size_t n = 0, on = 0;
