@@ -147,7 +147,7 @@ static int integer_axis(const panel *pn, int a)
 {
   if (pn->heat || pn->ax[a].scale == SP_SCALE_LOG)
     return 0;
-  size_t n = 0;
+  double lo = INFINITY, hi = -INFINITY;
   for (size_t k = 0; k < pn->nser; k++) {
     const series *s = &pn->ser[k];
     for (size_t i = 0; i < s->n; i++) {
@@ -156,10 +156,11 @@ static int integer_axis(const panel *pn, int a)
         continue;
       if (v != floor(v) || fabs(v) > 1e15)
         return 0;
-      n++;
+      lo = fmin(lo, v);
+      hi = fmax(hi, v);
     }
   }
-  return n >= 2;
+  return lo < hi; /* constant data say nothing about the axis */
 }
 
 /* Room (points) that markers and error-bar caps need beyond a data point
