@@ -227,10 +227,153 @@ static void test_threads(void)
 }
 
 
+static void test_optim(void)
+{
+  sp_optim_options o;
+  const char *bad;
+  sp_optim_options_default(&o);
+  tap_ok(sp_optim_options_validate(&o, &bad) == SP_OK, "default optimiser options valid");
+  o.warmup = 10;
+  o.steps = 110;
+  o.schedule = SP_SCHED_COSINE;
+  o.lr = 0.003;
+  tap_close(sp_optim_lr(&o, 5), 0.0015, 1e-15, "warm-up: half the rate at step 5 of 10");
+  tap_close(sp_optim_lr(&o, 10), 0.003, 1e-15, "end of warm-up: the peak rate");
+  tap_close(sp_optim_lr(&o, 60), 0.0015, 1e-15, "cosine: half the rate half-way");
+  tap_close(sp_optim_lr(&o, 110), 0.0, 1e-15, "cosine: 0 at the last step");
+  o.schedule = SP_SCHED_CONSTANT;
+  tap_close(sp_optim_lr(&o, 77), 0.003, 0.0, "constant after warm-up");
+  const struct {
+    const char *name;
+    double *field;
+    double value;
+  } cases[] = {{"lr", &o.lr, 0.0}, {"lr", &o.lr, -1.0}, {"beta1", &o.beta1, 1.0},
+               {"beta2", &o.beta2, -0.1}, {"eps", &o.eps, 0.0}, {"momentum", &o.momentum, 1.0},
+               {"weight-decay", &o.weight_decay, -1e-3}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sp_optim_options_default(&o);
+    *cases[i].field = cases[i].value;
+    int st = sp_optim_options_validate(&o, &bad);
+    tap_ok(st == SP_EDOM && bad && strcmp(bad, cases[i].name) == 0, "%s = %g: SP_EDOM (%s)",
+           cases[i].name, cases[i].value, bad ? bad : "none");
+  }
+  sp_optim_options_default(&o);
+  o.steps = 0;
+  tap_ok(sp_optim_options_validate(&o, &bad) == SP_EDOM, "steps 0: SP_EDOM");
+  o.steps = 1;
+  o.warmup = -1;
+  tap_ok(sp_optim_options_validate(&o, &bad) == SP_EDOM, "negative warm-up: SP_EDOM");
+}
+
+/* A small post-LN network learns the copy task: the held-out loss falls
+ * well below log V with Adam, and SGD with momentum lowers it too. */
+static void test_training(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.tokens = 12;
+  m.depth = 2;
+  m.causal = 1;
+  sp_task_options to;
+  sp_task_options_default(&to);
+  to.vocab = 6;
+  to.tokens = 12;
+  to.seed = 8;
+  int st;
+  sp_task *k = sp_task_alloc(&to, &st);
+  int tok[16 * 12], tgt[16 * 12], etok[16 * 12], etgt[16 * 12];
+  sp_task_batch(k, 1, 0, 16, etok, etgt);
+  for (int opt = 0; opt < 2; opt++) {
+    sp_train *t = sp_train_alloc(&m, 32, 2, 6, 16, 2, &st);
+    sp_train_init(t, 3);
+    sp_optim_options o;
+    sp_optim_options_default(&o);
+    o.optim = opt ? SP_OPTIM_SGD : SP_OPTIM_ADAM;
+    o.lr = opt ? 0.1 : 0.01;
+    o.weight_decay = 1e-4;
+    double first, last, loss;
+    sp_train_loss(t, etok, etgt, &first);
+    for (long s = 1; s <= 300; s++) {
+      sp_task_batch(k, 0, s, 16, tok, tgt);
+      sp_train_step(t, &o, s, tok, tgt, &loss);
+    }
+    sp_train_loss(t, etok, etgt, &last);
+    if (!opt)
+      tap_ok(last < 0.25 * log(6.0), "copy, Adam: held-out loss %.4f -> %.4f after 300 steps "
+             "(log V = %.4f)", first, last, log(6.0));
+    else
+      tap_ok(last < first - 0.1, "copy, SGD with momentum: held-out loss %.4f -> %.4f", first,
+             last);
+    sp_train_grad_norm gn[2];
+    double rho[3], ent[3];
+    sp_train_loss(t, etok, etgt, &last);
+    st = sp_train_grad_norms(t, gn);
+    tap_ok(st == SP_OK && gn[0].wq > 0.0 && gn[1].wv > 0.0 && gn[0].w1 > 0.0,
+           "gradient norms per block and kind (block 1: Q %.3g K %.3g V %.3g)", gn[0].wq,
+           gn[0].wk, gn[0].wv);
+    st = sp_train_layer_stats(t, rho, ent);
+    tap_ok(st == SP_OK && isnan(ent[0]) && ent[1] >= 0.0 && ent[1] <= log(12.0) &&
+           fabs(rho[2]) <= 1.0, "rho and entropy per layer of the held-out batch (layer 1: "
+           "rho %.3f, entropy %.3f)", rho[1], ent[1]);
+    sp_train_free(t);
+  }
+  sp_task_free(k);
+}
+
+static void test_errors(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.tokens = 8;
+  m.depth = 2;
+  int st;
+  double bytes;
+  tap_ok(!sp_train_alloc(&m, 16, 3, 5, 2, 1, &st) && st == SP_EDOM, "heads not dividing width: SP_EDOM");
+  tap_ok(!sp_train_alloc(&m, 16, 2, 1, 2, 1, &st) && st == SP_EDOM, "vocab 1: SP_EDOM");
+  tap_ok(!sp_train_alloc(&m, 16, 2, 5, 0, 1, &st) && st == SP_EDOM, "batch 0: SP_EDOM");
+  tap_ok(!sp_train_alloc(&m, 1, 1, 5, 2, 1, &st) && st == SP_EDOM, "width 1: SP_EDOM");
+  tap_ok(!sp_train_alloc(&m, 1L << 20, 1, 5, 1L << 12, 1, &st) && st == SP_ENOMEM,
+         "a network beyond physical memory: SP_ENOMEM");
+  st = sp_train_memory(&m, 1L << 20, 1, 5, 1L << 12, 1, &bytes);
+  tap_ok(st == SP_OK && bytes > 1e14, "its estimate: %.3g bytes", bytes);
+  m.beta = -1.0;
+  tap_ok(!sp_train_alloc(&m, 16, 2, 5, 2, 1, &st) && st == SP_EDOM, "invalid model: SP_EDOM");
+  m.beta = 0.5;
+  sp_train *t = sp_train_alloc(&m, 16, 2, 5, 2, 1, &st);
+  sp_train_init(t, 1);
+  int tok[16] = {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0}, tgt[16];
+  double loss;
+  for (int i = 0; i < 16; i++)
+    tgt[i] = -1;
+  tap_ok(sp_train_loss(t, tok, tgt, &loss) == SP_EINVAL, "no target: SP_EINVAL");
+  tgt[3] = 5;
+  tap_ok(sp_train_loss(t, tok, tgt, &loss) == SP_EINVAL, "target id >= vocab: SP_EINVAL");
+  tgt[3] = 2;
+  tok[5] = 7;
+  tap_ok(sp_train_loss(t, tok, tgt, &loss) == SP_EINVAL, "token id >= vocab: SP_EINVAL");
+  tok[5] = 0;
+  st = sp_train_loss(t, tok, tgt, &loss);
+  tap_ok(st == SP_OK && fabs(loss - log(5.0)) < 1.5, "one target: loss %.4f", loss);
+  sp_train_grad_norm gn[2];
+  tap_ok(sp_train_grad_norms(t, gn) == SP_EINVAL, "gradient norms before any step: SP_EINVAL");
+  sp_optim_options o;
+  sp_optim_options_default(&o);
+  o.lr = 0.0;
+  tap_ok(sp_train_step(t, &o, 1, tok, tgt, &loss) == SP_EDOM, "step with lr 0: SP_EDOM");
+  o.lr = 1e-3;
+  tap_ok(sp_train_step(t, &o, 0, tok, tgt, &loss) == SP_EINVAL, "step number 0: SP_EINVAL");
+  sp_train_free(t);
+  sp_train_free(NULL);
+  tap_ok(sp_train_init(NULL, 1) == SP_EINVAL, "NULL workspace: SP_EINVAL");
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
   test_gradients();
   test_threads();
+  test_optim();
+  test_training();
+  test_errors();
   return tap_done();
 }

@@ -158,7 +158,7 @@ void sp_task_options_default(sp_task_options *o);
  * second half's predictable tokens), best loss 0.  markov: a chain over V
  * states (V - 1 when masked) whose transition rows are Dirichlet(gamma)
  * draws, started from its stationary law; next-token targets at every
- * position but the last; best loss the entropy rate -sum_i pi_i sum_j P_ij
+ * position (the chain is drawn for T + 1 steps); best loss the entropy rate -sum_i pi_i sum_j P_ij
  * log P_ij, computed exactly.  Masked forms (for encoders): each position
  * of the second half (copy) or of the whole sequence (markov) is replaced by
  * the mask token V - 1 with probability mask_fraction (at least one per
@@ -167,8 +167,9 @@ void sp_task_options_default(sp_task_options *o);
  * forward-backward), averaged over the first 512 evaluation sequences.
  * data: next-token windows of T + 1 tokens drawn from the first
  * 1 - holdout of the file (training) or the rest (evaluation); the best
- * loss is unknown (NaN).  NULL with `*status`: SP_EDOM (values out of
- * domain, odd T for copy, a file too short for a window in either part),
+ * loss is unknown (NaN); it has no masked form.  NULL with `*status`:
+ * SP_EDOM (values out of domain, odd T for copy, masked data, a file too
+ * short for a window of T + 1 tokens in either part),
  * SP_EIO (unreadable file), SP_EPARSE (empty file, size not a multiple of
  * `bytes`, an id >= vocab), SP_ENOMEM. */
 sp_task *sp_task_alloc(const sp_task_options *o, int *status);
