@@ -26,6 +26,7 @@
 #include "sigprop/diagram.h"
 #include "sigprop/plot.h"
 #include "sigprop/sim.h"
+#include "sigprop/train.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
