@@ -19,6 +19,7 @@
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
 #include "sigprop/preset.h"
+#include "sigprop/config.h"
 #include "sigprop/recommend.h"
 #include "sigprop/colormap.h"
 #include "sigprop/contour.h"
