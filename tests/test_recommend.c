@@ -121,7 +121,7 @@ static void first_block(void)
   sp_model_default(&m);
   m.beta = 3.0;
   sp_first_block fb;
-  tap_ok(sp_first_block_eval(&m, NULL, &fb) == SP_OK, "first block at beta = 3");
+  tap_ok(sp_first_block_eval(&m, NULL, 0, &fb) == SP_OK, "first block at beta = 3");
   /* theory.md §9 with C = 1: beta sv q (q - p)^2 G, G = m(1 - m)/3. */
   double bc = sqrt(2.0 / (1.0 - 0.025)), mm = bc / 3.0;
   double want = 3.0 * 0.2 * 1.0 * (0.975 * 0.975) * mm * (1.0 - mm) / 3.0;
@@ -129,15 +129,15 @@ static void first_block(void)
             fb.qk_gradient);
   tap_close(fb.stats.y2, 1.0 - mm, 1e-15, "E Y2 = 1 - beta_c/beta");
   m.beta = 1.0;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_ok(fb.qk_gradient == 0.0, "q/k gradient vanishes below beta_c");
   m.norm = SP_NORM_PRE;
   m.q0 = 5.0;
   m.rho0 = 0.3;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_ok(fb.q == 1.0 && fb.p == 0.3, "pre-LN: the attention sees the normalised input");
   m.beta_c_on = SP_BETAC_STREAM;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_close(fb.stats.beta_c, sqrt(2.0 / (5.0 * (5.0 - 1.5))), 1e-15,
             "beta-c-on stream: beta_c of the raw stream");
 }
