@@ -82,15 +82,13 @@ static unsigned given_flags(const sp_model *m, const sp_recommend_options *o, co
 }
 
 static unsigned rec_flags(const sp_workspace *w, const sp_recommend_options *o,
-                          const sp_recommendation *r)
+                          const sp_recommendation *r, sp_advice *a)
 {
+  a->rec_first_status = r->rec_status ? r->rec_status
+                        : sp_first_block_eval(&r->recommended, w, o->width, &a->rec_first);
   if (r->rec_status)
     return 0;
-  sp_first_block fb;
-  const sp_first_block *pfb = NULL;
-  if (!sp_first_block_eval(&r->recommended, w, o->width, &fb))
-    pfb = &fb;
-  unsigned f = point_flags(&r->rec_verdict, pfb);
+  unsigned f = point_flags(&r->rec_verdict, a->rec_first_status ? NULL : &a->rec_first);
   if (r->margin_squeezed
       || beta_flip(r->rec_beta_status, &r->rec_beta_range, r->recommended.beta, 1.0 + o->margin))
     f |= SP_FLAG_MARGIN_FLIP;
@@ -153,6 +151,6 @@ int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
   sensitivity(m, w, &oo, a);
   const sp_recommendation *r = a->primary_pure ? &a->pure : &a->code;
   a->flags = given_flags(m, &oo, a, a->pure_status ? &a->code : &a->pure);
-  a->rec_flags = rec_flags(w, &oo, r);
+  a->rec_flags = rec_flags(w, &oo, r, a);
   return SP_OK;
 }

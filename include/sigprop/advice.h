@@ -67,6 +67,8 @@ typedef struct {
   sp_sensitivity sens;      /**< of the configuration as given */
   unsigned flags;           /**< SP_FLAG_* of the configuration as given */
   unsigned rec_flags;       /**< SP_FLAG_* of the recommended point */
+  int rec_first_status;
+  sp_first_block rec_first; /**< block 1 of the recommended point */
 } sp_advice;
 
 /** Advise on model `m`, whose framework form is `given` (widths and the
