@@ -4,6 +4,7 @@
 #define SIGPROP_CLI_H
 
 #include "sigprop.h"
+#include "opt.h"
 
 #include <stddef.h>
 
@@ -51,11 +52,6 @@ const char *cli_value(cli_args *a);
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max);
 
-/* Strict number parsing: the whole string, finite.  Error recorded with
- * the option name. */
-int cli_parse_double(const char *opt, const char *s, double *x);
-int cli_parse_long(const char *opt, const char *s, long *x);
-
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
 
@@ -63,6 +59,17 @@ int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
  * Returns 1 when `name` is a model option (and consumed its value), 0 when
  * it is not, or -1 after recording an error. */
 int cli_model_option(sp_model *m, cli_args *a);
+
+/* The shared model options (documented in sigprop(1)), applied to m. */
+cli_opt_group cli_model_group(sp_model *m);
+
+/* The figure options shared by the commands that draw. */
+typedef struct {
+  const char *title; /* NULL: a title describing the model */
+  double width, height, dpi;
+} cli_figure;
+
+cli_opt_group cli_figure_group(cli_figure *f);
 
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */

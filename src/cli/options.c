@@ -2,11 +2,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Transitional, until every command uses cli_parse. */
 const char cli_model_help[] =
   "Model options (theory.md names; defaults are the paper's; later options\n"
   "override earlier ones, and --preset sets the whole architecture at its place):\n"
@@ -96,31 +96,6 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
-int cli_parse_double(const char *opt, const char *s, double *x)
-{
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (end == s || *end != '\0')
-    return cli_error(CLI_USAGE, "--%s: '%s' is not a number", opt, s);
-  if (!isfinite(v) || errno == ERANGE)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not a finite number", opt, s);
-  *x = v;
-  return CLI_OK;
-}
-
-int cli_parse_long(const char *opt, const char *s, long *x)
-{
-  double v = 0.0;
-  int rc = cli_parse_double(opt, s, &v);
-  if (rc)
-    return rc;
-  if (v != floor(v) || fabs(v) > 9.0e15)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not a whole number", opt, s);
-  *x = (long)v;
-  return CLI_OK;
-}
-
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
 {
   char buf[128];
@@ -136,11 +111,6 @@ int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
   return CLI_OK;
 }
 
-static int bad_choice(const char *opt, const char *v, const char *choices)
-{
-  return cli_error(CLI_USAGE, "--%s: '%s' is not one of %s", opt, v, choices);
-}
-
 static sp_preset last_preset;
 static int have_preset;
 
@@ -149,86 +119,167 @@ const sp_preset *cli_model_preset(void)
   return have_preset ? &last_preset : NULL;
 }
 
-/* --preset NAME|FILE: the whole architecture, at this place of the line. */
-static int preset_option(sp_model *m, cli_args *a)
+/* --preset as a table entry. */
+static int preset_call(void *base, const cli_opt *o, const char *v)
 {
-  const char *v = cli_value(a);
-  if (!v)
-    return -1;
+  (void)o;
   sp_preset_error e;
   int s = sp_preset_load(v, &last_preset, &e);
   if (s) {
     have_preset = 0;
     return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--preset: %s",
-                     e.text[0] ? e.text : sp_strerror(s)), -1;
+                     e.text[0] ? e.text : sp_strerror(s));
   }
   have_preset = 1;
-  sp_preset_apply(&last_preset, m);
-  return 1;
+  sp_preset_apply(&last_preset, base);
+  return CLI_OK;
 }
 
+/* A numeric model parameter (sp_param_table) named like its option. */
+static int param_call(void *base, const cli_opt *o, const char *v)
+{
+  const sp_param *p = sp_param_lookup(o->name);
+  double x = 0.0;
+  if (!p)
+    return cli_error(CLI_USAGE, "--%s: not a model parameter", o->name);
+  if (cli_parse_double(o->name, v, &x))
+    return CLI_USAGE;
+  int s = sp_model_set(base, p, x);
+  if (s == SP_EDOM) {
+    if (p->kind == SP_PARAM_INTEGER && x != floor(x))
+      return cli_error(CLI_USAGE, "--%s: '%s' is not a whole number", o->name, v);
+    return cli_error(CLI_USAGE, "--%s: %s is outside the domain [%g, %g] (%s)", o->name, v,
+                     p->min, p->max, p->doc);
+  }
+  if (s)
+    return cli_error(CLI_USAGE, "--%s: %s", o->name, sp_strerror(s));
+  return CLI_OK;
+}
+
+static void param_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  const sp_model *m = base;
+  double v;
+  if (strcmp(o->name, "var-vb") == 0 && m->var_vb_follows_b)
+    snprintf(buf, size, "= var-b");
+  else if (!sp_model_get(m, sp_param_lookup(o->name), &v))
+    sp_format_double(buf, size, v);
+}
+
+#define PARAM(N, M, H) {N, 0, CLI_OPT_CALL, 0, 0, 0, NULL, param_call, param_show, M, H, 0}
+
+_Static_assert(sizeof(sp_norm) == sizeof(int) && sizeof(sp_attention) == sizeof(int)
+               && sizeof(sp_activation) == sizeof(int) && sizeof(sp_stats) == sizeof(int)
+               && sizeof(sp_betac_on) == sizeof(int) && sizeof(sp_row_overlap) == sizeof(int),
+               "model enumerations are set as int");
+
+static const cli_choice norms[] = {
+  {"post", SP_NORM_POST}, {"pre", SP_NORM_PRE}, {"none", SP_NORM_NONE}, {NULL, 0}};
+static const cli_choice attentions[] = {
+  {"softmax", SP_ATTN_SOFTMAX}, {"centred", SP_ATTN_CENTRED}, {"~centered", SP_ATTN_CENTRED},
+  {"uniform", SP_ATTN_UNIFORM}, {NULL, 0}};
+static const cli_choice stats[] = {
+  {"asymptotic", SP_STATS_ASYMPTOTIC}, {"finite", SP_STATS_FINITE}, {NULL, 0}};
+static const cli_choice activations[] = {
+  {"relu", SP_ACT_RELU}, {"gelu", SP_ACT_GELU}, {"tanh", SP_ACT_TANH}, {"erf", SP_ACT_ERF},
+  {"silu", SP_ACT_SILU}, {"linear", SP_ACT_LINEAR}, {NULL, 0}};
+static const cli_choice on_none[] = {{"on", 1}, {"none", 0}, {"~off", 0}, {NULL, 0}};
+static const cli_choice betac_on[] = {
+  {"input", SP_BETAC_INPUT}, {"stream", SP_BETAC_STREAM}, {NULL, 0}};
+static const cli_choice overlaps[] = {
+  {"independent", SP_OVERLAP_INDEPENDENT}, {"exact", SP_OVERLAP_EXACT}, {NULL, 0}};
+
+/* The model options (theory.md §1 names), documented in sigprop(1). */
+static const cli_opt model_opts[] = {
+  {"preset", 0, CLI_OPT_CALL, 0, 0, 0, NULL, preset_call, NULL, "NAME|FILE",
+   "an architecture: a built-in NAME (sigprop presets) or a preset file (a path with '/' or "
+   "ending in .preset), set at its place on the line", 0},
+  CLI_CHOICE("norm", 0, sp_model, norm, norms, "NAME", "LayerNorm placement"),
+  CLI_CHOICE("attention", 0, sp_model, attention, attentions, "NAME", "attention variant"),
+  CLI_CHOICE("attention-stats", 0, sp_model, stats, stats, "NAME",
+             "T -> inf REM laws or exact finite T"),
+  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
+  CLI_CHOICE("mlp", 0, sp_model, mlp, on_none, "NAME", "keep or drop the MLP sub-block"),
+  CLI_FLAG("causal", 0, sp_model, causal,
+           "decoder (causal mask) or encoder [encoder]; a decoder's statistics are row means "
+           "over t = 1..T (finite statistics; the T -> inf law is the encoder's)"),
+  CLI_FLAG_SET("no-causal", 0, sp_model, causal, 0, NULL),
+  PARAM("beta", "B", "query/key scale"),
+  PARAM("eta", "B", NULL),
+  PARAM("tokens", "T", "sequence length"),
+  PARAM("var-v", "V", "value weight variance"),
+  PARAM("var-vb", "V", "value bias variance"),
+  PARAM("var-w", "V", "MLP weight variance, both layers"),
+  PARAM("var-w-in", "V", "first MLP layer weight variance"),
+  PARAM("var-w-out", "V", "second MLP layer weight variance"),
+  PARAM("var-b", "V", "MLP bias variance"),
+  PARAM("alpha-sa", "A", "skip gain around attention"),
+  PARAM("alpha-mlp", "A", "skip gain around the MLP"),
+  PARAM("branch-sa", "G", "gain on the attention branch"),
+  PARAM("branch-mlp", "G", "gain on the MLP branch"),
+  PARAM("mean-removal", "TAU", "token-mean removal after attention"),
+  PARAM("rho0", "R", "input cosine similarity"),
+  PARAM("q0", "Q", "input squared norm"),
+  PARAM("depth", "L", "number of blocks"),
+  CLI_CHOICE("beta-c-on", 0, sp_model, beta_c_on, betac_on, "NAME",
+             "where pre-LN beta_c is evaluated"),
+  CLI_CHOICE("row-overlap", 0, sp_model, row_overlap, overlaps, "NAME",
+             "finite-T overlap of two attention rows: 1/T, or the shared-key law (slow)"),
+  PARAM("erf-scale", "A", "a in erf(a u)"),
+};
+
+/* Transitional: one model option of the old parsing loop, from the table. */
 int cli_model_option(sp_model *m, cli_args *a)
 {
-  const char *n = a->name;
-  if (strcmp(n, "causal") == 0 || strcmp(n, "no-causal") == 0) {
-    if (a->value)
-      return cli_error(CLI_USAGE, "--%s takes no value", n), -1;
-    m->causal = n[0] == 'c';
-    return 1;
-  }
-  if (strcmp(n, "preset") == 0)
-    return preset_option(m, a);
-  static const char *const choice_opts[] = {
-    "norm", "attention", "activation", "attention-stats", "beta-c-on", "mlp", "row-overlap"};
-  int is_choice = 0;
-  for (size_t i = 0; i < sizeof choice_opts / sizeof choice_opts[0]; i++)
-    is_choice |= strcmp(n, choice_opts[i]) == 0;
-  const sp_param *p = sp_param_lookup(n);
-  if (!is_choice && !p)
+  const cli_opt *o = NULL;
+  for (size_t i = 0; i < sizeof model_opts / sizeof model_opts[0] && !o; i++)
+    if (strcmp(model_opts[i].name, a->name) == 0)
+      o = &model_opts[i];
+  if (!o)
     return 0;
-  const char *v = cli_value(a);
+  if (!o->metavar && a->value)
+    return cli_error(CLI_USAGE, "--%s takes no value", a->name), -1;
+  const char *v = o->metavar ? cli_value(a) : "";
   if (!v)
     return -1;
-  if (strcmp(n, "norm") == 0) {
-    if (sp_norm_from_name(v, &m->norm))
-      return bad_choice(n, v, "post, pre, none"), -1;
-  } else if (strcmp(n, "attention") == 0) {
-    if (sp_attention_from_name(v, &m->attention))
-      return bad_choice(n, v, "softmax, centred, uniform"), -1;
-  } else if (strcmp(n, "activation") == 0) {
-    if (sp_activation_from_name(v, &m->activation))
-      return bad_choice(n, v, "relu, gelu, tanh, erf, silu, linear"), -1;
-  } else if (strcmp(n, "attention-stats") == 0) {
-    if (sp_stats_from_name(v, &m->stats))
-      return bad_choice(n, v, "asymptotic, finite"), -1;
-  } else if (strcmp(n, "beta-c-on") == 0) {
-    if (sp_betac_on_from_name(v, &m->beta_c_on))
-      return bad_choice(n, v, "input, stream"), -1;
-  } else if (strcmp(n, "row-overlap") == 0) {
-    if (sp_row_overlap_from_name(v, &m->row_overlap))
-      return bad_choice(n, v, "independent, exact"), -1;
-  } else if (strcmp(n, "mlp") == 0) {
-    if (strcmp(v, "on") == 0)
-      m->mlp = 1;
-    else if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0)
-      m->mlp = 0;
-    else
-      return bad_choice(n, v, "on, none"), -1;
-  } else {
-    double x = 0.0;
-    if (cli_parse_double(n, v, &x))
-      return -1;
-    int s = sp_model_set(m, p, x);
-    if (s == SP_EDOM) {
-      if (p->kind == SP_PARAM_INTEGER && x != floor(x))
-        return cli_error(CLI_USAGE, "--%s: '%s' is not a whole number", n, v), -1;
-      return cli_error(CLI_USAGE, "--%s: %s is outside the domain [%g, %g] (%s)", n, v,
-                       p->min, p->max, p->doc), -1;
-    }
-    if (s)
-      return cli_error(CLI_USAGE, "--%s: %s", n, sp_strerror(s)), -1;
-  }
-  return 1;
+  return cli_opt_apply(o, m, v) ? -1 : 1;
+}
+
+cli_opt_group cli_model_group(sp_model *m)
+{
+  cli_opt_group g = {"Model options (theory.md names; later options override earlier ones)",
+                     model_opts, sizeof model_opts / sizeof model_opts[0], m};
+  return g;
+}
+
+/* ---- figure and output options ------------------------------------ */
+
+static int size_call(void *base, const cli_opt *o, const char *v)
+{
+  cli_figure *f = base;
+  (void)o;
+  return cli_parse_size(v, &f->width, &f->height);
+}
+
+static void size_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  const cli_figure *f = base;
+  (void)o;
+  snprintf(buf, size, "%g,%g", f->width, f->height);
+}
+
+static const cli_opt figure_opts[] = {
+  CLI_STRING("title", 0, cli_figure, title, "TEXT",
+             "figure title ('' for none; _x and ^x make sub/superscripts)"),
+  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, size_call, size_show, "W,H",
+   "figure size in points, width and height from 72 to 7200", 0},
+  CLI_DOUBLE("dpi", 0, cli_figure, dpi, 10.0, 2400.0, "D", "PNG resolution"),
+};
+
+cli_opt_group cli_figure_group(cli_figure *f)
+{
+  cli_opt_group g = {"Figure options", figure_opts, sizeof figure_opts / sizeof figure_opts[0], f};
+  return g;
 }
 
 int cli_model_check_sweep(const sp_model *m, const char *cmd)
