@@ -70,7 +70,7 @@ static int check(const sp_stds *s, const char **bad)
     return fail(bad, "std-o");
   if (known(s->o) && !known(s->v))
     return fail(bad, "std-v");
-  if ((known(s->q) || known(s->v) || known(s->ff_in)) && s->d_model < 1)
+  if ((known(s->q) || known(s->v) || known(s->gate ? s->ff_gate : s->ff_in)) && s->d_model < 1)
     return fail(bad, "d-model");
   if (known(s->ff_out) && s->d_ff < 1)
     return fail(bad, "d-ff");
@@ -103,7 +103,10 @@ int sp_stds_to_model(const sp_stds *s, sp_model *m, const char **bad)
     if ((st = set(&x, "var-v", vv, bad, "std-v")))
       return st;
   }
-  if (known(s->ff_in) && (st = set(&x, "var-w-in", d * s->ff_in * s->ff_in, bad, "std-ff-in")))
+  /* With a gate, phi acts on W_gate x: W_gate is the modelled first layer. */
+  double w1 = s->gate ? s->ff_gate : s->ff_in;
+  if (known(w1) && (st = set(&x, "var-w-in", d * w1 * w1, bad,
+                             s->gate ? "std-ff-gate" : "std-ff-in")))
     return st;
   if (known(s->ff_out)
       && (st = set(&x, "var-w-out", (double)s->d_ff * s->ff_out * s->ff_out, bad, "std-ff-out")))
@@ -159,12 +162,19 @@ int sp_stds_from_model(const sp_model *m, const sp_stds *given, int pure, sp_std
     o.v = wo ? pow(m->var_v, 0.25) / sqrt(d) : sqrt(m->var_v / d);
     o.o = wo ? o.v : NAN;
   }
-  if (!(known(given->ff_in) && same(d * given->ff_in * given->ff_in, m->var_w_in)))
-    o.ff_in = sqrt(m->var_w_in / d);
-  if (!o.gate)
+  /* The modelled first layer: W_gate with a gate (W_1 is then the linear
+   * factor, kept as given or, unknown, like W_gate), else W_1. */
+  double w1 = o.gate ? given->ff_gate : given->ff_in;
+  if (!(known(w1) && same(d * w1 * w1, m->var_w_in)))
+    w1 = sqrt(m->var_w_in / d);
+  if (o.gate) {
+    o.ff_gate = w1;
+    if (!known(o.ff_in))
+      o.ff_in = w1;
+  } else {
+    o.ff_in = w1;
     o.ff_gate = NAN;
-  else if (!known(given->ff_gate) || !same(o.ff_in, given->ff_in))
-    o.ff_gate = o.ff_in;
+  }
   if (!wo)
     o.o = NAN;
   double dff = (double)given->d_ff;

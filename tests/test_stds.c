@@ -88,6 +88,15 @@ static void round_trip(void)
   tap_ok(r.q == s.q && r.k == s.k && r.v == s.v && r.o == s.o && r.ff_in == s.ff_in
          && r.ff_gate == s.ff_gate && r.ff_out == s.ff_out && r.emb == s.emb,
          "the stds that gave the model come back unchanged");
+  tap_close(m.var_w_in, 837.0 * 0.0177 * 0.0177, 1e-15,
+            "gated MLP: var-w-in = d s_gate^2 (phi acts on W_gate x)");
+  sp_model y = m;
+  y.var_w_in = 0.2917;
+  sp_stds_from_model(&y, &s, 0, &r);
+  tap_close(r.ff_gate, sqrt(0.2917 / 837.0), 1e-16, "a new var-w-in goes to W_gate");
+  tap_ok(r.ff_in == s.ff_in, "W_1, the linear factor, kept");
+  s.gate = 0;
+  sp_stds_to_model(&s, &m, NULL);
 
   /* beta changed: W_Q, W_K scaled together, their ratio kept. */
   sp_model x = m;

@@ -42,11 +42,12 @@ void sp_stds_set_all(sp_stds *s, double std);
  * length m->tokens (theory.md §11, log natural):
  *   beta      = d s_q s_k / sqrt(log T)        (both s_q and s_k known)
  *   var-v     = d s_v^2 d s_o^2 (with W_O), d s_v^2 (without)
- *   var-w-in  = d s_1^2,  var-w-out = d_ff s_2^2
+ *   var-w-in  = d s_1^2 (d s_gate^2 with a gate: phi acts on W_gate x,
+ *               and W_1 is the linear factor theory.md §5 does not model),
+ *   var-w-out = d_ff s_2^2
  *   q0        = s_emb^2, or 1 when emb_norm
  *   alpha-sa, alpha-mlp = skip_sa, skip_mlp
- * A std that is NaN leaves its parameter alone; W_gate does not enter
- * (the MLP is modelled by W_1 and W_2).  Errors: SP_EINVAL (NULL),
+ * A std that is NaN leaves its parameter alone.  Errors: SP_EINVAL (NULL),
  * SP_EDOM with *bad (may be NULL) naming the option ("std-k", "d-model",
  * "d-ff", "std-o", ...) when a needed partner or width is missing, a
  * std is negative or infinite, or a result leaves the model's domain; `m`
@@ -57,8 +58,9 @@ int sp_stds_to_model(const sp_stds *s, sp_model *m, const char **bad);
  * std of `given` whose parameter `m` does not change (so that a model
  * read from stds gives back the same stds): W_Q, W_K scaled together by
  * sqrt(beta / beta_given) (or sqrt(beta sqrt(log T) / d) each when not
- * given); the value variance split evenly between W_V and W_O; W_1 from
- * var-w-in (W_gate follows W_1 unless given); W_2 from var-w-out with
+ * given); the value variance split evenly between W_V and W_O; W_1 (W_gate
+ * with a gate, W_1 then kept, or like W_gate when not given) from
+ * var-w-in; W_2 from var-w-out with
  * fan-in d_ff.  Branch gains are folded into the last weight of their
  * branch (W_O, or W_V without W_O; W_2): exact when the biases are zero.
  * With `pure` set and post-LN blocks, skip gains are folded too, as the
