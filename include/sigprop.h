@@ -18,6 +18,7 @@
 #include "sigprop/grad.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
+#include "sigprop/utf8.h"
 #include "sigprop/preset.h"
 #include "sigprop/recommend.h"
 #include "sigprop/sensitivity.h"
@@ -28,6 +29,7 @@
 #include "sigprop/diagram.h"
 #include "sigprop/plot.h"
 #include "sigprop/sim.h"
+#include "sigprop/train.h"
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
