@@ -63,6 +63,10 @@ int cli_model_option(sp_model *m, cli_args *a);
 /* The shared model options (documented in sigprop(1)), applied to m. */
 cli_opt_group cli_model_group(sp_model *m);
 
+/* The model options of the MLP alone: --activation, --var-w, --var-b,
+ * --erf-scale. */
+cli_opt_group cli_mlp_model_group(sp_model *m);
+
 /* The figure options shared by the commands that draw. */
 typedef struct {
   const char *title; /* NULL: a title describing the model */
@@ -70,6 +74,13 @@ typedef struct {
 } cli_figure;
 
 cli_opt_group cli_figure_group(cli_figure *f);
+
+/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
+int cli_colormap_call(void *target, const cli_opt *o, const char *v);
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+
+/* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
+int cli_figure_check(const cli_figure *f);
 
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */
@@ -142,6 +153,41 @@ int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, cons
 
 /* Check the extensions of -o paths: tables, and figures too when `figures`. */
 int cli_check_figure_outputs(const char *const *paths, int n, int figures);
+
+/* ---- the -o convention (outputs.c) ------------------------------- */
+
+/* The -o option: tables only, or tables and figures when `figures`. */
+cli_opt_group cli_output_group(cli_list *out, int figures);
+
+/* Add a path to the -o list (for an old spelling such as --plot FILE). */
+int cli_outputs_add(cli_list *out, const char *path);
+
+/* Check the -o list before the work: known extensions (figures only when
+ * `figures`), a path at most once, '-' at most once. */
+int cli_outputs_check(const cli_list *out, int figures);
+
+/* 1 when some -o path is a figure. */
+int cli_outputs_figure(const cli_list *out);
+
+/* 1 when the table goes to standard output: no -o, or -o -. */
+int cli_outputs_stdout(const cli_list *out);
+
+/* The files of one run, opened before the work and committed after it. */
+typedef struct {
+  const char *paths[CLI_LIST_MAX];
+  sp_outfile *files[CLI_LIST_MAX];
+  int n, open, to_stdout;
+} cli_outputs;
+
+/* Open every -o file (temporary names; nothing is committed yet). */
+int cli_outputs_begin(cli_outputs *o, const cli_list *out);
+
+/* Write table t (and `plot`, may be NULL without figure paths) to standard
+ * output when it is due, then to every file, and commit them all, or abort
+ * them all when `status` (an earlier error of the run) or a write fails.
+ * Returns CLI_OK or the error code. */
+int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                    const cli_meta *meta, int status);
 
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);

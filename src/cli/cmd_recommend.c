@@ -6,23 +6,45 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop recommend [--preset NAME|FILE] [MODEL OPTIONS] [--depth L]\n"
-  "                         [--format text|json] [--margin M] [--rho-max R]\n"
-  "                         [--gain NAME] [--d-model D] [--heads H] [--d-ff F]\n\n"
-  "Classifies the configuration at its depth (rank collapse, entropy collapse or\n"
-  "trainable; theory.md §10), reports block 1's attention statistics, the\n"
-  "query/key gradient prediction and the angle exponent, then what to change:\n"
-  "the trainable range of beta, the critical residual gain at this depth, and a\n"
-  "recommended point with the weight stds and residual gains that realise it.\n\n"
-  "  --format text|json  short text for a terminal [text], or JSON (sigprop-recommend(1))\n"
-  "  --margin M          relative safety margin on the gain and on beta [0.2]\n"
-  "  --rho-max R         rank collapse when rho_L >= R [0.9]\n"
-  "  --gain NAME         the gain to tune: alpha (both skips), alpha-sa, alpha-mlp,\n"
-  "                      branch (both branches), branch-sa, branch-mlp\n"
-  "                      [the preset's, else alpha]\n"
-  "  --d-model D  --heads H  --d-ff F  widths for the conversion to weight stds\n"
-  "                      [the preset's]\n\n";
+static const cli_command command = {
+  "recommend",
+  "[--preset NAME|FILE] [MODEL OPTIONS] [--format text|json] [--margin M] [--rho-max R] "
+  "[--gain NAME] [--d-model D] [--heads H] [--d-ff F]",
+  "Classifies the configuration at its depth (rank collapse, entropy collapse or trainable; "
+  "theory.md §10), reports block 1's attention statistics, the query/key gradient prediction "
+  "and the angle exponent, then what to change: the trainable range of beta, the critical "
+  "residual gain at this depth, and a recommended point with the weight stds and residual gains "
+  "that realise it.",
+  0, NULL};
+
+static const cli_choice formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
+static const cli_choice gains[] = {
+  {"alpha", SP_GAIN_ALPHA}, {"alpha-sa", SP_GAIN_ALPHA_SA}, {"alpha-mlp", SP_GAIN_ALPHA_MLP},
+  {"branch", SP_GAIN_BRANCH}, {"branch-sa", SP_GAIN_BRANCH_SA},
+  {"branch-mlp", SP_GAIN_BRANCH_MLP}, {NULL, 0}};
+
+/* The command's options next to the library's. */
+typedef struct {
+  sp_recommend_options rec;
+  int json, gain; /* gain -1: the preset's, else alpha */
+  long d, heads, d_ff;
+} options;
+
+static const cli_opt opts[] = {
+  CLI_CHOICE("format", 0, options, json, formats, "NAME",
+             "short text for a terminal, or JSON (sigprop-recommend(1))"),
+  CLI_DOUBLE("margin", 0, options, rec.margin, 0.0, 10.0, "M",
+             "relative safety margin on the gain and on beta"),
+  CLI_DOUBLE_OPEN("rho-max", 0, options, rec.rho_max, 0.0, 1.0,
+                  CLI_OPT_OPEN_LO | CLI_OPT_OPEN_HI, "R", "rank collapse when rho_L >= R"),
+  CLI_CHOICE("gain", 0, options, gain, gains, "NAME",
+             "the gain to tune: alpha (both skips), alpha-sa, alpha-mlp, branch (both "
+             "branches), branch-sa, branch-mlp [the preset's, else alpha]"),
+  CLI_LONG("d-model", 0, options, d, 1, 1e9, "D",
+           "width for the conversion to weight stds [the preset's]"),
+  CLI_LONG("heads", 0, options, heads, 1, 1e9, "H", "attention heads [the preset's]"),
+  CLI_LONG("d-ff", 0, options, d_ff, 1, 1e9, "F", "MLP width [the preset's]"),
+};
 
 /* Framework-level numbers that realise a model (theory.md §11). */
 typedef struct {
@@ -446,67 +468,24 @@ int cmd_recommend(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  cli_args a = {argc, argv, 1, NULL, NULL, "recommend"};
-  sp_recommend_options o;
-  sp_recommend_options_default(&o);
-  const char *format = "text", *gain = NULL;
-  long d = 0, heads = 0, d_ff = 0;
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(&m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return CLI_OK;
-    }
-    if (strcmp(n, "format") && strcmp(n, "margin") && strcmp(n, "rho-max") && strcmp(n, "gain")
-        && strcmp(n, "d-model") && strcmp(n, "heads") && strcmp(n, "d-ff"))
-      return cli_error(CLI_USAGE, "recommend: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "format") == 0) {
-      if (strcmp(v, "text") && strcmp(v, "json"))
-        return cli_error(CLI_USAGE, "--format: '%s' is not one of text, json", v);
-      format = v;
-    } else if (strcmp(n, "margin") == 0) {
-      if (cli_parse_double(n, v, &o.margin))
-        return CLI_USAGE;
-      if (!(o.margin >= 0.0 && o.margin <= 10.0))
-        return cli_error(CLI_USAGE, "--margin: %s is outside [0, 10]", v);
-    } else if (strcmp(n, "rho-max") == 0) {
-      if (cli_parse_double(n, v, &o.rho_max))
-        return CLI_USAGE;
-      if (!(o.rho_max > 0.0 && o.rho_max < 1.0))
-        return cli_error(CLI_USAGE, "--rho-max: %s is outside (0, 1)", v);
-    } else if (strcmp(n, "gain") == 0) {
-      sp_gain g;
-      if (sp_gain_from_name(v, &g))
-        return cli_error(CLI_USAGE, "--gain: '%s' is not one of alpha, alpha-sa, alpha-mlp, "
-                         "branch, branch-sa, branch-mlp", v);
-      gain = v;
-    } else {
-      long x;
-      if (cli_parse_long(n, v, &x))
-        return CLI_USAGE;
-      if (x < 1 || x > 1000000000L)
-        return cli_error(CLI_USAGE, "--%s: %s is outside [1, 1e9]", n, v);
-      *(strcmp(n, "d-model") == 0 ? &d : strcmp(n, "heads") == 0 ? &heads : &d_ff) = x;
-    }
-  }
-  if (r < 0)
-    return CLI_USAGE;
+  options opt;
+  memset(&opt, 0, sizeof opt);
+  sp_recommend_options_default(&opt.rec);
+  opt.gain = -1;
+  cli_opt_group groups[] = {CLI_GROUP(opts, &opt), cli_model_group(&m)};
+  int r = cli_parse(&command, groups, 2, argc, argv, NULL, NULL);
+  if (r)
+    return r;
+  sp_recommend_options o = opt.rec;
+  long d = opt.d, heads = opt.heads, d_ff = opt.d_ff;
   if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   const sp_preset *p = cli_model_preset();
   long dd = d ? d : p ? p->d_model : 0, hh = heads ? heads : p ? p->heads : 0;
   if (dd && hh && dd % hh)
     return cli_error(CLI_USAGE, "--heads: %ld heads do not divide d-model = %ld", hh, dd);
-  if (gain)
-    sp_gain_from_name(gain, &o.gain);
+  if (opt.gain >= 0)
+    o.gain = (sp_gain)opt.gain;
   else if (p)
     o.gain = p->gain;
 
@@ -527,7 +506,7 @@ int cmd_recommend(int argc, char **argv)
     return cli_status(s, "recommend");
   framework f;
   framework_of(p, d, heads, d_ff, &rec.recommended, &f);
-  if (strcmp(format, "json") == 0)
+  if (opt.json)
     print_json(&m, p, &o, &rec, &f);
   else
     print_text(&m, p, &o, &rec, &f);

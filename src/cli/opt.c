@@ -62,14 +62,10 @@ static int set_number(const cli_opt *o, void *target, const char *v)
     return CLI_USAGE;
   if (o->kind == CLI_OPT_LONG)
     x = (double)l;
-  if (!(x >= o->lo && x <= o->hi)) {
-    opt_label(o, lab, sizeof lab);
-    if (isinf(o->hi))
-      return cli_error(CLI_USAGE, "%s: %s is below %g", lab, v, o->lo);
-    if (isinf(o->lo))
-      return cli_error(CLI_USAGE, "%s: %s is above %g", lab, v, o->hi);
-    return cli_error(CLI_USAGE, "%s: %s must lie in [%g, %g]", lab, v, o->lo, o->hi);
-  }
+  int open_lo = o->flags & CLI_OPT_OPEN_LO, open_hi = o->flags & CLI_OPT_OPEN_HI;
+  if (!(open_lo ? x > o->lo : x >= o->lo) || !(open_hi ? x < o->hi : x <= o->hi))
+    return cli_error(CLI_USAGE, "%s: %s is outside %c%g, %g%c", opt_label(o, lab, sizeof lab), v,
+                     open_lo ? '(' : '[', o->lo, o->hi, open_hi ? ')' : ']');
   if (o->kind == CLI_OPT_LONG)
     *(long *)target = l;
   else
@@ -108,7 +104,7 @@ int cli_opt_apply(const cli_opt *o, void *base, const char *v)
     l->v[l->n++] = v;
     return CLI_OK;
   }
-  case CLI_OPT_CALL: return o->call(base, o, v);
+  case CLI_OPT_CALL: return o->call(target, o, v);
   }
   return CLI_USAGE;
 }
@@ -285,7 +281,7 @@ static void show_default(const cli_opt *o, const void *base, char *buf, size_t s
     break;
   case CLI_OPT_CALL:
     if (o->show)
-      o->show(base, o, buf, size);
+      o->show(t, o, buf, size);
     break;
   default: break;
   }
@@ -344,9 +340,19 @@ char *cli_help_text(const cli_command *cmd, const cli_opt_group *groups, size_t 
   FILE *fp = open_memstream(&text, &size);
   if (!fp)
     return NULL;
-  int indent = fprintf(fp, "Usage: sigprop %s ", cmd->name);
-  wrap(fp, cmd->usage, indent, indent);
-  fprintf(fp, "\n\n");
+  /* One synopsis per line of cmd->usage, each wrapped under itself. */
+  const char *u = cmd->usage;
+  int k = 0;
+  do {
+    size_t n = strcspn(u, "\n");
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)n, u);
+    int indent = fprintf(fp, "%s sigprop %s ", k++ ? "      " : "Usage:", cmd->name);
+    wrap(fp, line, indent, indent);
+    fputc('\n', fp);
+    u += n + (u[n] == '\n');
+  } while (*u);
+  fputc('\n', fp);
   wrap(fp, cmd->about, 0, 0);
   fprintf(fp, "\n");
   for (size_t g = 0; g < ngroups; g++) {

@@ -245,6 +245,21 @@ int cli_model_option(sp_model *m, cli_args *a)
   return cli_opt_apply(o, m, v) ? -1 : 1;
 }
 
+/* The options of the MLP alone (sigprop mlp). */
+static const cli_opt mlp_opts[] = {
+  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
+  PARAM("var-w", "V", "weight variance times fan-in"),
+  PARAM("var-b", "V", "bias variance"),
+  PARAM("erf-scale", "A", "a in erf(a u)"),
+};
+
+cli_opt_group cli_mlp_model_group(sp_model *m)
+{
+  cli_opt_group g = {"Model options (the MLP's)", mlp_opts, sizeof mlp_opts / sizeof mlp_opts[0],
+                     m};
+  return g;
+}
+
 cli_opt_group cli_model_group(sp_model *m)
 {
   cli_opt_group g = {"Model options (theory.md names; later options override earlier ones)",
@@ -306,4 +321,30 @@ int cli_model_check(const sp_model *m)
   if (s)
     return cli_error(CLI_USAGE, "--%s: %s", bad ? bad : "model", sp_strerror(s));
   return CLI_OK;
+}
+
+int cli_figure_check(const cli_figure *f)
+{
+  double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
+  if (px > 32767.0 || py > 32767.0)
+    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
+                     "pixels a side", f->dpi, f->width, f->height, px, py);
+  return CLI_OK;
+}
+
+int cli_colormap_call(void *target, const cli_opt *o, const char *v)
+{
+  const sp_colormap **cm = target;
+  (void)o;
+  if (!(*cm = sp_colormap_lookup(v)))
+    return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
+                     "inferno", v);
+  return CLI_OK;
+}
+
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size)
+{
+  const sp_colormap *const *cm = target;
+  (void)o;
+  snprintf(buf, size, "%s", *cm ? (*cm)->name : "");
 }
