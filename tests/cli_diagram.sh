@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Command-line tests of `sigprop diagram` and `sigprop propagate --plot`:
+# Command-line tests of `sigprop diagram` and `sigprop propagate -o FIGURE`:
 # outputs, formats, agreement of the alpha_c curve with `sigprop critical`,
 # and every error path (one line on stderr, exit 2 or 1, no file left).
 # Prints TAP.  $SIGPROP is the program under test.
@@ -108,11 +108,16 @@ gbad=$(grep -v '^#' "$tmp/gr.csv" | tail -n +2 | awk -F, -v bc="$bc" \
 grep -v '^#' "$tmp/lg.csv" | head -n 1 | grep -q ',grad_wq,lambda_g,class$'; ok $? "lambda_g column"
 grep -q '^lambda_g0,' "$tmp/lgc.csv"; ok $? "lambda_g = 0 curve"
 
-# --- propagate --plot -------------------------------------------------------------
-"$SP" propagate --depth 20 --plot "$tmp/p.png" --compare beta=0.5,3 -o "$tmp/p.csv"; ok $? "propagate --plot --compare"
+# --- propagate -o FIGURE (and the old --plot) ------------------------------------------
+"$SP" propagate --depth 20 -o "$tmp/p.png" --compare beta=0.5,3 -o "$tmp/p.csv"; ok $? "propagate -o FIGURE -o TABLE --compare"
 [ -s "$tmp/p.png" ] && head -n 40 "$tmp/p.csv" | grep -q '^beta,layer,q,p,rho'; ok $? "figure, and a table with a beta column"
 [ "$(grep -vc '^#' "$tmp/p.csv")" = 43 ]; ok $? "two trajectories of 21 rows"
-"$SP" propagate --depth 5 --plot "$tmp/p.pdf" --dpi 50 >/dev/null; ok $? "propagate --plot PDF, table on stdout"
+"$SP" propagate --depth 5 -o "$tmp/p.pdf" --dpi 50 >"$tmp/out"; ok $? "propagate -o PDF"
+[ ! -s "$tmp/out" ]; ok $? "a figure-only run prints nothing on stdout"
+"$SP" propagate --depth 5 --plot "$tmp/p.pdf" --dpi 50 >"$tmp/out" 2>"$tmp/err"; ok $? "propagate --plot (old spelling)"
+[ "$(grep -vc '^#' "$tmp/out")" = 7 ] && [ "$(wc -l <"$tmp/err")" = 1 ] \
+  && grep -q '^sigprop: note: propagate: --plot FILE is deprecated; use -o FILE$' "$tmp/err"
+ok $? "--plot: the table still on stdout, and a one-line deprecation note"
 
 # --- usage errors -------------------------------------------------------------------
 expect_error 2 "MIN must be below MAX" diagram --x beta:5:1:11
@@ -129,7 +134,7 @@ expect_error 2 "unknown format" diagram $small -o out.png -o out.xyz
 expect_error 2 "not one of viridis" diagram $small --colormap jet
 expect_error 2 "outside the diagram" diagram $small --mark 10,10
 expect_error 2 "must lie in" diagram $small --size 10,10
-expect_error 2 "must lie in" diagram $small --rho-max 2
+expect_error 2 "outside (-1, 1]" diagram $small --rho-max 2
 expect_error 2 "unknown option" diagram --frobnicate 1
 expect_error 2 "rho0" diagram --x rho0:-0.6:0.5:5 --tokens 3 --attention uniform
 for v in 0 1 NaN nan text -0.5 1.5; do
@@ -142,7 +147,7 @@ expect_error 2 "outside the domain" propagate --compare beta=-1,2
 # --- failures: nothing is left behind --------------------------------------------------
 expect_error 1 "cannot write" diagram $small -o "$tmp/no/such/dir/a.png"
 expect_error 1 "cannot write" diagram $small -o ok.png -o ok.csv -o "$tmp/no/such/dir/a.pdf"
-expect_error 1 "cannot write" propagate --plot "$tmp/no/such/dir/p.png"
+expect_error 1 "cannot write" propagate -o "$tmp/no/such/dir/p.png"
 mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
 if [ "$(id -u)" != 0 ]; then
   expect_error 1 "cannot write" diagram $small -o "$tmp/ro/a.png"

@@ -59,39 +59,43 @@ expect_error 2 "--beta-range needs --gradient" "--beta-range without --gradient"
   -- validate $small $sweep
 expect_error 2 "--block needs --gradient" "--block without --gradient" \
   -- validate $small --block 2
-expect_error 2 "block: 1 is not between 2" "--block 1" \
+expect_error 2 "block: 1 is outside \\[2, 10000\\]" "--block 1" \
   -- validate $small --gradient --block 1
 expect_error 2 "zero-fraction" "--zero-fraction outside (0, 1)" \
   -- validate $small --gradient --zero-fraction 1.5
 expect_error 2 "does not combine" "--jacobian with --gradient" \
   -- validate $small --gradient --jacobian
-expect_error 2 "figure.*or a table" "-o with an unknown extension" \
+expect_error 2 "unknown format" "-o with an unknown extension" \
   -- validate $small -o "$o/v.txt"
-expect_error 2 "both name the table" "-o table and --table" \
-  -- validate $small -o "$o/a.csv" --table "$o/b.csv"
+expect_error 2 "given twice" "the same -o path twice" \
+  -- validate $small -o "$o/a.csv" -o "$o/a.csv"
 expect_error 1 "cannot write" "unwritable figure" \
   -- validate $small -o "$tmp/no/such/dir/v.png"
 expect_error 1 "cannot write" "unwritable gradient figure" \
-  -- validate $small --gradient $sweep -o "$tmp/no/such/dir/g.pdf" --table "$o/g.csv"
+  -- validate $small --gradient $sweep -o "$tmp/no/such/dir/g.pdf" -o "$o/g.csv"
 expect_error 1 "cannot write" "unwritable table next to a figure" \
-  -- validate $small -o "$o/v.png" --table "$tmp/no/such/dir/v.csv"
+  -- validate $small -o "$o/v.png" -o "$tmp/no/such/dir/v.csv"
 expect_error 1 "overflow" "a failing run leaves neither figure nor table" \
   -- validate $small --norm none --alpha-sa 100000 --alpha-mlp 100000 --depth 10 \
-     -o "$o/v.png" --table "$o/v.csv"
+     -o "$o/v.png" -o "$o/v.csv"
 expect_error 2 "takes no value" "simulate: --jacobian takes no value" \
   -- simulate $small --jacobian=1
 
 # ---- figures --------------------------------------------------------------
 magic() { head -c "$2" "$1" | od -An -c | tr -d ' \n'; }
-"$SIGPROP" validate $small -o "$tmp/v.png" >"$tmp/v.csv" 2>"$tmp/err"
-check $? "validate -o FILE.png writes a figure (and the table on stdout)"
+"$SIGPROP" validate $small -o "$tmp/v.png" -o - >"$tmp/v.csv" 2>"$tmp/err"
+check $? "validate -o FILE.png -o - writes a figure and the table on stdout"
 [ "$(magic "$tmp/v.png" 4)" = "211PNG" ] && grep -q '^layer,rho_sim' "$tmp/v.csv"
 check $? "the PNG starts with the PNG signature; the table went to stdout"
+"$SIGPROP" validate $small -o "$tmp/v.png" >"$tmp/out" 2>"$tmp/err" && [ ! -s "$tmp/out" ]
+check $? "a figure-only run prints nothing on stdout"
 "$SIGPROP" validate $small --jacobian -o "$tmp/v.pdf" --table "$tmp/vj.csv" 2>"$tmp/err"
-check $? "validate --jacobian -o FILE.pdf --table FILE.csv"
+check $? "validate --jacobian -o FILE.pdf --table FILE.csv (the old spelling)"
+[ "$(wc -l <"$tmp/err")" = 1 ] && grep -q '^sigprop: note: .*--table FILE is deprecated' "$tmp/err"
+check $? "--table gives a one-line deprecation note"
 [ "$(magic "$tmp/v.pdf" 4)" = "%PDF" ]
 check $? "the PDF starts with %PDF"
-"$SIGPROP" validate $small -o "$tmp/v.svg" --table "$tmp/v2.csv" 2>/dev/null &&
+"$SIGPROP" validate $small -o "$tmp/v.svg" -o "$tmp/v2.csv" 2>/dev/null &&
   grep -q '<svg' "$tmp/v.svg"
 check $? "validate -o FILE.svg writes SVG"
 [ -z "$(ls -A "$tmp" | grep -v '^v\.png$\|^v\.csv$\|^v\.pdf$\|^vj\.csv$\|^v\.svg$\|^v2\.csv$\|^out$\|^err$')" ]
@@ -117,7 +121,7 @@ check $? "end-to-end growth 1 at the input"
   grep -v '^#' "$tmp/sjg.csv" | head -1 | grep -q ',grad_wq,grad_wq_se,grad_chi,grad_chi_se,'
 check $? "simulate --gradient --jacobian: both groups"
 
-"$SIGPROP" validate $small --gradient $sweep --block 2 -o "$tmp/g.png" --table "$tmp/g.csv" 2>/dev/null
+"$SIGPROP" validate $small --gradient $sweep --block 2 -o "$tmp/g.png" -o "$tmp/g.csv" 2>/dev/null
 check $? "validate --gradient --block 2 writes a figure and a table"
 [ "$(magic "$tmp/g.png" 4)" = "211PNG" ]
 check $? "the gradient figure is a PNG"
@@ -139,7 +143,7 @@ check $? "linear spacing, table on stdout"
 
 # --also-theory: further theories in the figure and the '#' lines
 "$SIGPROP" validate $small --beta 3 --quiet \
-  --also-theory finite --also-theory finite:exact -o "$tmp/also.png" >"$tmp/also.csv"
+  --also-theory finite --also-theory finite:exact -o "$tmp/also.png" -o "$tmp/also.csv"
 check $? "validate --also-theory finite --also-theory finite:exact"
 grep -q '^# also-2: theory, finite T, exact overlap$' "$tmp/also.csv"
 check $? "second theory named"

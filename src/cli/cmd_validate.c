@@ -12,50 +12,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop validate --width D --seeds S [SIMULATION OPTIONS] [--jacobian]\n"
-  "                        [--theory-input measured|model] [MODEL OPTIONS]\n"
-  "                        [--table FILE] [-o FILE]\n"
-  "       sigprop validate --gradient --width D --seeds S [--beta-range MIN:MAX:N[:log]]\n"
-  "                        [--block L] [--zero-fraction F] [...]\n\n"
-  "Simulates S networks (as 'sigprop simulate') and iterates the recursions of\n"
-  "theory.md §6 for the same configuration (as 'sigprop propagate', with the\n"
-  "statistics --attention-stats selects), then prints per layer the simulated mean\n"
-  "and standard error of rho (mean p / mean q) and of E Y2, the theory, the\n"
-  "deviation simulation - theory (_dev) and that deviation in standard errors (_z).\n"
-  "'#' lines name the worst layers (largest |_dev| and largest |_z|, blocks >= 1).\n"
-  "With --jacobian also chi, the growth ||J u||^2/||u||^2 of each block's\n"
-  "input-output Jacobian for an isotropic probe u, against sp_grad_block_chi, and\n"
-  "the end-to-end growth against the product of the predicted factors; '#' lines\n"
-  "compare the gradient exponents lambda_g.\n"
-  "With --gradient, a sweep over beta instead: per beta and block, the measured\n"
-  "query-weight gradient grad_wq = T/(d^2 sqrt(log T')) ||dL/dW_Q||^2 under the\n"
-  "synthetic loss of theory.md §9 against C beta var_v q (q - p)^2 G (C = 1) from\n"
-  "the theory's statistics, and against the same formula with the simulated q, p\n"
-  "and G (grad_plugin).  The simulation runs only the blocks it needs (--depth is\n"
-  "ignored).\n"
-  "With --tokens-scale T', the theory uses beta sqrt(log T' / log T), the same\n"
-  "query/key scale sigma_a as the simulation.\n\n"
-  CLI_SIM_HELP
-  "  --also-theory STATS[:OVERLAP]  draw (and compare in '#' lines) a further theory:\n"
-  "                     asymptotic or finite statistics, with the finite-T row\n"
-  "                     overlap independent or exact; up to three times\n"
-  "  --theory-input measured|model  start the theory from the simulated input's mean\n"
-  "                     q and rho (measured, the default) or from --q0, --rho0\n"
-  "  --jacobian         also compare the Jacobian growth per block (layer table)\n"
-  "  --gradient         compare the query-weight gradient over a beta sweep\n"
-  "  --beta-range MIN:MAX:N[:log|lin]  the sweep (N >= 2 values; linear unless\n"
-  "                     ':log') [0.05:3:12:log]\n"
-  "  --block L          also report block L >= 2 (the simulation runs L blocks)\n"
-  "  --zero-fraction F  the gradient is 'effectively zero' below the beta where it\n"
-  "                     reaches F times its largest value in the sweep [0.01]\n"
-  "  --table FILE       write the table to FILE (.csv, .tsv, .json)\n"
-  "  -o FILE            a figure (.png, .pdf, .svg): rho and E Y2 (and chi) against\n"
-  "                     the layer, or the gradient and its ratios against beta, the\n"
-  "                     simulation with error bars; or a table file as --table\n"
-  "  --title TEXT       figure title ('' for none)\n"
-  "  --size W,H         figure size in points [one column: 246 wide]\n"
-  "  --dpi D            PNG resolution [300]\n\n";
+static const cli_command command = {
+  "validate",
+  "--width D --seeds S [SIMULATION OPTIONS] [--jacobian] [--theory-input measured|model] "
+  "[MODEL OPTIONS] [-o FILE]...\n"
+  "--gradient --width D --seeds S [--beta-range MIN:MAX:N[:log]] [--block L] "
+  "[--zero-fraction F] [...]",
+  "Simulates S networks (as 'sigprop simulate') and iterates the recursions of theory.md §6 "
+  "for the same configuration (as 'sigprop propagate', with the statistics --attention-stats "
+  "selects), then prints per layer the simulated mean and standard error of rho (mean p / mean "
+  "q) and of E Y2, the theory, the deviation simulation - theory (_dev) and that deviation in "
+  "standard errors (_z).  '#' lines name the worst layers (largest |_dev| and largest |_z|, "
+  "blocks >= 1).  With --jacobian also chi, the growth ||J u||^2/||u||^2 of each block's "
+  "input-output Jacobian for an isotropic probe u, against sp_grad_block_chi, and the "
+  "end-to-end growth against the product of the predicted factors; '#' lines compare the "
+  "gradient exponents lambda_g.\n\n"
+  "With --gradient, a sweep over beta instead: per beta and block, the measured query-weight "
+  "gradient grad_wq = T/(d^2 sqrt(log T')) ||dL/dW_Q||^2 under the synthetic loss of theory.md "
+  "§9 against C beta var_v q (q - p)^2 G (C = 1) from the theory's statistics, and against the "
+  "same formula with the simulated q, p and G (grad_plugin).  The simulation runs only the "
+  "blocks it needs (--depth is ignored).\n\n"
+  "With --tokens-scale T', the theory uses beta sqrt(log T' / log T), the same query/key scale "
+  "sigma_a as the simulation.  The figure (-o FILE.png, .pdf, .svg) draws rho and E Y2 (and "
+  "chi) against the layer, or the gradient and its ratios against beta, the simulation with "
+  "error bars; its size defaults to one column, 246 points wide.",
+  0, NULL};
 
 /* Okabe-Ito colours: distinguishable with every common colour-vision deficiency. */
 static const double color_theory[3] = {0.0, 0.447, 0.698};
@@ -66,17 +47,17 @@ static const double color_ref[3] = {0.35, 0.35, 0.35};
 #define MAX_BETAS 200
 
 typedef struct {
-  const char *out, *table, *figure, *title;
+  cli_sim_args sim;
+  cli_list out;
+  const char *table; /* --table FILE, the old spelling of -o FILE.csv */
+  cli_figure fig;    /* width 0: the size of the figure's layout */
   int measured;
-  double width, height, dpi;
-  int have_size;
   const char *range_spec;
   double bmin, bmax;
   long bn;
   int blog;
   long block; /* 0: block 1 only */
   double zero_frac;
-  int have_block, have_zero;
   /* --also-theory: further theories drawn and compared (layer mode) */
   int nalso;
   sp_stats also_stats[3];
@@ -85,8 +66,10 @@ typedef struct {
 
 /* ---- parsing ------------------------------------------------------------ */
 
-static int parse_beta_range(const char *spec, options *o)
+static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
 {
+  options *o = target;
+  (void)opt;
   char buf[256], *f[5] = {NULL};
   int nf = cli_split_fields("beta-range", spec, buf, sizeof buf, f, 5);
   if (nf < 0)
@@ -117,86 +100,58 @@ static int parse_beta_range(const char *spec, options *o)
   return CLI_OK;
 }
 
-static int parse(int argc, char **argv, sp_model *m, cli_sim_args *sa, options *o)
+static int also_theory(void *target, const cli_opt *opt, const char *v)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "validate"};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(m, &a);
-    if (k == 0)
-      k = cli_sim_option(sa, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return -1;
-    }
-    static const char *const valued[] = {"o", "output", "table", "theory-input", "beta-range",
-                                         "block", "zero-fraction", "title", "size", "dpi",
-                                         "also-theory"};
-    size_t i = 0;
-    while (i < sizeof valued / sizeof valued[0] && strcmp(n, valued[i]) != 0)
-      i++;
-    if (i == sizeof valued / sizeof valued[0])
-      return cli_error(CLI_USAGE, "validate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
-      o->out = v;
-    } else if (strcmp(n, "table") == 0) {
-      o->table = v;
-    } else if (strcmp(n, "also-theory") == 0) {
-      char buf[64];
-      if (o->nalso == 3)
-        return cli_error(CLI_USAGE, "--also-theory: at most three");
-      snprintf(buf, sizeof buf, "%s", v);
-      char *colon = strchr(buf, ':');
-      if (colon)
-        *colon = '\0';
-      if (sp_stats_from_name(buf, &o->also_stats[o->nalso]))
-        return cli_error(CLI_USAGE, "--also-theory: '%s' is not asymptotic or finite", buf);
-      o->also_overlap[o->nalso] = SP_OVERLAP_INDEPENDENT;
-      if (colon && sp_row_overlap_from_name(colon + 1, &o->also_overlap[o->nalso]))
-        return cli_error(CLI_USAGE, "--also-theory: '%s' is not independent or exact", colon + 1);
-      o->nalso++;
-    } else if (strcmp(n, "theory-input") == 0) {
-      if (strcmp(v, "measured") == 0)
-        o->measured = 1;
-      else if (strcmp(v, "model") == 0)
-        o->measured = 0;
-      else
-        return cli_error(CLI_USAGE, "--theory-input: '%s' is not one of measured, model", v);
-    } else if (strcmp(n, "beta-range") == 0) {
-      if (parse_beta_range(v, o))
-        return CLI_USAGE;
-    } else if (strcmp(n, "block") == 0) {
-      if (cli_parse_long(n, v, &o->block))
-        return CLI_USAGE;
-      if (o->block < 2 || o->block > 10000)
-        return cli_error(CLI_USAGE, "--block: %s is not between 2 and 10000 (block 1 is always "
-                         "reported)", v);
-      o->have_block = 1;
-    } else if (strcmp(n, "zero-fraction") == 0) {
-      if (cli_parse_double(n, v, &o->zero_frac))
-        return CLI_USAGE;
-      if (!(o->zero_frac > 0.0 && o->zero_frac < 1.0))
-        return cli_error(CLI_USAGE, "--zero-fraction: %s is not in (0, 1)", v);
-      o->have_zero = 1;
-    } else if (strcmp(n, "title") == 0) {
-      o->title = v;
-    } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_size(v, &o->width, &o->height))
-        return CLI_USAGE;
-      o->have_size = 1;
-    } else {
-      if (cli_parse_dpi(v, &o->dpi))
-        return CLI_USAGE;
-    }
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  options *o = target;
+  char buf[64];
+  (void)opt;
+  if (o->nalso == 3)
+    return cli_error(CLI_USAGE, "--also-theory: at most three");
+  snprintf(buf, sizeof buf, "%s", v);
+  char *colon = strchr(buf, ':');
+  if (colon)
+    *colon = '\0';
+  if (sp_stats_from_name(buf, &o->also_stats[o->nalso]))
+    return cli_error(CLI_USAGE, "--also-theory: '%s' is not asymptotic or finite", buf);
+  o->also_overlap[o->nalso] = SP_OVERLAP_INDEPENDENT;
+  if (colon && sp_row_overlap_from_name(colon + 1, &o->also_overlap[o->nalso]))
+    return cli_error(CLI_USAGE, "--also-theory: '%s' is not independent or exact", colon + 1);
+  o->nalso++;
+  return CLI_OK;
+}
+
+static const cli_choice theory_inputs[] = {{"measured", 1}, {"model", 0}, {NULL, 0}};
+
+static const cli_opt opts[] = {
+  CLI_CALL("also-theory", 0, also_theory, "STATS[:OVERLAP]",
+           "draw (and compare in '#' lines) a further theory: asymptotic or finite statistics, "
+           "with the finite-T row overlap independent or exact; up to three times"),
+  CLI_CHOICE("theory-input", 0, options, measured, theory_inputs, "NAME",
+             "start the theory from the simulated input's mean q and rho (measured) or from "
+             "--q0, --rho0 (model)"),
+  CLI_FLAG("jacobian", 0, options, sim.jacobian,
+           "also compare the Jacobian growth per block (layer table)"),
+  CLI_FLAG("gradient", 0, options, sim.gradient,
+           "compare the query-weight gradient over a beta sweep"),
+  CLI_CALL("beta-range", 0, parse_beta_range, "MIN:MAX:N[:log|lin]",
+           "the sweep (N >= 2 values; linear unless ':log') [0.05:3:12:log]"),
+  CLI_LONG("block", 0, options, block, 2, 10000, "L",
+           "also report block L (the simulation runs L blocks; block 1 is always reported) "
+           "[none]"),
+  CLI_DOUBLE_OPEN("zero-fraction", 0, options, zero_frac, 0.0, 1.0,
+                  CLI_OPT_OPEN_LO | CLI_OPT_OPEN_HI, "F",
+                  "the gradient is 'effectively zero' below the beta where it reaches F times "
+                  "its largest value in the sweep [0.01]"),
+  CLI_STRING("table", 0, options, table, "FILE",
+             "the old spelling of -o FILE for a table (.csv, .tsv, .json); deprecated"),
+};
+
+static int parse(int argc, char **argv, sp_model *m, options *o)
+{
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_sim_group(&o->sim),
+                            cli_figure_group(&o->fig), cli_output_group(&o->out, 1),
+                            cli_model_group(m)};
+  return cli_parse(&command, groups, 5, argc, argv, NULL, NULL);
 }
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -224,18 +179,6 @@ static void ratio_of_means(const double *a, const double *b, size_t n, double *r
   }
   double v = (saa - 2.0 * *r * sab + *r * *r * sbb) / (double)(n - 1) / (mb * mb);
   *se = sqrt((v > 0.0 ? v : 0.0) / (double)n);
-}
-
-/* Write a table into an output file opened earlier (NULL: standard output). */
-static int write_table(sp_outfile *f, const char *path, const sp_table *t, const cli_meta *meta)
-{
-  if (!f)
-    return cli_write_table(NULL, t, meta);
-  int s = sp_table_write(sp_outfile_stream(f), sp_format_from_path(path), t, meta->items,
-                         meta->n);
-  if (s)
-    return cli_error(CLI_FAIL, "%s: %s", path, sp_strerror(s));
-  return CLI_OK;
 }
 
 static void style(sp_plot_style *st, const double rgb[3], sp_line line, sp_marker marker)
@@ -357,8 +300,8 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
                         sp_plot **out)
 {
   size_t npan = sa->jacobian ? 3 : 2;
-  double w = o->have_size ? o->width : 246.0;
-  double h = o->have_size ? o->height : (npan == 3 ? 380.0 : 272.0);
+  double w = o->fig.width > 0.0 ? o->fig.width : 246.0;
+  double h = o->fig.width > 0.0 ? o->fig.height : (npan == 3 ? 380.0 : 272.0);
   sp_plot *p;
   int s = sp_plot_alloc(w, h, npan, 1, &p);
   if (s)
@@ -417,7 +360,7 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
 }
 
 static int validate_layers(const options *o, const sp_model *m, const cli_sim_args *sa,
-                           sp_outfile *tf, sp_outfile *ff)
+                           cli_outputs *files)
 {
   sp_sim_summary *sum;
   double seconds;
@@ -536,24 +479,18 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   }
   sp_table t = {ncol, rows, layer_columns, num, NULL};
 
-  if (ff) {
+  sp_plot *plot = NULL;
+  if (!r && cli_outputs_figure(&o->out)) {
     char title[200];
-    if (o->title)
-      snprintf(title, sizeof title, "%s", o->title);
+    if (o->fig.title)
+      snprintf(title, sizeof title, "%s", o->fig.title);
     else
       cli_model_title(m, NULL, NULL, title, sizeof title);
-    sp_plot *plot = NULL;
-    s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot);
-    if (!s)
-      s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        meta.items, meta.n);
-    sp_plot_free(plot);
-    if (s)
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)
-                      : cli_status(s, o->figure);
+    if ((s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot)))
+      r = cli_status(s, "validate: figure");
   }
-  if (!r)
-    r = write_table(tf, o->table, &t, &meta);
+  r = cli_outputs_end(files, &t, plot, o->fig.dpi, &meta, r);
+  sp_plot_free(plot);
   for (int j = 0; j < 3; j++)
     free(also_traj[j]);
   free(traj);
@@ -643,8 +580,8 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
 {
-  double w = o->have_size ? o->width : (nblocks == 1 ? 246.0 : 500.0);
-  double h = o->have_size ? o->height : 330.0;
+  double w = o->fig.width > 0.0 ? o->fig.width : (nblocks == 1 ? 246.0 : 500.0);
+  double h = o->fig.width > 0.0 ? o->fig.height : 330.0;
   sp_plot *p;
   int s = sp_plot_alloc(w, h, 2, nblocks, &p);
   if (s)
@@ -775,7 +712,7 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
 }
 
 static int validate_gradient(const options *o, const sp_model *m, const cli_sim_args *sa0,
-                             sp_outfile *tf, sp_outfile *ff)
+                             cli_outputs *files)
 {
   long blocks[2] = {1, o->block};
   size_t nblocks = o->block >= 2 ? 2 : 1, nbeta = (size_t)o->bn;
@@ -928,28 +865,23 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
                "there is no such term");
   sp_table t = {NGRAD, nblocks * nbeta, grad_columns, num, NULL};
 
-  if (ff) {
+  sp_plot *plot = NULL;
+  if (!r && cli_outputs_figure(&o->out)) {
     char title[200];
-    if (o->title)
-      snprintf(title, sizeof title, "%s", o->title);
+    if (o->fig.title)
+      snprintf(title, sizeof title, "%s", o->fig.title);
     else
       cli_model_title(m, sp_param_lookup("beta"), sp_param_lookup("depth"), title,
                       sizeof title);
     size_t k = strlen(title);
-    if (!o->title && k < sizeof title)
+    if (!o->fig.title && k < sizeof title)
       snprintf(title + k, sizeof title - k, ", T = %ld", m->tokens);
-    sp_plot *plot = NULL;
     int s = gradient_figure(o, &mt, &sa, num, nbeta, nblocks, blocks, beta_c1, title, &plot);
-    if (!s)
-      s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        meta.items, meta.n);
-    sp_plot_free(plot);
     if (s)
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)
-                      : cli_status(s, o->figure);
+      r = cli_status(s, "validate: figure");
   }
-  if (!r)
-    r = write_table(tf, o->table, &t, &meta);
+  r = cli_outputs_end(files, &t, plot, o->fig.dpi, &meta, r);
+  sp_plot_free(plot);
   free(num);
   free(betas);
   return r;
@@ -957,91 +889,67 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
 
 /* ---- the command ----------------------------------------------------------- */
 
+static int check(const options *o, const sp_model *m)
+{
+  int r;
+  if (o->sim.gradient) {
+    if (m->attention == SP_ATTN_UNIFORM)
+      return cli_error(CLI_USAGE, "validate: --gradient: uniform attention has no query or key "
+                       "weights, its query gradient is 0");
+    if (o->sim.jacobian)
+      return cli_error(CLI_USAGE, "validate: --jacobian compares layers; it does not combine "
+                       "with --gradient");
+  } else if (o->range_spec || o->block || !isnan(o->zero_frac)) {
+    return cli_error(CLI_USAGE, "validate: %s needs --gradient",
+                     o->range_spec ? "--beta-range" : o->block ? "--block" : "--zero-fraction");
+  }
+  if ((r = cli_model_check(m)) || (r = cli_outputs_check(&o->out, 1)))
+    return r;
+  return o->fig.width > 0.0 ? cli_figure_check(&o->fig) : CLI_OK;
+}
+
 int cmd_validate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  cli_sim_args sa;
-  cli_sim_args_default(&sa);
   options o;
   memset(&o, 0, sizeof o);
+  cli_sim_args_default(&o.sim);
   o.measured = 1;
-  o.dpi = 300.0;
+  o.fig.dpi = 300.0;
   o.bmin = 0.05;
   o.bmax = 3.0;
   o.bn = 12;
   o.blog = 1;
-  o.zero_frac = 0.01;
-  int r = parse(argc, argv, &m, &sa, &o);
-  if (r < 0)
-    return CLI_OK; /* --help */
+  o.zero_frac = NAN;
+  int r = parse(argc, argv, &m, &o);
   if (r)
     return r;
-  if (sa.gradient) {
-    if (m.attention == SP_ATTN_UNIFORM)
-      return cli_error(CLI_USAGE, "validate: --gradient: uniform attention has no query or key "
-                       "weights, its query gradient is 0");
-    if (sa.jacobian)
-      return cli_error(CLI_USAGE, "validate: --jacobian compares layers; it does not combine "
-                       "with --gradient");
-  } else if (o.range_spec || o.have_block || o.have_zero) {
-    return cli_error(CLI_USAGE, "validate: %s needs --gradient",
-                     o.range_spec ? "--beta-range" : o.have_block ? "--block" : "--zero-fraction");
+  if (o.table) {
+    cli_note("validate: --table FILE is deprecated; use -o FILE");
+    if (strcmp(o.table, "-") != 0 && !sp_format_is_table(sp_format_from_path(o.table)))
+      return cli_error(CLI_USAGE, "--table %s: a table is written as .csv, .tsv or .json",
+                       o.table);
+    if ((r = cli_outputs_add(&o.out, o.table)))
+      return r;
   }
-  if ((r = cli_model_check(&m)))
+  if ((r = check(&o, &m)))
     return r;
-  if (o.table && strcmp(o.table, "-") != 0 && !sp_format_is_table(sp_format_from_path(o.table)))
-    return cli_error(CLI_USAGE, "--table %s: a table is written as .csv, .tsv or .json", o.table);
-  if (o.out && strcmp(o.out, "-") != 0) {
-    sp_format f = sp_format_from_path(o.out);
-    if (f == SP_FMT_PNG || f == SP_FMT_PDF || f == SP_FMT_SVG) {
-      o.figure = o.out;
-    } else if (!sp_format_is_table(f)) {
-      return cli_error(CLI_USAGE, "-o %s: write a figure (.png, .pdf, .svg) or a table (.csv, "
-                       ".tsv, .json)", o.out);
-    } else {
-      if (o.table)
-        return cli_error(CLI_USAGE, "validate: -o %s and --table %s both name the table", o.out,
-                         o.table);
-      o.table = o.out;
-    }
-  } else if (o.out) {
-    if (o.table)
-      return cli_error(CLI_USAGE, "validate: -o - and --table %s both name the table", o.table);
-    o.table = NULL;
-  }
-  if (o.table && strcmp(o.table, "-") == 0)
-    o.table = NULL;
-  if (o.figure && o.table && strcmp(o.figure, o.table) == 0)
-    return cli_error(CLI_USAGE, "validate: the figure and the table are both %s", o.figure);
+  if (isnan(o.zero_frac))
+    o.zero_frac = 0.01;
   sp_model ms = m;
-  if (sa.gradient)
+  if (o.sim.gradient)
     ms.depth = o.block >= 2 ? o.block : 1;
-  cli_sim_args sc = sa;
-  sc.gradient = sa.gradient;
-  if ((r = cli_sim_check(&sc, &ms, "validate")))
+  if ((r = cli_sim_check(&o.sim, &ms, "validate")))
     return r;
-
   /* Open the outputs first, so that a bad path fails before the work and
    * nothing is left behind when the work fails. */
-  sp_outfile *tf = NULL, *ff = NULL;
-  if (o.table && (r = cli_open_output(o.table, &tf)))
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
-  if (o.figure && (r = cli_open_output(o.figure, &ff))) {
-    sp_outfile_abort(tf);
-    return r;
-  }
-  r = sa.gradient ? validate_gradient(&o, &m, &sa, tf, ff) : validate_layers(&o, &m, &sa, tf, ff);
-  if (r) {
-    sp_outfile_abort(tf);
-    sp_outfile_abort(ff);
-    return r;
-  }
-  if (tf && sp_outfile_commit(tf)) {
-    sp_outfile_abort(ff);
-    return cli_error(CLI_FAIL, "%s: cannot write: %s", o.table, strerror(errno));
-  }
-  if (ff && sp_outfile_commit(ff))
-    return cli_error(CLI_FAIL, "%s: cannot write: %s", o.figure, strerror(errno));
-  return CLI_OK;
+  r = o.sim.gradient ? validate_gradient(&o, &m, &o.sim, &files)
+                     : validate_layers(&o, &m, &o.sim, &files);
+  if (files.open)
+    r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r ? r : CLI_FAIL);
+  return r;
 }

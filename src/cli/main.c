@@ -13,8 +13,26 @@
 
 static char error_text[1024];
 static int error_code; /* code of the first recorded error */
-static const char *help_text, *help_more;
+static char *help_text;
 const char *cli_command_line = "";
+
+/* Print prefix and text on one line of stderr: control characters (a
+ * newline in an echoed argument) escaped as \n, \t or \xHH. */
+static void print_line(const char *prefix, const char *text)
+{
+  fputs(prefix, stderr);
+  for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+    if (*c == '\n')
+      fputs("\\n", stderr);
+    else if (*c == '\t')
+      fputs("\\t", stderr);
+    else if (*c < 0x20 || *c == 0x7f)
+      fprintf(stderr, "\\x%02x", *c);
+    else
+      fputc(*c, stderr);
+  }
+  fputc('\n', stderr);
+}
 
 int cli_error(int code, const char *fmt, ...)
 {
@@ -28,10 +46,20 @@ int cli_error(int code, const char *fmt, ...)
   return code;
 }
 
-void cli_set_help(const char *text, const char *more)
+void cli_note(const char *fmt, ...)
 {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  print_line("sigprop: note: ", text);
+}
+
+void cli_set_help(char *text)
+{
+  free(help_text);
   help_text = text;
-  help_more = more;
 }
 
 typedef struct {
@@ -109,24 +137,6 @@ static char *quote_args(int argc, char **argv)
   return s;
 }
 
-/* Print the recorded error on one line: control characters (a newline in
- * an echoed argument) escaped as \n, \t or \xHH. */
-static void print_error(const char *text)
-{
-  fputs("sigprop: ", stderr);
-  for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-    if (*c == '\n')
-      fputs("\\n", stderr);
-    else if (*c == '\t')
-      fputs("\\t", stderr);
-    else if (*c < 0x20 || *c == 0x7f)
-      fprintf(stderr, "\\x%02x", *c);
-    else
-      fputc(*c, stderr);
-  }
-  fputc('\n', stderr);
-}
-
 /* Flush standard output; a failure (a full disk, a closed pipe) is an error
  * of the run unless one is already recorded. */
 static int finish_stdout(int rc)
@@ -168,22 +178,18 @@ int main(int argc, char **argv)
   }
   if (rc < 0)
     rc = cli_error(CLI_USAGE, "%s: unknown command (try 'sigprop --help')", argv[1]);
-  if ((rc == CLI_OK || rc == CLI_HELP) && help_text) {
-    fputs(help_text, stdout);
-    if (help_more)
-      fputs(help_more, stdout);
-  }
   if (rc == CLI_HELP) {
-    free((char *)help_text);
+    fputs(help_text, stdout);
     rc = CLI_OK;
   }
+  free(help_text);
   /* A command that stops on an option's failure returns CLI_USAGE; the
    * first recorded error knows better (e.g. an unreadable preset file). */
   if (rc != CLI_OK && error_code)
     rc = error_code;
   rc = finish_stdout(rc);
   if (rc != CLI_OK)
-    print_error(error_text[0] ? error_text : "failed");
+    print_line("sigprop: ", error_text[0] ? error_text : "failed");
   free(line);
   return rc;
 }

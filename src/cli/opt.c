@@ -196,7 +196,7 @@ int cli_parse(const cli_command *cmd, const cli_opt_group *groups, size_t ngroup
       char *text = cli_help_text(cmd, groups, ngroups);
       if (!text)
         return cli_error(CLI_FAIL, "out of memory");
-      cli_set_help(text, NULL);
+      cli_set_help(text);
       return CLI_HELP;
     }
   for (int i = 1; i < argc;) {

@@ -58,9 +58,11 @@ int cli_outputs_check(const cli_list *out, int figures)
 
 int cli_outputs_figure(const cli_list *out)
 {
-  for (int i = 0; i < out->n; i++)
-    if (strcmp(out->v[i], "-") != 0 && !sp_format_is_table(sp_format_from_path(out->v[i])))
+  for (int i = 0; i < out->n; i++) {
+    sp_format f = sp_format_from_path(out->v[i]);
+    if (strcmp(out->v[i], "-") != 0 && (f == SP_FMT_PNG || f == SP_FMT_PDF || f == SP_FMT_SVG))
       return 1;
+  }
   return 0;
 }
 
