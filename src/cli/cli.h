@@ -7,6 +7,7 @@
 #include "opt.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses of the program (design.md). */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -169,6 +170,11 @@ int cli_outputs_begin(cli_outputs *o, const cli_list *out);
  * Returns CLI_OK or the error code. */
 int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
                     const cli_meta *meta, int status);
+
+/* As cli_outputs_end for output that is not a table: write(fp, ctx) writes
+ * the whole content to standard output (when due) and to every file. */
+int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), void *ctx,
+                         int status);
 
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);

@@ -8,13 +8,13 @@
 
 static const cli_command command = {
   "recommend",
-  "[--preset NAME|FILE] [MODEL OPTIONS] [--format text|json] [--margin M] [--rho-max R] "
-  "[--gain NAME] [--d-model D] [--heads H] [--d-ff F]",
+  "[--preset NAME|FILE] [MODEL OPTIONS] [--margin M] [--rho-max R] [--gain NAME] "
+  "[--d-model D] [--heads H] [--d-ff F] [-o FILE.json]...",
   "Classifies the configuration at its depth (rank collapse, entropy collapse or trainable; "
   "theory.md §10), reports block 1's attention statistics, the query/key gradient prediction "
   "and the angle exponent, then what to change: the trainable range of beta, the critical "
   "residual gain at this depth, and a recommended point with the weight stds and residual gains "
-  "that realise it.",
+  "that realise it: a short text on standard output, or JSON (sigprop-recommend(1)) with -o.",
   0, NULL};
 
 static const cli_choice formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
@@ -26,13 +26,17 @@ static const cli_choice gains[] = {
 /* The command's options next to the library's. */
 typedef struct {
   sp_recommend_options rec;
-  int json, gain; /* gain -1: the preset's, else alpha */
+  cli_list out;
+  int json, gain; /* json -1: no --format; gain -1: the preset's, else alpha */
   long d, heads, d_ff;
 } options;
 
 static const cli_opt opts[] = {
+  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
+           "write the report as JSON to FILE (.json); '-' for JSON on standard output; "
+           "repeatable [the text on standard output]"),
   CLI_CHOICE("format", 0, options, json, formats, "NAME",
-             "short text for a terminal, or JSON (sigprop-recommend(1))"),
+             "the old spelling: json for -o -, text for no -o; deprecated [text]"),
   CLI_DOUBLE("margin", 0, options, rec.margin, 0.0, 10.0, "M",
              "relative safety margin on the gain and on beta"),
   CLI_DOUBLE_OPEN("rho-max", 0, options, rec.rho_max, 0.0, 1.0,
@@ -103,11 +107,12 @@ static void framework_of(const sp_preset *p, long d, long heads, long d_ff, cons
 /* What goes before the next key: "" after an opening brace, ", " after a
  * value, or ",\n" plus indentation where jbreak() asked for a new line. */
 static const char *pending = "";
+static FILE *jout; /* where print_json writes */
 static int depth_;
 
 static void jkey(const char *key)
 {
-  printf("%s\"%s\": ", pending, key);
+  fprintf(jout, "%s\"%s\": ", pending, key);
   pending = ", ";
 }
 
@@ -123,15 +128,15 @@ static void jopen(const char *key)
   if (key)
     jkey(key);
   else
-    printf("%s", pending);
-  printf("{");
+    fprintf(jout, "%s", pending);
+  fprintf(jout, "{");
   pending = "";
   depth_++;
 }
 
 static void jclose(void)
 {
-  printf("}");
+  fprintf(jout, "}");
   pending = ", ";
   depth_--;
 }
@@ -144,33 +149,33 @@ static void jnum(const char *key, double v)
   else
     strcpy(b, "null");
   jkey(key);
-  printf("%s", b);
+  fprintf(jout, "%s", b);
 }
 
 static void jstr(const char *key, const char *v)
 {
   jkey(key);
   if (!v) {
-    printf("null");
+    fprintf(jout, "null");
     return;
   }
-  putchar('"');
+  fputc('"', jout);
   for (const char *c = v; *c; c++) {
     if (*c == '"' || *c == '\\')
-      putchar('\\');
+      fputc('\\', jout);
     if ((unsigned char)*c < 0x20)
-      printf("\\u%04x", (unsigned char)*c);
+      fprintf(jout, "\\u%04x", (unsigned char)*c);
     else
-      putchar(*c);
+      fputc(*c, jout);
   }
-  putchar('"');
+  fputc('"', jout);
 }
 
 static void jinterval(const char *key, int status, const sp_beta_interval *b, int runs)
 {
   if (status) {
     jkey(key);
-    printf("null");
+    fprintf(jout, "null");
     return;
   }
   jopen(key);
@@ -217,13 +222,15 @@ static void jverdict(const sp_verdict *v)
   jnum("beta_c_min", v ? v->beta_c_min : NAN);
 }
 
-static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend_options *o,
-                       const sp_recommendation *r, const framework *f)
+static void print_json(FILE *fp, const sp_model *m, const sp_preset *p,
+                       const sp_recommend_options *o, const sp_recommendation *r,
+                       const framework *f)
 {
+  jout = fp;
   pending = "";
   depth_ = 0;
   jopen(NULL);
-  printf("\n  ");
+  fprintf(jout, "\n  ");
   jstr("sigprop", sp_version());
   jstr("command", cli_command_line);
   jbreak();
@@ -289,7 +296,7 @@ static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend
 
   if (!f->d) {
     jkey("framework");
-    printf("null");
+    fprintf(jout, "null");
   } else {
     jopen("framework");
     jnum("d-model", (double)f->d);
@@ -310,9 +317,9 @@ static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend
     jnum("alpha-mlp", x->alpha_mlp);
     jclose();
   }
-  printf("\n");
+  fprintf(jout, "\n");
   jclose();
-  printf("\n");
+  fprintf(jout, "\n");
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -464,6 +471,50 @@ static void print_text(const sp_model *m, const sp_preset *p, const sp_recommend
   }
 }
 
+/* -o: JSON files or '-'; the old --format json is -o -. */
+static int check_outputs(options *o)
+{
+  if (o->json >= 0) {
+    cli_note("recommend: --format is deprecated; use -o FILE.json, or -o - for JSON on "
+             "standard output");
+    if (o->json == 1 && cli_outputs_add(&o->out, "-"))
+      return CLI_USAGE;
+  }
+  for (int i = 0; i < o->out.n; i++)
+    if (strcmp(o->out.v[i], "-") != 0 && sp_format_from_path(o->out.v[i]) != SP_FMT_JSON)
+      return cli_error(CLI_USAGE, "-o %s: the report is written as .json", o->out.v[i]);
+  return cli_outputs_check(&o->out, 0);
+}
+
+static int solve(const sp_model *m, const sp_recommend_options *o, sp_recommendation *rec)
+{
+  sp_workspace *w = NULL;
+  int s = SP_OK;
+  if (sp_workspace_needed(m) && !(w = sp_workspace_alloc()))
+    return SP_ENOMEM;
+  if (w)
+    s = sp_workspace_prepare(w, m);
+  if (!s)
+    s = sp_recommend(m, w, o, rec);
+  sp_workspace_free(w);
+  return s;
+}
+
+/* Everything print_json needs, for cli_outputs_end_with. */
+typedef struct {
+  const sp_model *m;
+  const sp_preset *p;
+  const sp_recommend_options *o;
+  const sp_recommendation *rec;
+  const framework *f;
+} report;
+
+static void write_json(FILE *fp, void *ctx)
+{
+  const report *r = ctx;
+  print_json(fp, r->m, r->p, r->o, r->rec, r->f);
+}
+
 int cmd_recommend(int argc, char **argv)
 {
   sp_model m;
@@ -472,9 +523,10 @@ int cmd_recommend(int argc, char **argv)
   memset(&opt, 0, sizeof opt);
   sp_recommend_options_default(&opt.rec);
   opt.gain = -1;
+  opt.json = -1;
   cli_opt_group groups[] = {CLI_GROUP(opts, &opt), cli_model_group(&m)};
   int r = cli_parse(&command, groups, 2, argc, argv, NULL, NULL);
-  if (r)
+  if (r || (r = check_outputs(&opt)))
     return r;
   sp_recommend_options o = opt.rec;
   long d = opt.d, heads = opt.heads, d_ff = opt.d_ff;
@@ -489,26 +541,21 @@ int cmd_recommend(int argc, char **argv)
   else if (p)
     o.gain = p->gain;
 
-  sp_workspace *w = NULL;
-  if (sp_workspace_needed(&m)) {
-    if (!(w = sp_workspace_alloc()))
-      return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, &m);
-    if (s) {
-      sp_workspace_free(w);
-      return cli_status(s, "recommend");
-    }
-  }
+  cli_outputs files;
+  if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))
+    return r;
   sp_recommendation rec;
-  int s = sp_recommend(&m, w, &o, &rec);
-  sp_workspace_free(w);
+  int s = solve(&m, &o, &rec);
   if (s)
-    return cli_status(s, "recommend");
+    r = cli_status(s, "recommend");
   framework f;
-  framework_of(p, d, heads, d_ff, &rec.recommended, &f);
-  if (opt.json)
-    print_json(&m, p, &o, &rec, &f);
-  else
+  if (!r)
+    framework_of(p, d, heads, d_ff, &rec.recommended, &f);
+  if (opt.out.n) {
+    report rep = {&m, p, &o, &rec, &f};
+    return cli_outputs_end_with(&files, write_json, &rep, r);
+  }
+  if (!r)
     print_text(&m, p, &o, &rec, &f);
-  return CLI_OK;
+  return r;
 }

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +100,31 @@ int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi
   }
   if (o->open)
     r = cli_outputs_finish(o->paths, o->n, o->files, t, plot, dpi, meta, r);
+  o->open = 0;
+  return r;
+}
+
+int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), void *ctx,
+                         int status)
+{
+  int r = status;
+  if (!r && o->to_stdout) {
+    write(stdout, ctx);
+    if (fflush(stdout) || ferror(stdout))
+      r = cli_error(CLI_FAIL, "standard output: %s", errno ? strerror(errno) : "write failed");
+  }
+  for (int i = 0; i < o->n && !r; i++) {
+    FILE *fp = sp_outfile_stream(o->files[i]);
+    write(fp, ctx);
+    if (ferror(fp))
+      r = cli_error(CLI_FAIL, "%s: write failed", o->paths[i]);
+  }
+  for (int i = 0; i < o->n && o->open; i++) {
+    if (r)
+      sp_outfile_abort(o->files[i]);
+    else if (sp_outfile_commit(o->files[i]))
+      r = cli_error(CLI_FAIL, "%s: cannot write: %s", o->paths[i], strerror(errno));
+  }
   o->open = 0;
   return r;
 }
