@@ -4,30 +4,8 @@
 # and every error path (one line on stderr, exit 2 or 1, no file left).
 # Prints TAP.  $SIGPROP is the program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
+. "$(dirname "$0")/tap.sh"
 have_python=0; command -v python3 >/dev/null 2>&1 && have_python=1
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
-
-# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
-# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  rm -rf "$tmp/e"; mkdir "$tmp/e"
-  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
-  local st=$? lines left; lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
-     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
 
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{print $1*16777216 + $2*65536 + $3*256 + $4}'; }
 
@@ -154,5 +132,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 [ -z "$(ls -A "$tmp/ro")" ]; ok $? "no file left in a read-only folder"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

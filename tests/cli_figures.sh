@@ -6,30 +6,7 @@
 # line, exits 2 or 1 and leaves no file.  Prints TAP.  $SIGPROP is the
 # program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
-# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
-expect_error() {
-  want=$1 pat=$2
-  shift 2
-  rm -rf "$tmp/e"; mkdir "$tmp/e"
-  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
-  st=$?
-  lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
-     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 is_png() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 # header FILE: the first non-comment line
@@ -157,5 +134,4 @@ if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
   ok $? "make-figures.sh with no program: status 1, no output folder"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
