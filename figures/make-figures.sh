@@ -40,13 +40,13 @@ run() {
   fi
 }
 
-# propagate draws with --plot, one file per run.
+# propagate draws its figure with -o, one file per run.
 run_plot() {
   name=$1
   shift
-  echo "sigprop $* --plot $name.png"
-  "$SP" "$@" --dpi "$DPI" --plot "$OUT/$name.png" >/dev/null
-  [ -z "$PDF" ] || "$SP" "$@" --plot "$OUT/$name.pdf" >/dev/null
+  echo "sigprop $* -o $name.png"
+  "$SP" "$@" --dpi "$DPI" -o "$OUT/$name.png"
+  [ -z "$PDF" ] || "$SP" "$@" -o "$OUT/$name.pdf"
 }
 
 # 1. The (beta, alpha_SA) trainability diagram at depth 60 (theory.md §10).
