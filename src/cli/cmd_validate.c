@@ -4,7 +4,7 @@
  * sweep of beta; tables in standard errors and absolute terms, and overlay
  * figures.
  * SPDX-License-Identifier: GPL-3.0-or-later */
-#include "cli.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,36 +39,17 @@ static const cli_command command = {
   0, NULL};
 
 /* Okabe-Ito colours: distinguishable with every common colour-vision deficiency. */
-static const double color_theory[3] = {0.0, 0.447, 0.698};
-static const double color_sim[3] = {0.835, 0.369, 0.0};
-static const double color_plugin[3] = {0.0, 0.620, 0.451};
-static const double color_ref[3] = {0.35, 0.35, 0.35};
+const double validate_color_theory[3] = {0.0, 0.447, 0.698};
+const double validate_color_sim[3] = {0.835, 0.369, 0.0};
+const double validate_color_plugin[3] = {0.0, 0.620, 0.451};
+const double validate_color_ref[3] = {0.35, 0.35, 0.35};
 
-#define MAX_BETAS 200
-
-typedef struct {
-  cli_sim_args sim;
-  cli_list out;
-  const char *table; /* --table FILE, the old spelling of -o FILE.csv */
-  cli_figure fig;    /* width 0: the size of the figure's layout */
-  int measured;
-  const char *range_spec;
-  double bmin, bmax;
-  long bn;
-  int blog;
-  long block; /* 0: block 1 only */
-  double zero_frac;
-  /* --also-theory: further theories drawn and compared (layer mode) */
-  int nalso;
-  sp_stats also_stats[3];
-  sp_row_overlap also_overlap[3];
-} options;
 
 /* ---- parsing ------------------------------------------------------------ */
 
 static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
 {
-  options *o = target;
+  validate_options *o = target;
   (void)opt;
   char buf[256], *f[5] = {NULL};
   int nf = cli_split_fields("beta-range", spec, buf, sizeof buf, f, 5);
@@ -102,7 +83,7 @@ static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
 
 static int also_theory(void *target, const cli_opt *opt, const char *v)
 {
-  options *o = target;
+  validate_options *o = target;
   char buf[64];
   (void)opt;
   if (o->nalso == 3)
@@ -126,27 +107,27 @@ static const cli_opt opts[] = {
   CLI_CALL("also-theory", 0, also_theory, "STATS[:OVERLAP]",
            "draw (and compare in '#' lines) a further theory: asymptotic or finite statistics, "
            "with the finite-T row overlap independent or exact; up to three times"),
-  CLI_CHOICE("theory-input", 0, options, measured, theory_inputs, "NAME",
+  CLI_CHOICE("theory-input", 0, validate_options, measured, theory_inputs, "NAME",
              "start the theory from the simulated input's mean q and rho (measured) or from "
              "--q0, --rho0 (model)"),
-  CLI_FLAG("jacobian", 0, options, sim.jacobian,
+  CLI_FLAG("jacobian", 0, validate_options, sim.jacobian,
            "also compare the Jacobian growth per block (layer table)"),
-  CLI_FLAG("gradient", 0, options, sim.gradient,
+  CLI_FLAG("gradient", 0, validate_options, sim.gradient,
            "compare the query-weight gradient over a beta sweep"),
   CLI_CALL("beta-range", 0, parse_beta_range, "MIN:MAX:N[:log|lin]",
            "the sweep (N >= 2 values; linear unless ':log') [0.05:3:12:log]"),
-  CLI_LONG("block", 0, options, block, 2, 10000, "L",
+  CLI_LONG("block", 0, validate_options, block, 2, 10000, "L",
            "also report block L (the simulation runs L blocks; block 1 is always reported) "
            "[none]"),
-  CLI_DOUBLE_OPEN("zero-fraction", 0, options, zero_frac, 0.0, 1.0,
+  CLI_DOUBLE_OPEN("zero-fraction", 0, validate_options, zero_frac, 0.0, 1.0,
                   CLI_OPT_OPEN_LO | CLI_OPT_OPEN_HI, "F",
                   "the gradient is 'effectively zero' below the beta where it reaches F times "
                   "its largest value in the sweep [0.01]"),
-  CLI_STRING("table", 0, options, table, "FILE",
+  CLI_STRING("table", 0, validate_options, table, "FILE",
              "the old spelling of -o FILE for a table (.csv, .tsv, .json); deprecated"),
 };
 
-static int parse(int argc, char **argv, sp_model *m, options *o)
+static int parse(int argc, char **argv, sp_model *m, validate_options *o)
 {
   cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_sim_group(&o->sim),
                             cli_figure_group(&o->fig), cli_output_group(&o->out, 1),
@@ -156,32 +137,7 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* Ratio of means sum a / sum b over n networks and its delta-method
- * standard error (NaN for one network; the ratio is NaN when sum b = 0). */
-static void ratio_of_means(const double *a, const double *b, size_t n, double *r, double *se)
-{
-  double ma = 0.0, mb = 0.0;
-  for (size_t k = 0; k < n; k++) {
-    ma += a[k];
-    mb += b[k];
-  }
-  ma /= (double)n;
-  mb /= (double)n;
-  *r = mb != 0.0 ? ma / mb : NAN;
-  *se = NAN;
-  if (n < 2 || !isfinite(*r))
-    return;
-  double saa = 0.0, sbb = 0.0, sab = 0.0;
-  for (size_t k = 0; k < n; k++) {
-    saa += (a[k] - ma) * (a[k] - ma);
-    sbb += (b[k] - mb) * (b[k] - mb);
-    sab += (a[k] - ma) * (b[k] - mb);
-  }
-  double v = (saa - 2.0 * *r * sab + *r * *r * sbb) / (double)(n - 1) / (mb * mb);
-  *se = sqrt((v > 0.0 ? v : 0.0) / (double)n);
-}
-
-static void style(sp_plot_style *st, const double rgb[3], sp_line line, sp_marker marker)
+void validate_style(sp_plot_style *st, const double rgb[3], sp_line line, sp_marker marker)
 {
   sp_plot_style_default(st);
   memcpy(st->color, rgb, sizeof st->color);
@@ -193,7 +149,7 @@ static void style(sp_plot_style *st, const double rgb[3], sp_line line, sp_marke
 
 /* Theory of model mt (SP_REM_ALL statistics) into traj, with a workspace
  * prepared once (*w, allocated when needed) for every model of a sweep. */
-static int theory(const sp_model *mt, sp_workspace **w, sp_layer *traj)
+int validate_theory(const sp_model *mt, sp_workspace **w, sp_layer *traj)
 {
   int s = SP_OK;
   if (sp_workspace_needed(mt)) {
@@ -211,7 +167,7 @@ static int theory(const sp_model *mt, sp_workspace **w, sp_layer *traj)
  * A slightly negative measured rho (uncorrelated tokens, sampling noise)
  * is outside the domain of the T -> infinity statistics; it is then
  * replaced by 0, and *clamped says so. */
-static void theory_input(const options *o, const sp_sim_summary *row0, sp_model *mt,
+void validate_theory_input(const validate_options *o, const sp_sim_summary *row0, sp_model *mt,
                          int *clamped)
 {
   *clamped = 0;
@@ -226,7 +182,7 @@ static void theory_input(const options *o, const sp_sim_summary *row0, sp_model 
   }
 }
 
-static void theory_input_meta(cli_meta *meta, const options *o, const sp_model *mt,
+void validate_theory_input_meta(cli_meta *meta, const validate_options *o, const sp_model *mt,
                               int clamped)
 {
   char q0[40], r0[40];
@@ -238,7 +194,7 @@ static void theory_input_meta(cli_meta *meta, const options *o, const sp_model *
 }
 
 /* "theory, T -> inf", "theory, finite T" or "theory, finite T, exact overlap" */
-static const char *theory_label(const sp_model *m)
+const char *validate_theory_label(const sp_model *m)
 {
   if (m->stats != SP_STATS_FINITE)
     return "theory, T → ∞";
@@ -294,7 +250,7 @@ static void worst_meta(cli_meta *meta, const char *key_dev, const char *key_z, c
 
 /* The overlay: rho and E Y2 (and chi) against the layer, one panel each,
  * stacked for a single column. */
-static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
+static int layer_figure(const validate_options *o, const sp_model *m, const sp_model *mt,
                         const cli_sim_args *sa, const double *num, size_t ncol, size_t rows,
                         const char *title, const sp_model *also, sp_layer *const *also_traj,
                         sp_plot **out)
@@ -330,21 +286,21 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
       x[l] = (double)l;
       y[l] = num[l * ncol + col_theory[k]];
     }
-    style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
-    sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(mt) : NULL);
+    validate_style(&st, validate_color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
+    sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? validate_theory_label(mt) : NULL);
     for (int j = 0; k < 2 && j < o->nalso; j++) {
       static const sp_line lines[3] = {SP_LINE_DASHED, SP_LINE_SOLID, SP_LINE_DASHDOT};
       static const double colors[3][3] = {{0.0, 0.0, 0.0}, {0.0, 0.62, 0.45}, {0.8, 0.47, 0.74}};
       for (size_t l = 0; l < rows; l++)
         y[l] = k == 0 ? also_traj[j][l].rho : (l ? also_traj[j][l].attn.y2 : NAN);
-      style(&st, colors[j], lines[j], SP_MARKER_NONE);
-      sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(&also[j]) : NULL);
+      validate_style(&st, colors[j], lines[j], SP_MARKER_NONE);
+      sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? validate_theory_label(&also[j]) : NULL);
     }
     for (size_t l = 0; l < rows; l++) {
       y[l] = num[l * ncol + col_sim[k]];
       e[l] = num[l * ncol + col_sim[k] + 1];
     }
-    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
+    validate_style(&st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
     sp_plot_series(p, k, rows, x, y, e, &st, k == 0 ? simlabel : NULL);
   }
   sp_plot_legend(p, 0, SP_LEGEND_BELOW);
@@ -359,7 +315,7 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
   return SP_OK;
 }
 
-static int validate_layers(const options *o, const sp_model *m, const cli_sim_args *sa,
+static int validate_layers(const validate_options *o, const sp_model *m, const cli_sim_args *sa,
                            cli_outputs *files)
 {
   sp_sim_summary *sum;
@@ -371,14 +327,14 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   /* The theory of the same configuration. */
   sp_model mt = *m;
   int clamped;
-  theory_input(o, &sum[0], &mt, &clamped);
+  validate_theory_input(o, &sum[0], &mt, &clamped);
   if (sa->tokens_scale > 0.0)
     mt.beta = m->beta * sqrt(log(sa->tokens_scale) / log((double)m->tokens));
   size_t rows = (size_t)m->depth + 1, ncol = sa->jacobian ? NLAYER : NLAYER_BASE;
   sp_layer *traj = malloc(rows * sizeof *traj);
   double *num = malloc(rows * NLAYER * sizeof *num);
   sp_workspace *w = NULL;
-  int s = !traj || !num ? SP_ENOMEM : theory(&mt, &w, traj);
+  int s = !traj || !num ? SP_ENOMEM : validate_theory(&mt, &w, traj);
   /* Further theories for comparison (--also-theory). */
   sp_model also[3];
   sp_layer *also_traj[3] = {NULL, NULL, NULL};
@@ -389,7 +345,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
     if (!(also_traj[j] = malloc(rows * sizeof *also_traj[j])))
       s = SP_ENOMEM;
     else
-      s = theory(&also[j], &w, also_traj[j]);
+      s = validate_theory(&also[j], &w, also_traj[j]);
   }
   sp_workspace_free(w);
   if (s) {
@@ -443,7 +399,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   cli_meta meta;
   cli_meta_init(&meta, m);
   cli_sim_meta(&meta, sa, m, threads, seconds);
-  theory_input_meta(&meta, o, &mt, clamped);
+  validate_theory_input_meta(&meta, o, &mt, clamped);
   if (sa->tokens_scale > 0.0)
     cli_meta_add(&meta, "theory-beta", "%.17g", mt.beta);
   worst_meta(&meta, "worst-rho", "worst-rho-z", &wr);
@@ -458,7 +414,7 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
       {"also-1", "also-1-worst-rho", "also-1-worst-rho-z"},
       {"also-2", "also-2-worst-rho", "also-2-worst-rho-z"},
       {"also-3", "also-3-worst-rho", "also-3-worst-rho-z"}};
-    cli_meta_add(&meta, keys[j][0], "%s", theory_label(&also[j]));
+    cli_meta_add(&meta, keys[j][0], "%s", validate_theory_label(&also[j]));
     worst_meta(&meta, keys[j][1], keys[j][2], &wa);
   }
   if (sa->jacobian) {
@@ -499,397 +455,9 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
   return r;
 }
 
-/* ---- the gradient sweep ----------------------------------------------------- */
-
-static const char *const grad_columns[] = {
-  "block", "beta", "beta_c", "y2_sim", "y2_theory", "g_sim", "g_sim_se", "g_theory",
-  "grad_sim", "grad_sim_se", "grad_theory", "ratio", "ratio_se",
-  "grad_theory_d", "ratio_d", "ratio_d_se",
-  "grad_plugin", "plugin_ratio", "plugin_ratio_se", "extra_coef", "extra_coef_se"};
-#define NGRAD (sizeof grad_columns / sizeof grad_columns[0])
-enum { G_BLOCK, G_BETA, G_BETAC, G_Y2S, G_Y2T, G_GS, G_GSE, G_GT, G_SIM, G_SIMSE, G_THEORY,
-       G_RATIO, G_RATIOSE, G_THEORYD, G_RATIOD, G_RATIODSE, G_PLUGIN, G_PRATIO, G_PRATIOSE,
-       G_EXTRA, G_EXTRASE };
-
-/* The beta where the values y over the sweep first reach frac times their
- * largest value, interpolated between the sweep points (in log beta and
- * log y when both are positive); NaN when no value is positive, -1 when the
- * first point already reaches it. */
-static double beta_zero(const double *beta, const double *y, size_t n, double frac)
-{
-  double top = 0.0;
-  for (size_t i = 0; i < n; i++)
-    if (y[i] > top)
-      top = y[i];
-  if (!(top > 0.0))
-    return NAN;
-  double thr = frac * top;
-  for (size_t i = 0; i < n; i++) {
-    if (!(y[i] >= thr))
-      continue;
-    if (i == 0)
-      return -1.0;
-    double a = y[i - 1], b = y[i];
-    if (a > 0.0 && beta[i - 1] > 0.0) {
-      double t = (log(thr) - log(a)) / (log(b) - log(a));
-      return exp(log(beta[i - 1]) + t * (log(beta[i]) - log(beta[i - 1])));
-    }
-    double t = (thr - (a > 0.0 ? a : 0.0)) / (b - (a > 0.0 ? a : 0.0));
-    return beta[i - 1] + t * (beta[i] - beta[i - 1]);
-  }
-  return NAN;
-}
-
-static void zero_meta(cli_meta *meta, const char *key, const char *what, double bz,
-                      const options *o)
-{
-  if (isnan(bz))
-    cli_meta_add(meta, key, "undefined (%s is zero over the whole sweep)", what);
-  else if (bz < 0.0)
-    cli_meta_add(meta, key, "below %.4g (%s reaches %.3g of its sweep maximum at the first "
-                 "beta)", o->bmin, what, o->zero_frac);
-  else
-    cli_meta_add(meta, key, "%.4g (%s reaches %.3g of its sweep maximum here)", bz, what,
-                 o->zero_frac);
-}
-
-/* Bounds of the positive values of y +- e (log axes). */
-static void positive_range(const double *y, const double *e, size_t n, double *lo, double *hi)
-{
-  for (size_t i = 0; i < n; i++) {
-    double a = y[i] - (e && isfinite(e[i]) ? e[i] : 0.0), b = y[i] + (e && isfinite(e[i]) ? e[i] : 0.0);
-    if (!(y[i] > 0.0))
-      continue;
-    if (!(a > 0.0))
-      a = y[i];
-    if (a < *lo)
-      *lo = a;
-    if (b > *hi)
-      *hi = b;
-  }
-}
-
-/* One column of block `b`'s rows (nbeta of them, starting at row0) of num. */
-static void column(const double *num, size_t row0, size_t n, size_t col, double *out)
-{
-  for (size_t i = 0; i < n; i++)
-    out[i] = num[(row0 + i) * NGRAD + col];
-}
-
-static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_args *sa,
-                           const double *num, size_t nbeta, size_t nblocks, const long *blocks,
-                           double beta_c1, const char *title, sp_plot **out)
-{
-  double w = o->fig.width > 0.0 ? o->fig.width : (nblocks == 1 ? 246.0 : 500.0);
-  double h = o->fig.width > 0.0 ? o->fig.height : 330.0;
-  sp_plot *p;
-  int s = sp_plot_alloc(w, h, 2, nblocks, &p);
-  if (s)
-    return s;
-  double *x = malloc(nbeta * sizeof *x), *y = malloc(nbeta * sizeof *y);
-  double *e = malloc(nbeta * sizeof *e);
-  if (!x || !y || !e) {
-    free(x);
-    free(y);
-    free(e);
-    sp_plot_free(p);
-    return SP_ENOMEM;
-  }
-  sp_plot_set_title(p, title);
-  sp_scale xs = o->blog ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  char simlabel[96], pluglabel[96], widthlabel[96];
-  snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, %ld network%s", sa->width,
-           sa->seeds, sa->seeds == 1 ? "" : "s");
-  snprintf(pluglabel, sizeof pluglabel, "simulated G + (1 − Y^{(2)})^2/d");
-  snprintf(widthlabel, sizeof widthlabel, "theory, G + (1 − Y^{(2)})^2/d");
-  sp_plot_style st;
-  for (size_t b = 0; b < nblocks; b++) {
-    size_t top = b, bottom = nblocks + b, row0 = b * nbeta;
-    char ptitle[64];
-    snprintf(ptitle, sizeof ptitle, "block %ld", blocks[b]);
-    if (nblocks > 1)
-      sp_plot_set_panel_title(p, top, ptitle);
-    column(num, row0, nbeta, G_BETA, x);
-    /* gradient against beta, log scale */
-    double lo = INFINITY, hi = 0.0;
-    column(num, row0, nbeta, G_SIM, y);
-    column(num, row0, nbeta, G_SIMSE, e);
-    positive_range(y, e, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_THEORY, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_PLUGIN, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_THEORYD, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    if (!(hi > 0.0)) {
-      lo = 1e-6;
-      hi = 1.0;
-    }
-    if (!(hi > lo))
-      lo = hi / 10.0;
-    /* a floor 6 decades below the top keeps the interesting range readable */
-    lo = fmax(lo / 1.6, hi * 1e-6);
-    hi *= 1.6;
-    sp_plot_set_axis(p, top, 'x', NULL, xs, o->bmin, o->bmax);
-    sp_plot_set_axis(p, top, 'y', "scaled ‖∂L/∂W_Q‖^2", SP_SCALE_LOG, lo, hi);
-    column(num, row0, nbeta, G_THEORY, y);
-    style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? theory_label(mt) : NULL);
-    column(num, row0, nbeta, G_THEORYD, y);
-    style(&st, color_theory, SP_LINE_DASHDOT, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? widthlabel : NULL);
-    column(num, row0, nbeta, G_PLUGIN, y);
-    style(&st, color_plugin, SP_LINE_DASHED, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? pluglabel : NULL);
-    column(num, row0, nbeta, G_SIM, y);
-    column(num, row0, nbeta, G_SIMSE, e);
-    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
-    sp_plot_series(p, top, nbeta, x, y, e, &st, b == 0 ? simlabel : NULL);
-    if (b == 0 && isfinite(beta_c1)) {
-      double vx[2], vy[2] = {lo, hi};
-      vx[0] = vx[1] = beta_c1;
-      if (beta_c1 > o->bmin && beta_c1 < o->bmax) {
-        style(&st, color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
-        st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c");
-      }
-      vx[0] = vx[1] = beta_c1 / 2.0;
-      if (beta_c1 / 2.0 > o->bmin && beta_c1 / 2.0 < o->bmax) {
-        style(&st, color_ref, SP_LINE_DASHED, SP_MARKER_NONE);
-        st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c / 2");
-      }
-    }
-
-    /* ratios, log scale around 1 */
-    double rlo = INFINITY, rhi = 0.0;
-    column(num, row0, nbeta, G_RATIO, y);
-    column(num, row0, nbeta, G_RATIOSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    column(num, row0, nbeta, G_PRATIO, y);
-    column(num, row0, nbeta, G_PRATIOSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    column(num, row0, nbeta, G_RATIOD, y);
-    column(num, row0, nbeta, G_RATIODSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    rlo = fmin(rlo, 0.8) / 1.15;
-    rhi = fmax(rhi, 1.25) * 1.15;
-    if (!(rhi < 1e4))
-      rhi = 1e4;
-    if (!(rlo > 1e-4))
-      rlo = 1e-4;
-    sp_plot_set_axis(p, bottom, 'x', "β", xs, o->bmin, o->bmax);
-    sp_plot_set_axis(p, bottom, 'y', "simulation / prediction", SP_SCALE_LOG, rlo, rhi);
-    double hx[2] = {o->bmin, o->bmax}, hy[2] = {1.0, 1.0};
-    style(&st, color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
-    st.width = 0.9;
-    sp_plot_series(p, bottom, 2, hx, hy, NULL, &st, NULL);
-    column(num, row0, nbeta, G_RATIO, y);
-    column(num, row0, nbeta, G_RATIOSE, e);
-    style(&st, color_theory, SP_LINE_NONE, SP_MARKER_SQUARE);
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory");
-    column(num, row0, nbeta, G_RATIOD, y);
-    column(num, row0, nbeta, G_RATIODSE, e);
-    style(&st, color_theory, SP_LINE_NONE, SP_MARKER_DIAMOND);
-    st.color[0] = 0.337, st.color[1] = 0.706, st.color[2] = 0.914; /* sky blue */
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory, width term");
-    column(num, row0, nbeta, G_PRATIO, y);
-    column(num, row0, nbeta, G_PRATIOSE, e);
-    style(&st, color_plugin, SP_LINE_NONE, SP_MARKER_TRIANGLE);
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ simulated G, width term");
-    sp_plot_legend(p, bottom, SP_LEGEND_BEST);
-  }
-  sp_plot_legend(p, 0, SP_LEGEND_BELOW);
-  free(x);
-  free(y);
-  free(e);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
-}
-
-static int validate_gradient(const options *o, const sp_model *m, const cli_sim_args *sa0,
-                             cli_outputs *files)
-{
-  long blocks[2] = {1, o->block};
-  size_t nblocks = o->block >= 2 ? 2 : 1, nbeta = (size_t)o->bn;
-  sp_model ms = *m;
-  ms.depth = nblocks == 2 ? o->block : 1;
-  size_t rows = (size_t)ms.depth + 1, nruns = (size_t)sa0->seeds;
-  double *num = malloc(nblocks * nbeta * NGRAD * sizeof *num);
-  double *betas = malloc(nbeta * sizeof *betas);
-  sp_layer *traj = malloc(rows * sizeof *traj);
-  double *va = malloc(3 * nruns * sizeof *va);
-  if (!num || !betas || !traj || !va) {
-    free(num);
-    free(betas);
-    free(traj);
-    free(va);
-    return cli_error(CLI_FAIL, "validate: out of memory");
-  }
-  double *vb = va + nruns, *vc = vb + nruns;
-  cli_sim_args sa = *sa0;
-  sa.gradient = 1;
-  sp_workspace *w = NULL;
-  sp_model mt = ms;
-  double seconds_all = 0.0, beta_c1 = NAN;
-  int threads = 1, r = CLI_OK, clamped = 0;
-  char what[64];
-  for (size_t i = 0; i < nbeta && !r; i++) {
-    double f = (double)i / (double)(nbeta - 1);
-    double beta = o->blog ? exp(log(o->bmin) + f * (log(o->bmax) - log(o->bmin)))
-                          : o->bmin + f * (o->bmax - o->bmin);
-    if (i == nbeta - 1)
-      beta = o->bmax;
-    betas[i] = beta;
-    ms.beta = beta;
-    snprintf(what, sizeof what, "beta = %.4g (%zu/%zu)", beta, i + 1, nbeta);
-    sa.progress_what = what;
-    sp_sim_summary *sum;
-    sp_sim_layer *runs;
-    double seconds;
-    if ((r = cli_sim_run(&sa, &ms, "validate", &sum, &seconds, &threads, &runs)))
-      break;
-    seconds_all += seconds;
-    mt = ms;
-    theory_input(o, &sum[0], &mt, &clamped);
-    if (sa.tokens_scale > 0.0)
-      mt.beta = beta * sqrt(log(sa.tokens_scale) / log((double)ms.tokens));
-    int s = theory(&mt, &w, traj);
-    if (s) {
-      free(sum);
-      free(runs);
-      snprintf(what, sizeof what, "validate: theory at beta = %g", beta);
-      r = cli_status(s, what);
-      break;
-    }
-    if (i == 0)
-      beta_c1 = traj[1].attn.beta_c;
-    for (size_t b = 0; b < nblocks; b++) {
-      size_t l = (size_t)blocks[b];
-      const sp_sim_summary *S = &sum[l];
-      const sp_layer *L = &traj[l];
-      double *row = num + (b * nbeta + i) * NGRAD;
-      double gt = sp_grad_wq(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g);
-      double gd = sp_grad_wq_width(beta, m->var_v, L->trace.qa, L->trace.pa, L->attn.g,
-                                   L->attn.y2, L->attn.y2sq, sa.width);
-      row[G_BLOCK] = (double)l;
-      row[G_BETA] = beta;
-      row[G_BETAC] = L->attn.beta_c;
-      row[G_Y2S] = S->y2.mean;
-      row[G_Y2T] = L->attn.y2;
-      row[G_GS] = S->g.mean;
-      row[G_GSE] = S->g.se;
-      row[G_GT] = L->attn.g;
-      row[G_SIM] = S->grad_wq.mean;
-      row[G_SIMSE] = S->grad_wq.se;
-      row[G_THEORY] = gt;
-      row[G_RATIO] = gt > 0.0 ? S->grad_wq.mean / gt : NAN;
-      row[G_RATIOSE] = gt > 0.0 ? S->grad_wq.se / gt : NAN;
-      row[G_THEORYD] = gd;
-      row[G_RATIOD] = gd > 0.0 ? S->grad_wq.mean / gd : NAN;
-      row[G_RATIODSE] = gd > 0.0 ? S->grad_wq.se / gd : NAN;
-      /* per network: the measurement, the width-corrected formula with that
-       * network's q, p, G and Y2, and the hypothetical extra term
-       * beta sv q (q - p) p E[Y2^2] */
-      double plug = 0.0, wd = (double)sa.width;
-      for (size_t k = 0; k < nruns; k++) {
-        const sp_sim_layer *R = &runs[k * rows + l];
-        double gap = R->qa - R->pa;
-        va[k] = R->grad_wq;
-        double spread = 1.0 - 2.0 * R->y2 + R->y2sq; /* E[(1 - Y2)^2] of the rows */
-        vb[k] = beta * m->var_v * R->qa * gap * gap * (R->g + spread / wd);
-        vc[k] = beta * m->var_v * R->qa * gap * R->pa * R->y2sq;
-        plug += vb[k] / (double)nruns;
-      }
-      row[G_PLUGIN] = plug;
-      ratio_of_means(va, vb, nruns, &row[G_PRATIO], &row[G_PRATIOSE]);
-      for (size_t k = 0; k < nruns; k++)
-        va[k] -= vb[k];
-      ratio_of_means(va, vc, nruns, &row[G_EXTRA], &row[G_EXTRASE]);
-    }
-    free(sum);
-    free(runs);
-  }
-  sp_workspace_free(w);
-  free(traj);
-  free(va);
-  if (r) {
-    free(num);
-    free(betas);
-    return r;
-  }
-
-  cli_meta meta;
-  cli_meta_init(&meta, m);
-  cli_sim_meta(&meta, &sa, &ms, threads, seconds_all);
-  theory_input_meta(&meta, o, &mt, clamped);
-  cli_meta_add(&meta, "beta-range", "%.6g to %.6g, %ld values, %s spacing", o->bmin, o->bmax,
-               o->bn, o->blog ? "log" : "linear");
-  if (nblocks == 2)
-    cli_meta_add(&meta, "blocks", "1 and %ld (the simulation runs %ld blocks)", o->block,
-                 ms.depth);
-  else
-    cli_meta_add(&meta, "blocks", "1 (the simulation runs 1 block)");
-  cli_meta_add(&meta, "beta_c", "%.6g (block 1's input, theory); beta_c/2 = %.6g", beta_c1,
-               beta_c1 / 2.0);
-  double *ys = malloc(nbeta * sizeof *ys);
-  if (!ys) {
-    free(num);
-    free(betas);
-    return cli_error(CLI_FAIL, "validate: out of memory");
-  }
-  static const char *const keys[2][2] = {{"beta-zero-sim", "beta-zero-theory"},
-                                         {"beta-zero-sim-block", "beta-zero-theory-block"}};
-  for (size_t b = 0; b < nblocks; b++) {
-    column(num, b * nbeta, nbeta, G_SIM, ys);
-    zero_meta(&meta, keys[b][0], nblocks == 2 && b ? "block L's simulated gradient"
-                                                   : "the simulated gradient",
-              beta_zero(betas, ys, nbeta, o->zero_frac), o);
-    column(num, b * nbeta, nbeta, G_THEORY, ys);
-    zero_meta(&meta, keys[b][1], nblocks == 2 && b ? "block L's predicted gradient"
-                                                   : "the predicted gradient",
-              beta_zero(betas, ys, nbeta, o->zero_frac), o);
-  }
-  free(ys);
-  cli_meta_add(&meta, "ratio", "grad_sim / grad_theory, grad_theory = beta var_v q (q-p)^2 G "
-               "(%s)", sp_stats_name(m->stats));
-  cli_meta_add(&meta, "ratio_d", "grad_sim / grad_theory_d, the same with G + E[(1-Y2)^2]/d, "
-               "d = %ld", sa.width);
-  cli_meta_add(&meta, "plugin_ratio", "mean grad / mean of that formula with each network's q, "
-               "p, Y2, Y2^2");
-  cli_meta_add(&meta, "extra_coef", "(grad - plug-in) / (beta var_v q (q-p) p E[Y2^2]); 0 if "
-               "there is no such term");
-  sp_table t = {NGRAD, nblocks * nbeta, grad_columns, num, NULL};
-
-  sp_plot *plot = NULL;
-  if (!r && cli_outputs_figure(&o->out)) {
-    char title[200];
-    if (o->fig.title)
-      snprintf(title, sizeof title, "%s", o->fig.title);
-    else
-      cli_model_title(m, sp_param_lookup("beta"), sp_param_lookup("depth"), title,
-                      sizeof title);
-    size_t k = strlen(title);
-    if (!o->fig.title && k < sizeof title)
-      snprintf(title + k, sizeof title - k, ", T = %ld", m->tokens);
-    int s = gradient_figure(o, &mt, &sa, num, nbeta, nblocks, blocks, beta_c1, title, &plot);
-    if (s)
-      r = cli_status(s, "validate: figure");
-  }
-  r = cli_outputs_end(files, &t, plot, o->fig.dpi, &meta, r);
-  sp_plot_free(plot);
-  free(num);
-  free(betas);
-  return r;
-}
-
 /* ---- the command ----------------------------------------------------------- */
 
-static int check(const options *o, const sp_model *m)
+static int check(const validate_options *o, const sp_model *m)
 {
   int r;
   if (o->sim.gradient) {
@@ -912,7 +480,7 @@ int cmd_validate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  options o;
+  validate_options o;
   memset(&o, 0, sizeof o);
   cli_sim_args_default(&o.sim);
   o.measured = 1;
@@ -953,3 +521,4 @@ int cmd_validate(int argc, char **argv)
     r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r ? r : CLI_FAIL);
   return r;
 }
+
