@@ -212,39 +212,20 @@ static const char *const layer_columns[] = {
 #define NLAYER_BASE 11
 #define NLAYER (sizeof layer_columns / sizeof layer_columns[0])
 
-/* The largest |dev| and |z| over blocks >= 1 of one quantity. */
-typedef struct {
-  long layer_dev, layer_z;
-  double dev, dev_z, z, z_dev; /* at layer_dev: dev and its z; at layer_z: z and its dev */
-} worst;
-
-static void track(worst *w, long l, double dev, double z)
+static void worst_meta(cli_meta *meta, const char *key_dev, const char *key_z,
+                       const sp_compare_worst *w)
 {
-  if (isfinite(dev) && (w->layer_dev < 0 || fabs(dev) > fabs(w->dev))) {
-    w->layer_dev = l;
-    w->dev = dev;
-    w->dev_z = z;
-  }
-  if (isfinite(z) && (w->layer_z < 0 || fabs(z) > fabs(w->z))) {
-    w->layer_z = l;
-    w->z = z;
-    w->z_dev = dev;
-  }
-}
-
-static void worst_meta(cli_meta *meta, const char *key_dev, const char *key_z, const worst *w)
-{
-  if (w->layer_dev < 0)
+  if (w->index_dev < 0)
     cli_meta_add(meta, key_dev, "undefined");
   else if (isfinite(w->dev_z))
     cli_meta_add(meta, key_dev, "layer %ld: deviation %+.4g (%+.2f standard errors)",
-                 w->layer_dev, w->dev, w->dev_z);
+                 w->index_dev, w->dev, w->dev_z);
   else
-    cli_meta_add(meta, key_dev, "layer %ld: deviation %+.4g", w->layer_dev, w->dev);
-  if (w->layer_z < 0)
+    cli_meta_add(meta, key_dev, "layer %ld: deviation %+.4g", w->index_dev, w->dev);
+  if (w->index_z < 0)
     cli_meta_add(meta, key_z, "undefined (one network has no standard error)");
   else
-    cli_meta_add(meta, key_z, "layer %ld: %+.2f standard errors (deviation %+.4g)", w->layer_z,
+    cli_meta_add(meta, key_z, "layer %ld: %+.2f standard errors (deviation %+.4g)", w->index_z,
                  w->z, w->z_dev);
 }
 
@@ -315,143 +296,183 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
   return SP_OK;
 }
 
+/* The layer comparison: the simulation, the theories and the table. */
+typedef struct {
+  const validate_options *o;
+  const sp_model *m;
+  const cli_sim_args *sa;
+  sp_sim_summary *sum;
+  double seconds;
+  int threads, clamped, chi_ok;
+  sp_model mt, also[3];
+  size_t rows, ncol;
+  sp_layer *traj, *also_traj[3];
+  double *growth, *num;             /* the theory's end-to-end growth; the table */
+  double sum_log_chi, sum_log_chi_sim;
+  sp_compare_worst wr, wy;          /* rho and E Y2 */
+} layers;
+
+/* The theory of the simulated configuration (and its end-to-end growth),
+ * then the further theories of --also-theory. */
+static int layer_theories(layers *c)
+{
+  sp_workspace *w = NULL;
+  size_t rows = c->rows;
+  int s = validate_theory(&c->mt, &w, c->traj);
+  for (size_t l = 0; l < rows; l++)
+    c->growth[l] = NAN;
+  c->chi_ok = c->sa->jacobian && !s && !sp_grad_growth(&c->mt, w, c->growth);
+  for (int j = 0; !s && j < c->o->nalso; j++) {
+    c->also[j] = c->mt;
+    c->also[j].stats = c->o->also_stats[j];
+    c->also[j].row_overlap = c->o->also_overlap[j];
+    if (!(c->also_traj[j] = malloc(rows * sizeof *c->also_traj[j])))
+      s = SP_ENOMEM;
+    else
+      s = validate_theory(&c->also[j], &w, c->also_traj[j]);
+  }
+  sp_workspace_free(w);
+  return s ? cli_status(s, "validate: theory") : CLI_OK;
+}
+
+/* Row l of the table: simulation, theory, deviations (and chi). */
+static void layer_row(layers *c, size_t l)
+{
+  const sp_sim_summary *S = &c->sum[l];
+  const sp_layer *L = &c->traj[l];
+  double rt = L->rho, yt = l ? L->attn.y2 : NAN, rd, rz, yd, yz, chi = NAN;
+  sp_compare_deviation(S->rho.mean, S->rho.se, rt, &rd, &rz);
+  sp_compare_deviation(S->y2.mean, S->y2.se, yt, &yd, &yz);
+  if (l && c->sa->jacobian) {
+    if (sp_grad_block_chi(&c->mt, &L->attn, &L->trace, &chi)) {
+      c->chi_ok = 0;
+      chi = NAN;
+    }
+    c->sum_log_chi += log(chi);
+    c->sum_log_chi_sim += log(S->grad_chi.mean);
+  }
+  double row[NLAYER] = {(double)l, S->rho.mean, S->rho.se, rt, rd, rz,
+                        S->y2.mean, S->y2.se, yt, yd, yz,
+                        S->grad_chi.mean, S->grad_chi.se, chi, S->grad_chi.mean / chi,
+                        S->grad_chi.se / chi, S->grad_chi_total.mean, S->grad_chi_total.se,
+                        c->growth[l]};
+  memcpy(c->num + l * c->ncol, row, c->ncol * sizeof *c->num);
+  if (l) {
+    sp_compare_worst_add(&c->wr, (long)l, rd, rz);
+    sp_compare_worst_add(&c->wy, (long)l, yd, yz);
+  }
+}
+
+/* The '#' lines of the Jacobian comparison. */
+static void jacobian_meta(const layers *c, cli_meta *meta)
+{
+  double L = (double)c->m->depth;
+  const sp_sim_estimate *tot = &c->sum[c->rows - 1].grad_chi_total;
+  if (c->chi_ok) {
+    cli_meta_add(meta, "lambda_g", "%.6g (theory: log of the end-to-end growth / L)",
+                 log(c->growth[c->rows - 1]) / L);
+    cli_meta_add(meta, "lambda_g-blocks", "%.6g (theory: mean over the blocks of log chi)",
+                 c->sum_log_chi / L);
+  } else {
+    cli_meta_add(meta, "lambda_g", "undefined (the theory has no chi for this model)");
+  }
+  cli_meta_add(meta, "lambda_g-sim-blocks", "%.6g (mean over the blocks of log of the "
+               "simulated chi, fresh probes)", c->sum_log_chi_sim / L);
+  cli_meta_add(meta, "lambda_g-sim-total", "%.6g +- %.2g (log of the mean end-to-end "
+               "growth / L)", log(tot->mean) / L, tot->se / tot->mean / L);
+}
+
+static void layer_meta(const layers *c, cli_meta *meta)
+{
+  static const char *const keys[3][3] = {
+    {"also-1", "also-1-worst-rho", "also-1-worst-rho-z"},
+    {"also-2", "also-2-worst-rho", "also-2-worst-rho-z"},
+    {"also-3", "also-3-worst-rho", "also-3-worst-rho-z"}};
+  cli_meta_init(meta, c->m);
+  cli_sim_meta(meta, c->sa, c->m, c->threads, c->seconds);
+  validate_theory_input_meta(meta, c->o, &c->mt, c->clamped);
+  if (c->sa->tokens_scale > 0.0)
+    cli_meta_add(meta, "theory-beta", "%.17g", c->mt.beta);
+  worst_meta(meta, "worst-rho", "worst-rho-z", &c->wr);
+  worst_meta(meta, "worst-y2", "worst-y2-z", &c->wy);
+  for (int j = 0; j < c->o->nalso; j++) {
+    sp_compare_worst wa;
+    sp_compare_worst_init(&wa);
+    for (size_t l = 1; l < c->rows; l++) {
+      double d, z;
+      sp_compare_deviation(c->sum[l].rho.mean, c->sum[l].rho.se, c->also_traj[j][l].rho, &d,
+                           &z);
+      sp_compare_worst_add(&wa, (long)l, d, z);
+    }
+    cli_meta_add(meta, keys[j][0], "%s", validate_theory_label(&c->also[j]));
+    worst_meta(meta, keys[j][1], keys[j][2], &wa);
+  }
+  if (c->sa->jacobian)
+    jacobian_meta(c, meta);
+}
+
+static int layers_start(layers *c, const validate_options *o, const sp_model *m,
+                        const cli_sim_args *sa)
+{
+  memset(c, 0, sizeof *c);
+  c->o = o;
+  c->m = m;
+  c->sa = sa;
+  sp_compare_worst_init(&c->wr);
+  sp_compare_worst_init(&c->wy);
+  int r = cli_sim_run(sa, m, "validate", &c->sum, &c->seconds, &c->threads, NULL);
+  if (r)
+    return r;
+  c->mt = *m;
+  validate_theory_input(o, &c->sum[0], &c->mt, &c->clamped);
+  if (sa->tokens_scale > 0.0)
+    c->mt.beta = m->beta * sqrt(log(sa->tokens_scale) / log((double)m->tokens));
+  c->rows = (size_t)m->depth + 1;
+  c->ncol = sa->jacobian ? NLAYER : NLAYER_BASE;
+  c->traj = malloc(c->rows * sizeof *c->traj);
+  c->num = malloc(c->rows * NLAYER * sizeof *c->num);
+  c->growth = malloc(c->rows * sizeof *c->growth);
+  if (!c->traj || !c->num || !c->growth)
+    return cli_status(SP_ENOMEM, "validate: theory");
+  return layer_theories(c);
+}
+
+static void layers_free(layers *c)
+{
+  for (int j = 0; j < 3; j++)
+    free(c->also_traj[j]);
+  free(c->traj);
+  free(c->num);
+  free(c->growth);
+  free(c->sum);
+}
+
 static int validate_layers(const validate_options *o, const sp_model *m, const cli_sim_args *sa,
                            cli_outputs *files)
 {
-  sp_sim_summary *sum;
-  double seconds;
-  int threads, r;
-  if ((r = cli_sim_run(sa, m, "validate", &sum, &seconds, &threads, NULL)))
-    return r;
-
-  /* The theory of the same configuration. */
-  sp_model mt = *m;
-  int clamped;
-  validate_theory_input(o, &sum[0], &mt, &clamped);
-  if (sa->tokens_scale > 0.0)
-    mt.beta = m->beta * sqrt(log(sa->tokens_scale) / log((double)m->tokens));
-  size_t rows = (size_t)m->depth + 1, ncol = sa->jacobian ? NLAYER : NLAYER_BASE;
-  sp_layer *traj = malloc(rows * sizeof *traj);
-  double *num = malloc(rows * NLAYER * sizeof *num);
-  sp_workspace *w = NULL;
-  int s = !traj || !num ? SP_ENOMEM : validate_theory(&mt, &w, traj);
-  /* Further theories for comparison (--also-theory). */
-  sp_model also[3];
-  sp_layer *also_traj[3] = {NULL, NULL, NULL};
-  for (int j = 0; !s && j < o->nalso; j++) {
-    also[j] = mt;
-    also[j].stats = o->also_stats[j];
-    also[j].row_overlap = o->also_overlap[j];
-    if (!(also_traj[j] = malloc(rows * sizeof *also_traj[j])))
-      s = SP_ENOMEM;
-    else
-      s = validate_theory(&also[j], &w, also_traj[j]);
-  }
-  sp_workspace_free(w);
-  if (s) {
-    free(traj);
-    free(num);
-    free(sum);
-    for (int j = 0; j < 3; j++)
-      free(also_traj[j]);
-    return cli_status(s, "validate: theory");
-  }
-
-  worst wr = {-1, -1, 0, 0, 0, 0}, wy = {-1, -1, 0, 0, 0, 0};
-  double sum_log_chi = 0.0, sum_log_chi_sim = 0.0, T = (double)m->tokens;
-  double v[2] = {1.0 / T, 1.0 - 1.0 / T}; /* the two-channel end-to-end growth */
-  int chi_ok = 1;
-  for (size_t l = 0; l < rows; l++) {
-    const sp_sim_summary *S = &sum[l];
-    double rt = traj[l].rho, yt = l ? traj[l].attn.y2 : NAN;
-    double rd = S->rho.mean - rt, yd = S->y2.mean - yt;
-    double rz = rd / S->rho.se, yz = yd / S->y2.se;
-    if (!(S->rho.se > 0.0))
-      rz = NAN;
-    if (!(S->y2.se > 0.0))
-      yz = NAN;
-    double chi = NAN, t[4];
-    if (l && sa->jacobian) {
-      if (sp_grad_block_chi(&mt, &traj[l].attn, &traj[l].trace, &chi) ||
-          sp_grad_block_transfer(&mt, &traj[l].attn, &traj[l].trace, t)) {
-        chi_ok = 0;
-        chi = NAN;
-        v[0] = v[1] = NAN;
-      } else {
-        double c = v[0] * t[0] + v[1] * t[2];
-        v[1] = v[0] * t[1] + v[1] * t[3];
-        v[0] = c;
-      }
-      sum_log_chi += log(chi);
-      sum_log_chi_sim += log(S->grad_chi.mean);
-    }
-    double row[NLAYER] = {(double)l, S->rho.mean, S->rho.se, rt, rd, rz,
-                          S->y2.mean, S->y2.se, yt, yd, yz,
-                          S->grad_chi.mean, S->grad_chi.se, chi, S->grad_chi.mean / chi,
-                          S->grad_chi.se / chi, S->grad_chi_total.mean, S->grad_chi_total.se,
-                          v[0] + v[1]};
-    memcpy(num + l * ncol, row, ncol * sizeof *num);
-    if (l) {
-      track(&wr, (long)l, rd, rz);
-      track(&wy, (long)l, yd, yz);
-    }
-  }
+  layers c;
+  int r = layers_start(&c, o, m, sa);
+  for (size_t l = 0; l < c.rows && !r; l++)
+    layer_row(&c, l);
   cli_meta meta;
-  cli_meta_init(&meta, m);
-  cli_sim_meta(&meta, sa, m, threads, seconds);
-  validate_theory_input_meta(&meta, o, &mt, clamped);
-  if (sa->tokens_scale > 0.0)
-    cli_meta_add(&meta, "theory-beta", "%.17g", mt.beta);
-  worst_meta(&meta, "worst-rho", "worst-rho-z", &wr);
-  worst_meta(&meta, "worst-y2", "worst-y2-z", &wy);
-  for (int j = 0; j < o->nalso; j++) {
-    worst wa = {-1, -1, 0, 0, 0, 0};
-    for (size_t l = 1; l < rows; l++) {
-      double d = sum[l].rho.mean - also_traj[j][l].rho;
-      track(&wa, (long)l, d, sum[l].rho.se > 0.0 ? d / sum[l].rho.se : NAN);
-    }
-    static const char *const keys[3][3] = {
-      {"also-1", "also-1-worst-rho", "also-1-worst-rho-z"},
-      {"also-2", "also-2-worst-rho", "also-2-worst-rho-z"},
-      {"also-3", "also-3-worst-rho", "also-3-worst-rho-z"}};
-    cli_meta_add(&meta, keys[j][0], "%s", validate_theory_label(&also[j]));
-    worst_meta(&meta, keys[j][1], keys[j][2], &wa);
-  }
-  if (sa->jacobian) {
-    double L = (double)m->depth;
-    const sp_sim_estimate *tot = &sum[rows - 1].grad_chi_total;
-    if (chi_ok) {
-      cli_meta_add(&meta, "lambda_g", "%.6g (theory: log of the end-to-end growth / L)",
-                   log(v[0] + v[1]) / L);
-      cli_meta_add(&meta, "lambda_g-blocks", "%.6g (theory: mean over the blocks of log chi)",
-                   sum_log_chi / L);
-    } else {
-      cli_meta_add(&meta, "lambda_g", "undefined (the theory has no chi for this model)");
-    }
-    cli_meta_add(&meta, "lambda_g-sim-blocks", "%.6g (mean over the blocks of log of the "
-                 "simulated chi, fresh probes)", sum_log_chi_sim / L);
-    cli_meta_add(&meta, "lambda_g-sim-total", "%.6g +- %.2g (log of the mean end-to-end "
-                 "growth / L)", log(tot->mean) / L, tot->se / tot->mean / L);
-  }
-  sp_table t = {ncol, rows, layer_columns, num, NULL};
-
+  if (!r)
+    layer_meta(&c, &meta);
+  sp_table t = {c.ncol, c.rows, layer_columns, c.num, NULL};
   sp_plot *plot = NULL;
   if (!r && cli_outputs_figure(&o->out)) {
     char title[200];
+    int s;
     if (o->fig.title)
       snprintf(title, sizeof title, "%s", o->fig.title);
     else
       cli_model_title(m, NULL, NULL, title, sizeof title);
-    if ((s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot)))
+    if ((s = layer_figure(o, m, &c.mt, sa, c.num, c.ncol, c.rows, title, c.also, c.also_traj,
+                          &plot)))
       r = cli_status(s, "validate: figure");
   }
-  r = cli_outputs_end(files, &t, plot, o->fig.dpi, &meta, r);
+  r = cli_outputs_end(files, &t, plot, o->fig.dpi, r ? NULL : &meta, r);
   sp_plot_free(plot);
-  for (int j = 0; j < 3; j++)
-    free(also_traj[j]);
-  free(traj);
-  free(num);
-  free(sum);
+  layers_free(&c);
   return r;
 }
 
