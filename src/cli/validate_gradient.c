@@ -59,138 +59,167 @@ static void column(const double *num, size_t row0, size_t n, size_t col, double 
     out[i] = num[(row0 + i) * NGRAD + col];
 }
 
+/* The figure being drawn: the panels of one block at a time share x and the
+ * work arrays y, e (nbeta each). */
+typedef struct {
+  sp_plot *p;
+  const validate_options *o;
+  const double *num;
+  size_t row0, nbeta;
+  double *x, *y, *e;
+  sp_plot_style st;
+} gfig;
+
+/* y (and e, when col_se is not (size_t)-1) from the block's columns. */
+static void load(gfig *f, size_t col, size_t col_se)
+{
+  column(f->num, f->row0, f->nbeta, col, f->y);
+  if (col_se != (size_t)-1)
+    column(f->num, f->row0, f->nbeta, col_se, f->e);
+}
+
+/* Bounds of the positive gradients (the simulation with its errors and the
+ * three predictions), padded for a log axis. */
+static void gradient_range(gfig *f, double *lo, double *hi)
+{
+  *lo = INFINITY;
+  *hi = 0.0;
+  load(f, G_SIM, G_SIMSE);
+  positive_range(f->y, f->e, f->nbeta, lo, hi);
+  static const size_t cols[3] = {G_THEORY, G_PLUGIN, G_THEORYD};
+  for (int k = 0; k < 3; k++) {
+    load(f, cols[k], (size_t)-1);
+    positive_range(f->y, NULL, f->nbeta, lo, hi);
+  }
+  if (!(*hi > 0.0)) {
+    *lo = 1e-6;
+    *hi = 1.0;
+  }
+  if (!(*hi > *lo))
+    *lo = *hi / 10.0;
+  /* a floor 6 decades below the top keeps the interesting range readable */
+  *lo = fmax(*lo / 1.6, *hi * 1e-6);
+  *hi *= 1.6;
+}
+
+/* A vertical reference line at beta = v when inside the sweep. */
+static void vline(gfig *f, size_t panel, double v, double lo, double hi, sp_line line,
+                  const char *label)
+{
+  double vx[2] = {v, v}, vy[2] = {lo, hi};
+  if (!(v > f->o->bmin && v < f->o->bmax))
+    return;
+  validate_style(&f->st, validate_color_ref, line, SP_MARKER_NONE);
+  f->st.width = 0.9;
+  sp_plot_series(f->p, panel, 2, vx, vy, NULL, &f->st, label);
+}
+
+/* The gradient against beta (log axes) in `panel`; labels when `first`. */
+static void gradient_panel(gfig *f, size_t panel, int first, const sp_model *mt,
+                           const char *simlabel, double beta_c1)
+{
+  double lo, hi;
+  gradient_range(f, &lo, &hi);
+  sp_plot *p = f->p;
+  sp_plot_set_axis(p, panel, 'x', NULL, f->o->blog ? SP_SCALE_LOG : SP_SCALE_LINEAR,
+                   f->o->bmin, f->o->bmax);
+  sp_plot_set_axis(p, panel, 'y', "scaled ‖∂L/∂W_Q‖^2", SP_SCALE_LOG, lo, hi);
+  static const size_t cols[3] = {G_THEORY, G_THEORYD, G_PLUGIN};
+  static const sp_line lines[3] = {SP_LINE_SOLID, SP_LINE_DASHDOT, SP_LINE_DASHED};
+  const double *colors[3] = {validate_color_theory, validate_color_theory, validate_color_plugin};
+  const char *labels[3] = {validate_theory_label(mt), "theory, G + (1 − Y^{(2)})^2/d",
+                           "simulated G + (1 − Y^{(2)})^2/d"};
+  for (int k = 0; k < 3; k++) {
+    load(f, cols[k], (size_t)-1);
+    validate_style(&f->st, colors[k], lines[k], SP_MARKER_NONE);
+    sp_plot_series(p, panel, f->nbeta, f->x, f->y, NULL, &f->st, first ? labels[k] : NULL);
+  }
+  load(f, G_SIM, G_SIMSE);
+  validate_style(&f->st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
+  sp_plot_series(p, panel, f->nbeta, f->x, f->y, f->e, &f->st, first ? simlabel : NULL);
+  if (first && isfinite(beta_c1)) {
+    vline(f, panel, beta_c1, lo, hi, SP_LINE_DOTTED, "β_c");
+    vline(f, panel, beta_c1 / 2.0, lo, hi, SP_LINE_DASHED, "β_c / 2");
+  }
+}
+
+/* The ratios of the simulation to each prediction (log axis around 1). */
+static void ratio_panel(gfig *f, size_t panel)
+{
+  static const size_t cols[3][2] = {
+    {G_RATIO, G_RATIOSE}, {G_RATIOD, G_RATIODSE}, {G_PRATIO, G_PRATIOSE}};
+  static const sp_marker marks[3] = {SP_MARKER_SQUARE, SP_MARKER_DIAMOND, SP_MARKER_TRIANGLE};
+  static const char *const labels[3] = {"÷ theory", "÷ theory, width term",
+                                        "÷ simulated G, width term"};
+  static const double sky[3] = {0.337, 0.706, 0.914};
+  const double *colors[3] = {validate_color_theory, sky, validate_color_plugin};
+  double rlo = INFINITY, rhi = 0.0;
+  for (int k = 0; k < 3; k++) {
+    load(f, cols[k][0], cols[k][1]);
+    positive_range(f->y, f->e, f->nbeta, &rlo, &rhi);
+  }
+  rlo = fmin(rlo, 0.8) / 1.15;
+  rhi = fmax(rhi, 1.25) * 1.15;
+  if (!(rhi < 1e4))
+    rhi = 1e4;
+  if (!(rlo > 1e-4))
+    rlo = 1e-4;
+  const validate_options *o = f->o;
+  sp_plot_set_axis(f->p, panel, 'x', "β", o->blog ? SP_SCALE_LOG : SP_SCALE_LINEAR, o->bmin,
+                   o->bmax);
+  sp_plot_set_axis(f->p, panel, 'y', "simulation / prediction", SP_SCALE_LOG, rlo, rhi);
+  double hx[2] = {o->bmin, o->bmax}, hy[2] = {1.0, 1.0};
+  validate_style(&f->st, validate_color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
+  f->st.width = 0.9;
+  sp_plot_series(f->p, panel, 2, hx, hy, NULL, &f->st, NULL);
+  for (int k = 0; k < 3; k++) {
+    load(f, cols[k][0], cols[k][1]);
+    validate_style(&f->st, colors[k], SP_LINE_NONE, marks[k]);
+    sp_plot_series(f->p, panel, f->nbeta, f->x, f->y, f->e, &f->st, labels[k]);
+  }
+  sp_plot_legend(f->p, panel, SP_LEGEND_BEST);
+}
+
 static int gradient_figure(const validate_options *o, const sp_model *mt, const cli_sim_args *sa,
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
 {
   double w = o->fig.width > 0.0 ? o->fig.width : (nblocks == 1 ? 246.0 : 500.0);
   double h = o->fig.width > 0.0 ? o->fig.height : 330.0;
-  sp_plot *p;
-  int s = sp_plot_alloc(w, h, 2, nblocks, &p);
+  gfig f;
+  memset(&f, 0, sizeof f);
+  f.o = o;
+  f.num = num;
+  f.nbeta = nbeta;
+  int s = sp_plot_alloc(w, h, 2, nblocks, &f.p);
   if (s)
     return s;
-  double *x = malloc(nbeta * sizeof *x), *y = malloc(nbeta * sizeof *y);
-  double *e = malloc(nbeta * sizeof *e);
-  if (!x || !y || !e) {
-    free(x);
-    free(y);
-    free(e);
-    sp_plot_free(p);
-    return SP_ENOMEM;
-  }
-  sp_plot_set_title(p, title);
-  sp_scale xs = o->blog ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  char simlabel[96], pluglabel[96], widthlabel[96];
+  f.x = malloc(nbeta * sizeof *f.x);
+  f.y = malloc(nbeta * sizeof *f.y);
+  f.e = malloc(nbeta * sizeof *f.e);
+  s = f.x && f.y && f.e ? SP_OK : SP_ENOMEM;
+  sp_plot_set_title(f.p, title);
+  char simlabel[96], ptitle[64];
   snprintf(simlabel, sizeof simlabel, "simulation, d = %ld, %ld network%s", sa->width,
            sa->seeds, sa->seeds == 1 ? "" : "s");
-  snprintf(pluglabel, sizeof pluglabel, "simulated G + (1 − Y^{(2)})^2/d");
-  snprintf(widthlabel, sizeof widthlabel, "theory, G + (1 − Y^{(2)})^2/d");
-  sp_plot_style st;
-  for (size_t b = 0; b < nblocks; b++) {
-    size_t top = b, bottom = nblocks + b, row0 = b * nbeta;
-    char ptitle[64];
+  for (size_t b = 0; b < nblocks && !s; b++) {
+    f.row0 = b * nbeta;
     snprintf(ptitle, sizeof ptitle, "block %ld", blocks[b]);
     if (nblocks > 1)
-      sp_plot_set_panel_title(p, top, ptitle);
-    column(num, row0, nbeta, G_BETA, x);
-    /* gradient against beta, log scale */
-    double lo = INFINITY, hi = 0.0;
-    column(num, row0, nbeta, G_SIM, y);
-    column(num, row0, nbeta, G_SIMSE, e);
-    positive_range(y, e, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_THEORY, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_PLUGIN, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    column(num, row0, nbeta, G_THEORYD, y);
-    positive_range(y, NULL, nbeta, &lo, &hi);
-    if (!(hi > 0.0)) {
-      lo = 1e-6;
-      hi = 1.0;
-    }
-    if (!(hi > lo))
-      lo = hi / 10.0;
-    /* a floor 6 decades below the top keeps the interesting range readable */
-    lo = fmax(lo / 1.6, hi * 1e-6);
-    hi *= 1.6;
-    sp_plot_set_axis(p, top, 'x', NULL, xs, o->bmin, o->bmax);
-    sp_plot_set_axis(p, top, 'y', "scaled ‖∂L/∂W_Q‖^2", SP_SCALE_LOG, lo, hi);
-    column(num, row0, nbeta, G_THEORY, y);
-    validate_style(&st, validate_color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? validate_theory_label(mt) : NULL);
-    column(num, row0, nbeta, G_THEORYD, y);
-    validate_style(&st, validate_color_theory, SP_LINE_DASHDOT, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? widthlabel : NULL);
-    column(num, row0, nbeta, G_PLUGIN, y);
-    validate_style(&st, validate_color_plugin, SP_LINE_DASHED, SP_MARKER_NONE);
-    sp_plot_series(p, top, nbeta, x, y, NULL, &st, b == 0 ? pluglabel : NULL);
-    column(num, row0, nbeta, G_SIM, y);
-    column(num, row0, nbeta, G_SIMSE, e);
-    validate_style(&st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
-    sp_plot_series(p, top, nbeta, x, y, e, &st, b == 0 ? simlabel : NULL);
-    if (b == 0 && isfinite(beta_c1)) {
-      double vx[2], vy[2] = {lo, hi};
-      vx[0] = vx[1] = beta_c1;
-      if (beta_c1 > o->bmin && beta_c1 < o->bmax) {
-        validate_style(&st, validate_color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
-        st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c");
-      }
-      vx[0] = vx[1] = beta_c1 / 2.0;
-      if (beta_c1 / 2.0 > o->bmin && beta_c1 / 2.0 < o->bmax) {
-        validate_style(&st, validate_color_ref, SP_LINE_DASHED, SP_MARKER_NONE);
-        st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c / 2");
-      }
-    }
-
-    /* ratios, log scale around 1 */
-    double rlo = INFINITY, rhi = 0.0;
-    column(num, row0, nbeta, G_RATIO, y);
-    column(num, row0, nbeta, G_RATIOSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    column(num, row0, nbeta, G_PRATIO, y);
-    column(num, row0, nbeta, G_PRATIOSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    column(num, row0, nbeta, G_RATIOD, y);
-    column(num, row0, nbeta, G_RATIODSE, e);
-    positive_range(y, e, nbeta, &rlo, &rhi);
-    rlo = fmin(rlo, 0.8) / 1.15;
-    rhi = fmax(rhi, 1.25) * 1.15;
-    if (!(rhi < 1e4))
-      rhi = 1e4;
-    if (!(rlo > 1e-4))
-      rlo = 1e-4;
-    sp_plot_set_axis(p, bottom, 'x', "β", xs, o->bmin, o->bmax);
-    sp_plot_set_axis(p, bottom, 'y', "simulation / prediction", SP_SCALE_LOG, rlo, rhi);
-    double hx[2] = {o->bmin, o->bmax}, hy[2] = {1.0, 1.0};
-    validate_style(&st, validate_color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
-    st.width = 0.9;
-    sp_plot_series(p, bottom, 2, hx, hy, NULL, &st, NULL);
-    column(num, row0, nbeta, G_RATIO, y);
-    column(num, row0, nbeta, G_RATIOSE, e);
-    validate_style(&st, validate_color_theory, SP_LINE_NONE, SP_MARKER_SQUARE);
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory");
-    column(num, row0, nbeta, G_RATIOD, y);
-    column(num, row0, nbeta, G_RATIODSE, e);
-    validate_style(&st, validate_color_theory, SP_LINE_NONE, SP_MARKER_DIAMOND);
-    st.color[0] = 0.337, st.color[1] = 0.706, st.color[2] = 0.914; /* sky blue */
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ theory, width term");
-    column(num, row0, nbeta, G_PRATIO, y);
-    column(num, row0, nbeta, G_PRATIOSE, e);
-    validate_style(&st, validate_color_plugin, SP_LINE_NONE, SP_MARKER_TRIANGLE);
-    sp_plot_series(p, bottom, nbeta, x, y, e, &st, "÷ simulated G, width term");
-    sp_plot_legend(p, bottom, SP_LEGEND_BEST);
+      sp_plot_set_panel_title(f.p, b, ptitle);
+    column(num, f.row0, nbeta, G_BETA, f.x);
+    gradient_panel(&f, b, b == 0, mt, simlabel, beta_c1);
+    ratio_panel(&f, nblocks + b);
   }
-  sp_plot_legend(p, 0, SP_LEGEND_BELOW);
-  free(x);
-  free(y);
-  free(e);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
+  sp_plot_legend(f.p, 0, SP_LEGEND_BELOW);
+  free(f.x);
+  free(f.y);
+  free(f.e);
+  if (s || (s = sp_plot_status(f.p))) {
+    sp_plot_free(f.p);
     return s;
   }
-  *out = p;
+  *out = f.p;
   return SP_OK;
 }
 
