@@ -223,6 +223,26 @@ static int build_figure(const options *o, const double *num, sp_plot **out)
   return SP_OK;
 }
 
+/* The '#' lines of a run. */
+static void add_meta(cli_meta *meta, const options *o)
+{
+  char a[40], b[40], list[200];
+  cli_meta_begin(meta);
+  sp_format_double(a, sizeof a, o->lmin);
+  sp_format_double(b, sizeof b, o->lmax);
+  cli_meta_add(meta, "lambda", "from %s to %s, %ld points", a, b, o->nl);
+  size_t k = 0;
+  for (int i = 0; i < o->ntokens && k < sizeof list; i++)
+    k += (size_t)snprintf(list + k, sizeof list - k, "%s%ld", i ? ", " : "", o->tokens[i]);
+  cli_meta_add(meta, "tokens", "%s, then inf (the T -> infinity law)", list);
+  cli_meta_add(meta, "causal", "%s", o->causal ? "yes (row mean over t = 1..T)" : "no");
+  cli_meta_add(meta, "energies", "i.i.d. N(0, lambda^2 log T); lambda = beta sqrt(q (q - p))");
+  cli_meta_add(meta, "freezing", "lambda = sqrt(2); the T -> infinity law fails above "
+               "sqrt(2)/2 at any finite T");
+  cli_meta_add(meta, "entropy", "nats; empty in the inf rows below sqrt(2) (it grows like "
+               "log T)");
+}
+
 int cmd_attention(int argc, char **argv)
 {
   options o;
@@ -278,23 +298,7 @@ int cmd_attention(int argc, char **argv)
     }
 
   cli_meta meta;
-  cli_meta_begin(&meta);
-  {
-    char a[40], b[40], list[200];
-    sp_format_double(a, sizeof a, o.lmin);
-    sp_format_double(b, sizeof b, o.lmax);
-    cli_meta_add(&meta, "lambda", "from %s to %s, %ld points", a, b, o.nl);
-    size_t k = 0;
-    for (int i = 0; i < o.ntokens && k < sizeof list; i++)
-      k += (size_t)snprintf(list + k, sizeof list - k, "%s%ld", i ? ", " : "", o.tokens[i]);
-    cli_meta_add(&meta, "tokens", "%s, then inf (the T -> infinity law)", list);
-    cli_meta_add(&meta, "causal", "%s", o.causal ? "yes (row mean over t = 1..T)" : "no");
-    cli_meta_add(&meta, "energies", "i.i.d. N(0, lambda^2 log T); lambda = beta sqrt(q (q - p))");
-    cli_meta_add(&meta, "freezing", "lambda = sqrt(2); the T -> infinity law fails above "
-                 "sqrt(2)/2 at any finite T");
-    cli_meta_add(&meta, "entropy", "nats; empty in the inf rows below sqrt(2) (it grows like "
-                 "log T)");
-  }
+  add_meta(&meta, &o);
   int s;
   if (!r && cli_outputs_figure(&o.out) && (s = build_figure(&o, num, &plot)))
     r = cli_status(s, "attention: figure");

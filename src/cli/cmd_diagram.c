@@ -301,21 +301,15 @@ static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *
   }
 }
 
-static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
+/* The heat map of rho_L and the class names in their regions. */
+static int draw_classes(sp_plot *p, const sp_diagram *d, const options *o)
 {
-  sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 1, &p);
-  if (s)
-    return s;
-  sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  sp_scale ys = d->y.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
   size_t n = d->nx * d->ny;
   double *z = malloc(n * sizeof *z), zmin = 0.0;
   unsigned char *mask = malloc(n);
   if (!z || !mask) {
     free(z);
     free(mask);
-    sp_plot_free(p);
     return SP_ENOMEM;
   }
   for (size_t k = 0; k < n; k++) {
@@ -323,11 +317,6 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     if (z[k] < zmin)
       zmin = z[k];
   }
-  sp_plot_set_title(p, title);
-  /* The axes span exactly [min, max]: the outer cells show half, and the
-   * curves, which live on the grid, reach the frame. */
-  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
-  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
   sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
                   o->cm, zmin, 1.0, "ρ_L");
   static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
@@ -350,13 +339,18 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   }
   free(z);
   free(mask);
+  return SP_OK;
+}
 
+/* The class boundaries, the analytic overlays and the mark. */
+static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
+{
   char label[96];
   sp_plot_style st;
   /* Class boundaries: white with a dark edge.  Analytic overlays: thin
    * dashed lines with a light edge, drawn on top. */
   style(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
-  s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
+  int s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
     s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
   /* The vanishing-gradient boundary: a broad light line under the dashed
@@ -388,6 +382,25 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     st.marker_size = 8.0;
     s = sp_plot_series(p, 0, 1, &o->mark_x, &o->mark_y, NULL, &st, "configuration");
   }
+  return s;
+}
+
+static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
+{
+  sp_plot *p;
+  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 1, &p);
+  if (s)
+    return s;
+  sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
+  sp_scale ys = d->y.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
+  sp_plot_set_title(p, title);
+  /* The axes span exactly [min, max]: the outer cells show half, and the
+   * curves, which live on the grid, reach the frame. */
+  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
+  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
+  s = draw_classes(p, d, o);
+  if (!s)
+    s = draw_curves(p, d, o);
   if (!s)
     s = sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   if (!s)
