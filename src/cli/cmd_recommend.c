@@ -222,6 +222,34 @@ static void jverdict(const sp_verdict *v)
   jnum("beta_c_min", v ? v->beta_c_min : NAN);
 }
 
+/* The "framework" object: the widths and weight stds that realise x. */
+static void jframework(const framework *f, const sp_model *x)
+{
+  if (!f->d) {
+    jkey("framework");
+    fprintf(jout, "null");
+  } else {
+    jopen("framework");
+    jnum("d-model", (double)f->d);
+    jnum("heads", f->heads ? (double)f->heads : NAN);
+    jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN);
+    jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN);
+    jnum("tokens", (double)x->tokens);
+    jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no");
+    jbreak();
+    jnum("std-q", f->std_q);
+    jnum("std-k", f->std_k);
+    jnum("std-v", f->std_v);
+    jnum("std-o", f->std_o);
+    jnum("std-ff-in", f->std_ff_in);
+    jnum("std-ff-out", f->std_ff_out);
+    jbreak();
+    jnum("alpha-sa", x->alpha_sa);
+    jnum("alpha-mlp", x->alpha_mlp);
+    jclose();
+  }
+}
+
 static void print_json(FILE *fp, const sp_model *m, const sp_preset *p,
                        const sp_recommend_options *o, const sp_recommendation *r,
                        const framework *f)
@@ -294,29 +322,7 @@ static void print_json(FILE *fp, const sp_model *m, const sp_preset *p,
   jclose();
   jbreak();
 
-  if (!f->d) {
-    jkey("framework");
-    fprintf(jout, "null");
-  } else {
-    jopen("framework");
-    jnum("d-model", (double)f->d);
-    jnum("heads", f->heads ? (double)f->heads : NAN);
-    jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN);
-    jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN);
-    jnum("tokens", (double)x->tokens);
-    jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no");
-    jbreak();
-    jnum("std-q", f->std_q);
-    jnum("std-k", f->std_k);
-    jnum("std-v", f->std_v);
-    jnum("std-o", f->std_o);
-    jnum("std-ff-in", f->std_ff_in);
-    jnum("std-ff-out", f->std_ff_out);
-    jbreak();
-    jnum("alpha-sa", x->alpha_sa);
-    jnum("alpha-mlp", x->alpha_mlp);
-    jclose();
-  }
+  jframework(f, x);
   fprintf(jout, "\n");
   jclose();
   fprintf(jout, "\n");
@@ -367,6 +373,41 @@ static const char *gain_words(sp_gain g)
   case SP_GAIN_BRANCH_SA: return "branch gain branch-sa";
   case SP_GAIN_BRANCH_MLP: return "branch gain branch-mlp";
   default: return "?";
+  }
+}
+
+/* The framework line(s): weight stds and the skip gains that realise x. */
+static void text_framework(const sp_model *m, const framework *f, const sp_model *x)
+{
+  if (!f->d) {
+    printf("framework:  std of W_Q, W_K = sqrt(%.4g / d) for width d (give --d-model)\n",
+           x->beta * sqrt(log((double)x->tokens)));
+    return;
+  }
+  printf("framework:  d %ld", f->d);
+  if (f->heads)
+    printf(", %ld head%s", f->heads, f->heads == 1 ? "" : "s");
+  printf(", T %ld: std W_Q %.4g, W_K %.4g", x->tokens, f->std_q, f->std_k);
+  if (isfinite(f->std_o))
+    printf(", W_O %.4g", f->std_o);
+  else if (f->wo == 0 && isfinite(f->std_v))
+    printf(", W_V %.4g", f->std_v);
+  if (m->mlp && isfinite(f->std_ff_out))
+    printf(", W_2 %.4g", f->std_ff_out);
+  printf("\n");
+  if (x->alpha_sa != 1.0 || x->alpha_mlp != 1.0) {
+    const char *form = x->norm == SP_NORM_POST ? "LN(%s x + f(x))"
+                       : x->norm == SP_NORM_PRE ? "%s x + f(LN(x))" : "%s x + f(x)";
+    char a[32], line[96];
+    if (x->alpha_sa == x->alpha_mlp || !m->mlp) {
+      snprintf(a, sizeof a, "%.4g", x->alpha_sa);
+      snprintf(line, sizeof line, form, a);
+      printf("            skip gain: x -> %s in %s\n", line,
+             m->mlp ? "both sub-blocks" : "every block");
+    } else {
+      printf("            skip gains: %.4g around attention, %.4g around the MLP\n",
+             x->alpha_sa, x->alpha_mlp);
+    }
   }
 }
 
@@ -439,36 +480,7 @@ static void print_text(const sp_model *m, const sp_preset *p, const sp_recommend
                     ? fmax(10.0, 2.0 * x->beta) : fb->stats.beta_c);
   }
 
-  if (!f->d) {
-    printf("framework:  std of W_Q, W_K = sqrt(%.4g / d) for width d (give --d-model)\n",
-           x->beta * sqrt(log((double)x->tokens)));
-    return;
-  }
-  printf("framework:  d %ld", f->d);
-  if (f->heads)
-    printf(", %ld head%s", f->heads, f->heads == 1 ? "" : "s");
-  printf(", T %ld: std W_Q %.4g, W_K %.4g", x->tokens, f->std_q, f->std_k);
-  if (isfinite(f->std_o))
-    printf(", W_O %.4g", f->std_o);
-  else if (f->wo == 0 && isfinite(f->std_v))
-    printf(", W_V %.4g", f->std_v);
-  if (m->mlp && isfinite(f->std_ff_out))
-    printf(", W_2 %.4g", f->std_ff_out);
-  printf("\n");
-  if (x->alpha_sa != 1.0 || x->alpha_mlp != 1.0) {
-    const char *form = x->norm == SP_NORM_POST ? "LN(%s x + f(x))"
-                       : x->norm == SP_NORM_PRE ? "%s x + f(LN(x))" : "%s x + f(x)";
-    char a[32], line[96];
-    if (x->alpha_sa == x->alpha_mlp || !m->mlp) {
-      snprintf(a, sizeof a, "%.4g", x->alpha_sa);
-      snprintf(line, sizeof line, form, a);
-      printf("            skip gain: x -> %s in %s\n", line,
-             m->mlp ? "both sub-blocks" : "every block");
-    } else {
-      printf("            skip gains: %.4g around attention, %.4g around the MLP\n",
-             x->alpha_sa, x->alpha_mlp);
-    }
-  }
+  text_framework(m, f, x);
 }
 
 /* -o: JSON files or '-'; the old --format json is -o -. */
