@@ -69,6 +69,9 @@ for c in $commands; do
   fi
 done
 
+"$SP" propagate --depth 1 --title -h | grep -q '^# title\|^layer'; ok $? "-h as the value of an option is not --help"
+"$SP" propagate --depth 1 --beta 2 --help | grep -q '^Usage: sigprop propagate'; ok $? "--help after other options"
+
 # The model options: sigprop(1) and the commands' --help agree.
 help_options propagate "Model options" >"$tmp/model.help"
 diff=$(comm -3 "$tmp/model.help" "$tmp/model.man" | tr -d '\t' | tr '\n' ' ')

@@ -185,20 +185,38 @@ static int parse_one(const cli_command *cmd, const cli_opt_group *groups, size_t
   return cli_opt_apply(o, base, v);
 }
 
+/* Is --help or -h among the options (not the value of another option)? */
+static int wants_help(const cli_opt_group *groups, size_t ngroups, int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)
+      return 1;
+    int is_short = s[0] == '-' && s[1] && s[1] != '-' && !s[2];
+    if (!is_short && !(s[0] == '-' && s[1] == '-' && s[2]))
+      continue;
+    const char *name = s + (is_short ? 1 : 2);
+    void *base;
+    const cli_opt *o = find(groups, ngroups, name, strlen(name), is_short, &base);
+    if (o && o->metavar)
+      i++; /* its value */
+  }
+  return 0;
+}
+
 int cli_parse(const cli_command *cmd, const cli_opt_group *groups, size_t ngroups, int argc,
               char **argv, const char **pos, int *npos)
 {
   unsigned char seen[256] = {0};
   if (npos)
     *npos = 0;
-  for (int i = 1; i < argc && cmd->about; i++)
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      char *text = cli_help_text(cmd, groups, ngroups);
-      if (!text)
-        return cli_error(CLI_FAIL, "out of memory");
-      cli_set_help(text);
-      return CLI_HELP;
-    }
+  if (cmd->about && wants_help(groups, ngroups, argc, argv)) {
+    char *text = cli_help_text(cmd, groups, ngroups);
+    if (!text)
+      return cli_error(CLI_FAIL, "out of memory");
+    cli_set_help(text);
+    return CLI_HELP;
+  }
   for (int i = 1; i < argc;) {
     const char *s = argv[i++];
     int r;
