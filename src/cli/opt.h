@@ -11,26 +11,37 @@
  *      CLI_DOUBLE("rho-max", 0, options, rho_max, 0.0, 1.0, "V", "rank-collapse threshold"),
  *    The kinds are: CLI_FLAG (no value, sets an int to 1; CLI_FLAG_SET sets any
  *    value), CLI_DOUBLE and CLI_LONG (a finite or whole number in [lo, hi];
- *    INFINITY for no bound), CLI_STRING (const char *), CLI_CHOICE (names of a
- *    cli_choice list -> int), CLI_LIST (repeatable, into a cli_list) and CLI_CALL
- *    (a function of your own for anything else: it gets the struct (or, with
- *    CLI_CALL_AT, the field), the entry and the value, and records its own
- *    error with cli_error).
+ *    INFINITY for no bound; CLI_DOUBLE_OPEN for (lo, hi] and the like),
+ *    CLI_STRING (const char *), CLI_CHOICE (names of a cli_choice list -> int),
+ *    CLI_LIST (repeatable, into a cli_list) and CLI_CALL (a function of your
+ *    own for anything else: it gets the struct (or, with CLI_CALL_AT, the
+ *    field), the entry and the value, and records its own error with
+ *    cli_error).  An entry with help NULL right after another is a second
+ *    name of it (--causal, --no-causal); help "" accepts a name unlisted.
  * 3. Document it in man/sigprop-CMD.1 under OPTIONS: tests/cli_help.sh checks
  *    that --help and the man page list the same options.
  * A model option (every command that takes a model) goes in model_opts[] of
- * options.c and in sigprop(1) under MODEL OPTIONS.
+ * options.c and in sigprop(1) under MODEL OPTIONS.  An old spelling kept for
+ * a release: parse it as usual, then cli_note() a one-line deprecation.
+ *
+ * Shared tables (cli.h): cli_model_group (sigprop(1)), cli_mlp_model_group,
+ * cli_figure_group (--title, --size, --dpi), cli_sim_group (simulation) and
+ * cli_output_group (-o FILE, repeatable; tables only, or tables and figures).
  *
  * How to add a command
  * --------------------
- * Declare `static const cli_command cmd = {"name", "usage", "about", 0};` and
- * its table, then in cmd_name():
- *      cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_model_group(&m),
- *                                cli_output_group(&o.out)};
- *      int r = cli_parse(&cmd, groups, 3, argc, argv, NULL, NULL);
+ * Declare `static const cli_command command = {"name", "usage", "about", 0, NULL};`
+ * and its table, then in cmd_name():
+ *      cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig),
+ *                                cli_output_group(&o.out, 1), cli_model_group(&m)};
+ *      int r = cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
  *      if (r)
  *        return r;     (CLI_HELP after --help: main prints the help)
- * and add it to commands[] in main.c, a man page, and a test. */
+ * The outputs follow one convention (outputs.c): cli_outputs_check before the
+ * work, cli_outputs_begin to open every -o file, cli_outputs_end to write the
+ * table (standard output only without -o, or with -o -) and the figure, and
+ * commit all or none.  Add the command to commands[] in main.c, write its
+ * man page and a test. */
 #ifndef SIGPROP_CLI_OPT_H
 #define SIGPROP_CLI_OPT_H
 
