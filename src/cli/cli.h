@@ -41,6 +41,10 @@ void cli_set_help(char *text);
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max);
 
+/* The spacing field of an axis: "log" (1), "lin" or "linear" (0); error
+ * recorded with the option name. */
+int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
+
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
 

@@ -68,13 +68,10 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
   if (cli_parse_double(opt, f[1], &lo) || cli_parse_double(opt, f[2], &hi)
       || cli_parse_long(opt, f[3], &n))
     return CLI_USAGE;
-  sp_spacing sp = SP_SPACING_LINEAR;
-  if (nf == 5) {
-    if (strcmp(f[4], "log") == 0)
-      sp = SP_SPACING_LOG;
-    else if (strcmp(f[4], "lin") != 0 && strcmp(f[4], "linear") != 0)
-      return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, f[4]);
-  }
+  int lg = 0;
+  if (nf == 5 && cli_parse_spacing(opt, f[4], &lg))
+    return CLI_USAGE;
+  sp_spacing sp = lg ? SP_SPACING_LOG : SP_SPACING_LINEAR;
   if (!(lo < hi))
     return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (n < 2 || n > SP_AXIS_MAX)

@@ -59,12 +59,8 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
       || cli_parse_long(opt, f[3], &a->n))
     return CLI_USAGE;
   a->log = 0;
-  if (nf == 5) {
-    if (strcmp(f[4], "log") == 0)
-      a->log = 1;
-    else if (strcmp(f[4], "lin") != 0 && strcmp(f[4], "linear") != 0)
-      return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, f[4]);
-  }
+  if (nf == 5 && cli_parse_spacing(opt, f[4], &a->log))
+    return CLI_USAGE;
   if (!(a->min < a->max))
     return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (a->min < 0.0)

@@ -61,12 +61,8 @@ static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
       cli_parse_double("beta-range", f[1], &o->bmax) || cli_parse_long("beta-range", f[2], &o->bn))
     return CLI_USAGE;
   o->blog = 0;
-  if (nf == 4) {
-    if (strcmp(f[3], "log") == 0)
-      o->blog = 1;
-    else if (strcmp(f[3], "lin") != 0 && strcmp(f[3], "linear") != 0)
-      return cli_error(CLI_USAGE, "--beta-range: spacing '%s' is not 'log' or 'lin'", f[3]);
-  }
+  if (nf == 4 && cli_parse_spacing("beta-range", f[3], &o->blog))
+    return CLI_USAGE;
   if (!(o->bmin >= 0.0))
     return cli_error(CLI_USAGE, "--beta-range: MIN must be >= 0 (got %s)", f[0]);
   if (!(o->bmin < o->bmax))

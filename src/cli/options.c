@@ -262,3 +262,14 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
   (void)o;
   snprintf(buf, size, "%s", *cm ? (*cm)->name : "");
 }
+
+int cli_parse_spacing(const char *opt, const char *s, int *log_spacing)
+{
+  static const cli_choice names[] = {{"log", 1}, {"lin", 0}, {"linear", 0}, {NULL, 0}};
+  for (const cli_choice *c = names; c->name; c++)
+    if (strcmp(s, c->name) == 0) {
+      *log_spacing = c->value;
+      return CLI_OK;
+    }
+  return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, s);
+}
