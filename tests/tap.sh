@@ -48,14 +48,15 @@ expect_error() {
   [ -n "${TAP_OUTDIR:-}" ] && mkdir -p "$TAP_OUTDIR"
   (cd "$tmp/e" && "$SP" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null)
   _st=$?
+  _args=$(printf '%s' "$*" | tr '\001-\037' '?') # one TAP line whatever the arguments hold
   _lines=$(wc -l <"$tmp/stderr")
   _left=$(ls -A "$tmp/e")
   [ -n "${TAP_OUTDIR:-}" ] && _left="$_left$(ls -A "$TAP_OUTDIR")"
   if [ "$_st" = "$_want" ] && [ "$_lines" = 1 ] && grep -q "^sigprop: .*$_pat" "$tmp/stderr" \
      && [ ! -s "$tmp/stdout" ] && [ -z "$_left" ]; then
-    ok 0 "${_what}error ($_want): $* -> $(cat "$tmp/stderr")"
+    ok 0 "${_what}error ($_want): $_args -> $(cat "$tmp/stderr")"
   else
-    ok 1 "${_what}error ($_want): $* -> status $_st, files '$_left', stderr: $(head -c 300 "$tmp/stderr")"
+    ok 1 "${_what}error ($_want): $_args -> status $_st, files '$_left', stderr: $(head -c 300 "$tmp/stderr" | tr '\001-\037' '?')"
   fi
   [ -n "${TAP_OUTDIR:-}" ] && rm -rf "$TAP_OUTDIR"
   return 0
