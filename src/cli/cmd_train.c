@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,9 +175,15 @@ static int make_task(const options *o, const sp_model *m, sp_task **out)
   switch (st) {
   case SP_EIO:
     return cli_error(CLI_FAIL, "--data %s: cannot read", o->data);
-  case SP_EPARSE:
-    return cli_error(CLI_FAIL, "--data %s: empty, not a whole number of %ld-byte ids, or an id "
-                     ">= --vocab %ld", o->data, o->data_bytes, o->vocab);
+  case SP_EPARSE: {
+    struct stat sb;
+    if (stat(o->data, &sb) == 0 && sb.st_size == 0)
+      return cli_error(CLI_FAIL, "--data %s: empty file", o->data);
+    if (stat(o->data, &sb) == 0 && sb.st_size % o->data_bytes != 0)
+      return cli_error(CLI_FAIL, "--data %s: %lld bytes is not a whole number of %ld-byte ids",
+                       o->data, (long long)sb.st_size, o->data_bytes);
+    return cli_error(CLI_FAIL, "--data %s: holds an id >= --vocab %ld", o->data, o->vocab);
+  }
   case SP_EDOM:
     return cli_error(CLI_FAIL, "--data %s: too short for a window of %ld tokens in both the "
                      "training and the held-out part", o->data, m->tokens + 1);
