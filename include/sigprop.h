@@ -18,6 +18,7 @@
 #include "sigprop/grad.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
+#include "sigprop/utf8.h"
 #include "sigprop/preset.h"
 #include "sigprop/recommend.h"
 #include "sigprop/colormap.h"

@@ -3,9 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/recommend.h"
 #include "sigprop/status.h"
+#include "root.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_roots.h>
 #include <math.h>
 #include <string.h>
 
@@ -127,50 +126,23 @@ static double fn(double x, void *arg)
   return v.rho_final - pb->rho_max;
 }
 
+static int fn_status(double x, void *arg, double *f)
+{
+  problem *pb = arg;
+  *f = fn(x, pb);
+  return pb->status;
+}
+
 /* Root of pb's function in [a, b], where it changes sign, to xtol. */
 static int brent(problem *pb, double a, double b, double xtol, double *root)
 {
-  double fa = fn(a, pb), fb = fn(b, pb);
+  double fa = fn(a, pb), fb = fn(b, pb), r;
   if (pb->status)
     return pb->status;
-  if (fa == 0.0) {
-    *root = a;
-    return SP_OK;
-  }
-  if (fb == 0.0) {
-    *root = b;
-    return SP_OK;
-  }
-  if ((fa < 0.0) == (fb < 0.0))
-    return SP_ENOROOT;
-  gsl_function F = {fn, pb};
-  gsl_root_fsolver *solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-  if (!solver)
-    return SP_ENOMEM;
-  int status = gsl_root_fsolver_set(solver, &F, a, b);
-  int iter = 0, converged = 0;
-  double r = 0.5 * (a + b);
-  while (status == GSL_SUCCESS && iter++ < 200) {
-    status = gsl_root_fsolver_iterate(solver);
-    if (pb->status || status != GSL_SUCCESS)
-      break;
-    r = gsl_root_fsolver_root(solver);
-    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
-                                    gsl_root_fsolver_x_upper(solver), xtol, 0.0);
-    if (status == GSL_SUCCESS) {
-      converged = 1;
-      break;
-    }
-    if (status == GSL_CONTINUE)
-      status = GSL_SUCCESS;
-  }
-  gsl_root_fsolver_free(solver);
-  if (pb->status)
-    return pb->status;
-  if (!converged)
-    return SP_ENOCONV;
-  *root = r;
-  return SP_OK;
+  int s = sp_root_brent(fn_status, pb, a, b, fa, fb, xtol, 0.0, &r);
+  if (s == SP_OK)
+    *root = r;
+  return s;
 }
 
 /* ---- trainable beta ---------------------------------------------------- */

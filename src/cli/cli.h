@@ -140,6 +140,42 @@ int cli_outputs_open(const char *const *paths, int n, sp_outfile **files);
 int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
                        sp_plot *plot, double dpi, const cli_meta *meta, int status);
 
+/* The second half of cli_outputs_finish, for commands that write their
+ * files themselves: close every file (a full disk shows here), then rename
+ * them all into place; or abort them all when `status` is an error or a
+ * close fails.  Returns CLI_OK or the error code. */
+int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int status);
+
+/* Record the failure of writing `path` through `f` with library status
+ * `status`: the system's reason (strerror) when the write failed. */
+int cli_write_error(const char *path, const sp_outfile *f, int status);
+
+/* Print "sigprop: MSG" and a newline on fp, as one line: newlines, tabs
+ * and other control characters as \n, \t, \xHH, bytes that are not UTF-8
+ * as \xHH. */
+void cli_print_error(FILE *fp, const char *msg);
+
+/* At the end of a run that succeeded: flush standard output and return
+ * CLI_OK, or print "sigprop: standard output: <reason>" and return CLI_FAIL
+ * (e.g. sigprop --help > /dev/full). */
+int cli_stdout_status(void);
+
+/* Install the program's handler of SIGINT, SIGTERM, SIGHUP and SIGPIPE
+ * (signals.c): it removes every pending temporary output file and exits
+ * with 128 + the signal's number (130, 143, 129, 141).  A signal ignored
+ * when the program starts stays ignored. */
+void cli_signals_install(void);
+
+/* Refuse, before rendering, a PNG figure wider or taller than
+ * SP_PLOT_MAX_PIXELS (usage error) or whose image (4 bytes a pixel) needs
+ * more than the memory available (physical memory or ulimit -v/-d; a
+ * failure), naming the number and the limit.  Other formats pass. */
+int cli_check_figure_memory(const char *path, const sp_plot *plot, sp_format fmt, double dpi);
+
+/* Flush standard output; CLI_OK, or a recorded "standard output: <errno
+ * reason>" failure.  Call before committing files written alongside. */
+int cli_flush_stdout(void);
+
 /* Check the extensions of -o paths: tables, and figures too when `figures`. */
 int cli_check_figure_outputs(const char *const *paths, int n, int figures);
 
