@@ -2,7 +2,7 @@
  * loss; the loss curve, gradient norms per block and weight kind, rho and
  * attention entropy per layer, as a table and a figure.
  * SPDX-License-Identifier: GPL-3.0-or-later */
-#include "cli.h"
+#include "cmd_train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,15 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-  cli_list out;
-  cli_figure fig;
-  long width, heads, vocab, batch, steps, eval_every, eval_batches, log_every, threads, seed;
-  long warmup, data_bytes;
-  double lr, beta1, beta2, eps, momentum, weight_decay, mask_fraction, gamma, holdout;
-  int optim, schedule, task, masked, quiet;
-  const char *data;
-} options;
 
 static const cli_choice optim_names[] = {{"adam", SP_OPTIM_ADAM}, {"sgd", SP_OPTIM_SGD}, {NULL, 0}};
 static const cli_choice schedule_names[] = {
@@ -98,6 +89,16 @@ static const cli_opt opts[] = {
   CLI_LONG("threads", 0, options, threads, 0, 1024, "N",
            "threads (0: online processors); results do not depend on it [0]"),
   CLI_FLAG("quiet", 0, options, quiet, "no progress line on a terminal"),
+  CLI_STRING("grid-x", 0, options, grid_x, "NAME:MIN:MAX:N[:log]",
+             "train at every point of a grid of two model parameters (with --grid-y) and "
+             "compare with the diagram's classes"),
+  CLI_STRING("grid-y", 0, options, grid_y, "NAME:MIN:MAX:N[:log]", "the grid's second axis"),
+  CLI_LONG("grid-seeds", 0, options, grid_seeds, 1, 1000, "S", "networks per grid point"),
+  CLI_DOUBLE("trained-fraction", 0, options, trained_fraction, 1e-6, 1.0, "F",
+             "a grid network is trained when its held-out loss is at most log V - F (log V - "
+             "best loss)"),
+  CLI_DOUBLE("rho-max", 0, options, rho_max, 1e-6, 1.0, "V",
+             "the diagram's rank-collapse threshold on rho_L"),
 };
 
 static void defaults(options *o, sp_model *m)
@@ -116,6 +117,9 @@ static void defaults(options *o, sp_model *m)
   o->holdout = 0.1;
   o->mask_fraction = NAN;
   o->gamma = 0.5;
+  o->grid_seeds = 2;
+  o->trained_fraction = 0.5;
+  o->rho_max = 0.9;
   sp_optim_options oo;
   sp_optim_options_default(&oo);
   o->lr = oo.lr;
@@ -142,7 +146,7 @@ static void human_bytes(char *buf, size_t n, double b)
 }
 
 /* The task of the options, or an error recorded. */
-static int make_task(const options *o, const sp_model *m, sp_task **out)
+int cli_train_task(const options *o, const sp_model *m, sp_task **out)
 {
   sp_task_options to;
   sp_task_options_default(&to);
@@ -193,7 +197,7 @@ static int make_task(const options *o, const sp_model *m, sp_task **out)
 }
 
 /* Sizes and memory; the workspace. */
-static int make_workspace(const options *o, const sp_model *m, sp_train **out)
+int cli_train_workspace(const options *o, const sp_model *m, sp_train **out)
 {
   if (o->width % o->heads != 0)
     return cli_error(CLI_USAGE, "--heads: %ld does not divide the width %ld", o->heads, o->width);
@@ -217,6 +221,21 @@ static int make_workspace(const options *o, const sp_model *m, sp_train **out)
   return CLI_OK;
 }
 
+
+void cli_train_optim(const options *o, sp_optim_options *oo)
+{
+  sp_optim_options_default(oo);
+  oo->optim = (sp_optim)o->optim;
+  oo->lr = o->lr;
+  oo->beta1 = o->beta1;
+  oo->beta2 = o->beta2;
+  oo->eps = o->eps;
+  oo->momentum = o->momentum;
+  oo->weight_decay = o->weight_decay;
+  oo->warmup = o->warmup;
+  oo->schedule = (sp_schedule)o->schedule;
+  oo->steps = o->steps;
+}
 
 /* The records of a run: one row per logged step, ncol columns. */
 typedef struct {
@@ -297,8 +316,8 @@ static int train_loop(sp_train *t, const sp_task *k, const options *o, const sp_
   sp_train_grad_norm *g = malloc((size_t)L * sizeof *g);
   double *row = record_row(r);
   int st = tok && tgt && g && row ? SP_OK : SP_ENOMEM, progress = !o->quiet && isatty(2);
-  sp_optim_options oo = {(sp_optim)o->optim, o->lr, o->beta1, o->beta2, o->eps, o->momentum,
-                         o->weight_decay, o->warmup, (sp_schedule)o->schedule, o->steps};
+  sp_optim_options oo;
+  cli_train_optim(o, &oo);
   if (!st) {
     row[0] = 0.0;
     st = evaluate(t, k, o, L, tok, tgt, row);
@@ -534,11 +553,13 @@ int cmd_train(int argc, char **argv)
   int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
   if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1)))
     return r;
+  if (o.grid_x || o.grid_y)
+    return cli_train_grid(&o, &m);
   sp_task *k = NULL;
   sp_train *t = NULL;
   sp_outfile *files[CLI_LIST_MAX];
   record rec = {m.depth, record_cols(m.depth), 0, 0, NULL, NAN, 0.0, 0};
-  if ((r = make_task(&o, &m, &k)) || (r = make_workspace(&o, &m, &t))) {
+  if ((r = cli_train_task(&o, &m, &k)) || (r = cli_train_workspace(&o, &m, &t))) {
     sp_task_free(k);
     sp_train_free(t);
     return r;
