@@ -90,6 +90,18 @@ check $? "masked markov with SGD, warm-up and cosine schedule"
 lr=$(grep -v '^#' "$tmp/k.csv" | awk -F, '$1 == 1 { print $4 }')
 awk -v x="$lr" 'BEGIN { exit !(x == 0.0005) }'; check $? "warm-up: lr at step 1 of 2 is half the rate ($lr)"
 
+expect_error 2 "go together" "--grid-x without --grid-y" -- train $small --grid-x beta:0.5:2:2
+expect_error 2 "not a valid axis" "a grid axis outside the domain" -- train $small --grid-x beta:-1:2:2 --grid-y alpha-sa:0.5:1:2
+expect_error 2 "not NAME:MIN:MAX:N" "a malformed grid axis" -- train $small --grid-x beta:1 --grid-y alpha-sa:0.5:1:2
+expect_error 2 "built-in tasks only" "a grid on a token file" -- train $small --vocab 10 --data "$tmp/ok.bin" --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2
+"$SIGPROP" train $small --causal --grid-x beta:0.5:3:2 --grid-y alpha-sa:0.3:1.5:2 --grid-seeds 2 -o "$tmp/g.csv" -o "$tmp/g.svg" 2>"$tmp/err"
+check $? "a 2 x 2 grid with two seeds each"
+rows=$(grep -v '^#' "$tmp/g.csv" | awk 'END { print NR }')
+[ "$rows" = 9 ]; check $? "grid table: a header and 8 networks ($rows lines)"
+grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^beta,alpha-sa,class,seed,eval_loss,trained,agree$'; check $? "grid columns"
+grep -q '^# agreement: [0-9]* of 8 networks' "$tmp/g.csv"; check $? "agreement line: $(grep '^# agreement' "$tmp/g.csv")"
+grep -q '<svg' "$tmp/g.svg"; check $? "grid figure"
+
 "$SIGPROP" train --help >"$tmp/help" 2>&1
 check $? "--help"
 grep -q -- '--eval-every' "$tmp/help"; check $? "--help lists --eval-every"

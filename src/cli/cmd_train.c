@@ -341,8 +341,10 @@ static int train_loop(sp_train *t, const sp_task *k, const options *o, const sp_
     row[3] = sp_optim_lr(&oo, s);
     sp_train_grad_norms(t, g);
     grad_columns(g, L, row);
+    double te = wall();
     if (ev && (st = evaluate(t, k, o, L, tok, tgt, row)))
       break;
+    t0 += wall() - te; /* the speed counts training steps only */
     if (progress)
       fprintf(stderr, "\rtrain: step %ld/%ld  loss %.4f  %.1f steps/s   ", s, o->steps, loss,
               (double)s / (wall() - t0));
@@ -538,7 +540,8 @@ static void train_meta(cli_meta *meta, const options *o, const sp_model *m, cons
     cli_meta_add(meta, "sgd", "momentum %g", o->momentum);
   cli_meta_add(meta, "evaluation", "every %ld steps on %ld x %ld held-out sequences",
                o->eval_every, o->eval_batches, o->batch);
-  cli_meta_add(meta, "speed", "%.3g steps/s (%ld steps in %.3g s, kernel %s)",
+  cli_meta_add(meta, "speed", "%.3g steps/s (%ld steps in %.3g s without the evaluations, "
+               "kernel %s)",
                r->seconds > 0.0 ? (double)r->steps_done / r->seconds : 0.0, r->steps_done,
                r->seconds, sp_sim_kernel_name());
   (void)k;
