@@ -18,13 +18,16 @@ if [ $# != 2 ]; then
   echo "usage: $0 BUILD_DIR OUT_DIR" >&2
   exit 2
 fi
-SP=$1/sigprop
-OUT=$2
-mkdir -p "$OUT"
+BUILD=$(cd "$1" && pwd)
+mkdir -p "$2"
+cd "$2"
+# sigprop from PATH, outputs by relative name: no absolute path in the metadata
+PATH=$BUILD:$PATH
+SP=sigprop
 net="--causal --width 64 --heads 2 --depth 2 --batch 32 --lr 3e-3 --eval-every 100 --eval-batches 8 --log-every 10 --seed 3 --quiet --dpi 150"
-"$SP" train --task copy --vocab 16 --tokens 32 --steps 1500 $net -o "$OUT/train-copy.csv" -o "$OUT/train-copy.png"
-"$SP" train --task markov --vocab 16 --gamma 0.5 --tokens 64 --steps 1500 $net -o "$OUT/train-markov.csv" -o "$OUT/train-markov.png"
+"$SP" train --task copy --vocab 16 --tokens 32 --steps 1500 $net -o "train-copy.csv" -o "train-copy.png"
+"$SP" train --task markov --vocab 16 --gamma 0.5 --tokens 64 --steps 1500 $net -o "train-markov.csv" -o "train-markov.png"
 "$SP" train --task copy --causal --vocab 8 --tokens 16 --width 32 --heads 2 --depth 12 --batch 16 \
   --steps 300 --lr 3e-3 --warmup 30 --eval-batches 4 --seed 1 --quiet --dpi 150 \
   --grid-x beta:0.25:3.25:5 --grid-y alpha-sa:0.05:1.25:5 --grid-seeds 2 \
-  -o "$OUT/train-grid.csv" -o "$OUT/train-grid.png"
+  -o "train-grid.csv" -o "train-grid.png"

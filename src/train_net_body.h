@@ -196,8 +196,8 @@ static void FN(layernorm_back)(NET *n, const R *dy, const R *y, const R *rs, R *
   FN(per_seq)(n, FN(lnb_seq), &a);
 }
 
-/* Within each sequence: x <- x - tau mean_t x, then (when out != NULL)
- * out = a x + g y... see the users; kept as two simple maps. */
+/* Within each sequence: x <- x - tau mean_t x (token-mean removal; tau = 1
+ * centres).  The map is symmetric, so the reverse pass applies it too. */
 typedef struct {
   R *x;
   double tau;
