@@ -3,10 +3,18 @@
 # same model, batch and optimiser, measured in the same run, one after the
 # other, several repetitions each; prints steps per second (median) of both
 # and their ratio.  Optional: needs python3-torch (Debian); not run by the
-# tests.  On a processor with AVX-512 that OpenBLAS misdetects, run with
-# OPENBLAS_CORETYPE=SkylakeX.
+# tests.  Debian's torch calls the system BLAS (libblas.so.3); to time it on
+# OpenBLAS without changing the system's choice, install
+# libopenblas0-pthread and run
 #
-#   python3 tests/bench_train_torch.py SIGPROP [--width 128] [--depth 4] ...
+#   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
+#   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 \
+#   /usr/bin/python3 tests/bench_train_torch.py SIGPROP [--threads 1] [--width 128] ...
+#
+# (OPENBLAS_CORETYPE for a processor with AVX-512 that OpenBLAS misdetects;
+# one OpenBLAS thread because torch parallelises itself.  On a machine
+# busier than its cores, torch's OpenMP threads spin and its time with more
+# than one thread is meaningless: compare with --threads 1 there.)
 #
 # The PyTorch model is the simulator's network: token + position embedding,
 # per block softmax attention without an output projection (y = softmax(q k^T
