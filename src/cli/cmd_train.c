@@ -99,6 +99,9 @@ static const cli_opt opts[] = {
              "best loss)"),
   CLI_DOUBLE("rho-max", 0, options, rho_max, 1e-6, 1.0, "V",
              "the diagram's rank-collapse threshold on rho_L"),
+  {"y2-max", 0, CLI_OPT_DOUBLE, offsetof(options, y2_max), 1e-6, 1.0, NULL, NULL, NULL, "V",
+   "the diagram's entropy collapse when the largest E Y2 >= V instead of a frozen block",
+   CLI_OPT_NODEFAULT},
 };
 
 static void defaults(options *o, sp_model *m)
@@ -120,6 +123,7 @@ static void defaults(options *o, sp_model *m)
   o->grid_seeds = 2;
   o->trained_fraction = 0.5;
   o->rho_max = 0.9;
+  o->y2_max = NAN;
   sp_optim_options oo;
   sp_optim_options_default(&oo);
   o->lr = oo.lr;

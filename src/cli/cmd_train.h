@@ -13,7 +13,7 @@ typedef struct {
   long width, heads, vocab, batch, steps, eval_every, eval_batches, log_every, threads, seed;
   long warmup, data_bytes, grid_seeds;
   double lr, beta1, beta2, eps, momentum, weight_decay, mask_fraction, gamma, holdout;
-  double trained_fraction, rho_max;
+  double trained_fraction, rho_max, y2_max;
   int optim, schedule, task, masked, quiet;
   const char *data, *grid_x, *grid_y;
 } options;

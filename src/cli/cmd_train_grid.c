@@ -249,6 +249,7 @@ int cli_train_grid(const options *o, const sp_model *m)
   sp_diagram_options dopt;
   sp_diagram_options_default(&dopt);
   dopt.rho_max = o->rho_max;
+  dopt.y2_max = o->y2_max;
   dopt.threads = (unsigned)o->threads;
   sp_diagram *d = NULL;
   int s = sp_diagram_alloc(m, &x, &y, &dopt, &d);
