@@ -71,6 +71,23 @@ typedef struct {
 
 cli_opt_group cli_figure_group(cli_figure *f);
 
+/* The framework form of the model: the widths and stds of the last
+ * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
+ * (NaN and 0 where none was given). */
+const sp_stds *cli_model_stds(void);
+
+/* Which inputs the model options (or the preset) gave rather than left at
+ * their defaults. */
+enum {
+  CLI_GIVEN_RHO0 = 1u << 0,
+  CLI_GIVEN_Q0 = 1u << 1,
+  CLI_GIVEN_TOKENS = 1u << 2,
+  CLI_GIVEN_STATS = 1u << 3,
+  CLI_GIVEN_CAUSAL = 1u << 4,
+  CLI_GIVEN_DEPTH = 1u << 5
+};
+unsigned cli_model_given(void);
+
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */
 const sp_preset *cli_model_preset(void);
@@ -96,6 +113,9 @@ typedef struct {
 } cli_meta;
 
 void cli_meta_init(cli_meta *meta, const sp_model *m);
+/* The widths and weight stds of the model options (cli_model_stds), one
+ * line each where known; cli_meta_init adds them after the parameters. */
+void cli_meta_add_stds(cli_meta *meta);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
