@@ -638,6 +638,11 @@ sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double a, double sw_in, doub
     t->theta[2 * n - i] = 2.0 * M_PI - th;
     t->r[2 * n - i] = r;
   }
+  for (int i = 0; i <= 2 * n; i++)
+    if (!isfinite(t->r[i])) { /* only finite values reach GSL */
+      s = SP_EDOM;
+      goto fail;
+    }
   t->interp = gsl_interp_alloc(gsl_interp_cspline_periodic, (size_t)(2 * n + 1));
   if (!t->interp) {
     s = SP_ENOMEM;
