@@ -131,9 +131,10 @@ int sp_gauss_phi_d2phi(sp_activation act, double erf_scale, double q1, double *e
 typedef struct sp_mlp_table sp_mlp_table;
 
 /** Intervals of the MLP table's theta grid on [0, pi]: with 96 the table
- * reproduces p_f to 1e-8 of q_f and q_f - p_f to 5e-7 of itself for
- * tanh, gelu and silu with var-w up to 5 (the tests check 1e-7 and 1e-6),
- * at a build cost of 5 to 50 ms. */
+ * reproduces p_f to 2e-8 of q_f and q_f - p_f to 5e-7 of itself for
+ * tanh, gelu and silu with var-w up to 10 (the tests check 1e-7 and 1e-6
+ * at var-w 0.2, 1, 4 and 9.7; the error grows with var-w as the kernel
+ * sharpens: 5e-6 of the gap at var-w 25). */
 #define SP_MLP_TABLE_NODES 96
 
 /** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations).  Returns
