@@ -2,11 +2,12 @@
  * workspace and worker threads) and two simulations whose first matrix
  * product selects the kernel (a lazy initialisation, done once under
  * pthread_once), each in its own thread, against the same computations run
- * one after the other.  Meant for ThreadSanitizer as well.
+ * one after the other; and the mean-field batch on two threads.  Meant for ThreadSanitizer as well.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
 
+#include <math.h>
 #include <string.h>
 
 #ifdef SP_HAVE_THREADS
@@ -96,6 +97,20 @@ int main(void)
     tap_ok(par[i].sim_p == seq[i].sim_p && par[i].sim_p > 0.0, "%s: concurrent simulation "
            "identical to the one run alone (p_3 = %.6g)", name, par[i].sim_p);
   }
+  /* the mean-field batch on two threads against one */
+  enum { NB = 9 };
+  double sw[NB], sb[NB];
+  sp_meanfield m1[NB], m2[NB];
+  int st1[NB], st2[NB], same = 1;
+  for (int k = 0; k < NB; k++)
+    sw[k] = 0.43 + 0.29 * k, sb[k] = 0.017 * k;
+  int r = sp_meanfield_solve_batch(SP_ACT_SILU, 1.0, NB, sw, sb, 2, m2, st2)
+          | sp_meanfield_solve_batch(SP_ACT_SILU, 1.0, NB, sw, sb, 1, m1, st1);
+  for (int k = 0; k < NB; k++)
+    same &= st1[k] == st2[k] && m1[k].chi1 == m2[k].chi1 && m1[k].kind == m2[k].kind
+            && (m1[k].c_star == m2[k].c_star || (isnan(m1[k].c_star) && isnan(m2[k].c_star)));
+  tap_ok(r == SP_OK && same, "mean-field batch on 2 threads identical to 1 thread (%d points)",
+         NB);
   tap_diag("kernel: %s", sp_sim_kernel_name());
   return tap_done();
 }

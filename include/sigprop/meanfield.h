@@ -108,6 +108,20 @@ int sp_meanfield_critical(sp_activation act, double erf_scale, double var_w, dou
  * of 256 mean-field solutions (~0.1 s). */
 #define SP_MF_SCAN 256
 
+/** Most threads sp_meanfield_solve_batch() starts. */
+#define SP_MF_MAX_THREADS 256
+
+/** sp_meanfield_solve() at n points (var_w[k], var_b[k]), shared among
+ * `threads` POSIX threads (0: one per online processor; 1, or a build
+ * without threads: the calling thread alone), points handed out one at a
+ * time: out[k] and status[k] are what sp_meanfield_solve() returns for
+ * point k, whatever the thread count (a phase diagram of var-w x var-b,
+ * e.g.).  Returns SP_EINVAL for a NULL array (n > 0) or threads >
+ * SP_MF_MAX_THREADS, else SP_OK (the points' own errors are in status). */
+int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, const double *var_w,
+                             const double *var_b, unsigned threads, sp_meanfield *out,
+                             int *status);
+
 #ifdef __cplusplus
 }
 #endif
