@@ -349,14 +349,16 @@ static double sin_minus_tcos(double t)
   return sum;
 }
 
-/* asin(x1) - asin(x2) for -1 <= x2 <= x1 <= 1 given d = x1 - x2 computed
- * directly: for x2 >= 0 through sin(A - B) = x1 c2 - x2 c1 written as
- * d (c2 + x2 (x1 + x2) / (c1 + c2)), free of cancellation. */
-static double asin_diff(double x1, double x2, double d)
+/* asin(x1) - asin(x2) for -1 <= x2 <= x1 <= 1 given d = x1 - x2, and
+ * 1 - x1, 1 - x2, computed directly: for x2 >= 0 through
+ * sin(A - B) = x1 c2 - x2 c1 written as d (c2 + x2 (x1 + x2) / (c1 + c2)),
+ * free of cancellation, with c = sqrt((1 - x)(1 + x)) from the given 1 - x
+ * (which x itself, rounded near 1, would not give accurately). */
+static double asin_diff(double x1, double x2, double d, double omx1, double omx2)
 {
   if (x2 < 0.0)
     return asin(x1) - asin(x2);
-  double c1 = sqrt((1.0 - x1) * (1.0 + x1)), c2 = sqrt((1.0 - x2) * (1.0 + x2));
+  double c1 = sqrt(omx1 * (1.0 + x1)), c2 = sqrt(omx2 * (1.0 + x2));
   double den = c1 + c2;
   double sd = den > 0.0 ? d * (c2 + x2 * (x1 + x2) / den) : d;
   if (sd > 1.0)
@@ -394,8 +396,9 @@ static int closed_kernel(sp_activation act, double a, double q1, double p1, doub
     if (x2 < -1.0) x2 = -1.0;
     k->phi2 = M_2_PI * asin(x1);
     k->phiphi = M_2_PI * asin(x2);
-    if (want_gap)
-      k->gap = M_2_PI * asin_diff(x1, x2, 2.0 * a * a * d1 / d);
+    if (want_gap) /* 1 - x1 = 1 / d, 1 - x2 = (1 + 2 a^2 d1) / d */
+      k->gap = M_2_PI * asin_diff(x1, x2, 2.0 * a * a * d1 / d, 1.0 / d,
+                                  (1.0 + 2.0 * a * a * d1) / d);
     return SP_OK;
   }
   case SP_ACT_LINEAR:
