@@ -21,6 +21,7 @@
 #include "sigprop/preset.h"
 #include "sigprop/config.h"
 #include "sigprop/safetensors.h"
+#include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
 #include "sigprop/colormap.h"
 #include "sigprop/contour.h"

@@ -340,7 +340,8 @@ static int new_reader(sp_safetensors **out)
 /* Sort by name; a name twice (in two shards) is an error. */
 static int finish(sp_safetensors *st, sp_st_error *err)
 {
-  qsort(st->t, st->n, sizeof *st->t, by_name);
+  if (st->n)
+    qsort(st->t, st->n, sizeof *st->t, by_name);
   for (size_t i = 1; i < st->n; i++)
     if (strcmp(st->t[i].name, st->t[i - 1].name) == 0)
       return fail(err, st->shards[st->t[i].shard].path, st->t[i].name, 0, "also in '%.200s'",
