@@ -78,7 +78,7 @@ void sp_inspect_options_default(sp_inspect_options *o)
 
 /* ---- context and errors ------------------------------------------------- */
 
-#define CHUNK 65536
+#define CHUNK 262144
 
 typedef struct {
   const sp_safetensors *st;

@@ -507,15 +507,24 @@ const char *sp_safetensors_file(const sp_safetensors *st, const sp_st_tensor *t)
   return st && t && t->shard < st->nshards ? st->shards[t->shard].path : NULL;
 }
 
-/* Give back the whole pages of [p, p + n) (a file mapping: they are read
- * again from the page cache when touched). */
+/* Give back the pages around [p, p + n): those it touches, partial ones
+ * included, and those within RELEASE_BEHIND before it and RELEASE_AHEAD
+ * after it, which the kernel maps along with a faulting page (fault-around,
+ * large folios) and which would otherwise stay resident.  The mapping is a
+ * read-only file mapping: a page given back is read again from the page
+ * cache when touched. */
+#define RELEASE_BEHIND (4u << 20)
+#define RELEASE_AHEAD (2u << 20)
+
 static void release(const sp_safetensors *st, const shard *f, const unsigned char *p, size_t n)
 {
-  uintptr_t page = (uintptr_t)st->page;
+  uintptr_t page = (uintptr_t)st->page, lo = (uintptr_t)f->base, hi = lo + f->size;
   if (!f->mapped)
     return;
-  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-  uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+  uintptr_t a = (uintptr_t)p > lo + RELEASE_BEHIND ? (uintptr_t)p - RELEASE_BEHIND : lo;
+  uintptr_t b = (uintptr_t)p + n + RELEASE_AHEAD < hi ? (uintptr_t)p + n + RELEASE_AHEAD : hi;
+  a &= ~(page - 1);
+  b = (b + page - 1) & ~(page - 1);
   if (b > a)
     madvise((void *)a, b - a, MADV_DONTNEED);
 }
