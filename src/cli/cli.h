@@ -89,8 +89,12 @@ enum {
 unsigned cli_model_given(void);
 
 /* The preset of the last --preset option that cli_model_option applied,
- * or NULL when there was none. */
+ * or NULL when there was none (after --config: the config's preset). */
 const sp_preset *cli_model_preset(void);
+
+/* The config of --config when it was the last architecture option
+ * (--preset or --config), else NULL. */
+const sp_config *cli_model_config(void);
 
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
@@ -116,6 +120,9 @@ void cli_meta_init(cli_meta *meta, const sp_model *m);
 /* The widths and weight stds of the model options (cli_model_stds), one
  * line each where known; cli_meta_init adds them after the parameters. */
 void cli_meta_add_stds(cli_meta *meta);
+/* The config of --config: its file and family, and one line per field it
+ * lacked, keyed by the field's name ("n_inner: 3072 (assumed: ...)"). */
+void cli_meta_add_config(cli_meta *meta, const sp_config *c);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
