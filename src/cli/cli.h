@@ -263,6 +263,7 @@ int cmd_critical(int argc, char **argv);
 int cmd_mlp(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
