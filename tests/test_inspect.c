@@ -312,6 +312,37 @@ static void check_layers(const sp_inspection *in, const double *sd, const double
     }
 }
 
+/* The BERT-like checkpoint without its config, and with wrong ones. */
+static void bert_variants(const sp_safetensors *st, const sp_config *cfg)
+{
+  sp_inspection in;
+  sp_st_error e;
+  int s;
+  /* Without the config: recognised by its names, T from the position table. */
+  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
+  tap_ok(s == SP_OK && in.family == SP_FAMILY_BERT && in.tokens == 40 && in.depth == 3
+         && in.preset.heads == 1, "BERT-like without config: bert, T 40, 3 blocks, heads unknown (1)");
+  sp_inspect_free(&in);
+  sp_inspect_options o = {.seed = 1, .tokens = 41};
+  s = sp_inspect_checkpoint(st, cfg, &o, &in, &e);
+  tap_ok(s == SP_EINVAL && strstr(e.text, "T = 41 tokens does not fit (2 to 40, the position "
+         "table's rows)"), "T beyond the position table: %s", e.text);
+  sp_config big = config_of("{\"model_type\": \"bert\", \"hidden_size\": 128, "
+                            "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"max_position_embeddings\": 40}");
+  s = sp_inspect_checkpoint(st, &big, NULL, &in, &e);
+  tap_ok(s == SP_EPARSE && strstr(e.text, "tensor 'bert.encoder.layer.0.attention.self.query.weight'"
+         ": shape [64, 64] differs from the config's width 128"), "config width differs: %s", e.text);
+  sp_config deep = config_of("{\"model_type\": \"bert\", \"hidden_size\": 64, \"num_attention_heads\": 4, "
+    "\"num_hidden_layers\": 4, \"intermediate_size\": 256, \"max_position_embeddings\": 40}");
+  s = sp_inspect_checkpoint(st, &deep, NULL, &in, &e);
+  tap_ok(s == SP_EPARSE && strstr(e.text, "tensor 'bert.encoder.layer.3.attention.self.query.weight'"
+         ": missing (a bert checkpoint has it)"), "missing tensor named: %s", e.text);
+  sp_config llama = config_of("{\"model_type\": \"llama\"}");
+  s = sp_inspect_checkpoint(st, &llama, NULL, &in, &e);
+  tap_ok(s == SP_EPARSE && strstr(e.text, "no tensor named [PREFIX.]embed_tokens.weight: not a "
+         "llama checkpoint"), "wrong family: %s", e.text);
+}
+
 static void test_bert(void)
 {
   ckpt c = {.n = 0};
@@ -367,29 +398,7 @@ static void test_bert(void)
   free(x);
   sp_inspect_free(&in);
 
-  /* Without the config: recognised by its names, T from the position table. */
-  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
-  tap_ok(s == SP_OK && in.family == SP_FAMILY_BERT && in.tokens == 40 && in.depth == 3
-         && in.preset.heads == 1, "BERT-like without config: bert, T 40, 3 blocks, heads unknown (1)");
-  sp_inspect_free(&in);
-  sp_inspect_options o = {.seed = 1, .tokens = 41};
-  s = sp_inspect_checkpoint(st, &cfg, &o, &in, &e);
-  tap_ok(s == SP_EINVAL && strstr(e.text, "T = 41 tokens does not fit (2 to 40, the position "
-         "table's rows)"), "T beyond the position table: %s", e.text);
-  sp_config big = config_of("{\"model_type\": \"bert\", \"hidden_size\": 128, "
-                            "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"max_position_embeddings\": 40}");
-  s = sp_inspect_checkpoint(st, &big, NULL, &in, &e);
-  tap_ok(s == SP_EPARSE && strstr(e.text, "tensor 'bert.encoder.layer.0.attention.self.query.weight'"
-         ": shape [64, 64] differs from the config's width 128"), "config width differs: %s", e.text);
-  sp_config deep = config_of("{\"model_type\": \"bert\", \"hidden_size\": 64, \"num_attention_heads\": 4, "
-    "\"num_hidden_layers\": 4, \"intermediate_size\": 256, \"max_position_embeddings\": 40}");
-  s = sp_inspect_checkpoint(st, &deep, NULL, &in, &e);
-  tap_ok(s == SP_EPARSE && strstr(e.text, "tensor 'bert.encoder.layer.3.attention.self.query.weight'"
-         ": missing (a bert checkpoint has it)"), "missing tensor named: %s", e.text);
-  sp_config llama = config_of("{\"model_type\": \"llama\"}");
-  s = sp_inspect_checkpoint(st, &llama, NULL, &in, &e);
-  tap_ok(s == SP_EPARSE && strstr(e.text, "no tensor named [PREFIX.]embed_tokens.weight: not a "
-         "llama checkpoint"), "wrong family: %s", e.text);
+  bert_variants(st, &cfg);
   sp_safetensors_free(st);
   free_ckpt(&c);
 
