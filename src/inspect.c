@@ -238,6 +238,16 @@ static int accumulate(const ictx *c, const sp_st_tensor *t, fusion how, uint64_t
   return SP_OK;
 }
 
+/* Sums that a NaN or infinite entry made non-finite. */
+static int check_finite(const ictx *c, const sp_st_tensor *t, const moments *m)
+{
+  for (int p = 0; p < 3; p++)
+    if (!isfinite(m->sum[p]) || !isfinite(m->sumsq[p]))
+      return fail(c, t->name, "holds NaN or infinite entries (or entries whose squares "
+                  "overflow a double)");
+  return SP_OK;
+}
+
 static void std_of(const moments *m, int p, double *mean, double *sd)
 {
   *mean = m->n[p] > 0 ? m->sum[p] / m->n[p] : NAN;
@@ -310,6 +320,8 @@ static int measure_layer(const ictx *c, long l, long dff, long T, sp_inspect_lay
     uint64_t width = c->nm->fused == FUSE_HEADS ? (uint64_t)(c->d / c->heads) : (uint64_t)c->d;
     if ((s = accumulate(c, t, fusedq ? c->nm->fused : FUSE_NONE, row, width, &mo)))
       return s == SP_EUNSUP ? fail(c, t->name, "dtype %s does not convert", t->dtype_name) : s;
+    if ((s = check_finite(c, t, &mo)))
+      return s;
     for (int p = 0; p < (fusedq ? 3 : 1); p++)
       std_of(&mo, p, &L->mean[m + p], &L->std[m + p]);
   }
@@ -593,9 +605,11 @@ static int run(ictx *c, const sp_config *cfg, const sp_inspect_options *o, sp_in
   moments mo;
   double mean;
   out->std_pos = NAN;
-  s = accumulate(c, in.proj_w && c->family == SP_FAMILY_VIT ? in.proj_w : in.emb, FUSE_NONE, 1, 1, &mo);
-  std_of(&mo, 0, &mean, &out->std_emb);
-  if (!s && in.pos && !(s = accumulate(c, in.pos, FUSE_NONE, 1, 1, &mo)))
+  const sp_st_tensor *et = in.proj_w && c->family == SP_FAMILY_VIT ? in.proj_w : in.emb;
+  if (!(s = accumulate(c, et, FUSE_NONE, 1, 1, &mo)) && !(s = check_finite(c, et, &mo)))
+    std_of(&mo, 0, &mean, &out->std_emb);
+  if (!s && in.pos && !(s = accumulate(c, in.pos, FUSE_NONE, 1, 1, &mo))
+      && !(s = check_finite(c, in.pos, &mo)))
     std_of(&mo, 0, &mean, &out->std_pos);
   if (!s && !(out->layers = calloc((size_t)out->depth, sizeof *out->layers)))
     s = SP_ENOMEM;
@@ -603,6 +617,9 @@ static int run(ictx *c, const sp_config *cfg, const sp_inspect_options *o, sp_in
     s = measure_layer(c, l, out->d_ff, out->tokens, &out->layers[l]);
   if (!s)
     s = measure_input(c, &in, out->tokens, offset, o->seed, &out->q0, &out->rho0);
+  if (!s && !(isfinite(out->q0) && isfinite(out->rho0)))
+    s = fail(c, NULL, "the measured input is not finite (q0 %g, rho0 %g): NaN or infinite "
+             "entries in the embedding tables, LayerNorm or projection", out->q0, out->rho0);
   free(in.w);
   return s ? s : assemble(c, cfg, out);
 }

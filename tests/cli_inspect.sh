@@ -98,6 +98,15 @@ open("shape.safetensors", "wb").write(hdr('{"w": {"dtype": "F32", "shape": [3], 
 open("other.safetensors", "wb").write(pack([("encoder.weight", [4, 4], 0.02)]))
 def drop(h): del h["bert.encoder.layer.1.attention.self.key.weight"]
 open("lacks.safetensors", "wb").write(pack(bert(2), extra=drop))
+# A NaN in a block's W_Q, and an embedding table of infinities.
+n = struct.unpack("<Q", good[:8])[0]; h = json.loads(good[8:8 + n]); b = bytearray(good)
+o = 8 + n + h["bert.encoder.layer.0.attention.self.query.weight"]["data_offsets"][0]
+b[o + 6:o + 8] = struct.pack("<e", float("nan"))
+open("nan.safetensors", "wb").write(b)
+b = bytearray(good)
+o = 8 + n + h["bert.embeddings.LayerNorm.weight"]["data_offsets"][0]
+b[o:o + 2] = struct.pack("<e", float("inf"))
+open("inf.safetensors", "wb").write(b)
 EOF
 ok $? "tiny checkpoints and configs written"
 
@@ -163,6 +172,8 @@ expect_error 2 "tensor 'w': unknown dtype 'F12'" inspect dtype.safetensors
 expect_error 2 "tensor 'v': overlaps tensor 'u'" inspect overlap.safetensors
 expect_error 2 "tensor 'w': 3 elements of F32 need 12 bytes, data_offsets give 8" inspect shape.safetensors
 expect_error 2 "no tensor of a known family" inspect other.safetensors
+expect_error 2 "tensor 'bert.encoder.layer.0.attention.self.query.weight': holds NaN or infinite entries" inspect nan.safetensors
+expect_error 2 "the measured input is not finite" inspect inf.safetensors
 expect_error 2 "tensor 'bert.encoder.layer.1.attention.self.key.weight': missing" inspect lacks.safetensors
 expect_error 2 "tensor 'bert.encoder.layer.2.attention.self.query.weight': missing" inspect model.safetensors --config deep.json
 expect_error 2 "differs from the config's width 64" inspect model.safetensors --config wide.json

@@ -91,8 +91,9 @@ typedef struct {
  * plus the position table.
  * Returns SP_OK and fills `*out`; SP_EPARSE with `err` naming the tensor
  * for a checkpoint of no known family, a missing tensor, a shape that
- * differs from the config's or the family's, or a matrix that does not
- * convert (integer dtype); SP_EDOM when the measured model is outside
+ * differs from the config's or the family's, a matrix that does not
+ * convert (integer dtype), a measured tensor holding NaN or infinite
+ * entries, or an input that is not finite; SP_EDOM when the measured model is outside
  * sigprop's domain; SP_ENOMEM; SP_EINVAL for NULL arguments or a T beyond
  * the position table. */
 int sp_inspect_checkpoint(const sp_safetensors *st, const sp_config *cfg,
