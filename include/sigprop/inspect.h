@@ -16,6 +16,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** The matrices of one block, in the order of recommend's std table. */
 typedef enum {
@@ -103,6 +106,9 @@ int sp_inspect_checkpoint(const sp_safetensors *st, const sp_config *cfg,
  * caller's).  NULL is a no-op. */
 void sp_inspect_free(sp_inspection *in);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif
