@@ -189,6 +189,11 @@ expect_error 2 "--format" inspect model.safetensors --format yaml
 expect_error 2 ".csv, .tsv or .json" inspect model.safetensors -o x.png
 expect_error 1 "nodir/b.csv" inspect model.safetensors -o b.csv -o nodir/b.csv
 [ ! -e b.csv ]; ok $? "no file left behind when one output fails"
+if [ -w /dev/full ]; then
+  "$SP" inspect model.safetensors --format json >/dev/full 2>full.err
+  [ $? = 1 ] && [ "$(wc -l <full.err)" = 1 ] && grep -q '^sigprop: standard output: ' full.err
+  ok $? "a full standard output: exit 1, one line ($(cat full.err))"
+fi
 
 # ---- --config as a model option -------------------------------------------
 "$SP" recommend --config config.json >rec.out

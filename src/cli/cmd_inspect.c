@@ -186,9 +186,12 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
       json_object_set_new(ck, "advice", json_boolean(advised));
       json_object_set_new(root, "checkpoint", ck);
     }
-    int r = root ? cli_report_write_json("-", root) : cli_error(CLI_FAIL, "out of memory");
+    if (!root)
+      return cli_error(CLI_FAIL, "out of memory");
+    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
     json_decref(root);
-    return r;
+    return CLI_OK; /* a write error shows when main flushes standard output */
   }
   print_measured(o, file, in);
   if (advised)
@@ -248,5 +251,5 @@ int cmd_inspect(int argc, char **argv)
   if (!r)
     r = report(&o, pos[0], &in, &m);
   sp_inspect_free(&in);
-  return r ? r : cli_stdout_status();
+  return r; /* main checks standard output */
 }
