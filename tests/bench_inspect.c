@@ -141,7 +141,7 @@ static int inspect(const char *path)
          in.preset.model.beta, in.q0, in.rho0);
   sp_inspect_free(&in);
   sp_safetensors_free(st);
-  return 0;
+  return fflush(stdout) != 0; /* the child leaves by _exit */
 }
 
 int main(void)
