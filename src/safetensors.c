@@ -18,6 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Tensors are little-endian; F64 and F32 are copied as they are. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors.c reads F64 and F32 in the host's byte order: little-endian hosts only"
+#endif
+
 typedef struct {
   const unsigned char *base; /* the whole file */
   size_t size;
@@ -542,7 +547,7 @@ int sp_safetensors_read(const sp_safetensors *st, const sp_st_tensor *t, uint64_
   const unsigned char *p = f->base + f->data_off + t->begin + first * es;
   switch (t->dtype) {
   case SP_DTYPE_F64:
-    memcpy(out, p, n * sizeof *out); /* little-endian hosts */
+    memcpy(out, p, n * sizeof *out);
     break;
   case SP_DTYPE_F32:
     for (size_t i = 0; i < n; i++) {
