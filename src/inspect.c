@@ -215,10 +215,20 @@ static int accumulate(const ictx *c, const sp_st_tensor *t, fusion how, uint64_t
       return s;
     double s0[3] = {0, 0, 0}, q0[3] = {0, 0, 0}, n0[3] = {0, 0, 0};
     if (how == FUSE_NONE) {
-      for (size_t k = 0; k < n; k++) {
-        s0[0] += c->buf[k];
-        q0[0] += c->buf[k] * c->buf[k];
+      /* Four chains of additions, so that their latencies overlap. */
+      double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+      size_t k = 0;
+      for (; k + 4 <= n; k += 4)
+        for (int j = 0; j < 4; j++) {
+          a[j] += c->buf[k + j];
+          b[j] += c->buf[k + j] * c->buf[k + j];
+        }
+      for (; k < n; k++) {
+        a[0] += c->buf[k];
+        b[0] += c->buf[k] * c->buf[k];
       }
+      s0[0] = (a[0] + a[1]) + (a[2] + a[3]);
+      q0[0] = (b[0] + b[1]) + (b[2] + b[3]);
       n0[0] = (double)n;
     } else {
       for (size_t k = 0; k < n; k++) {
