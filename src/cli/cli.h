@@ -96,6 +96,10 @@ const sp_preset *cli_model_preset(void);
  * (--preset or --config), else NULL. */
 const sp_config *cli_model_config(void);
 
+/* Where the architecture came from: "config" (*name the file), "preset"
+ * (*name the preset's name) or "options" (*name NULL). */
+const char *cli_model_source(const char **name);
+
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
 

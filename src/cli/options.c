@@ -282,6 +282,12 @@ const sp_config *cli_model_config(void)
   return have_config ? &last_config : NULL;
 }
 
+const char *cli_model_source(const char **name)
+{
+  *name = have_config ? last_config.preset.source : have_preset ? last_preset.name : NULL;
+  return have_config ? "config" : have_preset ? "preset" : "options";
+}
+
 /* --config as a table entry: the config's preset at its place on the line,
  * as --preset; what the file lacks (T, depth) is not counted as given. */
 static int config_call(void *base, const cli_opt *o, const char *v)
