@@ -411,6 +411,122 @@ static void test_bert(void)
   free_ckpt(&c);
 }
 
+/* ---- ELECTRA- and RoBERTa-like: embeddings projected E -> d; positions
+ * offset by pad_token_id + 1 ---------------------------------------------------- */
+
+static void make_encoder(ckpt *c, const char *pfx, long e, long d, int project)
+{
+  char n[96];
+  snprintf(n, sizeof n, "%s.embeddings.word_embeddings.weight", pfx);
+  add(c, n, "F64", 0.023, 2, 101, (uint64_t)e, 0, 0);
+  snprintf(n, sizeof n, "%s.embeddings.position_embeddings.weight", pfx);
+  add(c, n, "F64", 0.019, 2, 20, (uint64_t)e, 0, 0);
+  snprintf(n, sizeof n, "%s.embeddings.token_type_embeddings.weight", pfx);
+  add(c, n, "F64", 0.015, 2, 1, (uint64_t)e, 0, 0);
+  snprintf(n, sizeof n, "%s.embeddings.LayerNorm.weight", pfx);
+  add(c, n, "F64", 0.3, 1, (uint64_t)e, 0, 0, 0); /* a trained-looking affine */
+  snprintf(n, sizeof n, "%s.embeddings.LayerNorm.bias", pfx);
+  add(c, n, "F64", 0.05, 1, (uint64_t)e, 0, 0, 0);
+  if (project) {
+    snprintf(n, sizeof n, "%s.embeddings_project.weight", pfx);
+    add(c, n, "F64", 0.02, 2, (uint64_t)d, (uint64_t)e, 0, 0);
+    snprintf(n, sizeof n, "%s.embeddings_project.bias", pfx);
+    add(c, n, "F64", 0.01, 1, (uint64_t)d, 0, 0, 0);
+  }
+  static const char *const mat[] = {"attention.self.query", "attention.self.key",
+    "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"};
+  for (int m = 0; m < 6; m++) {
+    snprintf(n, sizeof n, "%s.encoder.layer.0.%s.weight", pfx, mat[m]);
+    add(c, n, "F64", 0.02, 2, m == 4 ? 64 : (uint64_t)d, m == 5 ? 64 : (uint64_t)d, 0, 0);
+  }
+}
+
+/* The input of `T` tokens, recomputed: ids from splitmix64(seed 1), rows
+ * offset.., type 0, LayerNorm with the stored affine, then W x + b. */
+static void encoder_input(const ckpt *c, const char *pfx, long e, long d, long T, long offset,
+                          double *x)
+{
+  char n[6][96];
+  const char *k[6] = {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+    "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight",
+    "embeddings.LayerNorm.bias", "embeddings_project.weight"};
+  const tensor *t[7];
+  for (int i = 0; i < 6; i++) {
+    snprintf(n[i], sizeof n[i], "%s.%s", pfx, k[i]);
+    t[i] = find(c, n[i]);
+  }
+  char nb[96];
+  snprintf(nb, sizeof nb, "%s.embeddings_project.bias", pfx);
+  t[6] = find(c, nb);
+  double a[64];
+  uint64_t rng = 1;
+  for (long s = 0; s < T; s++) {
+    uint64_t id = splitmix(&rng) % 101;
+    for (long j = 0; j < e; j++)
+      a[j] = t[0]->v[id * (uint64_t)e + (uint64_t)j] + t[1]->v[(offset + s) * e + j] + t[2]->v[j];
+    layer_norm(a, e, 1e-12);
+    for (long j = 0; j < e; j++)
+      a[j] = a[j] * t[3]->v[j] + t[4]->v[j];
+    for (long i = 0; i < d; i++) {
+      double y = 0;
+      for (long j = 0; j < e && t[5]; j++)
+        y += t[5]->v[i * e + j] * a[j];
+      x[s * d + i] = t[5] ? y + t[6]->v[i] : a[i];
+    }
+  }
+}
+
+static void test_electra_roberta(void)
+{
+  ckpt c = {.n = 0};
+  make_encoder(&c, "electra", 16, 32, 1);
+  sp_safetensors *st = open_ckpt(&c, at("electra.safetensors"));
+  sp_config cfg = config_of("{\"model_type\": \"electra\", \"embedding_size\": 16, "
+    "\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_hidden_layers\": 1, "
+    "\"intermediate_size\": 64, \"max_position_embeddings\": 20, \"vocab_size\": 101}");
+  sp_inspection in;
+  sp_st_error e;
+  double x[20 * 32], q0, rho0;
+  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
+  if (s)
+    tap_diag("%s", e.text);
+  encoder_input(&c, "electra", 16, 32, 20, 0, x);
+  brute(x, 20, 32, &q0, &rho0);
+  tap_ok(s == SP_OK && in.family == SP_FAMILY_ELECTRA && in.d_model == 32 && in.tokens == 20,
+         "ELECTRA-like: E 16 projected to d 32, T 20");
+  tap_close(in.q0, q0, 1e-12 * q0, "ELECTRA-like q0 = %.4g: LayerNorm (stored affine), then "
+            "embeddings_project", q0);
+  tap_close(in.rho0, rho0, 1e-12, "ELECTRA-like rho0 = %.4f", rho0);
+  sp_inspect_free(&in);
+  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
+  tap_ok(s == SP_OK && in.family == SP_FAMILY_ELECTRA, "ELECTRA-like without config: electra");
+  sp_inspect_free(&in);
+  sp_safetensors_free(st);
+  free_ckpt(&c);
+
+  make_encoder(&c, "roberta", 32, 32, 0);
+  st = open_ckpt(&c, at("roberta.safetensors"));
+  cfg = config_of("{\"model_type\": \"roberta\", \"hidden_size\": 32, "
+    "\"num_attention_heads\": 4, \"num_hidden_layers\": 1, \"intermediate_size\": 64, "
+    "\"max_position_embeddings\": 20, \"vocab_size\": 101, \"pad_token_id\": 1}");
+  s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
+  if (s)
+    tap_diag("%s", e.text);
+  encoder_input(&c, "roberta", 32, 32, 18, 2, x);
+  brute(x, 18, 32, &q0, &rho0);
+  tap_ok(s == SP_OK && in.family == SP_FAMILY_ROBERTA && in.tokens == 18,
+         "RoBERTa-like: T = 20 - (pad 1 + 1) = 18");
+  tap_close(in.q0, q0, 1e-12 * q0, "RoBERTa-like q0 = %.4g, positions from 2", q0);
+  tap_close(in.rho0, rho0, 1e-12, "RoBERTa-like rho0 = %.4f", rho0);
+  sp_inspect_free(&in);
+  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
+  tap_ok(s == SP_OK && in.family == SP_FAMILY_ROBERTA && in.tokens == 18,
+         "RoBERTa-like without config: roberta from the prefix, T 18");
+  sp_inspect_free(&in);
+  sp_safetensors_free(st);
+  free_ckpt(&c);
+}
+
 /* ---- LLaMA-like (bfloat16, grouped-query attention, SwiGLU) ----------------------- */
 
 static void test_llama(void)
@@ -634,6 +750,7 @@ int main(void)
   if (!mkdtemp(dir))
     return 1;
   test_bert();
+  test_electra_roberta();
   test_llama();
   test_gpt2();
   test_neox();
@@ -641,6 +758,7 @@ int main(void)
   test_errors();
   const char *files[] = {"bert.safetensors", "bert-int.safetensors", "llama.safetensors",
                          "gpt2.safetensors", "neox.safetensors", "vit.safetensors",
+                         "electra.safetensors", "roberta.safetensors",
                          "foo.safetensors", "empty.safetensors"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
     unlink(at(files[i]));
