@@ -33,8 +33,9 @@ static const cli_opt opts[] = {
   {"format", 0, CLI_OPT_CHOICE, offsetof(options, json), 0, 0, formats, NULL, NULL, "NAME",
    "the report on standard output: text or JSON (the schema of sigprop-recommend(1), plus "
    "\"checkpoint\")", 0},
-  CLI_LIST("output", 'o', options, out, CLI_LIST_MAX, "FILE",
-           "write the per-block table (.csv, .tsv or .json); repeatable"),
+  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
+           "write the per-block table to FILE, by extension .csv, .tsv or .json; '-' for CSV on "
+           "standard output in place of the report; repeatable [the report only]"),
 };
 
 static const cli_command cmd = {
@@ -49,13 +50,15 @@ static const char *const columns[] = {
   "beta", "var_v", "var_w_in", "var_w_out", "gain_sa", "gain_mlp"};
 #define NCOL (sizeof columns / sizeof columns[0])
 
-/* The per-block table; its metadata names the checkpoint and the input. */
+/* The per-block table to the -o files opened in `files` (and standard
+ * output for -o -); its metadata names the checkpoint and the input. */
 static int write_tables(const options *o, const char *file, const sp_inspection *in,
-                        const sp_model *m)
+                        const sp_model *m, cli_outputs *files)
 {
   double *num = malloc((size_t)in->depth * NCOL * sizeof *num);
   if (!num)
-    return cli_error(CLI_FAIL, "out of memory for %ld blocks", in->depth);
+    return cli_outputs_end(files, NULL, NULL, 0, NULL,
+                           cli_error(CLI_FAIL, "out of memory for %ld blocks", in->depth));
   for (long l = 0; l < in->depth; l++) {
     const sp_inspect_layer *L = &in->layers[l];
     double *row = num + (size_t)l * NCOL;
@@ -81,13 +84,7 @@ static int write_tables(const options *o, const char *file, const sp_inspection 
   if (!isnan(in->std_pos))
     cli_meta_add(&meta, "std-pos", "%.9g", in->std_pos);
   cli_meta_add(&meta, "beta", "%.9g", m->beta);
-  const char *paths[CLI_LIST_MAX];
-  sp_outfile *files[CLI_LIST_MAX];
-  for (int i = 0; i < o->out.n; i++)
-    paths[i] = o->out.v[i];
-  int r = cli_outputs_open(paths, o->out.n, files);
-  if (!r)
-    r = cli_outputs_finish(paths, o->out.n, files, &t, NULL, 0, &meta, CLI_OK);
+  int r = cli_outputs_end(files, &t, NULL, 0, &meta, CLI_OK);
   free(num);
   return r;
 }
@@ -212,6 +209,26 @@ static int file_error(int s, const char *text)
   return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "%s", text);
 }
 
+/* The checkpoint measured, or an error recorded. */
+static int measure(const options *o, const char *file, sp_inspection *in)
+{
+  sp_config cfg;
+  sp_config_error ce;
+  int s = o->config ? sp_config_read(o->config, &cfg, &ce) : SP_OK;
+  if (s)
+    return file_error(s, ce.text);
+  sp_safetensors *st;
+  sp_st_error e;
+  if ((s = sp_safetensors_open(file, &st, &e)))
+    return file_error(s, e.text);
+  sp_inspect_options io = {(uint64_t)o->seed, o->tokens};
+  s = sp_inspect_checkpoint(st, o->config ? &cfg : NULL, &io, in, &e);
+  sp_safetensors_free(st);
+  if (s == SP_EDOM)
+    return cli_error(CLI_USAGE, "%s", e.text);
+  return s ? file_error(s, e.text) : CLI_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
   options o = {NULL, 0, 0, 1, 0.9, 0.2, {{NULL}, 0}};
@@ -224,31 +241,26 @@ int cmd_inspect(int argc, char **argv)
   if (npos != 1)
     return cli_error(CLI_USAGE, "inspect: give the checkpoint, FILE.safetensors or "
                      "model.safetensors.index.json (see --help)");
-  if ((r = cli_check_figure_outputs(o.out.v, o.out.n, 0)))
+  if ((r = cli_outputs_check(&o.out, 0)))
     return r;
   if (o.tokens == 1)
     return cli_error(CLI_USAGE, "--tokens: 1 is outside [2, %ld] (0: from the config)",
                      SP_MAX_TOKENS);
-  sp_config cfg;
-  sp_config_error ce;
-  int s = o.config ? sp_config_read(o.config, &cfg, &ce) : SP_OK;
-  if (s)
-    return file_error(s, ce.text);
-  sp_safetensors *st;
-  sp_st_error e;
-  if ((s = sp_safetensors_open(pos[0], &st, &e)))
-    return file_error(s, e.text);
-  sp_inspect_options io = {(uint64_t)o.seed, o.tokens};
+  /* Every -o file is opened before the work; without -o, no table. */
+  cli_outputs files;
+  int table = o.out.n > 0, report_too = !cli_outputs_stdout(&o.out) || !table;
+  if (table && (r = cli_outputs_begin(&files, &o.out)))
+    return r;
   sp_inspection in;
-  s = sp_inspect_checkpoint(st, o.config ? &cfg : NULL, &io, &in, &e);
-  sp_safetensors_free(st);
-  if (s == SP_EDOM)
-    return cli_error(CLI_USAGE, "%s", e.text);
-  if (s)
-    return file_error(s, e.text);
+  r = measure(&o, pos[0], &in);
+  if (r) {
+    if (table)
+      cli_outputs_end(&files, NULL, NULL, 0, NULL, r);
+    return r;
+  }
   sp_model m = in.preset.model;
-  r = o.out.n ? write_tables(&o, pos[0], &in, &m) : CLI_OK;
-  if (!r)
+  r = table ? write_tables(&o, pos[0], &in, &m, &files) : CLI_OK;
+  if (!r && report_too)
     r = report(&o, pos[0], &in, &m);
   sp_inspect_free(&in);
   return r; /* main checks standard output */
