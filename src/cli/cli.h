@@ -297,5 +297,6 @@ int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_attention(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -61,6 +61,7 @@ static const command commands[] = {
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
   {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
   {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
+  {"train", cmd_train, "Train the simulated network on a task with a known best loss"},
 };
 
 static void usage(FILE *fp)
