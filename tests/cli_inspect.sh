@@ -117,6 +117,11 @@ for r in d["rows"]:
     assert r[6] is None  # no gate
 EOF
 ok $? "table: 2 blocks, stds near 0.031 and 0.027 (n = 1024: 4 s.e. = 8.8%, bound 15%), header"
+"$SP" inspect model.safetensors --config config.json -o - -o dash.tsv >dash.out
+ok $? "-o - with -o FILE.tsv"
+head -n 1 dash.out | grep -q '^# sigprop: ' && grep -q '^block,std_q' dash.out && ! grep -q '^verdict' dash.out \
+  && grep -q '^block	std_q' dash.tsv
+ok $? "-o -: the table on standard output in place of the report; the .tsv alongside"
 "$SP" inspect model.safetensors --config config.json --format json >rep.json
 ok $? "--format json"
 py rep.json <<'EOF'
