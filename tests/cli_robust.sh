@@ -133,6 +133,11 @@ if command -v pdftoppm >/dev/null; then
 else
   echo "ok $((n += 1)) # SKIP pdftoppm not installed"
 fi
+cp "${SIGPROP_TEST_DATA:?}/../../data/presets/bert-base.preset" $'b\xff.preset'
+"$SP" recommend --format json --preset ./$'b\xff.preset' --norm pre >rec.json
+ok $? "recommend --format json with a non-UTF-8 preset path"
+py 'import json; d = json.loads(open("rec.json", "rb").read().decode("utf-8")); assert "b\ufffd.preset" in d["command"], d["command"]'
+ok $? "recommend's JSON is valid UTF-8 (U+FFFD in the command)"
 printf 'name = bad\xffname\ntitle = x\n' >bad.preset
 "$SP" propagate --preset ./bad.preset -o x.json 2>err.txt
 [ "$(wc -l <err.txt)" -le 1 ]; ok $? "a preset with a bad byte: at most one line"

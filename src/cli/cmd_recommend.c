@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
@@ -132,8 +133,9 @@ static void jstr(const char *key, const char *v)
     printf("null");
     return;
   }
+  char *u = sp_utf8_dup(v); /* JSON is UTF-8: stray bytes become U+FFFD */
   putchar('"');
-  for (const char *c = v; *c; c++) {
+  for (const char *c = u ? u : ""; *c; c++) {
     if (*c == '"' || *c == '\\')
       putchar('\\');
     if ((unsigned char)*c < 0x20)
@@ -142,6 +144,7 @@ static void jstr(const char *key, const char *v)
       putchar(*c);
   }
   putchar('"');
+  free(u);
 }
 
 static void jinterval(const char *key, int status, const sp_beta_interval *b, int runs)
