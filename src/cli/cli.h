@@ -4,6 +4,7 @@
 #define SIGPROP_CLI_H
 
 #include "sigprop.h"
+#include "opt.h"
 
 #include <stddef.h>
 
@@ -51,11 +52,6 @@ const char *cli_value(cli_args *a);
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max);
 
-/* Strict number parsing: the whole string, finite.  Error recorded with
- * the option name. */
-int cli_parse_double(const char *opt, const char *s, double *x);
-int cli_parse_long(const char *opt, const char *s, long *x);
-
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
 
@@ -63,6 +59,34 @@ int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
  * Returns 1 when `name` is a model option (and consumed its value), 0 when
  * it is not, or -1 after recording an error. */
 int cli_model_option(sp_model *m, cli_args *a);
+
+/* The shared model options (documented in sigprop(1)), applied to m. */
+cli_opt_group cli_model_group(sp_model *m);
+
+/* The figure options shared by the commands that draw. */
+typedef struct {
+  const char *title; /* NULL: a title describing the model */
+  double width, height, dpi;
+} cli_figure;
+
+cli_opt_group cli_figure_group(cli_figure *f);
+
+/* The framework form of the model: the widths and stds of the last
+ * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
+ * (NaN and 0 where none was given). */
+const sp_stds *cli_model_stds(void);
+
+/* Which inputs the model options (or the preset) gave rather than left at
+ * their defaults. */
+enum {
+  CLI_GIVEN_RHO0 = 1u << 0,
+  CLI_GIVEN_Q0 = 1u << 1,
+  CLI_GIVEN_TOKENS = 1u << 2,
+  CLI_GIVEN_STATS = 1u << 3,
+  CLI_GIVEN_CAUSAL = 1u << 4,
+  CLI_GIVEN_DEPTH = 1u << 5
+};
+unsigned cli_model_given(void);
 
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */
@@ -89,6 +113,9 @@ typedef struct {
 } cli_meta;
 
 void cli_meta_init(cli_meta *meta, const sp_model *m);
+/* The widths and weight stds of the model options (cli_model_stds), one
+ * line each where known; cli_meta_init adds them after the parameters. */
+void cli_meta_add_stds(cli_meta *meta);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)

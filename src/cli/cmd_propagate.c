@@ -6,28 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop propagate [MODEL OPTIONS] [-o FILE] [--plot FILE]\n"
-  "                         [--compare NAME=V1,V2,... | --variant LABEL=OPTIONS ...]\n\n"
-  "Iterates the order-parameter recursions of theory.md §6 through L blocks and\n"
-  "prints one row per layer: layer,q,p,rho,beta_c,frozen,lambda,m,y2,y3,y2sq,g,\n"
-  "entropy,entropy_ratio,grad_wq,qk_v_ratio,grad_chi.  Row 0 is the input; row\n"
-  "l >= 1 holds the state after block l and the attention statistics of block\n"
-  "l's input.  '#' lines record the version, every parameter and the angle\n"
-  "exponent lambda_a.\n\n"
-  "  -o FILE              write CSV, TSV or JSON (by extension) instead of CSV on stdout\n"
-  "  --plot FILE          draw the depth profiles of rho, E Y2 and H / log T\n"
-  "                       (.png, .pdf or .svg)\n"
-  "  --compare NAME=V,... one trajectory per value of the model parameter NAME\n"
-  "                       (a curve each; the table gets a first column NAME)\n"
-  "  --variant LABEL=OPTS one trajectory of the model changed by the model options\n"
-  "                       OPTS (e.g. 'pre-LN=--norm pre --attention centred'),\n"
-  "                       applied after all others; repeat for each curve (at\n"
-  "                       most 12; the table gets a first column variant)\n"
-  "  --title TEXT         figure title ('' for none)\n"
-  "  --size W,H           figure size in points [500,190]\n"
-  "  --dpi D              PNG resolution [300]\n\n";
-
 static const char *const columns[] = {
   "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
   "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
@@ -79,13 +57,13 @@ static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *
 #define MAX_COMPARE 12
 
 typedef struct {
-  const char *out, *plot, *title;
+  cli_list out;
+  const char *plot;
+  cli_figure fig;
   const sp_param *param; /* --compare, or NULL */
   double values[MAX_COMPARE];
   int nvalues;
-  const char *variant[MAX_COMPARE]; /* --variant specs, or none */
-  int nvariants;
-  double width, height, dpi;
+  cli_list variant; /* --variant specs */
 } options;
 
 /* Split "LABEL=--opt v --opt2 v2" and apply its model options to *m;
@@ -113,23 +91,17 @@ static int apply_variant(const char *spec, sp_model *m, char *label, size_t size
   }
   if (argc == 1)
     return cli_error(CLI_USAGE, "--variant %s: no model options after '='", label);
-  char cmd[96];
-  snprintf(cmd, sizeof cmd, "--variant %.80s", label);
-  cli_args a = {argc, argv, 1, NULL, NULL, cmd};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (!k)
-      return cli_error(CLI_USAGE, "--variant %s: '%s' is not a model option", label,
-                       a.argv[a.i - 1]);
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  char name[96];
+  snprintf(name, sizeof name, "--variant %.80s", label);
+  cli_command cmd = {name, "", "", 0, "%s: '%s' is not a model option"};
+  cli_opt_group model = cli_model_group(m);
+  return cli_parse(&cmd, &model, 1, argc, argv, NULL, NULL) ? CLI_USAGE : CLI_OK;
 }
 
-static int parse_compare(const char *spec, options *o)
+static int parse_compare(void *base, const cli_opt *opt, const char *spec)
 {
+  options *o = base;
+  (void)opt;
   char buf[512];
   if (strlen(spec) >= sizeof buf)
     return cli_error(CLI_USAGE, "--compare: too long");
@@ -153,51 +125,35 @@ static int parse_compare(const char *spec, options *o)
   return CLI_OK;
 }
 
+static const cli_command command = {
+  "propagate",
+  "[MODEL OPTIONS] [-o FILE] [--plot FILE] [--compare NAME=V1,V2,... | --variant "
+  "LABEL=OPTIONS ...]",
+  "Iterates the order-parameter recursions of theory.md §6 through L blocks and prints one row "
+  "per layer: layer, q, p, rho, beta_c, frozen, lambda, m, y2, y3, y2sq, g, entropy, "
+  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the state after block l and the "
+  "attention statistics of block l's input.  '#' lines record the version, every parameter and "
+  "the angle exponent lambda_a.",
+  0, NULL};
+
+static const cli_opt opts[] = {
+  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
+           "write CSV, TSV or JSON (by extension) instead of CSV on stdout"),
+  CLI_STRING("plot", 0, options, plot, "FILE",
+             "draw the depth profiles of rho, E Y2 and H / log T (.png, .pdf or .svg)"),
+  CLI_CALL("compare", 0, parse_compare, "NAME=V,...",
+           "one trajectory per value of the model parameter NAME (a curve each; the table "
+           "gets a first column NAME)"),
+  CLI_LIST("variant", 0, options, variant, MAX_COMPARE, "LABEL=OPTS",
+           "one trajectory of the model changed by the model options OPTS (e.g. 'pre-LN=--norm "
+           "pre --attention centred'), applied after all others; repeat for each curve (at most "
+           "12; the table gets a first column variant)"),
+};
+
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "propagate"};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return -1;
-    }
-    int known = strcmp(n, "o") == 0 || strcmp(n, "output") == 0 || strcmp(n, "plot") == 0
-                || strcmp(n, "compare") == 0 || strcmp(n, "variant") == 0
-                || strcmp(n, "title") == 0
-                || strcmp(n, "size") == 0 || strcmp(n, "dpi") == 0;
-    if (!known)
-      return cli_error(CLI_USAGE, "propagate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
-      o->out = v;
-    } else if (strcmp(n, "plot") == 0) {
-      o->plot = v;
-    } else if (strcmp(n, "title") == 0) {
-      o->title = v;
-    } else if (strcmp(n, "compare") == 0) {
-      if (parse_compare(v, o))
-        return CLI_USAGE;
-    } else if (strcmp(n, "variant") == 0) {
-      if (o->nvariants == MAX_COMPARE)
-        return cli_error(CLI_USAGE, "--variant: at most %d", MAX_COMPARE);
-      o->variant[o->nvariants++] = v;
-    } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_size(v, &o->width, &o->height))
-        return CLI_USAGE;
-    } else {
-      if (cli_parse_dpi(v, &o->dpi))
-        return CLI_USAGE;
-    }
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig), cli_model_group(m)};
+  return cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
 }
 
 /* One trajectory of model m (SP_REM_ALL statistics), allocated, and the
@@ -248,7 +204,7 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
                         char (*labels)[96], int n, const char *title, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->width, o->height, 1, 3, &p);
+  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 3, &p);
   if (s)
     return s;
   static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "H / log T"};
@@ -281,7 +237,7 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
       sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? labels[k] : NULL);
     }
   }
-  if (o->param || o->nvariants)
+  if (o->param || o->variant.n)
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
   free(y);
@@ -305,32 +261,31 @@ int cmd_propagate(int argc, char **argv)
   sp_model_default(&m);
   options o;
   memset(&o, 0, sizeof o);
-  o.width = 500.0;
-  o.height = 190.0;
-  o.dpi = 300.0;
+  o.fig.width = 500.0;
+  o.fig.height = 190.0;
+  o.fig.dpi = 300.0;
   int r = parse(argc, argv, &m, &o);
-  if (r < 0)
-    return CLI_OK; /* --help */
   if (r)
     return r;
+  const char *out = o.out.n ? o.out.v[o.out.n - 1] : NULL;
   if ((r = cli_model_check(&m)))
     return r;
-  if (o.out && strcmp(o.out, "-") != 0 && !sp_format_is_table(sp_format_from_path(o.out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", o.out);
+  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
+    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
   sp_format pfmt = sp_format_from_path(o.plot);
   if (o.plot && pfmt != SP_FMT_PNG && pfmt != SP_FMT_PDF && pfmt != SP_FMT_SVG)
     return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg", o.plot);
 
-  if (o.param && o.nvariants)
+  if (o.param && o.variant.n)
     return cli_error(CLI_USAGE, "--compare and --variant: choose one");
-  int n = o.param ? o.nvalues : o.nvariants ? o.nvariants : 1;
+  int n = o.param ? o.nvalues : o.variant.n ? o.variant.n : 1;
   sp_model models[MAX_COMPARE];
   char labels[MAX_COMPARE][96];
   for (int k = 0; k < n; k++) {
     models[k] = m;
     labels[k][0] = '\0';
-    if (o.nvariants) {
-      if (apply_variant(o.variant[k], &models[k], labels[k], sizeof labels[k]))
+    if (o.variant.n) {
+      if (apply_variant(o.variant.v[k], &models[k], labels[k], sizeof labels[k]))
         return CLI_USAGE;
       for (int j = 0; j < k; j++)
         if (strcmp(labels[j], labels[k]) == 0)
@@ -351,13 +306,13 @@ int cmd_propagate(int argc, char **argv)
     if ((r = cli_model_check(&models[k])))
       return r;
   }
-  /* The output files are opened first, so a bad path fails before the
-   * work; they are committed together at the end (all or nothing). */
+  /* Every output file is opened first, so a bad path fails before the
+   * work; they are committed together or not at all. */
   const char *paths[2];
   sp_outfile *files[2];
   int nf = 0;
-  if (o.out && strcmp(o.out, "-") != 0)
-    paths[nf++] = o.out;
+  if (out && strcmp(out, "-") != 0)
+    paths[nf++] = out;
   if (o.plot)
     paths[nf++] = o.plot;
   if ((r = cli_outputs_open(paths, nf, files)))
@@ -383,14 +338,14 @@ int cmd_propagate(int argc, char **argv)
     cli_meta_add(&meta, "compare", "%s = %s (one trajectory each)", o.param->name, list);
   } else if (!r) {
     for (int i = 0; i < n; i++)
-      cli_meta_add(&meta, "variant", "%s", o.variant[i]);
+      cli_meta_add(&meta, "variant", "%s", o.variant.v[i]);
   }
 
   sp_plot *plot = NULL;
   if (!r && o.plot) {
     char title[160];
-    if (o.title)
-      snprintf(title, sizeof title, "%s", o.title);
+    if (o.fig.title)
+      snprintf(title, sizeof title, "%s", o.fig.title);
     else
       cli_model_title(&m, o.param, NULL, title, sizeof title);
     int s = build_figure(&o, models, traj, labels, n, title, &plot);
@@ -400,13 +355,13 @@ int cmd_propagate(int argc, char **argv)
   size_t rows = 0;
   for (int k = 0; k < n && !r; k++)
     rows += (size_t)models[k].depth + 1;
-  int first = o.param || o.nvariants;
+  int first = o.param || o.variant.n;
   size_t ncol = first ? NCOL + 1 : NCOL, off = first ? 1 : 0;
   double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
   sp_table t = {0};
   const char *names[NCOL + 1];
-  const char **str = r || !o.nvariants ? NULL : calloc(rows * ncol, sizeof *str);
-  if (!r && (!num || (o.nvariants && !str)))
+  const char **str = r || !o.variant.n ? NULL : calloc(rows * ncol, sizeof *str);
+  if (!r && (!num || (o.variant.n && !str)))
     r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
   if (!r) {
     size_t row = 0;
@@ -429,7 +384,7 @@ int cmd_propagate(int argc, char **argv)
         }
         if (o.param)
           num[row * ncol] = o.values[k];
-        if (o.nvariants) {
+        if (o.variant.n) {
           num[row * ncol] = NAN;
           str[row * ncol] = labels[k];
         }
@@ -440,9 +395,9 @@ int cmd_propagate(int argc, char **argv)
       names[0] = o.param ? o.param->name : "variant";
     t = (sp_table){ncol, rows, names, num, str};
     if (nf == (o.plot ? 1 : 0))
-      r = cli_write_table(NULL, &t, &meta); /* standard output, flushed */
+      r = cli_write_table(NULL, &t, &meta); /* standard output */
   }
-  r = cli_outputs_finish(paths, nf, files, &t, plot, o.dpi, &meta, r);
+  r = cli_outputs_finish(paths, nf, files, &t, plot, o.fig.dpi, &meta, r);
   sp_plot_free(plot);
   free(num);
   free(str);

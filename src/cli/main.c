@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,21 +63,69 @@ static void usage(FILE *fp)
   fprintf(fp, "\n'sigprop COMMAND --help' lists a command's options; man sigprop(1).\n");
 }
 
-static char *join_args(int argc, char **argv)
+/* Append argument s to the command line at *k, quoted for a POSIX shell:
+ * bare when every byte is safe, else in single quotes, or in $'...' with
+ * escapes when it holds control characters (so the line stays one line). */
+static size_t quote_arg(char *out, size_t k, const char *s)
+{
+  static const char safe[] = "@%+=:,./-_";
+  int bare = *s != '\0', control = 0;
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    bare &= (*c < 0x80 && isalnum(*c)) || (*c && strchr(safe, *c));
+    control |= *c < 0x20 || *c == 0x7f;
+  }
+  if (bare)
+    return k + (size_t)sprintf(out + k, "%s", s);
+  k += (size_t)sprintf(out + k, control ? "$'" : "'");
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (control && (*c < 0x20 || *c == 0x7f || *c == '\\' || *c == '\''))
+      k += (size_t)sprintf(out + k, "\\x%02x", *c);
+    else if (*c == '\'')
+      k += (size_t)sprintf(out + k, "'\\''");
+    else
+      out[k++] = (char)*c;
+  }
+  out[k++] = '\'';
+  out[k] = '\0';
+  return k;
+}
+
+/* The command line, each argument quoted for a shell (allocated). */
+static char *quote_args(int argc, char **argv)
 {
   size_t n = 1;
   for (int i = 0; i < argc; i++)
-    n += strlen(argv[i]) + 1;
+    n += 4 * strlen(argv[i]) + 4;
   char *s = malloc(n);
   if (!s)
     return NULL;
+  size_t k = 0;
   s[0] = '\0';
   for (int i = 0; i < argc; i++) {
     if (i)
-      strcat(s, " ");
-    strcat(s, argv[i]);
+      s[k++] = ' ';
+    k = quote_arg(s, k, argv[i]);
   }
   return s;
+}
+
+/* Flush standard output; a failure (a full disk, a closed pipe) is an error
+ * of the run unless one is already recorded. */
+static int finish_stdout(int rc)
+{
+  if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) {
+    rc = cli_error(CLI_FAIL, "standard output: %s", errno ? strerror(errno) : "write failed");
+  }
+  return rc;
+}
+
+/* Run the command named argv[1]; -1 when there is none of that name. */
+static int run_command(int argc, char **argv)
+{
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  return -1;
 }
 
 int main(int argc, char **argv)
@@ -86,35 +136,37 @@ int main(int argc, char **argv)
     usage(stderr);
     return CLI_USAGE;
   }
+  int rc = -1;
+  char *line = NULL;
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(stdout);
-    return cli_stdout_status();
-  }
-  if (strcmp(argv[1], "--version") == 0) {
+    rc = CLI_OK;
+  } else if (strcmp(argv[1], "--version") == 0) {
     printf("sigprop %s\n", sp_version());
-    return cli_stdout_status();
+    rc = CLI_OK;
+  } else {
+    line = quote_args(argc, argv);
+    cli_command_line = line ? line : "sigprop";
+    rc = run_command(argc, argv);
   }
-  char *line = join_args(argc, argv);
-  cli_command_line = line ? line : "sigprop";
-  int rc = -1;
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0)
-      rc = commands[i].run(argc - 1, argv + 1);
   if (rc < 0)
     rc = cli_error(CLI_USAGE, "%s: unknown command (try 'sigprop --help')", argv[1]);
-  if (rc == CLI_OK && help_text) {
+  if ((rc == CLI_OK || rc == CLI_HELP) && help_text) {
     fputs(help_text, stdout);
     if (help_more)
       fputs(help_more, stdout);
+  }
+  if (rc == CLI_HELP) {
+    free((char *)help_text);
+    rc = CLI_OK;
   }
   /* A command that stops on an option's failure returns CLI_USAGE; the
    * first recorded error knows better (e.g. an unreadable preset file). */
   if (rc != CLI_OK && error_code)
     rc = error_code;
+  rc = finish_stdout(rc);
   if (rc != CLI_OK)
     cli_print_error(stderr, error_text[0] ? error_text : "failed");
-  if (rc == CLI_OK)
-    rc = cli_stdout_status();
   free(line);
   return rc;
 }

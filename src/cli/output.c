@@ -70,6 +70,30 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     sp_format_double(buf, sizeof buf, v);
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
+  cli_meta_add_stds(meta);
+}
+
+void cli_meta_add_stds(cli_meta *meta)
+{
+  const sp_stds *s = cli_model_stds();
+  if (s->d_model > 0)
+    cli_meta_add(meta, "d-model", "%ld", s->d_model);
+  if (s->heads > 0)
+    cli_meta_add(meta, "heads", "%ld", s->heads);
+  if (s->d_ff > 0)
+    cli_meta_add(meta, "d-ff", "%ld", s->d_ff);
+  const struct {
+    const char *key;
+    double v;
+  } t[] = {{"std-q", s->q}, {"std-k", s->k}, {"std-v", s->v},
+           {"std-o", s->output_projection ? s->o : NAN}, {"std-ff-in", s->ff_in},
+           {"std-ff-out", s->ff_out}, {"std-emb", s->emb}};
+  char buf[48];
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (!isnan(t[i].v)) {
+      sp_format_double(buf, sizeof buf, t[i].v);
+      cli_meta_add(meta, t[i].key, "%s", buf);
+    }
 }
 
 int cli_open_output(const char *path, sp_outfile **f)
