@@ -84,7 +84,10 @@ static const option model_options[] = {
   {"--mean-removal", V_NUM, NULL}, {"--rho0", V_NUM, NULL}, {"--q0", V_NUM, NULL},
   {"--depth", V_COUNT, NULL}, {"--beta-c-on", V_ENUM, "input|stream"},
   {"--row-overlap", V_ENUM, "independent|exact"}, {"--erf-scale", V_NUM, NULL},
-  {NULL, 0, NULL}};
+  {"--init-std", V_NUM, NULL}, {"--std-q", V_NUM, NULL}, {"--std-k", V_NUM, NULL},
+  {"--std-v", V_NUM, NULL}, {"--std-o", V_NUM, NULL}, {"--std-ff-in", V_NUM, NULL},
+  {"--std-ff-out", V_NUM, NULL}, {"--std-emb", V_NUM, NULL}, {"--d-model", V_COUNT, NULL},
+  {"--heads", V_COUNT, NULL}, {"--d-ff", V_COUNT, NULL}, {NULL, 0, NULL}};
 
 static const option figure_options[] = {
   {"--title", V_TEXT, NULL}, {"--size", V_PAIR, NULL}, {"--dpi", V_NUM, NULL},
