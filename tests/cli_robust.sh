@@ -175,5 +175,15 @@ for sig in INT TERM HUP; do
   rm -f err.txt; only; ok $? "SIG$sig leaves no temporary file"
 done
 
+# --- a closed pipe: SIGPIPE (or EPIPE when ignored) leaves no figure ------------------
+fresh
+"$SP" propagate --depth 20000 --mlp none --plot f.png | head -c 10 >/dev/null
+st=${PIPESTATUS[0]}; [ "$st" = 141 ]; ok $? "a closed pipe: exit 141 (got $st)"
+only; ok $? "a closed pipe leaves no figure"
+(trap '' PIPE; "$SP" propagate --depth 20000 --mlp none --plot f.png 2>err.txt | head -c 10 >/dev/null
+ st=${PIPESTATUS[0]}; [ "$st" = 1 ] && grep -q "^sigprop: standard output: Broken pipe$" err.txt)
+ok $? "SIGPIPE ignored: exit 1, 'Broken pipe'"; rm -f err.txt
+only; ok $? "and no figure"
+
 echo "1..$n"
 [ "$failed" = 0 ]
