@@ -337,10 +337,12 @@ void fz_generate(fz_rng *r, const char *program, const char *dir, const char *co
   /* Half the lines write one to three files: the all-or-nothing paths. */
   size_t nout = fz_below(r, 2) ? 1 + fz_below(r, 3) : 0, nopt = nout + fz_below(r, 6);
   char buf[512];
+  int preset = 0;
   for (size_t i = 0; i < nopt; i++) {
     const option *o = i < nout ? output_option(r, cmd) : random_option(r, cmd);
     if (!o)
       break;
+    preset |= o->kind == V_PRESET && strcmp(cmd->name, "presets") != 0;
     push(c, o->name);
     if (o->kind == V_FLAG)
       continue;
@@ -354,6 +356,10 @@ void fz_generate(fz_rng *r, const char *program, const char *dir, const char *co
       push(c, buf);
     }
   }
+  /* A preset sets its own depth and tokens (llama-7b: 32 blocks of 2048
+   * tokens): the cheap options again after it keep the run cheap. */
+  if (preset)
+    push_words(c, cmd->cheap);
   if (fz_below(r, 20) == 0)
     push(c, PICK(r, texts)); /* a stray positional argument */
 }
