@@ -6,6 +6,7 @@
 #include "sigprop.h"
 #include "opt.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -193,6 +194,9 @@ int cli_stdout_status(void);
  * with 128 + the signal's number (130, 143, 129, 141).  A signal ignored
  * when the program starts stays ignored. */
 void cli_signals_install(void);
+
+/* The set of those signals (blocked while outputs are renamed). */
+void cli_signals_set(sigset_t *set);
 
 /* Refuse, before rendering, a PNG figure wider or taller than
  * SP_PLOT_MAX_PIXELS (usage error) or whose image (4 bytes a pixel) needs

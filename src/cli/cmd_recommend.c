@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command command = {
@@ -159,8 +160,9 @@ static void jstr(const char *key, const char *v)
     fprintf(jout, "null");
     return;
   }
+  char *u = sp_utf8_dup(v); /* JSON is UTF-8: stray bytes become U+FFFD */
   fputc('"', jout);
-  for (const char *c = v; *c; c++) {
+  for (const char *c = u ? u : ""; *c; c++) {
     if (*c == '"' || *c == '\\')
       fputc('\\', jout);
     if ((unsigned char)*c < 0x20)
@@ -169,6 +171,7 @@ static void jstr(const char *key, const char *v)
       fputc(*c, jout);
   }
   fputc('"', jout);
+  free(u);
 }
 
 static void jinterval(const char *key, int status, const sp_beta_interval *b, int runs)

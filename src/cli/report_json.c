@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Members are added through put(), which remembers an allocation failure. */
@@ -25,7 +26,15 @@ static json_t *num(double x)
 
 static json_t *str(const char *s)
 {
-  return s ? json_string(s) : json_null();
+  if (!s)
+    return json_null();
+  json_t *v = json_string(s);
+  if (!v) { /* not UTF-8: every stray byte becomes U+FFFD */
+    char *u = sp_utf8_dup(s);
+    v = u ? json_string(u) : NULL;
+    free(u);
+  }
+  return v;
 }
 
 /* A count, null when `known` is 0. */
@@ -261,19 +270,14 @@ int cli_report_write_json(const char *path, const json_t *root)
   if (!path || strcmp(path, "-") == 0) {
     if (json_dumpf(root, stdout, flags) || fputc('\n', stdout) == EOF)
       return cli_error(CLI_FAIL, "standard output: write failed");
-    return CLI_OK;
+    return cli_flush_stdout();
   }
   sp_outfile *f;
   int r = cli_open_output(path, &f);
   if (r)
     return r;
   FILE *fp = sp_outfile_stream(f);
-  if (json_dumpf(root, fp, flags) || fputc('\n', fp) == EOF) {
-    sp_outfile_abort(f);
-    return cli_error(CLI_FAIL, "%s: write failed", path);
-  }
-  int s = sp_outfile_commit(f);
-  if (s)
-    return cli_status(s, path);
-  return CLI_OK;
+  int bad = json_dumpf(root, fp, flags) || fputc('\n', fp) == EOF;
+  r = bad ? cli_write_error(path, f, SP_EIO) : CLI_OK;
+  return cli_outputs_commit(&path, 1, &f, r);
 }
