@@ -10,6 +10,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Deviation of a simulated mean from the theory, dev = sim - theory, and
  * the same in standard errors, z = dev / se.  *z is NaN when se is not
@@ -57,6 +60,9 @@ int sp_compare_ratio_of_means(const double *a, const double *b, size_t n, double
 int sp_compare_onset(const double *x, const double *y, size_t n, double frac, double *x_on,
                      int *at_first);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A figure: a grid of panels (rows x cols, numbered row by row from the
  * top left), each with two axes and any number of layers, plus an
@@ -86,6 +89,16 @@ void sp_plot_free(sp_plot *p);
 /** SP_OK, or the first error of `p` (SP_EINVAL for NULL). */
 int sp_plot_status(const sp_plot *p);
 
+/** Size of the PNG image of `p` at `dpi`: ceil(width dpi / 72) by
+ * ceil(height dpi / 72) pixels in *px and *py.  Rendering it holds an image
+ * of 4 bytes per pixel; Cairo refuses more than SP_PLOT_MAX_PIXELS per side
+ * (sp_plot_write then returns SP_EINVAL).  SP_EINVAL for NULL arguments or
+ * a non-finite or non-positive dpi. */
+int sp_plot_raster_size(const sp_plot *p, double dpi, double *px, double *py);
+
+/** Most pixels per side of a PNG (Cairo's image surface limit). */
+#define SP_PLOT_MAX_PIXELS 32767
+
 /** Font family (as Cairo's toy font API understands it; NULL keeps the
  * current one) and base size in points (tick labels; other text scales
  * with it), in [4, 72].  Default "DejaVu Sans", 7.5 pt. */
@@ -107,7 +120,8 @@ int sp_plot_set_axis(sp_plot *p, size_t panel, char axis, const char *label, sp_
 
 /** A heat map on `panel`: cell (i, j) of nx x ny (each >= 1), coloured by
  * z[j * nx + i] through colormap `cm` (zmin -> first entry, zmax -> last,
- * values clipped; NaN cells light grey), is centred at the i-th of nx
+ * values clipped; NaN cells light grey; a NaN zmin or zmax is taken
+ * from the finite values of z), is centred at the i-th of nx
  * points from x0 to x1 (equally spaced on the axis' scale -- set the
  * axis scale first) and likewise in y.  The cells are drawn as one image
  * with nearest-neighbour filtering, so they stay crisp at any
@@ -124,7 +138,18 @@ int sp_plot_heatmap(sp_plot *p, size_t panel, size_t nx, size_t ny, const double
 /** A series of n >= 1 points (x[k], y[k]) on `panel`, drawn in the order
  * added: a polyline broken at NaN (or, on log axes, non-positive)
  * values, markers, and when `yerr` is not NULL vertical error bars
- * y[k] +- yerr[k] with caps (NaN or 0 for none).  `style` NULL means
+ * y[k] +- yerr[k] with caps (NaN or 0 for none).
+ *
+ * A series with the automatic style (automatic colour, solid line, no
+ * marker) whose line lies on an earlier series (half of its points
+ * within a line width) is drawn with the next dash pattern and marker of
+ * a fixed cycle (dashed + circles, dotted + squares, dash-dot +
+ * triangles, ...; markers at about nine points, clear of the frame), the
+ * same series index in every panel, so that overlapping curves stay
+ * visible in colour and in grey.  An axis whose series' values are all
+ * whole numbers gets whole-number ticks only.  Axis ends (automatic or
+ * set) are pushed out just enough that markers and error-bar caps of
+ * points inside the range are not cut by the frame.  `style` NULL means
  * sp_plot_style_default.  `label` (markup; NULL for none) names it in the
  * legend.  The data are copied.  SP_EINVAL for NULL arrays or n = 0, SP_EDOM
  * for a bad style. */
@@ -147,11 +172,15 @@ int sp_plot_legend(sp_plot *p, size_t panel, sp_legend where);
  * ceil(height dpi/72) pixels, at most 32767 a side), SP_FMT_PDF or
  * SP_FMT_SVG (vector; sizes in points; `dpi` ignored).  All three come
  * from the same drawing routine.  The metadata `meta` (may be NULL when
- * nmeta = 0) are embedded: in PDF as Title (the figure title), Creator
+ * nmeta = 0) are embedded: in PDF as Title (the figure title as plain
+ * text, markup removed: "ρ_0" -> "ρ0"; likewise in PNG and SVG), Creator
  * (key "sigprop": "sigprop VERSION"), Subject (key "command": the command
  * line) and Keywords ("key: value; ..." for the rest); in SVG as <title>,
  * <desc> (the command line) and <metadata>; in PNG as tEXt chunks (Title,
- * Software, Description, Comment).  Returns SP_ERENDER when Cairo reports
+ * Software, Description, Comment).  Nothing else varies between runs (no
+ * creation date, no file names beyond what `meta` holds), so the same
+ * figure gives the same bytes.  Fonts are embedded in PDF (subsets).
+ * Returns SP_ERENDER when Cairo reports
  * an error (the Cairo status of the context and of the surface are both
  * checked), SP_EIO when writing to `fp` fails, SP_EINVAL for another
  * format. */
@@ -163,6 +192,9 @@ int sp_plot_write(sp_plot *p, FILE *fp, sp_format fmt, double dpi, const sp_meta
  * computed with the same font metrics).  For tests and annotations. */
 int sp_plot_locate(sp_plot *p, size_t panel, double x, double y, double *u, double *v);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A residual gain that sigprop recommend tunes: the skip gains alpha
  * (identity path) or the branch gains gamma (module output) of theory.md
@@ -86,6 +89,15 @@ typedef struct {
   double std_v, std_o; /**< of W_V and W_O (std_o is NaN without W_O) */
   double std_ff_in, std_ff_out; /**< of the two MLP layers */
   double std_bias;     /**< of every bias */
+  double std_emb;      /**< of the token embedding; NaN when unknown (a
+                            preset file does not state it) */
+  int has_gate;        /**< 1 for a gated MLP (SwiGLU):
+                            W_2 (phi(W_gate x) * (W_1 x)) */
+  double std_gate;     /**< of W_gate; NaN without a gate.  With a gate
+                            the model's phi acts on W_gate x, so var-w-in
+                            = d std_gate^2, and W_1 (std_ff_in) is the
+                            linear factor the mean-field MLP of theory.md
+                            §5 does not have (not modelled) */
   unsigned derived;    /**< SP_PRESET_DERIVED_* flags */
   int has_q0;          /**< 1 when the file sets q0 (embedding scale) */
   sp_gain gain;        /**< the gain recommend tunes ("gain" key; default alpha) */
@@ -171,6 +183,9 @@ double sp_std_qk(double beta, long tokens, long d_model);
  * std >= 0, d >= 1, T >= 2. */
 double sp_beta_from_std(double std_q, double std_k, long tokens, long d_model);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -148,7 +148,7 @@ static int same_param(const sp_param *a, const sp_param *b)
 static int check_outputs(const options *o)
 {
   int r;
-  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig)))
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out)))
     return r;
   if (o->curves && strcmp(o->curves, "-") != 0
       && !sp_format_is_table(sp_format_from_path(o->curves)))
@@ -467,6 +467,10 @@ static int check(const sp_model *m, const options *o)
     return r;
   if ((r = cli_model_check_sweep(m, "diagram")) || (r = check_corners(m, o)))
     return r;
+  if (o->x.n > SP_GRID_MAX / o->y.n)
+    return cli_error(CLI_USAGE, "--x and --y: %zu x %zu = %.0f points is over the limit of %d "
+                     "points in a grid", o->x.n, o->y.n, (double)o->x.n * (double)o->y.n,
+                     SP_GRID_MAX);
   if (o->mark) {
     int inx = o->mark_x >= o->x.min && o->mark_x <= o->x.max;
     int iny = o->mark_y >= o->y.min && o->mark_y <= o->y.max;

@@ -16,24 +16,6 @@ static int error_code; /* code of the first recorded error */
 static char *help_text;
 const char *cli_command_line = "";
 
-/* Print prefix and text on one line of stderr: control characters (a
- * newline in an echoed argument) escaped as \n, \t or \xHH. */
-static void print_line(const char *prefix, const char *text)
-{
-  fputs(prefix, stderr);
-  for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-    if (*c == '\n')
-      fputs("\\n", stderr);
-    else if (*c == '\t')
-      fputs("\\t", stderr);
-    else if (*c < 0x20 || *c == 0x7f)
-      fprintf(stderr, "\\x%02x", *c);
-    else
-      fputc(*c, stderr);
-  }
-  fputc('\n', stderr);
-}
-
 int cli_error(int code, const char *fmt, ...)
 {
   if (!error_text[0]) {
@@ -50,10 +32,11 @@ void cli_note(const char *fmt, ...)
 {
   char text[512];
   va_list ap;
+  memcpy(text, "note: ", 6);
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  vsnprintf(text + 6, sizeof text - 6, fmt, ap);
   va_end(ap);
-  print_line("sigprop: note: ", text);
+  cli_print_error(stderr, text);
 }
 
 void cli_set_help(char *text)
@@ -159,6 +142,7 @@ static int run_command(int argc, char **argv)
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
+  cli_signals_install();
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;
@@ -189,7 +173,7 @@ int main(int argc, char **argv)
     rc = error_code;
   rc = finish_stdout(rc);
   if (rc != CLI_OK)
-    print_line("sigprop: ", error_text[0] ? error_text : "failed");
+    cli_print_error(stderr, error_text[0] ? error_text : "failed");
   free(line);
   return rc;
 }

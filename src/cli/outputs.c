@@ -94,9 +94,10 @@ int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi
 {
   int r = status;
   if (!r && o->to_stdout) {
+    errno = 0;
     int s = sp_table_write(stdout, SP_FMT_CSV, t, meta->items, meta->n);
     if (s || fflush(stdout) || ferror(stdout))
-      r = cli_error(CLI_FAIL, "standard output: %s", s ? sp_strerror(s) : "write failed");
+      r = cli_error(CLI_FAIL, "standard output: %s", strerror(errno ? errno : EIO));
   }
   if (o->open)
     r = cli_outputs_finish(o->paths, o->n, o->files, t, plot, dpi, meta, r);
@@ -109,22 +110,19 @@ int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), voi
 {
   int r = status;
   if (!r && o->to_stdout) {
+    errno = 0;
     write(stdout, ctx);
     if (fflush(stdout) || ferror(stdout))
-      r = cli_error(CLI_FAIL, "standard output: %s", errno ? strerror(errno) : "write failed");
+      r = cli_error(CLI_FAIL, "standard output: %s", strerror(errno ? errno : EIO));
   }
   for (int i = 0; i < o->n && !r; i++) {
     FILE *fp = sp_outfile_stream(o->files[i]);
     write(fp, ctx);
     if (ferror(fp))
-      r = cli_error(CLI_FAIL, "%s: write failed", o->paths[i]);
+      r = cli_write_error(o->paths[i], o->files[i], SP_EIO);
   }
-  for (int i = 0; i < o->n && o->open; i++) {
-    if (r)
-      sp_outfile_abort(o->files[i]);
-    else if (sp_outfile_commit(o->files[i]))
-      r = cli_error(CLI_FAIL, "%s: cannot write: %s", o->paths[i], strerror(errno));
-  }
+  if (o->open)
+    r = cli_outputs_commit(o->paths, o->n, o->files, r);
   o->open = 0;
   return r;
 }
