@@ -191,7 +191,7 @@ expect_error 2 "outside \[0, 10\]" recommend --margin -1
 expect_error 2 "not a number" recommend --margin abc
 expect_error 2 "outside (0, 1)" recommend --rho-max 1
 expect_error 2 "not one of alpha" recommend --gain up
-expect_error 2 "outside \[1, 1e+09\]" recommend --d-model 0
+expect_error 2 "outside \[1, 1e9\]" recommend --d-model 0
 expect_error 2 "whole number" recommend --heads 1.5
 expect_error 2 "do not divide d-model = 768" recommend --preset bert-base --activation relu --heads 5
 expect_error 2 "unknown option" recommend --frobnicate

@@ -64,6 +64,15 @@ typedef struct {
 
 cli_opt_group cli_figure_group(cli_figure *f);
 
+/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
+int cli_colormap_call(void *target, const cli_opt *o, const char *v);
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+
+/* Before the work: refuse a PNG among the -o paths that would be more than
+ * SP_PLOT_MAX_PIXELS a side (--size at --dpi), naming both numbers (the
+ * memory it needs is checked when it is written). */
+int cli_figure_check(const cli_figure *f, const cli_list *out);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */
@@ -80,13 +89,6 @@ enum {
   CLI_GIVEN_DEPTH = 1u << 5
 };
 unsigned cli_model_given(void);
-
-/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
-int cli_colormap_call(void *target, const cli_opt *o, const char *v);
-void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
-
-/* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
-int cli_figure_check(const cli_figure *f);
 
 /* The preset of the last --preset option applied, or NULL when there was
  * none (after --config: the config's preset). */

@@ -10,7 +10,7 @@
 static const cli_command command = {
   "recommend",
   "[--preset NAME|FILE] [MODEL OPTIONS] [--margin M] [--rho-max R] [--gain NAME] "
-  "[--d-model D] [--heads H] [--d-ff F] [-o FILE.json]...",
+  "[-o FILE.json]...",
   "Classifies the configuration at its depth (rank collapse, entropy collapse or trainable; "
   "theory.md §10), reports block 1's attention statistics, the query/key gradient prediction "
   "and the angle exponent, then what to change: the trainable range of beta, the critical "
@@ -29,7 +29,6 @@ typedef struct {
   sp_recommend_options rec;
   cli_list out;
   int json, gain; /* json -1: no --format; gain -1: the preset's, else alpha */
-  long d, heads, d_ff;
 } options;
 
 static const cli_opt opts[] = {
@@ -45,10 +44,6 @@ static const cli_opt opts[] = {
   CLI_CHOICE("gain", 0, options, gain, gains, "NAME",
              "the gain to tune: alpha (both skips), alpha-sa, alpha-mlp, branch (both "
              "branches), branch-sa, branch-mlp [the preset's, else alpha]"),
-  CLI_LONG("d-model", 0, options, d, 1, 1e9, "D",
-           "width for the conversion to weight stds [the preset's]"),
-  CLI_LONG("heads", 0, options, heads, 1, 1e9, "H", "attention heads [the preset's]"),
-  CLI_LONG("d-ff", 0, options, d_ff, 1, 1e9, "F", "MLP width [the preset's]"),
 };
 
 /* Framework-level numbers that realise a model (theory.md §11). */
@@ -544,7 +539,9 @@ int cmd_recommend(int argc, char **argv)
   if (r || (r = check_outputs(&opt)))
     return r;
   sp_recommend_options o = opt.rec;
-  long d = opt.d, heads = opt.heads, d_ff = opt.d_ff;
+  /* The widths of the model options (--d-model, --heads, --d-ff) or the preset. */
+  const sp_stds *st = cli_model_stds();
+  long d = st->d_model, heads = st->heads, d_ff = st->d_ff;
   if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   const sp_preset *p = cli_model_preset();

@@ -509,12 +509,15 @@ int cli_model_check(const sp_model *m)
   return CLI_OK;
 }
 
-int cli_figure_check(const cli_figure *f)
+int cli_figure_check(const cli_figure *f, const cli_list *out)
 {
   double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
-  if (px > 32767.0 || py > 32767.0)
-    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
-                     "pixels a side", f->dpi, f->width, f->height, px, py);
+  for (int i = 0; i < out->n; i++)
+    if (sp_format_from_path(out->v[i]) == SP_FMT_PNG
+        && (px > SP_PLOT_MAX_PIXELS || py > SP_PLOT_MAX_PIXELS))
+      return cli_error(CLI_USAGE, "%s: the image would be %.0f x %.0f pixels at %g dpi; the "
+                       "limit is %d pixels per side (lower --dpi or --size)", out->v[i], px, py,
+                       f->dpi, SP_PLOT_MAX_PIXELS);
   return CLI_OK;
 }
 
