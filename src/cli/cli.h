@@ -248,6 +248,21 @@ int cli_outputs_begin(cli_outputs *o, const cli_list *out);
 int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
                     const cli_meta *meta, int status);
 
+/* The two halves of cli_outputs_end, for a run whose outputs are in
+ * several groups (diagram: -o and --curves), all or nothing across them:
+ * cli_outputs_write writes (standard output when due, then every file of
+ * the group) and commits nothing; cli_outputs_commit_all closes every file
+ * of the `ng` groups, then renames them all, or aborts them all when
+ * `status` or a close fails. */
+int cli_outputs_write(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                      const cli_meta *meta, int status);
+int cli_outputs_commit_all(cli_outputs *const *groups, int ng, int status);
+
+/* Write one open output: table t or the figure, by the path's extension
+ * (the figure checked by cli_check_figure_memory first). */
+int cli_output_write(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+                     double dpi, const cli_meta *meta);
+
 /* As cli_outputs_end for output that is not a table: write(fp, ctx) writes
  * the whole content to standard output (when due) and to every file. */
 int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), void *ctx,

@@ -526,9 +526,12 @@ static int write_outputs(const sp_model *m, const options *o, const sp_diagram *
     r = curves_table(d, &curves, &cnum, &cstr);
   if (!r && cli_outputs_figure(&o->out) && (s = build_figure(d, o, title, &plot)))
     r = cli_status(s, "diagram: figure");
-  r = cli_outputs_end(files, &grid, plot, o->fig.dpi, &meta, r);
+  /* Both groups are written, then committed together: all or nothing. */
+  r = cli_outputs_write(files, &grid, plot, o->fig.dpi, &meta, r);
   if (o->curves)
-    r = cli_outputs_end(cfiles, &curves, NULL, 0.0, &meta, r);
+    r = cli_outputs_write(cfiles, &curves, NULL, 0.0, &meta, r);
+  cli_outputs *groups[2] = {files, cfiles};
+  r = cli_outputs_commit_all(groups, o->curves ? 2 : 1, r);
   sp_plot_free(plot);
   free(gnum);
   free(gstr);

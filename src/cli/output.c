@@ -247,8 +247,7 @@ int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
   return CLI_OK;
 }
 
-/* Write output i: the table or the figure by the path's extension. */
-static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+int cli_output_write(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
                      double dpi, const cli_meta *meta)
 {
   sp_format fmt = sp_format_from_path(path);
@@ -298,7 +297,7 @@ int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, cons
 {
   int r = status;
   for (int i = 0; i < n && !r; i++)
-    r = write_one(paths[i], files[i], t, plot, dpi, meta);
+    r = cli_output_write(paths[i], files[i], t, plot, dpi, meta);
   return cli_outputs_commit(paths, n, files, r);
 }
 
