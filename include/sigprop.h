@@ -20,6 +20,8 @@
 #include "sigprop/io.h"
 #include "sigprop/utf8.h"
 #include "sigprop/preset.h"
+#include "sigprop/config.h"
+#include "sigprop/safetensors.h"
 #include "sigprop/recommend.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"
