@@ -76,6 +76,11 @@ cli_opt_group cli_figure_group(cli_figure *f);
  * (NaN and 0 where none was given). */
 const sp_stds *cli_model_stds(void);
 
+/* Make preset (or config) `p`'s widths and stds the current ones, as
+ * --preset does; `embedding_norm` 1 when its embeddings pass a LayerNorm.
+ * Marks T, L, causal and (when p sets it) q0 as given. */
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm);
+
 /* Which inputs the model options (or the preset) gave rather than left at
  * their defaults. */
 enum {

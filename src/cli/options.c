@@ -144,8 +144,7 @@ unsigned cli_model_given(void)
   return given_inputs;
 }
 
-/* The preset's framework numbers as the current stds. */
-static void fw_from_preset(const sp_preset *p)
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
   sp_stds_init(s);
@@ -159,6 +158,10 @@ static void fw_from_preset(const sp_preset *p)
   s->o = p->output_projection ? p->std_o : NAN;
   s->ff_in = p->std_ff_in;
   s->ff_out = p->std_ff_out;
+  s->emb = p->std_emb;
+  s->gate = p->has_gate;
+  s->ff_gate = p->has_gate ? p->std_gate : NAN;
+  s->emb_norm = embedding_norm;
   fw_pending = 0;
   given_inputs |= CLI_GIVEN_TOKENS | CLI_GIVEN_DEPTH | CLI_GIVEN_CAUSAL
                   | (p->has_q0 ? CLI_GIVEN_Q0 : 0u);
@@ -287,7 +290,7 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
   }
   have_preset = 1;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
+  cli_model_stds_from_preset(&last_preset, 0);
   return CLI_OK;
 }
 
