@@ -60,6 +60,11 @@ int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
  * it is not, or -1 after recording an error. */
 int cli_model_option(sp_model *m, cli_args *a);
 
+/* Transitional, for the old loops that handle their own --heads: the
+ * width options of the model table (--d-model, --heads, --d-ff), as
+ * cli_model_option. */
+int cli_model_width_option(sp_model *m, cli_args *a);
+
 /* The shared model options (documented in sigprop(1)), applied to m. */
 cli_opt_group cli_model_group(sp_model *m);
 

@@ -450,6 +450,18 @@ int cli_model_option(sp_model *m, cli_args *a)
   return cli_opt_apply(o, m, v) ? -1 : 1;
 }
 
+int cli_model_width_option(sp_model *m, cli_args *a)
+{
+  for (size_t i = 0; i < sizeof model_opts / sizeof model_opts[0]; i++)
+    if (model_opts[i].call == width_call && strcmp(model_opts[i].name, a->name) == 0) {
+      const char *v = cli_value(a);
+      if (!v)
+        return -1;
+      return cli_opt_apply(&model_opts[i], m, v) ? -1 : 1;
+    }
+  return 0;
+}
+
 cli_opt_group cli_model_group(sp_model *m)
 {
   cli_opt_group g = {"Model options (theory.md names; later options override earlier ones)",

@@ -102,7 +102,7 @@ static void verdict(FILE *f, const sp_model *m, const sp_recommend_options *o,
   const sp_verdict *v = &r->verdict;
   fprintf(f, "verdict      %s: ", phase_words(v->phase));
   if (v->phase == SP_PHASE_OVERFLOW && v->overflow_block)
-    fprintf(f, "the stream overflows at block %ld\n", v->overflow_block);
+    fprintf(f, "the iteration overflows at block %ld\n", v->overflow_block);
   else if (v->phase == SP_PHASE_OVERFLOW)
     fprintf(f, "q_L %.3g > %g (float16's largest value)\n", v->q_final, SP_Q_MAX_FLOAT16);
   else if (v->phase == SP_PHASE_ENTROPY_COLLAPSE)
@@ -262,7 +262,7 @@ static void flag_lines(FILE *f, const sp_advice *a, int rec, unsigned fl, const 
     else if (bit == SP_FLAG_BFLOAT16)
       fprintf(f, "q_L %.3g beyond bfloat16's range (3.39e38)\n", v->q_final);
     else if (bit == SP_FLAG_OVERFLOW)
-      fprintf(f, "the stream overflows a double at block %ld\n", v->overflow_block);
+      fprintf(f, "the iteration overflows at block %ld\n", v->overflow_block);
     else if (bit == SP_FLAG_QK_VANISHING)
       fprintf(f, "q/k gradient %.3g below %g x its floor %.3g: vanishing\n",
               fb ? fb->qk_gradient_width : NAN, SP_QK_VANISHING, fb ? fb->qk_floor : NAN);
