@@ -93,7 +93,7 @@ static void gradient_line(FILE *f, const sp_model *m, const sp_first_block *fb, 
   else
     fprintf(f, " at infinite width (give --d-model for the finite-width value)\n");
   fprintf(f, "             (T / (d^2 sqrt(log T)) E|dL/dW_Q|_F^2 per unit loss scale, theory.md "
-             "§9)\n");
+             "section 9)\n");
 }
 
 static void verdict(FILE *f, const sp_model *m, const sp_recommend_options *o,
@@ -203,6 +203,19 @@ static void outcome(FILE *f, int status, const sp_recommendation *r, double rho_
           r->rec_verdict.q_final);
 }
 
+/* The margin on the gain, and what it leaves in rho_L. */
+static void margin_line(FILE *f, int branch, const sp_recommendation *r,
+                        const sp_recommend_options *o)
+{
+  fprintf(f, "margin       %g%% %s the critical %s gain", 100.0 * o->margin,
+          branch ? "below" : "above", branch ? "branch" : "skip");
+  if (r->gain_status || !isfinite(r->gain_critical))
+    fprintf(f, " (%s)", r->gain_status ? "none found" : "none: every gain");
+  else
+    fprintf(f, " %.4g", r->gain_critical);
+  fprintf(f, ": rho_L %.3g against the limit %.3g\n", r->rec_verdict.rho_final, o->rho_max);
+}
+
 static void recommendation(FILE *f, const sp_model *m, const sp_recommend_options *o,
                            const sp_advice *a, const sp_stds *given)
 {
@@ -230,8 +243,7 @@ static void recommendation(FILE *f, const sp_model *m, const sp_recommend_option
     fprintf(f, "\n");
   }
   if (!r->rec_status)
-    fprintf(f, "margin       %g%% on the gain: rho_L %.3g against the limit %.3g\n",
-            100.0 * o->margin, r->rec_verdict.rho_final, o->rho_max);
+    margin_line(f, a->primary_pure, r, o);
   if (a->primary_pure && !a->code_status && c->gain == sp_gain_get(m, a->code_gain)
       && c->recommended.beta == m->beta) {
     fprintf(f, "alternative  code change: none needed (skip gain %.4g as given)\n", c->gain);
@@ -239,6 +251,9 @@ static void recommendation(FILE *f, const sp_model *m, const sp_recommend_option
     fprintf(f, "alternative  code change: skip gain %.4g, x -> %s, beta %.4g", c->gain,
             skip_form(m, c->gain, buf, sizeof buf), c->recommended.beta);
     outcome(f, a->code_status, c, o->rho_max);
+    if (!a->code_status && c->margin_squeezed)
+      fprintf(f, "             margin squeezed: q_L reaches 65504 at skip gain %.4g, the "
+                 "critical one is %.4g\n", c->gain_overflow, c->gain_critical);
   } else if (!a->pure_status) {
     fprintf(f, "alternative  initialisation only: branch gain %.4g, beta %.4g", p->gain,
             p->recommended.beta);
