@@ -5,27 +5,8 @@
 # Prints TAP.  $SIGPROP is the program under test; the shipped preset files
 # are found from $SIGPROP_TEST_DATA (tests/data) as ../../data/presets.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
+. "$(dirname "$0")/tap.sh"
 PRESETS=${SIGPROP_TEST_DATA:?}/../../data/presets
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: exit status, one stderr line matching
-# "sigprop: ...PATTERN", nothing on stdout.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local st=$? lines; lines=$(wc -l <"$tmp/err")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" && [ ! -s "$tmp/out" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
 
 # py SCRIPT ARGS...: run a python check, exit status is the verdict.  The
 # interpreter is resolved once (a version manager's shim can be slow).
@@ -123,6 +104,7 @@ expect_error 2 "'nosuch' is not a built-in preset" presets --show nosuch
 expect_error 2 "exclude each other" presets --show bert-base -o "$tmp/x.csv"
 expect_error 2 ".csv, .tsv or .json" presets -o "$tmp/x.txt"
 expect_error 1 "cannot write" presets -o "$tmp/no/such/dir/p.csv"
+"$SP" --help | grep -q 'presets'; ok $? "sigprop --help lists presets"
 
 # --- no partial files -------------------------------------------------------------
 "$SP" propagate --preset "$tmp/dup.preset" -o "$tmp/out.csv" 2>/dev/null
@@ -130,5 +112,4 @@ expect_error 1 "cannot write" presets -o "$tmp/no/such/dir/p.csv"
 "$SP" presets -o "$tmp/no/such/dir/p.csv" 2>/dev/null
 [ -z "$(ls -a "$tmp" | grep '\.tmp')" ]; ok $? "no temporary files left"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -1,29 +1,10 @@
-#!/bin/bash
+#!/bin/sh
 # sigprop recommend as a practitioner uses it: framework stds in, the
 # verdict with its assumptions, sensitivity, a complete std table and flags
 # out, as text and as JSON (one schema, sigprop-recommend(1)); every error of
 # the std and width options.  Prints TAP.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: exit status, one stderr line matching
-# "sigprop: ...PATTERN", nothing on stdout.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local st=$? lines; lines=$(wc -l <"$tmp/err")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" && [ ! -s "$tmp/out" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 PYTHON=$(command -v python3)
 py() { "$PYTHON" -c "$@"; }
@@ -57,7 +38,7 @@ ok $? "sections in order: $order"
 ok $? "given rho0 and statistics are not starred"
 
 # --- the pre-LN example of the issue ----------------------------------------------
-"$SP" recommend --norm pre --beta 2 --depth 200 --d-model 1024 --heads 16 --format json >"$tmp/pre.json"
+"$SP" recommend --norm pre --beta 2 --depth 200 --d-model 1024 --heads 16 -o - >"$tmp/pre.json"
 ok $? "pre-LN example, JSON"
 py "
 import json, sys
@@ -77,7 +58,7 @@ grep -qE '^flag 3 +given: the iteration overflows at block [0-9]+$' "$tmp/ov.txt
 ok $? "no-LN alpha 40: flag 3, the iteration overflows"
 
 # --- statistics, tokens null, the JSON schema ---------------------------------------
-"$SP" recommend --preset bert-base --format json >"$tmp/bert.json"
+"$SP" recommend --preset bert-base -o - >"$tmp/bert.json"
 py "
 import json, numbers, sys
 d = json.load(open(sys.argv[1]))
@@ -101,7 +82,7 @@ def walk(x):
         raise AssertionError('a number as a string: ' + x)
 walk(d)
 " "$tmp/bert.json"; ok $? "JSON: the top-level keys, stds objects, numbers as numbers"
-"$SP" recommend --preset bert-base --attention-stats asymptotic --format json | py "
+"$SP" recommend --preset bert-base --attention-stats asymptotic -o - | py "
 import json, sys
 d = json.load(sys.stdin)
 assert d['tokens'] is None and d['model']['tokens'] == 512 and d['model']['attention_stats'] == 'asymptotic'
@@ -109,7 +90,7 @@ assert d['first_block']['qk_gradient'] == 0 and 'attention_stats' not in d['assu
 "; ok $? "--attention-stats asymptotic: tokens null (T -> infinity), the T -> infinity gradient"
 
 # --- the std options --------------------------------------------------------------
-"$SP" recommend --init-std 0.0213 --d-model 837 --heads 9 --d-ff 3011 --tokens 419 --std-o 0.0166 --format json | py "
+"$SP" recommend --init-std 0.0213 --d-model 837 --heads 9 --d-ff 3011 --tokens 419 --std-o 0.0166 -o - | py "
 import json, math, sys
 d = json.load(sys.stdin)
 s = d['stds']
@@ -126,14 +107,14 @@ c=$("$SP" propagate --depth 1 --std-q 0.031 --std-k 0.017 --d-model 333 --tokens
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$c" = 0.77 ]; ok $? "the order of stds, widths and T does not matter ($a = $b); a later --beta wins ($c)"
 "$SP" propagate --depth 1 --init-std 0.02 --d-model 768 --d-ff 3072 | grep -q '^# std-ff-out: 0.02$'
 ok $? "the stds are in every command's metadata"
-"$SP" recommend --std-emb 0.05 --format json | py "
+"$SP" recommend --std-emb 0.05 -o - | py "
 import json, sys; d = json.load(sys.stdin); assert abs(d['q0'] - 0.0025) < 1e-16 and 'q0' not in d['assumed']"
 ok $? "--std-emb sets q0 = std^2"
 
 # --- the solvers behind it ----------------------------------------------------------
 # theory.md §7 closed form for the smallest skip gain of an attention-only stack.
 "$SP" recommend --mlp none --var-vb 0 --rho0 0.1 --depth 60 --gain alpha-sa \
-  --attention-stats asymptotic --format json | py "
+  --attention-stats asymptotic -o - | py "
 import json, sys
 d = json.load(sys.stdin)
 r = d['recommendation']
@@ -143,7 +124,7 @@ want = (0.2 / ((u0 / um) ** (1 / 60) - 1)) ** 0.5
 assert f['gain'] == 'alpha-sa' and abs(f['gain_critical'] - want) < 1e-9, (f['gain_critical'], want)
 assert abs(f['gain_value'] - 1.2 * want) < 1e-9 and f['phase'] == 'trainable'
 "; ok $? "critical alpha-sa = the closed form of theory.md §7, recommended 1.2 times it"
-"$SP" recommend --preset gg-bert --beta 3 --attention-stats asymptotic --format json | py "
+"$SP" recommend --preset gg-bert --beta 3 --attention-stats asymptotic -o - | py "
 import json, math, sys
 d = json.load(sys.stdin)
 bc = math.sqrt(2 / (1 - 0.025))
@@ -152,7 +133,7 @@ assert d['phase'] == 'entropy-collapse' and abs(r['beta'] - bc / 1.2) < 1e-9
 assert d['first_block']['qk_gradient'] > 0 and r['stds']['o'] is None
 assert abs(r['stds']['q'] - math.sqrt(bc / 1.2 * math.sqrt(math.log(512)) / 720)) < 1e-12
 "; ok $? "entropy collapse: beta brought to beta_c/(1+M), W_Q and W_K follow (no W_O)"
-"$SP" recommend --preset gpt2-small --activation relu --no-causal --depth 96 --format json | py "
+"$SP" recommend --preset gpt2-small --activation relu --no-causal --depth 96 -o - | py "
 import json, sys
 d = json.load(sys.stdin)
 r = d['recommendation']
@@ -163,14 +144,14 @@ assert abs(r['stds']['o'] - 0.02 * r['branch_sa']) < 1e-15
 assert abs(r['stds']['ff_out'] - 0.02 * r['branch_mlp']) < 1e-15
 assert r['alternative']['form'] == 'code-change' and r['alternative']['gain'] == 'alpha'
 "; ok $? "gpt2-small at L = 96: branch gain folded into W_O and W_2; a skip gain the alternative"
-"$SP" recommend --preset bert-base --alpha-sa 0.31 --alpha-mlp 0.31 --depth 24 --format json | py "
+"$SP" recommend --preset bert-base --alpha-sa 0.31 --alpha-mlp 0.31 --depth 24 -o - | py "
 import json, sys
 d = json.load(sys.stdin)
 r = d['recommendation']
 assert d['phase'] == 'rank-collapse' and r['form'] == 'initialisation' and r['phase'] == 'trainable'
 assert r['skip_sa'] == 1 and abs(r['stds']['o'] - 0.02 * r['branch_sa'] / 0.31) < 1e-15
 "; ok $? "post-LN skip gain 0.31 folded into W_O, W_2 (LN removes the scale): no code change"
-"$SP" recommend --d-model 1024 --format json | py "
+"$SP" recommend --d-model 1024 -o - | py "
 import json, math, sys
 d = json.load(sys.stdin)
 s = d['stds']
@@ -178,7 +159,7 @@ assert d['source']['kind'] == 'options' and d['d_model'] == 1024
 assert abs(s['q'] - math.sqrt(0.5 * math.sqrt(math.log(512)) / 1024)) < 1e-15
 assert abs(s['v'] - 0.2 ** 0.25 / 32) < 1e-15 and s['ff_out'] is None and s['emb'] is None
 "; ok $? "--d-model alone: the stds that realise the model, W_2 and embeddings unknown"
-"$SP" recommend --format json | py "
+"$SP" recommend -o - | py "
 import json, sys
 d = json.load(sys.stdin)
 assert d['d_model'] is None and all(v is None for v in d['stds'].values())
@@ -186,7 +167,21 @@ assert all(v is None for v in d['recommendation']['stds'].values())
 "; ok $? "no width: no stds"
 "$SP" recommend --help | grep -q -- '--margin'; ok $? "recommend --help"
 
+# --- -o ------------------------------------------------------------------------------
+"$SP" recommend --preset bert-base -o "$tmp/r.json" >"$tmp/stdout" 2>"$tmp/err"
+st=$?
+grep -v '"command"' "$tmp/bert.json" >"$tmp/a"
+grep -v '"command"' "$tmp/r.json" >"$tmp/b"
+[ $st = 0 ] && [ ! -s "$tmp/stdout" ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/a" "$tmp/b"
+ok $? "-o FILE.json writes the same JSON as -o -, nothing on standard output"
+"$SP" recommend --preset bert-base --format json >"$tmp/old.json" 2>"$tmp/err"
+grep -v '"command"' "$tmp/old.json" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" && grep -q '^sigprop: note: recommend: --format is deprecated' "$tmp/err"
+ok $? "the old --format json: the same JSON and a one-line note"
+
 # --- errors -------------------------------------------------------------------------
+expect_error 2 "written as .json" recommend -o "$tmp/r.csv"
+expect_error 1 "cannot write" recommend -o "$tmp/no/such/dir/r.json"
 expect_error 2 "std-q: give --std-k too" recommend --std-q 0.02 --d-model 64
 expect_error 2 "std-o: give --std-v too" recommend --std-o 0.02 --d-model 64
 expect_error 2 "the stds need --d-model" recommend --init-std 0.02
@@ -209,5 +204,4 @@ expect_error 2 "unknown option" recommend --std-x 0.02
 expect_error 2 "unexpected argument" recommend extra
 expect_error 2 "outside the domain" recommend --preset bert-base --depth 0
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

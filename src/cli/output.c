@@ -333,12 +333,12 @@ int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
   return s;
 }
 
-void cli_print_error(FILE *fp, const char *msg)
+void cli_print_line(FILE *fp, const char *prefix, const char *msg)
 {
   /* One line whatever the arguments held: control characters and bytes
    * that are not UTF-8 are written as escapes. */
   size_t n = strlen(msg);
-  fputs("sigprop: ", fp);
+  fputs(prefix, fp);
   while (n) {
     unsigned char c = (unsigned char)*msg;
     size_t k = sp_utf8_sequence(msg, n, NULL);
