@@ -120,8 +120,8 @@ int cmd_recommend(int argc, char **argv)
     o.gain = (sp_gain)opt.gain;
   else if (p)
     o.gain = p->gain;
-  cli_source src = {p ? "preset" : "options", p ? p->name : NULL, *cli_model_stds(),
-                    ~given & 63u};
+  const char *name, *kind = cli_model_source(&name);
+  cli_source src = {kind, name, *cli_model_stds(), ~given & 63u};
 
   cli_outputs files;
   if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))

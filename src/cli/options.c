@@ -72,6 +72,26 @@ unsigned cli_model_given(void)
   return given_inputs;
 }
 
+void cli_model_set_given(unsigned set, unsigned clear)
+{
+  given_inputs = (given_inputs | set) & ~clear;
+}
+
+static const char *source_kind, *source_name;
+
+void cli_model_set_source(const char *kind, const char *name)
+{
+  source_kind = kind;
+  source_name = name;
+}
+
+const char *cli_model_source(const char **name)
+{
+  if (name)
+    *name = source_kind ? source_name : NULL;
+  return source_kind ? source_kind : "options";
+}
+
 void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
@@ -219,6 +239,7 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
   have_preset = 1;
   sp_preset_apply(&last_preset, base);
   cli_model_stds_from_preset(&last_preset, 0);
+  cli_model_set_source("preset", last_preset.name);
   return CLI_OK;
 }
 
