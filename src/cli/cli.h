@@ -102,9 +102,17 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
 /* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
 int cli_figure_check(const cli_figure *f);
 
-/* The preset of the last --preset option applied,
- * or NULL when there was none. */
+/* The preset of the last --preset option applied, or NULL when there was
+ * none (after --config: the config's preset). */
 const sp_preset *cli_model_preset(void);
+
+/* The config of --config when it was the last architecture option
+ * (--preset or --config), else NULL. */
+const sp_config *cli_model_config(void);
+
+/* Where the architecture came from: "config" (*name the file), "preset"
+ * (*name the preset's name) or "options" (*name NULL). */
+const char *cli_model_source(const char **name);
 
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
@@ -128,6 +136,9 @@ void cli_meta_init(cli_meta *meta, const sp_model *m);
 /* The widths and weight stds of the model options (cli_model_stds), one
  * line each where known; cli_meta_init adds them after the parameters. */
 void cli_meta_add_stds(cli_meta *meta);
+/* The config of --config: its file and family, and one line per field it
+ * lacked, keyed by the field's name ("n_inner: 3072 (assumed: ...)"). */
+void cli_meta_add_config(cli_meta *meta, const sp_config *c);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
@@ -296,6 +307,7 @@ int cmd_critical(int argc, char **argv);
 int cmd_mlp(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

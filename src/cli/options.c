@@ -225,6 +225,51 @@ const sp_preset *cli_model_preset(void)
   return have_preset ? &last_preset : NULL;
 }
 
+static sp_config last_config;
+static int have_config; /* the last architecture option was --config */
+
+const sp_config *cli_model_config(void)
+{
+  return have_config ? &last_config : NULL;
+}
+
+const char *cli_model_source(const char **name)
+{
+  *name = have_config ? last_config.preset.source : have_preset ? last_preset.name : NULL;
+  return have_config ? "config" : have_preset ? "preset" : "options";
+}
+
+/* --config as a table entry: the config's preset at its place on the line,
+ * as --preset; what the file lacks (T, depth) is not counted as given. */
+static int config_call(void *base, const cli_opt *o, const char *v)
+{
+  (void)o;
+  sp_config_error e;
+  int s = sp_config_read(v, &last_config, &e);
+  if (s) {
+    have_config = have_preset = 0;
+    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--config: %s",
+                     e.text[0] ? e.text : sp_strerror(s));
+  }
+  have_config = have_preset = 1;
+  last_preset = last_config.preset;
+  sp_preset_apply(&last_preset, base);
+  fw_from_preset(&last_preset);
+  sp_stds *st = fw_stds();
+  st->gate = last_preset.has_gate;
+  st->ff_gate = last_preset.std_gate;
+  st->emb = last_preset.std_emb;
+  st->emb_norm = last_config.embedding_norm;
+  sp_family f = last_config.family;
+  unsigned long a = last_config.assumed;
+  sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
+  if (((a >> tf) & 1) || (f == SP_FAMILY_VIT && ((a >> SP_CF_PATCH_SIZE) & 1)))
+    given_inputs &= ~(unsigned)CLI_GIVEN_TOKENS;
+  if ((a >> SP_CF_DEPTH) & 1)
+    given_inputs &= ~(unsigned)CLI_GIVEN_DEPTH;
+  return CLI_OK;
+}
+
 /* --preset as a table entry. */
 static int preset_call(void *base, const cli_opt *o, const char *v)
 {
@@ -237,6 +282,7 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
                      e.text[0] ? e.text : sp_strerror(s));
   }
   have_preset = 1;
+  have_config = 0;
   sp_preset_apply(&last_preset, base);
   cli_model_stds_from_preset(&last_preset, 0);
   cli_model_set_source("preset", last_preset.name);
@@ -334,6 +380,10 @@ static const cli_opt model_opts[] = {
   {"preset", 0, CLI_OPT_CALL, 0, 0, 0, NULL, preset_call, NULL, "NAME|FILE",
    "an architecture: a built-in NAME (sigprop presets) or a preset file (a path with '/' or "
    "ending in .preset), set at its place on the line", 0},
+  {"config", 0, CLI_OPT_CALL, 0, 0, 0, NULL, config_call, NULL, "FILE",
+   "a Hugging Face config.json (model_type bert, roberta, electra, gpt2, llama, mistral, "
+   "qwen2, vit or gpt_neox), set at its place on the line like --preset; a field it lacks "
+   "takes the family's default and is listed as assumed (sigprop-inspect(1))", 0},
   CLI_CHOICE("norm", 0, sp_model, norm, norms, "NAME", "LayerNorm placement"),
   CLI_CHOICE("attention", 0, sp_model, attention, attentions, "NAME", "attention variant"),
   {"attention-stats", 0, CLI_OPT_CALL, 0, 0, 0, stats, stats_call, stats_show, "NAME",

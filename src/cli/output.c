@@ -51,8 +51,11 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
   const sp_param *params = sp_param_table(&np);
   char buf[48];
   const sp_preset *preset = cli_model_preset();
+  const sp_config *config = cli_model_config();
   cli_meta_begin(meta);
-  if (preset)
+  if (config)
+    cli_meta_add_config(meta, config);
+  else if (preset)
     cli_meta_add(meta, "preset", "%s", preset->name);
   cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
   cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
@@ -71,6 +74,25 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
   cli_meta_add_stds(meta);
+}
+
+void cli_meta_add_config(cli_meta *meta, const sp_config *c)
+{
+  cli_meta_add(meta, "config", "%.60s (%s)", c->preset.source, sp_family_name(c->family));
+  /* One line per field the file lacks, keyed by the field's own name. */
+  for (int f = 0; f < SP_NCF; f++) {
+    const char *key = sp_config_field_key(c->family, (sp_config_field)f);
+    if (!key || !((c->assumed >> f) & 1))
+      continue;
+    double v = c->value[f];
+    if (f == SP_CF_ACTIVATION)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)",
+                   sp_activation_name((sp_activation)v));
+    else if (f == SP_CF_DECODER || f == SP_CF_USE_SLIDING || f == SP_CF_PARALLEL)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)", v != 0 ? "true" : "false");
+    else
+      cli_meta_add(meta, key, "%.15g (assumed: the family's default)", v);
+  }
 }
 
 void cli_meta_add_stds(cli_meta *meta)
