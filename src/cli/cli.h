@@ -89,11 +89,6 @@ unsigned cli_model_given(void);
  * a source that knows which of its fields were defaults (a config). */
 void cli_model_set_given(unsigned set, unsigned clear);
 
-/* Where the model came from, for the reports: `kind` "preset", "config",
- * "checkpoint" (static strings), `name` the preset name or file (kept, not
- * copied).  --preset sets it; "options" when nothing did. */
-void cli_model_set_source(const char *kind, const char *name);
-const char *cli_model_source(const char **name);
 
 /* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
 int cli_colormap_call(void *target, const cli_opt *o, const char *v);

@@ -77,21 +77,6 @@ void cli_model_set_given(unsigned set, unsigned clear)
   given_inputs = (given_inputs | set) & ~clear;
 }
 
-static const char *source_kind, *source_name;
-
-void cli_model_set_source(const char *kind, const char *name)
-{
-  source_kind = kind;
-  source_name = name;
-}
-
-const char *cli_model_source(const char **name)
-{
-  if (name)
-    *name = source_kind ? source_name : NULL;
-  return source_kind ? source_kind : "options";
-}
-
 void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
@@ -254,12 +239,7 @@ static int config_call(void *base, const cli_opt *o, const char *v)
   have_config = have_preset = 1;
   last_preset = last_config.preset;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
-  sp_stds *st = fw_stds();
-  st->gate = last_preset.has_gate;
-  st->ff_gate = last_preset.std_gate;
-  st->emb = last_preset.std_emb;
-  st->emb_norm = last_config.embedding_norm;
+  cli_model_stds_from_preset(&last_preset, last_config.embedding_norm);
   sp_family f = last_config.family;
   unsigned long a = last_config.assumed;
   sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
@@ -285,7 +265,6 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
   have_config = 0;
   sp_preset_apply(&last_preset, base);
   cli_model_stds_from_preset(&last_preset, 0);
-  cli_model_set_source("preset", last_preset.name);
   return CLI_OK;
 }
 
