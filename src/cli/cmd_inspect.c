@@ -162,14 +162,12 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
     }
   }
   sp_advice a;
-  int s = sp_advise(m, w, &given, &ro, &a);
+  int why = sp_advise(m, w, &given, &ro, &a), advised = why == SP_OK;
   sp_verdict v;
-  if (s && (s = sp_verdict_eval(m, w, ro.rho_max, &v)) != SP_OK) {
-    sp_workspace_free(w);
-    return cli_status(s, "inspect");
-  }
+  int s = advised ? SP_OK : sp_verdict_eval(m, w, ro.rho_max, &v);
   sp_workspace_free(w);
-  int advised = s == SP_OK && !a.pure_status;
+  if (s)
+    return cli_status(s, "inspect");
   if (o->json) {
     json_t *root = cli_report_json(m, &src, advised ? NULL : &v, &ro, advised ? &a : NULL);
     json_t *ck = root ? json_object() : NULL;
@@ -196,7 +194,7 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   else
     printf("verdict      %s: rho_L %.4g, q_L %.4g, %ld frozen blocks (the recommendation "
            "could not be computed: %s)\n", sp_phase_name(v.phase), v.rho_final, v.q_final,
-           v.frozen_layers, sp_strerror(s ? s : a.pure_status));
+           v.frozen_layers, sp_strerror(why));
   return CLI_OK;
 }
 

@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -275,14 +277,20 @@ int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int 
       sp_outfile_abort(files[i]);
     return r;
   }
-  for (int i = 0; i < n; i++)
+  /* The renames run with the cleanup signals held back, so that an
+   * interrupt cannot leave some outputs renamed and the rest removed. */
+  sigset_t hold, old;
+  cli_signals_set(&hold);
+  pthread_sigmask(SIG_BLOCK, &hold, &old);
+  for (int i = 0; i < n && !r; i++)
     if (sp_outfile_commit(files[i])) {
       int e = errno;
       for (int k = i + 1; k < n; k++)
         sp_outfile_abort(files[k]);
-      return cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
+      r = cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
     }
-  return CLI_OK;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
