@@ -78,6 +78,11 @@ int cli_figure_check(const cli_figure *f, const cli_list *out);
  * (NaN and 0 where none was given). */
 const sp_stds *cli_model_stds(void);
 
+/* Make preset (or config) `p`'s widths and stds the current ones, as
+ * --preset does; `embedding_norm` 1 when its embeddings pass a LayerNorm.
+ * Marks T, L, causal and (when p sets it) q0 as given. */
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm);
+
 /* Which inputs the model options (or the preset) gave rather than left at
  * their defaults. */
 enum {
@@ -89,6 +94,11 @@ enum {
   CLI_GIVEN_DEPTH = 1u << 5
 };
 unsigned cli_model_given(void);
+
+/* Mark inputs as given (`set`) or assumed (`clear`), CLI_GIVEN_* bits: for
+ * a source that knows which of its fields were defaults (a config). */
+void cli_model_set_given(unsigned set, unsigned clear);
+
 
 /* The preset of the last --preset option applied, or NULL when there was
  * none (after --config: the config's preset). */
