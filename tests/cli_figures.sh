@@ -136,6 +136,39 @@ expect_error 2 "not a model option" propagate --variant 'a=--plot x.png'
 expect_error 2 "given twice" propagate --variant 'a=--norm pre' --variant 'a=--norm post'
 expect_error 2 "norm" propagate --variant 'a=--norm sideways' --plot v.png
 
+# --- figure style options (propagate's figure table) ----------------------
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%d %d", $3 * 256 + $4, $7 * 256 + $8 }'; }
+"$SP" propagate --depth 6 --size 3.25x2in --dpi 100 --plot "$tmp/in.png" >/dev/null
+[ "$(png_size "$tmp/in.png")" = "325 200" ]; ok $? "--size 3.25x2in at 100 dpi: 325 x 200 pixels"
+"$SP" propagate --depth 6 --size 8.26cm,5.08cm --dpi 100 --plot "$tmp/cm.png" >/dev/null
+[ "$(png_size "$tmp/cm.png")" = "326 200" ]; ok $? "--size 8.26cm,5.08cm at 100 dpi: 326 x 200 pixels"
+"$SP" propagate --depth 6 --size 913x457px --dpi 137 --plot "$tmp/px.png" >/dev/null
+[ "$(png_size "$tmp/px.png")" = "913 457" ]; ok $? "--size 913x457px: that many pixels whatever --dpi"
+"$SP" propagate --depth 6 --dpi 211 --size 913×457px --plot "$tmp/px2.png" >/dev/null
+[ "$(png_size "$tmp/px2.png")" = "913 457" ]; ok $? "--size W×H px with --dpi before it"
+"$SP" propagate --depth 6 --size column --dpi 100 --plot "$tmp/col.png" >/dev/null
+[ "$(png_size "$tmp/col.png")" = "325 260" ]; ok $? "--size column: 3.25 in wide, 0.8 of that tall"
+"$SP" propagate --depth 6 --size page --dpi 100 --plot "$tmp/page.png" >/dev/null
+[ "$(png_size "$tmp/page.png")" = "675 264" ]; ok $? "--size page: 6.75 in wide, the default height"
+"$SP" propagate --depth 6 --font "DejaVu Serif" --font-size 9.5 --plot "$tmp/serif.pdf" >/dev/null
+pdffonts "$tmp/serif.pdf" 2>/dev/null | grep -q "DejaVuSerif.* yes "; ok $? "--font DejaVu Serif: embedded in the PDF"
+"$SP" propagate --depth 7 --panels rho,qk_v_ratio,grad_wq --plot "$tmp/pan.svg" >/dev/null
+grep -q "<svg" "$tmp/pan.svg"; ok $? "--panels rho,qk_v_ratio,grad_wq draws"
+"$SP" propagate --depth 7 --attention-stats finite --tokens 97 --beta 0.1639937 --plot "$tmp/t.png" >/dev/null
+grep -a -q "β = 0.164, ρ0 = 0.025, finite T = 97" "$tmp/t.png"
+ok $? "default title: three significant digits, finite-T statistics named (plain Title metadata)"
+"$SP" propagate --depth 7 --causal --attention-stats finite --plot "$tmp/c.png" >/dev/null
+grep -a -q "post-LN decoder (causal)" "$tmp/c.png"; ok $? "default title names the causal mask"
+expect_error 2 "units" propagate --size 3x2furlong --plot x.png
+expect_error 2 "not W,H" propagate --size 300 --plot x.png
+expect_error 2 "must lie in" propagate --size 0.5x0.5in --plot x.png
+expect_error 2 "must lie in" propagate --size 100x100px --dpi 300 --plot x.png
+expect_error 2 "must lie in" propagate --size 40000x300px --plot x.png
+expect_error 2 "no font family" propagate --font "No Such Family 7" --plot x.png
+expect_error 2 "font-size" propagate --font-size 2 --plot x.png
+expect_error 2 "is not one of" propagate --panels rho,purity --plot x.png
+expect_error 2 "empty" propagate --panels , --plot x.png
+
 # --- the figures script ------------------------------------------------------
 if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
   sh "$SIGPROP_FIGURES_SCRIPT" >/dev/null 2>"$tmp/err"; [ $? = 2 ]; ok $? "make-figures.sh without arguments: usage, status 2"

@@ -66,10 +66,32 @@ cli_opt_group cli_model_group(sp_model *m);
 /* The figure options shared by the commands that draw. */
 typedef struct {
   const char *title; /* NULL: a title describing the model */
-  double width, height, dpi;
+  double width, height, dpi; /* size in points */
+  double px_w, px_h; /* --size in pixels (0: not): width and height follow --dpi */
+  const char *font;  /* font family, NULL: DejaVu Sans */
+  double font_size;  /* base font size in points, 0: 7.5 */
 } cli_figure;
 
 cli_opt_group cli_figure_group(cli_figure *f);
+
+/* ---- figure options (figure.c) ----------------------------------- */
+
+/* --size: "W,H", "WxH" or "W×H", each number with an optional unit (pt,
+ * the default; px; in; cm; mm; one unit at the end applies to both), or
+ * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
+ * but at most 0.8 times the width.  Sizes in points, in [72, 7200]; pixels need dpi > 0
+ * and come back as pixels with *px = 1.  CLI_OK or a recorded error. */
+int cli_size_parse(const char *v, double dpi, double *width, double *height, int *px);
+
+/* CLI_CALL handlers of the figure table (base: a cli_figure): --size,
+ * --dpi (a pixel size follows it) and --font (a family fontconfig knows). */
+int cli_figure_size_call(void *base, const cli_opt *o, const char *v);
+int cli_figure_dpi_call(void *base, const cli_opt *o, const char *v);
+int cli_figure_font_call(void *base, const cli_opt *o, const char *v);
+
+/* An empty figure of f's size with rows x cols panels and f's font; an
+ * sp_plot status. */
+int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out);
 
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */
@@ -116,7 +138,8 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
                      const char *label);
 
-/* --size W,H in points (each in [72, 7200]) and --dpi D (in [10, 2400]);
+/* --size as cli_size_parse without pixels (the commands whose --dpi is
+ * not in the figure table), and --dpi D (in [10, 2400]);
  * CLI_OK or a recorded usage error. */
 int cli_parse_size(const char *v, double *width, double *height);
 int cli_parse_dpi(const char *v, double *dpi);
@@ -124,9 +147,11 @@ int cli_parse_dpi(const char *v, double *dpi);
 /* Open `path` for writing atomically (error recorded). */
 int cli_open_output(const char *path, sp_outfile **f);
 
-/* A short figure title describing model m ("post-LN, ReLU MLP, L = 60,
- * ρ_0 = 0.025", in plot markup), leaving out the parameters skip1 and
- * skip2 (may be NULL) that the figure varies. */
+/* A short figure title describing model m ("gpt2-small: pre-LN decoder
+ * (causal), GELU MLP, L = 60, β = 0.164, ρ_0 = 0.025, finite T = 512", in
+ * plot markup; numbers to three significant digits; the preset, the causal
+ * mask and finite-T statistics only when they apply), leaving out the
+ * parameters skip1 and skip2 (may be NULL) that the figure varies. */
 void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
                      size_t size);
 

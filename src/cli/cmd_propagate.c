@@ -64,7 +64,78 @@ typedef struct {
   double values[MAX_COMPARE];
   int nvalues;
   cli_list variant; /* --variant specs */
+  int panels[8];    /* --panels: what each panel shows (PANEL_*) */
+  int npanels;
 } options;
+
+/* What a panel of the depth figure can show. */
+enum { PANEL_RHO, PANEL_Y2, PANEL_ENTROPY, PANEL_Q, PANEL_LAMBDA, PANEL_GRAD_WQ, PANEL_QK_V,
+       PANEL_CHI };
+static const struct {
+  const char *name, *label;
+  int log; /* log y axis (else linear; rho, y2 and entropy on [0, 1]) */
+} panel_kinds[] = {
+  {"rho", "ρ_ℓ", 0},
+  {"y2", "E Y^{(2)}", 0},
+  {"entropy", "H / log T", 0},
+  {"q", "q_ℓ", 0},
+  {"lambda", "λ_ℓ = β √(q (q − p))", 0},
+  {"grad_wq", "scaled ‖∂L/∂W_Q‖^2", 1},
+  {"qk_v_ratio", "Q/K ÷ V gradient", 1},
+  {"grad_chi", "χ_ℓ (block Jacobian)", 0},
+};
+#define NKINDS (sizeof panel_kinds / sizeof panel_kinds[0])
+
+static int parse_panels(void *base, const cli_opt *opt, const char *spec)
+{
+  options *o = base;
+  (void)opt;
+  char buf[256];
+  if (strlen(spec) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--panels: too long");
+  strcpy(buf, spec);
+  o->npanels = 0;
+  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+    size_t k = 0;
+    while (k < NKINDS && strcmp(t, panel_kinds[k].name) != 0)
+      k++;
+    if (k == NKINDS)
+      return cli_error(CLI_USAGE, "--panels: '%s' is not one of rho, y2, entropy, q, lambda, "
+                       "grad_wq, qk_v_ratio, grad_chi", t);
+    if (o->npanels == 8)
+      return cli_error(CLI_USAGE, "--panels: at most 8");
+    o->panels[o->npanels++] = (int)k;
+  }
+  if (!o->npanels)
+    return cli_error(CLI_USAGE, "--panels: empty list");
+  return CLI_OK;
+}
+
+/* The value panel kind `kind` shows at layer L of model mk (NaN: none). */
+static double panel_value(int kind, const sp_model *mk, const sp_layer *L)
+{
+  const sp_attn_stats *st = &L->attn;
+  const sp_block_trace *tr = &L->trace;
+  double v = NAN;
+  switch (kind) {
+  case PANEL_RHO: return L->rho;
+  case PANEL_Y2: return st->y2;
+  case PANEL_ENTROPY: return st->entropy_ratio;
+  case PANEL_Q: return L->q;
+  case PANEL_LAMBDA: return L->layer ? st->lambda : NAN;
+  case PANEL_GRAD_WQ:
+    return L->layer ? sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g) : NAN;
+  case PANEL_QK_V:
+    if (L->layer && sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &v))
+      v = NAN;
+    return v;
+  case PANEL_CHI:
+    if (L->layer && sp_grad_block_chi(mk, st, tr, &v))
+      v = NAN;
+    return v;
+  default: return NAN;
+  }
+}
 
 /* Split "LABEL=--opt v --opt2 v2" and apply its model options to *m;
  * the label is copied into label[size]. */
@@ -148,6 +219,9 @@ static const cli_opt opts[] = {
            "one trajectory of the model changed by the model options OPTS (e.g. 'pre-LN=--norm "
            "pre --attention centred'), applied after all others; repeat for each curve (at most "
            "12; the table gets a first column variant)"),
+  CLI_CALL("panels", 0, parse_panels, "LIST",
+           "what the figure's panels show, in order, from rho, y2, entropy (H / log T), q, "
+           "lambda, grad_wq, qk_v_ratio, grad_chi [rho,y2,entropy]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
@@ -204,10 +278,10 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
                         char (*labels)[96], int n, const char *title, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 3, &p);
+  size_t np = (size_t)o->npanels;
+  int s = cli_figure_alloc(&o->fig, 1, np, &p);
   if (s)
     return s;
-  static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "H / log T"};
   long depth = 0;
   double rho_min = 0.0;
   for (int k = 0; k < n; k++) {
@@ -223,16 +297,21 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
     return SP_ENOMEM;
   }
   sp_plot_set_title(p, title);
-  for (size_t panel = 0; panel < 3; panel++) {
+  for (size_t panel = 0; panel < np; panel++) {
+    int kind = o->panels[panel];
     sp_plot_set_axis(p, panel, 'x', "layer ℓ", SP_SCALE_LINEAR, 0.0, (double)depth);
-    double lo = panel == 0 ? fmin(-0.03, rho_min - 0.03) : -0.03;
-    sp_plot_set_axis(p, panel, 'y', ylabel[panel], SP_SCALE_LINEAR, lo, 1.03);
+    double lo = kind == PANEL_RHO ? fmin(-0.03, rho_min - 0.03) : -0.03;
+    if (kind <= PANEL_ENTROPY)
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label, SP_SCALE_LINEAR, lo, 1.03);
+    else
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label,
+                       panel_kinds[kind].log ? SP_SCALE_LOG : SP_SCALE_LINEAR, NAN, NAN);
     for (int k = 0; k < n; k++) {
       size_t rows = (size_t)models[k].depth + 1;
       for (size_t l = 0; l < rows; l++) {
         const sp_layer *L = &traj[k][l];
         x[l] = (double)L->layer;
-        y[l] = panel == 0 ? L->rho : panel == 1 ? L->attn.y2 : L->attn.entropy_ratio;
+        y[l] = panel_value(kind, &models[k], L);
       }
       sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? labels[k] : NULL);
     }
@@ -264,6 +343,10 @@ int cmd_propagate(int argc, char **argv)
   o.fig.width = 500.0;
   o.fig.height = 190.0;
   o.fig.dpi = 300.0;
+  o.panels[0] = PANEL_RHO;
+  o.panels[1] = PANEL_Y2;
+  o.panels[2] = PANEL_ENTROPY;
+  o.npanels = 3;
   int r = parse(argc, argv, &m, &o);
   if (r)
     return r;

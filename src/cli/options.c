@@ -254,13 +254,6 @@ cli_opt_group cli_model_group(sp_model *m)
 
 /* ---- figure and output options ------------------------------------ */
 
-static int size_call(void *base, const cli_opt *o, const char *v)
-{
-  cli_figure *f = base;
-  (void)o;
-  return cli_parse_size(v, &f->width, &f->height);
-}
-
 static void size_show(const void *base, const cli_opt *o, char *buf, size_t size)
 {
   const cli_figure *f = base;
@@ -268,12 +261,25 @@ static void size_show(const void *base, const cli_opt *o, char *buf, size_t size
   snprintf(buf, size, "%g,%g", f->width, f->height);
 }
 
+static void dpi_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  const cli_figure *f = base;
+  (void)o;
+  snprintf(buf, size, "%g", f->dpi);
+}
+
 static const cli_opt figure_opts[] = {
   CLI_STRING("title", 0, cli_figure, title, "TEXT",
              "figure title ('' for none; _x and ^x make sub/superscripts)"),
-  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, size_call, size_show, "W,H",
-   "figure size in points, width and height from 72 to 7200", 0},
-  CLI_DOUBLE("dpi", 0, cli_figure, dpi, 10.0, 2400.0, "D", "PNG resolution"),
+  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_size_call, size_show, "W,H",
+   "figure size: W,H or W×H in points, or with units px, in, cm, mm (3.25x2.5in, "
+   "1200x800px); column (3.25 in wide) or page (6.75 in wide)", 0},
+  {"dpi", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_dpi_call, dpi_show, "D",
+   "PNG resolution, 10 to 2400", 0},
+  {"font", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_font_call, NULL, "NAME",
+   "font family, any that fontconfig lists [DejaVu Sans]", 0},
+  CLI_DOUBLE("font-size", 0, cli_figure, font_size, 4.0, 72.0, "PT",
+             "base font size in points (tick labels; other text scales with it) [7.5]"),
 };
 
 cli_opt_group cli_figure_group(cli_figure *f)

@@ -113,7 +113,11 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
   static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
   static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
   const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
-  size_t k = (size_t)snprintf(buf, size, "%s", norms[m->norm]);
+  const sp_preset *pre = cli_model_preset();
+  size_t k = (size_t)snprintf(buf, size, "%s%s%s", pre ? pre->name : "", pre ? ": " : "",
+                              norms[m->norm]);
+  if (k < size && m->causal)
+    k += (size_t)snprintf(buf + k, size - k, " decoder (causal)");
   if (k < size && m->attention != SP_ATTN_SOFTMAX)
     k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
   if (k < size)
@@ -123,9 +127,16 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
     k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
   const sp_param *beta = sp_param_lookup("beta");
   if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
-    k += (size_t)snprintf(buf + k, size - k, ", β = %g", m->beta);
+    k += (size_t)snprintf(buf + k, size - k, ", β = %.3g", m->beta);
   if (k < size && skip1 != rho0 && skip2 != rho0)
-    snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
+    k += (size_t)snprintf(buf + k, size - k, ", ρ_0 = %.3g", m->rho0);
+  const sp_param *tokens = sp_param_lookup("tokens");
+  if (k < size && m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM) {
+    if (skip1 != tokens && skip2 != tokens)
+      snprintf(buf + k, size - k, ", finite T = %ld", m->tokens);
+    else
+      snprintf(buf + k, size - k, ", finite T");
+  }
 }
 
 int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
@@ -187,11 +198,8 @@ int cli_check_figure_outputs(const char *const *paths, int n, int figures)
 
 int cli_parse_size(const char *v, double *width, double *height)
 {
-  if (cli_parse_pair("size", v, width, height))
-    return CLI_USAGE;
-  if (!(*width >= 72.0 && *width <= 7200.0 && *height >= 72.0 && *height <= 7200.0))
-    return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points", v);
-  return CLI_OK;
+  int px;
+  return cli_size_parse(v, 0.0, width, height, &px);
 }
 
 int cli_parse_dpi(const char *v, double *dpi)
