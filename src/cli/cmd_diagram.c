@@ -397,13 +397,18 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
   sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
                   o->cm, zmin, 1.0, "ρ_L");
-  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
+  /* Entropy-collapsed points whose rho_L also passes the rank-collapse
+   * threshold have both failures: a region of their own. */
+  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse",
+                                      "rank + entropy collapse"};
   const sp_contour *curves[] = {&d->rank,    &d->entropy, &d->lambda0,  &d->beta_c,
                                 &d->alpha_c, &d->grad,    &d->lambda_g0};
-  for (int c = 0; c < 3; c++) {
+  for (int c = 0; c < 4; c++) {
     size_t cnt = 0;
-    for (size_t k = 0; k < n; k++)
-      cnt += (mask[k] = d->pt[k].cls == (sp_class)c);
+    for (size_t k = 0; k < n; k++) {
+      int both = d->pt[k].cls == SP_CLASS_ENTROPY_COLLAPSE && d->pt[k].rho_final >= d->opt.rho_max;
+      cnt += (mask[k] = c == 3 ? both : d->pt[k].cls == (sp_class)c && !both);
+    }
     for (size_t k = 0; k < sizeof curves / sizeof curves[0]; k++)
       mask_curve(d, curves[k], mask);
     if (o->mark) {
@@ -445,7 +450,7 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     s = cli_plot_contour(p, &d->alpha_c, &st, label);
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
-    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0");
+    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts on its λ_a < 0 side)");
   style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");

@@ -263,8 +263,23 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
                    o->x.min, o->x.max);
   sp_plot_set_axis(p, 0, 'y', o->y.is_w ? lw : lb, o->y.log ? SP_SCALE_LOG : SP_SCALE_LINEAR,
                    o->y.min, o->y.max);
-  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, 0.0, 2.0,
-                  "χ_1 (clipped to [0, 2])");
+  /* Colours span the data, but no more than [0, 2]: chi_1 grows without
+   * bound deep in the chaotic phase. */
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t k = 0; k < n; k++)
+    if (isfinite(chi[k])) {
+      lo = fmin(lo, chi[k]);
+      hi = fmax(hi, chi[k]);
+    }
+  int clipped = lo < 0.0 || hi > 2.0;
+  lo = isfinite(lo) ? fmax(lo, 0.0) : 0.0;
+  hi = isfinite(hi) ? fmin(hi, 2.0) : 2.0;
+  if (!(lo < hi)) {
+    lo = isfinite(lo) ? lo - 0.5 : 0.0;
+    hi = lo + 1.0;
+  }
+  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, lo, hi,
+                  clipped ? "χ_1 (clipped to [0, 2])" : "χ_1");
   unsigned char *mask = malloc(n);
   if (!mask) {
     sp_plot_free(p);

@@ -639,6 +639,18 @@ static void column(const double *num, size_t row0, size_t n, size_t col, double 
     out[i] = num[(row0 + i) * NGRAD + col];
 }
 
+/* The first beta of the sweep x[0..n) where beta = f beta_c(beta), bc the
+ * beta_c column, interpolated linearly; NaN when it does not cross. */
+static double crossing(const double *x, const double *bc, size_t n, double f)
+{
+  for (size_t i = 0; i + 1 < n; i++) {
+    double d0 = x[i] - f * bc[i], d1 = x[i + 1] - f * bc[i + 1];
+    if (isfinite(d0) && isfinite(d1) && d0 <= 0.0 && d1 > 0.0)
+      return x[i] + (x[i + 1] - x[i]) * (-d0) / (d1 - d0);
+  }
+  return NAN;
+}
+
 static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_args *sa,
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
@@ -708,19 +720,16 @@ static int gradient_figure(const options *o, const sp_model *mt, const cli_sim_a
     column(num, row0, nbeta, G_SIMSE, e);
     style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
     sp_plot_series(p, top, nbeta, x, y, e, &st, b == 0 ? simlabel : NULL);
-    if (b == 0 && isfinite(beta_c1)) {
-      double vx[2], vy[2] = {lo, hi};
-      vx[0] = vx[1] = beta_c1;
-      if (beta_c1 > o->bmin && beta_c1 < o->bmax) {
-        style(&st, color_ref, SP_LINE_DOTTED, SP_MARKER_NONE);
+    /* Block 1's beta_c does not depend on beta; a later block's does, and
+     * its lines go where beta crosses beta_c(beta) and 2 beta_c(beta). */
+    column(num, row0, nbeta, G_BETAC, e);
+    for (int half = 0; half < 2; half++) {
+      double at = b == 0 ? beta_c1 / (half ? 2.0 : 1.0) : crossing(x, e, nbeta, half ? 0.5 : 1.0);
+      if (isfinite(at) && at > o->bmin && at < o->bmax) {
+        double vx[2] = {at, at}, vy[2] = {lo, hi};
+        style(&st, color_ref, half ? SP_LINE_DASHED : SP_LINE_DOTTED, SP_MARKER_NONE);
         st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c");
-      }
-      vx[0] = vx[1] = beta_c1 / 2.0;
-      if (beta_c1 / 2.0 > o->bmin && beta_c1 / 2.0 < o->bmax) {
-        style(&st, color_ref, SP_LINE_DASHED, SP_MARKER_NONE);
-        st.width = 0.9;
-        sp_plot_series(p, top, 2, vx, vy, NULL, &st, "β_c / 2");
+        sp_plot_series(p, top, 2, vx, vy, NULL, &st, b ? NULL : half ? "β_c / 2" : "β_c");
       }
     }
 
