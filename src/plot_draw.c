@@ -434,14 +434,16 @@ int sp_plot_draw(sp_plot *p, cairo_t *cr)
       draw_grid(cr, pl);
     for (size_t k = 0; k < pn->nreg && !s; k++)
       s = sp_plot_draw_region_label(&pe, L, pl, pn->heat, &pn->reg[k]);
-    cairo_save(cr);
-    cairo_rectangle(cr, pl->x, pl->y, pl->w, pl->h);
-    cairo_clip(cr);
-    for (size_t k = 0; k < pn->nser; k++)
+    /* In the order added, each line (clipped to the axes) with its
+     * markers (not clipped): a later line is drawn over earlier markers. */
+    for (size_t k = 0; k < pn->nser; k++) {
+      cairo_save(cr);
+      cairo_rectangle(cr, pl->x, pl->y, pl->w, pl->h);
+      cairo_clip(cr);
       draw_series(cr, pl, &pn->ser[k]);
-    cairo_restore(cr);
-    for (size_t k = 0; k < pn->nser; k++)
+      cairo_restore(cr);
       draw_markers(cr, pl, &pn->ser[k]);
+    }
     if (pn->heat)
       draw_colorbar(cr, &pe, L, pl, pn->heat);
     cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);

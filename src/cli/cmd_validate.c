@@ -383,10 +383,16 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
                      (double)m->depth);
     sp_plot_set_axis(p, k, 'y', ylabel[k], SP_SCALE_LINEAR, NAN, NAN);
     sp_plot_style st;
+    /* The simulation first: the theories' lines are drawn over its markers. */
     for (size_t l = 0; l < rows; l++) {
       x[l] = (double)l;
-      y[l] = num[l * ncol + col_theory[k]];
+      y[l] = num[l * ncol + col_sim[k]];
+      e[l] = num[l * ncol + col_sim[k] + 1];
     }
+    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
+    sp_plot_series(p, k, rows, x, y, e, &st, k == 0 ? simlabel : NULL);
+    for (size_t l = 0; l < rows; l++)
+      y[l] = num[l * ncol + col_theory[k]];
     style(&st, color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
     sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(mt) : NULL);
     for (int j = 0; k < 2 && j < o->nalso; j++) {
@@ -397,12 +403,6 @@ static int layer_figure(const options *o, const sp_model *m, const sp_model *mt,
       style(&st, colors[j], lines[j], SP_MARKER_NONE);
       sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? theory_label(&also[j]) : NULL);
     }
-    for (size_t l = 0; l < rows; l++) {
-      y[l] = num[l * ncol + col_sim[k]];
-      e[l] = num[l * ncol + col_sim[k] + 1];
-    }
-    style(&st, color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
-    sp_plot_series(p, k, rows, x, y, e, &st, k == 0 ? simlabel : NULL);
   }
   sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
