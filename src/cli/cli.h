@@ -126,6 +126,12 @@ void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
 #endif
   ;
 
+/* The items of meta that describe the result, not the run: without the
+ * keys threads, kernel, seconds and gflops, so that a figure drawn again
+ * from the same input is the same file.  Copies at most max into out;
+ * returns how many. */
+size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max);
+
 /* The command line of this run (set by main). */
 extern const char *cli_command_line;
 

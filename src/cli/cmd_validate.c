@@ -543,10 +543,11 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
     else
       cli_model_title(m, NULL, NULL, title, sizeof title);
     sp_plot *plot = NULL;
+    sp_meta fmeta[64];
     s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot);
     if (!s)
       s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        meta.items, meta.n);
+                        fmeta, cli_meta_figure(&meta, fmeta, 64));
     sp_plot_free(plot);
     if (s)
       r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)
@@ -948,10 +949,11 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
     if (!o->title && k < sizeof title)
       snprintf(title + k, sizeof title - k, ", T = %ld", m->tokens);
     sp_plot *plot = NULL;
+    sp_meta fmeta[64];
     int s = gradient_figure(o, &mt, &sa, num, nbeta, nblocks, blocks, beta_c1, title, &plot);
     if (!s)
       s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        meta.items, meta.n);
+                        fmeta, cli_meta_figure(&meta, fmeta, 64));
     sp_plot_free(plot);
     if (s)
       r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)

@@ -139,6 +139,20 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
   }
 }
 
+size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max)
+{
+  static const char *const run[] = {"threads", "kernel", "seconds", "gflops"};
+  size_t n = 0;
+  for (size_t i = 0; i < meta->n && n < max; i++) {
+    int skip = 0;
+    for (size_t k = 0; k < sizeof run / sizeof run[0]; k++)
+      skip |= meta->items[i].key && strcmp(meta->items[i].key, run[k]) == 0;
+    if (!skip)
+      out[n++] = meta->items[i];
+  }
+  return n;
+}
+
 int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
 {
   for (int i = 0; i < n; i++) {
