@@ -450,7 +450,7 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     s = cli_plot_contour(p, &d->alpha_c, &st, label);
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
-    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts on its λ_a < 0 side)");
+    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts where λ_a < 0)");
   style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
