@@ -24,8 +24,10 @@ static size_t count_colour(cairo_surface_t *img, const double c[3], int tol, dou
       int rgb[3];
       ru_pixel(img, x, y, rgb);
       int d = 0;
-      for (int k = 0; k < 3; k++)
-        d = abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5)) > d ? abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5)) : d;
+      for (int k = 0; k < 3; k++) {
+        int dk = abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5));
+        d = dk > d ? dk : d;
+      }
       n += d <= tol;
     }
   return n;
