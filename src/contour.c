@@ -2,16 +2,14 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/contour.h"
 #include "sigprop/status.h"
+#include "root.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_roots.h>
 
 /* Relative tolerance of a refined crossing, in units of the edge length. */
 #define EDGE_TOL 1e-10
-#define MAX_ITER 100
 
 void sp_contour_free(sp_contour *c)
 {
@@ -29,28 +27,25 @@ void sp_contour_free(sp_contour *c)
 /* ---- root finding along a segment ------------------------------------ */
 
 /* g(t) = f(a + t (b - a)) - level on t in [0, 1], with g(0) and g(1)
- * known (GSL's Brent evaluates the bracket ends again; they are served
- * from here). */
+ * known.  A NaN of f (allowed: f undefined there) reaches the root finder
+ * as SP_EDOM, which keeps the linear fallback. */
 typedef struct {
   sp_contour_fn f;
   void *arg;
   double ax, ay, bx, by, level;
   double g0, g1;
-  int status;
+  int status; /* the first error status of f */
 } segment;
 
-static double segment_fn(double t, void *p)
+static int segment_fn(double t, void *p, double *g)
 {
   segment *s = p;
-  if (t == 0.0)
-    return s->g0;
-  if (t == 1.0)
-    return s->g1;
   double v = NAN;
   int st = s->f(s->ax + t * (s->bx - s->ax), s->ay + t * (s->by - s->ay), s->arg, &v);
   if (st && !s->status)
     s->status = st;
-  return st ? NAN : v - s->level;
+  *g = v - s->level;
+  return st;
 }
 
 /* Root of g in [0, 1] by Brent's method.  *t keeps its value (the
@@ -60,36 +55,13 @@ static int segment_root(segment *s, double *t)
 {
   if (!isfinite(s->g0) || !isfinite(s->g1) || s->g0 * s->g1 > 0.0)
     return SP_OK;
-  if (s->g0 == 0.0 || s->g1 == 0.0) {
-    *t = s->g0 == 0.0 ? 0.0 : 1.0;
-    return SP_OK;
-  }
-  gsl_root_fsolver *solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-  if (!solver)
-    return SP_ENOMEM;
-  gsl_function F = {segment_fn, s};
-  int status = gsl_root_fsolver_set(solver, &F, 0.0, 1.0);
-  double r = *t;
-  int converged = 0;
-  for (int iter = 0; status == GSL_SUCCESS && iter < MAX_ITER; iter++) {
-    status = gsl_root_fsolver_iterate(solver);
-    if (status != GSL_SUCCESS || s->status)
-      break;
-    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
-                                    gsl_root_fsolver_x_upper(solver), EDGE_TOL, 0.0);
-    if (status == GSL_SUCCESS) {
-      r = gsl_root_fsolver_root(solver);
-      converged = 1;
-    } else if (status == GSL_CONTINUE) {
-      status = GSL_SUCCESS;
-    }
-    if (converged)
-      break;
-  }
-  gsl_root_fsolver_free(solver);
+  double r;
+  int st = sp_root_brent(segment_fn, s, 0.0, 1.0, s->g0, s->g1, EDGE_TOL, 0.0, &r);
   if (s->status)
     return s->status;
-  if (converged && r >= 0.0 && r <= 1.0)
+  if (st == SP_ENOMEM)
+    return st;
+  if (st == SP_OK && r >= 0.0 && r <= 1.0)
     *t = r;
   return SP_OK;
 }

@@ -4,13 +4,12 @@
 #include "sigprop/diagram.h"
 #include "sigprop/grad.h"
 #include "sigprop/status.h"
+#include "root.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_roots.h>
 #ifdef SP_HAVE_THREADS
 #include <pthread.h>
 #endif
@@ -20,7 +19,6 @@
 #define GROUP 8
 /* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
 #define ALPHA_XTOL 1e-10
-#define MAX_ITER 200
 #define MAX_THREADS 256
 /* lambda_a is -infinity where a skip gain is 0; contouring needs finite
  * samples, and lambda_a = 0 is far from this. */
@@ -670,49 +668,28 @@ typedef struct {
   int status;
 } alpha_problem;
 
-static double alpha_fn(double a, void *arg)
+static int alpha_fn(double a, void *arg, double *f)
 {
   alpha_problem *pb = arg;
-  if (a == pb->lo)
-    return pb->flo;
-  if (a == pb->hi)
-    return pb->fhi;
   sp_diagram_point p;
   int s = pb->alpha_on_x ? sp_diagram_eval(pb->d, a, pb->other, &p)
                          : sp_diagram_eval(pb->d, pb->other, a, &p);
   if (s && !pb->status)
     pb->status = s;
-  return s || p.status ? NAN : p.rho_final - pb->d->opt.rho_max;
+  *f = s || p.status ? NAN : p.rho_final - pb->d->opt.rho_max;
+  return s;
 }
 
-/* Root of rho_L - rho_max in [lo, hi] (a sign change), or NaN. */
+/* Root of rho_L - rho_max in [lo, hi] (a sign change), or NaN (also where
+ * a point on the way has no value). */
 static int alpha_root(alpha_problem *pb, double *root)
 {
   *root = NAN;
-  if (pb->fhi == 0.0) {
-    *root = pb->hi;
-    return SP_OK;
-  }
-  gsl_root_fsolver *solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-  if (!solver)
-    return SP_ENOMEM;
-  gsl_function F = {alpha_fn, pb};
-  int status = gsl_root_fsolver_set(solver, &F, pb->lo, pb->hi);
-  for (int iter = 0; status == GSL_SUCCESS && iter < MAX_ITER; iter++) {
-    status = gsl_root_fsolver_iterate(solver);
-    if (status != GSL_SUCCESS || pb->status)
-      break;
-    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
-                                    gsl_root_fsolver_x_upper(solver), ALPHA_XTOL, 0.0);
-    if (status == GSL_SUCCESS) {
-      *root = gsl_root_fsolver_root(solver);
-      break;
-    }
-    if (status == GSL_CONTINUE)
-      status = GSL_SUCCESS;
-  }
-  gsl_root_fsolver_free(solver);
-  return pb->status;
+  double r;
+  int s = sp_root_brent(alpha_fn, pb, pb->lo, pb->hi, pb->flo, pb->fhi, ALPHA_XTOL, 0.0, &r);
+  if (s == SP_OK)
+    *root = r;
+  return pb->status ? pb->status : s == SP_ENOMEM ? s : SP_OK;
 }
 
 static int alpha_c_overlay(sp_diagram *d)

@@ -159,71 +159,172 @@ static int gauss1(const fctx *c, int square, double *val, double *err)
   return SP_ENOCONV;
 }
 
+/* ---- the two-dimensional rule ----------------------------------------- */
+
+/* A trapezoidal rule in a standard normal variable x at one level: either
+ * uniform, x_k = k h on |x| <= ZMAX, or graded,
+ * x_k = centre + BETA asinh((alpha / BETA) sinh(k h)): nodes at spacing
+ * alpha h next to the centre, geometric further out, and spacing BETA h
+ * once the distance passes BETA (on the Gaussian's own scale), so that a
+ * bend of width alpha and the Gaussian are both resolved whatever their
+ * distance, with 2 n + 1 ~ (2 log(2 BETA / alpha) + 2 (ZMAX + reach) / BETA)
+ * / h nodes.  k = -n..n with n even, so that the even nodes form the rule
+ * at 2 h. */
+typedef struct {
+  int graded;
+  double alpha; /* graded: the scale resolved at the centre */
+  double range; /* graded: the nodes cover |t| <= range */
+  double h;
+  long n;
+} rule;
+
+/* Saturated spacing of the graded rule, in units of the standard normal
+ * variable: the rule at 2 h = 2 SINH_STEP integrates the Gaussian at
+ * spacing 0.6, with an error of about e^{-2 pi^2 / 0.36} ~ 1e-24. */
+#define BETA 3.0
+
+/* The rule for an integrand of sharpness sigma (it varies on 1/sigma in
+ * x) at its coarsest level; `reach` bounds |centre| (the graded rule
+ * covers [-ZMAX, ZMAX] from any centre in [-reach, reach]).  Up to
+ * SINH_FROM the uniform rule of step_for(), whose cost is bounded there. */
+static void rule_init(rule *r, double sigma, double reach)
+{
+  r->graded = sigma > SINH_FROM;
+  if (r->graded) {
+    r->alpha = 1.0 / sigma;
+    r->range = asinh(sinh((ZMAX + reach) / BETA) * BETA * sigma);
+    r->h = SINH_STEP;
+    r->n = (long)ceil(r->range / (2.0 * r->h)) * 2;
+  } else {
+    r->alpha = 1.0;
+    r->range = ZMAX;
+    r->h = step_for(sigma);
+    r->n = (long)ceil(ZMAX / (2.0 * r->h)) * 2;
+  }
+}
+
+static void rule_halve(rule *r)
+{
+  r->h *= 0.5;
+  r->n = r->graded ? 2 * r->n : (long)ceil(ZMAX / (2.0 * r->h)) * 2;
+}
+
+/* Offsets from the centre and weights without the density (h dx/dt) of
+ * the rule's 2 n + 1 nodes. */
+static void rule_nodes(const rule *r, double *off, double *dw)
+{
+  const double ratio = r->alpha / BETA;
+  for (long k = -r->n; k <= r->n; k++) {
+    double t = (double)k * r->h;
+    if (r->graded) {
+      double sh = ratio * sinh(t);
+      off[k + r->n] = BETA * asinh(sh);
+      dw[k + r->n] = r->h * r->alpha * cosh(t) / sqrt(1.0 + sh * sh);
+    } else {
+      off[k + r->n] = t;
+      dw[k + r->n] = r->h;
+    }
+  }
+}
+
+/* Sums of one inner row: psi at h and 2 h, and the z-variances of f about
+ * them (the latter only when `gap`). */
+typedef struct {
+  double pf, pc, df, dc;
+} row;
+
+/* psi(w) = E_z f(aw w + b z) by the inner rule: in sinh form centred on
+ * the kink z0 = -aw w / b (clamped to the Gaussian's support) so that
+ * both the kink and the Gaussian are resolved at any b. */
+static row inner_row(const fctx *c, const rule *rz, const double *off, const double *dw,
+                     double *fz, double *wz, double base, double b, int gap)
+{
+  double centre = 0.0;
+  if (rz->graded) {
+    centre = -base / b;
+    centre = centre > ZMAX ? ZMAX : centre < -ZMAX ? -ZMAX : centre;
+  }
+  const double shift = base + b * centre;
+  row r = {0.0, 0.0, 0.0, 0.0};
+  for (long j = -rz->n; j <= rz->n; j++) {
+    double z = centre + off[j + rz->n];
+    double wt = fabs(z) <= ZMAX + 1.0 ? dw[j + rz->n] * normal_pdf(z) : 0.0;
+    double f = wt > 0.0 ? feval(c, shift + b * off[j + rz->n]) : 0.0;
+    fz[j + rz->n] = f;
+    wz[j + rz->n] = wt;
+    r.pf += wt * f;
+    if ((j & 1) == 0)
+      r.pc += wt * f;
+  }
+  r.pc *= 2.0;
+  if (!gap)
+    return r;
+  for (long j = -rz->n; j <= rz->n; j++) {
+    double d1 = fz[j + rz->n] - r.pf;
+    r.df += wz[j + rz->n] * d1 * d1;
+    if ((j & 1) == 0) {
+      double d2 = fz[j + rz->n] - r.pc;
+      r.dc += wz[j + rz->n] * d2 * d2;
+    }
+  }
+  r.dc *= 2.0;
+  return r;
+}
+
 /* Two-dimensional rule for the pair (u, v) = (aw w + b z1, +-aw w + b z2)
  * with f = phi or phi' (c->deriv): returns E[f(u) f(v)] in *pp and, for
  * the + sign, E_w[Var_z f] in *gap (else *gap untouched).  Fine and coarse
- * rules on nested nodes; halves both steps until they agree. */
+ * rules on nested nodes; halves both steps until they agree.  psi(w) is f
+ * smoothed over b z, so in w it varies on max(1/kappa, b) / aw: the outer
+ * rule takes that sharpness once it would otherwise be a sinh rule. */
 static int gauss2(const fctx *c, double aw, double b, int negative, double scale,
                   double *pp, double *gap, double *err)
 {
   const double kap = sharpness(c);
-  double hw = step_for(aw * kap), hz = step_for(b * kap);
-  for (int level = 0; level <= MAXLEVEL; level++, hw *= 0.5, hz *= 0.5) {
-    const long nw = (long)ceil(ZMAX / (2.0 * hw)) * 2, nz = (long)ceil(ZMAX / (2.0 * hz)) * 2;
-    const size_t mw = (size_t)(2 * nw + 1), mz = (size_t)(2 * nz + 1);
-    double *buf = malloc((mz * 2 + mw * 2) * sizeof *buf);
+  const int want_gap = !negative && gap;
+  double sw = aw * kap;
+  if (sw > SINH_FROM && b * kap > 1.0)
+    sw = aw / b;
+  rule rw, rz;
+  rule_init(&rw, sw, 0.0);
+  rule_init(&rz, b * kap, ZMAX);
+  for (int level = 0; level <= MAXLEVEL; level++, rule_halve(&rw), rule_halve(&rz)) {
+    const size_t mw = (size_t)(2 * rw.n + 1), mz = (size_t)(2 * rz.n + 1);
+    double *buf = malloc((mz * 4 + mw * 4) * sizeof *buf);
     if (!buf)
       return SP_ENOMEM;
-    double *fz = buf, *wzz = buf + mz, *psif = buf + 2 * mz, *psic = psif + mw;
-    for (long j = -nz; j <= nz; j++)
-      wzz[j + nz] = hz * normal_pdf((double)j * hz);
-    double vf = 0.0, vc = 0.0;
-    for (long i = -nw; i <= nw; i++) {
-      double w = (double)i * hw, base = aw * w;
-      double sf = 0.0, se = 0.0;
-      for (long j = -nz; j <= nz; j++) {
-        double f = feval(c, base + b * (double)j * hz);
-        fz[j + nz] = f;
-        sf += wzz[j + nz] * f;
-        if ((j & 1) == 0)
-          se += wzz[j + nz] * f;
-      }
-      double pf = sf, pc = 2.0 * se;
-      psif[i + nw] = pf;
-      psic[i + nw] = pc;
-      if (!negative && gap) {
-        double df = 0.0, dc = 0.0;
-        for (long j = -nz; j <= nz; j++) {
-          double d1 = fz[j + nz] - pf;
-          df += wzz[j + nz] * d1 * d1;
-          if ((j & 1) == 0) {
-            double d2 = fz[j + nz] - pc;
-            dc += wzz[j + nz] * d2 * d2;
-          }
-        }
-        double ww = hw * normal_pdf(w);
-        vf += ww * df;
-        if ((i & 1) == 0)
-          vc += 2.0 * ww * 2.0 * dc;
-      }
-    }
-    double kf = 0.0, kc = 0.0;
-    for (long i = -nw; i <= nw; i++) {
-      double ww = hw * normal_pdf((double)i * hw);
-      long o = negative ? -i : i;
-      kf += ww * psif[i + nw] * psif[o + nw];
+    double *offz = buf, *dwz = buf + mz, *fz = buf + 2 * mz, *wz = buf + 3 * mz;
+    double *offw = buf + 4 * mz, *dww = offw + mw, *psif = dww + mw, *psic = psif + mw;
+    rule_nodes(&rz, offz, dwz);
+    rule_nodes(&rw, offw, dww);
+    double vf = 0.0, vc = 0.0, kf = 0.0, kc = 0.0;
+    for (long i = -rw.n; i <= rw.n; i++) {
+      double w = offw[i + rw.n], ww = dww[i + rw.n] * normal_pdf(w);
+      row r = {0.0, 0.0, 0.0, 0.0};
+      if (fabs(w) <= ZMAX + 1.0)
+        r = inner_row(c, &rz, offz, dwz, fz, wz, aw * w, b, want_gap);
+      psif[i + rw.n] = r.pf;
+      psic[i + rw.n] = r.pc;
+      vf += ww * r.df;
       if ((i & 1) == 0)
-        kc += 2.0 * ww * psic[i + nw] * psic[o + nw];
+        vc += 2.0 * ww * r.dc;
+    }
+    for (long i = -rw.n; i <= rw.n; i++) {
+      double ww = dww[i + rw.n] * normal_pdf(offw[i + rw.n]);
+      long o = negative ? -i : i;
+      kf += ww * psif[i + rw.n] * psif[o + rw.n];
+      if ((i & 1) == 0)
+        kc += 2.0 * ww * psic[i + rw.n] * psic[o + rw.n];
     }
     free(buf);
     if (!isfinite(kf) || !isfinite(vf))
       return SP_EDOM;
-    double e = fabs(kf - kc), eg = (!negative && gap) ? fabs(vf - vc) : 0.0;
+    double e = fabs(kf - kc), eg = want_gap ? fabs(vf - vc) : 0.0;
     /* The gap is judged relative to itself (down to 1e-15 of the scale),
      * so that 1 - correlation keeps its relative accuracy. */
     if (e <= SP_GAUSS_TOL * scale && eg <= SP_GAUSS_TOL * vf + 1e-15 * scale) {
       *pp = kf;
-      if (!negative && gap)
+      if (want_gap)
         *gap = vf;
       if (err)
         *err = e > eg ? e : eg;

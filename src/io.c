@@ -4,6 +4,8 @@
 #include "sigprop/io.h"
 #include "sigprop/status.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,19 +53,51 @@ void sp_format_double(char *buf, size_t size, double x)
   }
 }
 
-static void json_string(FILE *fp, const char *s)
+/* JSON values are encoded by jansson, one at a time, so that a table of
+ * millions of cells never exists as a JSON tree in memory. */
+static int json_put(FILE *fp, json_t *v, size_t flags)
 {
-  fputc('"', fp);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fprintf(fp, "\\%c", c);
-    else if (c < 0x20)
-      fprintf(fp, "\\u%04x", c);
-    else
-      fputc(c, fp);
+  if (!v)
+    return -1;
+  int s = json_dumpf(v, fp, JSON_ENCODE_ANY | JSON_COMPACT | flags);
+  json_decref(v);
+  return s;
+}
+
+/* A string that is not valid UTF-8 is written with each byte >= 0x80
+ * replaced by '?', so that the file stays well-formed. */
+static int json_put_string(FILE *fp, const char *s)
+{
+  json_t *v = json_string(s);
+  if (v)
+    return json_put(fp, v, 0);
+  char *copy = strdup(s);
+  if (!copy)
+    return -1;
+  for (char *c = copy; *c; c++)
+    if ((unsigned char)*c >= 0x80)
+      *c = '?';
+  int r = json_put(fp, json_string(copy), 0);
+  free(copy);
+  return r;
+}
+
+/* A finite number in the shortest of %.15g, %.16g, %.17g that reads back
+ * exactly; integers below 1e15 without a fraction. */
+static int json_put_number(FILE *fp, double x)
+{
+  if (!isfinite(x))
+    return json_put(fp, json_null(), 0);
+  if (x == floor(x) && fabs(x) < 1e15)
+    return json_put(fp, json_integer((json_int_t)x), 0);
+  char buf[64];
+  int prec = 15;
+  for (; prec < 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x)
+      break;
   }
-  fputc('"', fp);
+  return json_put(fp, json_real(x), JSON_REAL_PRECISION(prec));
 }
 
 /* A CSV cell never needs quoting here except for commas or quotes in
@@ -83,6 +117,44 @@ static void text_cell(FILE *fp, const char *s, char sep)
   }
 }
 
+/* {"meta": {...}, "columns": [...], "rows": [[...], ...]}, laid out one
+ * metadata pair and one row a line. */
+static int write_json(FILE *fp, const sp_table *t, const sp_meta *meta, size_t nmeta)
+{
+  int bad = 0;
+  fputs("{\n  \"meta\": {", fp);
+  for (size_t i = 0; i < nmeta; i++) {
+    fputs(i ? ",\n    " : "\n    ", fp);
+    bad |= json_put_string(fp, meta[i].key);
+    fputs(": ", fp);
+    bad |= json_put_string(fp, meta[i].value);
+  }
+  fputs(nmeta ? "\n  },\n  \"columns\": [" : "},\n  \"columns\": [", fp);
+  for (size_t c = 0; c < t->ncol; c++) {
+    if (c)
+      fputs(", ", fp);
+    bad |= json_put_string(fp, t->names[c]);
+  }
+  fputs("],\n  \"rows\": [", fp);
+  for (size_t r = 0; r < t->nrow && !bad; r++) {
+    fputs(r ? ",\n    [" : "\n    [", fp);
+    for (size_t c = 0; c < t->ncol; c++) {
+      size_t k = r * t->ncol + c;
+      if (c)
+        fputs(", ", fp);
+      if (t->str && t->str[k])
+        bad |= json_put_string(fp, t->str[k]);
+      else
+        bad |= json_put_number(fp, t->num ? t->num[k] : NAN);
+    }
+    fputc(']', fp);
+  }
+  fputs(t->nrow ? "\n  ]\n}\n" : "]\n}\n", fp);
+  if (bad && !ferror(fp))
+    return SP_ENOMEM;
+  return ferror(fp) ? SP_EIO : SP_OK;
+}
+
 int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *meta,
                    size_t nmeta)
 {
@@ -90,41 +162,7 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
   if (!fp || !t || !t->names || (!t->num && !t->str) || !sp_format_is_table(fmt))
     return SP_EINVAL;
   if (fmt == SP_FMT_JSON) {
-    fputs("{\n  \"meta\": {", fp);
-    for (size_t i = 0; i < nmeta; i++) {
-      fputs(i ? ",\n    " : "\n    ", fp);
-      json_string(fp, meta[i].key);
-      fputs(": ", fp);
-      json_string(fp, meta[i].value);
-    }
-    fputs(nmeta ? "\n  },\n  \"columns\": [" : "},\n  \"columns\": [", fp);
-    for (size_t c = 0; c < t->ncol; c++) {
-      if (c)
-        fputs(", ", fp);
-      json_string(fp, t->names[c]);
-    }
-    fputs("],\n  \"rows\": [", fp);
-    for (size_t r = 0; r < t->nrow; r++) {
-      fputs(r ? ",\n    [" : "\n    [", fp);
-      for (size_t c = 0; c < t->ncol; c++) {
-        size_t k = r * t->ncol + c;
-        if (c)
-          fputs(", ", fp);
-        if (t->str && t->str[k]) {
-          json_string(fp, t->str[k]);
-        } else {
-          double x = t->num ? t->num[k] : NAN;
-          if (!isfinite(x))
-            fputs("null", fp);
-          else {
-            sp_format_double(buf, sizeof buf, x);
-            fputs(buf, fp);
-          }
-        }
-      }
-      fputc(']', fp);
-    }
-    fputs(t->nrow ? "\n  ]\n}\n" : "]\n}\n", fp);
+    return write_json(fp, t, meta, nmeta);
   } else {
     char sep = fmt == SP_FMT_TSV ? '\t' : ',';
     for (size_t i = 0; i < nmeta; i++)
@@ -151,95 +189,4 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
     }
   }
   return ferror(fp) ? SP_EIO : SP_OK;
-}
-
-struct sp_outfile {
-  FILE *fp;
-  char *final;
-  char *temp;
-};
-
-int sp_outfile_open(const char *path, sp_outfile **out)
-{
-  if (!path || !*path || !out)
-    return SP_EINVAL;
-  sp_outfile *f = calloc(1, sizeof *f);
-  if (!f)
-    return SP_ENOMEM;
-  size_t n = strlen(path);
-  f->final = malloc(n + 1);
-  f->temp = malloc(n + 32);
-  if (!f->final || !f->temp) {
-    free(f->final);
-    free(f->temp);
-    free(f);
-    return SP_ENOMEM;
-  }
-  memcpy(f->final, path, n + 1);
-  /* Same folder as the target, so rename() is atomic. */
-  const char *slash = strrchr(path, '/');
-  size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-  snprintf(f->temp, n + 32, "%.*s.%s.tmpXXXXXX", (int)dir, path, path + dir);
-  int fd = mkstemp(f->temp);
-  if (fd < 0 || !(f->fp = fdopen(fd, "wb"))) {
-    int e = errno;
-    if (fd >= 0) {
-      close(fd);
-      unlink(f->temp);
-    }
-    free(f->final);
-    free(f->temp);
-    free(f);
-    errno = e;
-    return SP_EIO;
-  }
-  *out = f;
-  return SP_OK;
-}
-
-FILE *sp_outfile_stream(sp_outfile *f)
-{
-  return f ? f->fp : NULL;
-}
-
-const char *sp_outfile_temp_path(const sp_outfile *f)
-{
-  return f ? f->temp : NULL;
-}
-
-static void release(sp_outfile *f)
-{
-  free(f->final);
-  free(f->temp);
-  free(f);
-}
-
-int sp_outfile_commit(sp_outfile *f)
-{
-  if (!f)
-    return SP_EINVAL;
-  int bad = ferror(f->fp);
-  bad |= fclose(f->fp) != 0;
-  if (!bad) {
-    /* mkstemp creates 0600; give the file the usual permissions. */
-    mode_t mask = umask(0);
-    umask(mask);
-    chmod(f->temp, 0666 & ~mask);
-    bad = rename(f->temp, f->final) != 0;
-  }
-  int e = errno;
-  if (bad)
-    unlink(f->temp);
-  release(f);
-  errno = e;
-  return bad ? SP_EIO : SP_OK;
-}
-
-void sp_outfile_abort(sp_outfile *f)
-{
-  if (!f)
-    return;
-  fclose(f->fp);
-  unlink(f->temp);
-  release(f);
 }

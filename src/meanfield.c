@@ -4,14 +4,10 @@
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
 #include "sigprop/status.h"
+#include "root.h"
 
 #include <math.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_roots.h>
 
-/* Iterations allowed to Brent's method: it at least halves its bracket
- * every other step, so 200 is far beyond what 1e-12 of a bracket needs. */
-#define BRENT_ITER 200
 /* Downward scan of the correlation map for c* < 1: steps of 1/32 in c, fine
  * enough to separate the fixed points of these smooth maps (one below 1 for
  * every activation here) and cheap (64 kernels). */
@@ -28,32 +24,31 @@ typedef struct {
   int status; /* first error seen inside a solver */
 } mf_problem;
 
+/* One of the maps' functions with its problem, as sp_root_brent() calls
+ * it: the status is the problem's first error. */
+typedef struct {
+  double (*f)(double, void *);
+  void *pb;
+  int *status;
+} mf_fn;
+
+static int mf_call(double x, void *arg, double *fx)
+{
+  mf_fn *c = arg;
+  *fx = c->f(x, c->pb);
+  return *c->status;
+}
+
 /* Brent on f over [lo, hi] (f(lo), f(hi) of opposite signs) to relative
  * tolerance SP_MF_TOL (absolute `abstol`). */
 static int brent(double (*f)(double, void *), mf_problem *pb, double lo, double hi,
                  double abstol, double *root)
 {
-  gsl_function F = {f, pb};
-  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-  if (!s)
-    return SP_ENOMEM;
-  int st = gsl_root_fsolver_set(s, &F, lo, hi), it = 0;
-  while (st == GSL_SUCCESS && it++ < BRENT_ITER && !pb->status) {
-    if ((st = gsl_root_fsolver_iterate(s)) != GSL_SUCCESS)
-      break;
-    st = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s),
-                                abstol, SP_MF_TOL);
-    if (st == GSL_SUCCESS)
-      break;
-    if (st == GSL_CONTINUE)
-      st = GSL_SUCCESS;
-  }
-  int ok = st == GSL_SUCCESS && it <= BRENT_ITER;
-  *root = gsl_root_fsolver_root(s);
-  gsl_root_fsolver_free(s);
+  mf_fn c = {f, pb, &pb->status};
+  double flo = f(lo, pb), fhi = f(hi, pb);
   if (pb->status)
     return pb->status;
-  return ok ? SP_OK : SP_ENOCONV;
+  return sp_root_brent(mf_call, &c, lo, hi, flo, fhi, abstol, SP_MF_TOL, root);
 }
 
 /* E[phi(sqrt(q) z)^2] / q for q > 0; its limit phi'(0)^2 at q = 0. */
@@ -315,28 +310,11 @@ int sp_meanfield_critical(sp_activation act, double a, double sw, double sb, sp_
       return SP_OK;
     }
     if ((f > 0.0) != (fp > 0.0)) {
-      gsl_function F = {chi_excess, &pb};
-      gsl_root_fsolver *so = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-      if (!so)
-        return SP_ENOMEM;
-      int st = gsl_root_fsolver_set(so, &F, xp, x), it = 0;
-      while (st == GSL_SUCCESS && it++ < BRENT_ITER && !pb.status) {
-        if ((st = gsl_root_fsolver_iterate(so)) != GSL_SUCCESS)
-          break;
-        st = gsl_root_test_interval(gsl_root_fsolver_x_lower(so), gsl_root_fsolver_x_upper(so),
-                                    xtol, 0.0);
-        if (st == GSL_SUCCESS)
-          break;
-        if (st == GSL_CONTINUE)
-          st = GSL_SUCCESS;
-      }
-      int ok = st == GSL_SUCCESS && it <= BRENT_ITER;
-      double r = gsl_root_fsolver_root(so);
-      gsl_root_fsolver_free(so);
-      if (pb.status)
-        return pb.status;
-      if (!ok)
-        return SP_ENOCONV;
+      mf_fn c = {chi_excess, &pb, &pb.status};
+      double r;
+      int st = sp_root_brent(mf_call, &c, xp, x, fp, f, xtol, 0.0, &r);
+      if (st)
+        return st;
       *root = r;
       /* A jump of chi1 across the target (q* disappearing) is bracketed
        * like a root; tell them apart by the residual. */

@@ -3,6 +3,7 @@
  * markup, ticks, layout, drawing and file output are in plot_*.c.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "plot_private.h"
+#include "sigprop/utf8.h"
 #include "sigprop/status.h"
 
 #include <math.h>
@@ -20,15 +21,13 @@ static const double palette[][3] = {
 };
 #define NPALETTE (sizeof palette / sizeof palette[0])
 
+/* A copy of every text of the figure, repaired to well-formed UTF-8 (each
+ * stray byte becomes U+FFFD) so Cairo draws it and SVG and PDF carry it. */
 static char *dup_or_null(const char *s)
 {
   if (!s || !*s)
     return NULL;
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d)
-    memcpy(d, s, n);
-  return d;
+  return sp_utf8_dup(s);
 }
 
 static double *dup_doubles(const double *a, size_t n)
@@ -153,6 +152,16 @@ static int set_string(sp_plot *p, char **slot, const char *s)
     return sp_plot_fail(p, SP_ENOMEM);
   free(*slot);
   *slot = d;
+  return SP_OK;
+}
+
+int sp_plot_raster_size(const sp_plot *p, double dpi, double *px, double *py)
+{
+  if (!p || !px || !py || !(dpi > 0.0 && dpi < HUGE_VAL))
+    return SP_EINVAL;
+  double k = dpi / 72.0;
+  *px = ceil(p->w * k - 1e-9);
+  *py = ceil(p->h * k - 1e-9);
   return SP_OK;
 }
 

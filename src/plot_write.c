@@ -3,6 +3,7 @@
  * map images), all drawn by sp_plot_draw.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "plot_private.h"
+#include "sigprop/utf8.h"
 #include "sigprop/status.h"
 
 #include <cairo-pdf.h>
@@ -97,9 +98,8 @@ static int png_text(buffer *out, const char *key, const char *text)
 
 static int write_png(sp_plot *p, FILE *fp, double dpi, const sp_meta *meta, size_t nmeta)
 {
-  double k = dpi / 72.0;
-  double pw = ceil(p->w * k - 1e-9), ph = ceil(p->h * k - 1e-9);
-  if (pw > 32767.0 || ph > 32767.0)
+  double k = dpi / 72.0, pw = 0.0, ph = 0.0;
+  if (sp_plot_raster_size(p, dpi, &pw, &ph) || pw > SP_PLOT_MAX_PIXELS || ph > SP_PLOT_MAX_PIXELS)
     return SP_EINVAL;
   cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
   cairo_t *cr = cairo_create(sf);
@@ -288,24 +288,54 @@ static int write_svg(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
   return s;
 }
 
-int sp_plot_write(sp_plot *p, FILE *fp, sp_format fmt, double dpi, const sp_meta *meta,
+/* Free a copy made by meta_repaired. */
+static void meta_free(sp_meta *m, size_t n)
+{
+  for (size_t i = 0; m && i < n; i++) {
+    free((char *)m[i].key);
+    free((char *)m[i].value);
+  }
+  free(m);
+}
+
+/* A copy of the metadata with keys and values repaired to UTF-8 (the
+ * program's command line may hold any bytes); NULL when memory runs out. */
+static sp_meta *meta_repaired(const sp_meta *meta, size_t n)
+{
+  sp_meta *m = calloc(n ? n : 1, sizeof *m);
+  for (size_t i = 0; m && i < n; i++) {
+    m[i].key = meta[i].key ? sp_utf8_dup(meta[i].key) : NULL;
+    m[i].value = meta[i].value ? sp_utf8_dup(meta[i].value) : NULL;
+    if ((meta[i].key && !m[i].key) || (meta[i].value && !m[i].value)) {
+      meta_free(m, i + 1);
+      return NULL;
+    }
+  }
+  return m;
+}
+
+int sp_plot_write(sp_plot *p, FILE *fp, sp_format fmt, double dpi, const sp_meta *meta_in,
                   size_t nmeta)
 {
   int s = sp_plot_check(p, 0, NULL);
   if (s)
     return s;
-  if (!fp || (nmeta && !meta))
+  if (!fp || (nmeta && !meta_in))
     return SP_EINVAL;
+  sp_meta *meta = meta_repaired(meta_in, nmeta);
+  if (!meta)
+    return SP_ENOMEM;
   switch (fmt) {
   case SP_FMT_PNG:
-    if (!(dpi >= 10.0 && dpi <= 2400.0))
-      return SP_EINVAL;
-    s = write_png(p, fp, dpi, meta, nmeta);
+    s = dpi >= 10.0 && dpi <= 2400.0 ? write_png(p, fp, dpi, meta, nmeta) : SP_EINVAL;
     break;
   case SP_FMT_PDF: s = write_pdf(p, fp, meta, nmeta); break;
   case SP_FMT_SVG: s = write_svg(p, fp, meta, nmeta); break;
-  default: return SP_EINVAL;
+  default: s = SP_EINVAL; break;
   }
+  meta_free(meta, nmeta);
+  if (s == SP_EINVAL)
+    return s;
   if (!s && (fflush(fp) != 0 || ferror(fp)))
     s = SP_EIO;
   /* A failed write is not the figure's fault: only rendering errors stick. */

@@ -458,6 +458,9 @@ static int derive(parse_state *st, sp_preset *out)
   out->d_ff = dff;
   out->output_projection = wo;
   out->derived = 0;
+  out->std_emb = NAN;
+  out->has_gate = 0;
+  out->std_gate = NAN;
   out->has_q0 = line[K_Q0] != 0;
   out->gain = line[K_GAIN] ? (sp_gain)st->choice[K_GAIN] : SP_GAIN_ALPHA;
 

@@ -2,10 +2,10 @@
  * a recommended point (theory.md §7, §9, §10).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/recommend.h"
+#include "sigprop/grad.h"
 #include "sigprop/status.h"
+#include "root.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_roots.h>
 #include <math.h>
 #include <string.h>
 
@@ -15,6 +15,7 @@ const char *sp_phase_name(sp_phase p)
   case SP_PHASE_TRAINABLE: return "trainable";
   case SP_PHASE_RANK_COLLAPSE: return "rank-collapse";
   case SP_PHASE_ENTROPY_COLLAPSE: return "entropy-collapse";
+  case SP_PHASE_OVERFLOW: return "stream-overflow";
   default: return "?";
   }
 }
@@ -25,6 +26,7 @@ const char *sp_edge_name(sp_edge e)
   case SP_EDGE_RANGE: return "range";
   case SP_EDGE_RANK: return "rank-collapse";
   case SP_EDGE_ENTROPY: return "entropy-collapse";
+  case SP_EDGE_OVERFLOW: return "stream-overflow";
   default: return "?";
   }
 }
@@ -43,12 +45,18 @@ int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp
     return s;
   if (!(rho_max > -1.0 && rho_max < 1.0))
     return SP_EDOM;
-  double q = m->q0, p = m->rho0 * m->q0, bcmin = INFINITY;
-  long frozen = 0, first = 0;
+  double q = m->q0, p = m->rho0 * m->q0, bcmin = INFINITY, rho = m->rho0;
+  long frozen = 0, first = 0, over = 0;
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
+    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)) == SP_EOVERFLOW) {
+      over = l;
+      q = INFINITY;
+      break;
+    }
+    if (s)
       return s;
+    rho = p / q;
     if (m->attention != SP_ATTN_UNIFORM && st.beta_c < bcmin)
       bcmin = st.beta_c;
     if (st.frozen) {
@@ -57,23 +65,28 @@ int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp
         first = l;
     }
   }
-  v->rho_final = p / q;
+  v->rho_final = rho;
   v->q_final = q;
+  v->overflow_block = over;
   v->frozen_layers = frozen;
   v->first_frozen = first;
   v->beta_c_min = bcmin;
-  v->phase = frozen ? SP_PHASE_ENTROPY_COLLAPSE
+  v->phase = !(q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
+             : frozen ? SP_PHASE_ENTROPY_COLLAPSE
              : v->rho_final >= rho_max ? SP_PHASE_RANK_COLLAPSE : SP_PHASE_TRAINABLE;
   return SP_OK;
 }
 
-int sp_first_block_eval(const sp_model *m, const sp_workspace *w, sp_first_block *fb)
+int sp_first_block_eval(const sp_model *m, const sp_workspace *w, long width,
+                        sp_first_block *fb)
 {
   if (!fb)
     return SP_EINVAL;
   int s = check_model(m, w);
   if (s)
     return s;
+  if (width < 0)
+    return SP_EDOM;
   /* What the attention sees (theory.md §6), and where beta_c is judged. */
   double q = m->q0, p = m->rho0 * m->q0, qb = q, pb = p;
   if (m->norm == SP_NORM_PRE) {
@@ -88,6 +101,19 @@ int sp_first_block_eval(const sp_model *m, const sp_workspace *w, sp_first_block
   fb->p = p;
   double gap = q - p > 0.0 ? q - p : 0.0;
   fb->qk_gradient = m->beta * m->var_v * q * gap * gap * fb->stats.g;
+  fb->width = width;
+  fb->qk_gradient_width = fb->qk_gradient;
+  fb->qk_floor = NAN;
+  if (width > 0) {
+    double y2 = fb->stats.y2, y2sq = fb->stats.y2sq;
+    /* Clip rounding of the quadratures into the function's domain. */
+    y2 = fmin(fmax(y2, 0.0), 1.0);
+    y2sq = fmin(fmax(y2sq, 0.0), y2);
+    fb->qk_gradient_width = sp_grad_wq_width(m->beta, m->var_v, q, p > q ? q : p,
+                                             fb->stats.g > 0.0 ? fb->stats.g : 0.0, y2, y2sq,
+                                             width);
+    fb->qk_floor = m->beta * m->var_v * q * q * q / (double)width;
+  }
   return SP_OK;
 }
 
@@ -96,7 +122,9 @@ int sp_first_block_eval(const sp_model *m, const sp_workspace *w, sp_first_block
 typedef enum {
   F_RHO_BETA,     /* rho_L(beta) - rho_max */
   F_ENTROPY_BETA, /* beta - beta_c_min(beta) */
-  F_RHO_GAIN      /* rho_L(gain) - rho_max */
+  F_RHO_GAIN,     /* rho_L(gain) - rho_max */
+  F_Q_BETA,       /* log(q_L(beta) / SP_Q_MAX_FLOAT16) */
+  F_Q_GAIN        /* log(q_L(gain) / SP_Q_MAX_FLOAT16) */
 } fn_kind;
 
 typedef struct {
@@ -112,7 +140,7 @@ static double fn(double x, void *arg)
 {
   problem *pb = arg;
   sp_verdict v;
-  if (pb->kind == F_RHO_GAIN)
+  if (pb->kind == F_RHO_GAIN || pb->kind == F_Q_GAIN)
     sp_gain_set(&pb->m, pb->gain, x);
   else
     pb->m.beta = x;
@@ -124,53 +152,28 @@ static double fn(double x, void *arg)
   }
   if (pb->kind == F_ENTROPY_BETA)
     return isfinite(v.beta_c_min) ? x - v.beta_c_min : -1.0;
+  if (pb->kind == F_Q_BETA || pb->kind == F_Q_GAIN)
+    return isfinite(v.q_final) ? log(v.q_final / SP_Q_MAX_FLOAT16) : 1e3;
   return v.rho_final - pb->rho_max;
+}
+
+static int fn_status(double x, void *arg, double *f)
+{
+  problem *pb = arg;
+  *f = fn(x, pb);
+  return pb->status;
 }
 
 /* Root of pb's function in [a, b], where it changes sign, to xtol. */
 static int brent(problem *pb, double a, double b, double xtol, double *root)
 {
-  double fa = fn(a, pb), fb = fn(b, pb);
+  double fa = fn(a, pb), fb = fn(b, pb), r;
   if (pb->status)
     return pb->status;
-  if (fa == 0.0) {
-    *root = a;
-    return SP_OK;
-  }
-  if (fb == 0.0) {
-    *root = b;
-    return SP_OK;
-  }
-  if ((fa < 0.0) == (fb < 0.0))
-    return SP_ENOROOT;
-  gsl_function F = {fn, pb};
-  gsl_root_fsolver *solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-  if (!solver)
-    return SP_ENOMEM;
-  int status = gsl_root_fsolver_set(solver, &F, a, b);
-  int iter = 0, converged = 0;
-  double r = 0.5 * (a + b);
-  while (status == GSL_SUCCESS && iter++ < 200) {
-    status = gsl_root_fsolver_iterate(solver);
-    if (pb->status || status != GSL_SUCCESS)
-      break;
-    r = gsl_root_fsolver_root(solver);
-    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
-                                    gsl_root_fsolver_x_upper(solver), xtol, 0.0);
-    if (status == GSL_SUCCESS) {
-      converged = 1;
-      break;
-    }
-    if (status == GSL_CONTINUE)
-      status = GSL_SUCCESS;
-  }
-  gsl_root_fsolver_free(solver);
-  if (pb->status)
-    return pb->status;
-  if (!converged)
-    return SP_ENOCONV;
-  *root = r;
-  return SP_OK;
+  int s = sp_root_brent(fn_status, pb, a, b, fa, fb, xtol, 0.0, &r);
+  if (s == SP_OK)
+    *root = r;
+  return s;
 }
 
 /* ---- trainable beta ---------------------------------------------------- */
@@ -179,7 +182,7 @@ static int brent(problem *pb, double a, double b, double xtol, double *root)
 static int beta_top(const sp_model *m, const sp_workspace *w, double *top, sp_edge *edge)
 {
   sp_first_block fb;
-  int s = sp_first_block_eval(m, w, &fb);
+  int s = sp_first_block_eval(m, w, 0, &fb);
   if (s)
     return s;
   if (m->attention == SP_ATTN_UNIFORM || !isfinite(fb.stats.beta_c)) {
@@ -197,9 +200,12 @@ static int beta_top(const sp_model *m, const sp_workspace *w, double *top, sp_ed
 static int refine_beta(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
                        double in, double out, sp_phase ph, double *edge, sp_edge *kind)
 {
-  problem pb = {*m, w, ph == SP_PHASE_ENTROPY_COLLAPSE ? F_ENTROPY_BETA : F_RHO_BETA,
+  problem pb = {*m, w,
+                ph == SP_PHASE_ENTROPY_COLLAPSE ? F_ENTROPY_BETA
+                : ph == SP_PHASE_OVERFLOW       ? F_Q_BETA : F_RHO_BETA,
                 SP_GAIN_ALPHA, rho_max, SP_OK};
-  *kind = ph == SP_PHASE_ENTROPY_COLLAPSE ? SP_EDGE_ENTROPY : SP_EDGE_RANK;
+  *kind = ph == SP_PHASE_ENTROPY_COLLAPSE ? SP_EDGE_ENTROPY
+          : ph == SP_PHASE_OVERFLOW       ? SP_EDGE_OVERFLOW : SP_EDGE_RANK;
   double a = in < out ? in : out, b = in < out ? out : in;
   int s = brent(&pb, a, b, xtol, edge);
   if (s == SP_ENOROOT) {
@@ -405,6 +411,7 @@ void sp_recommend_options_default(sp_recommend_options *o)
   o->margin = 0.2;
   o->gain = SP_GAIN_ALPHA;
   o->xtol = 1e-10;
+  o->width = 0;
 }
 
 static void no_interval(sp_beta_interval *b)
@@ -413,19 +420,64 @@ static void no_interval(sp_beta_interval *b)
   b->lo_edge = b->hi_edge = SP_EDGE_RANGE;
 }
 
+/* log(q_L / SP_Q_MAX_FLOAT16) at gain g of x (> 0: overflow); 1e3 where the
+ * iteration overflows a double, NaN on another error. */
+static double q_excess(const sp_model *x, const sp_workspace *w, sp_gain g, double v)
+{
+  problem pb = {*x, w, F_Q_GAIN, g, 0.5, SP_OK};
+  double f = fn(v, &pb);
+  return pb.status ? NAN : f;
+}
+
+/* Keep the recommended gain below the one at which the stream leaves the
+ * float16 range (q_L grows with every gain): cap it at that gain / (1+M);
+ * when a skip gain's rank bound (critical (1+M)) then lies above the cap,
+ * use the geometric mean of the two bounds and mark the margin squeezed. */
+static void cap_overflow(const sp_workspace *w, const sp_recommend_options *o, sp_model *x, sp_recommendation *r)
+{
+  r->gain_overflow = INFINITY;
+  r->margin_squeezed = 0;
+  double onem = 1.0 + o->margin, hi = r->gain;
+  if (!(q_excess(x, w, o->gain, hi) > 0.0))
+    return;
+  int branch = sp_gain_is_branch(o->gain);
+  double lo = branch || r->gain_status || !isfinite(r->gain_critical) ? 0.0 : r->gain_critical;
+  if (!(q_excess(x, w, o->gain, lo) <= 0.0)) {
+    r->gain_overflow = NAN;
+    return;
+  }
+  /* Bisection in the gain (the excess jumps where the iteration fails). */
+  for (int i = 0; i < 200 && hi - lo > o->xtol * fmax(1.0, hi); i++) {
+    double mid = 0.5 * (lo + hi), e = q_excess(x, w, o->gain, mid);
+    if (e > 0.0)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  r->gain_overflow = lo;
+  double cap = lo / onem, g = fmin(r->gain, cap);
+  if (!branch && !r->gain_status && isfinite(r->gain_critical)
+      && g < r->gain_critical * onem) {
+    g = r->gain_critical > 0.0 ? sqrt(r->gain_critical * lo) : cap;
+    r->margin_squeezed = 1;
+  }
+  r->gain = g;
+  sp_gain_set(x, o->gain, g);
+}
+
 int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_options *o,
                  sp_recommendation *r)
 {
   if (!m || !o || !r)
     return SP_EINVAL;
   if (!(o->rho_max > 0.0 && o->rho_max < 1.0) || !(o->margin >= 0.0) || !isfinite(o->margin)
-      || !(o->xtol > 0.0) || (unsigned)o->gain >= SP_NGAIN)
+      || !(o->xtol > 0.0) || (unsigned)o->gain >= SP_NGAIN || o->width < 0)
     return SP_EDOM;
   memset(r, 0, sizeof *r);
   int s = sp_verdict_eval(m, w, o->rho_max, &r->verdict);
   if (s)
     return s;
-  if ((s = sp_first_block_eval(m, w, &r->first)))
+  if ((s = sp_first_block_eval(m, w, o->width, &r->first)))
     return s;
 
   r->lambda_fd = 0;
@@ -483,6 +535,7 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
       break;
     r->beta = edge / onem;
   }
+  cap_overflow(w, o, &x, r);
   r->recommended = x;
   r->rec_status = sp_verdict_eval(&x, w, o->rho_max, &r->rec_verdict);
   no_interval(&r->rec_beta_range);

@@ -70,7 +70,7 @@ void sp_kern_packb_zero(sp_kpack *b);
 void sp_kern_gemm(long m, const float *a, long lda, int transa, const sp_kpack *b, long n0,
                   long n1, long k, float *c, long ldc, int accumulate, float *work);
 
-/* ---- random streams of the simulator (sim.c) ------------------------ */
+/* ---- random streams of the simulator (sim_random.c) -----------------  */
 
 /* Kinds of random matrices; the stream of (seed, layer, kind, chunk of 64
  * rows) is a gsl_rng taus2 generator seeded from those four numbers. */

@@ -121,7 +121,7 @@ static void first_block(void)
   sp_model_default(&m);
   m.beta = 3.0;
   sp_first_block fb;
-  tap_ok(sp_first_block_eval(&m, NULL, &fb) == SP_OK, "first block at beta = 3");
+  tap_ok(sp_first_block_eval(&m, NULL, 0, &fb) == SP_OK, "first block at beta = 3");
   /* theory.md §9 with C = 1: beta sv q (q - p)^2 G, G = m(1 - m)/3. */
   double bc = sqrt(2.0 / (1.0 - 0.025)), mm = bc / 3.0;
   double want = 3.0 * 0.2 * 1.0 * (0.975 * 0.975) * mm * (1.0 - mm) / 3.0;
@@ -129,15 +129,15 @@ static void first_block(void)
             fb.qk_gradient);
   tap_close(fb.stats.y2, 1.0 - mm, 1e-15, "E Y2 = 1 - beta_c/beta");
   m.beta = 1.0;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_ok(fb.qk_gradient == 0.0, "q/k gradient vanishes below beta_c");
   m.norm = SP_NORM_PRE;
   m.q0 = 5.0;
   m.rho0 = 0.3;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_ok(fb.q == 1.0 && fb.p == 0.3, "pre-LN: the attention sees the normalised input");
   m.beta_c_on = SP_BETAC_STREAM;
-  sp_first_block_eval(&m, NULL, &fb);
+  sp_first_block_eval(&m, NULL, 0, &fb);
   tap_close(fb.stats.beta_c, sqrt(2.0 / (5.0 * (5.0 - 1.5))), 1e-15,
             "beta-c-on stream: beta_c of the raw stream");
 }
@@ -349,6 +349,275 @@ static void recommendations(void)
   tap_ok(sp_recommend(NULL, NULL, &o, &r) == SP_EINVAL, "NULL model");
 }
 
+/* The stream leaves the float16 range: never trainable. */
+static void overflow(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.norm = SP_NORM_PRE;
+  m.alpha_sa = m.alpha_mlp = 1.13;
+  m.depth = 37;
+  sp_verdict v;
+  int st = sp_verdict_eval(&m, NULL, 0.9, &v);
+  tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
+           && v.q_final > SP_Q_MAX_FLOAT16 && isfinite(v.q_final) && v.overflow_block == 0,
+         "pre-LN alpha 1.13, L 37: q_L = %.3g beyond float16: stream overflow", v.q_final);
+  tap_ok(v.rho_final < 0.9, "though rho_L = %.3f is below rho_max", v.rho_final);
+  m.depth = 11;
+  sp_verdict_eval(&m, NULL, 0.9, &v);
+  tap_ok(v.phase == SP_PHASE_TRAINABLE && v.q_final <= SP_Q_MAX_FLOAT16,
+         "L 11: q_L = %.3g inside it, trainable", v.q_final);
+  sp_model_default(&m);
+  m.norm = SP_NORM_NONE;
+  m.alpha_sa = 40.3;
+  m.depth = 500;
+  st = sp_verdict_eval(&m, NULL, 0.9, &v);
+  tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
+           && isinf(v.q_final) && v.overflow_block > 1 && isfinite(v.rho_final),
+         "no-LN alpha 40.3: the iteration overflows at block %ld: a verdict, not an error",
+         v.overflow_block);
+  tap_ok(strcmp(sp_phase_name(SP_PHASE_OVERFLOW), "stream-overflow") == 0
+           && strcmp(sp_edge_name(SP_EDGE_OVERFLOW), "stream-overflow") == 0,
+         "overflow phase and edge names");
+}
+
+/* The issue's pre-LN example: beta 2, L 200 tuned by the skip gain once
+ * recommended alpha = 1.2 alpha_c, whose stream grows to q_L ~ 1e64. */
+static void pre_ln_example(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.norm = SP_NORM_PRE;
+  m.beta = 2.0;
+  m.depth = 200;
+  sp_recommend_options o;
+  sp_recommend_options_default(&o);
+  sp_recommendation r;
+  tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "pre-LN example: recommend");
+  sp_model old = r.recommended;
+  sp_gain_set(&old, SP_GAIN_ALPHA, 1.2 * r.gain_critical);
+  sp_verdict v;
+  sp_verdict_eval(&old, NULL, 0.9, &v);
+  tap_ok(v.phase == SP_PHASE_OVERFLOW && v.q_final > 1e60,
+         "the old point alpha = 1.2 alpha_c = %.4f: q_L = %.3g, stream overflow, not trainable",
+         1.2 * r.gain_critical, v.q_final);
+  tap_ok(r.rec_status == SP_OK && r.rec_verdict.q_final <= SP_Q_MAX_FLOAT16,
+         "the recommendation keeps q_L = %.4g in range", r.rec_verdict.q_final);
+  tap_ok(isfinite(r.gain_overflow) && r.margin_squeezed && r.gain > r.gain_critical
+           && r.gain < r.gain_overflow,
+         "alpha_c %.5f < alpha %.5f < overflow gain %.5f, margin squeezed", r.gain_critical,
+         r.gain, r.gain_overflow);
+  tap_close(r.gain, sqrt(r.gain_critical * r.gain_overflow), 1e-12,
+            "squeezed: the geometric mean of the two bounds");
+  sp_model at = r.recommended;
+  sp_gain_set(&at, SP_GAIN_ALPHA, r.gain_overflow * (1.0 + 1e-6));
+  sp_verdict_eval(&at, NULL, 0.9, &v);
+  tap_ok(v.phase == SP_PHASE_OVERFLOW, "just above the overflow gain: overflow");
+  sp_gain_set(&at, SP_GAIN_ALPHA, r.gain_overflow * (1.0 - 1e-6));
+  sp_verdict_eval(&at, NULL, 0.9, &v);
+  tap_ok(v.phase != SP_PHASE_OVERFLOW, "just below: in range (q_L %.6g)", v.q_final);
+  /* A branch gain below its rank bound keeps the stream in range: no cap. */
+  sp_model_default(&m);
+  m.norm = SP_NORM_NONE;
+  m.attention = SP_ATTN_UNIFORM;
+  m.branch_sa = m.branch_mlp = 1.73;
+  m.depth = 61;
+  o.gain = SP_GAIN_BRANCH;
+  sp_recommend(&m, NULL, &o, &r);
+  tap_ok(r.rec_status == SP_OK && r.rec_verdict.phase != SP_PHASE_OVERFLOW
+           && isinf(r.gain_overflow) && !r.margin_squeezed && r.gain < 1.73,
+         "no-LN branch gain lowered to %.4f: in range, no overflow gain", r.gain);
+}
+
+/* BERT-base at its T = 512: finite-T statistics give a nonzero q/k
+ * gradient, and the width term adds E[(1 - Y2)^2]/d to G. */
+static void bert_gradient(void)
+{
+  sp_preset p;
+  sp_model m;
+  sp_model_default(&m);
+  tap_ok(sp_preset_load("bert-base", &p, NULL) == SP_OK, "bert-base preset");
+  sp_preset_apply(&p, &m);
+  m.stats = SP_STATS_FINITE;
+  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace_prepare(w, &m);
+  sp_first_block fb;
+  int st = sp_first_block_eval(&m, w, 768, &fb);
+  tap_ok(st == SP_OK, "block 1 at width 768");
+  tap_ok(fb.qk_gradient > 0.0 && fb.qk_gradient_width > fb.qk_gradient,
+         "finite-T q/k gradient %.4g > 0; with the width term %.4g", fb.qk_gradient,
+         fb.qk_gradient_width);
+  double want = sp_grad_wq_width(m.beta, m.var_v, fb.q, fb.p, fb.stats.g, fb.stats.y2,
+                                 fb.stats.y2sq, 768);
+  tap_close(fb.qk_gradient_width, want, 1e-18, "= sp_grad_wq_width");
+  tap_close(fb.qk_floor, m.beta * m.var_v / 768.0, 1e-18, "floor beta sv q^3 / d (q = 1)");
+  sp_first_block_eval(&m, w, 0, &fb);
+  tap_ok(fb.qk_gradient_width == fb.qk_gradient && isnan(fb.qk_floor) && fb.width == 0,
+         "width 0: the infinite-width form");
+  tap_ok(sp_first_block_eval(&m, w, -1, &fb) == SP_EDOM, "negative width rejected");
+  m.stats = SP_STATS_ASYMPTOTIC;
+  sp_first_block_eval(&m, w, 768, &fb);
+  tap_ok(fb.qk_gradient == 0.0 && fb.qk_gradient_width > 0.0,
+         "T -> infinity: G = 0 below beta_c, the width term alone %.3g", fb.qk_gradient_width);
+  sp_workspace_free(w);
+}
+
+static void stds_of_preset(const sp_preset *p, sp_stds *g)
+{
+  sp_stds_init(g);
+  g->d_model = p->d_model;
+  g->heads = p->heads;
+  g->d_ff = p->d_ff;
+  g->output_projection = p->output_projection;
+  g->q = p->std_q;
+  g->k = p->std_k;
+  g->v = p->std_v;
+  g->o = p->std_o;
+  g->ff_in = p->std_ff_in;
+  g->ff_out = p->std_ff_out;
+  g->emb = 0.02;
+  g->emb_norm = 1;
+}
+
+static sp_phase phase_of(const sp_model *m, const sp_workspace *w)
+{
+  sp_verdict v;
+  return sp_verdict_eval(m, w, 0.9, &v) ? (sp_phase)-1 : v.phase;
+}
+
+static void advice_bert(void)
+{
+  sp_preset p;
+  sp_model m;
+  sp_model_default(&m);
+  sp_preset_load("bert-base", &p, NULL);
+  sp_preset_apply(&p, &m);
+  m.stats = SP_STATS_FINITE;
+  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace_prepare(w, &m);
+  sp_stds g;
+  stds_of_preset(&p, &g);
+  sp_recommend_options o;
+  sp_recommend_options_default(&o);
+  sp_advice a;
+  int st = sp_advise(&m, w, &g, &o, &a);
+  tap_ok(st == SP_OK, "advice on bert-base");
+  tap_ok(a.pure_ok && a.primary_pure && a.flags == 0 && a.rec_flags == 0,
+         "pure form trainable, no flags");
+  const sp_stds *t = &a.pure_stds;
+  tap_ok(t->q == 0.02 && t->k == 0.02 && t->v == 0.02 && t->o == 0.02 && t->ff_in == 0.02
+           && t->ff_out == 0.02 && t->emb == 0.02 && t->skip_sa == 1.0,
+         "already trainable: the table is the given 0.02 everywhere");
+  tap_ok(a.pure.first.qk_gradient_width > 0.0, "nonzero q/k gradient %.3g",
+         a.pure.first.qk_gradient_width);
+  /* The std range: W_Q = W_K std just inside is trainable, just outside not. */
+  sp_model x = a.pure.recommended;
+  double hi = a.std_qk_hi;
+  x.beta = 768.0 * hi * hi * (1.0 - 1e-6) / sqrt(log(512.0));
+  sp_phase in = phase_of(&x, w);
+  x.beta = 768.0 * hi * hi * (1.0 + 1e-6) / sqrt(log(512.0));
+  tap_ok(in == SP_PHASE_TRAINABLE && phase_of(&x, w) != SP_PHASE_TRAINABLE,
+         "std of W_Q, W_K up to %.5f trainable, above not", hi);
+  tap_ok(a.std_qk_lo == 0.0, "down to 0");
+  /* Sensitivity re-evaluated on either side. */
+  const sp_sensitivity *s = &a.sens;
+  tap_ok(!a.sens_rho0_status && !isnan(s->rho0_up) && s->phase_up == SP_PHASE_RANK_COLLAPSE,
+         "rank collapse from rho0 = %.6f", s->rho0_up);
+  x = m;
+  x.rho0 = s->rho0_up - s->rho0_tol;
+  in = phase_of(&x, w);
+  x.rho0 = s->rho0_up + s->rho0_tol;
+  tap_ok(in == SP_PHASE_TRAINABLE && phase_of(&x, w) == SP_PHASE_RANK_COLLAPSE,
+         "trainable just below it, rank collapse just above");
+  x = m;
+  x.depth = s->depth_up - 1;
+  in = phase_of(&x, w);
+  x.depth = s->depth_up;
+  tap_ok(!a.sens_depth_status && s->depth_up > 12 && in == SP_PHASE_TRAINABLE
+           && phase_of(&x, w) == s->depth_phase_up,
+         "trainable to L = %ld, %s at L = %ld", s->depth_up - 1,
+         sp_phase_name(s->depth_phase_up), s->depth_up);
+  /* Both recommendations' tables realise their models. */
+  sp_model back = m;
+  tap_ok(sp_stds_to_model(&a.code_stds, &back, NULL) == SP_OK
+           && fabs(back.beta - a.code.recommended.beta) < 1e-14
+           && back.alpha_sa == a.code.recommended.alpha_sa,
+         "code-change table gives back its model");
+  sp_workspace_free(w);
+}
+
+static void advice_flags(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  sp_stds g;
+  sp_stds_init(&g);
+  g.d_model = 611;
+  g.d_ff = 2417;
+  sp_recommend_options o;
+  sp_recommend_options_default(&o);
+  sp_advice a;
+  m.rho0 = 0.99991;
+  m.depth = 3;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok(a.flags & SP_FLAG_QK_VANISHING, "rho0 0.99991: q/k gradient %.3g vanishes (floor %.3g)",
+         a.pure.first.qk_gradient_width, a.pure.first.qk_floor);
+  m.rho0 = 0.0271;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok(!(a.flags & SP_FLAG_QK_VANISHING), "rho0 0.0271: it does not");
+  m.beta = 1.537;
+  m.rho0 = 0.163;
+  m.depth = 7;
+  m.alpha_sa = m.alpha_mlp = 2.71;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok(a.pure.verdict.phase == SP_PHASE_TRAINABLE && (a.flags & SP_FLAG_MARGIN_FLIP)
+           && a.sens.rho0_down > 0.163 / 1.2,
+         "entropy collapse below rho0 = %.4f, inside the margin of 0.163: flagged",
+         a.sens.rho0_down);
+  m.rho0 = 0.5;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok(!(a.flags & SP_FLAG_MARGIN_FLIP), "rho0 0.5 (beta_c = 2 > 1.2 beta): not flagged");
+  sp_model_default(&m);
+  m.norm = SP_NORM_NONE;
+  m.alpha_sa = 40.3;
+  m.depth = 500;
+  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
+  unsigned all = SP_FLAG_FLOAT16 | SP_FLAG_BFLOAT16 | SP_FLAG_OVERFLOW;
+  tap_ok((a.flags & all) == all, "flags float16, bfloat16, overflow (%#x)", a.flags);
+  sp_model_default(&m);
+  m.norm = SP_NORM_PRE;
+  m.alpha_sa = m.alpha_mlp = 1.13;
+  m.depth = 37;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok((a.flags & all) == SP_FLAG_FLOAT16, "pre-LN alpha 1.13: float16 only (%#x)", a.flags);
+  tap_ok(!a.pure_ok && !a.primary_pure && a.code.rec_verdict.phase == SP_PHASE_TRAINABLE
+           && !(a.rec_flags & all),
+         "a branch gain cannot undo the skip gain's growth; the code change alpha %.4f can",
+         a.code.gain);
+  const char *names[] = {"float16-range", "bfloat16-range", "overflow", "qk-gradient-vanishing",
+                         "margin-flip"};
+  int ok = 1;
+  for (int i = 0; i < SP_NFLAGS; i++)
+    ok &= strcmp(sp_flag_name(1u << i), names[i]) == 0;
+  tap_ok(ok && strcmp(sp_flag_name(3u), "?") == 0, "flag names");
+  /* Without a width: no tables, no gradient flag. */
+  g.d_model = 0;
+  sp_advise(&m, NULL, &g, &o, &a);
+  tap_ok(isnan(a.pure_stds.q) && isnan(a.std_qk_hi) && !(a.flags & SP_FLAG_QK_VANISHING),
+         "without d_model: no tables");
+  g.d_model = -1;
+  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "negative d_model rejected");
+  tap_ok(sp_advise(NULL, NULL, &g, &o, &a) == SP_EINVAL && sp_advise(&m, NULL, NULL, &o, &a)
+           == SP_EINVAL, "NULL rejected");
+  g.d_model = 611;
+  o.rho_max = 1.5;
+  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "rho_max 1.5 rejected");
+  sp_recommend_options_default(&o);
+  o.width = -3;
+  sp_recommendation r;
+  tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_EDOM, "sp_recommend: negative width rejected");
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
@@ -358,5 +627,10 @@ int main(void)
   beta_ranges();
   gains();
   recommendations();
+  overflow();
+  pre_ln_example();
+  bert_gradient();
+  advice_bert();
+  advice_flags();
   return tap_done();
 }

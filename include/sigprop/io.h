@@ -45,7 +45,12 @@ typedef struct {
  * metadata: as "# key: value" lines for csv/tsv, as a "meta" object for
  * json ({"meta": {...}, "columns": [...], "rows": [[...], ...]}).
  * Numbers use the shortest "%.{15,16,17}g" form that reads back exactly.
- * Returns SP_EINVAL for a non-table format, SP_EIO when writing fails. */
+ * JSON is encoded by jansson, one value at a time (a table is never held
+ * as a JSON tree): there, exponents have no '+' and no leading zeros
+ * ("1e-5", "1e20"), NaN and infinities are null, and a string that is not
+ * valid UTF-8 is written with its bytes >= 0x80 replaced by '?'.
+ * Returns SP_EINVAL for a non-table format, SP_EIO when writing fails,
+ * SP_ENOMEM when the JSON encoder cannot allocate. */
 int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *meta,
                    size_t nmeta);
 
@@ -53,27 +58,70 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
  * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf". */
 void sp_format_double(char *buf, size_t size, double x);
 
-/** An output file written under a temporary name in the same folder and
- * renamed into place by sp_outfile_commit(), so that a failed run never
- * leaves a partial file. */
+/** An output file that appears complete or not at all.
+ *
+ * A regular file (existing or not) is written under a temporary name
+ * ".NAME.tmpXXXXXX" in the directory of the file it replaces and renamed
+ * into place by sp_outfile_commit(); the temporary file gets the permission
+ * bits (and, where allowed, the owner) of the file it replaces, or
+ * 0666 & ~umask for a new file.  A symbolic link is written through: the
+ * link stays and the file it points to (after every link in the chain, even
+ * a dangling one) is replaced in its own directory.  A device or FIFO
+ * (/dev/null, /dev/stdout, a named pipe) is written directly, so it is not
+ * all-or-nothing.  A directory, a read-only file or a missing directory
+ * fails at open with the system's reason in errno.
+ *
+ * Several outputs of one run are made all-or-nothing by writing all,
+ * sp_outfile_close() on each (where a full disk shows), then
+ * sp_outfile_commit() on each (renames only), or sp_outfile_abort() on all
+ * at the first failure.
+ *
+ * Signals: the library installs no signal handler.  Every pending temporary
+ * path sits in a fixed registry (at most SP_OUTFILE_MAX at a time) from
+ * before the file is created until it is renamed or removed; a program that
+ * wants interrupted runs to leave nothing behind calls
+ * sp_outfile_remove_pending() from its own handler (it is
+ * async-signal-safe) and then _exit()s. */
 typedef struct sp_outfile sp_outfile;
 
-/** Open a temporary file next to `path`.  Returns SP_OK and sets *out,
- * or SP_EIO (errno is kept for the caller's message) / SP_ENOMEM. */
+/** Most temporary files pending at once in a process. */
+#define SP_OUTFILE_MAX 64
+
+/** Open `path` for writing as described above.  Returns SP_OK and sets
+ * *out, SP_EINVAL for a NULL or empty path, SP_ENOMEM, or SP_EIO with the
+ * reason in errno (EISDIR, EACCES, ENOENT, ELOOP, EMFILE when
+ * SP_OUTFILE_MAX files are pending, ...). */
 int sp_outfile_open(const char *path, sp_outfile **out);
 
 /** The stream to write to; owned by the outfile. */
 FILE *sp_outfile_stream(sp_outfile *f);
 
-/** The temporary path (for writers such as Cairo that want a file name). */
+/** The temporary path (the device's path when written directly), for
+ * writers that want a file name. */
 const char *sp_outfile_temp_path(const sp_outfile *f);
 
-/** Flush, close and rename into place; frees `f`.  On failure the
- * temporary file is removed and SP_EIO returned. */
+/** The errno of the first failed write to the stream (e.g. ENOSPC), 0 when
+ * every write so far succeeded.  Unlike errno it survives later calls. */
+int sp_outfile_error(const sp_outfile *f);
+
+/** Flush and close the stream, keeping the temporary file for
+ * sp_outfile_commit().  SP_OK, or SP_EIO with the reason in errno (and in
+ * sp_outfile_error()); `f` stays valid for commit or abort either way. */
+int sp_outfile_close(sp_outfile *f);
+
+/** Close (when not done yet) and rename into place; frees `f`.  On
+ * failure the temporary file is removed and SP_EIO returned with the
+ * reason in errno. */
 int sp_outfile_commit(sp_outfile *f);
 
-/** Close and remove the temporary file; frees `f`.  NULL is a no-op. */
+/** Close and remove the temporary file; frees `f`.  NULL is a no-op.
+ * errno is preserved. */
 void sp_outfile_abort(sp_outfile *f);
+
+/** Remove every pending temporary file of the process (unlink(2) only:
+ * async-signal-safe, for a signal handler).  The sp_outfile objects stay
+ * allocated; the program is expected to exit right after. */
+void sp_outfile_remove_pending(void);
 
 #ifdef __cplusplus
 }

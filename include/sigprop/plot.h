@@ -86,6 +86,16 @@ void sp_plot_free(sp_plot *p);
 /** SP_OK, or the first error of `p` (SP_EINVAL for NULL). */
 int sp_plot_status(const sp_plot *p);
 
+/** Size of the PNG image of `p` at `dpi`: ceil(width dpi / 72) by
+ * ceil(height dpi / 72) pixels in *px and *py.  Rendering it holds an image
+ * of 4 bytes per pixel; Cairo refuses more than SP_PLOT_MAX_PIXELS per side
+ * (sp_plot_write then returns SP_EINVAL).  SP_EINVAL for NULL arguments or
+ * a non-finite or non-positive dpi. */
+int sp_plot_raster_size(const sp_plot *p, double dpi, double *px, double *py);
+
+/** Most pixels per side of a PNG (Cairo's image surface limit). */
+#define SP_PLOT_MAX_PIXELS 32767
+
 /** Font family (as Cairo's toy font API understands it; NULL keeps the
  * current one) and base size in points (tick labels; other text scales
  * with it), in [4, 72].  Default "DejaVu Sans", 7.5 pt. */

@@ -86,6 +86,15 @@ typedef struct {
   double std_v, std_o; /**< of W_V and W_O (std_o is NaN without W_O) */
   double std_ff_in, std_ff_out; /**< of the two MLP layers */
   double std_bias;     /**< of every bias */
+  double std_emb;      /**< of the token embedding; NaN when unknown (a
+                            preset file does not state it) */
+  int has_gate;        /**< 1 for a gated MLP (SwiGLU):
+                            W_2 (phi(W_gate x) * (W_1 x)) */
+  double std_gate;     /**< of W_gate; NaN without a gate.  With a gate
+                            the model's phi acts on W_gate x, so var-w-in
+                            = d std_gate^2, and W_1 (std_ff_in) is the
+                            linear factor the mean-field MLP of theory.md
+                            §5 does not have (not modelled) */
   unsigned derived;    /**< SP_PRESET_DERIVED_* flags */
   int has_q0;          /**< 1 when the file sets q0 (embedding scale) */
   sp_gain gain;        /**< the gain recommend tunes ("gain" key; default alpha) */

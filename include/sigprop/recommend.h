@@ -17,18 +17,33 @@ extern "C" {
 typedef enum {
   SP_PHASE_TRAINABLE,       /**< neither below */
   SP_PHASE_RANK_COLLAPSE,   /**< no block frozen, rho_L >= rho_max */
-  SP_PHASE_ENTROPY_COLLAPSE /**< some block's attention input has beta > beta_c */
+  SP_PHASE_ENTROPY_COLLAPSE, /**< some block's attention input has beta > beta_c */
+  SP_PHASE_OVERFLOW         /**< the residual stream leaves the float16 range:
+                                 q_L > SP_Q_MAX_FLOAT16, or the iteration
+                                 overflowed a double */
 } sp_phase;
 
-/** "trainable", "rank-collapse", "entropy-collapse" (static; "?" for an
- * invalid value). */
+/** Largest finite float16 value.  q is the stream's mean squared entry,
+ * which every LayerNorm/RMSNorm and every attention score squares and
+ * sums: a stream with q_L beyond this no longer has a representable
+ * variance in half precision, and sp_verdict_eval() never calls it
+ * trainable. */
+#define SP_Q_MAX_FLOAT16 65504.0
+/** Largest finite bfloat16 value, (2 - 2^-7) 2^127 (float32's range is
+ * about the same, 3.4028e38). */
+#define SP_Q_MAX_BFLOAT16 3.3895313892515355e38
+
+/** "trainable", "rank-collapse", "entropy-collapse", "stream-overflow"
+ * (static; "?" for an invalid value). */
 const char *sp_phase_name(sp_phase p);
 
 /** The classification of one configuration and what it rests on. */
 typedef struct {
   sp_phase phase;
-  double rho_final;   /**< rho_L */
-  double q_final;     /**< q_L */
+  double rho_final;   /**< rho_L (of the last block before an overflow) */
+  double q_final;     /**< q_L; +infinity when the iteration overflowed */
+  long overflow_block;/**< block at which the iteration overflowed a
+                           double, 0 if none */
   long frozen_layers; /**< blocks whose attention input has beta > beta_c */
   long first_frozen;  /**< first such block, 0 if none */
   double beta_c_min;  /**< smallest beta_c over the L attention inputs
@@ -37,20 +52,24 @@ typedef struct {
 } sp_verdict;
 
 /** Iterate the L blocks of `m` from (q0, rho0 q0) and classify it
- * (theory.md §10): entropy collapse when some block is frozen, else rank
- * collapse when rho_L >= rho_max, else trainable.  `w` as for
- * sp_propagate.  Errors: the model's validation status, SP_EDOM for
- * rho_max outside (-1, 1), or a propagation error (SP_EOVERFLOW, ...). */
+ * (theory.md §10): stream overflow when the iteration overflows a double
+ * (it stops there) or q_L > SP_Q_MAX_FLOAT16, else entropy collapse when
+ * some block is frozen, else rank collapse when rho_L >= rho_max, else
+ * trainable.  `w` as for sp_propagate.  Errors: the model's validation
+ * status, SP_EDOM for rho_max outside (-1, 1), or a propagation error
+ * other than SP_EOVERFLOW (SP_EUNDERFLOW, ...). */
 int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v);
 
 /** What bounds one end of a trainable interval. */
 typedef enum {
   SP_EDGE_RANGE,   /**< the end of the searched range (beta = 0) */
   SP_EDGE_RANK,    /**< rho_L = rho_max: rank collapse beyond */
-  SP_EDGE_ENTROPY  /**< beta = beta_c of some block: entropy collapse beyond */
+  SP_EDGE_ENTROPY, /**< beta = beta_c of some block: entropy collapse beyond */
+  SP_EDGE_OVERFLOW /**< q_L = SP_Q_MAX_FLOAT16: stream overflow beyond */
 } sp_edge;
 
-/** "range", "rank-collapse", "entropy-collapse" (static). */
+/** "range", "rank-collapse", "entropy-collapse", "stream-overflow"
+ * (static). */
 const char *sp_edge_name(sp_edge e);
 
 /** An interval [lo, hi] of beta and what bounds each end. */
@@ -72,7 +91,8 @@ typedef struct {
  * SP_RECOMMEND_SCAN + 1 equally spaced points, each classified by
  * sp_verdict_eval(); the ends of the widest run of trainable points are
  * refined by Brent's method (GSL) to `xtol`: on rho_L(beta) - rho_max at
- * a rank-collapse edge, on beta - beta_c_min(beta) at an entropy edge.
+ * a rank-collapse edge, on beta - beta_c_min(beta) at an entropy edge,
+ * on log(q_L / SP_Q_MAX_FLOAT16) at an overflow edge.
  * `*runs` (may be NULL) receives the number of separate trainable runs
  * found.  Returns SP_OK, SP_ENOROOT when no scan point is trainable (*out
  * is then NaN), SP_ENOCONV when Brent does not converge in 200 iterations,
@@ -112,10 +132,21 @@ typedef struct {
                              T / (d^2 sqrt(log T)) E|dL/dW_Q|_F^2 per unit
                              loss scale, theory.md §9 [GG Result 2]; G is the
                              asymptotic m (1 - m) / 3 or the finite-T value */
+  long width;           /**< d of qk_gradient_width, 0 when not known */
+  double qk_gradient_width; /**< the same at width d (sp_grad_wq_width): G
+                             plus E[(1 - Y2)^2] / d; equal to qk_gradient
+                             when width is 0 */
+  double qk_floor;      /**< beta var_v q^3 / d: the finite-width gradient
+                             of the same block with orthogonal tokens
+                             (p = 0) and flat attention (Y2 = G = 0); NaN
+                             when width is 0 */
 } sp_first_block;
 
-/** Evaluate sp_first_block for `m`.  Errors as sp_map_attention_stats. */
-int sp_first_block_eval(const sp_model *m, const sp_workspace *w, sp_first_block *fb);
+/** Evaluate sp_first_block for `m` at width `width` (d_model; 0 when not
+ * known: the infinite-width form only).  Errors as
+ * sp_map_attention_stats, SP_EDOM for width < 0. */
+int sp_first_block_eval(const sp_model *m, const sp_workspace *w, long width,
+                        sp_first_block *fb);
 
 /** Options of sp_recommend(). */
 typedef struct {
@@ -123,6 +154,8 @@ typedef struct {
   double margin;  /**< relative safety margin M >= 0; 0.2 */
   sp_gain gain;   /**< the residual gain to tune; SP_GAIN_ALPHA */
   double xtol;    /**< absolute tolerance of every root; 1e-10 */
+  long width;     /**< d_model for the finite-width q/k gradient; 0 when
+                       not known */
 } sp_recommend_options;
 
 /** Fill `o` with the defaults above. */
@@ -159,7 +192,15 @@ typedef struct {
   double gain;              /**< recommended gain: for a skip gain
                                  max(current, (1+M) critical), for a branch
                                  gain min(current, critical/(1+M)); the
-                                 current gain when no gain works */
+                                 current gain when no gain works; then
+                                 capped at gain_overflow / (1+M) */
+  double gain_overflow;     /**< the gain at which q_L reaches
+                                 SP_Q_MAX_FLOAT16 when the gain above
+                                 overflowed, else +infinity (NaN when even
+                                 the smallest admissible gain overflows) */
+  int margin_squeezed;      /**< 1 when the rank and overflow bounds leave
+                                 less than the margin on both sides: the
+                                 gain is then their geometric mean */
   sp_model recommended;     /**< the model with both applied */
   int rec_status;
   sp_verdict rec_verdict;   /**< its classification */

@@ -79,8 +79,8 @@ cli_opt_group cli_figure_group(cli_figure *f);
 /* --size: "W,H", "WxH" or "W×H", each number with an optional unit (pt,
  * the default; px; in; cm; mm; one unit at the end applies to both), or
  * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
- * but at most 0.8 times the width.  Sizes in points, in [72, 7200]; pixels need dpi > 0
- * and come back as pixels with *px = 1.  CLI_OK or a recorded error. */
+ * but at most 0.8 times the width.  Sizes in points, in [72, 7200];
+ * pixels need dpi > 0 and come back as pixels with *px = 1.  CLI_OK or a recorded error. */
 int cli_size_parse(const char *v, double dpi, double *width, double *height, int *px);
 
 /* CLI_CALL handlers of the figure table (base: a cli_figure): --size,
@@ -92,6 +92,23 @@ int cli_figure_font_call(void *base, const cli_opt *o, const char *v);
 /* An empty figure of f's size with rows x cols panels and f's font; an
  * sp_plot status. */
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out);
+
+/* The framework form of the model: the widths and stds of the last
+ * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
+ * (NaN and 0 where none was given). */
+const sp_stds *cli_model_stds(void);
+
+/* Which inputs the model options (or the preset) gave rather than left at
+ * their defaults. */
+enum {
+  CLI_GIVEN_RHO0 = 1u << 0,
+  CLI_GIVEN_Q0 = 1u << 1,
+  CLI_GIVEN_TOKENS = 1u << 2,
+  CLI_GIVEN_STATS = 1u << 3,
+  CLI_GIVEN_CAUSAL = 1u << 4,
+  CLI_GIVEN_DEPTH = 1u << 5
+};
+unsigned cli_model_given(void);
 
 /* The preset of the last --preset option that cli_model_option applied,
  * or NULL when there was none. */
@@ -118,6 +135,9 @@ typedef struct {
 } cli_meta;
 
 void cli_meta_init(cli_meta *meta, const sp_model *m);
+/* The widths and weight stds of the model options (cli_model_stds), one
+ * line each where known; cli_meta_init adds them after the parameters. */
+void cli_meta_add_stds(cli_meta *meta);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
@@ -170,6 +190,42 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
 int cli_outputs_open(const char *const *paths, int n, sp_outfile **files);
 int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
                        sp_plot *plot, double dpi, const cli_meta *meta, int status);
+
+/* The second half of cli_outputs_finish, for commands that write their
+ * files themselves: close every file (a full disk shows here), then rename
+ * them all into place; or abort them all when `status` is an error or a
+ * close fails.  Returns CLI_OK or the error code. */
+int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int status);
+
+/* Record the failure of writing `path` through `f` with library status
+ * `status`: the system's reason (strerror) when the write failed. */
+int cli_write_error(const char *path, const sp_outfile *f, int status);
+
+/* Print "sigprop: MSG" and a newline on fp, as one line: newlines, tabs
+ * and other control characters as \n, \t, \xHH, bytes that are not UTF-8
+ * as \xHH. */
+void cli_print_error(FILE *fp, const char *msg);
+
+/* At the end of a run that succeeded: flush standard output and return
+ * CLI_OK, or print "sigprop: standard output: <reason>" and return CLI_FAIL
+ * (e.g. sigprop --help > /dev/full). */
+int cli_stdout_status(void);
+
+/* Install the program's handler of SIGINT, SIGTERM, SIGHUP and SIGPIPE
+ * (signals.c): it removes every pending temporary output file and exits
+ * with 128 + the signal's number (130, 143, 129, 141).  A signal ignored
+ * when the program starts stays ignored. */
+void cli_signals_install(void);
+
+/* Refuse, before rendering, a PNG figure wider or taller than
+ * SP_PLOT_MAX_PIXELS (usage error) or whose image (4 bytes a pixel) needs
+ * more than the memory available (physical memory or ulimit -v/-d; a
+ * failure), naming the number and the limit.  Other formats pass. */
+int cli_check_figure_memory(const char *path, const sp_plot *plot, sp_format fmt, double dpi);
+
+/* Flush standard output; CLI_OK, or a recorded "standard output: <errno
+ * reason>" failure.  Call before committing files written alongside. */
+int cli_flush_stdout(void);
 
 /* Check the extensions of -o paths: tables, and figures too when `figures`. */
 int cli_check_figure_outputs(const char *const *paths, int n, int figures);

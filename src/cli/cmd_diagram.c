@@ -543,6 +543,10 @@ int cmd_diagram(int argc, char **argv)
     return r;
   if ((r = cli_model_check_sweep(&m, "diagram")) || (r = check_corners(&m, &o)))
     return r;
+  if (o.x.n > SP_GRID_MAX / o.y.n)
+    return cli_error(CLI_USAGE, "--x and --y: %zu x %zu = %.0f points is over the limit of %d "
+                     "points in a grid", o.x.n, o.y.n, (double)o.x.n * (double)o.y.n,
+                     SP_GRID_MAX);
   if (o.mark) {
     int inx = o.mark_x >= o.x.min && o.mark_x <= o.x.max;
     int iny = o.mark_y >= o.y.min && o.mark_y <= o.y.max;
@@ -608,18 +612,18 @@ int cmd_diagram(int argc, char **argv)
     if (is_curves) {
       if (!(r = curves_table(d, &curves, &cnum, &cstr))
           && (s = sp_table_write(fp, fmt, &curves, meta.items, meta.n)))
-        r = cli_error(CLI_FAIL, "%s: %s", path[i], sp_strerror(s));
+        r = cli_write_error(path[i], f[i], s);
     } else if (sp_format_is_table(fmt)) {
       if (!gnum)
         r = grid_table(d, &grid, &gnum, &gstr);
       if (!r && (s = sp_table_write(fp, fmt, &grid, meta.items, meta.n)))
-        r = cli_error(CLI_FAIL, "%s: %s", path[i], sp_strerror(s));
+        r = cli_write_error(path[i], f[i], s);
     } else {
       if (!plot && (s = build_figure(d, &o, title, &plot)))
         r = cli_status(s, "diagram: figure");
-      if (!r && (s = sp_plot_write(plot, fp, fmt, o.dpi, meta.items, meta.n)))
-        r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", path[i])
-                        : cli_status(s, path[i]);
+      if (!r && !(r = cli_check_figure_memory(path[i], plot, fmt, o.dpi))
+          && (s = sp_plot_write(plot, fp, fmt, o.dpi, meta.items, meta.n)))
+        r = cli_write_error(path[i], f[i], s);
     }
   }
   sp_plot_free(plot);
@@ -628,15 +632,5 @@ int cmd_diagram(int argc, char **argv)
   free(cnum);
   free(cstr);
   sp_diagram_free(d);
-  if (r) {
-    abort_all(f, nf);
-    return r;
-  }
-  for (int i = 0; i < nf; i++)
-    if (sp_outfile_commit(f[i])) {
-      int e = i;
-      abort_all(f + e + 1, nf - e - 1);
-      return cli_error(CLI_FAIL, "%s: cannot write", path[i]);
-    }
-  return CLI_OK;
+  return cli_outputs_commit(path, nf, f, r);
 }

@@ -389,9 +389,16 @@ int cmd_propagate(int argc, char **argv)
     if ((r = cli_model_check(&models[k])))
       return r;
   }
-  /* The figure's file is opened first, so a bad path fails before the work. */
-  sp_outfile *pf = NULL;
-  if (o.plot && (r = cli_open_output(o.plot, &pf)))
+  /* Every output file is opened first, so a bad path fails before the
+   * work; they are committed together or not at all. */
+  const char *paths[2];
+  sp_outfile *files[2];
+  int nf = 0;
+  if (out && strcmp(out, "-") != 0)
+    paths[nf++] = out;
+  if (o.plot)
+    paths[nf++] = o.plot;
+  if ((r = cli_outputs_open(paths, nf, files)))
     return r;
   sp_layer *traj[MAX_COMPARE] = {NULL};
   sp_workspace *ws[MAX_COMPARE] = {NULL};
@@ -417,20 +424,16 @@ int cmd_propagate(int argc, char **argv)
       cli_meta_add(&meta, "variant", "%s", o.variant.v[i]);
   }
 
-  /* Draw into the temporary file, write the table, then commit the figure. */
-  if (!r && pf) {
+  sp_plot *plot = NULL;
+  if (!r && o.plot) {
     char title[160];
     if (o.fig.title)
       snprintf(title, sizeof title, "%s", o.fig.title);
     else
       cli_model_title(&m, o.param, NULL, title, sizeof title);
-    sp_plot *plot = NULL;
     int s = build_figure(&o, models, traj, labels, n, title, &plot);
-    if (!s)
-      s = sp_plot_write(plot, sp_outfile_stream(pf), pfmt, o.fig.dpi, meta.items, meta.n);
-    sp_plot_free(plot);
     if (s)
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o.plot) : cli_status(s, o.plot);
+      r = cli_status(s, o.plot);
   }
   size_t rows = 0;
   for (int k = 0; k < n && !r; k++)
@@ -438,6 +441,8 @@ int cmd_propagate(int argc, char **argv)
   int first = o.param || o.variant.n;
   size_t ncol = first ? NCOL + 1 : NCOL, off = first ? 1 : 0;
   double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
+  sp_table t = {0};
+  const char *names[NCOL + 1];
   const char **str = r || !o.variant.n ? NULL : calloc(rows * ncol, sizeof *str);
   if (!r && (!num || (o.variant.n && !str)))
     r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
@@ -468,24 +473,20 @@ int cmd_propagate(int argc, char **argv)
         }
         memcpy(num + row * ncol + off, v, sizeof v);
       }
-    const char *names[NCOL + 1];
     memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
     if (first)
       names[0] = o.param ? o.param->name : "variant";
-    sp_table t = {ncol, rows, names, num, str};
-    r = cli_write_table(out, &t, &meta);
+    t = (sp_table){ncol, rows, names, num, str};
+    if (nf == (o.plot ? 1 : 0))
+      r = cli_write_table(NULL, &t, &meta); /* standard output */
   }
+  r = cli_outputs_finish(paths, nf, files, &t, plot, o.fig.dpi, &meta, r);
+  sp_plot_free(plot);
   free(num);
   free(str);
   for (int k = 0; k < n; k++) {
     free(traj[k]);
     sp_workspace_free(ws[k]);
-  }
-  if (pf) {
-    if (r)
-      sp_outfile_abort(pf);
-    else if (sp_outfile_commit(pf))
-      r = cli_error(CLI_FAIL, "%s: cannot write", o.plot);
   }
   return r;
 }

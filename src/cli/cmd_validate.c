@@ -233,9 +233,7 @@ static int write_table(sp_outfile *f, const char *path, const sp_table *t, const
     return cli_write_table(NULL, t, meta);
   int s = sp_table_write(sp_outfile_stream(f), sp_format_from_path(path), t, meta->items,
                          meta->n);
-  if (s)
-    return cli_error(CLI_FAIL, "%s: %s", path, sp_strerror(s));
-  return CLI_OK;
+  return s ? cli_write_error(path, f, s) : CLI_OK;
 }
 
 static void style(sp_plot_style *st, const double rgb[3], sp_line line, sp_marker marker)
@@ -545,13 +543,14 @@ static int validate_layers(const options *o, const sp_model *m, const cli_sim_ar
     sp_plot *plot = NULL;
     sp_meta fmeta[64];
     s = layer_figure(o, m, &mt, sa, num, ncol, rows, title, also, also_traj, &plot);
-    if (!s)
-      s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        fmeta, cli_meta_figure(&meta, fmeta, 64));
-    sp_plot_free(plot);
+    sp_format ffmt = sp_format_from_path(o->figure);
     if (s)
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)
-                      : cli_status(s, o->figure);
+      r = cli_status(s, o->figure);
+    else if (!(r = cli_check_figure_memory(o->figure, plot, ffmt, o->dpi)) &&
+             (s = sp_plot_write(plot, sp_outfile_stream(ff), ffmt, o->dpi, fmeta,
+                                cli_meta_figure(&meta, fmeta, 64))))
+      r = cli_write_error(o->figure, ff, s);
+    sp_plot_free(plot);
   }
   if (!r)
     r = write_table(tf, o->table, &t, &meta);
@@ -951,13 +950,14 @@ static int validate_gradient(const options *o, const sp_model *m, const cli_sim_
     sp_plot *plot = NULL;
     sp_meta fmeta[64];
     int s = gradient_figure(o, &mt, &sa, num, nbeta, nblocks, blocks, beta_c1, title, &plot);
-    if (!s)
-      s = sp_plot_write(plot, sp_outfile_stream(ff), sp_format_from_path(o->figure), o->dpi,
-                        fmeta, cli_meta_figure(&meta, fmeta, 64));
-    sp_plot_free(plot);
+    sp_format ffmt = sp_format_from_path(o->figure);
     if (s)
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", o->figure)
-                      : cli_status(s, o->figure);
+      r = cli_status(s, o->figure);
+    else if (!(r = cli_check_figure_memory(o->figure, plot, ffmt, o->dpi)) &&
+             (s = sp_plot_write(plot, sp_outfile_stream(ff), ffmt, o->dpi, fmeta,
+                                cli_meta_figure(&meta, fmeta, 64))))
+      r = cli_write_error(o->figure, ff, s);
+    sp_plot_free(plot);
   }
   if (!r)
     r = write_table(tf, o->table, &t, &meta);
@@ -1043,16 +1043,17 @@ int cmd_validate(int argc, char **argv)
     return r;
   }
   r = sa.gradient ? validate_gradient(&o, &m, &sa, tf, ff) : validate_layers(&o, &m, &sa, tf, ff);
-  if (r) {
-    sp_outfile_abort(tf);
-    sp_outfile_abort(ff);
-    return r;
+  /* All or nothing: close both (a full disk shows), then rename both. */
+  const char *paths[2];
+  sp_outfile *files[2];
+  int nf = 0;
+  if (tf) {
+    paths[nf] = o.table;
+    files[nf++] = tf;
   }
-  if (tf && sp_outfile_commit(tf)) {
-    sp_outfile_abort(ff);
-    return cli_error(CLI_FAIL, "%s: cannot write: %s", o.table, strerror(errno));
+  if (ff) {
+    paths[nf] = o.figure;
+    files[nf++] = ff;
   }
-  if (ff && sp_outfile_commit(ff))
-    return cli_error(CLI_FAIL, "%s: cannot write: %s", o.figure, strerror(errno));
-  return CLI_OK;
+  return cli_outputs_commit(paths, nf, files, r);
 }

@@ -109,24 +109,6 @@ static char *quote_args(int argc, char **argv)
   return s;
 }
 
-/* Print the recorded error on one line: control characters (a newline in
- * an echoed argument) escaped as \n, \t or \xHH. */
-static void print_error(const char *text)
-{
-  fputs("sigprop: ", stderr);
-  for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-    if (*c == '\n')
-      fputs("\\n", stderr);
-    else if (*c == '\t')
-      fputs("\\t", stderr);
-    else if (*c < 0x20 || *c == 0x7f)
-      fprintf(stderr, "\\x%02x", *c);
-    else
-      fputc(*c, stderr);
-  }
-  fputc('\n', stderr);
-}
-
 /* Flush standard output; a failure (a full disk, a closed pipe) is an error
  * of the run unless one is already recorded. */
 static int finish_stdout(int rc)
@@ -149,6 +131,7 @@ static int run_command(int argc, char **argv)
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
+  cli_signals_install();
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;
@@ -183,7 +166,7 @@ int main(int argc, char **argv)
     rc = error_code;
   rc = finish_stdout(rc);
   if (rc != CLI_OK)
-    print_error(error_text[0] ? error_text : "failed");
+    cli_print_error(stderr, error_text[0] ? error_text : "failed");
   free(line);
   return rc;
 }

@@ -8,15 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
 {
   if (meta->n >= sizeof meta->items / sizeof meta->items[0])
     return;
+  char text[sizeof meta->store[0]];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(meta->store[meta->n], sizeof meta->store[0], fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  /* Values can hold user text (a preset's name): tables, JSON and figures
+   * get well-formed UTF-8, every stray byte as U+FFFD. */
+  sp_utf8_repair(meta->store[meta->n], sizeof meta->store[0], text);
   meta->items[meta->n].key = key;
   meta->items[meta->n].value = meta->store[meta->n];
   meta->n++;
@@ -26,9 +31,17 @@ void cli_meta_begin(cli_meta *meta)
 {
   meta->n = 0;
   cli_meta_add(meta, "sigprop", "%s", sp_version());
-  /* The command line can be long: keep it out of the fixed-size store. */
+  /* The command line can be long: keep it out of the fixed-size store,
+   * repaired to UTF-8 once (kept until exit). */
+  static char *line;
+  static const char *line_of;
+  if (line_of != cli_command_line) {
+    free(line);
+    line = sp_utf8_dup(cli_command_line);
+    line_of = cli_command_line;
+  }
   meta->items[meta->n].key = "command";
-  meta->items[meta->n].value = cli_command_line;
+  meta->items[meta->n].value = line ? line : "";
   meta->n++;
 }
 
@@ -57,6 +70,30 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     sp_format_double(buf, sizeof buf, v);
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
+  cli_meta_add_stds(meta);
+}
+
+void cli_meta_add_stds(cli_meta *meta)
+{
+  const sp_stds *s = cli_model_stds();
+  if (s->d_model > 0)
+    cli_meta_add(meta, "d-model", "%ld", s->d_model);
+  if (s->heads > 0)
+    cli_meta_add(meta, "heads", "%ld", s->heads);
+  if (s->d_ff > 0)
+    cli_meta_add(meta, "d-ff", "%ld", s->d_ff);
+  const struct {
+    const char *key;
+    double v;
+  } t[] = {{"std-q", s->q}, {"std-k", s->k}, {"std-v", s->v},
+           {"std-o", s->output_projection ? s->o : NAN}, {"std-ff-in", s->ff_in},
+           {"std-ff-out", s->ff_out}, {"std-emb", s->emb}};
+  char buf[48];
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (!isnan(t[i].v)) {
+      sp_format_double(buf, sizeof buf, t[i].v);
+      cli_meta_add(meta, t[i].key, "%s", buf);
+    }
 }
 
 int cli_open_output(const char *path, sp_outfile **f)
@@ -69,11 +106,32 @@ int cli_open_output(const char *path, sp_outfile **f)
   return CLI_OK;
 }
 
+/* The message of a failed write of `path`: the system's reason when the
+ * outfile knows it, else the library status. */
+int cli_write_error(const char *path, const sp_outfile *f, int status)
+{
+  int e = sp_outfile_error(f);
+  if (status == SP_EIO || e)
+    return cli_error(CLI_FAIL, "%s: cannot write: %s", path, strerror(e ? e : EIO));
+  return cli_status(status, path);
+}
+
+int cli_flush_stdout(void)
+{
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout))
+    return CLI_OK;
+  int e = errno ? errno : EIO;
+  clearerr(stdout);
+  return cli_error(CLI_FAIL, "standard output: %s", strerror(e));
+}
+
 int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta)
 {
   if (!path || strcmp(path, "-") == 0) {
     int s = sp_table_write(stdout, SP_FMT_CSV, t, meta->items, meta->n);
-    return s ? cli_error(CLI_FAIL, "standard output: %s", sp_strerror(s)) : CLI_OK;
+    int r = cli_flush_stdout();
+    return r ? r : s ? cli_error(CLI_FAIL, "standard output: %s", sp_strerror(s)) : CLI_OK;
   }
   sp_format fmt = sp_format_from_path(path);
   if (!sp_format_is_table(fmt))
@@ -82,14 +140,7 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta)
   int rc = cli_open_output(path, &f);
   if (rc)
     return rc;
-  int s = sp_table_write(sp_outfile_stream(f), fmt, t, meta->items, meta->n);
-  if (s) {
-    sp_outfile_abort(f);
-    return cli_error(CLI_FAIL, "%s: %s", path, sp_strerror(s));
-  }
-  if (sp_outfile_commit(f))
-    return cli_error(CLI_FAIL, "%s: cannot write: %s", path, strerror(errno));
-  return CLI_OK;
+  return cli_outputs_finish(&path, 1, &f, t, NULL, 0.0, meta, CLI_OK);
 }
 
 int cli_status(int status, const char *what)
@@ -153,6 +204,37 @@ size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max)
   return n;
 }
 
+/* Memory the program may use: physical memory, or less under ulimit -v / -d. */
+static double memory_limit(void)
+{
+  double limit = sp_sim_memory_limit();
+  static const int res[] = {RLIMIT_AS, RLIMIT_DATA};
+  for (size_t i = 0; i < sizeof res / sizeof res[0]; i++) {
+    struct rlimit rl;
+    if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (limit <= 0.0 || (double)rl.rlim_cur < limit))
+      limit = (double)rl.rlim_cur;
+  }
+  return limit;
+}
+
+int cli_check_figure_memory(const char *path, const sp_plot *plot, sp_format fmt, double dpi)
+{
+  double px, py;
+  if (fmt != SP_FMT_PNG || sp_plot_raster_size(plot, dpi, &px, &py))
+    return CLI_OK;
+  if (px > SP_PLOT_MAX_PIXELS || py > SP_PLOT_MAX_PIXELS)
+    return cli_error(CLI_USAGE, "%s: the image would be %.0f x %.0f pixels at %g dpi; the limit "
+                     "is %d pixels per side (lower --dpi or --size)", path, px, py, dpi,
+                     SP_PLOT_MAX_PIXELS);
+  double need = px * py * 4.0, limit = memory_limit();
+  if (limit > 0.0 && need > limit)
+    return cli_error(CLI_FAIL, "%s: the image of %.0f x %.0f pixels needs %.0f MB of memory, "
+                     "more than the %.0f MB available (lower --dpi or --size)", path, px, py,
+                     need / 1e6, limit / 1e6);
+  return CLI_OK;
+}
+
 int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
 {
   for (int i = 0; i < n; i++) {
@@ -166,24 +248,31 @@ int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
   return CLI_OK;
 }
 
-int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
-                       sp_plot *plot, double dpi, const cli_meta *meta, int status)
+/* Write output i: the table or the figure by the path's extension. */
+static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+                     double dpi, const cli_meta *meta)
+{
+  sp_format fmt = sp_format_from_path(path);
+  FILE *fp = sp_outfile_stream(f);
+  int s;
+  if (sp_format_is_table(fmt))
+    s = t ? sp_table_write(fp, fmt, t, meta->items, meta->n) : SP_EINVAL;
+  else if (!plot)
+    return cli_error(CLI_FAIL, "%s: no figure to write", path);
+  else if ((s = cli_check_figure_memory(path, plot, fmt, dpi)))
+    return s;
+  else
+    s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n);
+  return s ? cli_write_error(path, f, s) : CLI_OK;
+}
+
+int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int status)
 {
   int r = status;
-  for (int i = 0; i < n && !r; i++) {
-    sp_format fmt = sp_format_from_path(paths[i]);
-    FILE *fp = sp_outfile_stream(files[i]);
-    int s;
-    if (sp_format_is_table(fmt)) {
-      if ((s = sp_table_write(fp, fmt, t, meta->items, meta->n)))
-        r = cli_error(CLI_FAIL, "%s: %s", paths[i], sp_strerror(s));
-    } else if (!plot) {
-      r = cli_error(CLI_FAIL, "%s: no figure to write", paths[i]);
-    } else if ((s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n))) {
-      r = s == SP_EIO ? cli_error(CLI_FAIL, "%s: write failed", paths[i])
-                      : cli_status(s, paths[i]);
-    }
-  }
+  /* Close every file first: a full disk shows here, before any rename. */
+  for (int i = 0; i < n && !r; i++)
+    if (sp_outfile_close(files[i]))
+      r = cli_write_error(paths[i], files[i], SP_EIO);
   if (r) {
     for (int i = 0; i < n; i++)
       sp_outfile_abort(files[i]);
@@ -191,11 +280,21 @@ int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, cons
   }
   for (int i = 0; i < n; i++)
     if (sp_outfile_commit(files[i])) {
+      int e = errno;
       for (int k = i + 1; k < n; k++)
         sp_outfile_abort(files[k]);
-      return cli_error(CLI_FAIL, "%s: cannot write", paths[i]);
+      return cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
     }
   return CLI_OK;
+}
+
+int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
+                       sp_plot *plot, double dpi, const cli_meta *meta, int status)
+{
+  int r = status;
+  for (int i = 0; i < n && !r; i++)
+    r = write_one(paths[i], files[i], t, plot, dpi, meta);
+  return cli_outputs_commit(paths, n, files, r);
 }
 
 int cli_check_figure_outputs(const char *const *paths, int n, int figures)
@@ -254,4 +353,37 @@ int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
   free(x);
   free(y);
   return s;
+}
+
+void cli_print_error(FILE *fp, const char *msg)
+{
+  /* One line whatever the arguments held: control characters and bytes
+   * that are not UTF-8 are written as escapes. */
+  size_t n = strlen(msg);
+  fputs("sigprop: ", fp);
+  while (n) {
+    unsigned char c = (unsigned char)*msg;
+    size_t k = sp_utf8_sequence(msg, n, NULL);
+    if (c == '\n')
+      fputs("\\n", fp);
+    else if (c == '\t')
+      fputs("\\t", fp);
+    else if (c < 0x20 || c == 0x7f || !k)
+      fprintf(fp, "\\x%02x", c);
+    else
+      fwrite(msg, 1, k, fp);
+    k = k ? k : 1;
+    msg += k;
+    n -= k;
+  }
+  fputc('\n', fp);
+}
+
+int cli_stdout_status(void)
+{
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout))
+    return CLI_OK;
+  fprintf(stderr, "sigprop: standard output: %s\n", strerror(errno ? errno : EIO));
+  return CLI_FAIL;
 }

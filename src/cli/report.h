@@ -1,0 +1,52 @@
+/* The report of a network's initialisation, shared by `recommend` and
+ * `inspect`: its text form and its one JSON schema (sigprop-recommend(1)).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_CLI_REPORT_H
+#define SIGPROP_CLI_REPORT_H
+
+#include "sigprop.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* Inputs the run assumed (a default) rather than was given. */
+enum {
+  CLI_ASSUMED_RHO0 = 1u << 0,
+  CLI_ASSUMED_Q0 = 1u << 1,
+  CLI_ASSUMED_TOKENS = 1u << 2,
+  CLI_ASSUMED_STATS = 1u << 3,
+  CLI_ASSUMED_CAUSAL = 1u << 4,
+  CLI_ASSUMED_DEPTH = 1u << 5
+};
+
+/* Where the model came from. */
+typedef struct {
+  const char *kind; /* "preset", "config", "checkpoint" or "options" */
+  const char *name; /* preset name, file name; NULL for options */
+  sp_stds stds;     /* widths and stds as given (NaN/0 where not) */
+  unsigned assumed; /* CLI_ASSUMED_* */
+} cli_source;
+
+/* The report as one JSON object (the schema of sigprop-recommend(1)):
+ * top-level phase, beta, rho0, q0, depth, d_model, heads, tokens (null
+ * under T -> infinity statistics), stds {q k v o ff_in ff_out emb}, then
+ * source, assumed, model, verdict, first_block, and, when `a` is not NULL,
+ * sensitivity, flags and recommendation (with its own stds), else those
+ * three null.  `v` is the verdict of m (a's when a is given, may then be
+ * NULL); `o` may be NULL when `a` is.  Every number is a JSON number;
+ * NaN and infinities are null.  NULL when out of memory. */
+json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdict *v,
+                        const sp_recommend_options *o, const sp_advice *a);
+
+/* Write `root` to `path` atomically, indented, with a final newline
+ * ("-" or NULL: standard output).  CLI_OK or a recorded error. */
+int cli_report_write_json(const char *path, const json_t *root);
+
+/* The text report of `recommend` on `f`: the model as given (source,
+ * widths, stds and the derived parameters), the assumptions, the verdict,
+ * the sensitivity, the recommendation's std table (and its alternative),
+ * then one numbered line per flag. */
+void cli_report_text(FILE *f, const sp_model *m, const cli_source *src,
+                     const sp_recommend_options *o, const sp_advice *a);
+
+#endif

@@ -1,0 +1,275 @@
+/* The text report of `recommend`: the model as given, assumptions, the
+ * verdict, sensitivity, the recommendation's std table, flags.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A std, or "?" when not known. */
+static const char *fstd(char *buf, size_t n, double x)
+{
+  if (isnan(x))
+    snprintf(buf, n, "?");
+  else
+    snprintf(buf, n, "%.4g", x);
+  return buf;
+}
+
+static const char *phase_words(sp_phase p)
+{
+  switch (p) {
+  case SP_PHASE_TRAINABLE: return "trainable";
+  case SP_PHASE_RANK_COLLAPSE: return "rank collapse";
+  case SP_PHASE_ENTROPY_COLLAPSE: return "entropy collapse";
+  case SP_PHASE_OVERFLOW: return "stream overflow";
+  default: return "?";
+  }
+}
+
+static const char *mark(const cli_source *src, unsigned bit)
+{
+  return src->assumed & bit ? " (assumed)" : "";
+}
+
+static void header(FILE *f, const sp_model *m, const cli_source *src, const sp_stds *s)
+{
+  fprintf(f, "model        %s%s%s: %s-LN %s, %s attention, %s, L %ld, T %ld\n", src->kind,
+          src->name ? " " : "", src->name ? src->name : "", sp_norm_name(m->norm),
+          m->causal ? "decoder" : "encoder", sp_attention_name(m->attention),
+          m->mlp ? sp_activation_name(m->activation) : "no MLP", m->depth, m->tokens);
+  if (s->d_model > 0) {
+    fprintf(f, "             d_model %ld", s->d_model);
+    if (s->heads > 0)
+      fprintf(f, ", %ld head%s", s->heads, s->heads == 1 ? "" : "s");
+    if (s->d_ff > 0)
+      fprintf(f, ", d_ff %ld", s->d_ff);
+    fprintf(f, "%s%s\n", s->output_projection ? ", output projection W_O" : ", no W_O",
+            s->gate ? ", gated MLP (W_gate)" : "");
+    char b[8][32];
+    fprintf(f, "stds         W_Q %s, W_K %s, W_V %s", fstd(b[0], 32, s->q), fstd(b[1], 32, s->k),
+            fstd(b[2], 32, s->v));
+    if (s->output_projection)
+      fprintf(f, ", W_O %s", fstd(b[3], 32, s->o));
+    fprintf(f, ", W_1 %s", fstd(b[4], 32, s->ff_in));
+    if (s->gate)
+      fprintf(f, ", W_gate %s", fstd(b[5], 32, s->ff_gate));
+    fprintf(f, ", W_2 %s, emb %s\n", fstd(b[6], 32, s->ff_out), fstd(b[7], 32, s->emb));
+  } else {
+    fprintf(f, "             widths not given (--d-model, --heads, --d-ff): no std table\n");
+  }
+  fprintf(f, "derived      beta %.4g, sigma_v^2 %.4g, sigma_w^2 %.4g (W_1) %.4g (W_2), "
+             "sigma_b^2 %.4g, q0 %.4g\n", m->beta, m->var_v, m->var_w_in, m->var_w_out,
+          m->var_b, m->q0);
+  if (m->alpha_sa != 1.0 || m->alpha_mlp != 1.0 || m->branch_sa != 1.0 || m->branch_mlp != 1.0)
+    fprintf(f, "             skip gain alpha %.4g / %.4g, branch gain %.4g / %.4g "
+               "(attention / MLP)\n", m->alpha_sa, m->alpha_mlp, m->branch_sa, m->branch_mlp);
+}
+
+static void assumptions(FILE *f, const sp_model *m, const cli_source *src)
+{
+  fprintf(f, "assumptions  rho0 %.4g%s, q0 %.4g%s, T %ld%s, %s statistics%s, %s%s, L %ld%s\n",
+          m->rho0, mark(src, CLI_ASSUMED_RHO0), m->q0, mark(src, CLI_ASSUMED_Q0), m->tokens,
+          mark(src, CLI_ASSUMED_TOKENS),
+          m->stats == SP_STATS_FINITE ? "finite-T" : "T -> infinity",
+          mark(src, CLI_ASSUMED_STATS), m->causal ? "causal" : "not causal",
+          mark(src, CLI_ASSUMED_CAUSAL), m->depth, mark(src, CLI_ASSUMED_DEPTH));
+}
+
+static void gradient_line(FILE *f, const sp_model *m, const sp_first_block *fb, unsigned flags)
+{
+  fprintf(f, "q/k gradient %.3g", fb->qk_gradient_width);
+  if (fb->width > 0)
+    fprintf(f, " at T %ld, d %ld", m->tokens, fb->width);
+  if (m->stats == SP_STATS_ASYMPTOTIC)
+    fprintf(f, " (T -> infinity statistics: G = 0 below beta_c)");
+  fprintf(f, "\n             = T/(d^2 sqrt(log T)) E|dL/dW_Q|^2 per unit loss scale");
+  if (fb->width > 0 && fb->qk_floor > 0.0) {
+    double r = fb->qk_gradient_width / fb->qk_floor;
+    fprintf(f, ", %.3g x that of orthogonal tokens under flat attention:\n             ", r);
+    if (flags & SP_FLAG_QK_VANISHING)
+      fprintf(f, "W_Q and W_K start with almost no gradient (collapsed tokens or one-hot "
+                 "attention)\n");
+    else
+      fprintf(f, "W_Q and W_K receive gradient from the first step\n");
+  } else if (fb->width > 0) {
+    fprintf(f, "; zero: W_Q and W_K cannot learn (beta or sigma_v^2 is 0)\n");
+  } else {
+    fprintf(f, "; give --d-model for the finite-width value\n");
+  }
+}
+
+static void verdict(FILE *f, const sp_model *m, const sp_recommend_options *o,
+                    const sp_recommendation *r, unsigned flags)
+{
+  const sp_verdict *v = &r->verdict;
+  fprintf(f, "verdict      %s: ", phase_words(v->phase));
+  if (v->phase == SP_PHASE_OVERFLOW && v->overflow_block)
+    fprintf(f, "the stream overflows at block %ld\n", v->overflow_block);
+  else if (v->phase == SP_PHASE_OVERFLOW)
+    fprintf(f, "q_L %.3g > %g (float16's largest value)\n", v->q_final, SP_Q_MAX_FLOAT16);
+  else if (v->phase == SP_PHASE_ENTROPY_COLLAPSE)
+    fprintf(f, "%ld of %ld blocks frozen (beta > beta_c), first block %ld; rho_L %.3g\n",
+            v->frozen_layers, m->depth, v->first_frozen, v->rho_final);
+  else
+    fprintf(f, "rho_L %.3g %s rho_max %.3g, q_L %.3g\n", v->rho_final,
+            v->phase == SP_PHASE_RANK_COLLAPSE ? ">=" : "<", o->rho_max, v->q_final);
+  const sp_first_block *fb = &r->first;
+  fprintf(f, "block 1      beta_c %.3g, E Y2 %.3g, entropy %.3g log T\n", fb->stats.beta_c,
+          fb->stats.y2, fb->stats.entropy_ratio);
+  gradient_line(f, m, fb, flags);
+  if (r->lambda_status)
+    fprintf(f, "depth        lambda_a undefined (%s)\n", sp_strerror(r->lambda_status));
+  else
+    fprintf(f, "depth        lambda_a %.3g per block%s\n", r->lambda_a,
+            r->lambda_a < 0.0 ? ": rank collapse sets in over -1/lambda_a blocks"
+                              : ": rank collapse repels");
+}
+
+static void sensitivity(FILE *f, const sp_model *m, const sp_advice *a)
+{
+  const sp_sensitivity *s = &a->sens;
+  fprintf(f, "sensitivity  rho0: ");
+  if (a->sens_rho0_status) {
+    fprintf(f, "not found (%s)\n", sp_strerror(a->sens_rho0_status));
+  } else {
+    if (isnan(s->rho0_up))
+      fprintf(f, "%s up to rho0 = 1", phase_words(s->phase));
+    else
+      fprintf(f, "%s from rho0 = %.4g", phase_words(s->phase_up), s->rho0_up);
+    if (isnan(s->rho0_down))
+      fprintf(f, "; %s down to its least value\n", phase_words(s->phase));
+    else
+      fprintf(f, "; %s below rho0 = %.4g\n", phase_words(s->phase_down), s->rho0_down);
+  }
+  fprintf(f, "             depth: ");
+  if (a->sens_depth_status) {
+    fprintf(f, "not found (%s)\n", sp_strerror(a->sens_depth_status));
+    return;
+  }
+  if (s->depth_up)
+    fprintf(f, "%s from L = %ld", phase_words(s->depth_phase_up), s->depth_up);
+  else
+    fprintf(f, "%s up to L = %ld (searched)", phase_words(s->phase), s->depth_max);
+  if (s->depth_down)
+    fprintf(f, "; %s at L = %ld and below it\n", phase_words(s->depth_phase_down),
+            s->depth_down);
+  else
+    fprintf(f, "; %s at every depth below %ld\n", phase_words(s->phase), m->depth);
+}
+
+/* One row of the std table. */
+static void row(FILE *f, const char *name, double rec, double given, const char *note)
+{
+  char a[32], b[32];
+  fprintf(f, "             %-7s %-10s %-10s%s\n", name, fstd(a, 32, rec), fstd(b, 32, given),
+          note);
+}
+
+static void std_table(FILE *f, const sp_stds *r, const sp_stds *g)
+{
+  fprintf(f, "             %-7s %-10s %-10s\n", "matrix", "std", "given");
+  row(f, "W_Q", r->q, g->q, "");
+  row(f, "W_K", r->k, g->k, "");
+  row(f, "W_V", r->v, g->v, "");
+  if (r->output_projection)
+    row(f, "W_O", r->o, g->o, "");
+  row(f, "W_1", r->ff_in, g->ff_in, "");
+  if (r->gate)
+    row(f, "W_gate", r->ff_gate, g->ff_gate, "");
+  row(f, "W_2", r->ff_out, g->ff_out, r->d_ff > 0 ? "" : "  (give --d-ff)");
+  row(f, "emb", r->emb, g->emb, isnan(r->emb) ? "  (not given; unchanged)" : "");
+}
+
+static void outcome(FILE *f, int status, const sp_recommendation *r, double rho_max)
+{
+  if (status || r->rec_status) {
+    fprintf(f, " -> not classified (%s)\n", sp_strerror(status ? status : r->rec_status));
+    return;
+  }
+  fprintf(f, " -> %s, rho_L %.3g (rho_max %.3g), q_L %.3g\n",
+          phase_words(r->rec_verdict.phase), r->rec_verdict.rho_final, rho_max,
+          r->rec_verdict.q_final);
+}
+
+static void recommendation(FILE *f, const sp_model *m, const sp_recommend_options *o,
+                           const sp_advice *a, const sp_stds *given)
+{
+  const sp_recommendation *p = &a->pure, *c = &a->code;
+  const sp_recommendation *r = a->primary_pure ? p : c;
+  if (a->primary_pure)
+    fprintf(f, "recommend    initialisation only (stds change, no code change): beta %.4g, "
+               "branch gain %.4g", p->recommended.beta, p->gain);
+  else
+    fprintf(f, "recommend    code change (no initialisation-only form is trainable): "
+               "beta %.4g, skip gain %.4g", c->recommended.beta, c->gain);
+  outcome(f, a->primary_pure ? a->pure_status : a->code_status, r, o->rho_max);
+  if (given->d_model > 0)
+    std_table(f, a->primary_pure ? &a->pure_stds : &a->code_stds, given);
+  if (!a->primary_pure && !a->code_status)
+    fprintf(f, "             and multiply the residual by the skip gain: x -> %.4g x + f(%s)\n",
+            c->gain, m->norm == SP_NORM_PRE ? "LN(x)" : "x");
+  if (!r->rec_beta_status) {
+    fprintf(f, "safe beta    %.4g %s beta %s %.4g", r->rec_beta_range.lo,
+            r->rec_beta_range.lo_edge == SP_EDGE_RANGE ? "<=" : "<",
+            r->rec_beta_range.hi_edge == SP_EDGE_RANGE ? "<=" : "<", r->rec_beta_range.hi);
+    if (isfinite(a->std_qk_hi))
+      fprintf(f, ": std of W_Q = W_K from %.4g to %.4g", a->std_qk_lo, a->std_qk_hi);
+    fprintf(f, "\n");
+  }
+  if (!r->rec_status)
+    fprintf(f, "margin       %g%% on the gain: rho_L %.3g against the limit %.3g\n",
+            100.0 * o->margin, r->rec_verdict.rho_final, o->rho_max);
+  if (a->primary_pure) {
+    fprintf(f, "alternative  code change: skip gain %.4g, x -> %.4g x + f(%s), beta %.4g", c->gain,
+            c->gain, m->norm == SP_NORM_PRE ? "LN(x)" : "x", c->recommended.beta);
+    outcome(f, a->code_status, c, o->rho_max);
+  } else if (!a->pure_status) {
+    fprintf(f, "alternative  initialisation only: branch gain %.4g", p->gain);
+    outcome(f, a->pure_status, p, o->rho_max);
+  }
+}
+
+/* The flags of one point, numbered from *n. */
+static void flag_lines(FILE *f, const char *who, unsigned fl, const sp_verdict *v,
+                       const sp_first_block *fb, const sp_recommend_options *o, int *n)
+{
+  for (int i = 0; i < SP_NFLAGS; i++) {
+    unsigned bit = 1u << i;
+    if (!(fl & bit))
+      continue;
+    fprintf(f, "flag %-7d %s: ", ++*n, who);
+    if (bit == SP_FLAG_FLOAT16)
+      fprintf(f, "q_L %.3g beyond float16's range (65504): not trainable in half precision\n",
+              v->q_final);
+    else if (bit == SP_FLAG_BFLOAT16)
+      fprintf(f, "q_L %.3g beyond bfloat16's range (3.39e38)\n", v->q_final);
+    else if (bit == SP_FLAG_OVERFLOW)
+      fprintf(f, "the stream overflows (at block %ld)\n", v->overflow_block);
+    else if (bit == SP_FLAG_QK_VANISHING)
+      fprintf(f, "q/k gradient %.3g below %g of its floor %.3g: vanishing\n",
+              fb ? fb->qk_gradient_width : NAN, SP_QK_VANISHING, fb ? fb->qk_floor : NAN);
+    else
+      fprintf(f, "the verdict changes within the %g%% margin (rho0, depth or beta)\n",
+              100.0 * o->margin);
+  }
+}
+
+void cli_report_text(FILE *f, const sp_model *m, const cli_source *src,
+                     const sp_recommend_options *o, const sp_advice *a)
+{
+  const sp_recommendation *given = a->pure_status ? &a->code : &a->pure;
+  const sp_stds *g = src->stds.d_model > 0 ? &a->given : &src->stds;
+  header(f, m, src, g);
+  assumptions(f, m, src);
+  verdict(f, m, o, given, a->flags);
+  sensitivity(f, m, a);
+  recommendation(f, m, o, a, g);
+  int n = 0;
+  flag_lines(f, "given", a->flags, &given->verdict, &given->first, o, &n);
+  const sp_recommendation *r = a->primary_pure ? &a->pure : &a->code;
+  flag_lines(f, "recommended", a->rec_flags, &r->rec_verdict,
+             a->rec_first_status ? NULL : &a->rec_first, o, &n);
+  if (!n)
+    fprintf(f, "flags        none\n");
+}

@@ -1,0 +1,143 @@
+/* Where a verdict changes in rho0 and in depth (theory.md §10).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/sensitivity.h"
+#include "sigprop/status.h"
+
+#include <math.h>
+
+/* The verdict at input cosine r; -1 when the iteration fails there. */
+static int phase_at(const sp_model *m, const sp_workspace *w, double rho_max, double r)
+{
+  sp_model x = *m;
+  x.rho0 = r;
+  sp_verdict v;
+  return sp_verdict_eval(&x, w, rho_max, &v) ? -1 : (int)v.phase;
+}
+
+/* Scan from r0 (verdict ph) towards `end` and bisect the first change.
+ * *at is NaN when none is found. */
+static void one_side(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
+                     int ph, double end, double *at, sp_phase *other)
+{
+  *at = NAN;
+  *other = (sp_phase)ph;
+  double r0 = m->rho0, same = r0, diff = NAN;
+  int pd = ph;
+  for (int i = 1; i <= SP_SENSITIVITY_SCAN; i++) {
+    double r = r0 + (end - r0) * (double)i / SP_SENSITIVITY_SCAN;
+    int p = phase_at(m, w, rho_max, r);
+    if (p < 0)
+      return;
+    if (p != ph) {
+      diff = r;
+      pd = p;
+      break;
+    }
+    same = r;
+  }
+  if (isnan(diff))
+    return;
+  while (fabs(diff - same) > xtol) {
+    double mid = 0.5 * (same + diff);
+    int p = phase_at(m, w, rho_max, mid);
+    if (p < 0)
+      return;
+    if (p == ph) {
+      same = mid;
+    } else {
+      diff = mid;
+      pd = p;
+    }
+  }
+  *at = 0.5 * (same + diff);
+  *other = (sp_phase)pd;
+}
+
+int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
+                        sp_sensitivity *s)
+{
+  if (!m || !s)
+    return SP_EINVAL;
+  if (!(xtol > 0.0) || !(rho_max > -1.0 && rho_max < 1.0))
+    return SP_EDOM;
+  sp_verdict v;
+  int st = sp_verdict_eval(m, w, rho_max, &v);
+  if (st)
+    return st;
+  s->phase = v.phase;
+  s->rho0_tol = xtol;
+  int signed_domain = m->stats == SP_STATS_FINITE || m->attention == SP_ATTN_UNIFORM;
+  double lo = signed_domain ? -1.0 / (double)(m->tokens - 1) : 0.0;
+  one_side(m, w, rho_max, xtol, (int)v.phase, lo, &s->rho0_down, &s->phase_down);
+  one_side(m, w, rho_max, xtol, (int)v.phase, 1.0, &s->rho0_up, &s->phase_up);
+  return SP_OK;
+}
+
+/* The verdict after l blocks, as sp_verdict_eval() forms it. */
+static sp_phase phase_of(double q, double rho, long frozen, double rho_max)
+{
+  return !(q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
+         : frozen ? SP_PHASE_ENTROPY_COLLAPSE
+         : rho >= rho_max ? SP_PHASE_RANK_COLLAPSE : SP_PHASE_TRAINABLE;
+}
+
+int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_max,
+                         long depth_max, sp_sensitivity *s)
+{
+  if (!m || !s)
+    return SP_EINVAL;
+  int st = sp_workspace_check(w, m);
+  if (st)
+    return st;
+  if (depth_max < m->depth || depth_max > SP_MAX_DEPTH || !(rho_max > -1.0 && rho_max < 1.0))
+    return SP_EDOM;
+  long L = m->depth;
+  sp_phase at_l = SP_PHASE_TRAINABLE, want = SP_PHASE_TRAINABLE;
+  s->depth_down = s->depth_up = 0;
+  s->depth_phase_down = s->depth_phase_up = SP_PHASE_TRAINABLE;
+  s->depth_max = depth_max;
+  /* Verdicts of depths 1..L-1 are only known once the verdict at L is:
+   * remember the last depth below L whose verdict differs from each
+   * other phase (four phases). */
+  long last_other[4] = {0, 0, 0, 0};
+  sp_phase last_phase[4] = {SP_PHASE_TRAINABLE, SP_PHASE_TRAINABLE, SP_PHASE_TRAINABLE,
+                            SP_PHASE_TRAINABLE};
+  double q = m->q0, p = m->rho0 * m->q0, rho = m->rho0;
+  long frozen = 0;
+  int over = 0;
+  for (long l = 1; l <= depth_max; l++) {
+    if (!over) {
+      sp_attn_stats a;
+      st = sp_block(m, w, &q, &p, SP_REM_Y2, &a);
+      if (st == SP_EOVERFLOW) {
+        over = 1;
+        q = INFINITY;
+      } else if (st) {
+        return st;
+      } else {
+        rho = p / q;
+        frozen += a.frozen != 0;
+      }
+    }
+    at_l = phase_of(q, rho, frozen, rho_max);
+    if (l < L) {
+      for (int k = 0; k < 4; k++)
+        if ((int)at_l != k) {
+          last_other[k] = l;
+          last_phase[k] = at_l;
+        }
+    } else if (l == L) {
+      want = at_l;
+      s->phase = want;
+      if (last_other[want]) {
+        s->depth_down = last_other[want];
+        s->depth_phase_down = last_phase[want];
+      }
+    } else if (at_l != want) {
+      s->depth_up = l;
+      s->depth_phase_up = at_l;
+      break;
+    }
+  }
+  return SP_OK;
+}
