@@ -168,6 +168,11 @@ expect_error 2 "no font family" propagate --font "No Such Family 7" --plot x.png
 expect_error 2 "font-size" propagate --font-size 2 --plot x.png
 expect_error 2 "is not one of" propagate --panels rho,purity --plot x.png
 expect_error 2 "empty" propagate --panels , --plot x.png
+"$SP" diagram --x beta:0:5:9 --y alpha-sa:0:5:9 --range 0.5:1 --quiet -o "$tmp/r.png" -o "$tmp/r.svg" >/dev/null
+grep -q "<svg" "$tmp/r.svg" && is_png "$tmp/r.png"; ok $? "diagram --range 0.5:1 draws"
+expect_error 2 "LO must be below HI" diagram --range 1:0.5 -o x.png
+expect_error 2 "is not LO:HI" diagram --range 0.5 -o x.png
+expect_error 2 "range" diagram --range 0.5:one -o x.png
 
 # --- the figures script ------------------------------------------------------
 if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then

@@ -31,9 +31,11 @@ static const char help[] =
   "                       [diagram.png and diagram.pdf]\n"
   "  --curves FILE        boundary and overlay curves as a table (curve,piece,x,y)\n"
   "  --colormap NAME      viridis, cividis, magma or inferno [viridis]\n"
+  "  --range LO:HI        colour range of rho_L [min(0, lowest rho_L):1]\n"
   "  --mark X,Y           mark a configuration on the figure\n"
   "  --title TEXT         figure title ('' for none; _x and ^x make sub/superscripts)\n"
-  "  --size W,H           figure size in points [252,240]\n"
+  "  --size W,H           figure size in points, or with units in, cm, mm;\n"
+  "                       column or page [252,240]\n"
   "  --dpi D              PNG resolution [300]\n"
   "  --threads N          worker threads [one per processor]; results do not depend on it\n"
   "  --quiet              no progress line on a terminal\n\n";
@@ -47,6 +49,7 @@ typedef struct {
   const sp_colormap *cm;
   int mark;
   double mark_x, mark_y;
+  double zlo, zhi; /* --range of the colours, NaN: automatic */
   const char *title;
   double width, height, dpi;
   unsigned threads;
@@ -141,7 +144,7 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
     }
     static const char *const valued[] = {"x", "y", "o", "output", "curves", "rho-max",
                                          "y2-max", "colormap", "mark", "title", "size", "dpi",
-                                         "threads", "overlay-gradient"};
+                                         "threads", "overlay-gradient", "range"};
     int known = 0;
     for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
       known |= strcmp(n, valued[i]) == 0;
@@ -181,6 +184,17 @@ static int parse(int argc, char **argv, sp_model *m, options *o)
       if (cli_parse_pair(n, v, &o->mark_x, &o->mark_y))
         return CLI_USAGE;
       o->mark = 1;
+    } else if (strcmp(n, "range") == 0) {
+      char buf[96], *f[2];
+      int nf = cli_split_fields(n, v, buf, sizeof buf, f, 2);
+      if (nf < 0)
+        return CLI_USAGE;
+      if (nf != 2)
+        return cli_error(CLI_USAGE, "--range: '%s' is not LO:HI", v);
+      if (cli_parse_double(n, f[0], &o->zlo) || cli_parse_double(n, f[1], &o->zhi))
+        return CLI_USAGE;
+      if (!(o->zlo < o->zhi))
+        return cli_error(CLI_USAGE, "--range: %s: LO must be below HI", v);
     } else if (strcmp(n, "title") == 0) {
       o->title = v;
     } else if (strcmp(n, "size") == 0) {
@@ -395,8 +409,8 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
    * curves, which live on the grid, reach the frame. */
   sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
   sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
-  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
-                  o->cm, zmin, 1.0, "ρ_L");
+  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max, o->cm,
+                  isnan(o->zlo) ? zmin : o->zlo, isnan(o->zhi) ? 1.0 : o->zhi, "ρ_L");
   /* Entropy-collapsed points whose rho_L also passes the rank-collapse
    * threshold have both failures: a region of their own. */
   static const char *const names[] = {"trainable", "rank collapse", "entropy collapse",
@@ -521,6 +535,7 @@ int cmd_diagram(int argc, char **argv)
   o.x = (sp_axis){sp_param_lookup("beta"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
   o.y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
   o.rho_max = 0.9;
+  o.zlo = o.zhi = NAN;
   o.y2_max = NAN;
   o.grad_fraction = NAN;
   o.cm = sp_colormap_lookup("viridis");
