@@ -266,12 +266,29 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   return CLI_OK;
 }
 
-/* Markup legend label "β = 0.5" of compared value v. */
-static void value_label(const sp_param *p, double v, char *buf, size_t size)
+/* Significant digits for the compared values' labels: three, or as many
+ * more as it takes to tell them apart. */
+static int label_digits(const double *v, int n)
 {
-  char num[40];
-  sp_format_double(num, sizeof num, v);
-  snprintf(buf, size, "%s = %s", p->label, num);
+  for (int d = 3; d < 17; d++) {
+    int distinct = 1;
+    for (int i = 0; i < n && distinct; i++)
+      for (int j = 0; j < i && distinct; j++) {
+        char a[40], b[40];
+        snprintf(a, sizeof a, "%.*g", d, v[i]);
+        snprintf(b, sizeof b, "%.*g", d, v[j]);
+        distinct = strcmp(a, b) != 0 || v[i] == v[j];
+      }
+    if (distinct)
+      return d;
+  }
+  return 17;
+}
+
+/* Markup legend label "β = 0.5" of compared value v at `digits`. */
+static void value_label(const sp_param *p, double v, int digits, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s = %.*g", p->label, digits, v);
 }
 
 static int build_figure(const options *o, const sp_model *models, sp_layer *const *traj,
@@ -379,7 +396,7 @@ int cmd_propagate(int argc, char **argv)
     }
     if (!o.param)
       continue;
-    value_label(o.param, o.values[k], labels[k], sizeof labels[k]);
+    value_label(o.param, o.values[k], label_digits(o.values, n), labels[k], sizeof labels[k]);
     double v = o.values[k];
     int s = sp_model_set(&models[k], o.param, v);
     if (s)
