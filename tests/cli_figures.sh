@@ -159,6 +159,10 @@ grep -a -q "β = 0.164, ρ0 = 0.025, finite T = 97" "$tmp/t.png"
 ok $? "default title: three significant digits, finite-T statistics named (plain Title metadata)"
 "$SP" propagate --depth 7 --causal --attention-stats finite --plot "$tmp/c.png" >/dev/null
 grep -a -q "post-LN decoder (causal)" "$tmp/c.png"; ok $? "default title names the causal mask"
+"$SP" propagate --depth 3 --plot "$tmp/meta.png" | grep -q "^# command: sigprop propagate --depth 3 --plot '\?$tmp/meta.png'\?\$"
+ok $? "the recorded command line names the program sigprop, not its path"
+grep -a -q "Description.....sigprop propagate" "$tmp/meta.png" && ! grep -a -q "CreationDate\|$(dirname "$SP")" "$tmp/meta.png"
+ok $? "PNG metadata: the command from 'sigprop', no build path"
 expect_error 2 "units" propagate --size 3x2furlong --plot x.png
 expect_error 2 "not W,H" propagate --size 300 --plot x.png
 expect_error 2 "must lie in" propagate --size 0.5x0.5in --plot x.png
