@@ -33,7 +33,21 @@
 #include "sigprop/sim.h"
 #include "sigprop/train.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Warnings about one point (sp_advice.flags, sp_advice.rec_flags). */
 enum {
@@ -85,6 +88,9 @@ typedef struct {
 int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** The supported families, by model_type. */
 typedef enum {
@@ -145,6 +148,9 @@ int sp_config_read(const char *path, sp_config *out, sp_config_error *err);
  * snprintf). */
 int sp_config_assumed_text(const sp_config *c, char *buf, size_t size);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

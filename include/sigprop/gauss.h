@@ -8,6 +8,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Normalised arc-cosine kernel of ReLU [PS]:
  * f(c) = (sqrt(1 - c^2) + c (pi - arccos c)) / pi, so that for a centred
@@ -143,6 +146,9 @@ int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double erf_sc
  * NULL.  SP_EINVAL for t == NULL. */
 int sp_mlp_table_eval(const sp_mlp_table *t, double c, double *qf, double *pf);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

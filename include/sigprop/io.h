@@ -10,6 +10,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Output formats, chosen by file extension. */
 typedef enum {
@@ -123,6 +126,9 @@ void sp_outfile_abort(sp_outfile *f);
  * allocated; the program is expected to exit right after. */
 void sp_outfile_remove_pending(void);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** What the length map q -> sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 does. */
 typedef enum {
@@ -102,6 +105,9 @@ int sp_meanfield_critical(sp_activation act, double erf_scale, double var_w, dou
  * of 256 mean-field solutions (~0.1 s). */
 #define SP_MF_SCAN 256
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

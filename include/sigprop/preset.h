@@ -15,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A residual gain that sigprop recommend tunes: the skip gains alpha
  * (identity path) or the branch gains gamma (module output) of theory.md
@@ -180,6 +183,9 @@ double sp_std_qk(double beta, long tokens, long d_model);
  * std >= 0, d >= 1, T >= 2. */
 double sp_beta_from_std(double std_q, double std_k, long tokens, long d_model);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

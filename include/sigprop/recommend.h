@@ -12,6 +12,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Phase of a configuration at its depth L (theory.md §10). */
 typedef enum {
@@ -223,6 +226,9 @@ typedef struct {
 int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_options *o,
                  sp_recommendation *r);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

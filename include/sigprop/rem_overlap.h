@@ -7,6 +7,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** E O = E sum_s A_ts A_t's for two distinct rows t, t' of a softmax over
  * T keys whose energies are E_ts = sigma (sqrt(c) h_s + sqrt(1 - c) e_ts),
@@ -33,6 +36,9 @@ extern "C" {
  * or SP_ENOCONV when that estimate exceeds 1e-6 relative. */
 int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double *abserr);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Points of the rho0 scan on each side of the given rho0. */
 #define SP_SENSITIVITY_SCAN 96
@@ -59,6 +62,9 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
 int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_max,
                          long depth_max, sp_sensitivity *s);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif
