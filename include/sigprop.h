@@ -16,6 +16,7 @@
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
+#include "sigprop/compare.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
 #include "sigprop/utf8.h"

@@ -34,11 +34,14 @@ struct NET {
   R *dqkv;           /* BT x 3d */
   R *dh;             /* BT x dff */
   double *part;      /* B: per-sequence partial sums */
+  double *acc;       /* max(3d, dff): column sums */
   const int *tok, *tgt;
   long ntarget;
+  R **tscr;          /* per thread: T x T attention scratch */
 #if TRAIN_PACKED
   float *pack;       /* packed B of a product */
   float **work;      /* per thread */
+  float **tpack;     /* per thread: packed B of an attention product */
 #endif
 };
 
@@ -193,8 +196,8 @@ static void FN(layernorm_back)(NET *n, const R *dy, const R *y, const R *rs, R *
   FN(per_seq)(n, FN(lnb_seq), &a);
 }
 
-/* Within each sequence: x <- x - tau mean_t x, then (when out != NULL)
- * out = a x + g y... see the users; kept as two simple maps. */
+/* Within each sequence: x <- x - tau mean_t x (token-mean removal; tau = 1
+ * centres).  The map is symmetric, so the reverse pass applies it too. */
 typedef struct {
   R *x;
   double tau;
@@ -234,11 +237,25 @@ static void FN(axpby)(NET *n, double alpha, const R *x, double gamma, const R *y
  * row order. */
 static void FN(colsum)(NET *n, const R *a, long ld, long cols, R *g)
 {
-  for (long j = 0; j < cols; j++) {
-    double s = 0.0;
-    for (long t = 0; t < n->BT; t++)
-      s += a[(size_t)t * (size_t)ld + (size_t)j];
-    g[j] = (R)s;
+  double *s = n->acc;
+  for (long j = 0; j < cols; j++)
+    s[j] = 0.0;
+  for (long t = 0; t < n->BT; t++) {
+    const R *row = a + (size_t)t * (size_t)ld;
+    for (long j = 0; j < cols; j++)
+      s[j] += row[j];
+  }
+  for (long j = 0; j < cols; j++)
+    g[j] = (R)s[j];
+}
+
+/* Add the bias row b (cols) to every row of the BT x cols array a. */
+static void FN(add_bias)(NET *n, R *a, long ld, long cols, const R *b)
+{
+  for (long t = 0; t < n->BT; t++) {
+    R *row = a + (size_t)t * (size_t)ld;
+    for (long j = 0; j < cols; j++)
+      row[j] += b[j];
   }
 }
 

@@ -6,30 +6,7 @@
 # line, exits 2 or 1 and leaves no file.  Prints TAP.  $SIGPROP is the
 # program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
-# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
-expect_error() {
-  want=$1 pat=$2
-  shift 2
-  rm -rf "$tmp/e"; mkdir "$tmp/e"
-  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
-  st=$?
-  lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
-     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 is_png() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 # header FILE: the first non-comment line
@@ -122,7 +99,7 @@ expect_error 1 "cannot write" attention --lambda 0:1:2 -o a.csv -o no/such/dir/a
 
 # --- propagate --variant -------------------------------------------------------
 "$SP" propagate --depth 5 --variant 'post=--norm post' --variant 'pre=--norm pre --attention centred' \
-  --plot "$tmp/v.png" -o "$tmp/v.csv"
+  -o "$tmp/v.png" -o "$tmp/v.csv"
 ok $? "propagate --variant, figure and table"
 is_png "$tmp/v.png"; ok $? "variant PNG signature"
 [ "$(grep -v '^#' "$tmp/v.csv" | head -n 1 | cut -d, -f1-3)" = "variant,layer,q" ] \
@@ -130,11 +107,25 @@ is_png "$tmp/v.png"; ok $? "variant PNG signature"
 "$SP" propagate --depth 5 --norm pre --attention centred | grep -v '^#' | tail -n +2 >"$tmp/plain"
 grep '^pre,' "$tmp/v.csv" | cut -d, -f2- >"$tmp/fromv"
 cmp -s "$tmp/plain" "$tmp/fromv"; ok $? "a variant equals the same options given plainly"
+# The header describes the variants, not the base model: each variant's
+# options and its own exponents, equal to those of the plain run.
+grep -q "^# variant-1: post=--norm post$" "$tmp/v.csv" \
+  && grep -q "^# variant-2: pre=--norm pre --attention centred$" "$tmp/v.csv"
+ok $? "one '# variant-N:' line per variant"
+! grep -q '^# lambda_a:' "$tmp/v.csv"; ok $? "no lambda_a of the base model in a variant run"
+for v in "1 --norm post" "2 --norm pre --attention centred"; do
+  set -- $v; k=$1; shift
+  for e in lambda_a lambda_g; do
+    want=$("$SP" propagate --depth 5 "$@" | sed -n "s/^# $e: \([^ ]*\) .*/\1/p")
+    got=$(sed -n "s/^# variant-$k-$e: \([^ ]*\) .*/\1/p" "$tmp/v.csv")
+    [ -n "$want" ] && [ "$want" = "$got" ]; ok $? "variant $k: $e $got = plain run's $want"
+  done
+done
 expect_error 2 "choose one" propagate --compare beta=1,2 --variant 'a=--norm pre'
 expect_error 2 "not LABEL=OPTIONS" propagate --variant 'pre'
 expect_error 2 "not a model option" propagate --variant 'a=--plot x.png'
 expect_error 2 "given twice" propagate --variant 'a=--norm pre' --variant 'a=--norm post'
-expect_error 2 "norm" propagate --variant 'a=--norm sideways' --plot v.png
+expect_error 2 "norm" propagate --variant 'a=--norm sideways' -o v.png
 
 # --- figure style options (propagate's figure table) ----------------------
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%d %d", $3 * 256 + $4, $7 * 256 + $8 }'; }
@@ -185,5 +176,4 @@ if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
   ok $? "make-figures.sh with no program: status 1, no output folder"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

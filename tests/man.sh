@@ -5,13 +5,8 @@
 # as printed: they must match what the command prints (numbers to a
 # relative 1e-6, other words exactly; blank lines ignored).  Prints TAP.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?}
+. "$(dirname "$0")/tap.sh"
 MAN=${SIGPROP_MAN:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 
 # same EXPECTED ACTUAL: token-wise comparison, numbers with a tolerance.
 same() {
@@ -82,5 +77,4 @@ if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
     ok 1 "sigprop.3 example compiles: $(head -c 300 "$tmp/cc.err")"
   fi
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -7,6 +7,7 @@
 #include "opt.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses of the program (design.md). */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -19,31 +20,19 @@ int cli_error(int code, const char *fmt, ...)
 #endif
   ;
 
-/* Help text that main() prints on stdout when the command returns CLI_OK:
- * the command's own part, then (may be NULL) the shared model options. */
-void cli_set_help(const char *text, const char *more);
+/* A one-line note on stderr now, "sigprop: note: <text>" (e.g. an old
+ * spelling that still works); not an error. */
+void cli_note(const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 1, 2)))
+#endif
+  ;
+
+/* Help text (allocated; main frees it) that main() prints on stdout when
+ * the command returns CLI_HELP (see opt.h). */
+void cli_set_help(char *text);
 
 /* ---- option parsing (options.c) ------------------------------------ */
-
-/* The argument vector of one command, consumed left to right. */
-typedef struct {
-  int argc;
-  char **argv;
-  int i;            /* next index */
-  const char *name; /* current option name without dashes */
-  const char *value;
-  const char *cmd;  /* command name, for messages */
-} cli_args;
-
-/* Next option: returns 1 and sets a->name (and a->value when the option
- * is given as --name=value), 0 at the end, or a CLI_USAGE error for a
- * positional argument when `positional` is NULL; otherwise positional
- * arguments are stored in positional[*npos] (at most maxpos). */
-int cli_next(cli_args *a, const char **positional, int *npos, int maxpos);
-
-/* The value of the current option (from --name=value or the next
- * argument); NULL after recording a usage error. */
-const char *cli_value(cli_args *a);
 
 /* Split `spec` at colons into at most `max` fields, copied into buf (of
  * `size` bytes) and pointed to by field[]; returns the number of fields, or
@@ -52,16 +41,19 @@ const char *cli_value(cli_args *a);
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max);
 
+/* The spacing field of an axis: "log" (1), "lin" or "linear" (0); error
+ * recorded with the option name. */
+int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
+
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
 
-/* Apply a model option (theory.md §1 names, design.md list) to m.
- * Returns 1 when `name` is a model option (and consumed its value), 0 when
- * it is not, or -1 after recording an error. */
-int cli_model_option(sp_model *m, cli_args *a);
-
 /* The shared model options (documented in sigprop(1)), applied to m. */
 cli_opt_group cli_model_group(sp_model *m);
+
+/* The model options of the MLP alone: --activation, --var-w, --var-b,
+ * --erf-scale. */
+cli_opt_group cli_mlp_model_group(sp_model *m);
 
 /* The figure options shared by the commands that draw. */
 typedef struct {
@@ -79,7 +71,8 @@ cli_opt_group cli_figure_group(cli_figure *f);
 /* --size: "W,H", "WxH" or "W×H", each number with an optional unit (pt,
  * the default; px; in; cm; mm; one unit at the end applies to both), or
  * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
- * but at most 0.8 times the width.  Sizes in points, in [72, 7200];
+ * but at most 0.8 times the width (height 0 when *height is 0: see
+ * cli_figure_layout).  Sizes in points, in [72, 7200];
  * pixels need dpi > 0 and come back as pixels with *px = 1.  CLI_OK or a recorded error. */
 int cli_size_parse(const char *v, double dpi, double *width, double *height, int *px);
 
@@ -88,6 +81,12 @@ int cli_size_parse(const char *v, double dpi, double *width, double *height, int
 int cli_figure_size_call(void *base, const cli_opt *o, const char *v);
 int cli_figure_dpi_call(void *base, const cli_opt *o, const char *v);
 int cli_figure_font_call(void *base, const cli_opt *o, const char *v);
+
+/* The size of a command whose figure's size depends on its layout (width
+ * and height 0 before parsing): width x height unless --size gave one; a
+ * --size column or page, which then has no height yet, gets this height,
+ * at most 0.8 times its width. */
+void cli_figure_layout(cli_figure *f, double width, double height);
 
 /* An empty figure of f's size with rows x cols panels and f's font; an
  * sp_plot status. */
@@ -110,7 +109,22 @@ enum {
 };
 unsigned cli_model_given(void);
 
-/* The preset of the last --preset option that cli_model_option applied,
+/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
+int cli_colormap_call(void *target, const cli_opt *o, const char *v);
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+
+/* A colour range LO:HI (--range of diagram and mlp); NaN where automatic. */
+typedef struct {
+  double lo, hi;
+} cli_range;
+
+/* --range LO:HI into a cli_range (CLI_CALL_AT): two finite numbers, LO < HI. */
+int cli_range_call(void *target, const cli_opt *o, const char *v);
+
+/* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
+int cli_figure_check(const cli_figure *f);
+
+/* The preset of the last --preset option applied,
  * or NULL when there was none. */
 const sp_preset *cli_model_preset(void);
 
@@ -121,8 +135,6 @@ int cli_model_check(const sp_model *m);
  * finite-T row overlap) for command `cmd`. */
 int cli_model_check_sweep(const sp_model *m, const char *cmd);
 
-/* The help text of the shared model options. */
-extern const char cli_model_help[];
 
 /* ---- output (output.c) ------------------------------------------ */
 
@@ -201,10 +213,10 @@ int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int 
  * `status`: the system's reason (strerror) when the write failed. */
 int cli_write_error(const char *path, const sp_outfile *f, int status);
 
-/* Print "sigprop: MSG" and a newline on fp, as one line: newlines, tabs
+/* Print PREFIX, MSG and a newline on fp, as one line: newlines, tabs
  * and other control characters as \n, \t, \xHH, bytes that are not UTF-8
  * as \xHH. */
-void cli_print_error(FILE *fp, const char *msg);
+void cli_print_line(FILE *fp, const char *prefix, const char *msg);
 
 /* At the end of a run that succeeded: flush standard output and return
  * CLI_OK, or print "sigprop: standard output: <reason>" and return CLI_FAIL
@@ -230,6 +242,46 @@ int cli_flush_stdout(void);
 /* Check the extensions of -o paths: tables, and figures too when `figures`. */
 int cli_check_figure_outputs(const char *const *paths, int n, int figures);
 
+/* ---- the -o convention (outputs.c) ------------------------------- */
+
+/* The -o option: tables only, or tables and figures when `figures`. */
+cli_opt_group cli_output_group(cli_list *out, int figures);
+
+/* Add a path to the -o list (for an old spelling such as --plot FILE). */
+int cli_outputs_add(cli_list *out, const char *path);
+
+/* Check the -o list before the work: known extensions (figures only when
+ * `figures`), a path at most once, '-' at most once. */
+int cli_outputs_check(const cli_list *out, int figures);
+
+/* 1 when some -o path is a figure. */
+int cli_outputs_figure(const cli_list *out);
+
+/* 1 when the table goes to standard output: no -o, or -o -. */
+int cli_outputs_stdout(const cli_list *out);
+
+/* The files of one run, opened before the work and committed after it. */
+typedef struct {
+  const char *paths[CLI_LIST_MAX];
+  sp_outfile *files[CLI_LIST_MAX];
+  int n, open, to_stdout;
+} cli_outputs;
+
+/* Open every -o file (temporary names; nothing is committed yet). */
+int cli_outputs_begin(cli_outputs *o, const cli_list *out);
+
+/* Write table t (and `plot`, may be NULL without figure paths) to standard
+ * output when it is due, then to every file, and commit them all, or abort
+ * them all when `status` (an earlier error of the run) or a write fails.
+ * Returns CLI_OK or the error code. */
+int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                    const cli_meta *meta, int status);
+
+/* As cli_outputs_end for output that is not a table: write(fp, ctx) writes
+ * the whole content to standard output (when due) and to every file. */
+int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), void *ctx,
+                         int status);
+
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
 
@@ -238,29 +290,17 @@ int cli_status(int status, const char *what);
 /* The simulation options of simulate and validate. */
 typedef struct {
   long width, seeds, heads, threads; /* threads 0: online processors */
-  unsigned long seed;                /* seed of the first network */
+  long seed;                         /* seed of the first network, >= 0 */
   double tokens_scale;               /* 0: the number of tokens */
   int gradient, jacobian, quiet, input_ln;
-  int have_width, have_seeds;
   const char *progress_what; /* names the run in the progress line (may be NULL) */
 } cli_sim_args;
 
-/* Help lines of the simulation options. */
-#define CLI_SIM_HELP \
-  "Simulation options:\n" \
-  "  --width D          width d of the network (>= 2; required)\n" \
-  "  --seeds S          number of networks to average (>= 1; required)\n" \
-  "  --heads H          attention heads, dividing D [1]\n" \
-  "  --seed N           seed of the first network; network k uses N + k [1]\n" \
-  "  --threads N        threads [number of online processors]\n" \
-  "  --tokens-scale T'  sigma_a = beta sqrt(log T') instead of sqrt(log T) [T]\n" \
-  "  --input-ln         LayerNorm the input tokens\n" \
-  "  --quiet            no progress line on a terminal\n"
-
 void cli_sim_args_default(cli_sim_args *s);
 
-/* Like cli_model_option, for the simulation options. */
-int cli_sim_option(cli_sim_args *s, cli_args *a);
+/* The simulation options (--width and --seeds required; not --gradient or
+ * --jacobian, which mean different things to simulate and validate). */
+cli_opt_group cli_sim_group(cli_sim_args *s);
 
 /* Validate a model for simulation (domains only: the simulator needs no
  * quadrature, and has causal masks). */
@@ -291,5 +331,6 @@ int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_attention(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -198,20 +198,21 @@ static int parse_compare(void *base, const cli_opt *opt, const char *spec)
 
 static const cli_command command = {
   "propagate",
-  "[MODEL OPTIONS] [-o FILE] [--plot FILE] [--compare NAME=V1,V2,... | --variant "
+  "[MODEL OPTIONS] [FIGURE OPTIONS] [-o FILE]... [--compare NAME=V1,V2,... | --variant "
   "LABEL=OPTIONS ...]",
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and prints one row "
   "per layer: layer, q, p, rho, beta_c, frozen, lambda, m, y2, y3, y2sq, g, entropy, "
-  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the state after block l and the "
-  "attention statistics of block l's input.  '#' lines record the version, every parameter and "
-  "the angle exponent lambda_a.",
+  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the "
+  "state after block l and the attention statistics of block l's input.  '#' lines record the "
+  "version, every parameter and the angle exponent lambda_a (of each variant with --variant).  "
+  "The figure (-o FILE.png, .pdf, .svg) draws the depth profiles of rho, E Y2 and H / log T "
+  "(--panels chooses others).",
   0, NULL};
 
 static const cli_opt opts[] = {
-  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
-           "write CSV, TSV or JSON (by extension) instead of CSV on stdout"),
   CLI_STRING("plot", 0, options, plot, "FILE",
-             "draw the depth profiles of rho, E Y2 and H / log T (.png, .pdf or .svg)"),
+             "the old spelling of -o FILE for the figure, with the table still on standard "
+             "output unless -o names it; deprecated"),
   CLI_CALL("compare", 0, parse_compare, "NAME=V,...",
            "one trajectory per value of the model parameter NAME (a curve each; the table "
            "gets a first column NAME)"),
@@ -226,8 +227,9 @@ static const cli_opt opts[] = {
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
-  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig), cli_model_group(m)};
-  return cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig),
+                            cli_output_group(&o->out, 1), cli_model_group(m)};
+  return cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
 }
 
 /* One trajectory of model m (SP_REM_ALL statistics), allocated, and the
@@ -291,9 +293,20 @@ static void value_label(const sp_param *p, double v, int digits, char *buf, size
   snprintf(buf, size, "%s = %.*g", p->label, digits, v);
 }
 
-static int build_figure(const options *o, const sp_model *models, sp_layer *const *traj,
-                        char (*labels)[96], int n, const char *title, sp_plot **out)
+/* The trajectories of one run: one per compared value or variant (else one). */
+typedef struct {
+  int n;
+  sp_model models[MAX_COMPARE];
+  char labels[MAX_COMPARE][96];
+  sp_layer *traj[MAX_COMPARE];
+  sp_workspace *ws[MAX_COMPARE];
+} runs;
+
+static int build_figure(const options *o, const runs *t, const char *title, sp_plot **out)
 {
+  const sp_model *models = t->models;
+  sp_layer *const *traj = t->traj;
+  int n = t->n;
   sp_plot *p;
   size_t np = (size_t)o->npanels;
   int s = cli_figure_alloc(&o->fig, 1, np, &p);
@@ -330,7 +343,7 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
         x[l] = (double)L->layer;
         y[l] = panel_value(kind, &models[k], L);
       }
-      sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? labels[k] : NULL);
+      sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? t->labels[k] : NULL);
     }
   }
   if (o->param || o->variant.n)
@@ -351,6 +364,173 @@ static const char *const compare_columns[] = {
 _Static_assert(sizeof compare_columns / sizeof compare_columns[0] == NCOL + 1,
                "one more column with --compare");
 
+/* The model of each trajectory: --compare values or --variant options. */
+static int build_models(const options *o, const sp_model *m, runs *t)
+{
+  int r;
+  t->n = o->param ? o->nvalues : o->variant.n ? o->variant.n : 1;
+  for (int k = 0; k < t->n; k++) {
+    t->models[k] = *m;
+    t->labels[k][0] = '\0';
+    if (o->variant.n) {
+      if (apply_variant(o->variant.v[k], &t->models[k], t->labels[k], sizeof t->labels[k]))
+        return CLI_USAGE;
+      for (int j = 0; j < k; j++)
+        if (strcmp(t->labels[j], t->labels[k]) == 0)
+          return cli_error(CLI_USAGE, "--variant: label '%s' given twice", t->labels[k]);
+    } else if (o->param) {
+      double v = o->values[k];
+      value_label(o->param, v, label_digits(o->values, t->n), t->labels[k],
+                  sizeof t->labels[k]);
+      if (sp_model_set(&t->models[k], o->param, v))
+        return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
+                         o->param->name, v, o->param->min, o->param->max,
+                         o->param->kind == SP_PARAM_INTEGER ? " or not whole" : "");
+    }
+    if ((r = cli_model_check(&t->models[k])))
+      return r;
+  }
+  return CLI_OK;
+}
+
+/* The '#' lines of variant i: its options and exponents, keys variant-I,
+ * variant-I-lambda_a and variant-I-lambda_g (I = i + 1). */
+static void variant_meta(cli_meta *meta, int i, const char *spec, const sp_model *m,
+                         const sp_workspace *w)
+{
+  static char keys[MAX_COMPARE][3][24]; /* meta keys are kept by pointer */
+  double la, lg, err;
+  char a[40] = "undefined", g[40] = "undefined";
+  const char *how = "closed form";
+  int s = sp_angle_exponent(m, w, &la);
+  if (s == SP_EUNSUP) {
+    s = sp_angle_exponent_fd(m, w, &la, &err);
+    how = "finite differences";
+  }
+  if (!s)
+    sp_format_double(a, sizeof a, la);
+  if (!sp_grad_exponent(m, w, &lg, NULL))
+    sp_format_double(g, sizeof g, lg);
+  snprintf(keys[i][0], sizeof keys[i][0], "variant-%d", i + 1);
+  snprintf(keys[i][1], sizeof keys[i][1], "variant-%d-lambda_a", i + 1);
+  snprintf(keys[i][2], sizeof keys[i][2], "variant-%d-lambda_g", i + 1);
+  cli_meta_add(meta, keys[i][0], "%s", spec);
+  cli_meta_add(meta, keys[i][1], "%s (%s; per block, rho -> 1)", a, s ? sp_strerror(s) : how);
+  cli_meta_add(meta, keys[i][2], "%s (per block)", g);
+}
+
+/* The run's '#' lines: the exponents of the one model, the compared
+ * values, or each variant with its own exponents. */
+static void header(cli_meta *meta, const options *o, const sp_model *m, const runs *t)
+{
+  cli_meta_init(meta, m);
+  if (o->variant.n) {
+    for (int i = 0; i < t->n; i++)
+      variant_meta(meta, i, o->variant.v[i], &t->models[i], t->ws[i]);
+  } else if (o->param) {
+    char list[400];
+    size_t k = 0;
+    for (int i = 0; i < t->n && k < sizeof list; i++) {
+      char num[40];
+      sp_format_double(num, sizeof num, o->values[i]);
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
+    }
+    cli_meta_add(meta, "compare", "%s = %s (one trajectory each)", o->param->name, list);
+  } else {
+    add_exponent(meta, m, t->ws[0]);
+    add_gradient_exponent(meta, m, t->ws[0]);
+  }
+}
+
+/* One table row: the columns of layer l of trajectory k (first column the
+ * compared value or the variant when there is one). */
+static void table_row(const options *o, const runs *t, int k, long l, double *num,
+                      const char **str)
+{
+  const sp_layer *L = &t->traj[k][l];
+  const sp_attn_stats *st = &L->attn;
+  const sp_model *mk = &t->models[k];
+  double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c, l ? st->frozen : NAN,
+                    st->lambda, st->m, st->y2, st->y3, st->y2sq, st->g, st->entropy,
+                    st->entropy_ratio, NAN, NAN, NAN};
+  if (l > 0) {
+    const sp_block_trace *tr = &L->trace;
+    double ratio, chi;
+    v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
+    if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
+      v[NCOL - 2] = ratio;
+    if (!sp_grad_block_chi(mk, st, tr, &chi))
+      v[NCOL - 1] = chi;
+  }
+  int first = o->param || o->variant.n;
+  if (o->param)
+    num[0] = o->values[k];
+  if (o->variant.n) {
+    num[0] = NAN;
+    str[0] = t->labels[k];
+  }
+  memcpy(num + first, v, sizeof v);
+}
+
+/* The table and the figure of the run, written to every output. */
+static int write_outputs(const options *o, const sp_model *m, const runs *t,
+                         const cli_meta *meta, cli_outputs *files)
+{
+  int r = CLI_OK, s, first = o->param || o->variant.n;
+  size_t rows = 0, ncol = first ? NCOL + 1 : NCOL;
+  for (int k = 0; k < t->n; k++)
+    rows += (size_t)t->models[k].depth + 1;
+  double *num = malloc(rows * ncol * sizeof *num);
+  const char **str = o->variant.n ? calloc(rows * ncol, sizeof *str) : NULL;
+  sp_plot *plot = NULL;
+  if (!num || (o->variant.n && !str))
+    r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
+  for (int k = 0, row = 0; k < t->n && !r; k++)
+    for (long l = 0; l <= t->models[k].depth; l++, row++)
+      table_row(o, t, k, l, num + (size_t)row * ncol, str ? str + (size_t)row * ncol : NULL);
+  char title[160];
+  if (o->fig.title)
+    snprintf(title, sizeof title, "%s", o->fig.title);
+  else
+    cli_model_title(m, o->param, NULL, title, sizeof title);
+  if (!r && cli_outputs_figure(&o->out)
+      && (s = build_figure(o, t, title, &plot)))
+    r = cli_status(s, "propagate: figure");
+  const char *names[NCOL + 1];
+  memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
+  if (first)
+    names[0] = o->param ? o->param->name : "variant";
+  sp_table tab = {ncol, rows, names, num, str};
+  r = cli_outputs_end(files, &tab, plot, o->fig.dpi, meta, r);
+  sp_plot_free(plot);
+  free(num);
+  free(str);
+  return r;
+}
+
+static int check(options *o, const sp_model *m)
+{
+  int r;
+  if ((r = cli_model_check(m)))
+    return r;
+  if (o->plot) {
+    sp_format f = sp_format_from_path(o->plot);
+    if (f != SP_FMT_PNG && f != SP_FMT_PDF && f != SP_FMT_SVG)
+      return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg",
+                       o->plot);
+    cli_note("propagate: --plot FILE is deprecated; use -o FILE");
+    /* As before: the table still goes to standard output unless -o names it. */
+    if ((!o->out.n && (r = cli_outputs_add(&o->out, "-")))
+        || (r = cli_outputs_add(&o->out, o->plot)))
+      return r;
+  }
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig)))
+    return r;
+  if (o->param && o->variant.n)
+    return cli_error(CLI_USAGE, "--compare and --variant: choose one");
+  return CLI_OK;
+}
+
 int cmd_propagate(int argc, char **argv)
 {
   sp_model m;
@@ -365,145 +545,28 @@ int cmd_propagate(int argc, char **argv)
   o.panels[2] = PANEL_ENTROPY;
   o.npanels = 3;
   int r = parse(argc, argv, &m, &o);
-  if (r)
+  if (r || (r = check(&o, &m)))
     return r;
-  const char *out = o.out.n ? o.out.v[o.out.n - 1] : NULL;
-  if ((r = cli_model_check(&m)))
+  runs t;
+  memset(&t, 0, sizeof t);
+  if ((r = build_models(&o, &m, &t)))
     return r;
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
-  sp_format pfmt = sp_format_from_path(o.plot);
-  if (o.plot && pfmt != SP_FMT_PNG && pfmt != SP_FMT_PDF && pfmt != SP_FMT_SVG)
-    return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg", o.plot);
-
-  if (o.param && o.variant.n)
-    return cli_error(CLI_USAGE, "--compare and --variant: choose one");
-  int n = o.param ? o.nvalues : o.variant.n ? o.variant.n : 1;
-  sp_model models[MAX_COMPARE];
-  char labels[MAX_COMPARE][96];
-  for (int k = 0; k < n; k++) {
-    models[k] = m;
-    labels[k][0] = '\0';
-    if (o.variant.n) {
-      if (apply_variant(o.variant.v[k], &models[k], labels[k], sizeof labels[k]))
-        return CLI_USAGE;
-      for (int j = 0; j < k; j++)
-        if (strcmp(labels[j], labels[k]) == 0)
-          return cli_error(CLI_USAGE, "--variant: label '%s' given twice", labels[k]);
-      if ((r = cli_model_check(&models[k])))
-        return r;
-      continue;
-    }
-    if (!o.param)
-      continue;
-    value_label(o.param, o.values[k], label_digits(o.values, n), labels[k], sizeof labels[k]);
-    double v = o.values[k];
-    int s = sp_model_set(&models[k], o.param, v);
-    if (s)
-      return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
-                       o.param->name, v, o.param->min, o.param->max,
-                       o.param->kind == SP_PARAM_INTEGER ? " or not whole" : "");
-    if ((r = cli_model_check(&models[k])))
-      return r;
-  }
-  /* Every output file is opened first, so a bad path fails before the
-   * work; they are committed together or not at all. */
-  const char *paths[2];
-  sp_outfile *files[2];
-  int nf = 0;
-  if (out && strcmp(out, "-") != 0)
-    paths[nf++] = out;
-  if (o.plot)
-    paths[nf++] = o.plot;
-  if ((r = cli_outputs_open(paths, nf, files)))
+  /* Every output is opened first, so a bad path fails before the work. */
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
-  sp_layer *traj[MAX_COMPARE] = {NULL};
-  sp_workspace *ws[MAX_COMPARE] = {NULL};
-  for (int k = 0; k < n && !r; k++)
-    r = trajectory(&models[k], &traj[k], &ws[k]);
-
+  for (int k = 0; k < t.n && !r; k++)
+    r = trajectory(&t.models[k], &t.traj[k], &t.ws[k]);
   cli_meta meta;
-  cli_meta_init(&meta, &m);
-  if (!r && !o.param) {
-    add_exponent(&meta, &m, ws[0]);
-    add_gradient_exponent(&meta, &m, ws[0]);
-  } else if (!r) {
-    char list[400];
-    size_t k = 0;
-    for (int i = 0; i < n && k < sizeof list; i++) {
-      char num[40];
-      sp_format_double(num, sizeof num, o.values[i]);
-      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
-    }
-    cli_meta_add(&meta, "compare", "%s = %s (one trajectory each)", o.param->name, list);
-  } else if (!r) {
-    for (int i = 0; i < n; i++)
-      cli_meta_add(&meta, "variant", "%s", o.variant.v[i]);
-  }
-
-  sp_plot *plot = NULL;
-  if (!r && o.plot) {
-    char title[160];
-    if (o.fig.title)
-      snprintf(title, sizeof title, "%s", o.fig.title);
-    else
-      cli_model_title(&m, o.param, NULL, title, sizeof title);
-    int s = build_figure(&o, models, traj, labels, n, title, &plot);
-    if (s)
-      r = cli_status(s, o.plot);
-  }
-  size_t rows = 0;
-  for (int k = 0; k < n && !r; k++)
-    rows += (size_t)models[k].depth + 1;
-  int first = o.param || o.variant.n;
-  size_t ncol = first ? NCOL + 1 : NCOL, off = first ? 1 : 0;
-  double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
-  sp_table t = {0};
-  const char *names[NCOL + 1];
-  const char **str = r || !o.variant.n ? NULL : calloc(rows * ncol, sizeof *str);
-  if (!r && (!num || (o.variant.n && !str)))
-    r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
-  if (!r) {
-    size_t row = 0;
-    for (int k = 0; k < n; k++)
-      for (long l = 0; l <= models[k].depth; l++, row++) {
-        const sp_layer *L = &traj[k][l];
-        const sp_attn_stats *st = &L->attn;
-        const sp_model *mk = &models[k];
-        double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
-                          l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
-                          st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
-        if (l > 0) {
-          const sp_block_trace *tr = &L->trace;
-          double ratio, chi;
-          v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
-          if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
-            v[NCOL - 2] = ratio;
-          if (!sp_grad_block_chi(mk, st, tr, &chi))
-            v[NCOL - 1] = chi;
-        }
-        if (o.param)
-          num[row * ncol] = o.values[k];
-        if (o.variant.n) {
-          num[row * ncol] = NAN;
-          str[row * ncol] = labels[k];
-        }
-        memcpy(num + row * ncol + off, v, sizeof v);
-      }
-    memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
-    if (first)
-      names[0] = o.param ? o.param->name : "variant";
-    t = (sp_table){ncol, rows, names, num, str};
-    if (nf == (o.plot ? 1 : 0))
-      r = cli_write_table(NULL, &t, &meta); /* standard output */
-  }
-  r = cli_outputs_finish(paths, nf, files, &t, plot, o.fig.dpi, &meta, r);
-  sp_plot_free(plot);
-  free(num);
-  free(str);
-  for (int k = 0; k < n; k++) {
-    free(traj[k]);
-    sp_workspace_free(ws[k]);
+  if (!r)
+    header(&meta, &o, &m, &t);
+  if (!r)
+    r = write_outputs(&o, &m, &t, &meta, &files);
+  else
+    r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
+  for (int k = 0; k < t.n; k++) {
+    free(t.traj[k]);
+    sp_workspace_free(t.ws[k]);
   }
   return r;
 }

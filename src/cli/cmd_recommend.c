@@ -6,23 +6,49 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop recommend [--preset NAME|FILE] [MODEL OPTIONS] [--depth L]\n"
-  "                         [--format text|json] [--margin M] [--rho-max R]\n"
-  "                         [--gain NAME] [--d-model D] [--heads H] [--d-ff F]\n\n"
-  "Classifies the configuration at its depth (rank collapse, entropy collapse or\n"
-  "trainable; theory.md §10), reports block 1's attention statistics, the\n"
-  "query/key gradient prediction and the angle exponent, then what to change:\n"
-  "the trainable range of beta, the critical residual gain at this depth, and a\n"
-  "recommended point with the weight stds and residual gains that realise it.\n\n"
-  "  --format text|json  short text for a terminal [text], or JSON (sigprop-recommend(1))\n"
-  "  --margin M          relative safety margin on the gain and on beta [0.2]\n"
-  "  --rho-max R         rank collapse when rho_L >= R [0.9]\n"
-  "  --gain NAME         the gain to tune: alpha (both skips), alpha-sa, alpha-mlp,\n"
-  "                      branch (both branches), branch-sa, branch-mlp\n"
-  "                      [the preset's, else alpha]\n"
-  "  --d-model D  --heads H  --d-ff F  widths for the conversion to weight stds\n"
-  "                      [the preset's]\n\n";
+static const cli_command command = {
+  "recommend",
+  "[--preset NAME|FILE] [MODEL OPTIONS] [--margin M] [--rho-max R] [--gain NAME] "
+  "[--d-model D] [--heads H] [--d-ff F] [-o FILE.json]...",
+  "Classifies the configuration at its depth (rank collapse, entropy collapse or trainable; "
+  "theory.md §10), reports block 1's attention statistics, the query/key gradient prediction "
+  "and the angle exponent, then what to change: the trainable range of beta, the critical "
+  "residual gain at this depth, and a recommended point with the weight stds and residual gains "
+  "that realise it: a short text on standard output, or JSON (sigprop-recommend(1)) with -o.",
+  0, NULL};
+
+static const cli_choice formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
+static const cli_choice gains[] = {
+  {"alpha", SP_GAIN_ALPHA}, {"alpha-sa", SP_GAIN_ALPHA_SA}, {"alpha-mlp", SP_GAIN_ALPHA_MLP},
+  {"branch", SP_GAIN_BRANCH}, {"branch-sa", SP_GAIN_BRANCH_SA},
+  {"branch-mlp", SP_GAIN_BRANCH_MLP}, {NULL, 0}};
+
+/* The command's options next to the library's. */
+typedef struct {
+  sp_recommend_options rec;
+  cli_list out;
+  int json, gain; /* json -1: no --format; gain -1: the preset's, else alpha */
+  long d, heads, d_ff;
+} options;
+
+static const cli_opt opts[] = {
+  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
+           "write the report as JSON to FILE (.json); '-' for JSON on standard output; "
+           "repeatable [the text on standard output]"),
+  CLI_CHOICE("format", 0, options, json, formats, "NAME",
+             "the old spelling: json for -o -, text for no -o; deprecated [text]"),
+  CLI_DOUBLE("margin", 0, options, rec.margin, 0.0, 10.0, "M",
+             "relative safety margin on the gain and on beta"),
+  CLI_DOUBLE_OPEN("rho-max", 0, options, rec.rho_max, 0.0, 1.0,
+                  CLI_OPT_OPEN_LO | CLI_OPT_OPEN_HI, "R", "rank collapse when rho_L >= R"),
+  CLI_CHOICE("gain", 0, options, gain, gains, "NAME",
+             "the gain to tune: alpha (both skips), alpha-sa, alpha-mlp, branch (both "
+             "branches), branch-sa, branch-mlp [the preset's, else alpha]"),
+  CLI_LONG("d-model", 0, options, d, 1, 1e9, "D",
+           "width for the conversion to weight stds [the preset's]"),
+  CLI_LONG("heads", 0, options, heads, 1, 1e9, "H", "attention heads [the preset's]"),
+  CLI_LONG("d-ff", 0, options, d_ff, 1, 1e9, "F", "MLP width [the preset's]"),
+};
 
 /* Framework-level numbers that realise a model (theory.md §11). */
 typedef struct {
@@ -81,11 +107,12 @@ static void framework_of(const sp_preset *p, long d, long heads, long d_ff, cons
 /* What goes before the next key: "" after an opening brace, ", " after a
  * value, or ",\n" plus indentation where jbreak() asked for a new line. */
 static const char *pending = "";
+static FILE *jout; /* where print_json writes */
 static int depth_;
 
 static void jkey(const char *key)
 {
-  printf("%s\"%s\": ", pending, key);
+  fprintf(jout, "%s\"%s\": ", pending, key);
   pending = ", ";
 }
 
@@ -101,15 +128,15 @@ static void jopen(const char *key)
   if (key)
     jkey(key);
   else
-    printf("%s", pending);
-  printf("{");
+    fprintf(jout, "%s", pending);
+  fprintf(jout, "{");
   pending = "";
   depth_++;
 }
 
 static void jclose(void)
 {
-  printf("}");
+  fprintf(jout, "}");
   pending = ", ";
   depth_--;
 }
@@ -122,33 +149,33 @@ static void jnum(const char *key, double v)
   else
     strcpy(b, "null");
   jkey(key);
-  printf("%s", b);
+  fprintf(jout, "%s", b);
 }
 
 static void jstr(const char *key, const char *v)
 {
   jkey(key);
   if (!v) {
-    printf("null");
+    fprintf(jout, "null");
     return;
   }
-  putchar('"');
+  fputc('"', jout);
   for (const char *c = v; *c; c++) {
     if (*c == '"' || *c == '\\')
-      putchar('\\');
+      fputc('\\', jout);
     if ((unsigned char)*c < 0x20)
-      printf("\\u%04x", (unsigned char)*c);
+      fprintf(jout, "\\u%04x", (unsigned char)*c);
     else
-      putchar(*c);
+      fputc(*c, jout);
   }
-  putchar('"');
+  fputc('"', jout);
 }
 
 static void jinterval(const char *key, int status, const sp_beta_interval *b, int runs)
 {
   if (status) {
     jkey(key);
-    printf("null");
+    fprintf(jout, "null");
     return;
   }
   jopen(key);
@@ -195,13 +222,43 @@ static void jverdict(const sp_verdict *v)
   jnum("beta_c_min", v ? v->beta_c_min : NAN);
 }
 
-static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend_options *o,
-                       const sp_recommendation *r, const framework *f)
+/* The "framework" object: the widths and weight stds that realise x. */
+static void jframework(const framework *f, const sp_model *x)
 {
+  if (!f->d) {
+    jkey("framework");
+    fprintf(jout, "null");
+  } else {
+    jopen("framework");
+    jnum("d-model", (double)f->d);
+    jnum("heads", f->heads ? (double)f->heads : NAN);
+    jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN);
+    jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN);
+    jnum("tokens", (double)x->tokens);
+    jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no");
+    jbreak();
+    jnum("std-q", f->std_q);
+    jnum("std-k", f->std_k);
+    jnum("std-v", f->std_v);
+    jnum("std-o", f->std_o);
+    jnum("std-ff-in", f->std_ff_in);
+    jnum("std-ff-out", f->std_ff_out);
+    jbreak();
+    jnum("alpha-sa", x->alpha_sa);
+    jnum("alpha-mlp", x->alpha_mlp);
+    jclose();
+  }
+}
+
+static void print_json(FILE *fp, const sp_model *m, const sp_preset *p,
+                       const sp_recommend_options *o, const sp_recommendation *r,
+                       const framework *f)
+{
+  jout = fp;
   pending = "";
   depth_ = 0;
   jopen(NULL);
-  printf("\n  ");
+  fprintf(jout, "\n  ");
   jstr("sigprop", sp_version());
   jstr("command", cli_command_line);
   jbreak();
@@ -265,32 +322,10 @@ static void print_json(const sp_model *m, const sp_preset *p, const sp_recommend
   jclose();
   jbreak();
 
-  if (!f->d) {
-    jkey("framework");
-    printf("null");
-  } else {
-    jopen("framework");
-    jnum("d-model", (double)f->d);
-    jnum("heads", f->heads ? (double)f->heads : NAN);
-    jnum("d-head", f->heads ? (double)(f->d / f->heads) : NAN);
-    jnum("d-ff", f->d_ff ? (double)f->d_ff : NAN);
-    jnum("tokens", (double)x->tokens);
-    jstr("output-projection", f->wo < 0 ? NULL : f->wo ? "yes" : "no");
-    jbreak();
-    jnum("std-q", f->std_q);
-    jnum("std-k", f->std_k);
-    jnum("std-v", f->std_v);
-    jnum("std-o", f->std_o);
-    jnum("std-ff-in", f->std_ff_in);
-    jnum("std-ff-out", f->std_ff_out);
-    jbreak();
-    jnum("alpha-sa", x->alpha_sa);
-    jnum("alpha-mlp", x->alpha_mlp);
-    jclose();
-  }
-  printf("\n");
+  jframework(f, x);
+  fprintf(jout, "\n");
   jclose();
-  printf("\n");
+  fprintf(jout, "\n");
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -338,6 +373,41 @@ static const char *gain_words(sp_gain g)
   case SP_GAIN_BRANCH_SA: return "branch gain branch-sa";
   case SP_GAIN_BRANCH_MLP: return "branch gain branch-mlp";
   default: return "?";
+  }
+}
+
+/* The framework line(s): weight stds and the skip gains that realise x. */
+static void text_framework(const sp_model *m, const framework *f, const sp_model *x)
+{
+  if (!f->d) {
+    printf("framework:  std of W_Q, W_K = sqrt(%.4g / d) for width d (give --d-model)\n",
+           x->beta * sqrt(log((double)x->tokens)));
+    return;
+  }
+  printf("framework:  d %ld", f->d);
+  if (f->heads)
+    printf(", %ld head%s", f->heads, f->heads == 1 ? "" : "s");
+  printf(", T %ld: std W_Q %.4g, W_K %.4g", x->tokens, f->std_q, f->std_k);
+  if (isfinite(f->std_o))
+    printf(", W_O %.4g", f->std_o);
+  else if (f->wo == 0 && isfinite(f->std_v))
+    printf(", W_V %.4g", f->std_v);
+  if (m->mlp && isfinite(f->std_ff_out))
+    printf(", W_2 %.4g", f->std_ff_out);
+  printf("\n");
+  if (x->alpha_sa != 1.0 || x->alpha_mlp != 1.0) {
+    const char *form = x->norm == SP_NORM_POST ? "LN(%s x + f(x))"
+                       : x->norm == SP_NORM_PRE ? "%s x + f(LN(x))" : "%s x + f(x)";
+    char a[32], line[96];
+    if (x->alpha_sa == x->alpha_mlp || !m->mlp) {
+      snprintf(a, sizeof a, "%.4g", x->alpha_sa);
+      snprintf(line, sizeof line, form, a);
+      printf("            skip gain: x -> %s in %s\n", line,
+             m->mlp ? "both sub-blocks" : "every block");
+    } else {
+      printf("            skip gains: %.4g around attention, %.4g around the MLP\n",
+             x->alpha_sa, x->alpha_mlp);
+    }
   }
 }
 
@@ -410,126 +480,94 @@ static void print_text(const sp_model *m, const sp_preset *p, const sp_recommend
                     ? fmax(10.0, 2.0 * x->beta) : fb->stats.beta_c);
   }
 
-  if (!f->d) {
-    printf("framework:  std of W_Q, W_K = sqrt(%.4g / d) for width d (give --d-model)\n",
-           x->beta * sqrt(log((double)x->tokens)));
-    return;
+  text_framework(m, f, x);
+}
+
+/* -o: JSON files or '-'; the old --format json is -o -. */
+static int check_outputs(options *o)
+{
+  if (o->json >= 0) {
+    cli_note("recommend: --format is deprecated; use -o FILE.json, or -o - for JSON on "
+             "standard output");
+    if (o->json == 1 && cli_outputs_add(&o->out, "-"))
+      return CLI_USAGE;
   }
-  printf("framework:  d %ld", f->d);
-  if (f->heads)
-    printf(", %ld head%s", f->heads, f->heads == 1 ? "" : "s");
-  printf(", T %ld: std W_Q %.4g, W_K %.4g", x->tokens, f->std_q, f->std_k);
-  if (isfinite(f->std_o))
-    printf(", W_O %.4g", f->std_o);
-  else if (f->wo == 0 && isfinite(f->std_v))
-    printf(", W_V %.4g", f->std_v);
-  if (m->mlp && isfinite(f->std_ff_out))
-    printf(", W_2 %.4g", f->std_ff_out);
-  printf("\n");
-  if (x->alpha_sa != 1.0 || x->alpha_mlp != 1.0) {
-    const char *form = x->norm == SP_NORM_POST ? "LN(%s x + f(x))"
-                       : x->norm == SP_NORM_PRE ? "%s x + f(LN(x))" : "%s x + f(x)";
-    char a[32], line[96];
-    if (x->alpha_sa == x->alpha_mlp || !m->mlp) {
-      snprintf(a, sizeof a, "%.4g", x->alpha_sa);
-      snprintf(line, sizeof line, form, a);
-      printf("            skip gain: x -> %s in %s\n", line,
-             m->mlp ? "both sub-blocks" : "every block");
-    } else {
-      printf("            skip gains: %.4g around attention, %.4g around the MLP\n",
-             x->alpha_sa, x->alpha_mlp);
-    }
-  }
+  for (int i = 0; i < o->out.n; i++)
+    if (strcmp(o->out.v[i], "-") != 0 && sp_format_from_path(o->out.v[i]) != SP_FMT_JSON)
+      return cli_error(CLI_USAGE, "-o %s: the report is written as .json", o->out.v[i]);
+  return cli_outputs_check(&o->out, 0);
+}
+
+static int solve(const sp_model *m, const sp_recommend_options *o, sp_recommendation *rec)
+{
+  sp_workspace *w = NULL;
+  int s = SP_OK;
+  if (sp_workspace_needed(m) && !(w = sp_workspace_alloc()))
+    return SP_ENOMEM;
+  if (w)
+    s = sp_workspace_prepare(w, m);
+  if (!s)
+    s = sp_recommend(m, w, o, rec);
+  sp_workspace_free(w);
+  return s;
+}
+
+/* Everything print_json needs, for cli_outputs_end_with. */
+typedef struct {
+  const sp_model *m;
+  const sp_preset *p;
+  const sp_recommend_options *o;
+  const sp_recommendation *rec;
+  const framework *f;
+} report;
+
+static void write_json(FILE *fp, void *ctx)
+{
+  const report *r = ctx;
+  print_json(fp, r->m, r->p, r->o, r->rec, r->f);
 }
 
 int cmd_recommend(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  cli_args a = {argc, argv, 1, NULL, NULL, "recommend"};
-  sp_recommend_options o;
-  sp_recommend_options_default(&o);
-  const char *format = "text", *gain = NULL;
-  long d = 0, heads = 0, d_ff = 0;
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(&m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return CLI_OK;
-    }
-    if (strcmp(n, "format") && strcmp(n, "margin") && strcmp(n, "rho-max") && strcmp(n, "gain")
-        && strcmp(n, "d-model") && strcmp(n, "heads") && strcmp(n, "d-ff"))
-      return cli_error(CLI_USAGE, "recommend: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "format") == 0) {
-      if (strcmp(v, "text") && strcmp(v, "json"))
-        return cli_error(CLI_USAGE, "--format: '%s' is not one of text, json", v);
-      format = v;
-    } else if (strcmp(n, "margin") == 0) {
-      if (cli_parse_double(n, v, &o.margin))
-        return CLI_USAGE;
-      if (!(o.margin >= 0.0 && o.margin <= 10.0))
-        return cli_error(CLI_USAGE, "--margin: %s is outside [0, 10]", v);
-    } else if (strcmp(n, "rho-max") == 0) {
-      if (cli_parse_double(n, v, &o.rho_max))
-        return CLI_USAGE;
-      if (!(o.rho_max > 0.0 && o.rho_max < 1.0))
-        return cli_error(CLI_USAGE, "--rho-max: %s is outside (0, 1)", v);
-    } else if (strcmp(n, "gain") == 0) {
-      sp_gain g;
-      if (sp_gain_from_name(v, &g))
-        return cli_error(CLI_USAGE, "--gain: '%s' is not one of alpha, alpha-sa, alpha-mlp, "
-                         "branch, branch-sa, branch-mlp", v);
-      gain = v;
-    } else {
-      long x;
-      if (cli_parse_long(n, v, &x))
-        return CLI_USAGE;
-      if (x < 1 || x > 1000000000L)
-        return cli_error(CLI_USAGE, "--%s: %s is outside [1, 1e9]", n, v);
-      *(strcmp(n, "d-model") == 0 ? &d : strcmp(n, "heads") == 0 ? &heads : &d_ff) = x;
-    }
-  }
-  if (r < 0)
-    return CLI_USAGE;
+  options opt;
+  memset(&opt, 0, sizeof opt);
+  sp_recommend_options_default(&opt.rec);
+  opt.gain = -1;
+  opt.json = -1;
+  cli_opt_group groups[] = {CLI_GROUP(opts, &opt), cli_model_group(&m)};
+  int r = cli_parse(&command, groups, 2, argc, argv, NULL, NULL);
+  if (r || (r = check_outputs(&opt)))
+    return r;
+  sp_recommend_options o = opt.rec;
+  long d = opt.d, heads = opt.heads, d_ff = opt.d_ff;
   if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   const sp_preset *p = cli_model_preset();
   long dd = d ? d : p ? p->d_model : 0, hh = heads ? heads : p ? p->heads : 0;
   if (dd && hh && dd % hh)
     return cli_error(CLI_USAGE, "--heads: %ld heads do not divide d-model = %ld", hh, dd);
-  if (gain)
-    sp_gain_from_name(gain, &o.gain);
+  if (opt.gain >= 0)
+    o.gain = (sp_gain)opt.gain;
   else if (p)
     o.gain = p->gain;
 
-  sp_workspace *w = NULL;
-  if (sp_workspace_needed(&m)) {
-    if (!(w = sp_workspace_alloc()))
-      return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, &m);
-    if (s) {
-      sp_workspace_free(w);
-      return cli_status(s, "recommend");
-    }
-  }
+  cli_outputs files;
+  if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))
+    return r;
   sp_recommendation rec;
-  int s = sp_recommend(&m, w, &o, &rec);
-  sp_workspace_free(w);
+  int s = solve(&m, &o, &rec);
   if (s)
-    return cli_status(s, "recommend");
+    r = cli_status(s, "recommend");
   framework f;
-  framework_of(p, d, heads, d_ff, &rec.recommended, &f);
-  if (strcmp(format, "json") == 0)
-    print_json(&m, p, &o, &rec, &f);
-  else
+  if (!r)
+    framework_of(p, d, heads, d_ff, &rec.recommended, &f);
+  if (opt.out.n) {
+    report rep = {&m, p, &o, &rec, &f};
+    return cli_outputs_end_with(&files, write_json, &rep, r);
+  }
+  if (!r)
     print_text(&m, p, &o, &rec, &f);
-  return CLI_OK;
+  return r;
 }

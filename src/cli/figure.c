@@ -57,7 +57,7 @@ int cli_size_parse(const char *v, double dpi, double *width, double *height, int
     /* One journal column (3.25 in) or the page (6.75 in) wide, as tall
      * as the command's figure but at most 0.8 times the width. */
     w = strcmp(v, "column") == 0 ? 234.0 : 486.0;
-    h = fmin(*height, 0.8 * w);
+    h = *height > 0.0 ? fmin(*height, 0.8 * w) : 0.0; /* 0: cli_figure_layout's */
     *width = w;
     *height = h;
     return CLI_OK;
@@ -154,6 +154,16 @@ int cli_figure_font_call(void *base, const cli_opt *o, const char *v)
                      "lists them)", v);
   f->font = v;
   return CLI_OK;
+}
+
+void cli_figure_layout(cli_figure *f, double width, double height)
+{
+  if (!(f->width > 0.0)) {
+    f->width = width;
+    f->height = height;
+  } else if (!(f->height > 0.0)) {
+    f->height = fmin(height, 0.8 * f->width);
+  }
 }
 
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out)

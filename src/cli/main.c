@@ -13,7 +13,7 @@
 
 static char error_text[1024];
 static int error_code; /* code of the first recorded error */
-static const char *help_text, *help_more;
+static char *help_text;
 const char *cli_command_line = "";
 
 int cli_error(int code, const char *fmt, ...)
@@ -28,10 +28,20 @@ int cli_error(int code, const char *fmt, ...)
   return code;
 }
 
-void cli_set_help(const char *text, const char *more)
+void cli_note(const char *fmt, ...)
 {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  cli_print_line(stderr, "sigprop: note: ", text);
+}
+
+void cli_set_help(char *text)
+{
+  free(help_text);
   help_text = text;
-  help_more = more;
 }
 
 typedef struct {
@@ -50,6 +60,7 @@ static const command commands[] = {
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
   {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
   {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
+  {"train", cmd_train, "Train the simulated network on a task with a known best loss"},
 };
 
 static void usage(FILE *fp)
@@ -155,22 +166,18 @@ int main(int argc, char **argv)
   }
   if (rc < 0)
     rc = cli_error(CLI_USAGE, "%s: unknown command (try 'sigprop --help')", argv[1]);
-  if ((rc == CLI_OK || rc == CLI_HELP) && help_text) {
-    fputs(help_text, stdout);
-    if (help_more)
-      fputs(help_more, stdout);
-  }
   if (rc == CLI_HELP) {
-    free((char *)help_text);
+    fputs(help_text, stdout);
     rc = CLI_OK;
   }
+  free(help_text);
   /* A command that stops on an option's failure returns CLI_USAGE; the
    * first recorded error knows better (e.g. an unreadable preset file). */
   if (rc != CLI_OK && error_code)
     rc = error_code;
   rc = finish_stdout(rc);
   if (rc != CLI_OK)
-    cli_print_error(stderr, error_text[0] ? error_text : "failed");
+    cli_print_line(stderr, "sigprop: ", error_text[0] ? error_text : "failed");
   free(line);
   return rc;
 }

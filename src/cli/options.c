@@ -1,82 +1,10 @@
-/* Option parsing shared by the commands: strict numbers, model options.
+/* The shared option tables: model, MLP, figure options; field splitting.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Transitional, until every command uses cli_parse. */
-const char cli_model_help[] =
-  "Model options (theory.md names; defaults are the paper's; later options\n"
-  "override earlier ones, and --preset sets the whole architecture at its place):\n"
-  "  --preset NAME|FILE             an architecture: built-in NAME (sigprop presets)\n"
-  "                                 or a preset file (a path with '/' or .preset)\n"
-  "  --norm post|pre|none           LayerNorm placement [post]\n"
-  "  --attention softmax|centred|uniform  attention variant [softmax]\n"
-  "  --attention-stats asymptotic|finite  T->inf REM laws or exact finite T [asymptotic]\n"
-  "  --activation relu|gelu|tanh|erf|silu|linear  MLP nonlinearity [relu]\n"
-  "  --mlp on|none                  keep or drop the MLP sub-block [on]\n"
-  "  --causal, --no-causal          decoder (causal mask) or encoder [encoder]; a decoder's\n"
-  "                                 statistics are row means over t = 1..T (finite\n"
-  "                                 statistics; the T->inf law is the encoder's)\n"
-  "  --beta B, --eta B              query/key scale [0.5]\n"
-  "  --tokens T                     sequence length [512]\n"
-  "  --var-v V  --var-vb V          value weight / bias variance [0.2, = var-b]\n"
-  "  --var-w V  --var-w-in V  --var-w-out V  MLP weight variances [0.2]\n"
-  "  --var-b V                      MLP bias variance [4e-4]\n"
-  "  --alpha-sa A  --alpha-mlp A    skip gains [1]\n"
-  "  --branch-sa G --branch-mlp G   branch gains [1]\n"
-  "  --mean-removal TAU             token-mean removal after attention [0]\n"
-  "  --rho0 R  --q0 Q               input cosine similarity and norm [0.025, 1]\n"
-  "  --depth L                      number of blocks [50]\n"
-  "  --beta-c-on input|stream       where pre-LN beta_c is evaluated [input]\n"
-  "  --row-overlap independent|exact  finite-T overlap of two attention rows:\n"
-  "                                 1/T, or the shared-key law (slow) [independent]\n"
-  "  --erf-scale A                  a in erf(a u) [1]\n";
-
-int cli_next(cli_args *a, const char **positional, int *npos, int maxpos)
-{
-  static char namebuf[128];
-  while (a->i < a->argc) {
-    const char *s = a->argv[a->i++];
-    if (s[0] == '-' && s[1] == '-' && s[2]) {
-      const char *eq = strchr(s + 2, '=');
-      size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-      if (n >= sizeof namebuf)
-        return cli_error(CLI_USAGE, "%s: option too long", a->cmd), -1;
-      memcpy(namebuf, s + 2, n);
-      namebuf[n] = '\0';
-      a->name = namebuf;
-      a->value = eq ? eq + 1 : NULL;
-      return 1;
-    }
-    if (s[0] == '-' && s[1] && s[1] != '-' && !s[2]) {
-      namebuf[0] = s[1];
-      namebuf[1] = '\0';
-      a->name = namebuf;
-      a->value = NULL;
-      return 1;
-    }
-    if (!positional || *npos >= maxpos)
-      return cli_error(CLI_USAGE, "%s: unexpected argument '%s'", a->cmd, s), -1;
-    positional[(*npos)++] = s;
-  }
-  return 0;
-}
-
-const char *cli_value(cli_args *a)
-{
-  if (a->value)
-    return a->value;
-  if (a->i >= a->argc) {
-    cli_error(CLI_USAGE, "%s: option %s%s needs a value", a->cmd,
-              strlen(a->name) == 1 ? "-" : "--", a->name);
-    return NULL;
-  }
-  a->value = a->argv[a->i++];
-  return a->value;
-}
 
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
@@ -428,23 +356,19 @@ static const cli_opt model_opts[] = {
   WIDTH("d-ff", "F", "MLP hidden width, for std-ff-out [the preset's]"),
 };
 
-/* Transitional: one model option of the old parsing loop, from the table. */
-int cli_model_option(sp_model *m, cli_args *a)
+/* The options of the MLP alone (sigprop mlp). */
+static const cli_opt mlp_opts[] = {
+  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
+  PARAM("var-w", "V", "weight variance times fan-in"),
+  PARAM("var-b", "V", "bias variance"),
+  PARAM("erf-scale", "A", "a in erf(a u)"),
+};
+
+cli_opt_group cli_mlp_model_group(sp_model *m)
 {
-  const cli_opt *o = NULL;
-  for (size_t i = 0; i < sizeof model_opts / sizeof model_opts[0] && !o; i++)
-    if (strcmp(model_opts[i].name, a->name) == 0)
-      o = &model_opts[i];
-  /* The old loops of simulate, validate and recommend handle their own
-   * --heads and widths. */
-  if (!o || o->call == width_call)
-    return 0;
-  if (!o->metavar && a->value)
-    return cli_error(CLI_USAGE, "--%s takes no value", a->name), -1;
-  const char *v = o->metavar ? cli_value(a) : "";
-  if (!v)
-    return -1;
-  return cli_opt_apply(o, m, v) ? -1 : 1;
+  cli_opt_group g = {"Model options (the MLP's)", mlp_opts, sizeof mlp_opts / sizeof mlp_opts[0],
+                     m};
+  return g;
 }
 
 cli_opt_group cli_model_group(sp_model *m)
@@ -460,7 +384,10 @@ static void size_show(const void *base, const cli_opt *o, char *buf, size_t size
 {
   const cli_figure *f = base;
   (void)o;
-  snprintf(buf, size, "%g,%g", f->width, f->height);
+  if (f->width > 0.0)
+    snprintf(buf, size, "%g,%g", f->width, f->height);
+  else
+    snprintf(buf, size, "the figure's layout");
 }
 
 static void dpi_show(const void *base, const cli_opt *o, char *buf, size_t size)
@@ -536,4 +463,60 @@ int cli_model_check(const sp_model *m)
   if (s)
     return cli_error(CLI_USAGE, "--%s: %s", bad ? bad : "model", sp_strerror(s));
   return CLI_OK;
+}
+
+int cli_figure_check(const cli_figure *f)
+{
+  double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
+  if (px > 32767.0 || py > 32767.0)
+    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
+                     "pixels a side", f->dpi, f->width, f->height, px, py);
+  return CLI_OK;
+}
+
+int cli_colormap_call(void *target, const cli_opt *o, const char *v)
+{
+  const sp_colormap **cm = target;
+  (void)o;
+  if (!(*cm = sp_colormap_lookup(v)))
+    return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
+                     "inferno", v);
+  return CLI_OK;
+}
+
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size)
+{
+  const sp_colormap *const *cm = target;
+  (void)o;
+  snprintf(buf, size, "%s", *cm ? (*cm)->name : "");
+}
+
+int cli_range_call(void *target, const cli_opt *o, const char *v)
+{
+  cli_range *range = target;
+  char buf[96], *f[2];
+  int nf = cli_split_fields(o->name, v, buf, sizeof buf, f, 2);
+  if (nf < 0)
+    return CLI_USAGE;
+  if (nf != 2)
+    return cli_error(CLI_USAGE, "--%s: '%s' is not LO:HI", o->name, v);
+  double lo, hi;
+  if (cli_parse_double(o->name, f[0], &lo) || cli_parse_double(o->name, f[1], &hi))
+    return CLI_USAGE;
+  if (!(lo < hi))
+    return cli_error(CLI_USAGE, "--%s: %s: LO must be below HI", o->name, v);
+  range->lo = lo;
+  range->hi = hi;
+  return CLI_OK;
+}
+
+int cli_parse_spacing(const char *opt, const char *s, int *log_spacing)
+{
+  static const cli_choice names[] = {{"log", 1}, {"lin", 0}, {"linear", 0}, {NULL, 0}};
+  for (const cli_choice *c = names; c->name; c++)
+    if (strcmp(s, c->name) == 0) {
+      *log_spacing = c->value;
+      return CLI_OK;
+    }
+  return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, s);
 }

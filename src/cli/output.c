@@ -261,8 +261,12 @@ static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot
     return cli_error(CLI_FAIL, "%s: no figure to write", path);
   else if ((s = cli_check_figure_memory(path, plot, fmt, dpi)))
     return s;
-  else
-    s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n);
+  else {
+    /* Without the run's timing: the same figure drawn again is the same file. */
+    sp_meta fmeta[sizeof meta->items / sizeof meta->items[0]];
+    s = sp_plot_write(plot, fp, fmt, dpi, fmeta, cli_meta_figure(meta, fmeta, sizeof fmeta
+                                                                 / sizeof fmeta[0]));
+  }
   return s ? cli_write_error(path, f, s) : CLI_OK;
 }
 
@@ -355,12 +359,12 @@ int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
   return s;
 }
 
-void cli_print_error(FILE *fp, const char *msg)
+void cli_print_line(FILE *fp, const char *prefix, const char *msg)
 {
   /* One line whatever the arguments held: control characters and bytes
    * that are not UTF-8 are written as escapes. */
   size_t n = strlen(msg);
-  fputs("sigprop: ", fp);
+  fputs(prefix, fp);
   while (n) {
     unsigned char c = (unsigned char)*msg;
     size_t k = sp_utf8_sequence(msg, n, NULL);
