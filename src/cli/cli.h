@@ -73,7 +73,9 @@ cli_opt_group cli_figure_group(cli_figure *f);
  * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
  * but at most 0.8 times the width (height 0 when *height is 0: see
  * cli_figure_layout).  Sizes in points, in [72, 7200];
- * pixels need dpi > 0 and come back as pixels with *px = 1.  CLI_OK or a recorded error. */
+ * pixels (dpi > 0) come back unconverted and unchecked with *px = 1
+ * (cli_figure_check checks them at the final resolution).  CLI_OK or a
+ * recorded error. */
 int cli_size_parse(const char *v, double dpi, double *width, double *height, int *px);
 
 /* CLI_CALL handlers of the figure table (base: a cli_figure): --size,
@@ -121,7 +123,9 @@ typedef struct {
 /* --range LO:HI into a cli_range (CLI_CALL_AT): two finite numbers, LO < HI. */
 int cli_range_call(void *target, const cli_opt *o, const char *v);
 
-/* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
+/* Once every option is read: refuse a --size in pixels outside [72, 7200]
+ * points at the final --dpi, and a figure of more than 32767 pixels a side
+ * (--size at --dpi).  A size left to the layout (0) passes. */
 int cli_figure_check(const cli_figure *f);
 
 /* The preset of the last --preset option applied,
@@ -176,10 +180,7 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
                      const char *label);
 
-/* --size as cli_size_parse without pixels (the commands whose --dpi is
- * not in the figure table), and --dpi D (in [10, 2400]);
- * CLI_OK or a recorded usage error. */
-int cli_parse_size(const char *v, double *width, double *height);
+/* --dpi D (in [10, 2400]); CLI_OK or a recorded usage error. */
 int cli_parse_dpi(const char *v, double *dpi);
 
 /* Open `path` for writing atomically (error recorded). */

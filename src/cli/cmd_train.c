@@ -558,7 +558,8 @@ int cmd_train(int argc, char **argv)
   defaults(&o, &m);
   cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig), cli_model_group(&m)};
   int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
-  if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1)))
+  if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1))
+      || (r = cli_figure_check(&o.fig)))
     return r;
   if (o.grid_x || o.grid_y)
     return cli_train_grid(&o, &m);

@@ -76,30 +76,29 @@ int cli_size_parse(const char *v, double dpi, double *width, double *height, int
     strcpy(u2, u1);
   double k1 = unit_points(u1, dpi), k2 = unit_points(u2, dpi);
   if (!(k1 > 0.0 && k2 > 0.0))
-    return cli_error(CLI_USAGE, "--size: %s: units are pt (the default), px, in, cm or mm%s", v,
-                     dpi > 0.0 ? "" : " (px only where --dpi is a figure option)");
+    return cli_error(CLI_USAGE, "--size: %s: units are pt (the default), px, in, cm or mm", v);
   *px = strcmp(u1, "px") == 0 && strcmp(u2, "px") == 0;
+  if (*px) { /* in points once the resolution is final: cli_figure_check */
+    if (!(w > 0.0 && h > 0.0))
+      return cli_error(CLI_USAGE, "--size: %s: a size in pixels must be positive", v);
+    *width = w;
+    *height = h;
+    return CLI_OK;
+  }
   *width = w * k1;
   *height = h * k2;
   if (!(*width >= 72.0 && *width <= 7200.0 && *height >= 72.0 && *height <= 7200.0))
     return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points "
                      "(1 to 100 inches)", v);
-  if (*px) {
-    *width = w;
-    *height = h;
-  }
   return CLI_OK;
 }
 
-/* Points from the pixel size at the current resolution, checked. */
+/* Points from the pixel size at the current resolution (checked by
+ * cli_figure_check once every option is read: --dpi may come later). */
 static int figure_px(cli_figure *f)
 {
-  double w = f->px_w * 72.0 / f->dpi, h = f->px_h * 72.0 / f->dpi;
-  if (!(w >= 72.0 && w <= 7200.0 && h >= 72.0 && h <= 7200.0))
-    return cli_error(CLI_USAGE, "--size: %gx%gpx at %g dpi is %.4gx%.4g points; both must lie in "
-                     "[72, 7200]", f->px_w, f->px_h, f->dpi, w, h);
-  f->width = w;
-  f->height = h;
+  f->width = f->px_w * 72.0 / f->dpi;
+  f->height = f->px_h * 72.0 / f->dpi;
   return CLI_OK;
 }
 

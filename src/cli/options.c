@@ -467,6 +467,10 @@ int cli_model_check(const sp_model *m)
 
 int cli_figure_check(const cli_figure *f)
 {
+  double w = f->width, h = f->height;
+  if (f->px_w > 0.0 && !(w >= 72.0 && w <= 7200.0 && h >= 72.0 && h <= 7200.0))
+    return cli_error(CLI_USAGE, "--size: %gx%gpx at %g dpi is %.4gx%.4g points; both must lie in "
+                     "[72, 7200]", f->px_w, f->px_h, f->dpi, w, h);
   double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
   if (px > 32767.0 || py > 32767.0)
     return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "

@@ -267,6 +267,9 @@ static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot
     s = sp_plot_write(plot, fp, fmt, dpi, fmeta, cli_meta_figure(meta, fmeta, sizeof fmeta
                                                                  / sizeof fmeta[0]));
   }
+  if (s == SP_EINVAL && !sp_format_is_table(fmt)) /* a panel under 10 points (plot_layout.c) */
+    return cli_error(CLI_FAIL, "%s: the figure is too small for its panels, labels and legend "
+                     "(a larger --size or a smaller --font-size)", path);
   return s ? cli_write_error(path, f, s) : CLI_OK;
 }
 
@@ -311,12 +314,6 @@ int cli_check_figure_outputs(const char *const *paths, int n, int figures)
                                : "a table is written as .csv, .tsv or .json");
   }
   return CLI_OK;
-}
-
-int cli_parse_size(const char *v, double *width, double *height)
-{
-  int px;
-  return cli_size_parse(v, 0.0, width, height, &px);
 }
 
 int cli_parse_dpi(const char *v, double *dpi)
