@@ -23,6 +23,7 @@
 #include "sigprop/preset.h"
 #include "sigprop/config.h"
 #include "sigprop/safetensors.h"
+#include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"

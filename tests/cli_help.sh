@@ -9,7 +9,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/tap.sh"
 MAN=${SIGPROP_MAN:?}
-commands="propagate critical mlp recommend presets attention diagram simulate validate train"
+commands="propagate critical mlp recommend presets attention diagram simulate validate inspect train"
 
 # help_options CMD SECTION: the options of the --help sections whose heading
 # starts with SECTION ("" for all), one a line ("-o", "--name").

@@ -133,6 +133,11 @@ if command -v pdftoppm >/dev/null; then
 else
   echo "ok $((n += 1)) # SKIP pdftoppm not installed"
 fi
+cp "${SIGPROP_TEST_DATA:?}/../../data/presets/bert-base.preset" $'b\xff.preset'
+"$SP" recommend --format json --preset ./$'b\xff.preset' --norm pre >rec.json
+ok $? "recommend --format json with a non-UTF-8 preset path"
+py 'import json; d = json.loads(open("rec.json", "rb").read().decode("utf-8")); assert "b\ufffd.preset" in d["command"], d["command"]'
+ok $? "recommend's JSON is valid UTF-8 (U+FFFD in the command)"
 printf 'name = bad\xffname\ntitle = x\n' >bad.preset
 "$SP" propagate --preset ./bad.preset -o x.json 2>err.txt
 [ "$(wc -l <err.txt)" -le 1 ]; ok $? "a preset with a bad byte: at most one line"
@@ -142,7 +147,7 @@ rm -f err.txt
 fresh
 fails 2 "5000 x 4000 = 20000000 points is over the limit of 16000000" diagram --x beta:0:1:5000 --y alpha-sa:0:1:4000 -o g.csv
 ok $? "the grid cap is a cap (exit 2) with the number and the limit"; only; ok $? "nothing written"
-fails 2 "makes a 60000x60000 image, above 32767 pixels a side" propagate --depth 2 -o big.png --size 7200,7200 --dpi 600
+fails 2 "60000 x 60000 pixels at 600 dpi; the limit is 32767" propagate --depth 2 -o big.png --size 7200,7200 --dpi 600
 ok $? "a PNG over 32767 pixels a side is refused with both numbers"; only; ok $? "nothing written"
 # Memory: under ulimit -v (not with AddressSanitizer, which needs its shadow).
 if (ulimit -v 2000000; "$SP" --version) >/dev/null 2>&1; then
@@ -169,6 +174,16 @@ for sig in INT TERM HUP; do
   [ "$running" = 1 ] && [ "$st" = "$want" ]; ok $? "SIG$sig during a diagram: exit $st (want $want)"
   rm -f err.txt; only; ok $? "SIG$sig leaves no temporary file"
 done
+
+# --- a closed pipe: SIGPIPE (or EPIPE when ignored) leaves no figure ------------------
+fresh
+"$SP" propagate --depth 20000 --mlp none --plot f.png | head -c 10 >/dev/null
+st=${PIPESTATUS[0]}; [ "$st" = 141 ]; ok $? "a closed pipe: exit 141 (got $st)"
+only; ok $? "a closed pipe leaves no figure"
+(trap '' PIPE; "$SP" propagate --depth 20000 --mlp none --plot f.png 2>err.txt | head -c 10 >/dev/null
+ st=${PIPESTATUS[0]}; [ "$st" = 1 ] && grep -q "^sigprop: standard output: Broken pipe$" err.txt)
+ok $? "SIGPIPE ignored: exit 1, 'Broken pipe'"; rm -f err.txt
+only; ok $? "and no figure"
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -70,7 +70,14 @@ done
 # The library page's example program compiles against the build and runs.
 if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
   sed -n '/^\.EX/,/^\.EE/p' "$MAN/sigprop.3" | sed '1d;$d' | sed 's/\\e/\\/g; s/\\-/-/g' >"$tmp/ex.c"
-  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS 2>"$tmp/cc.err"; then
+  # Libraries from pkg-config (sigprop-uninstalled.pc of the build) when
+  # the build says where its .pc is, as a program using the library would.
+  libs="-lsigprop -lgsl -lgslcblas -lm"
+  if [ -n "${SIGPROP_PKG_CONFIG_PATH:-}" ]; then
+    libs=$(PKG_CONFIG_PATH="$SIGPROP_PKG_CONFIG_PATH" pkg-config --libs sigprop-uninstalled)
+    ok $? "pkg-config --libs sigprop: $libs"
+  fi
+  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS $libs 2>"$tmp/cc.err"; then
     "$tmp/ex" >"$tmp/ex.out" 2>&1; st=$?
     [ $st = 0 ] && grep -q '^alpha_c = ' "$tmp/ex.out"; ok $? "sigprop.3 example runs: $(tr '\n' ' ' <"$tmp/ex.out")"
   else

@@ -6,6 +6,7 @@
 #include "sigprop.h"
 #include "opt.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -94,10 +95,26 @@ void cli_figure_layout(cli_figure *f, double width, double height);
  * sp_plot status. */
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out);
 
+/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
+int cli_colormap_call(void *target, const cli_opt *o, const char *v);
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+
+/* Before the work, once every option is read: refuse a --size in pixels
+ * outside [72, 7200] points at the final --dpi, and a PNG among the -o
+ * paths that would be more than SP_PLOT_MAX_PIXELS a side (--size at
+ * --dpi), naming both numbers (the memory it needs is checked when it is
+ * written).  A size left to the layout (0, cli_figure_layout) passes. */
+int cli_figure_check(const cli_figure *f, const cli_list *out);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */
 const sp_stds *cli_model_stds(void);
+
+/* Make preset (or config) `p`'s widths and stds the current ones, as
+ * --preset does; `embedding_norm` 1 when its embeddings pass a LayerNorm.
+ * Marks T, L, causal and (when p sets it) q0 as given. */
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm);
 
 /* Which inputs the model options (or the preset) gave rather than left at
  * their defaults. */
@@ -111,9 +128,9 @@ enum {
 };
 unsigned cli_model_given(void);
 
-/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
-int cli_colormap_call(void *target, const cli_opt *o, const char *v);
-void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+/* Mark inputs as given (`set`) or assumed (`clear`), CLI_GIVEN_* bits: for
+ * a source that knows which of its fields were defaults (a config). */
+void cli_model_set_given(unsigned set, unsigned clear);
 
 /* A colour range LO:HI (--range of diagram and mlp); NaN where automatic. */
 typedef struct {
@@ -123,14 +140,17 @@ typedef struct {
 /* --range LO:HI into a cli_range (CLI_CALL_AT): two finite numbers, LO < HI. */
 int cli_range_call(void *target, const cli_opt *o, const char *v);
 
-/* Once every option is read: refuse a --size in pixels outside [72, 7200]
- * points at the final --dpi, and a figure of more than 32767 pixels a side
- * (--size at --dpi).  A size left to the layout (0) passes. */
-int cli_figure_check(const cli_figure *f);
-
-/* The preset of the last --preset option applied,
- * or NULL when there was none. */
+/* The preset of the last --preset option applied, or NULL when there was
+ * none (after --config: the config's preset). */
 const sp_preset *cli_model_preset(void);
+
+/* The config of --config when it was the last architecture option
+ * (--preset or --config), else NULL. */
+const sp_config *cli_model_config(void);
+
+/* Where the architecture came from: "config" (*name the file), "preset"
+ * (*name the preset's name) or "options" (*name NULL). */
+const char *cli_model_source(const char **name);
 
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
@@ -154,6 +174,9 @@ void cli_meta_init(cli_meta *meta, const sp_model *m);
 /* The widths and weight stds of the model options (cli_model_stds), one
  * line each where known; cli_meta_init adds them after the parameters. */
 void cli_meta_add_stds(cli_meta *meta);
+/* The config of --config: its file and family, and one line per field it
+ * lacked, keyed by the field's name ("n_inner: 3072 (assumed: ...)"). */
+void cli_meta_add_config(cli_meta *meta, const sp_config *c);
 /* Only the version and command-line lines (for outputs without a model). */
 void cli_meta_begin(cli_meta *meta);
 void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
@@ -229,6 +252,9 @@ int cli_stdout_status(void);
  * with 128 + the signal's number (130, 143, 129, 141).  A signal ignored
  * when the program starts stays ignored. */
 void cli_signals_install(void);
+
+/* The set of those signals (blocked while outputs are renamed). */
+void cli_signals_set(sigset_t *set);
 
 /* Refuse, before rendering, a PNG figure wider or taller than
  * SP_PLOT_MAX_PIXELS (usage error) or whose image (4 bytes a pixel) needs
@@ -328,6 +354,7 @@ int cmd_critical(int argc, char **argv);
 int cmd_mlp(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_diagram(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

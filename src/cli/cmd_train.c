@@ -559,7 +559,7 @@ int cmd_train(int argc, char **argv)
   cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig), cli_model_group(&m)};
   int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
   if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1))
-      || (r = cli_figure_check(&o.fig)))
+      || (r = cli_figure_check(&o.fig, &o.out)))
     return r;
   if (o.grid_x || o.grid_y)
     return cli_train_grid(&o, &m);

@@ -490,7 +490,7 @@ static int check(const validate_options *o, const sp_model *m)
   }
   if ((r = cli_model_check(m)) || (r = cli_outputs_check(&o->out, 1)))
     return r;
-  return cli_figure_check(&o->fig);
+  return cli_figure_check(&o->fig, &o->out);
 }
 
 int cmd_validate(int argc, char **argv)

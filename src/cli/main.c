@@ -55,6 +55,7 @@ static const command commands[] = {
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
   {"mlp", cmd_mlp, "Mean field of the MLP alone: q*, chi1, c*, depth scales"},
   {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
+  {"inspect", cmd_inspect, "Measure a safetensors checkpoint's initialisation and its phase"},
   {"presets", cmd_presets, "List the built-in architectures"},
   {"attention", cmd_attention, "Softmax attention statistics against lambda, finite T and T -> inf"},
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},

@@ -72,8 +72,12 @@ unsigned cli_model_given(void)
   return given_inputs;
 }
 
-/* The preset's framework numbers as the current stds. */
-static void fw_from_preset(const sp_preset *p)
+void cli_model_set_given(unsigned set, unsigned clear)
+{
+  given_inputs = (given_inputs | set) & ~clear;
+}
+
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
   sp_stds_init(s);
@@ -87,6 +91,10 @@ static void fw_from_preset(const sp_preset *p)
   s->o = p->output_projection ? p->std_o : NAN;
   s->ff_in = p->std_ff_in;
   s->ff_out = p->std_ff_out;
+  s->emb = p->std_emb;
+  s->gate = p->has_gate;
+  s->ff_gate = p->has_gate ? p->std_gate : NAN;
+  s->emb_norm = embedding_norm;
   fw_pending = 0;
   given_inputs |= CLI_GIVEN_TOKENS | CLI_GIVEN_DEPTH | CLI_GIVEN_CAUSAL
                   | (p->has_q0 ? CLI_GIVEN_Q0 : 0u);
@@ -202,6 +210,46 @@ const sp_preset *cli_model_preset(void)
   return have_preset ? &last_preset : NULL;
 }
 
+static sp_config last_config;
+static int have_config; /* the last architecture option was --config */
+
+const sp_config *cli_model_config(void)
+{
+  return have_config ? &last_config : NULL;
+}
+
+const char *cli_model_source(const char **name)
+{
+  *name = have_config ? last_config.preset.source : have_preset ? last_preset.name : NULL;
+  return have_config ? "config" : have_preset ? "preset" : "options";
+}
+
+/* --config as a table entry: the config's preset at its place on the line,
+ * as --preset; what the file lacks (T, depth) is not counted as given. */
+static int config_call(void *base, const cli_opt *o, const char *v)
+{
+  (void)o;
+  sp_config_error e;
+  int s = sp_config_read(v, &last_config, &e);
+  if (s) {
+    have_config = have_preset = 0;
+    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--config: %s",
+                     e.text[0] ? e.text : sp_strerror(s));
+  }
+  have_config = have_preset = 1;
+  last_preset = last_config.preset;
+  sp_preset_apply(&last_preset, base);
+  cli_model_stds_from_preset(&last_preset, last_config.embedding_norm);
+  sp_family f = last_config.family;
+  unsigned long a = last_config.assumed;
+  sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
+  if (((a >> tf) & 1) || (f == SP_FAMILY_VIT && ((a >> SP_CF_PATCH_SIZE) & 1)))
+    given_inputs &= ~(unsigned)CLI_GIVEN_TOKENS;
+  if ((a >> SP_CF_DEPTH) & 1)
+    given_inputs &= ~(unsigned)CLI_GIVEN_DEPTH;
+  return CLI_OK;
+}
+
 /* --preset as a table entry. */
 static int preset_call(void *base, const cli_opt *o, const char *v)
 {
@@ -214,8 +262,9 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
                      e.text[0] ? e.text : sp_strerror(s));
   }
   have_preset = 1;
+  have_config = 0;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
+  cli_model_stds_from_preset(&last_preset, 0);
   return CLI_OK;
 }
 
@@ -310,6 +359,10 @@ static const cli_opt model_opts[] = {
   {"preset", 0, CLI_OPT_CALL, 0, 0, 0, NULL, preset_call, NULL, "NAME|FILE",
    "an architecture: a built-in NAME (sigprop presets) or a preset file (a path with '/' or "
    "ending in .preset), set at its place on the line", 0},
+  {"config", 0, CLI_OPT_CALL, 0, 0, 0, NULL, config_call, NULL, "FILE",
+   "a Hugging Face config.json (model_type bert, roberta, electra, gpt2, llama, mistral, "
+   "qwen2, vit or gpt_neox), set at its place on the line like --preset; a field it lacks "
+   "takes the family's default and is listed as assumed (sigprop-inspect(1))", 0},
   CLI_CHOICE("norm", 0, sp_model, norm, norms, "NAME", "LayerNorm placement"),
   CLI_CHOICE("attention", 0, sp_model, attention, attentions, "NAME", "attention variant"),
   {"attention-stats", 0, CLI_OPT_CALL, 0, 0, 0, stats, stats_call, stats_show, "NAME",
@@ -465,16 +518,19 @@ int cli_model_check(const sp_model *m)
   return CLI_OK;
 }
 
-int cli_figure_check(const cli_figure *f)
+int cli_figure_check(const cli_figure *f, const cli_list *out)
 {
   double w = f->width, h = f->height;
   if (f->px_w > 0.0 && !(w >= 72.0 && w <= 7200.0 && h >= 72.0 && h <= 7200.0))
     return cli_error(CLI_USAGE, "--size: %gx%gpx at %g dpi is %.4gx%.4g points; both must lie in "
                      "[72, 7200]", f->px_w, f->px_h, f->dpi, w, h);
   double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
-  if (px > 32767.0 || py > 32767.0)
-    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
-                     "pixels a side", f->dpi, f->width, f->height, px, py);
+  for (int i = 0; i < out->n; i++)
+    if (sp_format_from_path(out->v[i]) == SP_FMT_PNG
+        && (px > SP_PLOT_MAX_PIXELS || py > SP_PLOT_MAX_PIXELS))
+      return cli_error(CLI_USAGE, "%s: the image would be %.0f x %.0f pixels at %g dpi; the "
+                       "limit is %d pixels per side (lower --dpi or --size)", out->v[i], px, py,
+                       f->dpi, SP_PLOT_MAX_PIXELS);
   return CLI_OK;
 }
 

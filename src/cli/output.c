@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,8 +53,11 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
   const sp_param *params = sp_param_table(&np);
   char buf[48];
   const sp_preset *preset = cli_model_preset();
+  const sp_config *config = cli_model_config();
   cli_meta_begin(meta);
-  if (preset)
+  if (config)
+    cli_meta_add_config(meta, config);
+  else if (preset)
     cli_meta_add(meta, "preset", "%s", preset->name);
   cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
   cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
@@ -71,6 +76,25 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
   cli_meta_add_stds(meta);
+}
+
+void cli_meta_add_config(cli_meta *meta, const sp_config *c)
+{
+  cli_meta_add(meta, "config", "%.60s (%s)", c->preset.source, sp_family_name(c->family));
+  /* One line per field the file lacks, keyed by the field's own name. */
+  for (int f = 0; f < SP_NCF; f++) {
+    const char *key = sp_config_field_key(c->family, (sp_config_field)f);
+    if (!key || !((c->assumed >> f) & 1))
+      continue;
+    double v = c->value[f];
+    if (f == SP_CF_ACTIVATION)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)",
+                   sp_activation_name((sp_activation)v));
+    else if (f == SP_CF_DECODER || f == SP_CF_USE_SLIDING || f == SP_CF_PARALLEL)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)", v != 0 ? "true" : "false");
+    else
+      cli_meta_add(meta, key, "%.15g (assumed: the family's default)", v);
+  }
 }
 
 void cli_meta_add_stds(cli_meta *meta)
@@ -285,14 +309,20 @@ int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int 
       sp_outfile_abort(files[i]);
     return r;
   }
-  for (int i = 0; i < n; i++)
+  /* The renames run with the cleanup signals held back, so that an
+   * interrupt cannot leave some outputs renamed and the rest removed. */
+  sigset_t hold, old;
+  cli_signals_set(&hold);
+  pthread_sigmask(SIG_BLOCK, &hold, &old);
+  for (int i = 0; i < n && !r; i++)
     if (sp_outfile_commit(files[i])) {
       int e = errno;
       for (int k = i + 1; k < n; k++)
         sp_outfile_abort(files[k]);
-      return cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
+      r = cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
     }
-  return CLI_OK;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
