@@ -293,8 +293,9 @@ static int one_case(fz_rng *r, long k, const char *program, const char *root,
   snprintf(errpath, sizeof errpath, "%s/err%ld", root, k);
   static fz_cmdline c;
   static listing before, after;
+  errno = 0;
   if (make_fixtures(dir) != 0) {
-    printf("not ok %ld - cannot make the fixtures in %s\n", k, dir);
+    printf("not ok %ld - cannot make the fixtures in %s: %s\n", k, dir, strerror(errno));
     return 1;
   }
   fz_generate(r, program, dir, bases, nb, &c);
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
   uint64_t seed = (uint64_t)env_long("SIGPROP_FUZZ_SEED", 20261207);
   long cases = env_long("SIGPROP_FUZZ_CASES", 400);
   double budget = (double)env_long("SIGPROP_FUZZ_SECONDS", 90);
-  double timeout = (double)env_long("SIGPROP_FUZZ_TIMEOUT", 20);
+  double timeout = (double)env_long("SIGPROP_FUZZ_TIMEOUT", 60);
   /* The runs start in their own directories: the program's path must be
    * absolute. */
   char *program = realpath(argv[1], NULL);
