@@ -53,8 +53,8 @@ keep() {
   fi
 }
 
-# run NAME OUTOPT ARGS...: sigprop ARGS OUTOPT NAME.png (OUTOPT -o or
-# --plot), timed, in the scratch folder; the table output is discarded.
+# run NAME OUTOPT ARGS...: sigprop ARGS OUTOPT NAME.png (OUTOPT -o), timed,
+# in the scratch folder; the table output is discarded.
 run() {
   name=$1 opt=$2
   shift 2
@@ -86,24 +86,24 @@ run attention-stats -o attention --lambda 0:4:81 --tokens 64,512,4096
 # --- Giorlandino & Goldt ---------------------------------------------------
 
 # Fig. 1, theory only: post-LN, beta = 0.5 and 3.
-run fig1 --plot propagate --compare beta=0.5,3 \
+run fig1 -o propagate --compare beta=0.5,3 \
   --title "Post-LN, ReLU MLP, L = 50, ρ_0 = 0.025 (theory)"
 # Fig. 4: four block variants at beta = 0.1.
-run fig4 --plot propagate --beta 0.1 --var-v 1 --var-vb 0 --var-w 0.2 --var-b 4e-4 \
+run fig4 -o propagate --beta 0.1 --var-v 1 --var-vb 0 --var-w 0.2 --var-b 4e-4 \
   --rho0 0.2 --depth 100 --activation relu \
   --variant "post-LN=--norm post" --variant "pre-LN=--norm pre" \
   --variant "centred post-LN=--norm post --attention centred" \
   --variant "centred pre-LN=--norm pre --attention centred" \
   --title "Four block variants, β = 0.1, L = 100, ρ_0 = 0.2"
 # Fig. 12: the causal decoder (finite-T statistics, row means over t).
-run gg-fig12-causal --plot propagate --causal --attention-stats finite --compare beta=0.5,3 \
+run gg-fig12-causal -o propagate --causal --attention-stats finite --compare beta=0.5,3 \
   --title "Causal decoder, post-LN, T = 512, finite-T statistics"
 
 # --- Noci et al. -------------------------------------------------------------
 
 # Rank collapse of uniform attention, with and without 1/sqrt(L) scaling of
 # the residual branches (L = 50: 1/sqrt(50) = 0.1414).
-run noci-rank-collapse --plot propagate --attention uniform --norm pre --depth 50 \
+run noci-rank-collapse -o propagate --attention uniform --norm pre --depth 50 \
   --variant "branches × 1=--branch-sa 1 --branch-mlp 1" \
   --variant "branches × 1/√L=--branch-sa 0.1414 --branch-mlp 0.1414" \
   --title "Uniform attention, pre-LN, L = 50"
@@ -111,7 +111,7 @@ run noci-rank-collapse --plot propagate --attention uniform --norm pre --depth 5
 # --- Yu & Zhang --------------------------------------------------------------
 
 # Similarity escalation across depth and its removal by (I - tau Pi_1).
-run yz-mean-removal --plot propagate --compare mean-removal=0,0.5,0.9,1 \
+run yz-mean-removal -o propagate --compare mean-removal=0,0.5,0.9,1 \
   --title "Token-mean removal (I − τΠ_1) after attention, post-LN"
 
 # --- with simulated networks (--sim) -----------------------------------------

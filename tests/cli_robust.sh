@@ -147,7 +147,7 @@ rm -f err.txt
 fresh
 fails 2 "5000 x 4000 = 20000000 points is over the limit of 16000000" diagram --x beta:0:1:5000 --y alpha-sa:0:1:4000 -o g.csv
 ok $? "the grid cap is a cap (exit 2) with the number and the limit"; only; ok $? "nothing written"
-fails 2 "makes a 60000x60000 image, above 32767 pixels a side" propagate --depth 2 -o big.png --size 7200,7200 --dpi 600
+fails 2 "60000 x 60000 pixels at 600 dpi; the limit is 32767" propagate --depth 2 -o big.png --size 7200,7200 --dpi 600
 ok $? "a PNG over 32767 pixels a side is refused with both numbers"; only; ok $? "nothing written"
 # Memory: under ulimit -v (not with AddressSanitizer, which needs its shadow).
 if (ulimit -v 2000000; "$SP" --version) >/dev/null 2>&1; then

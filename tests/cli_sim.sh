@@ -51,13 +51,13 @@ ok $? "simulate --gradient --heads 2 --causal runs"
 grep -v '^#' "$tmp/g.csv" | head -1 | grep -q ',grad_wq,grad_wq_se$'
 ok $? "--gradient adds grad_wq and grad_wq_se"
 
-"$SP" validate $small --beta 0.3 --table "$tmp/v.csv" 2>/dev/null
+"$SP" validate $small --beta 0.3 -o "$tmp/v.csv" 2>/dev/null
 ok $? "validate writes its table"
 grep -v '^#' "$tmp/v.csv" | head -1 | grep -q '^layer,rho_sim,rho_sim_se,rho_theory,rho_dev,rho_z,y2_sim,y2_sim_se,y2_theory,y2_dev,y2_z$'
 ok $? "validate columns"
 grep -q '^# worst-rho: layer [0-9]' "$tmp/v.csv" && grep -q '^# worst-rho-z: layer [0-9]' "$tmp/v.csv"
 ok $? "validate names the worst layer"
 "$SP" validate $small --beta 0.3 >"$tmp/v2.csv" 2>/dev/null && grep -q '^layer,rho_sim' "$tmp/v2.csv"
-ok $? "validate prints the table on stdout without --table"
+ok $? "validate prints the table on stdout without -o"
 
 tap_done

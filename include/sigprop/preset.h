@@ -129,7 +129,8 @@ typedef struct {
  *             std-q & std-k | beta;  std-v (& std-o) | var-v;
  *             std-ff-in | var-w-in;  std-ff-out | var-w-out;  std-bias | var-b
  *   optional  attention mlp alpha-sa alpha-mlp branch-sa branch-mlp
- *             mean-removal erf-scale q0 gain
+ *             mean-removal erf-scale q0 gain std-emb (informative: it
+ *             does not set q0)
  * Numbers are plain decimals (no hex, inf or nan); integers are digits.
  *
  * Returns SP_OK and fills `*out`, or SP_EPARSE (malformed or inconsistent

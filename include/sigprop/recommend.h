@@ -55,8 +55,9 @@ typedef struct {
 } sp_verdict;
 
 /** Iterate the L blocks of `m` from (q0, rho0 q0) and classify it
- * (theory.md §10): stream overflow when the iteration overflows a double
- * (it stops there) or q_L > SP_Q_MAX_FLOAT16, else entropy collapse when
+ * (theory.md §10): stream overflow when the iteration overflows a double,
+ * or fails in any way on a stream already beyond SP_Q_MAX_FLOAT16 (it
+ * stops there), or q_L > SP_Q_MAX_FLOAT16, else entropy collapse when
  * some block is frozen, else rank collapse when rho_L >= rho_max, else
  * trainable.  `w` as for sp_propagate.  Errors: the model's validation
  * status, SP_EDOM for rho_max outside (-1, 1), or a propagation error

@@ -64,10 +64,24 @@ typedef struct {
 
 cli_opt_group cli_figure_group(cli_figure *f);
 
+/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
+int cli_colormap_call(void *target, const cli_opt *o, const char *v);
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+
+/* Before the work: refuse a PNG among the -o paths that would be more than
+ * SP_PLOT_MAX_PIXELS a side (--size at --dpi), naming both numbers (the
+ * memory it needs is checked when it is written). */
+int cli_figure_check(const cli_figure *f, const cli_list *out);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */
 const sp_stds *cli_model_stds(void);
+
+/* Make preset (or config) `p`'s widths and stds the current ones, as
+ * --preset does; `embedding_norm` 1 when its embeddings pass a LayerNorm.
+ * Marks T, L, causal and (when p sets it) q0 as given. */
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm);
 
 /* Which inputs the model options (or the preset) gave rather than left at
  * their defaults. */
@@ -81,12 +95,10 @@ enum {
 };
 unsigned cli_model_given(void);
 
-/* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
-int cli_colormap_call(void *target, const cli_opt *o, const char *v);
-void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
+/* Mark inputs as given (`set`) or assumed (`clear`), CLI_GIVEN_* bits: for
+ * a source that knows which of its fields were defaults (a config). */
+void cli_model_set_given(unsigned set, unsigned clear);
 
-/* Refuse a figure of more than 32767 pixels a side (--size at --dpi). */
-int cli_figure_check(const cli_figure *f);
 
 /* The preset of the last --preset option applied, or NULL when there was
  * none (after --config: the config's preset). */

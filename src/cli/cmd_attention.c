@@ -258,7 +258,7 @@ int cmd_attention(int argc, char **argv)
   o.fig.height = 210.0;
   o.fig.dpi = 300.0;
   int r = parse(argc, argv, &o);
-  if (r || (r = cli_outputs_check(&o.out, 1)) || (r = cli_figure_check(&o.fig)))
+  if (r || (r = cli_outputs_check(&o.out, 1)) || (r = cli_figure_check(&o.fig, &o.out)))
     return r;
   cli_outputs files;
   if ((r = cli_outputs_begin(&files, &o.out)))

@@ -148,7 +148,7 @@ static int same_param(const sp_param *a, const sp_param *b)
 static int check_outputs(const options *o)
 {
   int r;
-  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig)))
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out)))
     return r;
   if (o->curves && strcmp(o->curves, "-") != 0
       && !sp_format_is_table(sp_format_from_path(o->curves)))

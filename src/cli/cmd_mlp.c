@@ -333,7 +333,7 @@ static int sweep(const sp_model *m, options *o)
                      "var-b", o->x.is_w ? "var-w" : "var-b");
   int r, s;
   cli_outputs files;
-  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig))
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out))
       || (r = cli_outputs_begin(&files, &o->out)))
     return r;
   size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n;

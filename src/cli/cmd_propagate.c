@@ -426,7 +426,7 @@ static int check(options *o, const sp_model *m)
         || (r = cli_outputs_add(&o->out, o->plot)))
       return r;
   }
-  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig)))
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out)))
     return r;
   if (o->param && o->variant.n)
     return cli_error(CLI_USAGE, "--compare and --variant: choose one");

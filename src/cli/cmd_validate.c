@@ -490,7 +490,7 @@ static int check(const validate_options *o, const sp_model *m)
   }
   if ((r = cli_model_check(m)) || (r = cli_outputs_check(&o->out, 1)))
     return r;
-  return o->fig.width > 0.0 ? cli_figure_check(&o->fig) : CLI_OK;
+  return o->fig.width > 0.0 ? cli_figure_check(&o->fig, &o->out) : CLI_OK;
 }
 
 int cmd_validate(int argc, char **argv)

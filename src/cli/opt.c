@@ -351,6 +351,14 @@ static void help_entry(FILE *fp, const cli_opt *o, const cli_opt *alias, const v
   fputc('\n', fp);
 }
 
+/* Is o's long name also in a group before group g?  (The parser takes the
+ * first; --help lists only that one.) */
+static int shadowed(const cli_opt_group *groups, size_t g, const cli_opt *o)
+{
+  void *base;
+  return o->name && find(groups, g, o->name, strlen(o->name), 0, &base) != NULL;
+}
+
 char *cli_help_text(const cli_command *cmd, const cli_opt_group *groups, size_t ngroups)
 {
   char *text = NULL;
@@ -377,7 +385,7 @@ char *cli_help_text(const cli_command *cmd, const cli_opt_group *groups, size_t 
     fprintf(fp, "\n%s:\n", groups[g].title ? groups[g].title : "Options");
     const cli_opt *opts = groups[g].opts;
     for (size_t i = 0; i < groups[g].n; i++)
-      if (opts[i].help && opts[i].help[0])
+      if (opts[i].help && opts[i].help[0] && !shadowed(groups, g, &opts[i]))
         help_entry(fp, &opts[i], i + 1 < groups[g].n && !opts[i + 1].help ? &opts[i + 1] : NULL,
                    groups[g].base);
   }

@@ -152,8 +152,8 @@ typedef struct {
  * to print on standard output, and the command returns it unchanged. */
 enum { CLI_HELP = 3 };
 
-/* Parse argv[1..argc-1] (argv[0] is the command name) against the groups,
- * in order: `--name value`, `--name=value`, `-s value`, `--flag`.  Later
+/* Parse argv[1..argc-1] (argv[0] is the command name) against the groups
+ * (a name in an earlier group hides the same name in a later one), in order: `--name value`, `--name=value`, `-s value`, `--flag`.  Later
  * options override earlier ones; lists append.  Positional arguments go to
  * pos[*npos] (at most cmd->positional).  Returns CLI_OK, CLI_HELP, or
  * CLI_USAGE with the error recorded (unknown option, missing or extra value,

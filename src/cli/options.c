@@ -72,8 +72,12 @@ unsigned cli_model_given(void)
   return given_inputs;
 }
 
-/* The preset's framework numbers as the current stds. */
-static void fw_from_preset(const sp_preset *p)
+void cli_model_set_given(unsigned set, unsigned clear)
+{
+  given_inputs = (given_inputs | set) & ~clear;
+}
+
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
   sp_stds_init(s);
@@ -87,6 +91,10 @@ static void fw_from_preset(const sp_preset *p)
   s->o = p->output_projection ? p->std_o : NAN;
   s->ff_in = p->std_ff_in;
   s->ff_out = p->std_ff_out;
+  s->emb = p->std_emb;
+  s->gate = p->has_gate;
+  s->ff_gate = p->has_gate ? p->std_gate : NAN;
+  s->emb_norm = embedding_norm;
   fw_pending = 0;
   given_inputs |= CLI_GIVEN_TOKENS | CLI_GIVEN_DEPTH | CLI_GIVEN_CAUSAL
                   | (p->has_q0 ? CLI_GIVEN_Q0 : 0u);
@@ -231,12 +239,7 @@ static int config_call(void *base, const cli_opt *o, const char *v)
   have_config = have_preset = 1;
   last_preset = last_config.preset;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
-  sp_stds *st = fw_stds();
-  st->gate = last_preset.has_gate;
-  st->ff_gate = last_preset.std_gate;
-  st->emb = last_preset.std_emb;
-  st->emb_norm = last_config.embedding_norm;
+  cli_model_stds_from_preset(&last_preset, last_config.embedding_norm);
   sp_family f = last_config.family;
   unsigned long a = last_config.assumed;
   sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
@@ -261,7 +264,7 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
   have_preset = 1;
   have_config = 0;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
+  cli_model_stds_from_preset(&last_preset, 0);
   return CLI_OK;
 }
 
@@ -509,12 +512,15 @@ int cli_model_check(const sp_model *m)
   return CLI_OK;
 }
 
-int cli_figure_check(const cli_figure *f)
+int cli_figure_check(const cli_figure *f, const cli_list *out)
 {
   double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
-  if (px > 32767.0 || py > 32767.0)
-    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
-                     "pixels a side", f->dpi, f->width, f->height, px, py);
+  for (int i = 0; i < out->n; i++)
+    if (sp_format_from_path(out->v[i]) == SP_FMT_PNG
+        && (px > SP_PLOT_MAX_PIXELS || py > SP_PLOT_MAX_PIXELS))
+      return cli_error(CLI_USAGE, "%s: the image would be %.0f x %.0f pixels at %g dpi; the "
+                       "limit is %d pixels per side (lower --dpi or --size)", out->v[i], px, py,
+                       f->dpi, SP_PLOT_MAX_PIXELS);
   return CLI_OK;
 }
 

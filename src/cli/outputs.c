@@ -112,15 +112,16 @@ int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), voi
 {
   int r = status;
   if (!r && o->to_stdout) {
+    errno = 0;
     write(stdout, ctx);
     if (fflush(stdout) || ferror(stdout))
-      r = cli_error(CLI_FAIL, "standard output: %s", errno ? strerror(errno) : "write failed");
+      r = cli_error(CLI_FAIL, "standard output: %s", strerror(errno ? errno : EIO));
   }
   for (int i = 0; i < o->n && !r; i++) {
     FILE *fp = sp_outfile_stream(o->files[i]);
     write(fp, ctx);
     if (ferror(fp))
-      r = cli_error(CLI_FAIL, "%s: write failed", o->paths[i]);
+      r = cli_write_error(o->paths[i], o->files[i], SP_EIO);
   }
   if (o->open)
     r = cli_outputs_commit(o->paths, o->n, o->files, r);

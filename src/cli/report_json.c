@@ -141,6 +141,9 @@ static json_t *sensitivity_json(builder *b, const sp_advice *a)
   put(b, o, "depth_up", count(s->depth_up, d && s->depth_up));
   put(b, o, "depth_phase_up", str(d && s->depth_up ? sp_phase_name(s->depth_phase_up) : NULL));
   put(b, o, "depth_max", count(s->depth_max, d));
+  put(b, o, "margin_rho0", num(a->flip_rho0));
+  put(b, o, "margin_depth", count(a->flip_depth, a->flip_depth > 0));
+  put(b, o, "margin_beta", num(a->flip_beta));
   return o;
 }
 
@@ -189,8 +192,7 @@ static json_t *form_json(builder *b, const char *form, int status, const sp_reco
 static json_t *recommendation_json(builder *b, const sp_recommend_options *o, const sp_advice *a)
 {
   const int pure = a->primary_pure;
-  sp_gain pg = sp_gain_is_branch(o->gain) ? o->gain : SP_GAIN_BRANCH;
-  sp_gain cg = sp_gain_is_branch(o->gain) ? SP_GAIN_ALPHA : o->gain;
+  sp_gain pg = a->pure_gain, cg = a->code_gain;
   json_t *main_ = pure ? form_json(b, "initialisation", a->pure_status, &a->pure, &a->pure_stds, pg)
                        : form_json(b, "code-change", a->code_status, &a->code, &a->code_stds, cg);
   json_t *alt = pure ? form_json(b, "code-change", a->code_status, &a->code, &a->code_stds, cg)
@@ -203,6 +205,7 @@ static json_t *recommendation_json(builder *b, const sp_recommend_options *o, co
   put(b, range, "max", num(a->std_qk_hi));
   put(b, main_, "std_qk_range", range);
   put(b, main_, "flags", flags_json(b, a->rec_flags));
+  put(b, main_, "margin_beta", num(a->rec_flip_beta));
   put(b, main_, "alternative", alt);
   return main_;
 }
@@ -264,20 +267,9 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
   return root;
 }
 
-int cli_report_write_json(const char *path, const json_t *root)
+void cli_report_dump(FILE *fp, const json_t *root)
 {
-  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
-  if (!path || strcmp(path, "-") == 0) {
-    if (json_dumpf(root, stdout, flags) || fputc('\n', stdout) == EOF)
-      return cli_error(CLI_FAIL, "standard output: write failed");
-    return cli_flush_stdout();
-  }
-  sp_outfile *f;
-  int r = cli_open_output(path, &f);
-  if (r)
-    return r;
-  FILE *fp = sp_outfile_stream(f);
-  int bad = json_dumpf(root, fp, flags) || fputc('\n', fp) == EOF;
-  r = bad ? cli_write_error(path, f, SP_EIO) : CLI_OK;
-  return cli_outputs_commit(&path, 1, &f, r);
+  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16);
+  if (root && !json_dumpf(root, fp, flags))
+    fputc('\n', fp);
 }
