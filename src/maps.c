@@ -41,8 +41,11 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
     /* Rows share the key field h_s (a fraction p/q of the energy variance). */
     if (m->causal)
       return SP_EUNSUP;
-    double c = p / q;
-    if ((s = sp_rem_overlap(m->tokens, lambda, c > 1.0 ? 1.0 : c, &st->overlap, NULL)))
+    double c = p / q > 1.0 ? 1.0 : p / q;
+    const sp_overlap_table *ot = sp_workspace_overlap(w, m->tokens);
+    s = ot ? sp_overlap_table_eval(ot, lambda, c, &st->overlap)
+           : sp_rem_overlap(m->tokens, lambda, c, &st->overlap, NULL);
+    if (s)
       return s;
   }
   /* beta_c = sqrt(2/(q gap)) = sqrt(2) beta / lambda, saving a square root */

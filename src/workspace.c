@@ -21,6 +21,8 @@ void sp_workspace_free(sp_workspace *w)
     sp_rem_table_free(w->rem[i]);
   for (size_t i = 0; i < w->nmlp; i++)
     sp_mlp_table_free(w->mlp[i]);
+  for (size_t i = 0; i < w->novl; i++)
+    sp_overlap_table_free(w->ovl[i]);
   free(w);
 }
 
@@ -29,6 +31,13 @@ void sp_workspace_free(sp_workspace *w)
 static int wants_rem(const sp_model *m)
 {
   return m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM;
+}
+
+/* A model reads a row-overlap table when its exact overlap is used (the
+ * softmax and centred outputs of encoder attention). */
+static int wants_overlap(const sp_model *m)
+{
+  return wants_rem(m) && m->row_overlap == SP_OVERLAP_EXACT && !m->causal;
 }
 
 /* A model reads an MLP table when its MLP has no closed form and sees a
@@ -53,6 +62,16 @@ const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int cau
   return NULL;
 }
 
+const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens)
+{
+  if (!w)
+    return NULL;
+  for (size_t i = 0; i < w->novl; i++)
+    if (sp_overlap_table_tokens(w->ovl[i]) == tokens)
+      return w->ovl[i];
+  return NULL;
+}
+
 const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m)
 {
   if (!w)
@@ -70,6 +89,33 @@ static void rem_to_front(sp_rem_table **v, size_t i)
   sp_rem_table *x = v[i];
   memmove(v + 1, v, i * sizeof *v);
   v[0] = x;
+}
+
+static void ovl_to_front(sp_overlap_table **v, size_t i)
+{
+  sp_overlap_table *x = v[i];
+  memmove(v + 1, v, i * sizeof *v);
+  v[0] = x;
+}
+
+/* The row-overlap table for m->tokens, built if missing. */
+static int prepare_overlap(sp_workspace *w, const sp_model *m)
+{
+  size_t i = 0;
+  int s = SP_OK;
+  while (i < w->novl && sp_overlap_table_tokens(w->ovl[i]) != m->tokens)
+    i++;
+  if (i == w->novl) {
+    sp_overlap_table *t = sp_overlap_table_alloc(m->tokens, &s);
+    if (!t)
+      return s;
+    if (w->novl == SP_WORKSPACE_CACHE_OVL)
+      sp_overlap_table_free(w->ovl[--w->novl]);
+    w->ovl[w->novl++] = t;
+    i = w->novl - 1;
+  }
+  ovl_to_front(w->ovl, i);
+  return SP_OK;
 }
 
 static void mlp_to_front(sp_mlp_table **v, size_t i)
@@ -102,6 +148,8 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
     }
     rem_to_front(w->rem, i);
   }
+  if (wants_overlap(m) && (s = prepare_overlap(w, m)))
+    return s;
   if (wants_mlp(m)) {
     size_t i = 0;
     while (i < w->nmlp && !sp_mlp_table_matches(w->mlp[i], m->activation, m->erf_scale,

@@ -5,6 +5,7 @@
 
 #include "sigprop/gauss.h"
 #include "sigprop/rem_finite.h"
+#include "sigprop/rem_overlap.h"
 #include "sigprop/workspace.h"
 
 struct sp_workspace {
@@ -15,10 +16,15 @@ struct sp_workspace {
   size_t nrem;
   sp_mlp_table *mlp[SP_WORKSPACE_CACHE_MLP];
   size_t nmlp;
+  sp_overlap_table *ovl[SP_WORKSPACE_CACHE_OVL];
+  size_t novl;
 };
 
 /* The finite-T table for (tokens, causal), or NULL; w may be NULL. */
 const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int causal);
+
+/* The row-overlap table for T = tokens, or NULL; w may be NULL. */
+const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens);
 
 /* The post-LayerNorm MLP table for the MLP of model m, or NULL. */
 const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m);

@@ -37,6 +37,22 @@ ok $? "sections in order: $order"
 "$SP" recommend --preset bert-base --rho0 0.0371 --attention-stats finite | grep -qE '^assumptions +rho0 0\.0371, q0 1, T 512, finite T statistics, encoder, L 12$'
 ok $? "given rho0 and statistics are not starred"
 
+# The same network from its Hugging Face config (bert-base-uncased's values).
+printf '%s\n' '{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12,' \
+  '"num_hidden_layers": 12, "intermediate_size": 3072, "hidden_act": "gelu",' \
+  '"initializer_range": 0.02, "max_position_embeddings": 512, "type_vocab_size": 2,' \
+  '"vocab_size": 30522, "layer_norm_eps": 1e-12}' >"$tmp/config.json"
+"$SP" recommend --config "$tmp/config.json" >"$tmp/cfg.txt" 2>"$tmp/err"
+grep -v '^model' "$tmp/bert.txt" >"$tmp/a"
+grep -v '^model' "$tmp/cfg.txt" >"$tmp/b"
+grep -q "^model  *config $tmp/config.json: post-LN encoder" "$tmp/cfg.txt" && cmp -s "$tmp/a" "$tmp/b"
+ok $? "recommend --config config.json: the same report as the bert-base preset, source config"
+printf '%s\n' '{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008,' \
+  '"num_attention_heads": 32, "num_hidden_layers": 32, "max_position_embeddings": 2048,' \
+  '"hidden_act": "silu", "initializer_range": 0.02, "rms_norm_eps": 1e-6}' >"$tmp/llama.json"
+"$SP" recommend --config "$tmp/llama.json" | grep -qE '^ +W_gate +0\.02 +0\.02$'
+ok $? "a gated MLP (llama) gets its W_gate row"
+
 # --- the pre-LN example of the issue ----------------------------------------------
 "$SP" recommend --norm pre --beta 2 --depth 200 --d-model 1024 --heads 16 -o - >"$tmp/pre.json"
 ok $? "pre-LN example, JSON"

@@ -49,8 +49,9 @@ typedef enum {
  * statistics (theory.md §3; open question 1 of §13). */
 typedef enum {
   SP_OVERLAP_INDEPENDENT, /**< 1/T: rows as if their keys were uncorrelated */
-  SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap() (slow:
-                               1-30 ms a block; encoder attention only) */
+  SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap(), from a
+                               table (sp_overlap_table) when the workspace
+                               holds one; encoder attention only */
 } sp_row_overlap;
 
 /** One configuration.  Plain data: copy it freely.  Variances are

@@ -25,6 +25,9 @@ typedef struct sp_workspace sp_workspace;
 /** Finite-T tables a workspace keeps (see sp_workspace_prepare): about
  * 70 kB each. */
 #define SP_WORKSPACE_CACHE_REM 64
+/** Row-overlap tables (sp_overlap_table, one per T) a workspace keeps,
+ * about 270 kB each. */
+#define SP_WORKSPACE_CACHE_OVL 8
 /** MLP tables a workspace keeps, about 10 kB each: enough for a sweep of
  * 201 values of a variance to build each table once. */
 #define SP_WORKSPACE_CACHE_MLP 256
@@ -41,8 +44,11 @@ void sp_workspace_free(sp_workspace *w);
  * m->stats is finite and the attention is not uniform (0.1 to 0.5 s), and
  * the MLP table for (activation, erf-scale, var-w-in, var-w-out, var-b)
  * when the activation has no closed form and the blocks have a LayerNorm
- * (about 20 to 100 ms).  Up to SP_WORKSPACE_CACHE_REM and
- * SP_WORKSPACE_CACHE_MLP tables are kept (the least recently prepared is
+ * (about 20 to 100 ms), and the row-overlap table for m->tokens when the
+ * statistics are finite, the attention softmax or centred, the row overlap
+ * exact and the attention not causal (sp_overlap_table_alloc(): 1 to 3 s
+ * of processor time over all processors).  Up to SP_WORKSPACE_CACHE_REM and
+ * SP_WORKSPACE_CACHE_MLP (SP_WORKSPACE_CACHE_OVL) tables are kept (the least recently prepared is
  * dropped beyond that), so a sweep over T or over the MLP variances can
  * prepare every value first, or prepare point by point and build each
  * table once; the table of the last prepared model is found first.  After it
