@@ -93,19 +93,21 @@ expect_error 2 "unexpected argument 'a\\\\nb'" propagate "$(printf 'a\nb')"
 expect_error 2 "unknown option '--x\\\\tz'" propagate "$(printf -- '--x\tz')"
 expect_error 2 "'\\\\x1b\\[0m' is not a number" propagate --beta "$(printf '\033[0m')"
 
-# The recorded command line is one line that a shell runs again.
+# The recorded command line is one line that a shell runs again (it names
+# the program sigprop, found on PATH).
+spdir=$(cd "$(dirname "$SP")" && pwd)
 args=(propagate --depth 2 --title "it's \"quoted\" \$HOME" --variant 'a b=--norm pre')
 "$SP" "${args[@]}" -o "$tmp/one.csv"; ok $? "a run with quotes, spaces and a dollar"
 line=$(sed -n 's/^# command: //p' "$tmp/one.csv")
 [ "$(grep -c '^# command: ' "$tmp/one.csv")" = 1 ]; ok $? "one command line: $line"
 grep -v '^# command: ' "$tmp/one.csv" >"$tmp/a"
 rm "$tmp/one.csv"
-(cd "$tmp" && eval "$line"); grep -v '^# command: ' "$tmp/one.csv" >"$tmp/b"
+(cd "$tmp" && PATH=$spdir:$PATH && eval "$line"); grep -v '^# command: ' "$tmp/one.csv" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b" && [ "$(sed -n 's/^# command: //p' "$tmp/one.csv")" = "$line" ]
 ok $? "pasted back into a shell, it writes the same table"
 "$SP" propagate --depth 1 --title "$(printf 'x\ny')" -o "$tmp/nl.csv"
 [ "$(grep -c '^# command: .*x\\x0ay' "$tmp/nl.csv")" = 1 ]; ok $? "a newline in an argument is escaped"
 line=$(sed -n 's/^# command: //p' "$tmp/nl.csv"); rm "$tmp/nl.csv"
-(cd "$tmp" && eval "$line") && [ -s "$tmp/nl.csv" ]; ok $? "and that line runs again"
+(cd "$tmp" && PATH=$spdir:$PATH && eval "$line") && [ -s "$tmp/nl.csv" ]; ok $? "and that line runs again"
 
 tap_done

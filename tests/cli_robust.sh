@@ -43,6 +43,9 @@ fresh; fails 1 "adir.png: cannot write: Is a directory" diagram $dg -o grid.csv 
 ok $? "diagram -o grid.csv -o adir.png fails"; only; ok $? "diagram leaves no grid.csv"
 fresh; fails 1 "Is a directory" diagram $dg -o grid.csv --curves adir.png.csv -o adir.png
 ok $? "diagram --curves fails"; only; ok $? "diagram --curves leaves nothing"
+fresh; ln -s /dev/full full.csv
+fails 1 "full.csv: cannot write: No space left on device" diagram $dg -o d.svg -o g.tsv --curves full.csv
+ok $? "diagram --curves on a full disk fails"; rm -f full.csv; only; ok $? "diagram --curves failing at close leaves no figure or grid"
 fresh; fails 1 "Is a directory" attention --lambda 0:2:3 --tokens 8 -o t.csv -o adir.png
 ok $? "attention fails"; only; ok $? "attention leaves no t.csv"
 fresh; fails 1 "Is a directory" mlp --x var-w:1:2:3 --y var-b:0:0.1:3 -o t.csv -o adir.png

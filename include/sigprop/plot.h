@@ -73,9 +73,14 @@ void sp_plot_style_default(sp_plot_style *s);
 typedef enum {
   SP_LEGEND_NONE,  /**< no legend (the default) */
   SP_LEGEND_BEST,  /**< inside the axes, in the corner that hides the
-                        fewest data points */
+                        fewest data points; when every spot hides some,
+                        the y range grows upwards to give the legend a
+                        band of its own (up to 0.6 of the panel), else it
+                        goes beside the axes if the panels stay wide
+                        enough (legend at most 0.3 of a column) */
   SP_LEGEND_BELOW  /**< in a band under all the panels, entries flowing in
-                        rows across the figure (one such legend per figure) */
+                        rows across the figure, spread evenly over the rows
+                        they need (one such legend per figure) */
 } sp_legend;
 
 /** A new figure of `width` x `height` points (each in [36, 14400]) with

@@ -59,18 +59,51 @@ cli_opt_group cli_mlp_model_group(sp_model *m);
 /* The figure options shared by the commands that draw. */
 typedef struct {
   const char *title; /* NULL: a title describing the model */
-  double width, height, dpi;
+  double width, height, dpi; /* size in points */
+  double px_w, px_h; /* --size in pixels (0: not): width and height follow --dpi */
+  const char *font;  /* font family, NULL: DejaVu Sans */
+  double font_size;  /* base font size in points, 0: 7.5 */
 } cli_figure;
 
 cli_opt_group cli_figure_group(cli_figure *f);
+
+/* ---- figure options (figure.c) ----------------------------------- */
+
+/* --size: "W,H", "WxH" or "W×H", each number with an optional unit (pt,
+ * the default; px; in; cm; mm; one unit at the end applies to both), or
+ * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
+ * but at most 0.8 times the width (height 0 when *height is 0: see
+ * cli_figure_layout).  Sizes in points, in [72, 7200];
+ * pixels (dpi > 0) come back unconverted and unchecked with *px = 1
+ * (cli_figure_check checks them at the final resolution).  CLI_OK or a
+ * recorded error. */
+int cli_size_parse(const char *v, double dpi, double *width, double *height, int *px);
+
+/* CLI_CALL handlers of the figure table (base: a cli_figure): --size,
+ * --dpi (a pixel size follows it) and --font (a family fontconfig knows). */
+int cli_figure_size_call(void *base, const cli_opt *o, const char *v);
+int cli_figure_dpi_call(void *base, const cli_opt *o, const char *v);
+int cli_figure_font_call(void *base, const cli_opt *o, const char *v);
+
+/* The size of a command whose figure's size depends on its layout (width
+ * and height 0 before parsing): width x height unless --size gave one; a
+ * --size column or page, which then has no height yet, gets this height,
+ * at most 0.8 times its width. */
+void cli_figure_layout(cli_figure *f, double width, double height);
+
+/* An empty figure of f's size with rows x cols panels and f's font; an
+ * sp_plot status. */
+int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out);
 
 /* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
 int cli_colormap_call(void *target, const cli_opt *o, const char *v);
 void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size);
 
-/* Before the work: refuse a PNG among the -o paths that would be more than
- * SP_PLOT_MAX_PIXELS a side (--size at --dpi), naming both numbers (the
- * memory it needs is checked when it is written). */
+/* Before the work, once every option is read: refuse a --size in pixels
+ * outside [72, 7200] points at the final --dpi, and a PNG among the -o
+ * paths that would be more than SP_PLOT_MAX_PIXELS a side (--size at
+ * --dpi), naming both numbers (the memory it needs is checked when it is
+ * written).  A size left to the layout (0, cli_figure_layout) passes. */
 int cli_figure_check(const cli_figure *f, const cli_list *out);
 
 /* The framework form of the model: the widths and stds of the last
@@ -99,6 +132,13 @@ unsigned cli_model_given(void);
  * a source that knows which of its fields were defaults (a config). */
 void cli_model_set_given(unsigned set, unsigned clear);
 
+/* A colour range LO:HI (--range of diagram and mlp); NaN where automatic. */
+typedef struct {
+  double lo, hi;
+} cli_range;
+
+/* --range LO:HI into a cli_range (CLI_CALL_AT): two finite numbers, LO < HI. */
+int cli_range_call(void *target, const cli_opt *o, const char *v);
 
 /* The preset of the last --preset option applied, or NULL when there was
  * none (after --config: the config's preset). */
@@ -145,6 +185,12 @@ void cli_meta_add(cli_meta *meta, const char *key, const char *fmt, ...)
 #endif
   ;
 
+/* The items of meta that describe the result, not the run: without the
+ * keys threads, kernel, seconds and gflops, so that a figure drawn again
+ * from the same input is the same file.  Copies at most max into out;
+ * returns how many. */
+size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max);
+
 /* The command line of this run (set by main). */
 extern const char *cli_command_line;
 
@@ -157,17 +203,17 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta);
 int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
                      const char *label);
 
-/* --size W,H in points (each in [72, 7200]) and --dpi D (in [10, 2400]);
- * CLI_OK or a recorded usage error. */
-int cli_parse_size(const char *v, double *width, double *height);
+/* --dpi D (in [10, 2400]); CLI_OK or a recorded usage error. */
 int cli_parse_dpi(const char *v, double *dpi);
 
 /* Open `path` for writing atomically (error recorded). */
 int cli_open_output(const char *path, sp_outfile **f);
 
-/* A short figure title describing model m ("post-LN, ReLU MLP, L = 60,
- * ρ_0 = 0.025", in plot markup), leaving out the parameters skip1 and
- * skip2 (may be NULL) that the figure varies. */
+/* A short figure title describing model m ("gpt2-small: pre-LN decoder
+ * (causal), GELU MLP, L = 60, β = 0.164, ρ_0 = 0.025, finite T = 512", in
+ * plot markup; numbers to three significant digits; the preset, the causal
+ * mask and finite-T statistics only when they apply), leaving out the
+ * parameters skip1 and skip2 (may be NULL) that the figure varies. */
 void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
                      size_t size);
 
@@ -257,6 +303,21 @@ int cli_outputs_begin(cli_outputs *o, const cli_list *out);
  * Returns CLI_OK or the error code. */
 int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
                     const cli_meta *meta, int status);
+
+/* The two halves of cli_outputs_end, for a run whose outputs are in
+ * several groups (diagram: -o and --curves), all or nothing across them:
+ * cli_outputs_write writes (standard output when due, then every file of
+ * the group) and commits nothing; cli_outputs_commit_all closes every file
+ * of the `ng` groups, then renames them all, or aborts them all when
+ * `status` or a close fails. */
+int cli_outputs_write(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                      const cli_meta *meta, int status);
+int cli_outputs_commit_all(cli_outputs *const *groups, int ng, int status);
+
+/* Write one open output: table t or the figure, by the path's extension
+ * (the figure checked by cli_check_figure_memory first). */
+int cli_output_write(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+                     double dpi, const cli_meta *meta);
 
 /* As cli_outputs_end for output that is not a table: write(fp, ctx) writes
  * the whole content to standard output (when due) and to every file. */

@@ -162,7 +162,7 @@ static void vline(sp_plot *p, size_t panel, double x, sp_line line, const char *
 static int build_figure(const options *o, const double *num, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 2, &p);
+  int s = cli_figure_alloc(&o->fig, 1, 2, &p);
   if (s)
     return s;
   char title[160];

@@ -27,6 +27,7 @@ typedef struct {
   const sp_colormap *cm;
   int mark;
   double mark_x, mark_y;
+  cli_range range; /* --range of the colours, NaN: automatic */
   cli_figure fig;
   long threads;
   int quiet;
@@ -122,6 +123,8 @@ static const cli_opt opts[] = {
              "boundary and overlay curves as a table (curve,piece,x,y), .csv, .tsv or .json"),
   CLI_CALL_AT("colormap", 0, options, cm, cli_colormap_call, cli_colormap_show, "NAME",
               "viridis, cividis, magma or inferno"),
+  CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
+              "colour range of rho_L [min(0, lowest rho_L):1]"),
   CLI_CALL("mark", 0, mark_call, "X,Y", "mark a configuration on the figure"),
   CLI_LONG("threads", 0, options, threads, 1, 256, "N",
            "worker threads; results do not depend on it [one per processor]"),
@@ -314,15 +317,22 @@ static int draw_classes(sp_plot *p, const sp_diagram *d, const options *o)
     if (z[k] < zmin)
       zmin = z[k];
   }
-  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
-                  o->cm, zmin, 1.0, "ρ_L");
-  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
+  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max, o->cm,
+                  isnan(o->range.lo) ? zmin : o->range.lo,
+                  isnan(o->range.hi) ? 1.0 : o->range.hi, "ρ_L");
+  /* Entropy-collapsed points whose rho_L also passes the rank-collapse
+   * threshold have both failures: a region of their own. */
+  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse",
+                                      "rank + entropy collapse"};
   const sp_contour *curves[] = {&d->rank,    &d->entropy, &d->lambda0,  &d->beta_c,
                                 &d->alpha_c, &d->grad,    &d->lambda_g0};
-  for (int c = 0; c < 3; c++) {
+  for (int c = 0; c < 4; c++) {
     size_t cnt = 0;
-    for (size_t k = 0; k < n; k++)
-      cnt += (mask[k] = d->pt[k].cls == (sp_class)c);
+    for (size_t k = 0; k < n; k++) {
+      int both = d->pt[k].cls == SP_CLASS_ENTROPY_COLLAPSE
+                 && d->pt[k].rho_final >= d->opt.rho_max;
+      cnt += (mask[k] = c == 3 ? both : d->pt[k].cls == (sp_class)c && !both);
+    }
     for (size_t k = 0; k < sizeof curves / sizeof curves[0]; k++)
       mask_curve(d, curves[k], mask);
     if (o->mark) {
@@ -369,7 +379,7 @@ static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
     s = cli_plot_contour(p, &d->alpha_c, &st, label);
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
-    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0");
+    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts where λ_a < 0)");
   style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
@@ -385,7 +395,7 @@ static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
 static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 1, &p);
+  int s = cli_figure_alloc(&o->fig, 1, 1, &p);
   if (s)
     return s;
   sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
@@ -449,6 +459,7 @@ static void options_default(options *o)
   o->x = (sp_axis){sp_param_lookup("beta"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
   o->y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
   o->rho_max = 0.9;
+  o->range.lo = o->range.hi = NAN;
   o->y2_max = NAN;
   o->grad_fraction = NAN;
   o->cm = sp_colormap_lookup("viridis");
@@ -526,9 +537,12 @@ static int write_outputs(const sp_model *m, const options *o, const sp_diagram *
     r = curves_table(d, &curves, &cnum, &cstr);
   if (!r && cli_outputs_figure(&o->out) && (s = build_figure(d, o, title, &plot)))
     r = cli_status(s, "diagram: figure");
-  r = cli_outputs_end(files, &grid, plot, o->fig.dpi, &meta, r);
+  /* Both groups are written, then committed together: all or nothing. */
+  r = cli_outputs_write(files, &grid, plot, o->fig.dpi, &meta, r);
   if (o->curves)
-    r = cli_outputs_end(cfiles, &curves, NULL, 0.0, &meta, r);
+    r = cli_outputs_write(cfiles, &curves, NULL, 0.0, &meta, r);
+  cli_outputs *groups[2] = {files, cfiles};
+  r = cli_outputs_commit_all(groups, o->curves ? 2 : 1, r);
   sp_plot_free(plot);
   free(gnum);
   free(gstr);

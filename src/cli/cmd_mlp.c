@@ -41,6 +41,7 @@ typedef struct {
   cli_list out;
   cli_figure fig;
   const sp_colormap *cm;
+  cli_range range; /* --range of the colours, NaN: from the data */
 } options;
 
 static int parse_axis(void *target, const cli_opt *o, const char *spec)
@@ -91,6 +92,8 @@ static const cli_opt opts[] = {
   CLI_CALL_AT("y", 0, options, y, parse_axis, NULL, "SPEC", "the grid's y axis, as --x"),
   CLI_CALL_AT("colormap", 0, options, cm, cli_colormap_call, cli_colormap_show, "NAME",
               "viridis, cividis, magma or inferno"),
+  CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
+              "colour range of chi_1 [the data's, within 0:2]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
@@ -195,12 +198,41 @@ static void plot_style(sp_plot_style *st, double r, double g, double b, double w
   st->halo_color[2] = hb;
 }
 
+/* The colours' range [*lo, *hi] and the colour bar's label: --range, or
+ * the data's, but no more than [0, 2] (chi_1 grows without bound deep in
+ * the chaotic phase); the label says when values fall outside. */
+static void colour_range(const options *o, const double *chi, size_t n, double *lo, double *hi,
+                         char *label, size_t size)
+{
+  double dlo = INFINITY, dhi = -INFINITY;
+  for (size_t k = 0; k < n; k++)
+    if (isfinite(chi[k])) {
+      dlo = fmin(dlo, chi[k]);
+      dhi = fmax(dhi, chi[k]);
+    }
+  if (!isnan(o->range.lo)) {
+    *lo = o->range.lo;
+    *hi = o->range.hi;
+  } else {
+    *lo = isfinite(dlo) ? fmax(dlo, 0.0) : 0.0;
+    *hi = isfinite(dhi) ? fmin(dhi, 2.0) : 2.0;
+    if (!(*lo < *hi)) {
+      *lo = isfinite(dlo) ? *lo - 0.5 : 0.0;
+      *hi = *lo + 1.0;
+    }
+  }
+  if (dlo < *lo || dhi > *hi)
+    snprintf(label, size, "χ_1 (clipped to [%.3g, %.3g])", *lo, *hi);
+  else
+    snprintf(label, size, "χ_1");
+}
+
 static int build_figure(const options *o, const sp_model *m, const double *xs, const double *ys,
                         const double *chi, const sp_contour *edge, sp_plot **out)
 {
   size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 1, &p);
+  int s = cli_figure_alloc(&o->fig, 1, 1, &p);
   if (s)
     return s;
   static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
@@ -215,8 +247,11 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
                    o->x.min, o->x.max);
   sp_plot_set_axis(p, 0, 'y', o->y.is_w ? lw : lb, o->y.log ? SP_SCALE_LOG : SP_SCALE_LINEAR,
                    o->y.min, o->y.max);
-  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, 0.0, 2.0,
-                  "χ_1 (clipped to [0, 2])");
+  double lo, hi;
+  char label[64];
+  colour_range(o, chi, n, &lo, &hi, label, sizeof label);
+  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, lo, hi,
+                  label);
   unsigned char *mask = malloc(n);
   if (!mask) {
     sp_plot_free(p);
@@ -367,6 +402,7 @@ int cmd_mlp(int argc, char **argv)
   options o;
   memset(&o, 0, sizeof o);
   o.cm = sp_colormap_lookup("viridis");
+  o.range.lo = o.range.hi = NAN;
   o.fig.width = 252.0;
   o.fig.height = 230.0;
   o.fig.dpi = 300.0;

@@ -64,7 +64,78 @@ typedef struct {
   double values[MAX_COMPARE];
   int nvalues;
   cli_list variant; /* --variant specs */
+  int panels[8];    /* --panels: what each panel shows (PANEL_*) */
+  int npanels;
 } options;
+
+/* What a panel of the depth figure can show. */
+enum { PANEL_RHO, PANEL_Y2, PANEL_ENTROPY, PANEL_Q, PANEL_LAMBDA, PANEL_GRAD_WQ, PANEL_QK_V,
+       PANEL_CHI };
+static const struct {
+  const char *name, *label;
+  int log; /* log y axis (else linear; rho, y2 and entropy on [0, 1]) */
+} panel_kinds[] = {
+  {"rho", "ρ_ℓ", 0},
+  {"y2", "E Y^{(2)}", 0},
+  {"entropy", "H / log T", 0},
+  {"q", "q_ℓ", 0},
+  {"lambda", "λ_ℓ = β √(q (q − p))", 0},
+  {"grad_wq", "scaled ‖∂L/∂W_Q‖^2", 1},
+  {"qk_v_ratio", "Q/K ÷ V gradient", 1},
+  {"grad_chi", "χ_ℓ (block Jacobian)", 0},
+};
+#define NKINDS (sizeof panel_kinds / sizeof panel_kinds[0])
+
+static int parse_panels(void *base, const cli_opt *opt, const char *spec)
+{
+  options *o = base;
+  (void)opt;
+  char buf[256];
+  if (strlen(spec) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--panels: too long");
+  strcpy(buf, spec);
+  o->npanels = 0;
+  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+    size_t k = 0;
+    while (k < NKINDS && strcmp(t, panel_kinds[k].name) != 0)
+      k++;
+    if (k == NKINDS)
+      return cli_error(CLI_USAGE, "--panels: '%s' is not one of rho, y2, entropy, q, lambda, "
+                       "grad_wq, qk_v_ratio, grad_chi", t);
+    if (o->npanels == 8)
+      return cli_error(CLI_USAGE, "--panels: at most 8");
+    o->panels[o->npanels++] = (int)k;
+  }
+  if (!o->npanels)
+    return cli_error(CLI_USAGE, "--panels: empty list");
+  return CLI_OK;
+}
+
+/* The value panel kind `kind` shows at layer L of model mk (NaN: none). */
+static double panel_value(int kind, const sp_model *mk, const sp_layer *L)
+{
+  const sp_attn_stats *st = &L->attn;
+  const sp_block_trace *tr = &L->trace;
+  double v = NAN;
+  switch (kind) {
+  case PANEL_RHO: return L->rho;
+  case PANEL_Y2: return st->y2;
+  case PANEL_ENTROPY: return st->entropy_ratio;
+  case PANEL_Q: return L->q;
+  case PANEL_LAMBDA: return L->layer ? st->lambda : NAN;
+  case PANEL_GRAD_WQ:
+    return L->layer ? sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g) : NAN;
+  case PANEL_QK_V:
+    if (L->layer && sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &v))
+      v = NAN;
+    return v;
+  case PANEL_CHI:
+    if (L->layer && sp_grad_block_chi(mk, st, tr, &v))
+      v = NAN;
+    return v;
+  default: return NAN;
+  }
+}
 
 /* Split "LABEL=--opt v --opt2 v2" and apply its model options to *m;
  * the label is copied into label[size]. */
@@ -131,10 +202,11 @@ static const cli_command command = {
   "LABEL=OPTIONS ...]",
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and prints one row "
   "per layer: layer, q, p, rho, beta_c, frozen, lambda, m, y2, y3, y2sq, g, entropy, "
-  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the state after block l and the "
-  "attention statistics of block l's input.  '#' lines record the version, every parameter and "
-  "the angle exponent lambda_a (of each variant with --variant).  The figure (-o FILE.png, .pdf, "
-  ".svg) draws the depth profiles of rho, E Y2 and H / log T.",
+  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the "
+  "state after block l and the attention statistics of block l's input.  '#' lines record the "
+  "version, every parameter and the angle exponent lambda_a (of each variant with --variant).  "
+  "The figure (-o FILE.png, .pdf, .svg) draws the depth profiles of rho, E Y2 and H / log T "
+  "(--panels chooses others).",
   0, NULL};
 
 static const cli_opt opts[] = {
@@ -148,6 +220,9 @@ static const cli_opt opts[] = {
            "one trajectory of the model changed by the model options OPTS (e.g. 'pre-LN=--norm "
            "pre --attention centred'), applied after all others; repeat for each curve (at most "
            "12; the table gets a first column variant)"),
+  CLI_CALL("panels", 0, parse_panels, "LIST",
+           "what the figure's panels show, in order, from rho, y2, entropy (H / log T), q, "
+           "lambda, grad_wq, qk_v_ratio, grad_chi [rho,y2,entropy]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
@@ -193,12 +268,29 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   return CLI_OK;
 }
 
-/* Markup legend label "β = 0.5" of compared value v. */
-static void value_label(const sp_param *p, double v, char *buf, size_t size)
+/* Significant digits for the compared values' labels: three, or as many
+ * more as it takes to tell them apart. */
+static int label_digits(const double *v, int n)
 {
-  char num[40];
-  sp_format_double(num, sizeof num, v);
-  snprintf(buf, size, "%s = %s", p->label, num);
+  for (int d = 3; d < 17; d++) {
+    int distinct = 1;
+    for (int i = 0; i < n && distinct; i++)
+      for (int j = 0; j < i && distinct; j++) {
+        char a[40], b[40];
+        snprintf(a, sizeof a, "%.*g", d, v[i]);
+        snprintf(b, sizeof b, "%.*g", d, v[j]);
+        distinct = strcmp(a, b) != 0 || v[i] == v[j];
+      }
+    if (distinct)
+      return d;
+  }
+  return 17;
+}
+
+/* Markup legend label "β = 0.5" of compared value v at `digits`. */
+static void value_label(const sp_param *p, double v, int digits, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s = %.*g", p->label, digits, v);
 }
 
 /* The trajectories of one run: one per compared value or variant (else one). */
@@ -216,10 +308,10 @@ static int build_figure(const options *o, const runs *t, const char *title, sp_p
   sp_layer *const *traj = t->traj;
   int n = t->n;
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 3, &p);
+  size_t np = (size_t)o->npanels;
+  int s = cli_figure_alloc(&o->fig, 1, np, &p);
   if (s)
     return s;
-  static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "H / log T"};
   long depth = 0;
   double rho_min = 0.0;
   for (int k = 0; k < n; k++) {
@@ -235,16 +327,21 @@ static int build_figure(const options *o, const runs *t, const char *title, sp_p
     return SP_ENOMEM;
   }
   sp_plot_set_title(p, title);
-  for (size_t panel = 0; panel < 3; panel++) {
+  for (size_t panel = 0; panel < np; panel++) {
+    int kind = o->panels[panel];
     sp_plot_set_axis(p, panel, 'x', "layer ℓ", SP_SCALE_LINEAR, 0.0, (double)depth);
-    double lo = panel == 0 ? fmin(-0.03, rho_min - 0.03) : -0.03;
-    sp_plot_set_axis(p, panel, 'y', ylabel[panel], SP_SCALE_LINEAR, lo, 1.03);
+    double lo = kind == PANEL_RHO ? fmin(-0.03, rho_min - 0.03) : -0.03;
+    if (kind <= PANEL_ENTROPY)
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label, SP_SCALE_LINEAR, lo, 1.03);
+    else
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label,
+                       panel_kinds[kind].log ? SP_SCALE_LOG : SP_SCALE_LINEAR, NAN, NAN);
     for (int k = 0; k < n; k++) {
       size_t rows = (size_t)models[k].depth + 1;
       for (size_t l = 0; l < rows; l++) {
         const sp_layer *L = &traj[k][l];
         x[l] = (double)L->layer;
-        y[l] = panel == 0 ? L->rho : panel == 1 ? L->attn.y2 : L->attn.entropy_ratio;
+        y[l] = panel_value(kind, &models[k], L);
       }
       sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? t->labels[k] : NULL);
     }
@@ -283,7 +380,8 @@ static int build_models(const options *o, const sp_model *m, runs *t)
           return cli_error(CLI_USAGE, "--variant: label '%s' given twice", t->labels[k]);
     } else if (o->param) {
       double v = o->values[k];
-      value_label(o->param, v, t->labels[k], sizeof t->labels[k]);
+      value_label(o->param, v, label_digits(o->values, t->n), t->labels[k],
+                  sizeof t->labels[k]);
       if (sp_model_set(&t->models[k], o->param, v))
         return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
                          o->param->name, v, o->param->min, o->param->max,
@@ -442,6 +540,10 @@ int cmd_propagate(int argc, char **argv)
   o.fig.width = 500.0;
   o.fig.height = 190.0;
   o.fig.dpi = 300.0;
+  o.panels[0] = PANEL_RHO;
+  o.panels[1] = PANEL_Y2;
+  o.panels[2] = PANEL_ENTROPY;
+  o.npanels = 3;
   int r = parse(argc, argv, &m, &o);
   if (r || (r = check(&o, &m)))
     return r;

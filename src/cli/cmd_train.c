@@ -131,9 +131,7 @@ static void defaults(options *o, sp_model *m)
   o->beta2 = oo.beta2;
   o->eps = oo.eps;
   o->momentum = oo.momentum;
-  o->fig.width = 560.0;
-  o->fig.height = 200.0;
-  o->fig.dpi = 300.0;
+  o->fig.dpi = 300.0; /* the size is the layout's: 560,200, or 420,320 for --grid-x/y */
   sp_model_default(m);
   m->tokens = 32;
   m->depth = 4;
@@ -495,7 +493,9 @@ static void figure_losses(sp_plot *p, const record *r, double *x, double *y)
 static int build_figure(const record *r, const sp_model *m, const options *o, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 3, &p);
+  cli_figure fig = o->fig;
+  cli_figure_layout(&fig, 560.0, 200.0);
+  int s = cli_figure_alloc(&fig, 1, 3, &p);
   if (s)
     return s;
   size_t n = (size_t)r->rows + (size_t)r->L + 2;
@@ -558,7 +558,8 @@ int cmd_train(int argc, char **argv)
   defaults(&o, &m);
   cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig), cli_model_group(&m)};
   int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
-  if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1)))
+  if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1))
+      || (r = cli_figure_check(&o.fig, &o.out)))
     return r;
   if (o.grid_x || o.grid_y)
     return cli_train_grid(&o, &m);

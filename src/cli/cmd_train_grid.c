@@ -154,7 +154,9 @@ static int grid_figure(const options *o, const sp_diagram *d, const grid_result 
                        sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width > 420.0 ? 420.0 : o->fig.width, 320.0, 1, 1, &p);
+  cli_figure fig = o->fig;
+  cli_figure_layout(&fig, 420.0, 320.0);
+  int s = cli_figure_alloc(&fig, 1, 1, &p);
   if (s)
     return s;
   double *x = malloc(g->npt * sizeof *x), *y = malloc(g->npt * sizeof *y);

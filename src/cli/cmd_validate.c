@@ -233,10 +233,10 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
                         sp_plot **out)
 {
   size_t npan = sa->jacobian ? 3 : 2;
-  double w = o->fig.width > 0.0 ? o->fig.width : 246.0;
-  double h = o->fig.width > 0.0 ? o->fig.height : (npan == 3 ? 380.0 : 272.0);
+  cli_figure fig = o->fig;
+  cli_figure_layout(&fig, 246.0, npan == 3 ? 380.0 : 272.0);
   sp_plot *p;
-  int s = sp_plot_alloc(w, h, npan, 1, &p);
+  int s = cli_figure_alloc(&fig, npan, 1, &p);
   if (s)
     return s;
   double *x = malloc(rows * sizeof *x), *y = malloc(rows * sizeof *y);
@@ -259,10 +259,16 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
                      (double)m->depth);
     sp_plot_set_axis(p, k, 'y', ylabel[k], SP_SCALE_LINEAR, NAN, NAN);
     sp_plot_style st;
+    /* The simulation first: the theories' lines are drawn over its markers. */
     for (size_t l = 0; l < rows; l++) {
       x[l] = (double)l;
-      y[l] = num[l * ncol + col_theory[k]];
+      y[l] = num[l * ncol + col_sim[k]];
+      e[l] = num[l * ncol + col_sim[k] + 1];
     }
+    validate_style(&st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
+    sp_plot_series(p, k, rows, x, y, e, &st, k == 0 ? simlabel : NULL);
+    for (size_t l = 0; l < rows; l++)
+      y[l] = num[l * ncol + col_theory[k]];
     validate_style(&st, validate_color_theory, SP_LINE_SOLID, SP_MARKER_NONE);
     sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? validate_theory_label(mt) : NULL);
     for (int j = 0; k < 2 && j < o->nalso; j++) {
@@ -273,12 +279,6 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
       validate_style(&st, colors[j], lines[j], SP_MARKER_NONE);
       sp_plot_series(p, k, rows, x, y, NULL, &st, k == 0 ? validate_theory_label(&also[j]) : NULL);
     }
-    for (size_t l = 0; l < rows; l++) {
-      y[l] = num[l * ncol + col_sim[k]];
-      e[l] = num[l * ncol + col_sim[k] + 1];
-    }
-    validate_style(&st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
-    sp_plot_series(p, k, rows, x, y, e, &st, k == 0 ? simlabel : NULL);
   }
   sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
@@ -490,7 +490,7 @@ static int check(const validate_options *o, const sp_model *m)
   }
   if ((r = cli_model_check(m)) || (r = cli_outputs_check(&o->out, 1)))
     return r;
-  return o->fig.width > 0.0 ? cli_figure_check(&o->fig, &o->out) : CLI_OK;
+  return cli_figure_check(&o->fig, &o->out);
 }
 
 int cmd_validate(int argc, char **argv)

@@ -102,7 +102,8 @@ static size_t quote_arg(char *out, size_t k, const char *s)
   return k;
 }
 
-/* The command line, each argument quoted for a shell (allocated). */
+/* The command line, each argument quoted for a shell (allocated), the
+ * program named "sigprop" whatever path ran it. */
 static char *quote_args(int argc, char **argv)
 {
   size_t n = 1;
@@ -113,10 +114,13 @@ static char *quote_args(int argc, char **argv)
     return NULL;
   size_t k = 0;
   s[0] = '\0';
+  /* The program by its name, not its path: outputs hold no absolute path
+   * of the build or install folder, and the line pastes into a shell
+   * where sigprop is on PATH. */
   for (int i = 0; i < argc; i++) {
     if (i)
       s[k++] = ' ';
-    k = quote_arg(s, k, argv[i]);
+    k = quote_arg(s, k, i ? argv[i] : "sigprop");
   }
   return s;
 }

@@ -433,13 +433,6 @@ cli_opt_group cli_model_group(sp_model *m)
 
 /* ---- figure and output options ------------------------------------ */
 
-static int size_call(void *base, const cli_opt *o, const char *v)
-{
-  cli_figure *f = base;
-  (void)o;
-  return cli_parse_size(v, &f->width, &f->height);
-}
-
 static void size_show(const void *base, const cli_opt *o, char *buf, size_t size)
 {
   const cli_figure *f = base;
@@ -450,12 +443,25 @@ static void size_show(const void *base, const cli_opt *o, char *buf, size_t size
     snprintf(buf, size, "the figure's layout");
 }
 
+static void dpi_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  const cli_figure *f = base;
+  (void)o;
+  snprintf(buf, size, "%g", f->dpi);
+}
+
 static const cli_opt figure_opts[] = {
   CLI_STRING("title", 0, cli_figure, title, "TEXT",
              "figure title ('' for none; _x and ^x make sub/superscripts)"),
-  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, size_call, size_show, "W,H",
-   "figure size in points, width and height from 72 to 7200", 0},
-  CLI_DOUBLE("dpi", 0, cli_figure, dpi, 10.0, 2400.0, "D", "PNG resolution"),
+  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_size_call, size_show, "W,H",
+   "figure size: W,H or W×H in points, or with units px, in, cm, mm (3.25x2.5in, "
+   "1200x800px); column (3.25 in wide) or page (6.75 in wide)", 0},
+  {"dpi", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_dpi_call, dpi_show, "D",
+   "PNG resolution, 10 to 2400", 0},
+  {"font", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_font_call, NULL, "NAME",
+   "font family, any that fontconfig lists [DejaVu Sans]", 0},
+  CLI_DOUBLE("font-size", 0, cli_figure, font_size, 4.0, 72.0, "PT",
+             "base font size in points (tick labels; other text scales with it) [7.5]"),
 };
 
 cli_opt_group cli_figure_group(cli_figure *f)
@@ -514,6 +520,10 @@ int cli_model_check(const sp_model *m)
 
 int cli_figure_check(const cli_figure *f, const cli_list *out)
 {
+  double w = f->width, h = f->height;
+  if (f->px_w > 0.0 && !(w >= 72.0 && w <= 7200.0 && h >= 72.0 && h <= 7200.0))
+    return cli_error(CLI_USAGE, "--size: %gx%gpx at %g dpi is %.4gx%.4g points; both must lie in "
+                     "[72, 7200]", f->px_w, f->px_h, f->dpi, w, h);
   double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
   for (int i = 0; i < out->n; i++)
     if (sp_format_from_path(out->v[i]) == SP_FMT_PNG
@@ -539,6 +549,25 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
   const sp_colormap *const *cm = target;
   (void)o;
   snprintf(buf, size, "%s", *cm ? (*cm)->name : "");
+}
+
+int cli_range_call(void *target, const cli_opt *o, const char *v)
+{
+  cli_range *range = target;
+  char buf[96], *f[2];
+  int nf = cli_split_fields(o->name, v, buf, sizeof buf, f, 2);
+  if (nf < 0)
+    return CLI_USAGE;
+  if (nf != 2)
+    return cli_error(CLI_USAGE, "--%s: '%s' is not LO:HI", o->name, v);
+  double lo, hi;
+  if (cli_parse_double(o->name, f[0], &lo) || cli_parse_double(o->name, f[1], &hi))
+    return CLI_USAGE;
+  if (!(lo < hi))
+    return cli_error(CLI_USAGE, "--%s: %s: LO must be below HI", o->name, v);
+  range->lo = lo;
+  range->hi = hi;
+  return CLI_OK;
 }
 
 int cli_parse_spacing(const char *opt, const char *s, int *log_spacing)

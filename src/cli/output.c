@@ -188,7 +188,11 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
   static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
   static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
   const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
-  size_t k = (size_t)snprintf(buf, size, "%s", norms[m->norm]);
+  const sp_preset *pre = cli_model_preset();
+  size_t k = (size_t)snprintf(buf, size, "%s%s%s", pre ? pre->name : "", pre ? ": " : "",
+                              norms[m->norm]);
+  if (k < size && m->causal)
+    k += (size_t)snprintf(buf + k, size - k, " decoder (causal)");
   if (k < size && m->attention != SP_ATTN_SOFTMAX)
     k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
   if (k < size)
@@ -198,9 +202,30 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
     k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
   const sp_param *beta = sp_param_lookup("beta");
   if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
-    k += (size_t)snprintf(buf + k, size - k, ", β = %g", m->beta);
+    k += (size_t)snprintf(buf + k, size - k, ", β = %.3g", m->beta);
   if (k < size && skip1 != rho0 && skip2 != rho0)
-    snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
+    k += (size_t)snprintf(buf + k, size - k, ", ρ_0 = %.3g", m->rho0);
+  const sp_param *tokens = sp_param_lookup("tokens");
+  if (k < size && m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM) {
+    if (skip1 != tokens && skip2 != tokens)
+      snprintf(buf + k, size - k, ", finite T = %ld", m->tokens);
+    else
+      snprintf(buf + k, size - k, ", finite T");
+  }
+}
+
+size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max)
+{
+  static const char *const run[] = {"threads", "kernel", "seconds", "gflops"};
+  size_t n = 0;
+  for (size_t i = 0; i < meta->n && n < max; i++) {
+    int skip = 0;
+    for (size_t k = 0; k < sizeof run / sizeof run[0]; k++)
+      skip |= meta->items[i].key && strcmp(meta->items[i].key, run[k]) == 0;
+    if (!skip)
+      out[n++] = meta->items[i];
+  }
+  return n;
 }
 
 /* Memory the program may use: physical memory, or less under ulimit -v / -d. */
@@ -247,8 +272,7 @@ int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
   return CLI_OK;
 }
 
-/* Write output i: the table or the figure by the path's extension. */
-static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+int cli_output_write(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
                      double dpi, const cli_meta *meta)
 {
   sp_format fmt = sp_format_from_path(path);
@@ -260,8 +284,15 @@ static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot
     return cli_error(CLI_FAIL, "%s: no figure to write", path);
   else if ((s = cli_check_figure_memory(path, plot, fmt, dpi)))
     return s;
-  else
-    s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n);
+  else {
+    /* Without the run's timing: the same figure drawn again is the same file. */
+    sp_meta fmeta[sizeof meta->items / sizeof meta->items[0]];
+    s = sp_plot_write(plot, fp, fmt, dpi, fmeta, cli_meta_figure(meta, fmeta, sizeof fmeta
+                                                                 / sizeof fmeta[0]));
+  }
+  if (s == SP_EINVAL && !sp_format_is_table(fmt)) /* a panel under 10 points (plot_layout.c) */
+    return cli_error(CLI_FAIL, "%s: the figure is too small for its panels, labels and legend "
+                     "(a larger --size or a smaller --font-size)", path);
   return s ? cli_write_error(path, f, s) : CLI_OK;
 }
 
@@ -298,7 +329,7 @@ int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, cons
 {
   int r = status;
   for (int i = 0; i < n && !r; i++)
-    r = write_one(paths[i], files[i], t, plot, dpi, meta);
+    r = cli_output_write(paths[i], files[i], t, plot, dpi, meta);
   return cli_outputs_commit(paths, n, files, r);
 }
 
@@ -311,15 +342,6 @@ int cli_check_figure_outputs(const char *const *paths, int n, int figures)
                        figures ? "unknown format (use .png, .pdf, .svg, .csv, .tsv or .json)"
                                : "a table is written as .csv, .tsv or .json");
   }
-  return CLI_OK;
-}
-
-int cli_parse_size(const char *v, double *width, double *height)
-{
-  if (cli_parse_pair("size", v, width, height))
-    return CLI_USAGE;
-  if (!(*width >= 72.0 && *width <= 7200.0 && *height >= 72.0 && *height <= 7200.0))
-    return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points", v);
   return CLI_OK;
 }
 

@@ -89,8 +89,8 @@ int cli_outputs_begin(cli_outputs *o, const cli_list *out)
   return r;
 }
 
-int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
-                    const cli_meta *meta, int status)
+int cli_outputs_write(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                      const cli_meta *meta, int status)
 {
   int r = status;
   if (!r && o->to_stdout) {
@@ -101,10 +101,37 @@ int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi
     if (s || e)
       r = cli_error(CLI_FAIL, "standard output: %s", e ? strerror(e) : sp_strerror(s));
   }
-  if (o->open)
-    r = cli_outputs_finish(o->paths, o->n, o->files, t, plot, dpi, meta, r);
-  o->open = 0;
+  for (int i = 0; i < o->n && o->open && !r; i++)
+    r = cli_output_write(o->paths[i], o->files[i], t, plot, dpi, meta);
   return r;
+}
+
+int cli_outputs_commit_all(cli_outputs *const *groups, int ng, int status)
+{
+  const char *paths[2 * CLI_LIST_MAX];
+  sp_outfile *files[2 * CLI_LIST_MAX];
+  int n = 0;
+  for (int g = 0; g < ng; g++) {
+    cli_outputs *o = groups[g];
+    for (int i = 0; o->open && i < o->n; i++) {
+      if (n == 2 * CLI_LIST_MAX) { /* not reached: two groups at most */
+        sp_outfile_abort(o->files[i]);
+        status = status ? status : cli_error(CLI_FAIL, "too many outputs");
+        continue;
+      }
+      paths[n] = o->paths[i];
+      files[n++] = o->files[i];
+    }
+    o->open = 0;
+  }
+  return cli_outputs_commit(paths, n, files, status);
+}
+
+int cli_outputs_end(cli_outputs *o, const sp_table *t, sp_plot *plot, double dpi,
+                    const cli_meta *meta, int status)
+{
+  int r = cli_outputs_write(o, t, plot, dpi, meta, status);
+  return cli_outputs_commit_all(&o, 1, r);
 }
 
 int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), void *ctx,

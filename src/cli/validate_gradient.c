@@ -114,6 +114,33 @@ static void vline(gfig *f, size_t panel, double v, double lo, double hi, sp_line
   sp_plot_series(f->p, panel, 2, vx, vy, NULL, &f->st, label);
 }
 
+/* The first beta of the sweep x[0..n) where beta = f beta_c(beta), bc the
+ * beta_c column, interpolated linearly; NaN when it does not cross. */
+static double crossing(const double *x, const double *bc, size_t n, double f)
+{
+  for (size_t i = 0; i + 1 < n; i++) {
+    double d0 = x[i] - f * bc[i], d1 = x[i + 1] - f * bc[i + 1];
+    if (isfinite(d0) && isfinite(d1) && d0 <= 0.0 && d1 > 0.0)
+      return x[i] + (x[i + 1] - x[i]) * (-d0) / (d1 - d0);
+  }
+  return NAN;
+}
+
+/* The beta_c and beta_c / 2 lines of a block: block 1's beta_c does not
+ * depend on beta; a later block's does, and its lines go where beta
+ * crosses beta_c(beta) and beta_c(beta) / 2.  Labels when `first`. */
+static void betac_lines(gfig *f, size_t panel, int first, double beta_c1, double lo, double hi)
+{
+  column(f->num, f->row0, f->nbeta, G_BETAC, f->e);
+  for (int half = 0; half < 2; half++) {
+    double at = first ? beta_c1 / (half ? 2.0 : 1.0)
+                      : crossing(f->x, f->e, f->nbeta, half ? 0.5 : 1.0);
+    if (isfinite(at))
+      vline(f, panel, at, lo, hi, half ? SP_LINE_DASHED : SP_LINE_DOTTED,
+            !first ? NULL : half ? "β_c / 2" : "β_c");
+  }
+}
+
 /* The gradient against beta (log axes) in `panel`; labels when `first`. */
 static void gradient_panel(gfig *f, size_t panel, int first, const sp_model *mt,
                            const char *simlabel, double beta_c1)
@@ -137,10 +164,7 @@ static void gradient_panel(gfig *f, size_t panel, int first, const sp_model *mt,
   load(f, G_SIM, G_SIMSE);
   validate_style(&f->st, validate_color_sim, SP_LINE_NONE, SP_MARKER_CIRCLE);
   sp_plot_series(p, panel, f->nbeta, f->x, f->y, f->e, &f->st, first ? simlabel : NULL);
-  if (first && isfinite(beta_c1)) {
-    vline(f, panel, beta_c1, lo, hi, SP_LINE_DOTTED, "β_c");
-    vline(f, panel, beta_c1 / 2.0, lo, hi, SP_LINE_DASHED, "β_c / 2");
-  }
+  betac_lines(f, panel, first, beta_c1, lo, hi);
 }
 
 /* The ratios of the simulation to each prediction (log axis around 1). */
@@ -184,14 +208,14 @@ static int gradient_figure(const validate_options *o, const sp_model *mt, const 
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
 {
-  double w = o->fig.width > 0.0 ? o->fig.width : (nblocks == 1 ? 246.0 : 500.0);
-  double h = o->fig.width > 0.0 ? o->fig.height : 330.0;
+  cli_figure fig = o->fig;
+  cli_figure_layout(&fig, nblocks == 1 ? 246.0 : 500.0, 330.0);
   gfig f;
   memset(&f, 0, sizeof f);
   f.o = o;
   f.num = num;
   f.nbeta = nbeta;
-  int s = sp_plot_alloc(w, h, 2, nblocks, &f.p);
+  int s = cli_figure_alloc(&fig, 2, nblocks, &f.p);
   if (s)
     return s;
   f.x = malloc(nbeta * sizeof *f.x);

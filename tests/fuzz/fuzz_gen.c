@@ -62,7 +62,7 @@ static const char *const presets[] = {"bert-base", "gpt2-small", "llama-7b", "vi
 
 enum {
   V_FLAG, V_NUM, V_COUNT, V_ENUM, V_AXIS, V_RANGE, V_OUT, V_PRESET, V_TEXT, V_PAIR, V_LIST,
-  V_COMPARE, V_VARIANT, V_WHERE
+  V_COMPARE, V_VARIANT, V_WHERE, V_CONFIG, V_CHECKPOINT
 };
 
 typedef struct {
@@ -72,7 +72,8 @@ typedef struct {
 } option;
 
 static const option model_options[] = {
-  {"--preset", V_PRESET, NULL}, {"--norm", V_ENUM, "post|pre|none"},
+  {"--preset", V_PRESET, NULL}, {"--config", V_CONFIG, NULL},
+  {"--norm", V_ENUM, "post|pre|none"},
   {"--attention", V_ENUM, "softmax|centred|uniform"},
   {"--attention-stats", V_ENUM, "asymptotic|finite"},
   {"--activation", V_ENUM, "relu|gelu|tanh|erf|silu|linear"}, {"--mlp", V_ENUM, "on|none"},
@@ -127,6 +128,23 @@ static const option diagram_options[] = {
 static const option simulate_options[] = {
   {"--gradient", V_FLAG, NULL}, {"--jacobian", V_FLAG, NULL}, {"-o", V_OUT, NULL},
   {NULL, 0, NULL}};
+static const option inspect_options[] = {
+  {"--config", V_CONFIG, NULL}, {"--tokens", V_COUNT, NULL}, {"--seed", V_NUM, NULL},
+  {"--rho-max", V_NUM, NULL}, {"--margin", V_NUM, NULL}, {"--format", V_ENUM, "text|json"},
+  {"-o", V_OUT, NULL}, {NULL, 0, NULL}};
+static const option train_options[] = {
+  {"-o", V_OUT, NULL}, {"--task", V_ENUM, "copy|markov"}, {"--data", V_OUT, NULL},
+  {"--data-bytes", V_COUNT, NULL}, {"--holdout", V_NUM, NULL}, {"--masked", V_FLAG, NULL},
+  {"--mask-fraction", V_NUM, NULL}, {"--gamma", V_NUM, NULL}, {"--width", V_COUNT, NULL},
+  {"--heads", V_COUNT, NULL}, {"--vocab", V_COUNT, NULL}, {"--batch", V_COUNT, NULL},
+  {"--steps", V_COUNT, NULL}, {"--lr", V_NUM, NULL}, {"--optimizer", V_ENUM, "adam|sgd"},
+  {"--beta1", V_NUM, NULL}, {"--eps", V_NUM, NULL}, {"--momentum", V_NUM, NULL},
+  {"--weight-decay", V_NUM, NULL}, {"--warmup", V_COUNT, NULL},
+  {"--schedule", V_ENUM, "constant|cosine"}, {"--seed", V_NUM, NULL},
+  {"--eval-every", V_COUNT, NULL}, {"--eval-batches", V_COUNT, NULL},
+  {"--log-every", V_COUNT, NULL}, {"--grid-x", V_AXIS, "beta|alpha-sa|depth|lr"},
+  {"--grid-y", V_AXIS, "beta|alpha-sa|depth|lr"}, {"--grid-seeds", V_COUNT, NULL},
+  {"--trained-fraction", V_NUM, NULL}, {"--rho-max", V_NUM, NULL}, {NULL, 0, NULL}};
 static const option validate_options[] = {
   {"--also-theory", V_ENUM, "finite|asymptotic|finite:exact|bogus"},
   {"--theory-input", V_ENUM, "measured|model"}, {"--jacobian", V_FLAG, NULL},
@@ -154,6 +172,10 @@ static const command commands[] = {
    simulate_options, {model_options, sim_options, NULL}},
   {"validate", "--width 8 --seeds 2 --tokens 8 --depth 2 --threads 1 --quiet", 1,
    validate_options, {model_options, sim_options, figure_options}},
+  {"inspect", "--tokens 8", 1, inspect_options, {NULL, NULL, NULL}},
+  {"train", "--steps 2 --width 8 --batch 2 --vocab 4 --tokens 8 --depth 1 --eval-every 1 "
+   "--grid-seeds 1 --threads 1 --quiet", 0, train_options,
+   {model_options, figure_options, NULL}},
 };
 
 /* ---- building the command line ---------------------------------------------- */
@@ -222,16 +244,19 @@ static void range(fz_rng *r, const char *names, char *buf, size_t size)
     snprintf(buf, size, "%s:%s", a, b);
 }
 
-/* A --preset value: a built-in name or a generated (mutated) file. */
-static void preset_value(fz_rng *r, const char *dir, const char *const *bases, size_t nbases,
-                         char *buf, size_t size)
+/* A file of kind `kind` (fz_file_kinds) generated into dir; sometimes
+ * (for presets: a built-in name) a path that is no such file. */
+static void file_value(fz_rng *r, size_t kind, const char *dir, const char *const *bases,
+                       size_t nbases, char *buf, size_t size)
 {
   static unsigned serial;
+  static const char *const odd[] = {"missing.json", "adir.csv", "", "link.csv", "null.png",
+                                    "\xff.json"};
   if (fz_below(r, 3) == 0) {
-    snprintf(buf, size, "%s", PICK(r, presets));
+    snprintf(buf, size, "%s", kind == 0 ? PICK(r, presets) : PICK(r, odd));
     return;
   }
-  const fz_file_kind *k = &fz_file_kinds[0]; /* "preset" */
+  const fz_file_kind *k = &fz_file_kinds[kind < fz_nfile_kinds ? kind : 0];
   char name[64];
   snprintf(name, sizeof name, "f%u%s", serial++, k->extension);
   if (k->make(r, dir, name, bases, nbases) == 0)
@@ -253,7 +278,9 @@ static void value(fz_rng *r, const option *o, const char *dir, const char *const
   case V_OUT:
     snprintf(buf, size, "%s", fz_below(r, 3) ? PICK(r, good_outputs) : PICK(r, odd_outputs));
     break;
-  case V_PRESET: preset_value(r, dir, bases, nbases, buf, size); break;
+  case V_PRESET: file_value(r, 0, dir, bases, nbases, buf, size); break;
+  case V_CONFIG: file_value(r, 1, dir, bases, nbases, buf, size); break;
+  case V_CHECKPOINT: file_value(r, 2, dir, bases, nbases, buf, size); break;
   case V_TEXT: snprintf(buf, size, "%s", PICK(r, texts)); break;
   case V_PAIR:
     snprintf(x, sizeof x, "%s", number(r, x, sizeof x));
@@ -331,6 +358,12 @@ void fz_generate(fz_rng *r, const char *program, const char *dir, const char *co
   push(c, cmd->name);
   if (cmd->name[0] == 'c')
     push(c, PICK(r, critical_params));
+  if (cmd->name[0] == 'i') { /* inspect's checkpoint */
+    static const option checkpoint = {"", V_CHECKPOINT, NULL};
+    char file[256];
+    value(r, &checkpoint, dir, bases, nbases, file, sizeof file);
+    push(c, file);
+  }
   /* Without the cheap options only where the defaults are cheap too. */
   if (fz_below(r, 16) != 0 || !cmd->optional)
     push_words(c, cmd->cheap);
@@ -342,7 +375,7 @@ void fz_generate(fz_rng *r, const char *program, const char *dir, const char *co
     const option *o = i < nout ? output_option(r, cmd) : random_option(r, cmd);
     if (!o)
       break;
-    preset |= o->kind == V_PRESET && strcmp(cmd->name, "presets") != 0;
+    preset |= (o->kind == V_PRESET || o->kind == V_CONFIG) && strcmp(cmd->name, "presets") != 0;
     push(c, o->name);
     if (o->kind == V_FLAG)
       continue;
