@@ -36,8 +36,9 @@ struct sp_safetensors {
   size_t nshards;
   sp_st_tensor *t;
   size_t n, cap;
-  float *half; /* binary16 -> float, all 65536 codes */
   long page;   /* the system's page size */
+  float *half; /* binary16 -> float for all 65536 codes (a lookup is twice
+                  as fast as the conversion by bits in a reading loop) */
 };
 
 /* ---- numbers --------------------------------------------------------- */
@@ -56,6 +57,24 @@ double sp_half_to_double(uint16_t h)
 double sp_bfloat16_to_double(uint16_t b)
 {
   uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/* binary16 -> float by its bits (exact), to fill a reader's table. */
+static float half_to_float(unsigned h)
+{
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+  if (e == 0x1f)
+    u = sign | 0x7f800000u | m << 13;
+  else if (e)
+    u = sign | (e + 112) << 23 | m << 13;
+  else if (m) {
+    float f = (float)m * 0x1p-24f; /* subnormal: exact */
+    return sign ? -f : f;
+  } else
+    u = sign;
   float f;
   memcpy(&f, &u, sizeof f);
   return f;
@@ -334,8 +353,8 @@ static int new_reader(sp_safetensors **out)
     free(st);
     return SP_ENOMEM;
   }
-  for (uint32_t h = 0; h < 65536; h++)
-    st->half[h] = (float)sp_half_to_double((uint16_t)h);
+  for (unsigned h = 0; h < 65536; h++)
+    st->half[h] = half_to_float(h);
   long page = sysconf(_SC_PAGESIZE);
   st->page = page > 0 && (page & (page - 1)) == 0 ? page : 4096;
   *out = st;
@@ -362,7 +381,7 @@ int sp_safetensors_open_memory(const void *data, size_t size, const char *name,
   if (!out || (!data && size))
     return SP_EINVAL;
   *out = NULL;
-  sp_safetensors *st;
+  sp_safetensors *st = NULL;
   size_t sh;
   int s = new_reader(&st);
   if (!s && !(s = add_shard(st, name ? name : "<memory>", &sh))) {

@@ -195,6 +195,18 @@ ok $? "header: the config, each assumed field, --depth given later wins"
 ok $? "--tokens before --config is overridden by it"
 "$SP" propagate --config config.json --tokens 99 >h.csv && grep -q '^# tokens: 99$' h.csv
 ok $? "--tokens after --config overrides it"
+"$SP" recommend --config gpt2.json >g.txt && grep -q '^model        config gpt2.json: pre-LN decoder' g.txt \
+  && grep -q 'the file lacks (the gpt2 defaults taken): n_embd = 768, n_head = 12, n_layer = 12, n_inner = 3072' g.txt
+ok $? "recommend --config: the source line and the fields the file lacks"
+"$SP" recommend --config gpt2.json -o g.json && py g.json <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["source"]
+assert s["kind"] == "config" and s["name"] == "gpt2.json" and s["family"] == "gpt2", s
+a = s["assumed_fields"]
+assert a["n_inner"] == 3072 and a["n_embd"] == 768 and a["activation_function"] == "gelu", a
+assert a["initializer_range"] == 0.02 and "vocab_size" in a, a
+EOF
+ok $? "recommend --config JSON: source.family and source.assumed_fields (integers as integers)"
 expect_error 1 "--config: .*/nothing.json: cannot read" propagate --config "$D/nothing.json"
 expect_error 2 "--config: .*/t5.json: model_type: 't5' is not a supported family" recommend --config "$D/t5.json"
 expect_error 2 "--config: .*/broken.json:2:" propagate --config "$D/broken.json"

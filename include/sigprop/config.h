@@ -104,7 +104,8 @@ typedef struct {
   int parallel_residual; /**< gpt_neox: x + attn(LN x) + mlp(LN x); modelled
                               as the sequential pre-LN block */
   unsigned long assumed; /**< bit (1 << SP_CF_x): the file lacks field x and
-                              the family's default was taken */
+                              the family's default was taken (is_decoder
+                              excepted: false is every config's default) */
   double value[SP_NCF];  /**< the value used for each numeric field (NaN for
                               a field the family does not have); booleans as
                               0/1, the activation as its sp_activation */

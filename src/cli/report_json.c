@@ -236,6 +236,23 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
   put(&b, s, "d_ff", count(st->d_ff, st->d_ff > 0));
   put(&b, s, "output_projection", json_boolean(st->output_projection));
   put(&b, s, "gate", json_boolean(st->gate));
+  const sp_config *c = strcmp(src->kind, "config") == 0 ? cli_model_config() : NULL;
+  if (c) {
+    /* The fields the config lacked, with the family's default taken. */
+    json_t *fa = json_object();
+    for (int f = 0; f < SP_NCF; f++) {
+      const char *key = sp_config_field_key(c->family, (sp_config_field)f);
+      double x = c->value[f];
+      int real = f == SP_CF_INIT_STD || f == SP_CF_NORM_EPS || f == SP_CF_ROTARY_PCT;
+      int flag = f == SP_CF_DECODER || f == SP_CF_USE_SLIDING || f == SP_CF_PARALLEL;
+      if (key && ((c->assumed >> f) & 1))
+        put(&b, fa, key, f == SP_CF_ACTIVATION ? str(sp_activation_name((sp_activation)x))
+                         : flag ? json_boolean(x != 0)
+                         : real ? num(x) : json_integer((json_int_t)x));
+    }
+    put(&b, s, "family", str(sp_family_name(c->family)));
+    put(&b, s, "assumed_fields", fa);
+  }
   put(&b, root, "source", s);
   json_t *as = json_array();
   static const char *const names[] = {"rho0", "q0", "tokens", "attention_stats", "causal",

@@ -2,6 +2,7 @@
  * verdict, sensitivity, the recommendation's std table, flags.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "report.h"
+#include "cli.h"
 
 #include <math.h>
 #include <string.h>
@@ -38,6 +39,13 @@ static void header(FILE *f, const sp_model *m, const cli_source *src, const sp_s
           src->name ? " " : "", src->name ? src->name : "", sp_norm_name(m->norm),
           m->causal ? "decoder" : "encoder", sp_attention_name(m->attention),
           m->mlp ? sp_activation_name(m->activation) : "no MLP", m->depth, m->tokens);
+  const sp_config *c = strcmp(src->kind, "config") == 0 ? cli_model_config() : NULL;
+  if (c && c->assumed) {
+    char text[512];
+    sp_config_assumed_text(c, text, sizeof text);
+    fprintf(f, "             the file lacks (the %s defaults taken): %s\n",
+            sp_family_name(c->family), text);
+  }
   if (s->d_model > 0) {
     fprintf(f, "             d_model %ld", s->d_model);
     if (s->heads > 0)
