@@ -391,7 +391,7 @@ static void *sweep_worker(void *arg)
       job->status = s;
     job->done++;
     if (!s && d->opt.progress)
-      d->opt.progress(job->done, d->ny, d->opt.progress_arg);
+      d->opt.progress(d->opt.progress_arg, job->done, d->ny);
     job_unlock(job);
   }
   sp_workspace_free(own);

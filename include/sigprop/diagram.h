@@ -5,6 +5,7 @@
 #ifndef SIGPROP_DIAGRAM_H
 #define SIGPROP_DIAGRAM_H
 
+#include "sigprop/status.h"
 #include "sigprop/contour.h"
 #include "sigprop/propagate.h"
 
@@ -78,10 +79,11 @@ typedef struct {
                          (default): one per online processor.  The results
                          do not depend on it. */
   /** Called after each finished grid row with the number of rows done and
-   * the total (may be NULL).  Calls are serialised but may come from any
-   * worker thread; the callback must not call back into the diagram. */
-  void (*progress)(size_t done, size_t total, void *arg);
-  void *progress_arg;
+   * the total as (progress_arg, rows done, rows); may be NULL.  Calls are
+   * serialised but may come from any worker thread; the callback must not
+   * call back into the diagram. */
+  sp_progress progress;
+  void *progress_arg; /**< passed to progress as its first argument */
   double grad_fraction; /**< NaN (default): no gradient overlay; F in (0, 1):
                              sp_diagram_curves() draws grad_wq = F times its
                              grid maximum (the vanishing-gradient boundary) */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "sigprop/status.h"
 #include "sigprop/model.h"
 
 #ifdef __cplusplus
@@ -84,10 +85,11 @@ typedef struct {
   int jacobian;
   /** 1: LayerNorm the input tokens before the first block. */
   int input_ln;
-  /** Called after the input and after every block with (data, layer,
-   * depth); may be NULL.  For progress reports. */
-  void (*progress)(void *data, long layer, long depth);
-  void *progress_data;
+  /** Called after the input and after every block with (progress_arg,
+   * blocks done, depth): done is 0 after the input; may be NULL.  For
+   * progress reports; runs on the calling thread. */
+  sp_progress progress;
+  void *progress_arg; /**< passed to progress as its first argument */
 } sp_sim_options;
 
 /** Fill `o` with the defaults: tokens_scale 0, no gradient, no input LN,

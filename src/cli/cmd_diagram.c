@@ -178,7 +178,7 @@ static int check_corners(const sp_model *m, const options *o)
 
 /* ---- progress --------------------------------------------------------- */
 
-static void progress(size_t done, size_t total, void *arg)
+static void progress(void *arg, size_t done, size_t total)
 {
   (void)arg;
   fprintf(stderr, "\rsigprop: diagram: %3d%%", (int)(100.0 * (double)done / (double)total));
