@@ -54,7 +54,8 @@ static int run_sim(job *j)
   m.depth = 3;
   m.tokens = 12;
   int s;
-  sp_sim *sim = sp_sim_alloc(48, 12, 2, 1, 0, &s);
+  sp_sim *sim = NULL;
+  s = sp_sim_alloc(48, 12, 2, 1, 0, &sim);
   if (!sim)
     return s;
   sp_sim_options o;

@@ -47,12 +47,12 @@ double sp_sim_memory_limit(void);
  * `heads` attention heads (head dimension d/H), computing with `threads`
  * threads (<= 0: the number of online processors; 1: no threads).  `flags`:
  * SP_SIM_GRADIENT to allow gradient runs, SP_SIM_JACOBIAN to allow Jacobian
- * runs (see sp_sim_options).  Returns NULL and sets `*status`
- * (may be NULL) to SP_EDOM for sizes out of domain (see sp_sim_memory),
- * SP_ENOMEM when the estimate exceeds sp_sim_memory_limit() or an
- * allocation fails.  The caller owns the result: sp_sim_free() it. */
-sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags,
-                     int *status);
+ * runs (see sp_sim_options).  Returns SP_OK and the simulator in `*out`,
+ * or (with *out NULL) SP_EINVAL for a NULL `out`, SP_EDOM for sizes out
+ * of domain (see sp_sim_memory), SP_ENOMEM when the estimate exceeds
+ * sp_sim_memory_limit() or an allocation fails.  The caller owns the
+ * result: sp_sim_free() it. */
+int sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags, sp_sim **out);
 
 /** Release `s`; NULL is a no-op. */
 void sp_sim_free(sp_sim *s);

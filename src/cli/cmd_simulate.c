@@ -101,7 +101,8 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
 {
   int st;
   unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
-  sp_sim *sim = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &st);
+  sp_sim *sim = NULL;
+  st = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &sim);
   if (!sim)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "%s: out of memory", cmd) : cli_status(st, cmd);
   *threads = sp_sim_threads(sim);
