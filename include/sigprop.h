@@ -4,10 +4,13 @@
  *
  * The API convention (every public header follows it):
  *
- * Names.  Every function is sp_<module>_<verb>[_<object>] where <module> is
- *   the header it is declared in (sp_plot_alloc in plot.h, sp_maps_block in
- *   maps.h); types are sp_<noun>, constants SP_<MODULE>_<NAME>.  A module
- *   whose one job is its name may use it alone (sp_propagate, sp_recommend).
+ * Names.  Every function is sp_<module>_<verb>[_<object>], <module> being
+ *   the header that declares it (sp_plot_alloc in plot.h,
+ *   sp_recommend_critical_gain in recommend.h), or sp_<type>_<verb> for a
+ *   function of one public type (sp_outfile_commit, sp_gain_name,
+ *   sp_activation_from_name).  A module whose one job is its name may use
+ *   it alone (sp_propagate, sp_recommend).  Types are sp_<noun>, constants
+ *   and enumerators SP_<NAME>.
  *
  * Errors.  A fallible function returns an int status: SP_OK (0) or a
  *   positive SP_E* code from status.h, which sp_strerror() turns into a

@@ -100,7 +100,7 @@ static unsigned rec_flags(const sp_workspace *w, const sp_recommend_options *o,
 {
   a->rec_flip_beta = NAN;
   a->rec_first_status = r->rec_status ? r->rec_status
-                        : sp_first_block_eval(&r->recommended, w, o->width, &a->rec_first);
+                        : sp_recommend_first_block(&r->recommended, w, o->width, &a->rec_first);
   if (r->rec_status)
     return 0;
   unsigned f = point_flags(&r->rec_verdict, a->rec_first_status ? NULL : &a->rec_first);
@@ -153,7 +153,7 @@ int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
     return SP_EDOM;
   memset(a, 0, sizeof *a);
   sp_verdict v;
-  int s = sp_verdict_eval(m, w, o->rho_max, &v);
+  int s = sp_recommend_verdict(m, w, o->rho_max, &v);
   if (s)
     return s;
   sp_recommend_options oo = *o;

@@ -13,7 +13,7 @@ static sp_phase verdict(const sp_model *m, const sp_workspace *w, double rho0, l
   x.rho0 = rho0;
   x.depth = depth;
   sp_verdict v;
-  if (sp_verdict_eval(&x, w, 0.9, &v))
+  if (sp_recommend_verdict(&x, w, 0.9, &v))
     return (sp_phase)-1;
   return v.phase;
 }

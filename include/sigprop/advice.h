@@ -96,7 +96,7 @@ typedef struct {
  * (rho0 to tolerance 1e-6, depths up to max(4 L, L + 100) within
  * SP_MAX_DEPTH); and the flags of both points.  `w` as for sp_recommend
  * (prepared for m).  Errors: SP_EINVAL (NULL), SP_EDOM (options), or the
- * errors of sp_verdict_eval on m; a failing part records its status. */
+ * errors of sp_recommend_verdict on m; a failing part records its status. */
 int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a);
 

@@ -164,7 +164,7 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   sp_advice a;
   int why = sp_advise(m, w, &given, &ro, &a), advised = why == SP_OK;
   sp_verdict v;
-  int s = advised ? SP_OK : sp_verdict_eval(m, w, ro.rho_max, &v);
+  int s = advised ? SP_OK : sp_recommend_verdict(m, w, ro.rho_max, &v);
   sp_workspace_free(w);
   if (s)
     return cli_status(s, "inspect");
