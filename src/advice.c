@@ -139,8 +139,8 @@ static void recommend_both(const sp_model *m, const sp_workspace *w, const sp_st
   const sp_recommendation *r = a->primary_pure ? &a->pure : &a->code;
   int rs = a->primary_pure ? a->pure_status : a->code_status;
   if (!rs && !r->rec_beta_status) {
-    a->std_qk_lo = sp_std_qk(r->rec_beta_range.lo, m->tokens, given->d_model);
-    a->std_qk_hi = sp_std_qk(r->rec_beta_range.hi, m->tokens, given->d_model);
+    a->std_qk_lo = sp_preset_std_qk(r->rec_beta_range.lo, m->tokens, given->d_model);
+    a->std_qk_hi = sp_preset_std_qk(r->rec_beta_range.hi, m->tokens, given->d_model);
   }
 }
 
