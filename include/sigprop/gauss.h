@@ -17,7 +17,7 @@ extern "C" {
  * Gaussian pair of variance q and correlation c, E[relu(u) relu(v)] =
  * (q/2) f(c).  c is clipped to [-1, 1]; sqrt(1 - c^2) is evaluated as
  * sqrt((1 - c)(1 + c)).  f(-1) = 0, f(0) = 1/pi, f(1) = 1.  NaN gives NaN. */
-double sp_relu_kernel(double c);
+double sp_gauss_relu_kernel(double c);
 
 /** Relative tolerance of the quadrature's own error estimate for the
  * activations without a closed form (gelu, tanh, silu): the estimate is
