@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-const char *sp_flag_name(unsigned f)
+const char *sp_advice_flag_name(unsigned f)
 {
   switch (f) {
   case SP_FLAG_FLOAT16: return "float16-range";
@@ -144,7 +144,7 @@ static void recommend_both(const sp_model *m, const sp_workspace *w, const sp_st
   }
 }
 
-int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
+int sp_advice_eval(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a)
 {
   if (!m || !given || !o || !a)

@@ -515,7 +515,7 @@ static void advice_bert(void)
   sp_recommend_options o;
   sp_recommend_options_default(&o);
   sp_advice a;
-  int st = sp_advise(&m, w, &g, &o, &a);
+  int st = sp_advice_eval(&m, w, &g, &o, &a);
   tap_ok(st == SP_OK, "advice on bert-base");
   tap_ok(a.pure_ok && a.primary_pure && a.flags == 0 && a.rec_flags == 0,
          "pure form trainable, no flags");
@@ -574,36 +574,36 @@ static void advice_flags(void)
   sp_advice a;
   m.rho0 = 0.99991;
   m.depth = 3;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(a.flags & SP_FLAG_QK_VANISHING, "rho0 0.99991: q/k gradient %.3g vanishes (floor %.3g)",
          a.pure.first.qk_gradient_width, a.pure.first.qk_floor);
   m.rho0 = 0.0271;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(!(a.flags & SP_FLAG_QK_VANISHING), "rho0 0.0271: it does not");
   m.beta = 1.537;
   m.rho0 = 0.163;
   m.depth = 7;
   m.alpha_sa = m.alpha_mlp = 2.71;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(a.pure.verdict.phase == SP_PHASE_TRAINABLE && (a.flags & SP_FLAG_MARGIN_FLIP)
            && a.sens.rho0_down > 0.163 / 1.2,
          "entropy collapse below rho0 = %.4f, inside the margin of 0.163: flagged",
          a.sens.rho0_down);
   m.rho0 = 0.5;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(!(a.flags & SP_FLAG_MARGIN_FLIP), "rho0 0.5 (beta_c = 2 > 1.2 beta): not flagged");
   sp_model_default(&m);
   m.norm = SP_NORM_NONE;
   m.alpha_sa = 40.3;
   m.depth = 500;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
   unsigned all = SP_FLAG_FLOAT16 | SP_FLAG_BFLOAT16 | SP_FLAG_OVERFLOW;
   tap_ok((a.flags & all) == all, "flags float16, bfloat16, overflow (%#x)", a.flags);
   sp_model_default(&m);
   m.norm = SP_NORM_PRE;
   m.alpha_sa = m.alpha_mlp = 1.13;
   m.depth = 37;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok((a.flags & all) == SP_FLAG_FLOAT16, "pre-LN alpha 1.13: float16 only (%#x)", a.flags);
   tap_ok(!a.pure_ok && !a.primary_pure && a.code.rec_verdict.phase == SP_PHASE_TRAINABLE
            && !(a.rec_flags & all),
@@ -613,20 +613,20 @@ static void advice_flags(void)
                          "margin-flip"};
   int ok = 1;
   for (int i = 0; i < SP_NFLAGS; i++)
-    ok &= strcmp(sp_flag_name(1u << i), names[i]) == 0;
-  tap_ok(ok && strcmp(sp_flag_name(3u), "?") == 0, "flag names");
+    ok &= strcmp(sp_advice_flag_name(1u << i), names[i]) == 0;
+  tap_ok(ok && strcmp(sp_advice_flag_name(3u), "?") == 0, "flag names");
   /* Without a width: no tables, no gradient flag. */
   g.d_model = 0;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(isnan(a.pure_stds.q) && isnan(a.std_qk_hi) && !(a.flags & SP_FLAG_QK_VANISHING),
          "without d_model: no tables");
   g.d_model = -1;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "negative d_model rejected");
-  tap_ok(sp_advise(NULL, NULL, &g, &o, &a) == SP_EINVAL && sp_advise(&m, NULL, NULL, &o, &a)
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_EDOM, "negative d_model rejected");
+  tap_ok(sp_advice_eval(NULL, NULL, &g, &o, &a) == SP_EINVAL && sp_advice_eval(&m, NULL, NULL, &o, &a)
            == SP_EINVAL, "NULL rejected");
   g.d_model = 611;
   o.rho_max = 1.5;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "rho_max 1.5 rejected");
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_EDOM, "rho_max 1.5 rejected");
   sp_recommend_options_default(&o);
   o.width = -3;
   sp_recommendation r;

@@ -80,7 +80,7 @@ static int solve(const sp_model *m, const sp_stds *given, const sp_recommend_opt
   if (w)
     s = sp_workspace_prepare(w, m);
   if (!s)
-    s = sp_advise(m, w, given, o, a);
+    s = sp_advice_eval(m, w, given, o, a);
   sp_workspace_free(w);
   return s;
 }
