@@ -499,6 +499,10 @@ int cmd_recommend(int argc, char **argv)
   }
   if (r < 0)
     return CLI_USAGE;
+  /* Finite-T statistics take the exact row overlap unless --row-overlap
+   * was given (encoder attention: the causal overlap is not derived). */
+  if (m.stats == SP_STATS_FINITE && !m.causal && !(cli_model_given() & CLI_GIVEN_OVERLAP))
+    m.row_overlap = SP_OVERLAP_EXACT;
   if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   const sp_preset *p = cli_model_preset();
