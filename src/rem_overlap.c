@@ -153,7 +153,7 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
                     double *out)
 {
   long nt = 2 * nh + 1, nw = j1 - j0 + 1, nT = (long)T;
-  double *gc = malloc((size_t)(2 * nw + 2) * (size_t)nt * sizeof *gc);
+  double *gc = malloc((size_t)(2 * nw + 3) * (size_t)nt * sizeof *gc);
   double *ca = gbar ? malloc((size_t)nw * (size_t)nT * sizeof *ca) : NULL;
   if (!gc || (gbar && !ca)) {
     free(gc);
@@ -162,18 +162,20 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
   }
   for (long l = 0; gbar && l < nw; l++)
     causal_coeffs(nT, gbar[j0 + l], ca + l * nT);
-  double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt;
+  double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt, *wk = qj + nt;
+  for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
+    wk[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
   for (long l = 0; l < nw; l++)
     for (long i = 0; i < nt; i++) {
       long n = base + (j0 + l) * stride + (i - nh) * m;
       gc[l * nt + i] = F->g[n];
       kc[l * nt + i] = F->k[n];
     }
-  double sum = 0.0, dy = F->dy;
+  double sum = 0.0;
   for (long j = 0; j < nw; j++) {
     for (long i = 0; i < nt; i++) {
       pj[i] = wh[i] * gc[j * nt + i];
-      qj[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * dy) * kc[j * nt + i];
+      qj[i] = wk[i] * kc[j * nt + i];
     }
     double aj = alo + (double)(j0 + j) * da;
     for (long l = j; l < nw; l++) {
@@ -240,18 +242,20 @@ static int overlap_at(long tokens, int causal, double lambda, double c, const ru
   double da = dy * (double)stride, y1 = 0.0, peak = 0.0;
   /* Marginals over the shared field: the one-row functions of total
    * variance s^2, used for E Y^(1) and to find the window. */
-  double *marg = malloc((size_t)na * sizeof *marg);
+  double *marg = malloc((size_t)(na + 2 * nh + 1) * sizeof *marg);
   if (!marg) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar);
     return SP_ENOMEM;
   }
+  double *we = marg + na;
+  for (long i = -nh; i <= nh; i++) /* the h weights of k: e^{a_i} */
+    we[i + nh] = wh[i + nh] * exp((double)(i * m) * dy);
   for (long j = 0; j < na; j++) {
     long n = base + j * stride;
     double sg = 0.0, sk = 0.0;
     for (long i = -nh; i <= nh; i++) {
-      double a = (double)(i * m) * dy;
       sg += wh[i + nh] * F.g[n + i * m];
-      sk += wh[i + nh] * exp(a) * F.k[n + i * m];
+      sk += we[i + nh] * F.k[n + i * m];
     }
     gbar[j] = sg;
     kbar[j] = sk;
