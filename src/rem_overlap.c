@@ -201,6 +201,36 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
   return SP_OK;
 }
 
+/* Marginals over the shared field at the na outer nodes: the one-row
+ * functions of total variance s^2 (gbar, kbar), and the one-row integrand
+ * marg of E Y^(1) (its sum *y1 and largest value *peak find the window).
+ * marg has room for 2 nh + 1 more entries (scratch). */
+static void marginals(const efun *F, long base, long stride, long m, long nh, const double *wh,
+                      long na, double alo, double da, double T, double *gbar, double *kbar,
+                      double *marg, double *y1, double *peak)
+{
+  double *we = marg + na;
+  for (long i = -nh; i <= nh; i++) /* the h weights of k: e^{a_i} */
+    we[i + nh] = wh[i + nh] * exp((double)(i * m) * F->dy);
+  for (long j = 0; j < na; j++) {
+    long n = base + j * stride;
+    double sg = 0.0, sk = 0.0;
+    for (long i = -nh; i <= nh; i++) {
+      sg += wh[i + nh] * F->g[n + i * m];
+      sk += we[i + nh] * F->k[n + i * m];
+    }
+    gbar[j] = sg;
+    kbar[j] = sk;
+    double alpha = alo + (double)j * da;
+    marg[j] = sg > 0.0 ? exp(alpha + log(sk) + (T - 1.0) * log(sg)) : 0.0;
+    if (!(sk > 0.0))
+      marg[j] = 0.0;
+    *y1 += marg[j];
+    if (marg[j] > *peak)
+      *peak = marg[j];
+  }
+}
+
 /* One evaluation by rule R; also returns E Y^(1) as a check. */
 static int overlap_at(long tokens, int causal, double lambda, double c, const rule *R,
                       double *out, double *ey1)
@@ -247,26 +277,7 @@ static int overlap_at(long tokens, int causal, double lambda, double c, const ru
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar);
     return SP_ENOMEM;
   }
-  double *we = marg + na;
-  for (long i = -nh; i <= nh; i++) /* the h weights of k: e^{a_i} */
-    we[i + nh] = wh[i + nh] * exp((double)(i * m) * dy);
-  for (long j = 0; j < na; j++) {
-    long n = base + j * stride;
-    double sg = 0.0, sk = 0.0;
-    for (long i = -nh; i <= nh; i++) {
-      sg += wh[i + nh] * F.g[n + i * m];
-      sk += we[i + nh] * F.k[n + i * m];
-    }
-    gbar[j] = sg;
-    kbar[j] = sk;
-    double alpha = alo + (double)j * da;
-    marg[j] = sg > 0.0 ? exp(alpha + log(sk) + (T - 1.0) * log(sg)) : 0.0;
-    if (!(sk > 0.0))
-      marg[j] = 0.0;
-    y1 += marg[j];
-    if (marg[j] > peak)
-      peak = marg[j];
-  }
+  marginals(&F, base, stride, m, nh, wh, na, alo, da, T, gbar, kbar, marg, &y1, &peak);
   *ey1 = T * da * y1;
   long j0 = 0, j1 = na - 1;
   while (j0 < j1 && marg[j0] < R->cut * peak)
