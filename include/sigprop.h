@@ -16,12 +16,14 @@
 #include "sigprop/propagate.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
+#include "sigprop/compare.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/io.h"
 #include "sigprop/utf8.h"
 #include "sigprop/preset.h"
 #include "sigprop/config.h"
 #include "sigprop/safetensors.h"
+#include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"
@@ -33,7 +35,21 @@
 #include "sigprop/sim.h"
 #include "sigprop/train.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#ifdef __cplusplus
+}
+#endif
 
 #endif

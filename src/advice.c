@@ -36,19 +36,25 @@ static unsigned point_flags(const sp_verdict *v, const sp_first_block *fb)
   return f;
 }
 
-/* x within [c/(1+M), c (1+M)] for c > 0. */
+/* x strictly inside (c/(1+M), c (1+M)) for c > 0, by more than rounding:
+ * a point placed at an edge divided by (1 + M) keeps its margin. */
 static int within(double x, double c, double onem)
 {
-  return c > 0.0 && x >= c / onem && x <= c * onem;
+  const double slack = 1e-9;
+  return c > 0.0 && x > c / onem * (1.0 + slack) && x < c * onem * (1.0 - slack);
 }
 
-/* An end of a beta interval where the verdict changes, within the margin. */
-static int beta_flip(int status, const sp_beta_interval *b, double beta, double onem)
+/* An end of a beta interval where the verdict changes, within the margin;
+ * NaN when none. */
+static double beta_flip(int status, const sp_beta_interval *b, double beta, double onem)
 {
   if (status)
-    return 0;
-  return (b->lo_edge != SP_EDGE_RANGE && within(b->lo, beta, onem))
-         || (b->hi_edge != SP_EDGE_RANGE && within(b->hi, beta, onem));
+    return NAN;
+  if (b->lo_edge != SP_EDGE_RANGE && within(b->lo, beta, onem))
+    return b->lo;
+  if (b->hi_edge != SP_EDGE_RANGE && within(b->hi, beta, onem))
+    return b->hi;
+  return NAN;
 }
 
 static void sensitivity(const sp_model *m, const sp_workspace *w, const sp_recommend_options *o,
@@ -63,20 +69,28 @@ static void sensitivity(const sp_model *m, const sp_workspace *w, const sp_recom
   a->sens_depth_status = sp_sensitivity_depth(m, w, o->rho_max, lmax, &a->sens);
 }
 
-static unsigned given_flags(const sp_model *m, const sp_recommend_options *o, const sp_advice *a,
+static unsigned given_flags(const sp_model *m, const sp_recommend_options *o, sp_advice *a,
                             const sp_recommendation *r)
 {
   double onem = 1.0 + o->margin;
   unsigned f = point_flags(&r->verdict, &r->first);
   const sp_sensitivity *s = &a->sens;
-  if (!a->sens_rho0_status
-      && (within(s->rho0_up, m->rho0, onem) || within(s->rho0_down, m->rho0, onem)))
-    f |= SP_FLAG_MARGIN_FLIP;
-  if (!a->sens_depth_status
-      && ((s->depth_up && within((double)s->depth_up, (double)m->depth, onem))
-          || (s->depth_down && within((double)s->depth_down, (double)m->depth, onem))))
-    f |= SP_FLAG_MARGIN_FLIP;
-  if (beta_flip(r->beta_status, &r->beta_range, m->beta, onem))
+  a->flip_rho0 = a->flip_beta = NAN;
+  a->flip_depth = 0;
+  if (!a->sens_rho0_status) {
+    if (within(s->rho0_up, m->rho0, onem))
+      a->flip_rho0 = s->rho0_up;
+    else if (within(s->rho0_down, m->rho0, onem))
+      a->flip_rho0 = s->rho0_down;
+  }
+  if (!a->sens_depth_status) {
+    if (s->depth_up && within((double)s->depth_up, (double)m->depth, onem))
+      a->flip_depth = s->depth_up;
+    else if (s->depth_down && within((double)s->depth_down, (double)m->depth, onem))
+      a->flip_depth = s->depth_down;
+  }
+  a->flip_beta = beta_flip(r->beta_status, &r->beta_range, m->beta, onem);
+  if (!isnan(a->flip_rho0) || a->flip_depth || !isnan(a->flip_beta))
     f |= SP_FLAG_MARGIN_FLIP;
   return f;
 }
@@ -84,13 +98,15 @@ static unsigned given_flags(const sp_model *m, const sp_recommend_options *o, co
 static unsigned rec_flags(const sp_workspace *w, const sp_recommend_options *o,
                           const sp_recommendation *r, sp_advice *a)
 {
+  a->rec_flip_beta = NAN;
   a->rec_first_status = r->rec_status ? r->rec_status
                         : sp_first_block_eval(&r->recommended, w, o->width, &a->rec_first);
   if (r->rec_status)
     return 0;
   unsigned f = point_flags(&r->rec_verdict, a->rec_first_status ? NULL : &a->rec_first);
-  if (r->margin_squeezed
-      || beta_flip(r->rec_beta_status, &r->rec_beta_range, r->recommended.beta, 1.0 + o->margin))
+  a->rec_flip_beta = beta_flip(r->rec_beta_status, &r->rec_beta_range, r->recommended.beta,
+                               1.0 + o->margin);
+  if (r->margin_squeezed || !isnan(a->rec_flip_beta))
     f |= SP_FLAG_MARGIN_FLIP;
   return f;
 }
@@ -104,6 +120,8 @@ static void recommend_both(const sp_model *m, const sp_workspace *w, const sp_st
     co.gain = SP_GAIN_ALPHA;
   else
     po.gain = SP_GAIN_BRANCH;
+  a->pure_gain = po.gain;
+  a->code_gain = co.gain;
   a->pure_status = sp_recommend(m, w, &po, &a->pure);
   a->code_status = sp_recommend(m, w, &co, &a->code);
   a->pure_ok = !a->pure_status && !a->pure.rec_status

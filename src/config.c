@@ -191,7 +191,10 @@ static int read_field(const json_t *root, const family_spec *fs, sp_config_field
     return SP_OK;
   }
   if (!v || json_is_null(v)) {
-    c->assumed |= 1ul << f;
+    /* is_decoder is every configuration's own default (false), not the
+     * family's: an encoder's file rightly leaves it out. */
+    if (f != SP_CF_DECODER)
+      c->assumed |= 1ul << f;
     c->value[f] = fs->f[f].def;
     return SP_OK;
   }

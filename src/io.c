@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sigprop/io.h"
 #include "sigprop/status.h"
+#include "sigprop/utf8.h"
 
 #include <jansson.h>
 
@@ -64,19 +65,16 @@ static int json_put(FILE *fp, json_t *v, size_t flags)
   return s;
 }
 
-/* A string that is not valid UTF-8 is written with each byte >= 0x80
- * replaced by '?', so that the file stays well-formed. */
+/* A string that is not valid UTF-8 is written with every stray byte
+ * replaced by U+FFFD (sp_utf8_repair), so that the file stays well-formed. */
 static int json_put_string(FILE *fp, const char *s)
 {
   json_t *v = json_string(s);
   if (v)
     return json_put(fp, v, 0);
-  char *copy = strdup(s);
+  char *copy = sp_utf8_dup(s);
   if (!copy)
     return -1;
-  for (char *c = copy; *c; c++)
-    if ((unsigned char)*c >= 0x80)
-      *c = '?';
   int r = json_put(fp, json_string(copy), 0);
   free(copy);
   return r;

@@ -4,6 +4,7 @@
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
 #include "sigprop/status.h"
+#include "hermite.h"
 #include "root.h"
 
 #include <math.h>
@@ -22,6 +23,7 @@ typedef struct {
   double a, sw, sb;
   double q;   /* for the correlation map */
   int status; /* first error seen inside a solver */
+  const sp_hermite *h; /* phi's Hermite expansion at q, or NULL */
 } mf_problem;
 
 /* One of the maps' functions with its problem, as sp_root_brent() calls
@@ -128,6 +130,8 @@ static double c_excess(double c, void *arg)
 {
   mf_problem *pb = arg;
   double q = pb->q;
+  if (pb->h) /* gap / (1 - c) = sum a_n^2 (1 + c + ... + c^(n-1)) */
+    return 1.0 - pb->sw * sp_hermite_gap_ratio(pb->h, c) / q;
   sp_kernel k;
   int s = sp_gauss_kernel_d(pb->act, pb->a, q, q * (1.0 - c), &k);
   if (s) {
@@ -190,6 +194,34 @@ static int check_args(sp_activation act, double a, double sw, double sb)
   return SP_OK;
 }
 
+/* c* and xi_c at pb->q (> 0) given mf->chi1: the correlation map through
+ * phi's Hermite expansion at q when it converges (gelu, tanh, silu, q <=
+ * SP_HERMITE_QMAX: sums instead of a two-dimensional quadrature per
+ * evaluation), else by quadrature. */
+static int solve_correlation(mf_problem *pb, sp_meanfield *mf)
+{
+  sp_hermite h;
+  int s = sp_hermite_compute(pb->act, pb->a, pb->q, &h);
+  if (s != SP_OK && s != SP_ENOCONV)
+    return s;
+  pb->h = s == SP_OK ? &h : NULL;
+  double pp = NAN;
+  s = solve_c(pb, mf->chi1, &mf->c_star);
+  if (!s && mf->c_star != 1.0) {
+    if (pb->h) /* E[phi'(u) phi'(v)] = sum n a_n^2 c^(n-1) / q */
+      pp = sp_hermite_slope(pb->h, mf->c_star) / pb->q;
+    else
+      s = sp_gauss_dphi_pair(pb->act, pb->a, pb->q, pb->q * mf->c_star, &pp);
+  }
+  if (pb->h)
+    sp_hermite_free(&h);
+  pb->h = NULL;
+  if (s)
+    return s;
+  mf->xi_c = depth_scale(mf->c_star == 1.0 ? mf->chi1 : pb->sw * pp);
+  return SP_OK;
+}
+
 int sp_meanfield_solve(sp_activation act, double a, double sw, double sb, sp_meanfield *mf)
 {
   if (!mf)
@@ -197,11 +229,11 @@ int sp_meanfield_solve(sp_activation act, double a, double sw, double sb, sp_mea
   int s = check_args(act, a, sw, sb);
   if (s)
     return s;
-  mf_problem pb = {act, a, sw, sb, 0.0, SP_OK};
+  mf_problem pb = {act, a, sw, sb, 0.0, SP_OK, NULL};
   mf->q_star = mf->chi1 = mf->c_star = mf->xi_c = mf->xi_q = NAN;
   if ((s = solve_q(&pb, &mf->kind, &mf->q_star)))
     return s;
-  double d2, pp;
+  double d2;
   if (mf->kind == SP_MF_Q_NONE) {
     /* phi' tends to the unit step for relu, gelu, silu (1 for linear). */
     mf->chi1 = act == SP_ACT_LINEAR ? sw : 0.5 * sw;
@@ -224,16 +256,7 @@ int sp_meanfield_solve(sp_activation act, double a, double sw, double sb, sp_mea
     return SP_OK;
   }
   pb.q = q;
-  if ((s = solve_c(&pb, mf->chi1, &mf->c_star)))
-    return s;
-  if (mf->c_star == 1.0) {
-    mf->xi_c = depth_scale(mf->chi1);
-    return SP_OK;
-  }
-  if ((s = sp_gauss_dphi_pair(act, a, q, q * mf->c_star, &pp)))
-    return s;
-  mf->xi_c = depth_scale(sw * pp);
-  return SP_OK;
+  return solve_correlation(&pb, mf);
 }
 
 int sp_meanfield_map(sp_activation act, double a, double sw, double sb, double q, double c,

@@ -197,7 +197,8 @@ static void draw_series(cairo_t *cr, const panel_layout *pl, const series *s)
       if (!isfinite(e) || e == 0.0 || !sp_plot_point_of(pl, s, i, &x, &y))
         continue;
       e = fabs(e);
-      double lo = sp_plot_axis_t(pl->tk[1].log, s->y[i] - e), hi = sp_plot_axis_t(pl->tk[1].log, s->y[i] + e);
+      double lo = sp_plot_axis_t(pl->tk[1].log, s->y[i] - e);
+      double hi = sp_plot_axis_t(pl->tk[1].log, s->y[i] + e);
       double ylo = isfinite(lo) ? to_py(pl, lo) : pl->y + pl->h + 1.0, yhi = to_py(pl, hi);
       cairo_move_to(cr, x, ylo);
       cairo_line_to(cr, x, yhi);
@@ -317,7 +318,8 @@ static void draw_colorbar(cairo_t *cr, const pen *pe, const layout *L, const pan
   double digit_mid = 0.5 * tk->max_asc;
   for (size_t i = 0; i < tk->nt; i++) {
     double ty = y + hh - (tk->t[i] - tk->lo) / (tk->hi - tk->lo) * hh;
-    sp_plot_typeset(pe, tk->label[i], L->fs, x + w + TICK_LEN + TICK_GAP, ty + digit_mid, TEXT_SHOW);
+    sp_plot_typeset(pe, tk->label[i], L->fs, x + w + TICK_LEN + TICK_GAP, ty + digit_mid,
+                    TEXT_SHOW);
   }
   if (h->zlabel) {
     tbox b = sp_plot_measure(pe, h->zlabel, font_axis(L));
@@ -377,7 +379,8 @@ static void draw_axes(cairo_t *cr, const pen *pe, const layout *L, const panel_l
   if (pn->ax[0].label) {
     tbox b = sp_plot_measure(pe, pn->ax[0].label, font_axis(L));
     double y = base + tx->max_desc + LABEL_GAP + b.asc;
-    sp_plot_typeset(pe, pn->ax[0].label, font_axis(L), pl->x + pl->w / 2.0 - b.w / 2.0, y, TEXT_SHOW);
+    sp_plot_typeset(pe, pn->ax[0].label, font_axis(L), pl->x + pl->w / 2.0 - b.w / 2.0, y,
+                    TEXT_SHOW);
   }
   if (pn->ax[1].label) {
     tbox b = sp_plot_measure(pe, pn->ax[1].label, font_axis(L));
@@ -434,14 +437,16 @@ int sp_plot_draw(sp_plot *p, cairo_t *cr)
       draw_grid(cr, pl);
     for (size_t k = 0; k < pn->nreg && !s; k++)
       s = sp_plot_draw_region_label(&pe, L, pl, pn->heat, &pn->reg[k]);
-    cairo_save(cr);
-    cairo_rectangle(cr, pl->x, pl->y, pl->w, pl->h);
-    cairo_clip(cr);
-    for (size_t k = 0; k < pn->nser; k++)
+    /* In the order added, each line (clipped to the axes) with its
+     * markers (not clipped): a later line is drawn over earlier markers. */
+    for (size_t k = 0; k < pn->nser; k++) {
+      cairo_save(cr);
+      cairo_rectangle(cr, pl->x, pl->y, pl->w, pl->h);
+      cairo_clip(cr);
       draw_series(cr, pl, &pn->ser[k]);
-    cairo_restore(cr);
-    for (size_t k = 0; k < pn->nser; k++)
+      cairo_restore(cr);
       draw_markers(cr, pl, &pn->ser[k]);
+    }
     if (pn->heat)
       draw_colorbar(cr, &pe, L, pl, pn->heat);
     cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);

@@ -66,7 +66,8 @@ int sp_plot_draw_region_label(const pen *pe, const layout *L, const panel_layout
   for (size_t r = 0; r < ny; r++)
     for (size_t c = 0; c < nx; c++) {
       int in = rg->mask[(ny - 1 - r) * nx + c] != 0;
-      sum[(r + 1) * w + c + 1] = (size_t)!in + sum[r * w + c + 1] + sum[(r + 1) * w + c] - sum[r * w + c];
+      sum[(r + 1) * w + c + 1] =
+          (size_t)!in + sum[r * w + c + 1] + sum[(r + 1) * w + c] - sum[r * w + c];
       if (in) {
         gx += hx + ((double)c + 0.5) * cw;
         gy += hy + ((double)r + 0.5) * ch;

@@ -326,8 +326,8 @@ int sp_plot_layout_compute(const sp_plot *p, const pen *pe, layout *L)
   for (size_t i = 0; i < p->npanels && !s; i++)
     if (legend_hides(p, pe, L, i, box)) {
       double f = (box[3] + 1.2 * L->fs) / L->pl[i].h;
-      L->pl[i].headroom = f < 0.5 ? f : 0.0;
-      again |= f < 0.5;
+      L->pl[i].headroom = f < 0.6 ? f : 0.0;
+      again |= f < 0.6;
     }
   if (!s && again)
     s = place_panels(p, pe, L, top, bottom, 0.0);

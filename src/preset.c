@@ -96,7 +96,7 @@ typedef enum {
 enum {
   K_NAME, K_TITLE, K_SOURCE, K_NORM, K_ACTIVATION, K_ATTENTION, K_MLP, K_CAUSAL,
   K_D_MODEL, K_HEADS, K_D_FF, K_TOKENS, K_DEPTH, K_OUTPUT_PROJECTION,
-  K_STD_Q, K_STD_K, K_STD_V, K_STD_O, K_STD_FF_IN, K_STD_FF_OUT, K_STD_BIAS,
+  K_STD_Q, K_STD_K, K_STD_V, K_STD_O, K_STD_FF_IN, K_STD_FF_OUT, K_STD_BIAS, K_STD_EMB,
   K_BETA, K_VAR_V, K_VAR_W_IN, K_VAR_W_OUT, K_VAR_B,
   K_ALPHA_SA, K_ALPHA_MLP, K_BRANCH_SA, K_BRANCH_MLP, K_MEAN_REMOVAL, K_ERF_SCALE, K_Q0,
   K_GAIN, NKEYS
@@ -131,6 +131,7 @@ static const key_spec keys[NKEYS] = {
   [K_STD_FF_IN] = {"std-ff-in", T_STD, 0, 0, 0},
   [K_STD_FF_OUT] = {"std-ff-out", T_STD, 0, 0, 0},
   [K_STD_BIAS] = {"std-bias", T_STD, 0, 0, 0},
+  [K_STD_EMB] = {"std-emb", T_STD, 0, 0, 0},
   [K_BETA] = {"beta", T_PARAM, 0, 0, 0},
   [K_VAR_V] = {"var-v", T_PARAM, 0, 0, 0},
   [K_VAR_W_IN] = {"var-w-in", T_PARAM, 0, 0, 0},
@@ -458,7 +459,7 @@ static int derive(parse_state *st, sp_preset *out)
   out->d_ff = dff;
   out->output_projection = wo;
   out->derived = 0;
-  out->std_emb = NAN;
+  out->std_emb = line[K_STD_EMB] ? st->num[K_STD_EMB] : NAN;
   out->has_gate = 0;
   out->std_gate = NAN;
   out->has_q0 = line[K_Q0] != 0;

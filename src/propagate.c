@@ -3,6 +3,7 @@
 #include "sigprop/propagate.h"
 #include "sigprop/gauss.h"
 #include "sigprop/status.h"
+#include "workspace_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -157,10 +158,13 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
   if (m->mlp) {
     double am = m->alpha_mlp * m->alpha_mlp, gm = m->branch_mlp * m->branch_mlp;
     double q1 = m->var_w_in + m->var_b, e2, d2;
-    if ((s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, q1, &e2, NULL)))
+    const sp_mlp_table *t = sp_workspace_mlp(w, m); /* the moments without quadrature */
+    if (t) {
+      sp_mlp_table_moments(t, &e2, &d2);
+    } else if ((s = sp_gauss_phi_moments(m->activation, m->erf_scale, q1, q1, &e2, NULL))
+               || (s = sp_gauss_dphi2(m->activation, m->erf_scale, q1, &d2))) {
       return s;
-    if ((s = sp_gauss_dphi2(m->activation, m->erf_scale, q1, &d2)))
-      return s;
+    }
     num *= am + gm * m->var_w_in * m->var_w_out * d2;
     den *= am + gm * (m->var_w_out * e2 + m->var_b);
   }

@@ -49,7 +49,11 @@ int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp
   long frozen = 0, first = 0, over = 0;
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)) == SP_EOVERFLOW) {
+    double q_in = q;
+    s = sp_block(m, w, &q, &p, SP_REM_Y2, &st);
+    /* An overflow, or any failure of a stream already beyond the range
+     * (e.g. finite-T statistics of a score variance near DBL_MAX). */
+    if (s == SP_EOVERFLOW || (s && q_in > SP_Q_MAX_FLOAT16)) {
       over = l;
       q = INFINITY;
       break;

@@ -73,7 +73,9 @@ int sp_rem_asymptotic(double beta, double q, double p, long tokens, unsigned wha
       st->entropy_ratio = 0.0;
       /* psi(1) - psi(1 - m) grows like 1/(1 - m) just above beta_c;
        * log T caps it where the O(1) law no longer applies. */
-      if (gsl_sf_psi_e(1.0 - m, &r) != GSL_SUCCESS)
+      /* 1 - m in (0, 1) when frozen; screened all the same, as GSL raises
+       * its domain errors through the error handler. */
+      if (!(1.0 - m > 0.0) || !isfinite(m) || gsl_sf_psi_e(1.0 - m, &r) != GSL_SUCCESS)
         return SP_EDOM;
       double h = -M_EULER - r.val;
       st->entropy = h < logt ? h : logt;

@@ -486,13 +486,20 @@ static int quad(const rem_ctx *c, double s, double scale, double *fine, double *
   return SP_OK;
 }
 
-static double causal_overlap(double t)
+/* Harmonic numbers and friends of the causal rows, through GSL's special
+ * functions with their status checked (t >= 2 keeps every argument inside
+ * their domains). */
+static int causal_overlap(double t, double *overlap)
 {
-  double ht = gsl_sf_psi(t + 1.0) + M_EULER;
-  return 2.0 * (t - ht) / (t * (t - 1.0));
+  gsl_sf_result psi;
+  if (!(t >= 2.0) || gsl_sf_psi_e(t + 1.0, &psi) != GSL_SUCCESS)
+    return SP_EDOM;
+  double ht = psi.val + M_EULER;
+  *overlap = 2.0 * (t - ht) / (t * (t - 1.0));
+  return SP_OK;
 }
 
-static void fill_uniform(const rem_ctx *c, sp_attn_stats *st)
+static int fill_uniform(const rem_ctx *c, sp_attn_stats *st)
 {
   double t = c->t;
   if (!c->causal) {
@@ -501,15 +508,23 @@ static void fill_uniform(const rem_ctx *c, sp_attn_stats *st)
     st->entropy = c->logt;
     st->overlap = 1.0 / t;
   } else {
-    double ht = gsl_sf_psi(t + 1.0) + M_EULER;
-    double h2 = M_PI * M_PI / 6.0 - gsl_sf_psi_1(t + 1.0);
+    gsl_sf_result psi, psi1, lng;
+    if (!(t >= 2.0) || gsl_sf_psi_e(t + 1.0, &psi) != GSL_SUCCESS
+        || gsl_sf_psi_1_e(t + 1.0, &psi1) != GSL_SUCCESS
+        || gsl_sf_lngamma_e(t + 1.0, &lng) != GSL_SUCCESS)
+      return SP_EDOM;
+    double ht = psi.val + M_EULER;
+    double h2 = M_PI * M_PI / 6.0 - psi1.val;
     st->y2 = ht / t;
     st->y3 = st->y2sq = h2 / t;
-    st->entropy = gsl_sf_lngamma(t + 1.0) / t;
-    st->overlap = causal_overlap(t);
+    st->entropy = lng.val / t;
+    int s = causal_overlap(t, &st->overlap);
+    if (s)
+      return s;
   }
   st->g = st->y2 - 2.0 * st->y3 + st->y2sq;
   st->entropy_ratio = st->entropy / c->logt;
+  return SP_OK;
 }
 
 static void set_phase(double lambda, sp_attn_stats *st)
@@ -524,13 +539,13 @@ static int eval_ctx(const rem_ctx *c, double lambda, sp_attn_stats *st, sp_rem_q
 {
   set_phase(lambda, st);
   if (lambda == 0.0) {
-    fill_uniform(c, st);
+    int s = fill_uniform(c, st);
     if (info) {
       info->relerr = 0.0;
       info->y1 = 1.0;
       info->refinements = 0;
     }
-    return SP_OK;
+    return s;
   }
   double s = lambda * sqrt(c->logt), fine[NQ], coarse[NQ], err = INFINITY;
   double scale = 1.0;
@@ -562,8 +577,8 @@ static int eval_ctx(const rem_ctx *c, double lambda, sp_attn_stats *st, sp_rem_q
   st->g = st->y2 - 2.0 * st->y3 + st->y2sq;
   st->entropy = fine[Q_H] > 0.0 ? fine[Q_H] : 0.0;
   st->entropy_ratio = st->entropy / c->logt;
-  st->overlap = c->causal ? causal_overlap(c->t) : 1.0 / c->t;
-  return SP_OK;
+  st->overlap = 1.0 / c->t;
+  return c->causal ? causal_overlap(c->t, &st->overlap) : SP_OK;
 }
 
 int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st, sp_rem_quad *info)
@@ -585,10 +600,10 @@ int sp_rem_uniform_causal(long tokens, sp_attn_stats *st)
     return SP_EDOM;
   rem_ctx c;
   ctx_init(&c, tokens, 1, 0);
-  fill_uniform(&c, st);
+  int s = fill_uniform(&c, st);
   st->lambda = st->beta_c = st->m = NAN;
   st->frozen = 0;
-  return SP_OK;
+  return s;
 }
 
 /* ---- tables ---------------------------------------------------------- */
@@ -671,6 +686,14 @@ sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status)
       t->overlap = st.overlap;
   }
   for (int k = 0; k < NT; k++) {
+    /* Only finite values reach the spline (a log of a vanished quantity
+     * would make it NaN everywhere). */
+    for (size_t i = 0; i < t->n; i++)
+      if (!isfinite(t->f[k][i])) {
+        sp_rem_table_free(t);
+        *status = SP_ENOCONV;
+        return NULL;
+      }
     t->interp[k] = gsl_interp_alloc(gsl_interp_cspline, t->n);
     if (!t->interp[k]) {
       sp_rem_table_free(t);
@@ -710,6 +733,10 @@ void sp_rem_table_info(const sp_rem_table *t, double *lambda_max, double *relerr
 static int interp(const sp_rem_table *t, int k, double w, double *v, double *dv)
 {
   double y, dy = 0.0;
+  /* GSL is never asked outside its grid (older versions raise an error
+   * through the handler there). */
+  if (!(w >= t->w[0] && w <= t->w[t->n - 1]))
+    return SP_EDOM;
   if (gsl_interp_eval_e(t->interp[k], t->w, t->f[k], w, NULL, &y) != GSL_SUCCESS)
     return SP_EDOM;
   if (dv && gsl_interp_eval_deriv_e(t->interp[k], t->w, t->f[k], w, NULL, &dy) != GSL_SUCCESS)
@@ -729,10 +756,8 @@ int sp_rem_table_eval(const sp_rem_table *t, double lambda, unsigned what, sp_at
   set_phase(lambda, st);
   st->y3 = st->y2sq = st->g = st->entropy = st->entropy_ratio = NAN;
   st->overlap = t->overlap;
-  if (lambda == 0.0) {
-    fill_uniform(&t->ctx, st);
-    return SP_OK;
-  }
+  if (lambda == 0.0)
+    return fill_uniform(&t->ctx, st);
   double w = asinh(lambda), v[NT];
   int need[NT] = {1, (what & SP_REM_MOMENTS) != 0, (what & SP_REM_MOMENTS) != 0,
                   (what & SP_REM_MOMENTS) != 0, (what & SP_REM_ENTROPY) != 0};

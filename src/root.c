@@ -59,12 +59,13 @@ int sp_root_brent(sp_root_fn f, void *arg, double lo, double hi, double flo, dou
   screened s = {f, arg, lo, hi, flo, fhi, SP_OK};
   gsl_function F = {screened_fn, &s};
   int status = gsl_root_fsolver_set(solver, &F, lo, hi) == GSL_SUCCESS ? SP_ENOCONV : SP_EDOM;
+  double r = NAN;
   for (int iter = 0; status == SP_ENOCONV && iter < SP_ROOT_MAX_ITER; iter++) {
     if (gsl_root_fsolver_iterate(solver) != GSL_SUCCESS || s.status) {
       status = s.status ? s.status : SP_EDOM;
       break;
     }
-    *root = gsl_root_fsolver_root(solver);
+    r = gsl_root_fsolver_root(solver);
     int t = gsl_root_test_interval(gsl_root_fsolver_x_lower(solver),
                                    gsl_root_fsolver_x_upper(solver), xabs, xrel);
     if (t == GSL_SUCCESS)
@@ -73,6 +74,8 @@ int sp_root_brent(sp_root_fn f, void *arg, double lo, double hi, double flo, dou
       status = SP_EDOM;
   }
   gsl_root_fsolver_free(solver);
+  if (status == SP_OK || status == SP_ENOCONV)
+    *root = r;
   return status;
 }
 

@@ -24,8 +24,9 @@ typedef int (*sp_root_fn)(double x, void *arg, double *fx);
  * the root at once.  Returns SP_OK; SP_ENOROOT when flo and fhi have the
  * same sign (*root untouched); SP_ENOCONV when the iterations run out
  * (*root holds the last estimate); SP_EDOM for a non-finite flo, fhi or
- * value of f met on the way, or an invalid interval or tolerance (*root
- * untouched); SP_ENOMEM; else f's own status, first one seen. */
+ * value of f met on the way, or an invalid interval or tolerance;
+ * SP_ENOMEM; else f's own status, first one seen (*root untouched on
+ * every error but SP_ENOCONV). */
 int sp_root_brent(sp_root_fn f, void *arg, double lo, double hi, double flo, double fhi,
                   double xabs, double xrel, double *root);
 

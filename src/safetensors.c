@@ -18,6 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Tensors are little-endian; F64 and F32 are copied as they are. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors.c reads F64 and F32 in the host's byte order: little-endian hosts only"
+#endif
+
 typedef struct {
   const unsigned char *base; /* the whole file */
   size_t size;
@@ -31,8 +36,9 @@ struct sp_safetensors {
   size_t nshards;
   sp_st_tensor *t;
   size_t n, cap;
-  float *half; /* binary16 -> float, all 65536 codes */
   long page;   /* the system's page size */
+  float *half; /* binary16 -> float for all 65536 codes (a lookup is twice
+                  as fast as the conversion by bits in a reading loop) */
 };
 
 /* ---- numbers --------------------------------------------------------- */
@@ -51,6 +57,24 @@ double sp_half_to_double(uint16_t h)
 double sp_bfloat16_to_double(uint16_t b)
 {
   uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/* binary16 -> float by its bits (exact), to fill a reader's table. */
+static float half_to_float(unsigned h)
+{
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+  if (e == 0x1f)
+    u = sign | 0x7f800000u | m << 13;
+  else if (e)
+    u = sign | (e + 112) << 23 | m << 13;
+  else if (m) {
+    float f = (float)m * 0x1p-24f; /* subnormal: exact */
+    return sign ? -f : f;
+  } else
+    u = sign;
   float f;
   memcpy(&f, &u, sizeof f);
   return f;
@@ -329,8 +353,8 @@ static int new_reader(sp_safetensors **out)
     free(st);
     return SP_ENOMEM;
   }
-  for (uint32_t h = 0; h < 65536; h++)
-    st->half[h] = (float)sp_half_to_double((uint16_t)h);
+  for (unsigned h = 0; h < 65536; h++)
+    st->half[h] = half_to_float(h);
   long page = sysconf(_SC_PAGESIZE);
   st->page = page > 0 && (page & (page - 1)) == 0 ? page : 4096;
   *out = st;
@@ -340,7 +364,8 @@ static int new_reader(sp_safetensors **out)
 /* Sort by name; a name twice (in two shards) is an error. */
 static int finish(sp_safetensors *st, sp_st_error *err)
 {
-  qsort(st->t, st->n, sizeof *st->t, by_name);
+  if (st->n)
+    qsort(st->t, st->n, sizeof *st->t, by_name);
   for (size_t i = 1; i < st->n; i++)
     if (strcmp(st->t[i].name, st->t[i - 1].name) == 0)
       return fail(err, st->shards[st->t[i].shard].path, st->t[i].name, 0, "also in '%.200s'",
@@ -356,7 +381,7 @@ int sp_safetensors_open_memory(const void *data, size_t size, const char *name,
   if (!out || (!data && size))
     return SP_EINVAL;
   *out = NULL;
-  sp_safetensors *st;
+  sp_safetensors *st = NULL;
   size_t sh;
   int s = new_reader(&st);
   if (!s && !(s = add_shard(st, name ? name : "<memory>", &sh))) {
@@ -506,15 +531,24 @@ const char *sp_safetensors_file(const sp_safetensors *st, const sp_st_tensor *t)
   return st && t && t->shard < st->nshards ? st->shards[t->shard].path : NULL;
 }
 
-/* Give back the whole pages of [p, p + n) (a file mapping: they are read
- * again from the page cache when touched). */
+/* Give back the pages around [p, p + n): those it touches, partial ones
+ * included, and those within RELEASE_BEHIND before it and RELEASE_AHEAD
+ * after it, which the kernel maps along with a faulting page (fault-around,
+ * large folios) and which would otherwise stay resident.  The mapping is a
+ * read-only file mapping: a page given back is read again from the page
+ * cache when touched. */
+#define RELEASE_BEHIND (4u << 20)
+#define RELEASE_AHEAD (2u << 20)
+
 static void release(const sp_safetensors *st, const shard *f, const unsigned char *p, size_t n)
 {
-  uintptr_t page = (uintptr_t)st->page;
+  uintptr_t page = (uintptr_t)st->page, lo = (uintptr_t)f->base, hi = lo + f->size;
   if (!f->mapped)
     return;
-  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-  uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+  uintptr_t a = (uintptr_t)p > lo + RELEASE_BEHIND ? (uintptr_t)p - RELEASE_BEHIND : lo;
+  uintptr_t b = (uintptr_t)p + n + RELEASE_AHEAD < hi ? (uintptr_t)p + n + RELEASE_AHEAD : hi;
+  a &= ~(page - 1);
+  b = (b + page - 1) & ~(page - 1);
   if (b > a)
     madvise((void *)a, b - a, MADV_DONTNEED);
 }
@@ -532,7 +566,7 @@ int sp_safetensors_read(const sp_safetensors *st, const sp_st_tensor *t, uint64_
   const unsigned char *p = f->base + f->data_off + t->begin + first * es;
   switch (t->dtype) {
   case SP_DTYPE_F64:
-    memcpy(out, p, n * sizeof *out); /* little-endian hosts */
+    memcpy(out, p, n * sizeof *out);
     break;
   case SP_DTYPE_F32:
     for (size_t i = 0; i < n; i++) {

@@ -2,55 +2,75 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/sensitivity.h"
 #include "sigprop/status.h"
+#include "root.h"
 
 #include <math.h>
 
-/* The verdict at input cosine r; -1 when the iteration fails there. */
-static int phase_at(const sp_model *m, const sp_workspace *w, double rho_max, double r)
+/* The verdict at input cosine r as a step for the root finder: -1 where
+ * it is `ph`, +1 where it is another (recorded in *other). */
+typedef struct {
+  const sp_model *m;
+  const sp_workspace *w;
+  double rho_max;
+  int ph;
+} step_problem;
+
+static int step(double r, void *arg, double *f)
 {
-  sp_model x = *m;
+  const step_problem *sp = arg;
+  sp_model x = *sp->m;
   x.rho0 = r;
   sp_verdict v;
-  return sp_verdict_eval(&x, w, rho_max, &v) ? -1 : (int)v.phase;
+  int s = sp_verdict_eval(&x, sp->w, sp->rho_max, &v);
+  if (s)
+    return s;
+  *f = (int)v.phase == sp->ph ? -1.0 : 1.0;
+  return SP_OK;
 }
 
-/* Scan from r0 (verdict ph) towards `end` and bisect the first change.
- * *at is NaN when none is found. */
+/* Scan from m->rho0 (verdict ph) towards `end` (sp_root_scan) and close
+ * in on the first change (sp_root_brent on the step, to xtol/2).  *at is
+ * NaN when none is found or the iteration fails on the way. */
 static void one_side(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
                      int ph, double end, double *at, sp_phase *other)
 {
   *at = NAN;
   *other = (sp_phase)ph;
-  double r0 = m->rho0, same = r0, diff = NAN;
-  int pd = ph;
-  for (int i = 1; i <= SP_SENSITIVITY_SCAN; i++) {
-    double r = r0 + (end - r0) * (double)i / SP_SENSITIVITY_SCAN;
-    int p = phase_at(m, w, rho_max, r);
-    if (p < 0)
-      return;
-    if (p != ph) {
-      diff = r;
-      pd = p;
-      break;
-    }
-    same = r;
-  }
-  if (isnan(diff))
+  step_problem sp = {m, w, rho_max, ph};
+  double lo = m->rho0 < end ? m->rho0 : end, hi = m->rho0 < end ? end : m->rho0;
+  if (!(hi > lo))
     return;
-  while (fabs(diff - same) > xtol) {
-    double mid = 0.5 * (same + diff);
-    int p = phase_at(m, w, rho_max, mid);
-    if (p < 0)
+  double a, b, fa, fb, r;
+  if (end > m->rho0) {
+    if (sp_root_scan(step, &sp, lo, hi, -1.0, SP_SENSITIVITY_SCAN, &a, &b, &fa, &fb))
       return;
-    if (p == ph) {
-      same = mid;
-    } else {
-      diff = mid;
-      pd = p;
+  } else {
+    /* Scan from the top down by hand: sp_root_scan only walks upwards. */
+    double same = hi, diff = NAN;
+    for (int i = 1; i <= SP_SENSITIVITY_SCAN; i++) {
+      double x = hi - (hi - lo) * (double)i / SP_SENSITIVITY_SCAN, f;
+      if (step(x, &sp, &f))
+        return;
+      if (f > 0.0) {
+        diff = x;
+        break;
+      }
+      same = x;
     }
+    if (isnan(diff))
+      return;
+    a = diff, b = same, fa = 1.0, fb = -1.0;
   }
-  *at = 0.5 * (same + diff);
-  *other = (sp_phase)pd;
+  if (sp_root_brent(step, &sp, a, b, fa, fb, 0.5 * xtol, 0.0, &r))
+    return;
+  double beyond = end > m->rho0 ? r + 0.5 * xtol : r - 0.5 * xtol, f;
+  sp_model x = *m;
+  x.rho0 = beyond;
+  sp_verdict v;
+  if (step(beyond, &sp, &f) || f < 0.0 || sp_verdict_eval(&x, w, rho_max, &v))
+    return;
+  *at = r;
+  *other = v.phase;
 }
 
 int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
@@ -108,8 +128,9 @@ int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_ma
   for (long l = 1; l <= depth_max; l++) {
     if (!over) {
       sp_attn_stats a;
+      double q_in = q;
       st = sp_block(m, w, &q, &p, SP_REM_Y2, &a);
-      if (st == SP_EOVERFLOW) {
+      if (st == SP_EOVERFLOW || (st && q_in > SP_Q_MAX_FLOAT16)) {
         over = 1;
         q = INFINITY;
       } else if (st) {

@@ -9,7 +9,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim_private.h"
 
+#include <stdatomic.h>
 #include <string.h>
+#ifdef SP_HAVE_THREADS
+#include <pthread.h>
+#endif
 
 #define KC SP_KERN_KC
 #define MC 96 /* rows of A per packed block; a multiple of every MR below */
@@ -78,46 +82,70 @@ static const variant variants[SP_KERN_N] = {
   {"generic 4x8", 4, 8, ukernel_generic},
 };
 
-static int supported(int v)
+/* What the processor supports (bit v for variant v), determined once. */
+static int support_mask;
+
+static void probe(void)
 {
-  if (v < 0 || v >= SP_KERN_N || !variants[v].fn)
-    return 0;
+  int mask = 0;
 #ifdef SP_HAVE_X86_VARIANTS
   __builtin_cpu_init();
-  if (v == SP_KERN_AVX512)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("bmi2");
-  if (v == SP_KERN_AVX2)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("bmi2");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("bmi2"))
+    mask |= 1 << SP_KERN_AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("bmi2"))
+    mask |= 1 << SP_KERN_AVX2;
 #endif
-  return 1;
+  for (int v = 0; v < SP_KERN_N; v++)
+    if (!variants[v].fn)
+      mask &= ~(1 << v);
+  mask |= 1 << SP_KERN_GENERIC;
+  support_mask = mask;
 }
 
-static int selected = -1;
+/* The probe runs exactly once, whichever thread gets here first (a plain
+ * "if not yet chosen" test would be a data race in C11). */
+#ifdef SP_HAVE_THREADS
+static pthread_once_t probed = PTHREAD_ONCE_INIT;
+static void probe_once(void) { pthread_once(&probed, probe); }
+#else
+static int probed;
+static void probe_once(void)
+{
+  if (!probed) {
+    probe();
+    probed = 1;
+  }
+}
+#endif
+
+static int supported(int v)
+{
+  probe_once();
+  return v >= 0 && v < SP_KERN_N && (support_mask >> v & 1);
+}
+
+/* The variant forced by sp_kern_select(), or -1 for the best supported
+ * one; atomic, as simulations may read it while another thread sets it. */
+static _Atomic int forced = -1;
 
 static const variant *current(void)
 {
-  if (selected < 0)
-    sp_kern_select(SP_KERN_AUTO);
-  return &variants[selected];
+  int v = atomic_load_explicit(&forced, memory_order_relaxed);
+  if (v < 0)
+    for (v = 0; !supported(v); v++)
+      continue;
+  return &variants[v];
 }
 
 int sp_kern_select(int v)
 {
-  if (v == SP_KERN_AUTO) {
-    for (int i = 0; i < SP_KERN_N; i++)
-      if (supported(i)) {
-        selected = i;
-        return 0;
-      }
+  if (v != SP_KERN_AUTO && !supported(v))
     return -1;
-  }
-  if (!supported(v))
-    return -1;
-  selected = v;
+  atomic_store_explicit(&forced, v == SP_KERN_AUTO ? -1 : v, memory_order_relaxed);
   return 0;
 }
 

@@ -34,7 +34,10 @@ typedef struct {
 
 /* Select the variant used from now on (SP_KERN_AUTO: best supported).
  * Returns 0, or -1 when the processor or the build lacks that variant.
- * Not thread-safe: call before starting any computation. */
+ * Free of data races (the processor is probed once, under pthread_once,
+ * and the choice is an atomic), but a product already running may mix
+ * the two variants' tiles: select before starting any computation.
+ * Without a selection the first use picks the best supported variant. */
 int sp_kern_select(int variant);
 
 /* Name ("avx512 12x32", ...) of the selected variant. */

@@ -224,14 +224,32 @@ int sp_train_loss(sp_train *t, const int *tokens, const int *targets, double *lo
   return st ? st : sp_trainf_forward(t->net, tokens, targets, loss);
 }
 
-/* Whether parameter i is a bias (no weight decay). */
-static int is_bias(const sp_train_layout *y, size_t i)
+/* One optimiser update of parameters [lo, hi), with weight decay `wd`
+ * (0 for biases). */
+typedef struct {
+  const sp_optim_options *o;
+  double lr, c1, c2;
+} update;
+
+static void update_range(sp_train *t, const update *u, size_t lo, size_t hi, double wd)
 {
-  if (i < y->layer0)
-    return 0;
-  size_t o = (i - y->layer0) % y->layer_stride;
-  return (o >= y->bv && o < y->bv + (size_t)y->d) ||
-         (y->mlp && ((o >= y->b1 && o < y->w2) || o >= y->b2));
+  float *w = sp_trainf_params(t->net), *g = sp_trainf_grads(t->net);
+  const sp_optim_options *o = u->o;
+  if (o->optim == SP_OPTIM_ADAM) {
+    float b1 = (float)o->beta1, b2 = (float)o->beta2;
+    for (size_t i = lo; i < hi; i++) {
+      t->mom[i] = b1 * t->mom[i] + (1.0f - b1) * g[i];
+      t->var[i] = b2 * t->var[i] + (1.0f - b2) * g[i] * g[i];
+      double step = ((double)t->mom[i] / u->c1) / (sqrt((double)t->var[i] / u->c2) + o->eps);
+      w[i] = (float)((double)w[i] - u->lr * (step + wd * (double)w[i]));
+    }
+  } else {
+    float mu = (float)o->momentum, fwd = (float)wd;
+    for (size_t i = lo; i < hi; i++) {
+      t->mom[i] = mu * t->mom[i] + g[i] + fwd * w[i];
+      w[i] = (float)((double)w[i] - u->lr * (double)t->mom[i]);
+    }
+  }
 }
 
 int sp_train_step(sp_train *t, const sp_optim_options *o, long k, const int *tokens,
@@ -246,26 +264,21 @@ int sp_train_step(sp_train *t, const sp_optim_options *o, long k, const int *tok
       (st = sp_trainf_backward(t->net)))
     return st;
   t->have_grad = 1;
-  float *w = sp_trainf_params(t->net), *g = sp_trainf_grads(t->net);
-  double lr = sp_optim_lr(o, k);
-  if (o->optim == SP_OPTIM_ADAM) {
-    double c1 = 1.0 - pow(o->beta1, (double)k), c2 = 1.0 - pow(o->beta2, (double)k);
-    float b1 = (float)o->beta1, b2 = (float)o->beta2;
-    for (size_t i = 0; i < t->lay.n; i++) {
-      t->mom[i] = b1 * t->mom[i] + (1.0f - b1) * g[i];
-      t->var[i] = b2 * t->var[i] + (1.0f - b2) * g[i] * g[i];
-      double step = ((double)t->mom[i] / c1) / (sqrt((double)t->var[i] / c2) + o->eps);
-      if (!is_bias(&t->lay, i))
-        step += o->weight_decay * (double)w[i];
-      w[i] = (float)((double)w[i] - lr * step);
-    }
-  } else {
-    float mu = (float)o->momentum;
-    for (size_t i = 0; i < t->lay.n; i++) {
-      float gi = g[i] + (is_bias(&t->lay, i) ? 0.0f : (float)o->weight_decay * w[i]);
-      t->mom[i] = mu * t->mom[i] + gi;
-      w[i] = (float)((double)w[i] - lr * (double)t->mom[i]);
-    }
+  update u = {o, sp_optim_lr(o, k), 1.0 - pow(o->beta1, (double)k),
+              1.0 - pow(o->beta2, (double)k)};
+  const sp_train_layout *y = &t->lay;
+  double wd = o->weight_decay;
+  update_range(t, &u, 0, y->layer0, wd); /* embeddings and output projection */
+  for (long l = 0; l < y->L; l++) {
+    size_t b = y->layer0 + (size_t)l * y->layer_stride;
+    update_range(t, &u, b + y->wqkv, b + y->bv, wd);
+    update_range(t, &u, b + y->bv, b + y->w1, 0.0);
+    if (!y->mlp)
+      continue;
+    update_range(t, &u, b + y->w1, b + y->b1, wd);
+    update_range(t, &u, b + y->b1, b + y->w2, 0.0);
+    update_range(t, &u, b + y->w2, b + y->b2, wd);
+    update_range(t, &u, b + y->b2, b + y->layer_stride, 0.0);
   }
   return SP_OK;
 }

@@ -34,11 +34,14 @@ struct NET {
   R *dqkv;           /* BT x 3d */
   R *dh;             /* BT x dff */
   double *part;      /* B: per-sequence partial sums */
+  double *acc;       /* max(3d, dff): column sums */
   const int *tok, *tgt;
   long ntarget;
+  R **tscr;          /* per thread: T x T attention scratch */
 #if TRAIN_PACKED
   float *pack;       /* packed B of a product */
   float **work;      /* per thread */
+  float **tpack;     /* per thread: packed B of an attention product */
 #endif
 };
 
@@ -64,16 +67,32 @@ typedef struct {
   int acc;
 } FN(gemm_job);
 
+/* Columns per task of a packed product: whole panels, so that tasks never
+ * share an element of C (each element is summed by one call, in the same
+ * order whatever the partition). */
+static long FN(gemm_cols)(void)
+{
+#if TRAIN_PACKED
+  return 2L * sp_kern_nr();
+#else
+  return 1L << 30;
+#endif
+}
+
 static void FN(gemm_task)(void *ctx, long task, int tid)
 {
   FN(gemm_job) *j = ctx;
-  long r0 = task * GEMM_ROWS, r1 = r0 + GEMM_ROWS < j->m ? r0 + GEMM_ROWS : j->m;
+  long cols = FN(gemm_cols)(), ncb = (j->nn + cols - 1) / cols;
+  long rb = task / ncb, cb = task % ncb;
+  long r0 = rb * GEMM_ROWS, r1 = r0 + GEMM_ROWS < j->m ? r0 + GEMM_ROWS : j->m;
   const R *a = j->a + (j->ta ? (size_t)r0 : (size_t)r0 * (size_t)j->lda);
 #if TRAIN_PACKED
+  long c0 = cb * cols, c1 = c0 + cols < j->nn ? c0 + cols : j->nn;
   sp_kpack p = {j->n->pack, j->k, j->nn};
-  sp_kern_gemm(r1 - r0, a, j->lda, j->ta, &p, 0, j->nn, j->k, j->c + (size_t)r0 * (size_t)j->ldc,
+  sp_kern_gemm(r1 - r0, a, j->lda, j->ta, &p, c0, c1, j->k, j->c + (size_t)r0 * (size_t)j->ldc,
                j->ldc, j->acc, j->n->work[tid]);
 #else
+  (void)cb;
   (void)tid;
   for (long i = 0; i < r1 - r0; i++) {
     R *c = j->c + (size_t)(r0 + i) * (size_t)j->ldc;
@@ -101,7 +120,9 @@ static void FN(gemm)(NET *n, long m, long k, long nn, const R *a, long lda, int 
   sp_kpack p = {n->pack, k, nn};
   sp_kern_packb(k, nn, b, ldb, tb, 1.0f, &p);
 #endif
-  sp_pool_run(n->pool, (m + GEMM_ROWS - 1) / GEMM_ROWS, FN(gemm_task), &j);
+  long cols = FN(gemm_cols)();
+  sp_pool_run(n->pool, (m + GEMM_ROWS - 1) / GEMM_ROWS * ((nn + cols - 1) / cols),
+              FN(gemm_task), &j);
 }
 
 /* ---- per-sequence work ------------------------------------------------- */
@@ -193,8 +214,8 @@ static void FN(layernorm_back)(NET *n, const R *dy, const R *y, const R *rs, R *
   FN(per_seq)(n, FN(lnb_seq), &a);
 }
 
-/* Within each sequence: x <- x - tau mean_t x, then (when out != NULL)
- * out = a x + g y... see the users; kept as two simple maps. */
+/* Within each sequence: x <- x - tau mean_t x (token-mean removal; tau = 1
+ * centres).  The map is symmetric, so the reverse pass applies it too. */
 typedef struct {
   R *x;
   double tau;
@@ -234,11 +255,25 @@ static void FN(axpby)(NET *n, double alpha, const R *x, double gamma, const R *y
  * row order. */
 static void FN(colsum)(NET *n, const R *a, long ld, long cols, R *g)
 {
-  for (long j = 0; j < cols; j++) {
-    double s = 0.0;
-    for (long t = 0; t < n->BT; t++)
-      s += a[(size_t)t * (size_t)ld + (size_t)j];
-    g[j] = (R)s;
+  double *s = n->acc;
+  for (long j = 0; j < cols; j++)
+    s[j] = 0.0;
+  for (long t = 0; t < n->BT; t++) {
+    const R *row = a + (size_t)t * (size_t)ld;
+    for (long j = 0; j < cols; j++)
+      s[j] += row[j];
+  }
+  for (long j = 0; j < cols; j++)
+    g[j] = (R)s[j];
+}
+
+/* Add the bias row b (cols) to every row of the BT x cols array a. */
+static void FN(add_bias)(NET *n, R *a, long ld, long cols, const R *b)
+{
+  for (long t = 0; t < n->BT; t++) {
+    R *row = a + (size_t)t * (size_t)ld;
+    for (long j = 0; j < cols; j++)
+      row[j] += b[j];
   }
 }
 

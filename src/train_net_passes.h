@@ -18,11 +18,18 @@ void FN(free)(NET *n)
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     free(bufs[i]);
   free(n->part);
+  free(n->acc);
+  for (int i = 0; n->tscr && i < n->nthreads; i++)
+    free(n->tscr[i]);
+  free(n->tscr);
 #if TRAIN_PACKED
   free(n->pack);
   for (int i = 0; n->work && i < n->nthreads; i++)
     free(n->work[i]);
   free(n->work);
+  for (int i = 0; n->tpack && i < n->nthreads; i++)
+    free(n->tpack[i]);
+  free(n->tpack);
 #endif
   free(n);
 }
@@ -81,17 +88,27 @@ NET *FN(alloc)(const sp_train_layout *lay, const sp_model *m, sp_pool *pool, int
   n->dqkv = FN(alloc_r)(3.0 * BTd);
   n->dh = FN(alloc_r)(BT * (double)dff);
   n->part = calloc((size_t)B, sizeof *n->part);
+  n->acc = calloc((size_t)(3 * d > dff ? 3 * d : dff), sizeof *n->acc);
   if (!n->w || !n->g || !n->stream || !n->srs || !n->x1 || !n->x1rs || !n->lna || !n->lnars ||
       !n->lnm || !n->lnmrs || !n->qkv || !n->att || !n->hp || !n->h || !n->xf || !n->xfrs ||
-      !n->prob || !n->dx || !n->dr || !n->dy || !n->da || !n->dqkv || !n->dh || !n->part)
+      !n->prob || !n->dx || !n->dr || !n->dy || !n->da || !n->dqkv || !n->dh || !n->part || !n->acc)
     goto nomem;
+  n->tscr = calloc((size_t)n->nthreads, sizeof *n->tscr);
+  if (!n->tscr)
+    goto nomem;
+  for (int i = 0; i < n->nthreads; i++)
+    if (!(n->tscr[i] = FN(alloc_r)((double)T * (double)T)))
+      goto nomem;
 #if TRAIN_PACKED
   n->pack = FN(alloc_r)(FN(pack_floats)(lay, n->BT));
   n->work = calloc((size_t)n->nthreads, sizeof *n->work);
-  if (!n->pack || !n->work)
+  n->tpack = calloc((size_t)n->nthreads, sizeof *n->tpack);
+  if (!n->pack || !n->work || !n->tpack)
     goto nomem;
+  double tp = fmax((double)sp_kern_packb_floats(lay->dh, T), (double)sp_kern_packb_floats(T, lay->dh));
   for (int i = 0; i < n->nthreads; i++)
-    if (!(n->work[i] = FN(alloc_r)((double)sp_kern_work_floats())))
+    if (!(n->work[i] = FN(alloc_r)((double)sp_kern_work_floats())) ||
+        !(n->tpack[i] = FN(alloc_r)(tp)))
       goto nomem;
 #endif
   memset(n->g, 0, lay->n * sizeof(R));
@@ -134,9 +151,7 @@ static void FN(block_fwd)(NET *n, long l)
     FN(layernorm)(n, x0, (R *)ain, FN(layer)(n->lnars, l, (size_t)BT));
   }
   FN(gemm)(n, BT, d, 3 * d, ain, d, 0, w + y->wqkv, 3 * d, 0, qkv, 3 * d, 0);
-  for (long t = 0; t < BT; t++)
-    for (long i = 0; i < d; i++)
-      qkv[(size_t)t * (size_t)(3 * d) + (size_t)(2 * d + i)] += w[y->bv + (size_t)i];
+  FN(add_bias)(n, qkv + 2 * d, 3 * d, d, w + y->bv);
   FN(attn_arg) aa = {qkv, FN(layer)(n->att, l, (size_t)y->B * (size_t)(y->H * y->T * y->T)),
                      n->dy, NULL, NULL};
   FN(attention)(n, &aa, 0);
@@ -159,13 +174,15 @@ static void FN(block_fwd)(NET *n, long l)
   size_t BTf = (size_t)BT * (size_t)dff;
   R *hp = FN(layer)(n->hp, l, BTf), *h = FN(layer)(n->h, l, BTf);
   FN(gemm)(n, BT, d, dff, min, d, 0, w + y->w1, dff, 0, hp, dff, 0);
+  FN(add_bias)(n, hp, dff, dff, w + y->b1);
   for (size_t i = 0; i < BTf; i++) {
-    hp[i] += w[y->b1 + i % (size_t)dff];
-    h[i] = (R)sp_activation_phi(m->activation, m->erf_scale, (double)hp[i]);
+    if (m->activation == SP_ACT_RELU)
+      h[i] = hp[i] > 0 ? hp[i] : 0;
+    else
+      h[i] = (R)sp_activation_phi(m->activation, m->erf_scale, (double)hp[i]);
   }
   FN(gemm)(n, BT, dff, d, h, dff, 0, w + y->w2, d, 0, n->dy, d, 0);
-  for (size_t i = 0; i < BTd; i++)
-    n->dy[i] += w[y->b2 + i % (size_t)d];
+  FN(add_bias)(n, n->dy, d, d, w + y->b2);
   FN(axpby)(n, m->alpha_mlp, x1, m->branch_mlp, n->dy, x2);
   if (post)
     FN(layernorm)(n, x2, x2, FN(layer)(n->srs, l + 1, (size_t)BT));
@@ -248,7 +265,10 @@ static void FN(block_bwd)(NET *n, long l)
     FN(colsum)(n, n->dy, d, d, g + y->b2);
     FN(gemm)(n, BT, d, dff, n->dy, d, 0, w + y->w2, d, 1, n->dh, dff, 0);
     for (size_t i = 0; i < BTf; i++)
-      n->dh[i] *= (R)sp_activation_dphi(m->activation, m->erf_scale, (double)hp[i]);
+      if (m->activation == SP_ACT_RELU)
+        n->dh[i] *= hp[i] > 0 ? (R)1 : hp[i] < 0 ? (R)0 : (R)0.5;
+      else
+        n->dh[i] *= (R)sp_activation_dphi(m->activation, m->erf_scale, (double)hp[i]);
     FN(gemm)(n, d, BT, dff, min, d, 1, n->dh, dff, 0, g + y->w1, dff, 0);
     FN(colsum)(n, n->dh, dff, dff, g + y->b1);
     FN(gemm)(n, BT, dff, d, n->dh, dff, 0, w + y->w1, dff, 1, n->da, d, 0);

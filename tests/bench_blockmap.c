@@ -2,8 +2,11 @@
  * for each activation without LayerNorm (the MLP's kernel then sees every
  * variance): sp_block() at input variances q = 1e-8 .. 1e12 and
  * correlations -0.99 .. 1, weight variance 2 (so that q_1 spans the same
- * range).  Prints the median and the largest time per activation; never
- * fails on time.
+ * range).  Prints the median and the largest time per activation, in CPU
+ * time of the calling thread (so that a loaded machine does not inflate
+ * them); never fails on time.  A few strongly negative correlations are
+ * refused (EDOM) for every activation: T tokens cannot all be correlated
+ * below -1/(T - 1), and the attention output's variance turns negative.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 
@@ -15,7 +18,7 @@
 static double now(void)
 {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 

@@ -3,26 +3,7 @@
 # formats, and every error path (one line on stderr, exit 2 or 1, no file).
 # Prints TAP.  $SIGPROP is the program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: exit status, one stderr line matching
-# "sigprop: ...PATTERN", nothing on stdout.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local st=$? lines; lines=$(wc -l <"$tmp/err")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" && [ ! -s "$tmp/out" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # --- normal runs ---------------------------------------------------------
 "$SP" propagate >"$tmp/a.csv" 2>"$tmp/err"; ok $? "propagate with defaults"
@@ -104,5 +85,4 @@ fi
 "$SP" propagate --norm none --alpha-sa 40 --depth 500 -o "$tmp/partial.csv" 2>/dev/null
 [ ! -e "$tmp/partial.csv" ] && [ -z "$(ls "$tmp" | grep tmp)" ]; ok $? "no partial output after a failure"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -1,33 +1,11 @@
 #!/usr/bin/env bash
-# Command-line tests of `sigprop diagram` and `sigprop propagate --plot`:
+# Command-line tests of `sigprop diagram` and `sigprop propagate -o FIGURE`:
 # outputs, formats, agreement of the alpha_c curve with `sigprop critical`,
 # and every error path (one line on stderr, exit 2 or 1, no file left).
 # Prints TAP.  $SIGPROP is the program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
+. "$(dirname "$0")/tap.sh"
 have_python=0; command -v python3 >/dev/null 2>&1 && have_python=1
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
-
-# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
-# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  rm -rf "$tmp/e"; mkdir "$tmp/e"
-  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
-  local st=$? lines left; lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
-     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
 
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{print $1*16777216 + $2*65536 + $3*256 + $4}'; }
 
@@ -108,11 +86,16 @@ gbad=$(grep -v '^#' "$tmp/gr.csv" | tail -n +2 | awk -F, -v bc="$bc" \
 grep -v '^#' "$tmp/lg.csv" | head -n 1 | grep -q ',grad_wq,lambda_g,class$'; ok $? "lambda_g column"
 grep -q '^lambda_g0,' "$tmp/lgc.csv"; ok $? "lambda_g = 0 curve"
 
-# --- propagate --plot -------------------------------------------------------------
-"$SP" propagate --depth 20 --plot "$tmp/p.png" --compare beta=0.5,3 -o "$tmp/p.csv"; ok $? "propagate --plot --compare"
+# --- propagate -o FIGURE (and the old --plot) ------------------------------------------
+"$SP" propagate --depth 20 -o "$tmp/p.png" --compare beta=0.5,3 -o "$tmp/p.csv"; ok $? "propagate -o FIGURE -o TABLE --compare"
 [ -s "$tmp/p.png" ] && head -n 40 "$tmp/p.csv" | grep -q '^beta,layer,q,p,rho'; ok $? "figure, and a table with a beta column"
 [ "$(grep -vc '^#' "$tmp/p.csv")" = 43 ]; ok $? "two trajectories of 21 rows"
-"$SP" propagate --depth 5 --plot "$tmp/p.pdf" --dpi 50 >/dev/null; ok $? "propagate --plot PDF, table on stdout"
+"$SP" propagate --depth 5 -o "$tmp/p.pdf" --dpi 50 >"$tmp/out"; ok $? "propagate -o PDF"
+[ ! -s "$tmp/out" ]; ok $? "a figure-only run prints nothing on stdout"
+"$SP" propagate --depth 5 --plot "$tmp/p.pdf" --dpi 50 >"$tmp/out" 2>"$tmp/err"; ok $? "propagate --plot (old spelling)"
+[ "$(grep -vc '^#' "$tmp/out")" = 7 ] && [ "$(wc -l <"$tmp/err")" = 1 ] \
+  && grep -q '^sigprop: note: propagate: --plot FILE is deprecated; use -o FILE$' "$tmp/err"
+ok $? "--plot: the table still on stdout, and a one-line deprecation note"
 
 # --- usage errors -------------------------------------------------------------------
 expect_error 2 "MIN must be below MAX" diagram --x beta:5:1:11
@@ -129,7 +112,7 @@ expect_error 2 "unknown format" diagram $small -o out.png -o out.xyz
 expect_error 2 "not one of viridis" diagram $small --colormap jet
 expect_error 2 "outside the diagram" diagram $small --mark 10,10
 expect_error 2 "must lie in" diagram $small --size 10,10
-expect_error 2 "must lie in" diagram $small --rho-max 2
+expect_error 2 "outside (-1, 1]" diagram $small --rho-max 2
 expect_error 2 "unknown option" diagram --frobnicate 1
 expect_error 2 "rho0" diagram --x rho0:-0.6:0.5:5 --tokens 3 --attention uniform
 for v in 0 1 NaN nan text -0.5 1.5; do
@@ -142,12 +125,11 @@ expect_error 2 "outside the domain" propagate --compare beta=-1,2
 # --- failures: nothing is left behind --------------------------------------------------
 expect_error 1 "cannot write" diagram $small -o "$tmp/no/such/dir/a.png"
 expect_error 1 "cannot write" diagram $small -o ok.png -o ok.csv -o "$tmp/no/such/dir/a.pdf"
-expect_error 1 "cannot write" propagate --plot "$tmp/no/such/dir/p.png"
+expect_error 1 "cannot write" propagate -o "$tmp/no/such/dir/p.png"
 mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
 if [ "$(id -u)" != 0 ]; then
   expect_error 1 "cannot write" diagram $small -o "$tmp/ro/a.png"
 fi
 [ -z "$(ls -A "$tmp/ro")" ]; ok $? "no file left in a read-only folder"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

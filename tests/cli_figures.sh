@@ -1,35 +1,13 @@
 #!/bin/sh
 # Command-line tests of the figure commands: `sigprop mlp --x/--y` (the MLP
-# phase diagram), `sigprop attention`, `sigprop propagate --variant`, and
-# figures/make-figures.sh's argument checks.  Outputs exist and parse, the
+# phase diagram), `sigprop attention`, `sigprop propagate --variant`, the
+# figure options every drawing command shares (sizes with units, pixels and
+# presets, fonts), and figures/make-figures.sh's argument checks.  Outputs exist and parse, the
 # numbers match theory.md §3, §4 and §8, and every error path prints one
 # line, exits 2 or 1 and leaves no file.  Prints TAP.  $SIGPROP is the
 # program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: run in an empty folder; exit status,
-# one stderr line "sigprop: ...PATTERN", nothing on stdout, no file left.
-expect_error() {
-  want=$1 pat=$2
-  shift 2
-  rm -rf "$tmp/e"; mkdir "$tmp/e"
-  (cd "$tmp/e" && "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null)
-  st=$?
-  lines=$(wc -l <"$tmp/err"); left=$(ls -A "$tmp/e")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" \
-     && [ ! -s "$tmp/out" ] && [ -z "$left" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, files '$left', stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 is_png() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 # header FILE: the first non-comment line
@@ -122,7 +100,7 @@ expect_error 1 "cannot write" attention --lambda 0:1:2 -o a.csv -o no/such/dir/a
 
 # --- propagate --variant -------------------------------------------------------
 "$SP" propagate --depth 5 --variant 'post=--norm post' --variant 'pre=--norm pre --attention centred' \
-  --plot "$tmp/v.png" -o "$tmp/v.csv"
+  -o "$tmp/v.png" -o "$tmp/v.csv"
 ok $? "propagate --variant, figure and table"
 is_png "$tmp/v.png"; ok $? "variant PNG signature"
 [ "$(grep -v '^#' "$tmp/v.csv" | head -n 1 | cut -d, -f1-3)" = "variant,layer,q" ] \
@@ -130,11 +108,118 @@ is_png "$tmp/v.png"; ok $? "variant PNG signature"
 "$SP" propagate --depth 5 --norm pre --attention centred | grep -v '^#' | tail -n +2 >"$tmp/plain"
 grep '^pre,' "$tmp/v.csv" | cut -d, -f2- >"$tmp/fromv"
 cmp -s "$tmp/plain" "$tmp/fromv"; ok $? "a variant equals the same options given plainly"
+# The header describes the variants, not the base model: each variant's
+# options and its own exponents, equal to those of the plain run.
+grep -q "^# variant-1: post=--norm post$" "$tmp/v.csv" \
+  && grep -q "^# variant-2: pre=--norm pre --attention centred$" "$tmp/v.csv"
+ok $? "one '# variant-N:' line per variant"
+! grep -q '^# lambda_a:' "$tmp/v.csv"; ok $? "no lambda_a of the base model in a variant run"
+for v in "1 --norm post" "2 --norm pre --attention centred"; do
+  set -- $v; k=$1; shift
+  for e in lambda_a lambda_g; do
+    want=$("$SP" propagate --depth 5 "$@" | sed -n "s/^# $e: \([^ ]*\) .*/\1/p")
+    got=$(sed -n "s/^# variant-$k-$e: \([^ ]*\) .*/\1/p" "$tmp/v.csv")
+    [ -n "$want" ] && [ "$want" = "$got" ]; ok $? "variant $k: $e $got = plain run's $want"
+  done
+done
 expect_error 2 "choose one" propagate --compare beta=1,2 --variant 'a=--norm pre'
 expect_error 2 "not LABEL=OPTIONS" propagate --variant 'pre'
 expect_error 2 "not a model option" propagate --variant 'a=--plot x.png'
 expect_error 2 "given twice" propagate --variant 'a=--norm pre' --variant 'a=--norm post'
-expect_error 2 "norm" propagate --variant 'a=--norm sideways' --plot v.png
+expect_error 2 "norm" propagate --variant 'a=--norm sideways' -o v.png
+
+# --- figure options (the shared figure table) -------------------------------
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%d %d", $3 * 256 + $4, $7 * 256 + $8 }'; }
+"$SP" propagate --depth 6 --size 3.25x2in --dpi 100 -o "$tmp/in.png" >/dev/null
+[ "$(png_size "$tmp/in.png")" = "325 200" ]; ok $? "--size 3.25x2in at 100 dpi: 325 x 200 pixels"
+"$SP" propagate --depth 6 --size 8.26cm,5.08cm --dpi 100 -o "$tmp/cm.png" >/dev/null
+[ "$(png_size "$tmp/cm.png")" = "326 200" ]; ok $? "--size 8.26cm,5.08cm at 100 dpi: 326 x 200 pixels"
+"$SP" propagate --depth 6 --size 913x457px --dpi 137 -o "$tmp/px.png" >/dev/null
+[ "$(png_size "$tmp/px.png")" = "913 457" ]; ok $? "--size 913x457px: that many pixels whatever --dpi"
+"$SP" propagate --depth 6 --dpi 211 --size 913×457px -o "$tmp/px2.png" >/dev/null
+[ "$(png_size "$tmp/px2.png")" = "913 457" ]; ok $? "--size W×H px with --dpi before it"
+"$SP" propagate --depth 6 --size column --dpi 100 -o "$tmp/col.png" >/dev/null
+[ "$(png_size "$tmp/col.png")" = "325 260" ]; ok $? "--size column: 3.25 in wide, 0.8 of that tall"
+"$SP" propagate --depth 6 --size page --dpi 100 -o "$tmp/page.png" >/dev/null
+[ "$(png_size "$tmp/page.png")" = "675 264" ]; ok $? "--size page: 6.75 in wide, the default height"
+"$SP" propagate --depth 6 --font "DejaVu Serif" --font-size 9.5 -o "$tmp/serif.pdf" >/dev/null
+pdffonts "$tmp/serif.pdf" 2>/dev/null | grep -q "DejaVuSerif.* yes "; ok $? "--font DejaVu Serif: embedded in the PDF"
+"$SP" propagate --depth 7 --panels rho,qk_v_ratio,grad_wq -o "$tmp/pan.svg" >/dev/null
+grep -q "<svg" "$tmp/pan.svg"; ok $? "--panels rho,qk_v_ratio,grad_wq draws"
+"$SP" propagate --depth 7 --attention-stats finite --tokens 97 --beta 0.1639937 -o "$tmp/t.png" >/dev/null
+grep -a -q "β = 0.164, ρ0 = 0.025, finite T = 97" "$tmp/t.png"
+ok $? "default title: three significant digits, finite-T statistics named (plain Title metadata)"
+"$SP" propagate --depth 7 --causal --attention-stats finite -o "$tmp/c.png" >/dev/null
+grep -a -q "post-LN decoder (causal)" "$tmp/c.png"; ok $? "default title names the causal mask"
+"$SP" propagate --depth 3 -o - -o "$tmp/meta.png" | grep -q "^# command: sigprop propagate --depth 3 -o - -o '\?$tmp/meta.png'\?\$"
+ok $? "the recorded command line names the program sigprop, not its path"
+grep -a -q "Description.....sigprop propagate" "$tmp/meta.png" && ! grep -a -q "CreationDate\|$(dirname "$SP")" "$tmp/meta.png"
+ok $? "PNG metadata: the command from 'sigprop', no build path"
+expect_error 2 "units" propagate --size 3x2furlong -o x.png
+expect_error 2 "not W,H" propagate --size 300 -o x.png
+expect_error 2 "must lie in" propagate --size 0.5x0.5in -o x.png
+expect_error 2 "must lie in" propagate --size 100x100px --dpi 300 -o x.png
+expect_error 2 "must lie in" propagate --size 40000x300px -o x.png
+expect_error 2 "no font family" propagate --font "No Such Family 7" -o x.png
+expect_error 2 "font-size" propagate --font-size 2 -o x.png
+expect_error 2 "is not one of" propagate --panels rho,purity -o x.png
+expect_error 2 "empty" propagate --panels , -o x.png
+"$SP" diagram --x beta:0:5:9 --y alpha-sa:0:5:9 --range 0.5:1 --quiet -o "$tmp/r.png" -o "$tmp/r.svg" >/dev/null
+grep -q "<svg" "$tmp/r.svg" && is_png "$tmp/r.png"; ok $? "diagram --range 0.5:1 draws"
+expect_error 2 "LO must be below HI" diagram --range 1:0.5 -o x.png
+expect_error 2 "is not LO:HI" diagram --range 0.5 -o x.png
+expect_error 2 "range" diagram --range 0.5:one -o x.png
+
+# Every command that draws takes the same figure options: pixels, presets,
+# the font and its size (cli_figure_group and cli_figure_alloc).
+mlp_args="mlp --x var-w:0.5:3:4 --y var-b:0.01:0.3:3"
+att_args="attention --lambda 0:2:4 --tokens 16"
+dia_args="diagram --x beta:0:3:5 --y alpha-sa:0:3:5 --depth 7 --quiet"
+val_args="validate --width 24 --tokens 8 --depth 3 --seeds 2 --seed 5 --quiet"
+grad_args="validate --gradient --width 24 --tokens 8 --seeds 2 --beta-range 0.3:2.7:4 --quiet"
+trn_args="train --task copy --vocab 5 --tokens 6 --width 8 --heads 2 --depth 1 --batch 3 --steps 3 --quiet"
+for c in mlp att dia val grad trn; do
+  eval "args=\$${c}_args"
+  "$SP" $args --size 1103x827px --dpi 173 -o "$tmp/$c-px.png" >/dev/null
+  [ "$(png_size "$tmp/$c-px.png")" = "1103 827" ]; ok $? "${args%% *} ($c): --size 1103x827px gives 1103 x 827 pixels"
+  "$SP" $args --size column --dpi 100 -o "$tmp/$c-col.png" >/dev/null
+  set -- $(png_size "$tmp/$c-col.png")
+  [ "$1" = 325 ] && [ "$2" -le 260 ] && [ "$2" -ge 72 ]
+  ok $? "${args%% *} ($c): --size column at 100 dpi is 325 wide, at most 260 tall (got $1 x $2)"
+  "$SP" $args --font "DejaVu Serif" --font-size 6.5 -o "$tmp/$c-serif.pdf" >/dev/null
+  pdffonts "$tmp/$c-serif.pdf" 2>/dev/null | grep -q "DejaVuSerif.* yes "
+  ok $? "${args%% *} ($c): --font DejaVu Serif embedded in the PDF"
+  "$SP" $args --font-size 11.5 -o "$tmp/$c-big.svg" >/dev/null
+  "$SP" $args -o "$tmp/$c-small.svg" >/dev/null
+  ! cmp -s "$tmp/$c-big.svg" "$tmp/$c-small.svg"; ok $? "${args%% *} ($c): --font-size changes the figure"
+  expect_error 2 "no font family" $args --font "No Such Family 7" -o x.png
+  expect_error 2 "font-size" $args --font-size 80 -o x.png
+  expect_error 2 "units" $args --size 3x2furlong -o x.png
+done
+# A bare --size number is in points: 3.25 in = 234 points.
+"$SP" $mlp_args --size 234,180 --dpi 100 -o "$tmp/pt.png" >/dev/null
+[ "$(png_size "$tmp/pt.png")" = "325 250" ]; ok $? "mlp --size 234,180 is in points: 325 x 250 pixels at 100 dpi"
+# A figure drawn twice is the same file: no run timing in its metadata
+# (the table has it).
+mkdir "$tmp/r1" "$tmp/r2"
+(cd "$tmp/r1" && "$SP" $val_args -o v.png -o v.csv) && (cd "$tmp/r2" && "$SP" $val_args -o v.png -o v.csv)
+cmp -s "$tmp/r1/v.png" "$tmp/r2/v.png" && grep -q '^# seconds: ' "$tmp/r1/v.csv" \
+  && ! grep -a -q 'seconds: \|threads: ' "$tmp/r1/v.png"
+ok $? "validate: the figure records no seconds or threads, and is the same file twice"
+expect_error 1 "too small" $val_args --size 100,80 -o x.png
+# Pixels are checked at the final resolution, whatever the order.
+expect_error 2 "must lie in" $mlp_args --size 200x200px --dpi 300 -o x.png
+"$SP" $mlp_args --size 200x200px --dpi 100 -o "$tmp/small.png" >/dev/null
+[ "$(png_size "$tmp/small.png")" = "200 200" ]; ok $? "mlp --size 200x200px then --dpi 100: 200 x 200 pixels"
+expect_error 2 "must be positive" $mlp_args --size -200x200px -o x.png
+
+# mlp --range: the colours' range, its errors.
+"$SP" $mlp_args --range 0.25:1.75 -o "$tmp/mr.svg" -o "$tmp/mr.csv" >/dev/null
+"$SP" $mlp_args -o "$tmp/ma.svg" >/dev/null
+grep -q "<svg" "$tmp/mr.svg" && ! cmp -s "$tmp/mr.svg" "$tmp/ma.svg"; ok $? "mlp --range 0.25:1.75 draws other colours"
+expect_error 2 "LO must be below HI" $mlp_args --range 1.5:0.5 -o x.png
+expect_error 2 "is not LO:HI" $mlp_args --range 0.5 -o x.png
+expect_error 2 "not a number" $mlp_args --range 0.5:x -o x.png
 
 # --- the figures script ------------------------------------------------------
 if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
@@ -143,5 +228,4 @@ if [ -n "${SIGPROP_FIGURES_SCRIPT:-}" ]; then
   ok $? "make-figures.sh with no program: status 1, no output folder"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

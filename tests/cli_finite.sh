@@ -4,13 +4,7 @@
 # and every error path (one line on stderr, exit 2 or 1, nothing on stdout).
 # Prints TAP.  $SIGPROP is the program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "$(dirname "$0")/tap.sh"
 
 # close GOT WANT TOL: |GOT - WANT| <= TOL
 close() { awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'; }
@@ -20,17 +14,6 @@ col() {
   grep -v '^#' "$1" | awk -F, -v r="$2" -v name="$3" '
     NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
     NR == r + 1 { print $c }'
-}
-
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local st=$? lines; lines=$(wc -l <"$tmp/err")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" && [ ! -s "$tmp/out" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, stderr: $(head -c 300 "$tmp/err")"
-  fi
 }
 
 # --- finite-T statistics ---------------------------------------------------
@@ -112,5 +95,4 @@ expect_error 1 "jumps across" critical var-w --where chi1=1 --activation gelu --
 expect_error 1 "keeps one sign" critical var-w --where chi1=1 --activation tanh --var-b 0.05 --range 0:1
 expect_error 2 "not rho-final=V, chi1=V or beta-c" critical var-w --where chi2=1
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command-line tests of the exact finite-T row overlap in the sweeping
 # commands: diagram, critical and recommend accept --row-overlap exact (read
-# from a table built once per T), recommend takes it by default with finite
-# statistics, and the diagram's rows match `propagate` at a grid point.
+# from a table built once per T), and the diagram's rows match `propagate`
+# at a grid point.
 # Prints TAP.  $SIGPROP is the program under test.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
@@ -23,15 +23,9 @@ b=$(grep -v '^#' "$tmp/crit_ind.csv" | tail -n 1 | cut -d, -f2)
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "" && b != "" && a + 0 != b + 0) }'
 ok $? "the exact overlap moves the critical alpha-sa ($a against $b with 1/T)"
 
-"$SP" recommend --attention-stats finite --tokens 64 --format json >"$tmp/rec.json"
-ok $? "recommend with finite statistics"
-grep -q '"row-overlap": "exact"' "$tmp/rec.json"
-ok $? "recommend: finite statistics take the exact overlap by default"
-"$SP" recommend --attention-stats finite --tokens 64 --row-overlap independent --format json \
-  | grep -q '"row-overlap": "independent"'
-ok $? "recommend: a given --row-overlap is kept"
-"$SP" recommend --format json | grep -q '"row-overlap": "independent"'
-ok $? "recommend: asymptotic statistics keep 1/T"
+"$SP" recommend --attention-stats finite --row-overlap exact --tokens 64 -o "$tmp/rec.json"
+ok $? "recommend with the exact row overlap"
+grep -q '"row_overlap": "exact"' "$tmp/rec.json"; ok $? "recommend records row_overlap exact"
 
 "$SP" diagram --attention-stats finite --row-overlap exact --tokens 64 --x beta:0.25:4.25:5 \
   --y alpha-sa:0.5:2.5:3 --depth 20 --threads 2 -o "$tmp/d.csv"

@@ -1,31 +1,12 @@
 #!/usr/bin/env bash
-# Command-line tests of presets (`--preset`, `sigprop presets`) and
-# `sigprop recommend`: outputs, the order rule, user preset files, and every
+# Command-line tests of presets (`--preset`, `sigprop presets`; recommend is
+# in cli_recommend.sh): outputs, the order rule, user preset files, and every
 # error path (one line on stderr, exit 2 or 1, no file left behind).
 # Prints TAP.  $SIGPROP is the program under test; the shipped preset files
 # are found from $SIGPROP_TEST_DATA (tests/data) as ../../data/presets.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
+. "$(dirname "$0")/tap.sh"
 PRESETS=${SIGPROP_TEST_DATA:?}/../../data/presets
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-# expect_error STATUS PATTERN ARGS...: exit status, one stderr line matching
-# "sigprop: ...PATTERN", nothing on stdout.
-expect_error() {
-  local want=$1 pat=$2; shift 2
-  "$SP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local st=$? lines; lines=$(wc -l <"$tmp/err")
-  if [ "$st" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" && [ ! -s "$tmp/out" ]; then
-    ok 0 "error ($want): $* -> $(cat "$tmp/err")"
-  else
-    ok 1 "error ($want): $* -> status $st, stderr: $(head -c 300 "$tmp/err")"
-  fi
-}
 
 # py SCRIPT ARGS...: run a python check, exit status is the verdict.  The
 # interpreter is resolved once (a version manager's shim can be slow).
@@ -92,83 +73,10 @@ if [ $st = 0 ]; then ok 0 "propagate --preset bert-base (GELU available)"
 else [ $st = 1 ] && grep -q '^sigprop: --activation gelu: .*not yet available' "$tmp/err"
   ok $? "propagate --preset bert-base: GELU refused cleanly until its kernel lands"; fi
 
-# --- recommend ------------------------------------------------------------------
-"$SP" recommend --preset gg-bert >"$tmp/rec.txt" 2>"$tmp/err"; ok $? "recommend --preset gg-bert"
-grep -q '^phase: *rank collapse' "$tmp/rec.txt"; ok $? "text names the phase"
-[ "$(wc -l <"$tmp/rec.txt")" -le 16 ] && [ "$(wc -L <"$tmp/rec.txt")" -le 100 ]; ok $? "text fits a terminal"
-[ ! -s "$tmp/err" ]; ok $? "quiet on stderr"
-"$SP" recommend --preset gg-bert --format json >"$tmp/rec.json"; ok $? "recommend --format json"
-"$SP" propagate --depth 1 | sed -n 's/^# \([a-z0-9-]*\): .*/\1/p' | grep -v '^\(sigprop\|command\|preset\|lambda_a\|xi_a\)$' >"$tmp/params"
-ac=$("$SP" critical alpha-sa --where rho-final=0.9 | tail -n 1)
-py "
-import json, math, sys
-d = json.load(open(sys.argv[1]))
-params = open(sys.argv[2]).read().split()
-missing = [p for p in params if p not in d['model']]
-assert not missing, missing
-assert d['preset'] == 'gg-bert' and d['gain'] == 'alpha-sa' and d['model']['beta'] == 0.5
-c = d['configuration']
-assert c['phase'] == 'rank-collapse' and c['first_block']['y2'] == 0 and c['trainable_beta'] is None
-assert abs(d['critical_gain']['value'] - float(sys.argv[3])) < 1e-9
-r = d['recommendation']
-assert abs(r['alpha-sa'] - 1.2 * d['critical_gain']['value']) < 1e-12 and r['phase'] == 'trainable'
-assert r['trainable_beta']['max_edge'] == 'entropy-collapse'
-f = d['framework']
-assert abs(f['std-q'] - math.sqrt(0.5 * math.sqrt(math.log(512)) / 720)) < 1e-15
-assert f['d-model'] == 720 and f['output-projection'] == 'no' and f['std-o'] is None
-" "$tmp/rec.json" "$tmp/params" "$ac"; ok $? "JSON: every model parameter, phase, critical gain = critical ($ac), framework"
-# theory.md §7 closed form for the smallest skip gain of an attention-only stack.
-v=$("$SP" recommend --mlp none --var-vb 0 --rho0 0.1 --depth 60 --gain alpha-sa --format json |
-    py "import json,sys; print(json.load(sys.stdin)['critical_gain']['value'])")
-want=$(py "u0=0.9/0.1; um=0.1/0.9; print((0.2/((u0/um)**(1/60)-1))**0.5)")
-py "import sys; sys.exit(0 if abs($v-$want)<1e-9 else 1)"; ok $? "critical alpha-sa $v = closed form $want"
-"$SP" recommend --preset gg-bert --beta 3 --format json >"$tmp/r3.json"
-py "
-import json, math, sys
-d = json.load(open(sys.argv[1]))
-bc = math.sqrt(2/(1-0.025))
-assert d['configuration']['phase'] == 'entropy-collapse'
-assert abs(d['recommendation']['beta'] - bc/1.2) < 1e-9
-assert d['configuration']['first_block']['qk_gradient'] > 0
-s = d['framework']['std-q']
-assert abs(s - math.sqrt(bc/1.2 * math.sqrt(math.log(512)) / 720)) < 1e-12
-" "$tmp/r3.json"; ok $? "entropy collapse: beta brought to beta_c/(1+M), stds follow"
-"$SP" recommend --preset bert-base --activation relu --format json >"$tmp/rb.json"; ok $? "recommend bert-base (ReLU in place of GELU)"
-py "
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert abs(d['model']['beta'] - 0.123) < 5e-4 and d['gain'] == 'alpha'
-f = d['framework']
-assert f['std-q'] == 0.02 and f['std-o'] == 0.02 and f['heads'] == 12 and f['d-head'] == 64
-" "$tmp/rb.json"; ok $? "bert-base: beta 0.123, framework stds 0.02"
-"$SP" recommend --preset gpt2-small --activation relu --no-causal --depth 96 --format json >"$tmp/rg.json"
-py "
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert d['gain'] == 'branch'
-g = d['critical_gain']['value']; r = d['recommendation']
-assert 0 < g < 1 and abs(r['branch-sa'] - min(24**-0.5, g/1.2)) < 1e-12
-assert abs(d['framework']['std-o'] - 0.02 * r['branch-sa']) < 1e-15
-assert abs(d['framework']['std-ff-out'] - 0.02 * r['branch-mlp']) < 1e-15
-" "$tmp/rg.json"; ok $? "gpt2-small at L = 96: branch gain, folded into W_O and W_2 stds"
-"$SP" recommend --d-model 1024 --format json | py "
-import json, math, sys
-d = json.load(sys.stdin)
-assert d['preset'] is None
-assert abs(d['framework']['std-q'] - math.sqrt(0.5 * math.sqrt(math.log(512)) / 1024)) < 1e-15
-assert d['framework']['std-v'] is None
-"; ok $? "--d-model without a preset converts beta only"
-"$SP" recommend --format json | py "import json,sys; assert json.load(sys.stdin)['framework'] is None"
-ok $? "no width, no framework numbers"
-"$SP" recommend --help | grep -q -- '--margin'; ok $? "recommend --help"
-"$SP" --help | grep -q 'recommend'; ok $? "sigprop --help lists recommend"
-"$SP" --help | grep -q 'presets'; ok $? "sigprop --help lists presets"
-
 # --- errors -----------------------------------------------------------------------
 printf 'name = x\nd-model = 64\nd-model = 65\n' >"$tmp/dup.preset"
 expect_error 2 "dup.preset:3: d-model: duplicate key" propagate --preset "$tmp/dup.preset"
 printf 'name = x\nwidth = 64\n' >"$tmp/unk.preset"
-expect_error 2 "unk.preset:2: width: unknown key" recommend --preset "$tmp/unk.preset"
 sed 's/^std-q = 0.02$/std-q = 0.02abc/' "$PRESETS/bert-base.preset" >"$tmp/num.preset"
 expect_error 2 "num.preset:[0-9]*: std-q: '0.02abc' is not a finite decimal" propagate --preset "$tmp/num.preset"
 sed 's/^std-q = 0.02$/std-q = nan/' "$PRESETS/bert-base.preset" >"$tmp/nan.preset"
@@ -196,20 +104,7 @@ expect_error 2 "'nosuch' is not a built-in preset" presets --show nosuch
 expect_error 2 "exclude each other" presets --show bert-base -o "$tmp/x.csv"
 expect_error 2 ".csv, .tsv or .json" presets -o "$tmp/x.txt"
 expect_error 1 "cannot write" presets -o "$tmp/no/such/dir/p.csv"
-expect_error 2 "not one of text, json" recommend --format xml
-expect_error 2 "outside \[0, 10\]" recommend --margin -1
-expect_error 2 "not a number" recommend --margin abc
-expect_error 2 "outside (0, 1)" recommend --rho-max 1
-expect_error 2 "not one of alpha" recommend --gain up
-expect_error 2 "outside \[1, 1e9\]" recommend --d-model 0
-expect_error 2 "whole number" recommend --heads 1.5
-expect_error 2 "do not divide d-model = 768" recommend --preset bert-base --activation relu --heads 5
-expect_error 2 "unknown option" recommend --frobnicate
-expect_error 2 "unexpected argument" recommend extra
-expect_error 2 "outside the domain" recommend --preset gg-bert --depth 0
-out=$("$SP" recommend --norm none --alpha-sa 40 --depth 500 2>&1)
-case "$out" in *"phase:      stream overflow"*) r=0 ;; *) r=1 ;; esac
-ok $r "a stream that overflows is a verdict (stream overflow), not an error"
+"$SP" --help | grep -q 'presets'; ok $? "sigprop --help lists presets"
 
 # --- no partial files -------------------------------------------------------------
 "$SP" propagate --preset "$tmp/dup.preset" -o "$tmp/out.csv" 2>/dev/null
@@ -217,5 +112,4 @@ ok $r "a stream that overflows is a verdict (stream overflow), not an error"
 "$SP" presets -o "$tmp/no/such/dir/p.csv" 2>/dev/null
 [ -z "$(ls -a "$tmp" | grep '\.tmp')" ]; ok $? "no temporary files left"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

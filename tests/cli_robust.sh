@@ -43,26 +43,29 @@ fresh; fails 1 "adir.png: cannot write: Is a directory" diagram $dg -o grid.csv 
 ok $? "diagram -o grid.csv -o adir.png fails"; only; ok $? "diagram leaves no grid.csv"
 fresh; fails 1 "Is a directory" diagram $dg -o grid.csv --curves adir.png.csv -o adir.png
 ok $? "diagram --curves fails"; only; ok $? "diagram --curves leaves nothing"
+fresh; ln -s /dev/full full.csv
+fails 1 "full.csv: cannot write: No space left on device" diagram $dg -o d.svg -o g.tsv --curves full.csv
+ok $? "diagram --curves on a full disk fails"; rm -f full.csv; only; ok $? "diagram --curves failing at close leaves no figure or grid"
 fresh; fails 1 "Is a directory" attention --lambda 0:2:3 --tokens 8 -o t.csv -o adir.png
 ok $? "attention fails"; only; ok $? "attention leaves no t.csv"
 fresh; fails 1 "Is a directory" mlp --x var-w:1:2:3 --y var-b:0:0.1:3 -o t.csv -o adir.png
 ok $? "mlp fails"; only; ok $? "mlp leaves no t.csv"
-fresh; fails 1 "Is a directory" validate $small --table t.csv -o adir.png
-ok $? "validate --table fails"; only; ok $? "validate leaves no t.csv"
-fresh; fails 1 "Is a directory" propagate --depth 3 -o t.csv --plot adir.png
-ok $? "propagate -o t.csv --plot adir.png fails"; only; ok $? "propagate leaves no t.csv"
+fresh; fails 1 "Is a directory" validate $small -o t.csv -o adir.png
+ok $? "validate -o t.csv -o adir.png fails"; only; ok $? "validate leaves no t.csv"
+fresh; fails 1 "Is a directory" propagate --depth 3 -o t.csv -o adir.png
+ok $? "propagate -o t.csv -o adir.png fails"; only; ok $? "propagate leaves no t.csv"
 fresh; mkdir adir.png/x.csv; fails 1 "Is a directory" presets -o adir.png/x.csv
 ok $? "presets -o a directory fails"; only; ok $? "presets leaves nothing"
 
 # --- standard output failing leaves no figure -------------------------------------
-fresh; "$SP" propagate --depth 3 --plot f.png >/dev/full 2>err.txt; st=$?
+fresh; "$SP" propagate --depth 3 -o f.png -o - >/dev/full 2>err.txt; st=$?
 [ "$st" = 1 ] && grep -q "^sigprop: standard output: No space left on device$" err.txt
-ok $? "propagate --plot f.png > /dev/full: exit 1, the reason"; rm -f err.txt
+ok $? "propagate -o f.png -o - > /dev/full: exit 1, the reason"; rm -f err.txt
 only; ok $? "propagate leaves no figure when standard output fails"
 fresh; "$SP" attention --lambda 0:2:3 --tokens 8 -o f.svg >/dev/full 2>/dev/null
 [ $? = 0 ]; ok $? "attention -o f.svg writes nothing on stdout (exit 0 with stdout full)"
-fresh; "$SP" validate $small -o f.svg >/dev/full 2>err.txt; st=$?
-[ "$st" = 1 ] && grep -q "No space left on device" err.txt; ok $? "validate -o f.svg > /dev/full fails"
+fresh; "$SP" validate $small -o f.svg -o - >/dev/full 2>err.txt; st=$?
+[ "$st" = 1 ] && grep -q "No space left on device" err.txt; ok $? "validate -o f.svg -o - > /dev/full fails"
 rm -f err.txt; only; ok $? "validate leaves no figure when standard output fails"
 
 # --- a full disk, devices, --help ---------------------------------------------------
@@ -72,7 +75,7 @@ fails 1 "full.csv: cannot write: No space left on device" propagate --depth 3 -o
 ok $? "a table on a full disk: 'No space left on device'"
 [ -L full.csv ]; ok $? "the link to /dev/full stays"; rm -f full.csv
 ln -s /dev/null null.svg; ln -s /dev/null null.csv
-"$SP" propagate --depth 3 --plot null.svg -o null.csv; ok $? "devices are written directly"
+"$SP" propagate --depth 3 -o null.svg -o null.csv; ok $? "devices are written directly"
 [ -L null.svg ] && [ -c /dev/null ]; ok $? "/dev/null stays a device"; rm -f null.svg null.csv
 "$SP" --help >/dev/full 2>err.txt; st=$?
 [ "$st" = 1 ] && grep -q "No space left on device" err.txt; ok $? "sigprop --help > /dev/full exits 1"
@@ -111,7 +114,7 @@ rm -f err.txt
 
 # --- not UTF-8 in titles and paths -----------------------------------------------------
 fresh
-"$SP" propagate --depth 3 --title $'bad \xff\xfe title \xc3' --plot $'p\xe9.svg' -o $'t\xe9.json'
+"$SP" propagate --depth 3 --title $'bad \xff\xfe title \xc3' -o $'p\xe9.svg' -o $'t\xe9.json'
 ok $? "non-UTF-8 title and paths: exit 0"
 py '
 import glob, json, sys, xml.dom.minidom
@@ -123,7 +126,7 @@ with open(js[0], "rb") as f:
     data = json.loads(f.read().decode("utf-8"))
 assert "\ufffd.svg" in data["meta"]["command"], data["meta"]["command"]
 '; ok $? "the SVG is well-formed with U+FFFD in its title, the JSON is valid UTF-8"
-"$SP" propagate --depth 3 --title $'<&"\'> \xff' --plot amp.svg >/dev/null; ok $? "markup characters in a title"
+"$SP" propagate --depth 3 --title $'<&"\'> \xff' -o amp.svg >/dev/null; ok $? "markup characters in a title"
 py 'import xml.dom.minidom as m; d = m.parse("amp.svg"); t = d.getElementsByTagName("title")[0].firstChild.data; assert t.startswith("<&\"'"'"'>"), t'
 ok $? "& < > \" are escaped in the SVG"
 "$SP" diagram $dg --title $'\xff\xfe' -o d.pdf -o d.csv; ok $? "diagram renders a PDF with a non-UTF-8 title"
@@ -133,6 +136,11 @@ if command -v pdftoppm >/dev/null; then
 else
   echo "ok $((n += 1)) # SKIP pdftoppm not installed"
 fi
+cp "${SIGPROP_TEST_DATA:?}/../../data/presets/bert-base.preset" $'b\xff.preset'
+"$SP" recommend --format json --preset ./$'b\xff.preset' --norm pre >rec.json
+ok $? "recommend --format json with a non-UTF-8 preset path"
+py 'import json; d = json.loads(open("rec.json", "rb").read().decode("utf-8")); assert "b\ufffd.preset" in d["command"], d["command"]'
+ok $? "recommend's JSON is valid UTF-8 (U+FFFD in the command)"
 printf 'name = bad\xffname\ntitle = x\n' >bad.preset
 "$SP" propagate --preset ./bad.preset -o x.json 2>err.txt
 [ "$(wc -l <err.txt)" -le 1 ]; ok $? "a preset with a bad byte: at most one line"
@@ -142,12 +150,12 @@ rm -f err.txt
 fresh
 fails 2 "5000 x 4000 = 20000000 points is over the limit of 16000000" diagram --x beta:0:1:5000 --y alpha-sa:0:1:4000 -o g.csv
 ok $? "the grid cap is a cap (exit 2) with the number and the limit"; only; ok $? "nothing written"
-fails 2 "60000 x 60000 pixels at 600 dpi; the limit is 32767" propagate --depth 2 --plot big.png --size 7200,7200 --dpi 600
+fails 2 "60000 x 60000 pixels at 600 dpi; the limit is 32767" propagate --depth 2 -o big.png --size 7200,7200 --dpi 600
 ok $? "a PNG over 32767 pixels a side is refused with both numbers"; only; ok $? "nothing written"
 # Memory: under ulimit -v (not with AddressSanitizer, which needs its shadow).
 if (ulimit -v 2000000; "$SP" --version) >/dev/null 2>&1; then
   (ulimit -v 2000000; fails 1 "needs 3600 MB of memory, more than the 2048 MB available" \
-    propagate --depth 2 --plot big.png --size 7200,7200 --dpi 300)
+    propagate --depth 2 -o big.png --size 7200,7200 --dpi 300)
   ok $? "a figure needing more memory than allowed is refused with both numbers"
 else
   echo "ok $((n += 1)) # SKIP ulimit -v unusable here (sanitizer build)"
@@ -169,6 +177,16 @@ for sig in INT TERM HUP; do
   [ "$running" = 1 ] && [ "$st" = "$want" ]; ok $? "SIG$sig during a diagram: exit $st (want $want)"
   rm -f err.txt; only; ok $? "SIG$sig leaves no temporary file"
 done
+
+# --- a closed pipe: SIGPIPE (or EPIPE when ignored) leaves no figure ------------------
+fresh
+"$SP" propagate --depth 20000 --mlp none --plot f.png | head -c 10 >/dev/null
+st=${PIPESTATUS[0]}; [ "$st" = 141 ]; ok $? "a closed pipe: exit 141 (got $st)"
+only; ok $? "a closed pipe leaves no figure"
+(trap '' PIPE; "$SP" propagate --depth 20000 --mlp none --plot f.png 2>err.txt | head -c 10 >/dev/null
+ st=${PIPESTATUS[0]}; [ "$st" = 1 ] && grep -q "^sigprop: standard output: Broken pipe$" err.txt)
+ok $? "SIGPIPE ignored: exit 1, 'Broken pipe'"; rm -f err.txt
+only; ok $? "and no figure"
 
 echo "1..$n"
 [ "$failed" = 0 ]

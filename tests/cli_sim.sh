@@ -3,33 +3,9 @@
 # stderr, exit status 2 for usage and 1 for failures, no output file left
 # behind) and the shape of the tables.  TAP output.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SIGPROP=${SIGPROP:-sigprop}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sigprop-cli-sim.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 small="--width 32 --seeds 2 --tokens 16 --depth 3 --threads 2"
-
-# expect_error STATUS PATTERN DESCRIPTION -- ARGS...: exit status, exactly one
-# stderr line "sigprop: ..." matching PATTERN, nothing on stdout.
-expect_error() {
-  want=$1 pat=$2 what=$3
-  shift 4
-  "$SIGPROP" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  lines=$(wc -l <"$tmp/err")
-  if [ "$got" = "$want" ] && [ "$lines" = 1 ] && grep -q "^sigprop: .*$pat" "$tmp/err" &&
-     [ ! -s "$tmp/out" ]; then
-    ok "$what (exit $got: $(cat "$tmp/err"))"
-  else
-    notok "$what: exit $got (want $want), stderr: $(cat "$tmp/err")"
-  fi
-}
 
 expect_error 2 "width" "width below 2" -- simulate --width 1 --seeds 2 --tokens 16 --depth 2
 expect_error 2 "tokens" "tokens below 2" -- simulate --width 16 --seeds 2 --tokens 1 --depth 2
@@ -49,40 +25,39 @@ expect_error 2 "a table is written" "image extension for simulate" -- simulate $
 expect_error 2 "unknown option" "validate: unknown option" -- validate $small --bogus
 expect_error 1 "overflow" "a stream that overflows fails cleanly" \
   -- simulate $small --norm none --alpha-sa 100000 --alpha-mlp 100000 --depth 10 -o "$tmp/overflow.csv"
-[ ! -e "$tmp/overflow.csv" ] && [ -z "$(ls "$tmp" | grep -v '^out$\|^err$')" ]
-check $? "no output file or temporary file left after a failure"
+[ ! -e "$tmp/overflow.csv" ] && [ -z "$(ls "$tmp" | grep -v '^out$\|^err$\|^e$\|^stdout$\|^stderr$')" ]
+ok $? "no output file or temporary file left after a failure"
 
 # a good run: header, columns, rows, nothing on stderr (not a terminal)
-"$SIGPROP" simulate $small --seed 9 -o "$tmp/s.csv" 2>"$tmp/err"
-check $? "simulate writes a table"
+"$SP" simulate $small --seed 9 -o "$tmp/s.csv" 2>"$tmp/err"
+ok $? "simulate writes a table"
 [ ! -s "$tmp/err" ]
-check $? "no progress line when stderr is not a terminal"
+ok $? "no progress line when stderr is not a terminal"
 header=$(grep -v '^#' "$tmp/s.csv" | head -1)
 case "$header" in
   layer,q,q_se,p,p_se,rho,rho_se,cos,cos_se,rho_std,rho_std_se,y2,y2_se,y3,y3_se,entropy,entropy_se,max_attention,max_attention_se,overlap,overlap_se)
-    ok "simulate columns: $header" ;;
-  *) notok "simulate columns: $header" ;;
+    ok 0 "simulate columns: $header" ;;
+  *) ok 1 "simulate columns: $header" ;;
 esac
 [ "$(grep -vc '^#' "$tmp/s.csv")" = 5 ]
-check $? "simulate: a header and depth + 1 rows"
+ok $? "simulate: a header and depth + 1 rows"
 grep -q '^# seed: 9' "$tmp/s.csv"
-check $? "the seed is echoed in the metadata"
-"$SIGPROP" simulate $small --seed 9 --threads 1 -o "$tmp/s1.csv" 2>/dev/null
+ok $? "the seed is echoed in the metadata"
+"$SP" simulate $small --seed 9 --threads 1 -o "$tmp/s1.csv" 2>/dev/null
 grep -v '^#' "$tmp/s.csv" >"$tmp/a" && grep -v '^#' "$tmp/s1.csv" >"$tmp/b" && cmp -s "$tmp/a" "$tmp/b"
-check $? "one and two threads print the same table"
-"$SIGPROP" simulate $small --gradient --heads 2 --causal >"$tmp/g.csv" 2>/dev/null
-check $? "simulate --gradient --heads 2 --causal runs"
+ok $? "one and two threads print the same table"
+"$SP" simulate $small --gradient --heads 2 --causal >"$tmp/g.csv" 2>/dev/null
+ok $? "simulate --gradient --heads 2 --causal runs"
 grep -v '^#' "$tmp/g.csv" | head -1 | grep -q ',grad_wq,grad_wq_se$'
-check $? "--gradient adds grad_wq and grad_wq_se"
+ok $? "--gradient adds grad_wq and grad_wq_se"
 
-"$SIGPROP" validate $small --beta 0.3 --table "$tmp/v.csv" 2>/dev/null
-check $? "validate writes its table"
+"$SP" validate $small --beta 0.3 -o "$tmp/v.csv" 2>/dev/null
+ok $? "validate writes its table"
 grep -v '^#' "$tmp/v.csv" | head -1 | grep -q '^layer,rho_sim,rho_sim_se,rho_theory,rho_dev,rho_z,y2_sim,y2_sim_se,y2_theory,y2_dev,y2_z$'
-check $? "validate columns"
+ok $? "validate columns"
 grep -q '^# worst-rho: layer [0-9]' "$tmp/v.csv" && grep -q '^# worst-rho-z: layer [0-9]' "$tmp/v.csv"
-check $? "validate names the worst layer"
-"$SIGPROP" validate $small --beta 0.3 >"$tmp/v2.csv" 2>/dev/null && grep -q '^layer,rho_sim' "$tmp/v2.csv"
-check $? "validate prints the table on stdout without --table"
+ok $? "validate names the worst layer"
+"$SP" validate $small --beta 0.3 >"$tmp/v2.csv" 2>/dev/null && grep -q '^layer,rho_sim' "$tmp/v2.csv"
+ok $? "validate prints the table on stdout without -o"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

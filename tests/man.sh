@@ -5,13 +5,8 @@
 # as printed: they must match what the command prints (numbers to a
 # relative 1e-6, other words exactly; blank lines ignored).  Prints TAP.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?}
+. "$(dirname "$0")/tap.sh"
 MAN=${SIGPROP_MAN:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 
 # same EXPECTED ACTUAL: token-wise comparison, numbers with a tolerance.
 same() {
@@ -75,12 +70,18 @@ done
 # The library page's example program compiles against the build and runs.
 if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
   sed -n '/^\.EX/,/^\.EE/p' "$MAN/sigprop.3" | sed '1d;$d' | sed 's/\\e/\\/g; s/\\-/-/g' >"$tmp/ex.c"
-  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS 2>"$tmp/cc.err"; then
+  # Libraries from pkg-config (sigprop-uninstalled.pc of the build) when
+  # the build says where its .pc is, as a program using the library would.
+  libs="-lsigprop -lgsl -lgslcblas -lm"
+  if [ -n "${SIGPROP_PKG_CONFIG_PATH:-}" ]; then
+    libs=$(PKG_CONFIG_PATH="$SIGPROP_PKG_CONFIG_PATH" pkg-config --libs sigprop-uninstalled)
+    ok $? "pkg-config --libs sigprop: $libs"
+  fi
+  if $SIGPROP_CC "$tmp/ex.c" -o "$tmp/ex" $SIGPROP_CFLAGS $libs 2>"$tmp/cc.err"; then
     "$tmp/ex" >"$tmp/ex.out" 2>&1; st=$?
     [ $st = 0 ] && grep -q '^alpha_c = ' "$tmp/ex.out"; ok $? "sigprop.3 example runs: $(tr '\n' ' ' <"$tmp/ex.out")"
   else
     ok 1 "sigprop.3 example compiles: $(head -c 300 "$tmp/cc.err")"
   fi
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

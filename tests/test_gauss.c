@@ -224,11 +224,11 @@ static void derivatives(void)
 static void mlp_table(void)
 {
   const sp_activation acts[] = {SP_ACT_TANH, SP_ACT_GELU, SP_ACT_SILU};
-  const double sws[] = {0.2, 1.0, 4.0};
+  const double sws[] = {0.2, 1.0, 4.0, 9.7};
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(rng, SEED + 2);
   for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 4; j++) {
       double sw = sws[j], sb = 0.05, worst_abs = 0.0, worst_rel = 0.0;
       int st;
       sp_mlp_table *t = sp_mlp_table_alloc(acts[i], 1.0, sw, 1.3 * sw, sb, &st);
@@ -257,6 +257,31 @@ static void mlp_table(void)
       sp_mlp_table_free(t);
     }
   gsl_rng_free(rng);
+}
+
+/* The table's moments E[phi^2], E[phi'^2] (Hermite sums up to q_1 = 16,
+ * quadrature above) against the one-dimensional quadrature, on both sides
+ * of the switch. */
+static void mlp_table_moments(void)
+{
+  const sp_activation acts[] = {SP_ACT_TANH, SP_ACT_GELU, SP_ACT_SILU};
+  const double sws[] = {0.0137, 0.61, 2.3, 7.9, 15.93, 16.07, 27.0};
+  for (int i = 0; i < 3; i++) {
+    double worst = 0.0;
+    for (int j = 0; j < 7; j++) {
+      int st;
+      double sb = 0.03, e2, d2, r2, rd;
+      sp_mlp_table *t = sp_mlp_table_alloc(acts[i], 1.0, sws[j], 0.7 * sws[j], sb, &st);
+      st |= sp_mlp_table_moments(t, &e2, &d2);
+      st |= sp_gauss_phi_moments(acts[i], 1.0, sws[j] + sb, sws[j] + sb, &r2, NULL);
+      st |= sp_gauss_dphi2(acts[i], 1.0, sws[j] + sb, &rd);
+      worst = fmax(worst, st ? INFINITY : fmax(fabs(e2 / r2 - 1.0), fabs(d2 / rd - 1.0)));
+      sp_mlp_table_free(t);
+    }
+    tap_ok(worst < 1e-10, "%s: table moments E phi^2, E phi'^2 at q_1 = 0.04 .. 27 (Hermite "
+           "sums and quadrature) within %.1e of the 1-D quadrature", sp_activation_name(acts[i]),
+           worst);
+  }
 }
 
 /* The maps read the table when the workspace has one and q = 1. */
@@ -367,6 +392,8 @@ static void errors(void)
          == SP_EDOM && sp_mlp_table_eval(NULL, 0.0, &qf, &pf) == SP_EINVAL
          && sp_mlp_table_eval(t, 1.0 + 1e-14, &qf, &pf) == SP_OK && fabs(pf - qf) < 1e-15,
          "table eval errors; c a rounding above 1 is 1");
+  tap_ok(sp_mlp_table_moments(NULL, &qf, &pf) == SP_EINVAL, "table moments: NULL table");
+  tap_ok(sp_mlp_table_moments(t, NULL, NULL) == SP_OK, "table moments: NULL outputs");
   tap_ok(sp_mlp_table_matches(t, SP_ACT_GELU, 5.0, 1.0, 1.0, 0.0)
          && !sp_mlp_table_matches(t, SP_ACT_GELU, 1.0, 1.0, 1.0, 0.1)
          && !sp_mlp_table_matches(NULL, SP_ACT_GELU, 1.0, 1.0, 1.0, 0.0),
@@ -393,6 +420,7 @@ int main(void)
   gap_near_one();
   derivatives();
   mlp_table();
+  mlp_table_moments();
   maps_use_table();
   errors();
   gsl_integration_workspace_free(wi);

@@ -5,6 +5,8 @@
 #include "sigprop.h"
 #include "tap.h"
 
+#include <string.h>
+
 #include <gsl/gsl_errno.h>
 
 static void reference_critical(void)
@@ -176,6 +178,44 @@ static void errors(void)
                                   1e-10, NULL) == SP_EINVAL, "critical: bad arguments");
 }
 
+/* Bit for bit (NaN equal to NaN), field by field. */
+static int same(const sp_meanfield *a, const sp_meanfield *b)
+{
+  const double x[] = {a->q_star, a->chi1, a->c_star, a->xi_c, a->xi_q};
+  const double y[] = {b->q_star, b->chi1, b->c_star, b->xi_c, b->xi_q};
+  return a->kind == b->kind && memcmp(x, y, sizeof x) == 0;
+}
+
+/* The batch solver: every point as sp_meanfield_solve() gives it, for 1
+ * and 3 threads, and its errors. */
+static void batch(void)
+{
+  enum { N = 23 };
+  double sw[N], sb[N];
+  sp_meanfield one[N], b1[N], b3[N];
+  int s1[N], s3[N], ok = 1;
+  for (int k = 0; k < N; k++) {
+    sw[k] = 0.31 + 0.173 * k;
+    sb[k] = k == 5 ? -1.0 : 0.0137 * (k % 7);
+  }
+  int r1 = sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, N, sw, sb, 1, b1, s1);
+  int r3 = sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, N, sw, sb, 3, b3, s3);
+  for (int k = 0; k < N; k++) {
+    int s = sp_meanfield_solve(SP_ACT_TANH, 1.0, sw[k], sb[k], &one[k]);
+    ok &= s == s1[k] && s == s3[k];
+    if (!s)
+      ok &= same(&one[k], &b1[k]) && same(&one[k], &b3[k]);
+  }
+  tap_ok(r1 == SP_OK && r3 == SP_OK && ok && s1[5] == SP_EDOM, "batch of %d tanh points on 1 "
+         "and 3 threads: identical to one solve each (a negative var-b: EDOM at its point)", N);
+  tap_ok(sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, N, NULL, sb, 1, b1, s1) == SP_EINVAL
+         && sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, N, sw, sb, 1, b1, NULL) == SP_EINVAL
+         && sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, N, sw, sb, SP_MF_MAX_THREADS + 1, b1, s1)
+            == SP_EINVAL
+         && sp_meanfield_solve_batch(SP_ACT_TANH, 1.0, 0, NULL, NULL, 0, NULL, NULL) == SP_OK,
+         "batch errors: NULL arrays, too many threads; n = 0 is nothing to do");
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
@@ -184,5 +224,6 @@ int main(void)
   fixed_points_by_iteration();
   closed_forms();
   errors();
+  batch();
   return tap_done();
 }

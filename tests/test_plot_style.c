@@ -24,8 +24,10 @@ static size_t count_colour(cairo_surface_t *img, const double c[3], int tol, dou
       int rgb[3];
       ru_pixel(img, x, y, rgb);
       int d = 0;
-      for (int k = 0; k < 3; k++)
-        d = abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5)) > d ? abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5)) : d;
+      for (int k = 0; k < 3; k++) {
+        int dk = abs(rgb[k] - (int)floor(c[k] * 255.0 + 0.5));
+        d = dk > d ? dk : d;
+      }
       n += d <= tol;
     }
   return n;
@@ -168,6 +170,49 @@ static void test_ends(void)
   sp_plot_free(p);
 }
 
+/* Markers spread over the whole panel and a BEST legend: no spot inside
+ * is free, so the legend must get a band of its own; every marker stays
+ * its own colour (a legend box over it would pale it). */
+static void test_legend(void)
+{
+  enum { N = 48 };
+  double x[N], y[N];
+  for (int i = 0; i < N; i++) {
+    x[i] = 0.37 + (i % 8) * 1.13;
+    y[i] = -0.71 + (i / 8) * 0.29 + 0.013 * (i % 3);
+  }
+  sp_plot *p;
+  sp_plot_alloc(263.0, 197.0, 1, 1, &p);
+  sp_plot_style st;
+  sp_plot_style_default(&st);
+  memcpy(st.color, vermillion, sizeof st.color);
+  st.line = SP_LINE_NONE;
+  st.marker = SP_MARKER_SQUARE;
+  sp_plot_series(p, 0, N, x, y, NULL, &st, "measured points");
+  sp_plot_style_default(&st);
+  memcpy(st.color, blue, sizeof st.color);
+  double lx[2] = {0.37, 8.28}, ly[2] = {-0.5, 0.6};
+  sp_plot_series(p, 0, 2, lx, ly, NULL, &st, "a fitted line");
+  sp_plot_legend(p, 0, SP_LEGEND_BEST);
+  cairo_surface_t *img = render(p);
+  int covered = 0;
+  for (int i = 0; i < N && img; i++) {
+    double u, v;
+    sp_plot_locate(p, 0, x[i], y[i], &u, &v);
+    int rgb[3];
+    ru_pixel(img, (int)floor(u * K), (int)floor(v * K), rgb);
+    /* the marker's vermillion, or the blue line drawn over it */
+    int red = abs(rgb[0] - 213) < 30 && abs(rgb[1] - 94) < 30 && rgb[2] < 40;
+    int line = rgb[0] < 40 && abs(rgb[2] - 178) < 40;
+    covered += !red && !line;
+  }
+  tap_ok(img && covered == 0, "a legend with no free spot inside hides no marker (%d hidden)",
+         covered);
+  if (img)
+    cairo_surface_destroy(img);
+  sp_plot_free(p);
+}
+
 static void test_metadata(void)
 {
   sp_plot *p = ru_figure();
@@ -232,6 +277,7 @@ int main(void)
   gsl_set_error_handler_off();
   test_overlap();
   test_ends();
+  test_legend();
   test_metadata();
   test_auto_range();
   return tap_done();

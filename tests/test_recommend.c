@@ -376,6 +376,20 @@ static void overflow(void)
            && isinf(v.q_final) && v.overflow_block > 1 && isfinite(v.rho_final),
          "no-LN alpha 40.3: the iteration overflows at block %ld: a verdict, not an error",
          v.overflow_block);
+  /* Finite T: the statistics of a stream near DBL_MAX fail before the
+   * iteration overflows; beyond the range that is an overflow too. */
+  m.stats = SP_STATS_FINITE;
+  m.depth = 100;
+  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace_prepare(w, &m);
+  st = sp_verdict_eval(&m, w, 0.9, &v);
+  tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW && v.overflow_block > 1,
+         "finite T, no-LN alpha 40.3: stream overflow at block %ld, not an error",
+         v.overflow_block);
+  sp_sensitivity sens;
+  st = sp_sensitivity_depth(&m, w, 0.9, 200, &sens);
+  tap_ok(st == SP_OK && sens.phase == SP_PHASE_OVERFLOW, "and for the depth sensitivity");
+  sp_workspace_free(w);
   tap_ok(strcmp(sp_phase_name(SP_PHASE_OVERFLOW), "stream-overflow") == 0
            && strcmp(sp_edge_name(SP_EDGE_OVERFLOW), "stream-overflow") == 0,
          "overflow phase and edge names");

@@ -89,8 +89,14 @@ static void screening(void)
   cubic cf = {2.3719, 9.0, 9.0, NAN, 2, 0, 0};
   s = sp_root_brent(cubic_fn, &cf, lo, hi, cube(lo) - cf.shift, cube(hi) - cf.shift, 1e-12,
                     0.0, &r);
-  tap_ok(s == SP_EOVERFLOW && cf.calls == 2, "callback status passed on at once (%d calls)",
-         cf.calls);
+  tap_ok(s == SP_EOVERFLOW && cf.calls == 2 && r == -7.0, "callback status passed on at once "
+         "(%d calls), root untouched", cf.calls);
+  /* an error after a few iterations leaves the root untouched as well */
+  cubic cl = {2.3719, 9.0, 9.0, NAN, 5, 0, 0};
+  s = sp_root_brent(cubic_fn, &cl, lo, hi, cube(lo) - cl.shift, cube(hi) - cl.shift, 1e-14,
+                    0.0, &r);
+  tap_ok(s == SP_EOVERFLOW && cl.calls == 5 && r == -7.0, "status at the 5th call: passed on, "
+         "root untouched");
   tap_ok(sp_root_brent(cubic_fn, &c, lo, hi, NAN, 1.0, 1e-12, 0.0, &r) == SP_EDOM
          && sp_root_brent(cubic_fn, &c, lo, hi, -1.0, INFINITY, 1e-12, 0.0, &r) == SP_EDOM,
          "non-finite f(lo) or f(hi): EDOM");

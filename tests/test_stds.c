@@ -72,6 +72,17 @@ static void formulas(void)
   tap_close(m.var_v, p.model.var_v, 1e-15, "bert-base: var-v as the preset");
   tap_close(m.var_w_out, p.model.var_w_out, 1e-15, "bert-base: var-w-out as the preset");
   tap_ok(isnan(b.ff_gate) == 0 && b.ff_gate == 0.02, "--init-std sets W_gate too");
+  tap_ok(p.std_emb == 0.02, "bert-base preset: std-emb 0.02 (informative)");
+  sp_preset v;
+  sp_preset_load("vit-b16", &v, NULL);
+  tap_ok(isnan(v.std_emb), "vit-b16: no token-embedding std (patch embedding)");
+  sp_preset_error e;
+  const char *txt = "name = x\ntitle = t\nsource = s\nnorm = pre\nactivation = relu\n"
+                    "causal = no\nd-model = 64\nheads = 4\nd-ff = 256\ntokens = 97\n"
+                    "depth = 3\noutput-projection = yes\nbeta = 0.4\nvar-v = 0.3\n"
+                    "var-w-in = 0.2\nvar-w-out = 0.2\nvar-b = 0\nstd-emb = -1\n";
+  tap_ok(sp_preset_parse(txt, strlen(txt), "t.preset", &v, &e) == SP_EPARSE
+           && strstr(e.text, "std-emb") != NULL, "std-emb = -1 refused: %s", e.text);
 }
 
 static void round_trip(void)

@@ -227,6 +227,53 @@ static void test_threads(void)
 }
 
 
+/* The weights are the simulator's: block l's W_Q, W_K, W_V, b_V, W_1, b_1,
+ * W_2, b_2 are sp_sim_draw()'s matrices of block l with the same seed, at
+ * the theory's standard deviations. */
+static void test_draw(void)
+{
+  sp_model m;
+  model_of(&variants[2], &m);
+  sp_train_layout y;
+  sp_train_layout_make(&m, 12, 3, 7, 1, &y);
+  float *w = malloc(y.n * sizeof *w), *ref = malloc(12 * 12 * sizeof *ref);
+  sp_train_draw(&y, &m, 4711UL, w);
+  double sa = m.beta * sqrt(log((double)m.tokens));
+  const struct {
+    const char *name;
+    int kind;
+    size_t off;
+    long rows, cols, ld;
+    double sd;
+  } c[] = {{"W_Q", SP_SIM_STREAM_WQ, y.wqkv, 12, 12, 36, sqrt(sa / 12.0)},
+           {"W_K", SP_SIM_STREAM_WK, y.wqkv + 12, 12, 12, 36, sqrt(sa / 12.0)},
+           {"W_V", SP_SIM_STREAM_WV, y.wqkv + 24, 12, 12, 36, sqrt(m.var_v / 12.0)},
+           {"b_V", SP_SIM_STREAM_BV, y.bv, 1, 12, 12, sqrt(sp_model_var_vb(&m))},
+           {"W_1", SP_SIM_STREAM_W1, y.w1, 12, 12, 12, sqrt(m.var_w_in / 12.0)},
+           {"b_1", SP_SIM_STREAM_B1, y.b1, 1, 12, 12, sqrt(m.var_b)},
+           {"W_2", SP_SIM_STREAM_W2, y.w2, 12, 12, 12, sqrt(m.var_w_out / 12.0)},
+           {"b_2", SP_SIM_STREAM_B2, y.b2, 1, 12, 12, sqrt(m.var_b)}};
+  for (long l = 0; l < y.L; l++)
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+      sp_sim_draw(4711UL, l + 1, c[k].kind, c[k].rows, c[k].cols, c[k].sd, ref);
+      const float *b = w + y.layer0 + (size_t)l * y.layer_stride + c[k].off;
+      int same = 1;
+      for (long i = 0; i < c[k].rows; i++)
+        same &= memcmp(b + i * c[k].ld, ref + i * c[k].cols, (size_t)c[k].cols * sizeof *ref) == 0;
+      tap_ok(same, "block %ld: %s is the simulator's draw", l + 1, c[k].name);
+    }
+  /* embeddings: entries N(0, q0/2), so x_t = E[a] + P_t has q = q0 per unit width */
+  double se = 0.0, sp = 0.0;
+  for (size_t i = 0; i < (size_t)(7 * 12); i++)
+    se += (double)w[y.emb + i] * (double)w[y.emb + i];
+  for (size_t i = 0; i < (size_t)(T * 12); i++)
+    sp += (double)w[y.pos + i] * (double)w[y.pos + i];
+  tap_close(se / 84.0 + sp / (double)(T * 12), m.q0, 0.35 * m.q0,
+            "E and P entries: variances add up to q0 (sampling error of 156 draws)");
+  free(w);
+  free(ref);
+}
+
 static void test_optim(void)
 {
   sp_optim_options o;
@@ -372,6 +419,7 @@ int main(void)
   gsl_set_error_handler_off();
   test_gradients();
   test_threads();
+  test_draw();
   test_optim();
   test_training();
   test_errors();

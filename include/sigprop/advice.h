@@ -14,6 +14,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Warnings about one point (sp_advice.flags, sp_advice.rec_flags). */
 enum {
@@ -24,9 +30,10 @@ enum {
                                        below SP_QK_VANISHING times its floor
                                        (sp_first_block.qk_floor) */
   SP_FLAG_MARGIN_FLIP = 1u << 4   /**< the verdict changes within the margin:
-                                       at a rho0 in [rho0/(1+M), rho0 (1+M)],
-                                       a depth in [L/(1+M), L (1+M)], a beta
-                                       in [beta/(1+M), beta (1+M)], or the
+                                       at a rho0 in (rho0/(1+M), rho0 (1+M)),
+                                       a depth in (L/(1+M), L (1+M)), a beta
+                                       in (beta/(1+M), beta (1+M)) (open
+                                       intervals), or the
                                        recommended gain had to give up part
                                        of its margin (margin_squeezed) */
 };
@@ -48,6 +55,8 @@ const char *sp_flag_name(unsigned f);
 typedef struct {
   sp_stds given;            /**< the stds of the model as given: the
                                  caller's, completed from the model */
+  sp_gain pure_gain;        /**< the branch gain tuned by `pure` */
+  sp_gain code_gain;        /**< the skip gain tuned by `code` */
   int pure_status;
   sp_recommendation pure;   /**< sp_recommend tuning a branch gain (only
                                  stds change) */
@@ -66,6 +75,12 @@ typedef struct {
   int sens_rho0_status, sens_depth_status;
   sp_sensitivity sens;      /**< of the configuration as given */
   unsigned flags;           /**< SP_FLAG_* of the configuration as given */
+  double flip_rho0;         /**< the rho0 that set SP_FLAG_MARGIN_FLIP, else NaN */
+  long flip_depth;          /**< the depth that set it, else 0 */
+  double flip_beta;         /**< the beta that set it (given: an edge of the
+                                 trainable beta range; recommended: the same
+                                 of the recommendation), else NaN */
+  double rec_flip_beta;     /**< the same for the recommended point */
   unsigned rec_flags;       /**< SP_FLAG_* of the recommended point */
   int rec_first_status;
   sp_first_block rec_first; /**< block 1 of the recommended point */
@@ -85,6 +100,12 @@ typedef struct {
 int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

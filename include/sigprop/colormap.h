@@ -8,6 +8,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A colormap: `n` >= 2 RGB entries with components in [0, 1], entry 0
  * for the lowest value.  The built-in maps (viridis, cividis, magma,
@@ -33,6 +36,9 @@ const sp_colormap *sp_colormap_table(size_t *n);
  * a NaN `t` (rgb is then left unchanged). */
 int sp_colormap_eval(const sp_colormap *c, double t, double rgb[3]);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** The supported families, by model_type. */
 typedef enum {
@@ -101,7 +104,8 @@ typedef struct {
   int parallel_residual; /**< gpt_neox: x + attn(LN x) + mlp(LN x); modelled
                               as the sequential pre-LN block */
   unsigned long assumed; /**< bit (1 << SP_CF_x): the file lacks field x and
-                              the family's default was taken */
+                              the family's default was taken (is_decoder
+                              excepted: false is every config's default) */
   double value[SP_NCF];  /**< the value used for each numeric field (NaN for
                               a field the family does not have); booleans as
                               0/1, the activation as its sp_activation */
@@ -145,6 +149,9 @@ int sp_config_read(const char *path, sp_config *out, sp_config_error *err);
  * snprintf). */
 int sp_config_assumed_text(const sp_config *c, char *buf, size_t size);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

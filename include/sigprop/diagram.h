@@ -11,6 +11,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Spacing of the points of a swept axis. */
 typedef enum {
@@ -206,6 +209,9 @@ int sp_diagram_curves(sp_diagram *d);
  * point). */
 int sp_diagram_eval(sp_diagram *d, double xc, double yc, sp_diagram_point *pt);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Normalised arc-cosine kernel of ReLU [PS]:
  * f(c) = (sqrt(1 - c^2) + c (pi - arccos c)) / pi, so that for a centred
@@ -60,10 +63,11 @@ typedef struct {
  * at h and 2 h) and tolerance are unchanged.  Checked against adaptive
  * Gauss-Kronrod quadrature split at the bends for q1 = 1e-8 .. 1e12 and
  * c = -1 .. 1 (tests/test_gauss_domain.c: within 1e-9 of E[phi^2];
- * observed 3e-10 at worst).  Worst measured time of one kernel on one
- * core: about 40 ms (tanh at q1 ~ 20, where the uniform rule of up to
- * 380 x 380 nodes is still used), median 0.2 ms; relu, erf, linear
- * microseconds (tests/bench_blockmap.c).
+ * observed 3e-10 at worst).  Worst measured CPU time of one block map
+ * without LayerNorm (q = 1e-8 .. 1e12, tests/bench_blockmap.c): tanh
+ * 9 ms (at q1 ~ 20, where the uniform rule of up to 380 x 380 nodes is
+ * still used), gelu and silu 2.5 ms (at q1 ~ 1e9 .. 1e12), median 0.2 ms;
+ * relu, erf, linear under 0.03 ms.
  * Never Gauss-Hermite, and relu never by quadrature (its kink would make
  * any such rule converge like a power of the step).
  * Errors: SP_EDOM for q1 < 0, NaN or |p1| > q1 beyond rounding (p1 is then
@@ -114,13 +118,27 @@ int sp_gauss_phi_d2phi(sp_activation act, double erf_scale, double q1, double *e
  * R(cos theta), a smooth even 2 pi-periodic function, so that neither end
  * of [-1, 1] needs a boundary condition.  Interpolating R rather than p_f
  * keeps the relative accuracy of 1 - c' (what rank collapse is measured
- * by) as c -> 1.  Read-only after allocation: thread-safe evaluation. */
+ * by) as c -> 1.  Read-only after allocation: thread-safe evaluation.
+ * Construction: for gelu, tanh and silu with q_1 <= 16, from the Hermite
+ * coefficients a_n of phi(sqrt(q_1) z) (Mehler's formula: E[phi(u)
+ * phi(v)] = sum a_n^2 c_1^n, so R = sw_out (sw_in / q_1) sum a_n^2
+ * (1 + c_1 + ... + c_1^(n-1)) with c_1 = p_1 / q_1, no cancellation), one
+ * trapezoidal sum over z for all n: 64 + 240 q_1 terms for tanh (64 + 60
+ * q_1 for gelu and silu), each coefficient checked against the rule at
+ * twice the step and the last quarter of the terms checked negligible,
+ * both to 1e-12 of sum n a_n^2.  It costs 0.1 to 15 ms a table instead of
+ * SP_MLP_TABLE_NODES + 1 two-dimensional quadratures (0.1 to 1 s), so a
+ * sweep over var-w or var-b builds its tables at once (a tanh diagram
+ * over var-w x alpha-sa at 201 x 201 x 60: 1.9 s of CPU, from 40 s).
+ * Otherwise (other activations, q_1 > 16, or a check failing) one
+ * sp_gauss_kernel_d() per node as before. */
 typedef struct sp_mlp_table sp_mlp_table;
 
 /** Intervals of the MLP table's theta grid on [0, pi]: with 96 the table
- * reproduces p_f to 1e-8 of q_f and q_f - p_f to 5e-7 of itself for
- * tanh, gelu and silu with var-w up to 5 (the tests check 1e-7 and 1e-6),
- * at a build cost of 5 to 50 ms. */
+ * reproduces p_f to 2e-8 of q_f and q_f - p_f to 5e-7 of itself for
+ * tanh, gelu and silu with var-w up to 10 (the tests check 1e-7 and 1e-6
+ * at var-w 0.2, 1, 4 and 9.7; the error grows with var-w as the kernel
+ * sharpens: 5e-6 of the gap at var-w 25). */
 #define SP_MLP_TABLE_NODES 96
 
 /** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations).  Returns
@@ -143,6 +161,16 @@ int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double erf_sc
  * NULL.  SP_EINVAL for t == NULL. */
 int sp_mlp_table_eval(const sp_mlp_table *t, double c, double *qf, double *pf);
 
+/** E[phi(u)^2] and E[phi'(u)^2] for u ~ N(0, q_1) at the table's
+ * q_1 = var_w_in + var_b, as the table was built (the Hermite sums
+ * sum a_n^2 and sum n a_n^2 / q_1, or sp_gauss_kernel() and
+ * sp_gauss_dphi2()): what the angle exponent needs, without quadrature.
+ * Either output may be NULL.  SP_EINVAL for t == NULL. */
+int sp_mlp_table_moments(const sp_mlp_table *t, double *e_phi2, double *e_dphi2);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Query-weight gradient of one attention layer [GG Result 2], restated in
  * theory.md §9 and re-derived for this project (see sigprop-propagate(1)):
@@ -116,6 +119,9 @@ int sp_grad_growth(const sp_model *m, const sp_workspace *w, double *growth);
  * SP_ENOMEM. */
 int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g, double *chi);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Output formats, chosen by file extension. */
 typedef enum {
@@ -48,7 +51,8 @@ typedef struct {
  * JSON is encoded by jansson, one value at a time (a table is never held
  * as a JSON tree): there, exponents have no '+' and no leading zeros
  * ("1e-5", "1e20"), NaN and infinities are null, and a string that is not
- * valid UTF-8 is written with its bytes >= 0x80 replaced by '?'.
+ * valid UTF-8 is written with every stray byte replaced by U+FFFD
+ * (sp_utf8_repair).
  * Returns SP_EINVAL for a non-table format, SP_EIO when writing fails,
  * SP_ENOMEM when the JSON encoder cannot allocate. */
 int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *meta,
@@ -123,6 +127,9 @@ void sp_outfile_abort(sp_outfile *f);
  * allocated; the program is expected to exit right after. */
 void sp_outfile_remove_pending(void);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Attention statistics of a row whose input has order parameters (q, p),
  * under model `m`, with lambda = beta sqrt(q (q - p)):
@@ -93,6 +96,9 @@ typedef struct {
 int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st, sp_block_trace *tr);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** LayerNorm placement (theory.md §1). */
 typedef enum {
@@ -149,6 +152,9 @@ const char *sp_row_overlap_name(sp_row_overlap v);
 int sp_betac_on_from_name(const char *s, sp_betac_on *out);
 const char *sp_betac_on_name(sp_betac_on v);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

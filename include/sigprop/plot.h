@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A figure: a grid of panels (rows x cols, numbered row by row from the
  * top left), each with two axes and any number of layers, plus an
@@ -70,9 +73,14 @@ void sp_plot_style_default(sp_plot_style *s);
 typedef enum {
   SP_LEGEND_NONE,  /**< no legend (the default) */
   SP_LEGEND_BEST,  /**< inside the axes, in the corner that hides the
-                        fewest data points */
+                        fewest data points; when every spot hides some,
+                        the y range grows upwards to give the legend a
+                        band of its own (up to 0.6 of the panel), else it
+                        goes beside the axes if the panels stay wide
+                        enough (legend at most 0.3 of a column) */
   SP_LEGEND_BELOW  /**< in a band under all the panels, entries flowing in
-                        rows across the figure (one such legend per figure) */
+                        rows across the figure, spread evenly over the rows
+                        they need (one such legend per figure) */
 } sp_legend;
 
 /** A new figure of `width` x `height` points (each in [36, 14400]) with
@@ -189,6 +197,9 @@ int sp_plot_write(sp_plot *p, FILE *fp, sp_format fmt, double dpi, const sp_meta
  * computed with the same font metrics).  For tests and annotations. */
 int sp_plot_locate(sp_plot *p, size_t panel, double x, double y, double *u, double *v);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

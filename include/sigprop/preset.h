@@ -15,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A residual gain that sigprop recommend tunes: the skip gains alpha
  * (identity path) or the branch gains gamma (module output) of theory.md
@@ -126,7 +129,8 @@ typedef struct {
  *             std-q & std-k | beta;  std-v (& std-o) | var-v;
  *             std-ff-in | var-w-in;  std-ff-out | var-w-out;  std-bias | var-b
  *   optional  attention mlp alpha-sa alpha-mlp branch-sa branch-mlp
- *             mean-removal erf-scale q0 gain
+ *             mean-removal erf-scale q0 gain std-emb (informative: it
+ *             does not set q0)
  * Numbers are plain decimals (no hex, inf or nan); integers are digits.
  *
  * Returns SP_OK and fills `*out`, or SP_EPARSE (malformed or inconsistent
@@ -180,6 +184,9 @@ double sp_std_qk(double beta, long tokens, long d_model);
  * std >= 0, d >= 1, T >= 2. */
 double sp_beta_from_std(double std_q, double std_k, long tokens, long d_model);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

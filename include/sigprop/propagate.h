@@ -8,6 +8,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** One row of a trajectory.  Row 0 is the input (q0, rho0 q0) and has NaN
  * attention statistics; row l >= 1 is the state after block l together with
@@ -76,6 +79,9 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
 int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Phase of a configuration at its depth L (theory.md §10). */
 typedef enum {
@@ -52,8 +55,9 @@ typedef struct {
 } sp_verdict;
 
 /** Iterate the L blocks of `m` from (q0, rho0 q0) and classify it
- * (theory.md §10): stream overflow when the iteration overflows a double
- * (it stops there) or q_L > SP_Q_MAX_FLOAT16, else entropy collapse when
+ * (theory.md §10): stream overflow when the iteration overflows a double,
+ * or fails in any way on a stream already beyond SP_Q_MAX_FLOAT16 (it
+ * stops there), or q_L > SP_Q_MAX_FLOAT16, else entropy collapse when
  * some block is frozen, else rank collapse when rho_L >= rho_max, else
  * trainable.  `w` as for sp_propagate.  Errors: the model's validation
  * status, SP_EDOM for rho_max outside (-1, 1), or a propagation error
@@ -223,6 +227,9 @@ typedef struct {
 int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_options *o,
                  sp_recommendation *r);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Statistics of one softmax attention row whose input tokens have the
  * simplex geometry (diagonal q, off-diagonal p).  Fields that were not
@@ -60,6 +63,9 @@ int sp_rem_uniform(double beta, double q, double p, long tokens, sp_attn_stats *
  * On success *gap receives max(q - p, 0). */
 int sp_rem_gap(double q, double p, double *gap);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** E O = E sum_s A_ts A_t's for two distinct rows t, t' of a softmax over
  * T keys whose energies are E_ts = sigma (sqrt(c) h_s + sqrt(1 - c) e_ts),
@@ -114,6 +117,9 @@ void sp_overlap_table_info(const sp_overlap_table *t, double *lambda_max, double
  * beyond lambda_max the statuses of sp_rem_overlap(). */
 int sp_overlap_table_eval(const sp_overlap_table *t, double lambda, double c, double *overlap);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

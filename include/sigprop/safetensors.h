@@ -16,6 +16,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Element types.  The four floating types convert to double; the others
  * (integers, booleans, 8-bit floats) are listed with their size so that
@@ -104,6 +107,9 @@ const char *sp_safetensors_file(const sp_safetensors *st, const sp_st_tensor *t)
 double sp_half_to_double(uint16_t h);
 double sp_bfloat16_to_double(uint16_t b);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Points of the rho0 scan on each side of the given rho0. */
 #define SP_SENSITIVITY_SCAN 96
@@ -40,8 +46,9 @@ typedef struct {
  * of rho0 ([-1/(T-1), 1] under finite-T statistics or uniform attention,
  * [0, 1] under asymptotic ones) is scanned at SP_SENSITIVITY_SCAN points
  * on each side of m->rho0 (evenly spaced in rho0), outward from it, and
- * the first scan point with another verdict is bisected against the last
- * one with the given verdict down to a bracket of `xtol`.  A flip closer
+ * the step between the last scan point with the given verdict and the
+ * first with another is closed in on by Brent's method (the project's
+ * root finder) to a bracket narrower than xtol/2.  A flip closer
  * to m->rho0 than the scan spacing can be missed.  Points where the
  * iteration fails count as failed, not as a verdict, and end the scan on
  * that side.  Errors: SP_EINVAL (NULL), SP_EDOM (xtol <= 0, rho_max
@@ -59,6 +66,12 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
 int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_max,
                          long depth_max, sp_sensitivity *s);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

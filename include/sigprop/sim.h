@@ -12,6 +12,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Opaque simulator workspace: the buffers of one layer of a network of a
  * fixed width, sequence length and number of heads, and a pool of threads.
@@ -192,6 +195,9 @@ int sp_sim_summarise(const sp_sim_layer *runs, size_t nruns, size_t rows, sp_sim
  * throughput reports. */
 double sp_sim_flops(const sp_model *m, long width, long heads);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Status returned by every fallible sigprop function.  SP_OK is zero;
  * every failure is a positive code.  The library never prints or exits:
@@ -31,6 +34,9 @@ enum {
  * Never NULL; the caller must not free it. */
 const char *sp_strerror(int status);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

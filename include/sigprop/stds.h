@@ -11,6 +11,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** A network at the level of a framework: widths, the per-entry std of
  * every weight matrix, and the skip multipliers its code applies.  A std
@@ -74,6 +80,12 @@ int sp_stds_from_model(const sp_model *m, const sp_stds *given, int pure, sp_std
  * blocks, or both skip gains 1), else 0. */
 int sp_stds_pure_form(const sp_model *m);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

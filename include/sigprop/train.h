@@ -15,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Opaque training workspace: one network's fp32 parameters, their
  * gradient, the optimiser's state, the activations of one batch kept for
@@ -192,6 +195,9 @@ double sp_task_best_loss(const sp_task *k);
 /** Name of a task kind ("copy", "markov", "data"). */
 const char *sp_task_name(sp_task_kind kind);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

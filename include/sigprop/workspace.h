@@ -8,6 +8,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
 
 /** Opaque workspace holding the tables that some models need: finite-T
  * attention statistics (sp_rem_table, one per (T, causal)) and the
@@ -68,6 +71,9 @@ int sp_workspace_check(const sp_workspace *w, const sp_model *m);
  * refuse a NULL workspace for such models (SP_EINVAL). */
 int sp_workspace_needed(const sp_model *m);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

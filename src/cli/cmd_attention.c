@@ -11,33 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop attention [--lambda MIN:MAX:N] [--tokens T1,T2,...] [--causal]\n"
-  "                         [FIGURE OPTIONS] [-o FILE]...\n\n"
-  "One softmax attention row over T keys whose energies are i.i.d. Gaussian with\n"
-  "standard deviation lambda sqrt(log T): a Random Energy Model.  For inputs with\n"
-  "order parameters (q, p) and query/key scale beta, lambda = beta sqrt(q (q - p))\n"
-  "(lambda = beta after LayerNorm with uncorrelated tokens).  For every T and\n"
-  "lambda it prints the exact expectations (theory.md §4), then the T -> infinity\n"
-  "laws (§3) in rows whose tokens cell is 'inf':\n"
+static const cli_command command = {
+  "attention",
+  "[--lambda MIN:MAX:N] [--tokens T1,T2,...] [--causal] [FIGURE OPTIONS] [-o FILE]...",
+  "One softmax attention row over T keys whose energies are i.i.d. Gaussian with standard "
+  "deviation lambda sqrt(log T): a Random Energy Model.  For inputs with order parameters (q, "
+  "p) and query/key scale beta, lambda = beta sqrt(q (q - p)) (lambda = beta after LayerNorm "
+  "with uncorrelated tokens).  For every T and lambda it prints the exact expectations "
+  "(theory.md §4), then the T -> infinity laws (§3) in rows whose tokens cell is 'inf':\n"
   "  tokens,lambda,y2,y3,y2sq,g,entropy,entropy_ratio\n"
-  "y2 = E sum_s A_s^2 (the inverse participation ratio), y3 = E sum_s A_s^3,\n"
-  "y2sq = E (sum_s A_s^2)^2, g = y2 - 2 y3 + y2sq (the query/key gradient factor),\n"
-  "entropy = E H in nats and entropy_ratio = E H / log T.  In the 'inf' rows the\n"
-  "entropy in nats is empty below the freezing point lambda = sqrt(2), where it\n"
-  "grows like log T; above it is psi(1) - psi(1 - m), m = sqrt(2)/lambda.\n\n"
-  "  --lambda SPEC     MIN:MAX:N, 0 <= MIN < MAX <= 64, N in [2, 2001] [0:4:81]\n"
-  "  --tokens LIST     sequence lengths T, 2 <= T <= 1e9, at most 8 [64,512,4096]\n"
-  "  --causal          the decoder's row average over t = 1..T (row t sees t keys);\n"
-  "                    the T -> infinity law is the same\n"
-  "  -o FILE           output, by extension: .csv .tsv .json (table), .png .pdf\n"
-  "                    .svg (E Y2 and H / log T against lambda); repeatable\n"
-  "                    [CSV on standard output]\n"
-  "  --title TEXT      figure title ('' for none)\n"
-  "  --size W,H        figure size in points [500,210]\n"
-  "  --dpi D           PNG resolution [300]\n\n";
+  "y2 = E sum_s A_s^2 (the inverse participation ratio), y3 = E sum_s A_s^3, y2sq = E (sum_s "
+  "A_s^2)^2, g = y2 - 2 y3 + y2sq (the query/key gradient factor), entropy = E H in nats and "
+  "entropy_ratio = E H / log T.  In the 'inf' rows the entropy in nats is empty below the "
+  "freezing point lambda = sqrt(2), where it grows like log T; above it is psi(1) - psi(1 - m), "
+  "m = sqrt(2)/lambda.  The figure draws E Y2 and H / log T against lambda.",
+  0, NULL};
 
-#define MAX_OUT 8
 #define MAX_TOKENS_LIST 8
 #define MAX_LAMBDA 2001
 
@@ -47,14 +36,14 @@ typedef struct {
   long tokens[MAX_TOKENS_LIST];
   int ntokens;
   int causal;
-  const char *out[MAX_OUT];
-  int nout;
-  const char *title;
-  double width, height, dpi;
+  cli_list out;
+  cli_figure fig;
 } options;
 
-static int parse_lambda(const char *spec, options *o)
+static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
 {
+  options *o = base;
+  (void)opt;
   char buf[128], *f[4] = {NULL};
   int nf = cli_split_fields("lambda", spec, buf, sizeof buf, f, 4);
   if (nf < 0)
@@ -75,8 +64,10 @@ static int parse_lambda(const char *spec, options *o)
   return CLI_OK;
 }
 
-static int parse_tokens(const char *spec, options *o)
+static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
 {
+  options *o = base;
+  (void)opt;
   char buf[256];
   if (strlen(spec) >= sizeof buf)
     return cli_error(CLI_USAGE, "--tokens: too long");
@@ -102,53 +93,38 @@ static int parse_tokens(const char *spec, options *o)
   return CLI_OK;
 }
 
+static void show_lambda(const void *base, const cli_opt *opt, char *buf, size_t size)
+{
+  const options *o = base;
+  (void)opt;
+  snprintf(buf, size, "%g:%g:%ld", o->lmin, o->lmax, o->nl);
+}
+
+static void show_tokens(const void *base, const cli_opt *opt, char *buf, size_t size)
+{
+  const options *o = base;
+  size_t k = 0;
+  (void)opt;
+  for (int i = 0; i < o->ntokens && k < size; i++)
+    k += (size_t)snprintf(buf + k, size - k, "%s%ld", i ? "," : "", o->tokens[i]);
+}
+
+static const cli_opt opts[] = {
+  {"lambda", 0, CLI_OPT_CALL, 0, 0, 0, NULL, parse_lambda, show_lambda, "MIN:MAX:N",
+   "the energy scales: N points from MIN to MAX, 0 <= MIN < MAX <= 64, N in [2, 2001]", 0},
+  {"tokens", 0, CLI_OPT_CALL, 0, 0, 0, NULL, parse_tokens, show_tokens, "T1,T2,...",
+   "sequence lengths T, 2 <= T <= 1e9, at most 8", 0},
+  CLI_FLAG("causal", 0, options, causal,
+           "the decoder's row average over t = 1..T (row t sees t keys); the T -> infinity law "
+           "is the same"),
+  CLI_FLAG_SET("no-causal", 0, options, causal, 0, NULL),
+};
+
 static int parse(int argc, char **argv, options *o)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "attention"};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, NULL);
-      return -1;
-    }
-    if (strcmp(n, "causal") == 0 || strcmp(n, "no-causal") == 0) {
-      if (a.value)
-        return cli_error(CLI_USAGE, "--%s takes no value", n);
-      o->causal = n[0] == 'c';
-      continue;
-    }
-    static const char *const valued[] = {"o", "output", "lambda", "tokens", "title", "size",
-                                         "dpi"};
-    int known = 0;
-    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
-      known |= strcmp(n, valued[i]) == 0;
-    if (!known)
-      return cli_error(CLI_USAGE, "attention: unknown option '%s' (see --help)",
-                       a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
-      if (o->nout == MAX_OUT)
-        return cli_error(CLI_USAGE, "-o: at most %d outputs", MAX_OUT);
-      o->out[o->nout++] = v;
-    } else if (strcmp(n, "lambda") == 0) {
-      if (parse_lambda(v, o))
-        return CLI_USAGE;
-    } else if (strcmp(n, "tokens") == 0) {
-      if (parse_tokens(v, o))
-        return CLI_USAGE;
-    } else if (strcmp(n, "title") == 0) {
-      o->title = v;
-    } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_size(v, &o->width, &o->height))
-        return CLI_USAGE;
-    } else {
-      if (cli_parse_dpi(v, &o->dpi))
-        return CLI_USAGE;
-    }
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig),
+                            cli_output_group(&o->out, 1)};
+  return cli_parse(&command, groups, 3, argc, argv, NULL, NULL);
 }
 
 /* The T -> infinity law at lambda (theory.md §3, inputs q = 1, p = 0 so that
@@ -186,12 +162,12 @@ static void vline(sp_plot *p, size_t panel, double x, sp_line line, const char *
 static int build_figure(const options *o, const double *num, sp_plot **out)
 {
   sp_plot *p;
-  int s = sp_plot_alloc(o->width, o->height, 1, 2, &p);
+  int s = cli_figure_alloc(&o->fig, 1, 2, &p);
   if (s)
     return s;
   char title[160];
-  if (o->title)
-    snprintf(title, sizeof title, "%s", o->title);
+  if (o->fig.title)
+    snprintf(title, sizeof title, "%s", o->fig.title);
   else
     snprintf(title, sizeof title, "%s softmax row over T Gaussian energies of std λ√(log T)",
              o->causal ? "Causal" : "One");
@@ -247,6 +223,26 @@ static int build_figure(const options *o, const double *num, sp_plot **out)
   return SP_OK;
 }
 
+/* The '#' lines of a run. */
+static void add_meta(cli_meta *meta, const options *o)
+{
+  char a[40], b[40], list[200];
+  cli_meta_begin(meta);
+  sp_format_double(a, sizeof a, o->lmin);
+  sp_format_double(b, sizeof b, o->lmax);
+  cli_meta_add(meta, "lambda", "from %s to %s, %ld points", a, b, o->nl);
+  size_t k = 0;
+  for (int i = 0; i < o->ntokens && k < sizeof list; i++)
+    k += (size_t)snprintf(list + k, sizeof list - k, "%s%ld", i ? ", " : "", o->tokens[i]);
+  cli_meta_add(meta, "tokens", "%s, then inf (the T -> infinity law)", list);
+  cli_meta_add(meta, "causal", "%s", o->causal ? "yes (row mean over t = 1..T)" : "no");
+  cli_meta_add(meta, "energies", "i.i.d. N(0, lambda^2 log T); lambda = beta sqrt(q (q - p))");
+  cli_meta_add(meta, "freezing", "lambda = sqrt(2); the T -> infinity law fails above "
+               "sqrt(2)/2 at any finite T");
+  cli_meta_add(meta, "entropy", "nats; empty in the inf rows below sqrt(2) (it grows like "
+               "log T)");
+}
+
 int cmd_attention(int argc, char **argv)
 {
   options o;
@@ -258,22 +254,14 @@ int cmd_attention(int argc, char **argv)
   o.tokens[1] = 512;
   o.tokens[2] = 4096;
   o.ntokens = 3;
-  o.width = 500.0;
-  o.height = 210.0;
-  o.dpi = 300.0;
+  o.fig.width = 500.0;
+  o.fig.height = 210.0;
+  o.fig.dpi = 300.0;
   int r = parse(argc, argv, &o);
-  if (r < 0)
-    return CLI_OK; /* --help */
-  if (r)
+  if (r || (r = cli_outputs_check(&o.out, 1)) || (r = cli_figure_check(&o.fig, &o.out)))
     return r;
-  if ((r = cli_check_figure_outputs(o.out, o.nout, 1)))
-    return r;
-  double px = ceil(o.width * o.dpi / 72.0), py = ceil(o.height * o.dpi / 72.0);
-  if (px > 32767.0 || py > 32767.0)
-    return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above 32767 "
-                     "pixels a side", o.dpi, o.width, o.height, px, py);
-  sp_outfile *files[MAX_OUT];
-  if ((r = cli_outputs_open(o.out, o.nout, files)))
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
 
   size_t nl = (size_t)o.nl, nrow = nl * (size_t)(o.ntokens + 1);
@@ -310,36 +298,12 @@ int cmd_attention(int argc, char **argv)
     }
 
   cli_meta meta;
-  cli_meta_begin(&meta);
-  {
-    char a[40], b[40], list[200];
-    sp_format_double(a, sizeof a, o.lmin);
-    sp_format_double(b, sizeof b, o.lmax);
-    cli_meta_add(&meta, "lambda", "from %s to %s, %ld points", a, b, o.nl);
-    size_t k = 0;
-    for (int i = 0; i < o.ntokens && k < sizeof list; i++)
-      k += (size_t)snprintf(list + k, sizeof list - k, "%s%ld", i ? ", " : "", o.tokens[i]);
-    cli_meta_add(&meta, "tokens", "%s, then inf (the T -> infinity law)", list);
-    cli_meta_add(&meta, "causal", "%s", o.causal ? "yes (row mean over t = 1..T)" : "no");
-    cli_meta_add(&meta, "energies", "i.i.d. N(0, lambda^2 log T); lambda = beta sqrt(q (q - p))");
-    cli_meta_add(&meta, "freezing", "lambda = sqrt(2); the T -> infinity law fails above "
-                 "sqrt(2)/2 at any finite T");
-    cli_meta_add(&meta, "entropy", "nats; empty in the inf rows below sqrt(2) (it grows like "
-                 "log T)");
-  }
-  int figure = 0;
-  for (int i = 0; i < o.nout; i++)
-    figure |= !sp_format_is_table(sp_format_from_path(o.out[i]));
+  add_meta(&meta, &o);
   int s;
-  if (!r && figure && (s = build_figure(&o, num, &plot)))
+  if (!r && cli_outputs_figure(&o.out) && (s = build_figure(&o, num, &plot)))
     r = cli_status(s, "attention: figure");
   sp_table t = {NCOL, nrow, columns, num, str};
-  if (!o.nout) {
-    if (!r)
-      r = cli_write_table(NULL, &t, &meta);
-  } else {
-    r = cli_outputs_finish(o.out, o.nout, files, &t, plot, o.dpi, &meta, r);
-  }
+  r = cli_outputs_end(&files, &t, plot, o.fig.dpi, &meta, r);
   sp_plot_free(plot);
   free(num);
   free(str);

@@ -6,22 +6,33 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop critical PARAM --where rho-final=V [--range MIN:MAX] [MODEL OPTIONS]\n"
-  "       sigprop critical --where beta-c [MODEL OPTIONS]\n"
-  "       sigprop critical var-w|var-b --where chi1=V [--range MIN:MAX]\n"
-  "                        [--activation A --var-w V --var-b B --erf-scale A]\n\n"
-  "With rho-final=V: the smallest value of PARAM (alpha-sa, alpha-mlp, branch-sa,\n"
-  "branch-mlp, beta, or any real model parameter) for which the final correlation\n"
-  "rho_L is at most V, found by a scan of 1024 points and Brent's method to 1e-10;\n"
-  "for PARAM = depth, the largest L with rho_l <= V for every l <= L.\n"
-  "Default range [0, 100] ([1, 1000000] for depth).\n"
-  "With beta-c: beta_c of the first block's attention input (theory.md §3).\n"
-  "With chi1=V: the value of var-w (or var-b) at which the MLP alone has\n"
-  "chi_1 = V (V = 1: the edge of chaos, theory.md §8), by a scan of 256 points\n"
-  "and Brent's method to 1e-10; default range [0, 100].  For gelu and silu the\n"
-  "finite q* can vanish before chi_1 reaches 1: that is reported, not solved.\n"
-  "The answer is one number on stdout, after '#' lines describing the run.\n\n";
+static const cli_command command = {
+  "critical",
+  "PARAM --where rho-final=V [--range MIN:MAX] [MODEL OPTIONS]\n"
+  "--where beta-c [MODEL OPTIONS]\n"
+  "var-w|var-b --where chi1=V [--range MIN:MAX] [--activation A --var-w V --var-b B "
+  "--erf-scale A]",
+  "With rho-final=V: the smallest value of PARAM (alpha-sa, alpha-mlp, branch-sa, branch-mlp, "
+  "beta, or any real model parameter) for which the final correlation rho_L is at most V, "
+  "found by a scan of 1024 points and Brent's method to 1e-10; for PARAM = depth, the largest "
+  "L with rho_l <= V for every l <= L.  Default range [0, 100] ([1, 1000000] for depth).\n\n"
+  "With beta-c: beta_c of the first block's attention input (theory.md §3).\n\n"
+  "With chi1=V: the value of var-w (or var-b) at which the MLP alone has chi_1 = V (V = 1: the "
+  "edge of chaos, theory.md §8), by a scan of 256 points and Brent's method to 1e-10; default "
+  "range [0, 100].  For gelu and silu the finite q* can vanish before chi_1 reaches 1: that is "
+  "reported, not solved.\n\n"
+  "The answer is one number on stdout, after '#' lines describing the run.",
+  1, NULL};
+
+typedef struct {
+  const char *where, *range;
+} options;
+
+static const cli_opt opts[] = {
+  CLI_STRING("where", 0, options, where, "WHAT",
+             "the boundary: rho-final=V, beta-c or chi1=V (required)"),
+  CLI_STRING("range", 0, options, range, "MIN:MAX", "the interval searched for PARAM"),
+};
 
 static int parse_range(const char *s, double *lo, double *hi)
 {
@@ -101,32 +112,14 @@ int cmd_critical(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  cli_args a = {argc, argv, 1, NULL, NULL, "critical"};
-  const char *pos[2];
-  int npos = 0, r;
-  const char *where = NULL, *range = NULL;
-  while ((r = cli_next(&a, pos, &npos, 1)) == 1) {
-    int k = cli_model_option(&m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    if (strcmp(a.name, "help") == 0 || strcmp(a.name, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return CLI_OK;
-    }
-    if (strcmp(a.name, "where") == 0) {
-      if (!(where = cli_value(&a)))
-        return CLI_USAGE;
-    } else if (strcmp(a.name, "range") == 0) {
-      if (!(range = cli_value(&a)))
-        return CLI_USAGE;
-    } else {
-      return cli_error(CLI_USAGE, "critical: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    }
-  }
-  if (r < 0)
-    return CLI_USAGE;
+  options o = {NULL, NULL};
+  const char *pos[1];
+  int npos = 0;
+  cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_model_group(&m)};
+  int r = cli_parse(&command, groups, 2, argc, argv, pos, &npos);
+  if (r)
+    return r;
+  const char *where = o.where, *range = o.range;
   if (!where)
     return cli_error(CLI_USAGE, "critical: --where rho-final=V, chi1=V or beta-c is required");
   if ((r = cli_model_check_sweep(&m, "critical")))

@@ -8,37 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char help[] =
-  "Usage: sigprop diagram [--x NAME:MIN:MAX:N[:log]] [--y NAME:MIN:MAX:N[:log]]\n"
-  "                       [MODEL OPTIONS] [OPTIONS] [-o FILE]...\n\n"
-  "Sweeps two numeric model parameters, propagates every grid point through L\n"
-  "blocks (default depth 60 here) and classifies it (theory.md §10):\n"
-  "entropy-collapse when some block's attention input is frozen (beta > beta_c),\n"
-  "or when the largest E Y2 >= --y2-max if that is given; else rank-collapse when\n"
-  "rho_L >= --rho-max; else trainable.  Draws rho_L as a heat map with the class\n"
-  "boundaries and the analytic overlays beta = beta_c(rho0), alpha_c(L) and\n"
-  "lambda_a = 0 where they exist.\n\n"
-  "  --x SPEC, --y SPEC   NAME:MIN:MAX:N with N >= 2 points, ':log' for log spacing\n"
-  "                       [beta:0:5:201 and alpha-sa:0:5:201]\n"
-  "  --rho-max V          rank-collapse threshold on rho_L [0.9]\n"
-  "  --y2-max V           entropy collapse when the largest E Y2 >= V, in (0, 1]\n"
-  "  --overlay-gradient F draw where grad_wq (block 1's query-weight gradient)\n"
-  "                       is F times its grid maximum, F in (0, 1), e.g. 0.01\n"
-  "  --overlay-lambda-g   compute lambda_g (a second trajectory per point) and\n"
-  "                       draw lambda_g = 0\n"
-  "  -o FILE              output, by extension: .png .pdf .svg (figure),\n"
-  "                       .csv .tsv .json (grid); repeat for several\n"
-  "                       [diagram.png and diagram.pdf]\n"
-  "  --curves FILE        boundary and overlay curves as a table (curve,piece,x,y)\n"
-  "  --colormap NAME      viridis, cividis, magma or inferno [viridis]\n"
-  "  --mark X,Y           mark a configuration on the figure\n"
-  "  --title TEXT         figure title ('' for none; _x and ^x make sub/superscripts)\n"
-  "  --size W,H           figure size in points [252,240]\n"
-  "  --dpi D              PNG resolution [300]\n"
-  "  --threads N          worker threads [one per processor]; results do not depend on it\n"
-  "  --quiet              no progress line on a terminal\n\n";
-
-#define MAX_OUT 16
+static const cli_command command = {
+  "diagram",
+  "[--x NAME:MIN:MAX:N[:log]] [--y NAME:MIN:MAX:N[:log]] [MODEL OPTIONS] [OPTIONS] [-o FILE]...",
+  "Sweeps two numeric model parameters, propagates every grid point through L blocks and "
+  "classifies it (theory.md §10): entropy-collapse when some block's attention input is frozen "
+  "(beta > beta_c), or when the largest E Y2 >= --y2-max if that is given; else rank-collapse "
+  "when rho_L >= --rho-max; else trainable.  Draws rho_L as a heat map with the class "
+  "boundaries and the analytic overlays beta = beta_c(rho0), alpha_c(L) and lambda_a = 0 where "
+  "they exist.  The default depth here is 60.  Without -o it writes diagram.png and "
+  "diagram.pdf; '-o -' writes the grid as CSV on standard output.",
+  0, NULL};
 
 typedef struct {
   sp_axis x, y;
@@ -47,12 +27,11 @@ typedef struct {
   const sp_colormap *cm;
   int mark;
   double mark_x, mark_y;
-  const char *title;
-  double width, height, dpi;
-  unsigned threads;
+  cli_range range; /* --range of the colours, NaN: automatic */
+  cli_figure fig;
+  long threads;
   int quiet;
-  const char *out[MAX_OUT];
-  int nout;
+  cli_list out;
   const char *curves;
 } options;
 
@@ -68,8 +47,10 @@ static int param_names(char *buf, size_t size)
   return 0;
 }
 
-static int parse_axis(const char *opt, const char *spec, sp_axis *a)
+static int parse_axis(void *target, const cli_opt *o, const char *spec)
 {
+  sp_axis *a = target;
+  const char *opt = o->name;
   char buf[256], *f[6] = {NULL};
   int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
   if (nf < 0)
@@ -88,13 +69,10 @@ static int parse_axis(const char *opt, const char *spec, sp_axis *a)
   if (cli_parse_double(opt, f[1], &lo) || cli_parse_double(opt, f[2], &hi)
       || cli_parse_long(opt, f[3], &n))
     return CLI_USAGE;
-  sp_spacing sp = SP_SPACING_LINEAR;
-  if (nf == 5) {
-    if (strcmp(f[4], "log") == 0)
-      sp = SP_SPACING_LOG;
-    else if (strcmp(f[4], "lin") != 0 && strcmp(f[4], "linear") != 0)
-      return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, f[4]);
-  }
+  int lg = 0;
+  if (nf == 5 && cli_parse_spacing(opt, f[4], &lg))
+    return CLI_USAGE;
+  sp_spacing sp = lg ? SP_SPACING_LOG : SP_SPACING_LINEAR;
   if (!(lo < hi))
     return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (n < 2 || n > SP_AXIS_MAX)
@@ -112,93 +90,52 @@ static int parse_axis(const char *opt, const char *spec, sp_axis *a)
   return CLI_OK;
 }
 
+static int mark_call(void *target, const cli_opt *opt, const char *v)
+{
+  options *o = target;
+  o->mark = 1;
+  return cli_parse_pair(opt->name, v, &o->mark_x, &o->mark_y);
+}
+
+static void axis_show(const void *target, const cli_opt *opt, char *buf, size_t size)
+{
+  const sp_axis *a = target;
+  (void)opt;
+  snprintf(buf, size, "%s:%g:%g:%zu%s", a->param->name, a->min, a->max, a->n,
+           a->spacing == SP_SPACING_LOG ? ":log" : "");
+}
+
+static const cli_opt opts[] = {
+  CLI_CALL_AT("x", 0, options, x, parse_axis, axis_show, "SPEC",
+              "the x axis: NAME:MIN:MAX:N with N >= 2 points, ':log' for log spacing"),
+  CLI_CALL_AT("y", 0, options, y, parse_axis, axis_show, "SPEC", "the y axis, as --x"),
+  CLI_DOUBLE_OPEN("rho-max", 0, options, rho_max, -1.0, 1.0, CLI_OPT_OPEN_LO, "V",
+                  "rank-collapse threshold on rho_L"),
+  CLI_DOUBLE_OPEN("y2-max", 0, options, y2_max, 0.0, 1.0, CLI_OPT_OPEN_LO, "V",
+                  "entropy collapse also when the largest E Y2 >= V [none]"),
+  CLI_DOUBLE_OPEN("overlay-gradient", 0, options, grad_fraction, 0.0, 1.0,
+                  CLI_OPT_OPEN_LO | CLI_OPT_OPEN_HI, "F",
+                  "draw where grad_wq (block 1's query-weight gradient) is F times its grid "
+                  "maximum, F in (0, 1), e.g. 0.01 [none]"),
+  CLI_FLAG("overlay-lambda-g", 0, options, lambda_g,
+           "compute lambda_g (a second trajectory per point) and draw lambda_g = 0"),
+  CLI_STRING("curves", 0, options, curves, "FILE",
+             "boundary and overlay curves as a table (curve,piece,x,y), .csv, .tsv or .json"),
+  CLI_CALL_AT("colormap", 0, options, cm, cli_colormap_call, cli_colormap_show, "NAME",
+              "viridis, cividis, magma or inferno"),
+  CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
+              "colour range of rho_L [min(0, lowest rho_L):1]"),
+  CLI_CALL("mark", 0, mark_call, "X,Y", "mark a configuration on the figure"),
+  CLI_LONG("threads", 0, options, threads, 1, 256, "N",
+           "worker threads; results do not depend on it [one per processor]"),
+  CLI_FLAG("quiet", 0, options, quiet, "no progress line on a terminal"),
+};
+
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "diagram"};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(m, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return -1;
-    }
-    if (strcmp(n, "quiet") == 0 || strcmp(n, "q") == 0) {
-      if (a.value)
-        return cli_error(CLI_USAGE, "--quiet takes no value");
-      o->quiet = 1;
-      continue;
-    }
-    if (strcmp(n, "overlay-lambda-g") == 0) {
-      if (a.value)
-        return cli_error(CLI_USAGE, "--overlay-lambda-g takes no value");
-      o->lambda_g = 1;
-      continue;
-    }
-    static const char *const valued[] = {"x", "y", "o", "output", "curves", "rho-max",
-                                         "y2-max", "colormap", "mark", "title", "size", "dpi",
-                                         "threads", "overlay-gradient"};
-    int known = 0;
-    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
-      known |= strcmp(n, valued[i]) == 0;
-    if (!known)
-      return cli_error(CLI_USAGE, "diagram: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "x") == 0 || strcmp(n, "y") == 0) {
-      if (parse_axis(n, v, n[0] == 'x' ? &o->x : &o->y))
-        return CLI_USAGE;
-    } else if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
-      if (o->nout == MAX_OUT)
-        return cli_error(CLI_USAGE, "-o: at most %d outputs", MAX_OUT);
-      o->out[o->nout++] = v;
-    } else if (strcmp(n, "curves") == 0) {
-      o->curves = v;
-    } else if (strcmp(n, "rho-max") == 0) {
-      if (cli_parse_double(n, v, &o->rho_max))
-        return CLI_USAGE;
-      if (!(o->rho_max > -1.0 && o->rho_max <= 1.0))
-        return cli_error(CLI_USAGE, "--rho-max: %s must lie in (-1, 1]", v);
-    } else if (strcmp(n, "y2-max") == 0) {
-      if (cli_parse_double(n, v, &o->y2_max))
-        return CLI_USAGE;
-      if (!(o->y2_max > 0.0 && o->y2_max <= 1.0))
-        return cli_error(CLI_USAGE, "--y2-max: %s must lie in (0, 1]", v);
-    } else if (strcmp(n, "overlay-gradient") == 0) {
-      if (cli_parse_double(n, v, &o->grad_fraction))
-        return CLI_USAGE;
-      if (!(o->grad_fraction > 0.0 && o->grad_fraction < 1.0))
-        return cli_error(CLI_USAGE, "--overlay-gradient: %s must lie in (0, 1)", v);
-    } else if (strcmp(n, "colormap") == 0) {
-      if (!(o->cm = sp_colormap_lookup(v)))
-        return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
-                         "inferno", v);
-    } else if (strcmp(n, "mark") == 0) {
-      if (cli_parse_pair(n, v, &o->mark_x, &o->mark_y))
-        return CLI_USAGE;
-      o->mark = 1;
-    } else if (strcmp(n, "title") == 0) {
-      o->title = v;
-    } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_size(v, &o->width, &o->height))
-        return CLI_USAGE;
-    } else if (strcmp(n, "dpi") == 0) {
-      if (cli_parse_dpi(v, &o->dpi))
-        return CLI_USAGE;
-    } else {
-      long t;
-      if (cli_parse_long(n, v, &t))
-        return CLI_USAGE;
-      if (t < 1 || t > 256)
-        return cli_error(CLI_USAGE, "--threads: %s must lie in [1, 256]", v);
-      o->threads = (unsigned)t;
-    }
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig),
+                            cli_output_group(&o->out, 1), cli_model_group(m)};
+  return cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
 }
 
 /* ---- checks ---------------------------------------------------------- */
@@ -213,19 +150,15 @@ static int same_param(const sp_param *a, const sp_param *b)
 
 static int check_outputs(const options *o)
 {
-  for (int i = 0; i < o->nout; i++)
-    if (sp_format_from_path(o->out[i]) == SP_FMT_UNKNOWN)
-      return cli_error(CLI_USAGE, "-o %s: unknown format (use .png, .pdf, .svg, .csv, .tsv or "
-                       ".json)", o->out[i]);
-  if (o->curves && !sp_format_is_table(sp_format_from_path(o->curves)))
+  int r;
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out)))
+    return r;
+  if (o->curves && strcmp(o->curves, "-") != 0
+      && !sp_format_is_table(sp_format_from_path(o->curves)))
     return cli_error(CLI_USAGE, "--curves %s: a table is written as .csv, .tsv or .json",
                      o->curves);
-  if (o->dpi > 0.0) {
-    double px = ceil(o->width * o->dpi / 72.0), py = ceil(o->height * o->dpi / 72.0);
-    if (px > 32767.0 || py > 32767.0)
-      return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above "
-                       "32767 pixels a side", o->dpi, o->width, o->height, px, py);
-  }
+  if (o->curves && cli_outputs_stdout(&o->out) && strcmp(o->curves, "-") == 0)
+    return cli_error(CLI_USAGE, "--curves -: standard output already takes the grid");
   return CLI_OK;
 }
 
@@ -368,21 +301,15 @@ static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *
   }
 }
 
-static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
+/* The heat map of rho_L and the class names in their regions. */
+static int draw_classes(sp_plot *p, const sp_diagram *d, const options *o)
 {
-  sp_plot *p;
-  int s = sp_plot_alloc(o->width, o->height, 1, 1, &p);
-  if (s)
-    return s;
-  sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  sp_scale ys = d->y.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
   size_t n = d->nx * d->ny;
   double *z = malloc(n * sizeof *z), zmin = 0.0;
   unsigned char *mask = malloc(n);
   if (!z || !mask) {
     free(z);
     free(mask);
-    sp_plot_free(p);
     return SP_ENOMEM;
   }
   for (size_t k = 0; k < n; k++) {
@@ -390,20 +317,22 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     if (z[k] < zmin)
       zmin = z[k];
   }
-  sp_plot_set_title(p, title);
-  /* The axes span exactly [min, max]: the outer cells show half, and the
-   * curves, which live on the grid, reach the frame. */
-  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
-  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
-  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max,
-                  o->cm, zmin, 1.0, "ρ_L");
-  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse"};
+  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max, o->cm,
+                  isnan(o->range.lo) ? zmin : o->range.lo,
+                  isnan(o->range.hi) ? 1.0 : o->range.hi, "ρ_L");
+  /* Entropy-collapsed points whose rho_L also passes the rank-collapse
+   * threshold have both failures: a region of their own. */
+  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse",
+                                      "rank + entropy collapse"};
   const sp_contour *curves[] = {&d->rank,    &d->entropy, &d->lambda0,  &d->beta_c,
                                 &d->alpha_c, &d->grad,    &d->lambda_g0};
-  for (int c = 0; c < 3; c++) {
+  for (int c = 0; c < 4; c++) {
     size_t cnt = 0;
-    for (size_t k = 0; k < n; k++)
-      cnt += (mask[k] = d->pt[k].cls == (sp_class)c);
+    for (size_t k = 0; k < n; k++) {
+      int both = d->pt[k].cls == SP_CLASS_ENTROPY_COLLAPSE
+                 && d->pt[k].rho_final >= d->opt.rho_max;
+      cnt += (mask[k] = c == 3 ? both : d->pt[k].cls == (sp_class)c && !both);
+    }
     for (size_t k = 0; k < sizeof curves / sizeof curves[0]; k++)
       mask_curve(d, curves[k], mask);
     if (o->mark) {
@@ -417,13 +346,18 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   }
   free(z);
   free(mask);
+  return SP_OK;
+}
 
+/* The class boundaries, the analytic overlays and the mark. */
+static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
+{
   char label[96];
   sp_plot_style st;
   /* Class boundaries: white with a dark edge.  Analytic overlays: thin
    * dashed lines with a light edge, drawn on top. */
   style(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
-  s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
+  int s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
     s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
   /* The vanishing-gradient boundary: a broad light line under the dashed
@@ -445,7 +379,7 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     s = cli_plot_contour(p, &d->alpha_c, &st, label);
   style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
-    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0");
+    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts where λ_a < 0)");
   style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
@@ -455,6 +389,25 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     st.marker_size = 8.0;
     s = sp_plot_series(p, 0, 1, &o->mark_x, &o->mark_y, NULL, &st, "configuration");
   }
+  return s;
+}
+
+static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
+{
+  sp_plot *p;
+  int s = cli_figure_alloc(&o->fig, 1, 1, &p);
+  if (s)
+    return s;
+  sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
+  sp_scale ys = d->y.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
+  sp_plot_set_title(p, title);
+  /* The axes span exactly [min, max]: the outer cells show half, and the
+   * curves, which live on the grid, reach the frame. */
+  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
+  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
+  s = draw_classes(p, d, o);
+  if (!s)
+    s = draw_curves(p, d, o);
   if (!s)
     s = sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   if (!s)
@@ -500,10 +453,102 @@ static void add_meta(cli_meta *meta, const sp_diagram *d)
                d->count[SP_CLASS_ENTROPY_COLLAPSE], d->count[SP_CLASS_UNDEFINED]);
 }
 
-static void abort_all(sp_outfile **f, int n)
+static void options_default(options *o)
 {
-  for (int i = 0; i < n; i++)
-    sp_outfile_abort(f[i]);
+  memset(o, 0, sizeof *o);
+  o->x = (sp_axis){sp_param_lookup("beta"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
+  o->y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
+  o->rho_max = 0.9;
+  o->range.lo = o->range.hi = NAN;
+  o->y2_max = NAN;
+  o->grad_fraction = NAN;
+  o->cm = sp_colormap_lookup("viridis");
+  o->fig.width = 252.0;
+  o->fig.height = 240.0;
+  o->fig.dpi = 300.0;
+}
+
+static int check(const sp_model *m, const options *o)
+{
+  int r;
+  if (same_param(o->x.param, o->y.param))
+    return cli_error(CLI_USAGE, "--x and --y: both sweep %s; choose two different parameters",
+                     o->x.param->name);
+  if ((r = check_outputs(o)))
+    return r;
+  if ((r = cli_model_check_sweep(m, "diagram")) || (r = check_corners(m, o)))
+    return r;
+  if (o->x.n > SP_GRID_MAX / o->y.n)
+    return cli_error(CLI_USAGE, "--x and --y: %zu x %zu = %.0f points is over the limit of %d "
+                     "points in a grid", o->x.n, o->y.n, (double)o->x.n * (double)o->y.n,
+                     SP_GRID_MAX);
+  if (o->mark) {
+    int inx = o->mark_x >= o->x.min && o->mark_x <= o->x.max;
+    int iny = o->mark_y >= o->y.min && o->mark_y <= o->y.max;
+    if (!inx || !iny)
+      return cli_error(CLI_USAGE, "--mark %g,%g: outside the diagram ([%g, %g] x [%g, %g])",
+                       o->mark_x, o->mark_y, o->x.min, o->x.max, o->y.min, o->y.max);
+  }
+  return CLI_OK;
+}
+
+/* Sweep and draw the curves; *d allocated (caller frees, also on error). */
+static int run(const sp_model *m, const options *o, sp_diagram **d)
+{
+  sp_diagram_options opt;
+  sp_diagram_options_default(&opt);
+  opt.rho_max = o->rho_max;
+  opt.y2_max = o->y2_max;
+  opt.threads = (unsigned)o->threads;
+  opt.grad_fraction = o->grad_fraction;
+  opt.lambda_g = o->lambda_g;
+  if (!o->quiet && isatty(STDERR_FILENO))
+    opt.progress = progress;
+  int s = sp_diagram_alloc(m, &o->x, &o->y, &opt, d);
+  if (!s)
+    s = sp_diagram_sweep(*d);
+  if (!s)
+    s = sp_diagram_curves(*d);
+  return s ? cli_status(s, "diagram") : CLI_OK;
+}
+
+/* The grid table, the curves table (with --curves) and the figure (for
+ * figure paths), written to the open outputs and committed. */
+static int write_outputs(const sp_model *m, const options *o, const sp_diagram *d,
+                         cli_outputs *files, cli_outputs *cfiles, int r)
+{
+  cli_meta meta;
+  cli_meta_init(&meta, m);
+  if (!r)
+    add_meta(&meta, d);
+  char title[160];
+  if (o->fig.title)
+    snprintf(title, sizeof title, "%s", o->fig.title);
+  else
+    cli_model_title(m, o->x.param, o->y.param, title, sizeof title);
+  sp_plot *plot = NULL;
+  sp_table grid = {0}, curves = {0};
+  double *gnum = NULL, *cnum = NULL;
+  const char **gstr = NULL, **cstr = NULL;
+  int s;
+  if (!r)
+    r = grid_table(d, &grid, &gnum, &gstr);
+  if (!r && o->curves)
+    r = curves_table(d, &curves, &cnum, &cstr);
+  if (!r && cli_outputs_figure(&o->out) && (s = build_figure(d, o, title, &plot)))
+    r = cli_status(s, "diagram: figure");
+  /* Both groups are written, then committed together: all or nothing. */
+  r = cli_outputs_write(files, &grid, plot, o->fig.dpi, &meta, r);
+  if (o->curves)
+    r = cli_outputs_write(cfiles, &curves, NULL, 0.0, &meta, r);
+  cli_outputs *groups[2] = {files, cfiles};
+  r = cli_outputs_commit_all(groups, o->curves ? 2 : 1, r);
+  sp_plot_free(plot);
+  free(gnum);
+  free(gstr);
+  free(cnum);
+  free(cstr);
+  return r;
 }
 
 int cmd_diagram(int argc, char **argv)
@@ -512,120 +557,27 @@ int cmd_diagram(int argc, char **argv)
   sp_model_default(&m);
   m.depth = 60;
   options o;
-  memset(&o, 0, sizeof o);
-  o.x = (sp_axis){sp_param_lookup("beta"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
-  o.y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, 201, SP_SPACING_LINEAR};
-  o.rho_max = 0.9;
-  o.y2_max = NAN;
-  o.grad_fraction = NAN;
-  o.cm = sp_colormap_lookup("viridis");
-  o.width = 252.0;
-  o.height = 240.0;
-  o.dpi = 300.0;
+  options_default(&o);
   int r = parse(argc, argv, &m, &o);
-  if (r < 0)
-    return CLI_OK; /* --help */
   if (r)
     return r;
-  if (!o.nout) {
-    o.out[o.nout++] = "diagram.png";
-    o.out[o.nout++] = "diagram.pdf";
+  if (!o.out.n) {
+    o.out.v[o.out.n++] = "diagram.png";
+    o.out.v[o.out.n++] = "diagram.pdf";
   }
-  if (same_param(o.x.param, o.y.param))
-    return cli_error(CLI_USAGE, "--x and --y: both sweep %s; choose two different parameters",
-                     o.x.param->name);
-  if ((r = check_outputs(&o)))
+  if ((r = check(&m, &o)))
     return r;
-  if ((r = cli_model_check_sweep(&m, "diagram")) || (r = check_corners(&m, &o)))
-    return r;
-  if (o.x.n > SP_GRID_MAX / o.y.n)
-    return cli_error(CLI_USAGE, "--x and --y: %zu x %zu = %.0f points is over the limit of %d "
-                     "points in a grid", o.x.n, o.y.n, (double)o.x.n * (double)o.y.n,
-                     SP_GRID_MAX);
-  if (o.mark) {
-    int inx = o.mark_x >= o.x.min && o.mark_x <= o.x.max;
-    int iny = o.mark_y >= o.y.min && o.mark_y <= o.y.max;
-    if (!inx || !iny)
-      return cli_error(CLI_USAGE, "--mark %g,%g: outside the diagram ([%g, %g] x [%g, %g])",
-                       o.mark_x, o.mark_y, o.x.min, o.x.max, o.y.min, o.y.max);
-  }
-
   /* Open every output first: a path that cannot be written fails the run
    * before the work, and nothing appears unless everything succeeds. */
-  sp_outfile *f[MAX_OUT + 1];
-  const char *path[MAX_OUT + 1];
-  int nf = 0;
-  for (int i = 0; i <= o.nout; i++) {
-    const char *pth = i < o.nout ? o.out[i] : o.curves;
-    if (!pth)
-      continue;
-    if ((r = cli_open_output(pth, &f[nf]))) {
-      abort_all(f, nf);
-      return r;
-    }
-    path[nf++] = pth;
-  }
-
-  sp_diagram_options opt;
-  sp_diagram_options_default(&opt);
-  opt.rho_max = o.rho_max;
-  opt.y2_max = o.y2_max;
-  opt.threads = o.threads;
-  opt.grad_fraction = o.grad_fraction;
-  opt.lambda_g = o.lambda_g;
-  if (!o.quiet && isatty(STDERR_FILENO))
-    opt.progress = progress;
+  cli_outputs files, cfiles;
+  cli_list clist = {{o.curves}, o.curves != NULL};
+  if ((r = cli_outputs_begin(&files, &o.out)))
+    return r;
+  if (o.curves && (r = cli_outputs_begin(&cfiles, &clist)))
+    return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
   sp_diagram *d = NULL;
-  int s = sp_diagram_alloc(&m, &o.x, &o.y, &opt, &d);
-  if (!s)
-    s = sp_diagram_sweep(d);
-  if (!s)
-    s = sp_diagram_curves(d);
-  if (s) {
-    abort_all(f, nf);
-    sp_diagram_free(d);
-    return cli_status(s, "diagram");
-  }
-
-  cli_meta meta;
-  cli_meta_init(&meta, &m);
-  add_meta(&meta, d);
-  char title[160];
-  if (o.title)
-    snprintf(title, sizeof title, "%s", o.title);
-  else
-    cli_model_title(&m, o.x.param, o.y.param, title, sizeof title);
-  sp_plot *plot = NULL;
-  sp_table grid = {0}, curves = {0};
-  double *gnum = NULL, *cnum = NULL;
-  const char **gstr = NULL, **cstr = NULL;
-  r = CLI_OK;
-  for (int i = 0; i < nf && !r; i++) {
-    sp_format fmt = sp_format_from_path(path[i]);
-    FILE *fp = sp_outfile_stream(f[i]);
-    int is_curves = o.curves && i == nf - 1;
-    if (is_curves) {
-      if (!(r = curves_table(d, &curves, &cnum, &cstr))
-          && (s = sp_table_write(fp, fmt, &curves, meta.items, meta.n)))
-        r = cli_write_error(path[i], f[i], s);
-    } else if (sp_format_is_table(fmt)) {
-      if (!gnum)
-        r = grid_table(d, &grid, &gnum, &gstr);
-      if (!r && (s = sp_table_write(fp, fmt, &grid, meta.items, meta.n)))
-        r = cli_write_error(path[i], f[i], s);
-    } else {
-      if (!plot && (s = build_figure(d, &o, title, &plot)))
-        r = cli_status(s, "diagram: figure");
-      if (!r && !(r = cli_check_figure_memory(path[i], plot, fmt, o.dpi))
-          && (s = sp_plot_write(plot, fp, fmt, o.dpi, meta.items, meta.n)))
-        r = cli_write_error(path[i], f[i], s);
-    }
-  }
-  sp_plot_free(plot);
-  free(gnum);
-  free(gstr);
-  free(cnum);
-  free(cstr);
+  r = run(&m, &o, &d);
+  r = write_outputs(&m, &o, d, &files, &cfiles, r);
   sp_diagram_free(d);
-  return cli_outputs_commit(path, nf, f, r);
+  return r;
 }

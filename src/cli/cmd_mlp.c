@@ -7,40 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop mlp [--activation A] [--var-w V] [--var-b B] [--erf-scale A] [-o FILE]\n"
-  "       sigprop mlp --x var-w:MIN:MAX:N[:log] --y var-b:MIN:MAX:N[:log] [--activation A]\n"
-  "                   [--erf-scale A] [FIGURE OPTIONS] [-o FILE]...\n\n"
-  "Mean field of a deep MLP alone (theory.md §8): pre-activation length q and\n"
-  "correlation c of two inputs through layers x -> W phi(x) + b with weight\n"
-  "variance var-w (times fan-in) and bias variance var-b.  Prints one row\n"
-  "q_star,chi1,c_star,xi_c,xi_q: the stable fixed point q* of the length map,\n"
-  "chi_1 = var-w E[phi'(sqrt(q*) z)^2] (< 1 ordered, > 1 chaotic), the stable\n"
-  "correlation c*, and the depth scales of the correlation and of the length\n"
-  "(in layers; inf at criticality).  Empty cells are undefined; '#' lines say\n"
-  "why and record the parameters.\n\n"
-  "With --x and --y (both, one var-w and one var-b) it solves every point of the\n"
-  "grid instead: a table var_w,var_b,q_star,chi1,c_star,xi_c,xi_q (one row per\n"
-  "point, x fastest) and/or the phase diagram: chi_1 as a heat map clipped to\n"
-  "[0, 2] with the edge of chaos chi_1 = 1 drawn as a curve.\n\n"
-  "  --activation relu|gelu|tanh|erf|silu|linear   nonlinearity [relu]\n"
-  "  --var-w V      weight variance times fan-in [0.2]\n"
-  "  --var-b B      bias variance [4e-4]\n"
-  "  --erf-scale A  a in erf(a u) [1]\n"
-  "  -o FILE        write CSV, TSV or JSON (by extension) instead of CSV on stdout;\n"
-  "                 with a grid also .png, .pdf or .svg, and repeatable\n\n"
-  "Grid options:\n"
-  "  --x SPEC, --y SPEC  NAME:MIN:MAX:N, NAME var-w or var-b, N in [2, 1001],\n"
-  "                 ':log' for log spacing (MIN > 0)\n"
-  "  --colormap NAME  viridis, cividis, magma or inferno [viridis]\n"
-  "  --title TEXT   figure title ('' for none)\n"
-  "  --size W,H     figure size in points [252,230]\n"
-  "  --dpi D        PNG resolution [300]\n\n";
+static const cli_command command = {
+  "mlp",
+  "[--activation A] [--var-w V] [--var-b B] [--erf-scale A] [-o FILE]\n"
+  "--x var-w:MIN:MAX:N[:log] --y var-b:MIN:MAX:N[:log] [--activation A] [--erf-scale A] "
+  "[FIGURE OPTIONS] [-o FILE]...",
+  "Mean field of a deep MLP alone (theory.md §8): pre-activation length q and correlation c of "
+  "two inputs through layers x -> W phi(x) + b with weight variance var-w (times fan-in) and "
+  "bias variance var-b.  Prints one row q_star,chi1,c_star,xi_c,xi_q: the stable fixed point q* "
+  "of the length map, chi_1 = var-w E[phi'(sqrt(q*) z)^2] (< 1 ordered, > 1 chaotic), the "
+  "stable correlation c*, and the depth scales of the correlation and of the length (in layers; "
+  "inf at criticality).  Empty cells are undefined; '#' lines say why and record the "
+  "parameters.\n\n"
+  "With --x and --y (both, one var-w and one var-b) it solves every point of the grid instead: "
+  "a table var_w,var_b,q_star,chi1,c_star,xi_c,xi_q (one row per point, x fastest) and/or the "
+  "phase diagram: chi_1 as a heat map clipped to [0, 2] with the edge of chaos chi_1 = 1 drawn "
+  "as a curve.  A figure (-o FILE.png, .pdf, .svg) needs the grid.",
+  0, NULL};
 
 static const char *const columns[] = {"q_star", "chi1", "c_star", "xi_c", "xi_q"};
 #define NCOL (sizeof columns / sizeof columns[0])
 
-#define MAX_OUT 8
 #define MAX_N 1001
 
 typedef struct {
@@ -51,15 +38,16 @@ typedef struct {
 
 typedef struct {
   axis x, y;
-  const char *out[MAX_OUT];
-  int nout;
-  const char *title;
+  cli_list out;
+  cli_figure fig;
   const sp_colormap *cm;
-  double width, height, dpi;
+  cli_range range; /* --range of the colours, NaN: from the data */
 } options;
 
-static int parse_axis(const char *opt, const char *spec, axis *a)
+static int parse_axis(void *target, const cli_opt *o, const char *spec)
 {
+  axis *a = target;
+  const char *opt = o->name;
   char buf[256], *f[6] = {NULL};
   int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
   if (nf < 0)
@@ -72,12 +60,8 @@ static int parse_axis(const char *opt, const char *spec, axis *a)
       || cli_parse_long(opt, f[3], &a->n))
     return CLI_USAGE;
   a->log = 0;
-  if (nf == 5) {
-    if (strcmp(f[4], "log") == 0)
-      a->log = 1;
-    else if (strcmp(f[4], "lin") != 0 && strcmp(f[4], "linear") != 0)
-      return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, f[4]);
-  }
+  if (nf == 5 && cli_parse_spacing(opt, f[4], &a->log))
+    return CLI_USAGE;
   if (!(a->min < a->max))
     return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (a->min < 0.0)
@@ -101,53 +85,22 @@ static double axis_value(const axis *a, long i)
                 : a->min + t * (a->max - a->min);
 }
 
+static const cli_opt opts[] = {
+  CLI_CALL_AT("x", 0, options, x, parse_axis, NULL, "SPEC",
+              "the grid's x axis: NAME:MIN:MAX:N, NAME var-w or var-b, N in [2, 1001], ':log' "
+              "for log spacing (MIN > 0)"),
+  CLI_CALL_AT("y", 0, options, y, parse_axis, NULL, "SPEC", "the grid's y axis, as --x"),
+  CLI_CALL_AT("colormap", 0, options, cm, cli_colormap_call, cli_colormap_show, "NAME",
+              "viridis, cividis, magma or inferno"),
+  CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
+              "colour range of chi_1 [the data's, within 0:2]"),
+};
+
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "mlp"};
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    const char *n = a.name, *v;
-    if (strcmp(n, "help") == 0 || strcmp(n, "h") == 0) {
-      cli_set_help(help, NULL);
-      return -1;
-    }
-    if (strcmp(n, "activation") == 0 || strcmp(n, "var-w") == 0 || strcmp(n, "var-b") == 0
-        || strcmp(n, "erf-scale") == 0) {
-      if (cli_model_option(m, &a) < 0)
-        return CLI_USAGE;
-      continue;
-    }
-    static const char *const valued[] = {"o", "output", "x", "y", "title", "size", "dpi",
-                                         "colormap"};
-    int known = 0;
-    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
-      known |= strcmp(n, valued[i]) == 0;
-    if (!known)
-      return cli_error(CLI_USAGE, "mlp: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    if (!(v = cli_value(&a)))
-      return CLI_USAGE;
-    if (strcmp(n, "o") == 0 || strcmp(n, "output") == 0) {
-      if (o->nout == MAX_OUT)
-        return cli_error(CLI_USAGE, "-o: at most %d outputs", MAX_OUT);
-      o->out[o->nout++] = v;
-    } else if (strcmp(n, "x") == 0 || strcmp(n, "y") == 0) {
-      if (parse_axis(n, v, n[0] == 'x' ? &o->x : &o->y))
-        return CLI_USAGE;
-    } else if (strcmp(n, "title") == 0) {
-      o->title = v;
-    } else if (strcmp(n, "colormap") == 0) {
-      if (!(o->cm = sp_colormap_lookup(v)))
-        return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
-                         "inferno", v);
-    } else if (strcmp(n, "size") == 0) {
-      if (cli_parse_size(v, &o->width, &o->height))
-        return CLI_USAGE;
-    } else {
-      if (cli_parse_dpi(v, &o->dpi))
-        return CLI_USAGE;
-    }
-  }
-  return r < 0 ? CLI_USAGE : CLI_OK;
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig),
+                            cli_output_group(&o->out, 1), cli_mlp_model_group(m)};
+  return cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
 }
 
 static void add_model_meta(cli_meta *meta, const sp_model *m, int grid)
@@ -169,16 +122,18 @@ static void add_model_meta(cli_meta *meta, const sp_model *m, int grid)
 
 static int one_point(const sp_model *m, const options *o)
 {
-  if (o->nout > 1)
-    return cli_error(CLI_USAGE, "-o: one output without --x and --y");
-  const char *out = o->nout ? o->out[0] : NULL;
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json (a figure "
-                     "needs --x and --y)", out);
+  int r;
+  if (cli_outputs_figure(&o->out))
+    return cli_error(CLI_USAGE, "-o: a figure needs --x and --y");
+  if ((r = cli_outputs_check(&o->out, 0)))
+    return r;
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o->out)))
+    return r;
   sp_meanfield mf;
   int s = sp_meanfield_solve(m->activation, m->erf_scale, m->var_w_in, m->var_b, &mf);
   if (s)
-    return cli_status(s, "mlp");
+    return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, cli_status(s, "mlp"));
 
   cli_meta meta;
   add_model_meta(&meta, m, 0);
@@ -205,7 +160,7 @@ static int one_point(const sp_model *m, const options *o)
   cli_meta_add(&meta, "xi_c, xi_q", "depth scales in layers (inf: power-law approach)");
   double row[NCOL] = {mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
   sp_table t = {NCOL, 1, columns, row, NULL};
-  return cli_write_table(out, &t, &meta);
+  return cli_outputs_end(&files, &t, NULL, 0.0, &meta, CLI_OK);
 }
 
 /* ---- the (var-w, var-b) grid ----------------------------------------- */
@@ -243,18 +198,47 @@ static void plot_style(sp_plot_style *st, double r, double g, double b, double w
   st->halo_color[2] = hb;
 }
 
+/* The colours' range [*lo, *hi] and the colour bar's label: --range, or
+ * the data's, but no more than [0, 2] (chi_1 grows without bound deep in
+ * the chaotic phase); the label says when values fall outside. */
+static void colour_range(const options *o, const double *chi, size_t n, double *lo, double *hi,
+                         char *label, size_t size)
+{
+  double dlo = INFINITY, dhi = -INFINITY;
+  for (size_t k = 0; k < n; k++)
+    if (isfinite(chi[k])) {
+      dlo = fmin(dlo, chi[k]);
+      dhi = fmax(dhi, chi[k]);
+    }
+  if (!isnan(o->range.lo)) {
+    *lo = o->range.lo;
+    *hi = o->range.hi;
+  } else {
+    *lo = isfinite(dlo) ? fmax(dlo, 0.0) : 0.0;
+    *hi = isfinite(dhi) ? fmin(dhi, 2.0) : 2.0;
+    if (!(*lo < *hi)) {
+      *lo = isfinite(dlo) ? *lo - 0.5 : 0.0;
+      *hi = *lo + 1.0;
+    }
+  }
+  if (dlo < *lo || dhi > *hi)
+    snprintf(label, size, "χ_1 (clipped to [%.3g, %.3g])", *lo, *hi);
+  else
+    snprintf(label, size, "χ_1");
+}
+
 static int build_figure(const options *o, const sp_model *m, const double *xs, const double *ys,
                         const double *chi, const sp_contour *edge, sp_plot **out)
 {
   size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
   sp_plot *p;
-  int s = sp_plot_alloc(o->width, o->height, 1, 1, &p);
+  int s = cli_figure_alloc(&o->fig, 1, 1, &p);
   if (s)
     return s;
   static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
   char title[160];
-  if (o->title)
-    snprintf(title, sizeof title, "%s", o->title);
+  if (o->fig.title)
+    snprintf(title, sizeof title, "%s", o->fig.title);
   else
     snprintf(title, sizeof title, "%s MLP: mean-field phases", acts[m->activation]);
   sp_plot_set_title(p, title);
@@ -263,8 +247,11 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
                    o->x.min, o->x.max);
   sp_plot_set_axis(p, 0, 'y', o->y.is_w ? lw : lb, o->y.log ? SP_SCALE_LOG : SP_SCALE_LINEAR,
                    o->y.min, o->y.max);
-  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, 0.0, 2.0,
-                  "χ_1 (clipped to [0, 2])");
+  double lo, hi;
+  char label[64];
+  colour_range(o, chi, n, &lo, &hi, label, sizeof label);
+  sp_plot_heatmap(p, 0, nx, ny, chi, o->x.min, o->x.max, o->y.min, o->y.max, o->cm, lo, hi,
+                  label);
   unsigned char *mask = malloc(n);
   if (!mask) {
     sp_plot_free(p);
@@ -311,6 +298,67 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
   return SP_OK;
 }
 
+/* The grid's points: axes xs, ys, chi1 per point and the table rows num
+ * (NGRID columns); counts of chaotic and undefined points. */
+typedef struct {
+  double *xs, *ys, *chi, *num;
+  size_t chaotic, undefined;
+} grid;
+
+static int solve_grid(const sp_model *m, const options *o, grid *g)
+{
+  size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
+  g->xs = malloc(nx * sizeof *g->xs);
+  g->ys = malloc(ny * sizeof *g->ys);
+  g->chi = malloc(n * sizeof *g->chi);
+  g->num = malloc(n * NGRID * sizeof *g->num);
+  if (!g->xs || !g->ys || !g->chi || !g->num)
+    return cli_error(CLI_FAIL, "out of memory for a %zu-point grid", n);
+  for (size_t i = 0; i < nx; i++)
+    g->xs[i] = axis_value(&o->x, (long)i);
+  for (size_t j = 0; j < ny; j++)
+    g->ys[j] = axis_value(&o->y, (long)j);
+  for (size_t j = 0; j < ny; j++)
+    for (size_t i = 0; i < nx; i++) {
+      size_t k = j * nx + i;
+      double w = o->x.is_w ? g->xs[i] : g->ys[j], b = o->x.is_w ? g->ys[j] : g->xs[i];
+      sp_meanfield mf;
+      int s = sp_meanfield_solve(m->activation, m->erf_scale, w, b, &mf);
+      if (s == SP_ENOCONV) {
+        mf.q_star = mf.chi1 = mf.c_star = mf.xi_c = mf.xi_q = NAN;
+        g->undefined++;
+      } else if (s) {
+        char what[96];
+        snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
+        return cli_status(s, what);
+      }
+      g->chi[k] = mf.chi1;
+      g->chaotic += mf.chi1 > 1.0;
+      double row[NGRID] = {w, b, mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
+      memcpy(g->num + k * NGRID, row, sizeof row);
+    }
+  return CLI_OK;
+}
+
+static void grid_meta(cli_meta *meta, const sp_model *m, const options *o, const grid *g)
+{
+  char a[40], b[40];
+  const axis *ax[2] = {&o->x, &o->y};
+  const char *key[2] = {"x", "y"};
+  size_t n = (size_t)o->x.n * (size_t)o->y.n;
+  add_model_meta(meta, m, 1);
+  for (int i = 0; i < 2; i++) {
+    sp_format_double(a, sizeof a, ax[i]->min);
+    sp_format_double(b, sizeof b, ax[i]->max);
+    cli_meta_add(meta, key[i], "%s from %s to %s, %ld points, %s spacing",
+                 ax[i]->is_w ? "var-w" : "var-b", a, b, ax[i]->n, ax[i]->log ? "log" : "linear");
+  }
+  cli_meta_add(meta, "phases", "%zu ordered or critical (chi1 <= 1), %zu chaotic, %zu "
+               "undefined", n - g->chaotic - g->undefined, g->chaotic, g->undefined);
+  cli_meta_add(meta, "q_star", "empty where q grows without bound (chi1 is then its limit as "
+               "q -> infinity)");
+}
+
 static int sweep(const sp_model *m, options *o)
 {
   if (!o->x.set || !o->y.set)
@@ -318,99 +366,32 @@ static int sweep(const sp_model *m, options *o)
   if (o->x.is_w == o->y.is_w)
     return cli_error(CLI_USAGE, "--x and --y: both sweep %s; one must be var-w and the other "
                      "var-b", o->x.is_w ? "var-w" : "var-b");
-  int r;
-  if ((r = cli_check_figure_outputs(o->out, o->nout, 1)))
+  int r, s;
+  cli_outputs files;
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out))
+      || (r = cli_outputs_begin(&files, &o->out)))
     return r;
-  if (o->dpi > 0.0) {
-    double px = ceil(o->width * o->dpi / 72.0), py = ceil(o->height * o->dpi / 72.0);
-    if (px > 32767.0 || py > 32767.0)
-      return cli_error(CLI_USAGE, "--dpi %g with --size %g,%g makes a %gx%g image, above "
-                       "32767 pixels a side", o->dpi, o->width, o->height, px, py);
-  }
-  sp_outfile *files[MAX_OUT];
-  if ((r = cli_outputs_open(o->out, o->nout, files)))
-    return r;
-
-  size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
-  double *xs = malloc(nx * sizeof *xs), *ys = malloc(ny * sizeof *ys);
-  double *chi = malloc(n * sizeof *chi), *num = malloc(n * NGRID * sizeof *num);
+  size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n;
+  grid g = {NULL, NULL, NULL, NULL, 0, 0};
   sp_contour edge = {0};
   sp_plot *plot = NULL;
-  int s = SP_OK;
-  size_t undefined = 0, chaotic = 0;
-  if (!xs || !ys || !chi || !num) {
-    r = cli_error(CLI_FAIL, "out of memory for a %zu-point grid", n);
-    goto done;
-  }
-  for (size_t i = 0; i < nx; i++)
-    xs[i] = axis_value(&o->x, (long)i);
-  for (size_t j = 0; j < ny; j++)
-    ys[j] = axis_value(&o->y, (long)j);
-  for (size_t j = 0; j < ny && !r; j++)
-    for (size_t i = 0; i < nx; i++) {
-      size_t k = j * nx + i;
-      double w = o->x.is_w ? xs[i] : ys[j], b = o->x.is_w ? ys[j] : xs[i];
-      sp_meanfield mf;
-      s = sp_meanfield_solve(m->activation, m->erf_scale, w, b, &mf);
-      if (s == SP_ENOCONV) {
-        mf.q_star = mf.chi1 = mf.c_star = mf.xi_c = mf.xi_q = NAN;
-        undefined++;
-        s = SP_OK;
-      } else if (s) {
-        char what[96];
-        snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
-        r = cli_status(s, what);
-        break;
-      }
-      chi[k] = mf.chi1;
-      chaotic += mf.chi1 > 1.0;
-      double row[NGRID] = {w, b, mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
-      memcpy(num + k * NGRID, row, sizeof row);
-    }
-  if (!r) {
-    chi_arg ca = {m, o->x.is_w};
-    if ((s = sp_contour_lines(nx, ny, xs, ys, chi, 1.0, chi_at, &ca, &edge)))
-      r = cli_status(s, "mlp: edge of chaos");
-  }
+  r = solve_grid(m, o, &g);
+  chi_arg ca = {m, o->x.is_w};
+  if (!r && (s = sp_contour_lines(nx, ny, g.xs, g.ys, g.chi, 1.0, chi_at, &ca, &edge)))
+    r = cli_status(s, "mlp: edge of chaos");
   cli_meta meta;
-  add_model_meta(&meta, m, 1);
-  {
-    char a[40], b[40];
-    const axis *ax[2] = {&o->x, &o->y};
-    const char *key[2] = {"x", "y"};
-    for (int i = 0; i < 2; i++) {
-      sp_format_double(a, sizeof a, ax[i]->min);
-      sp_format_double(b, sizeof b, ax[i]->max);
-      cli_meta_add(&meta, key[i], "%s from %s to %s, %ld points, %s spacing",
-                   ax[i]->is_w ? "var-w" : "var-b", a, b, ax[i]->n,
-                   ax[i]->log ? "log" : "linear");
-    }
-    cli_meta_add(&meta, "phases", "%zu ordered or critical (chi1 <= 1), %zu chaotic, %zu "
-                 "undefined", n - chaotic - undefined, chaotic, undefined);
-    cli_meta_add(&meta, "q_star", "empty where q grows without bound (chi1 is then its "
-                 "limit as q -> infinity)");
-  }
-  int figure = 0;
-  for (int i = 0; i < o->nout; i++)
-    figure |= !sp_format_is_table(sp_format_from_path(o->out[i]));
-  if (!r && figure && (s = build_figure(o, m, xs, ys, chi, &edge, &plot)))
+  grid_meta(&meta, m, o, &g);
+  if (!r && cli_outputs_figure(&o->out)
+      && (s = build_figure(o, m, g.xs, g.ys, g.chi, &edge, &plot)))
     r = cli_status(s, "mlp: figure");
-  sp_table t = {NGRID, n, grid_columns, num, NULL};
-  if (!o->nout && !r)
-    r = cli_write_table(NULL, &t, &meta);
-  else
-    r = cli_outputs_finish(o->out, o->nout, files, &t, plot, o->dpi, &meta, r);
-  goto cleanup;
-done:
-  for (int i = 0; i < o->nout; i++)
-    sp_outfile_abort(files[i]);
-cleanup:
+  sp_table t = {NGRID, nx * ny, grid_columns, g.num, NULL};
+  r = cli_outputs_end(&files, &t, plot, o->fig.dpi, &meta, r);
   sp_plot_free(plot);
   sp_contour_free(&edge);
-  free(xs);
-  free(ys);
-  free(chi);
-  free(num);
+  free(g.xs);
+  free(g.ys);
+  free(g.chi);
+  free(g.num);
   return r;
 }
 
@@ -421,12 +402,11 @@ int cmd_mlp(int argc, char **argv)
   options o;
   memset(&o, 0, sizeof o);
   o.cm = sp_colormap_lookup("viridis");
-  o.width = 252.0;
-  o.height = 230.0;
-  o.dpi = 300.0;
+  o.range.lo = o.range.hi = NAN;
+  o.fig.width = 252.0;
+  o.fig.height = 230.0;
+  o.fig.dpi = 300.0;
   int r = parse(argc, argv, &m, &o);
-  if (r < 0)
-    return CLI_OK; /* --help */
   if (r)
     return r;
   if (o.x.set || o.y.set)

@@ -7,16 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-  "Usage: sigprop presets [-o FILE] [--show NAME]\n\n"
-  "Lists the built-in architectures (use one with --preset NAME in any command):\n"
-  "their norm placement, activation, widths, sequence length, depth, and the\n"
-  "model parameters their published initialisers give (theory.md §11).\n\n"
-  "  -o FILE      the full table (every framework std and model parameter, the\n"
-  "               title and the source) as CSV, TSV or JSON by extension;\n"
-  "               '-' writes CSV on standard output\n"
-  "  --show NAME  print the preset file as shipped, with its sources and the\n"
-  "               arithmetic; a starting point for a preset file of your own\n\n";
+static const cli_command command = {
+  "presets",
+  "[-o FILE]... | --show NAME",
+  "Lists the built-in architectures (use one with --preset NAME in any command): their norm "
+  "placement, activation, widths, sequence length, depth, and the model parameters their "
+  "published initialisers give (theory.md §11).  With -o, the full table: every framework std "
+  "and model parameter, the title and the source.",
+  0, NULL};
+
+typedef struct {
+  cli_list out;
+  const char *show;
+} options;
+
+static const cli_opt opts[] = {
+  CLI_STRING("show", 0, options, show, "NAME",
+             "print the preset file as shipped, with its sources and the arithmetic; a starting "
+             "point for a preset file of your own"),
+};
 
 static const char *const columns[] = {
   "name", "title", "source", "norm", "attention", "activation", "mlp", "causal", "d-model",
@@ -84,26 +93,13 @@ static void print_text(const sp_preset *ps, size_t n)
 
 int cmd_presets(int argc, char **argv)
 {
-  cli_args a = {argc, argv, 1, NULL, NULL, "presets"};
-  const char *out = NULL, *show = NULL;
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    if (strcmp(a.name, "help") == 0 || strcmp(a.name, "h") == 0) {
-      cli_set_help(help, NULL);
-      return CLI_OK;
-    }
-    if (strcmp(a.name, "o") == 0 || strcmp(a.name, "output") == 0) {
-      if (!(out = cli_value(&a)))
-        return CLI_USAGE;
-    } else if (strcmp(a.name, "show") == 0) {
-      if (!(show = cli_value(&a)))
-        return CLI_USAGE;
-    } else {
-      return cli_error(CLI_USAGE, "presets: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-    }
-  }
-  if (r < 0)
-    return CLI_USAGE;
+  options o = {{{NULL}, 0}, NULL};
+  cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_output_group(&o.out, 0)};
+  int r = cli_parse(&command, groups, 2, argc, argv, NULL, NULL);
+  if (r)
+    return r;
+  const char *show = o.show;
+  int out = o.out.n > 0;
   if (show && out)
     return cli_error(CLI_USAGE, "presets: --show and -o exclude each other");
   if (show) {
@@ -115,13 +111,13 @@ int cmd_presets(int argc, char **argv)
     return cli_error(CLI_USAGE, "--show: '%s' is not a built-in preset (see sigprop presets)",
                      show);
   }
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
-
+  cli_outputs files;
+  if (out && ((r = cli_outputs_check(&o.out, 0)) || (r = cli_outputs_begin(&files, &o.out))))
+    return r;
   sp_preset *ps;
   size_t n;
   if ((r = load_all(&ps, &n)))
-    return r;
+    return out ? cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r) : r;
   if (!out) {
     print_text(ps, n);
     free(ps);
@@ -133,14 +129,14 @@ int cmd_presets(int argc, char **argv)
     free(ps);
     free(str);
     free(num);
-    return cli_error(CLI_FAIL, "out of memory");
+    return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, cli_error(CLI_FAIL, "out of memory"));
   }
   for (size_t i = 0; i < n; i++)
     fill_row(&ps[i], str + i * NCOL, num + i * NCOL);
   cli_meta meta;
   cli_meta_begin(&meta);
   sp_table t = {NCOL, n, columns, num, str};
-  r = cli_write_table(out, &t, &meta);
+  r = cli_outputs_end(&files, &t, NULL, 0.0, &meta, CLI_OK);
   free(ps);
   free(str);
   free(num);

@@ -64,7 +64,78 @@ typedef struct {
   double values[MAX_COMPARE];
   int nvalues;
   cli_list variant; /* --variant specs */
+  int panels[8];    /* --panels: what each panel shows (PANEL_*) */
+  int npanels;
 } options;
+
+/* What a panel of the depth figure can show. */
+enum { PANEL_RHO, PANEL_Y2, PANEL_ENTROPY, PANEL_Q, PANEL_LAMBDA, PANEL_GRAD_WQ, PANEL_QK_V,
+       PANEL_CHI };
+static const struct {
+  const char *name, *label;
+  int log; /* log y axis (else linear; rho, y2 and entropy on [0, 1]) */
+} panel_kinds[] = {
+  {"rho", "ρ_ℓ", 0},
+  {"y2", "E Y^{(2)}", 0},
+  {"entropy", "H / log T", 0},
+  {"q", "q_ℓ", 0},
+  {"lambda", "λ_ℓ = β √(q (q − p))", 0},
+  {"grad_wq", "scaled ‖∂L/∂W_Q‖^2", 1},
+  {"qk_v_ratio", "Q/K ÷ V gradient", 1},
+  {"grad_chi", "χ_ℓ (block Jacobian)", 0},
+};
+#define NKINDS (sizeof panel_kinds / sizeof panel_kinds[0])
+
+static int parse_panels(void *base, const cli_opt *opt, const char *spec)
+{
+  options *o = base;
+  (void)opt;
+  char buf[256];
+  if (strlen(spec) >= sizeof buf)
+    return cli_error(CLI_USAGE, "--panels: too long");
+  strcpy(buf, spec);
+  o->npanels = 0;
+  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+    size_t k = 0;
+    while (k < NKINDS && strcmp(t, panel_kinds[k].name) != 0)
+      k++;
+    if (k == NKINDS)
+      return cli_error(CLI_USAGE, "--panels: '%s' is not one of rho, y2, entropy, q, lambda, "
+                       "grad_wq, qk_v_ratio, grad_chi", t);
+    if (o->npanels == 8)
+      return cli_error(CLI_USAGE, "--panels: at most 8");
+    o->panels[o->npanels++] = (int)k;
+  }
+  if (!o->npanels)
+    return cli_error(CLI_USAGE, "--panels: empty list");
+  return CLI_OK;
+}
+
+/* The value panel kind `kind` shows at layer L of model mk (NaN: none). */
+static double panel_value(int kind, const sp_model *mk, const sp_layer *L)
+{
+  const sp_attn_stats *st = &L->attn;
+  const sp_block_trace *tr = &L->trace;
+  double v = NAN;
+  switch (kind) {
+  case PANEL_RHO: return L->rho;
+  case PANEL_Y2: return st->y2;
+  case PANEL_ENTROPY: return st->entropy_ratio;
+  case PANEL_Q: return L->q;
+  case PANEL_LAMBDA: return L->layer ? st->lambda : NAN;
+  case PANEL_GRAD_WQ:
+    return L->layer ? sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g) : NAN;
+  case PANEL_QK_V:
+    if (L->layer && sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &v))
+      v = NAN;
+    return v;
+  case PANEL_CHI:
+    if (L->layer && sp_grad_block_chi(mk, st, tr, &v))
+      v = NAN;
+    return v;
+  default: return NAN;
+  }
+}
 
 /* Split "LABEL=--opt v --opt2 v2" and apply its model options to *m;
  * the label is copied into label[size]. */
@@ -127,20 +198,21 @@ static int parse_compare(void *base, const cli_opt *opt, const char *spec)
 
 static const cli_command command = {
   "propagate",
-  "[MODEL OPTIONS] [-o FILE] [--plot FILE] [--compare NAME=V1,V2,... | --variant "
+  "[MODEL OPTIONS] [FIGURE OPTIONS] [-o FILE]... [--compare NAME=V1,V2,... | --variant "
   "LABEL=OPTIONS ...]",
   "Iterates the order-parameter recursions of theory.md §6 through L blocks and prints one row "
   "per layer: layer, q, p, rho, beta_c, frozen, lambda, m, y2, y3, y2sq, g, entropy, "
-  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the state after block l and the "
-  "attention statistics of block l's input.  '#' lines record the version, every parameter and "
-  "the angle exponent lambda_a.",
+  "entropy_ratio, grad_wq, qk_v_ratio, grad_chi.  Row 0 is the input; row l >= 1 holds the "
+  "state after block l and the attention statistics of block l's input.  '#' lines record the "
+  "version, every parameter and the angle exponent lambda_a (of each variant with --variant).  "
+  "The figure (-o FILE.png, .pdf, .svg) draws the depth profiles of rho, E Y2 and H / log T "
+  "(--panels chooses others).",
   0, NULL};
 
 static const cli_opt opts[] = {
-  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
-           "write CSV, TSV or JSON (by extension) instead of CSV on stdout"),
   CLI_STRING("plot", 0, options, plot, "FILE",
-             "draw the depth profiles of rho, E Y2 and H / log T (.png, .pdf or .svg)"),
+             "the old spelling of -o FILE for the figure, with the table still on standard "
+             "output unless -o names it; deprecated"),
   CLI_CALL("compare", 0, parse_compare, "NAME=V,...",
            "one trajectory per value of the model parameter NAME (a curve each; the table "
            "gets a first column NAME)"),
@@ -148,12 +220,16 @@ static const cli_opt opts[] = {
            "one trajectory of the model changed by the model options OPTS (e.g. 'pre-LN=--norm "
            "pre --attention centred'), applied after all others; repeat for each curve (at most "
            "12; the table gets a first column variant)"),
+  CLI_CALL("panels", 0, parse_panels, "LIST",
+           "what the figure's panels show, in order, from rho, y2, entropy (H / log T), q, "
+           "lambda, grad_wq, qk_v_ratio, grad_chi [rho,y2,entropy]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
 {
-  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig), cli_model_group(m)};
-  return cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
+  cli_opt_group groups[] = {CLI_GROUP(opts, o), cli_figure_group(&o->fig),
+                            cli_output_group(&o->out, 1), cli_model_group(m)};
+  return cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
 }
 
 /* One trajectory of model m (SP_REM_ALL statistics), allocated, and the
@@ -192,22 +268,50 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   return CLI_OK;
 }
 
-/* Markup legend label "β = 0.5" of compared value v. */
-static void value_label(const sp_param *p, double v, char *buf, size_t size)
+/* Significant digits for the compared values' labels: three, or as many
+ * more as it takes to tell them apart. */
+static int label_digits(const double *v, int n)
 {
-  char num[40];
-  sp_format_double(num, sizeof num, v);
-  snprintf(buf, size, "%s = %s", p->label, num);
+  for (int d = 3; d < 17; d++) {
+    int distinct = 1;
+    for (int i = 0; i < n && distinct; i++)
+      for (int j = 0; j < i && distinct; j++) {
+        char a[40], b[40];
+        snprintf(a, sizeof a, "%.*g", d, v[i]);
+        snprintf(b, sizeof b, "%.*g", d, v[j]);
+        distinct = strcmp(a, b) != 0 || v[i] == v[j];
+      }
+    if (distinct)
+      return d;
+  }
+  return 17;
 }
 
-static int build_figure(const options *o, const sp_model *models, sp_layer *const *traj,
-                        char (*labels)[96], int n, const char *title, sp_plot **out)
+/* Markup legend label "β = 0.5" of compared value v at `digits`. */
+static void value_label(const sp_param *p, double v, int digits, char *buf, size_t size)
 {
+  snprintf(buf, size, "%s = %.*g", p->label, digits, v);
+}
+
+/* The trajectories of one run: one per compared value or variant (else one). */
+typedef struct {
+  int n;
+  sp_model models[MAX_COMPARE];
+  char labels[MAX_COMPARE][96];
+  sp_layer *traj[MAX_COMPARE];
+  sp_workspace *ws[MAX_COMPARE];
+} runs;
+
+static int build_figure(const options *o, const runs *t, const char *title, sp_plot **out)
+{
+  const sp_model *models = t->models;
+  sp_layer *const *traj = t->traj;
+  int n = t->n;
   sp_plot *p;
-  int s = sp_plot_alloc(o->fig.width, o->fig.height, 1, 3, &p);
+  size_t np = (size_t)o->npanels;
+  int s = cli_figure_alloc(&o->fig, 1, np, &p);
   if (s)
     return s;
-  static const char *const ylabel[3] = {"ρ_ℓ", "E Y^{(2)}", "H / log T"};
   long depth = 0;
   double rho_min = 0.0;
   for (int k = 0; k < n; k++) {
@@ -223,18 +327,23 @@ static int build_figure(const options *o, const sp_model *models, sp_layer *cons
     return SP_ENOMEM;
   }
   sp_plot_set_title(p, title);
-  for (size_t panel = 0; panel < 3; panel++) {
+  for (size_t panel = 0; panel < np; panel++) {
+    int kind = o->panels[panel];
     sp_plot_set_axis(p, panel, 'x', "layer ℓ", SP_SCALE_LINEAR, 0.0, (double)depth);
-    double lo = panel == 0 ? fmin(-0.03, rho_min - 0.03) : -0.03;
-    sp_plot_set_axis(p, panel, 'y', ylabel[panel], SP_SCALE_LINEAR, lo, 1.03);
+    double lo = kind == PANEL_RHO ? fmin(-0.03, rho_min - 0.03) : -0.03;
+    if (kind <= PANEL_ENTROPY)
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label, SP_SCALE_LINEAR, lo, 1.03);
+    else
+      sp_plot_set_axis(p, panel, 'y', panel_kinds[kind].label,
+                       panel_kinds[kind].log ? SP_SCALE_LOG : SP_SCALE_LINEAR, NAN, NAN);
     for (int k = 0; k < n; k++) {
       size_t rows = (size_t)models[k].depth + 1;
       for (size_t l = 0; l < rows; l++) {
         const sp_layer *L = &traj[k][l];
         x[l] = (double)L->layer;
-        y[l] = panel == 0 ? L->rho : panel == 1 ? L->attn.y2 : L->attn.entropy_ratio;
+        y[l] = panel_value(kind, &models[k], L);
       }
-      sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? labels[k] : NULL);
+      sp_plot_series(p, panel, rows, x, y, NULL, NULL, n > 1 || o->param ? t->labels[k] : NULL);
     }
   }
   if (o->param || o->variant.n)
@@ -255,6 +364,173 @@ static const char *const compare_columns[] = {
 _Static_assert(sizeof compare_columns / sizeof compare_columns[0] == NCOL + 1,
                "one more column with --compare");
 
+/* The model of each trajectory: --compare values or --variant options. */
+static int build_models(const options *o, const sp_model *m, runs *t)
+{
+  int r;
+  t->n = o->param ? o->nvalues : o->variant.n ? o->variant.n : 1;
+  for (int k = 0; k < t->n; k++) {
+    t->models[k] = *m;
+    t->labels[k][0] = '\0';
+    if (o->variant.n) {
+      if (apply_variant(o->variant.v[k], &t->models[k], t->labels[k], sizeof t->labels[k]))
+        return CLI_USAGE;
+      for (int j = 0; j < k; j++)
+        if (strcmp(t->labels[j], t->labels[k]) == 0)
+          return cli_error(CLI_USAGE, "--variant: label '%s' given twice", t->labels[k]);
+    } else if (o->param) {
+      double v = o->values[k];
+      value_label(o->param, v, label_digits(o->values, t->n), t->labels[k],
+                  sizeof t->labels[k]);
+      if (sp_model_set(&t->models[k], o->param, v))
+        return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
+                         o->param->name, v, o->param->min, o->param->max,
+                         o->param->kind == SP_PARAM_INTEGER ? " or not whole" : "");
+    }
+    if ((r = cli_model_check(&t->models[k])))
+      return r;
+  }
+  return CLI_OK;
+}
+
+/* The '#' lines of variant i: its options and exponents, keys variant-I,
+ * variant-I-lambda_a and variant-I-lambda_g (I = i + 1). */
+static void variant_meta(cli_meta *meta, int i, const char *spec, const sp_model *m,
+                         const sp_workspace *w)
+{
+  static char keys[MAX_COMPARE][3][24]; /* meta keys are kept by pointer */
+  double la, lg, err;
+  char a[40] = "undefined", g[40] = "undefined";
+  const char *how = "closed form";
+  int s = sp_angle_exponent(m, w, &la);
+  if (s == SP_EUNSUP) {
+    s = sp_angle_exponent_fd(m, w, &la, &err);
+    how = "finite differences";
+  }
+  if (!s)
+    sp_format_double(a, sizeof a, la);
+  if (!sp_grad_exponent(m, w, &lg, NULL))
+    sp_format_double(g, sizeof g, lg);
+  snprintf(keys[i][0], sizeof keys[i][0], "variant-%d", i + 1);
+  snprintf(keys[i][1], sizeof keys[i][1], "variant-%d-lambda_a", i + 1);
+  snprintf(keys[i][2], sizeof keys[i][2], "variant-%d-lambda_g", i + 1);
+  cli_meta_add(meta, keys[i][0], "%s", spec);
+  cli_meta_add(meta, keys[i][1], "%s (%s; per block, rho -> 1)", a, s ? sp_strerror(s) : how);
+  cli_meta_add(meta, keys[i][2], "%s (per block)", g);
+}
+
+/* The run's '#' lines: the exponents of the one model, the compared
+ * values, or each variant with its own exponents. */
+static void header(cli_meta *meta, const options *o, const sp_model *m, const runs *t)
+{
+  cli_meta_init(meta, m);
+  if (o->variant.n) {
+    for (int i = 0; i < t->n; i++)
+      variant_meta(meta, i, o->variant.v[i], &t->models[i], t->ws[i]);
+  } else if (o->param) {
+    char list[400];
+    size_t k = 0;
+    for (int i = 0; i < t->n && k < sizeof list; i++) {
+      char num[40];
+      sp_format_double(num, sizeof num, o->values[i]);
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
+    }
+    cli_meta_add(meta, "compare", "%s = %s (one trajectory each)", o->param->name, list);
+  } else {
+    add_exponent(meta, m, t->ws[0]);
+    add_gradient_exponent(meta, m, t->ws[0]);
+  }
+}
+
+/* One table row: the columns of layer l of trajectory k (first column the
+ * compared value or the variant when there is one). */
+static void table_row(const options *o, const runs *t, int k, long l, double *num,
+                      const char **str)
+{
+  const sp_layer *L = &t->traj[k][l];
+  const sp_attn_stats *st = &L->attn;
+  const sp_model *mk = &t->models[k];
+  double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c, l ? st->frozen : NAN,
+                    st->lambda, st->m, st->y2, st->y3, st->y2sq, st->g, st->entropy,
+                    st->entropy_ratio, NAN, NAN, NAN};
+  if (l > 0) {
+    const sp_block_trace *tr = &L->trace;
+    double ratio, chi;
+    v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
+    if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
+      v[NCOL - 2] = ratio;
+    if (!sp_grad_block_chi(mk, st, tr, &chi))
+      v[NCOL - 1] = chi;
+  }
+  int first = o->param || o->variant.n;
+  if (o->param)
+    num[0] = o->values[k];
+  if (o->variant.n) {
+    num[0] = NAN;
+    str[0] = t->labels[k];
+  }
+  memcpy(num + first, v, sizeof v);
+}
+
+/* The table and the figure of the run, written to every output. */
+static int write_outputs(const options *o, const sp_model *m, const runs *t,
+                         const cli_meta *meta, cli_outputs *files)
+{
+  int r = CLI_OK, s, first = o->param || o->variant.n;
+  size_t rows = 0, ncol = first ? NCOL + 1 : NCOL;
+  for (int k = 0; k < t->n; k++)
+    rows += (size_t)t->models[k].depth + 1;
+  double *num = malloc(rows * ncol * sizeof *num);
+  const char **str = o->variant.n ? calloc(rows * ncol, sizeof *str) : NULL;
+  sp_plot *plot = NULL;
+  if (!num || (o->variant.n && !str))
+    r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
+  for (int k = 0, row = 0; k < t->n && !r; k++)
+    for (long l = 0; l <= t->models[k].depth; l++, row++)
+      table_row(o, t, k, l, num + (size_t)row * ncol, str ? str + (size_t)row * ncol : NULL);
+  char title[160];
+  if (o->fig.title)
+    snprintf(title, sizeof title, "%s", o->fig.title);
+  else
+    cli_model_title(m, o->param, NULL, title, sizeof title);
+  if (!r && cli_outputs_figure(&o->out)
+      && (s = build_figure(o, t, title, &plot)))
+    r = cli_status(s, "propagate: figure");
+  const char *names[NCOL + 1];
+  memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
+  if (first)
+    names[0] = o->param ? o->param->name : "variant";
+  sp_table tab = {ncol, rows, names, num, str};
+  r = cli_outputs_end(files, &tab, plot, o->fig.dpi, meta, r);
+  sp_plot_free(plot);
+  free(num);
+  free(str);
+  return r;
+}
+
+static int check(options *o, const sp_model *m)
+{
+  int r;
+  if ((r = cli_model_check(m)))
+    return r;
+  if (o->plot) {
+    sp_format f = sp_format_from_path(o->plot);
+    if (f != SP_FMT_PNG && f != SP_FMT_PDF && f != SP_FMT_SVG)
+      return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg",
+                       o->plot);
+    cli_note("propagate: --plot FILE is deprecated; use -o FILE");
+    /* As before: the table still goes to standard output unless -o names it. */
+    if ((!o->out.n && (r = cli_outputs_add(&o->out, "-")))
+        || (r = cli_outputs_add(&o->out, o->plot)))
+      return r;
+  }
+  if ((r = cli_outputs_check(&o->out, 1)) || (r = cli_figure_check(&o->fig, &o->out)))
+    return r;
+  if (o->param && o->variant.n)
+    return cli_error(CLI_USAGE, "--compare and --variant: choose one");
+  return CLI_OK;
+}
+
 int cmd_propagate(int argc, char **argv)
 {
   sp_model m;
@@ -264,146 +540,33 @@ int cmd_propagate(int argc, char **argv)
   o.fig.width = 500.0;
   o.fig.height = 190.0;
   o.fig.dpi = 300.0;
+  o.panels[0] = PANEL_RHO;
+  o.panels[1] = PANEL_Y2;
+  o.panels[2] = PANEL_ENTROPY;
+  o.npanels = 3;
   int r = parse(argc, argv, &m, &o);
-  if (r)
+  if (r || (r = check(&o, &m)))
     return r;
-  const char *out = o.out.n ? o.out.v[o.out.n - 1] : NULL;
-  if ((r = cli_model_check(&m)))
+  runs t;
+  memset(&t, 0, sizeof t);
+  if ((r = build_models(&o, &m, &t)))
     return r;
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
-  sp_format pfmt = sp_format_from_path(o.plot);
-  if (o.plot && pfmt != SP_FMT_PNG && pfmt != SP_FMT_PDF && pfmt != SP_FMT_SVG)
-    return cli_error(CLI_USAGE, "--plot %s: a figure is written as .png, .pdf or .svg", o.plot);
-
-  if (o.param && o.variant.n)
-    return cli_error(CLI_USAGE, "--compare and --variant: choose one");
-  int n = o.param ? o.nvalues : o.variant.n ? o.variant.n : 1;
-  sp_model models[MAX_COMPARE];
-  char labels[MAX_COMPARE][96];
-  for (int k = 0; k < n; k++) {
-    models[k] = m;
-    labels[k][0] = '\0';
-    if (o.variant.n) {
-      if (apply_variant(o.variant.v[k], &models[k], labels[k], sizeof labels[k]))
-        return CLI_USAGE;
-      for (int j = 0; j < k; j++)
-        if (strcmp(labels[j], labels[k]) == 0)
-          return cli_error(CLI_USAGE, "--variant: label '%s' given twice", labels[k]);
-      if ((r = cli_model_check(&models[k])))
-        return r;
-      continue;
-    }
-    if (!o.param)
-      continue;
-    value_label(o.param, o.values[k], labels[k], sizeof labels[k]);
-    double v = o.values[k];
-    int s = sp_model_set(&models[k], o.param, v);
-    if (s)
-      return cli_error(CLI_USAGE, "--compare: %s = %g is outside the domain [%g, %g]%s",
-                       o.param->name, v, o.param->min, o.param->max,
-                       o.param->kind == SP_PARAM_INTEGER ? " or not whole" : "");
-    if ((r = cli_model_check(&models[k])))
-      return r;
-  }
-  /* Every output file is opened first, so a bad path fails before the
-   * work; they are committed together or not at all. */
-  const char *paths[2];
-  sp_outfile *files[2];
-  int nf = 0;
-  if (out && strcmp(out, "-") != 0)
-    paths[nf++] = out;
-  if (o.plot)
-    paths[nf++] = o.plot;
-  if ((r = cli_outputs_open(paths, nf, files)))
+  /* Every output is opened first, so a bad path fails before the work. */
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
-  sp_layer *traj[MAX_COMPARE] = {NULL};
-  sp_workspace *ws[MAX_COMPARE] = {NULL};
-  for (int k = 0; k < n && !r; k++)
-    r = trajectory(&models[k], &traj[k], &ws[k]);
-
+  for (int k = 0; k < t.n && !r; k++)
+    r = trajectory(&t.models[k], &t.traj[k], &t.ws[k]);
   cli_meta meta;
-  cli_meta_init(&meta, &m);
-  if (!r && !o.param) {
-    add_exponent(&meta, &m, ws[0]);
-    add_gradient_exponent(&meta, &m, ws[0]);
-  } else if (!r) {
-    char list[400];
-    size_t k = 0;
-    for (int i = 0; i < n && k < sizeof list; i++) {
-      char num[40];
-      sp_format_double(num, sizeof num, o.values[i]);
-      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
-    }
-    cli_meta_add(&meta, "compare", "%s = %s (one trajectory each)", o.param->name, list);
-  } else if (!r) {
-    for (int i = 0; i < n; i++)
-      cli_meta_add(&meta, "variant", "%s", o.variant.v[i]);
-  }
-
-  sp_plot *plot = NULL;
-  if (!r && o.plot) {
-    char title[160];
-    if (o.fig.title)
-      snprintf(title, sizeof title, "%s", o.fig.title);
-    else
-      cli_model_title(&m, o.param, NULL, title, sizeof title);
-    int s = build_figure(&o, models, traj, labels, n, title, &plot);
-    if (s)
-      r = cli_status(s, o.plot);
-  }
-  size_t rows = 0;
-  for (int k = 0; k < n && !r; k++)
-    rows += (size_t)models[k].depth + 1;
-  int first = o.param || o.variant.n;
-  size_t ncol = first ? NCOL + 1 : NCOL, off = first ? 1 : 0;
-  double *num = r ? NULL : malloc(rows * ncol * sizeof *num);
-  sp_table t = {0};
-  const char *names[NCOL + 1];
-  const char **str = r || !o.variant.n ? NULL : calloc(rows * ncol, sizeof *str);
-  if (!r && (!num || (o.variant.n && !str)))
-    r = cli_error(CLI_FAIL, "out of memory for %zu rows", rows);
-  if (!r) {
-    size_t row = 0;
-    for (int k = 0; k < n; k++)
-      for (long l = 0; l <= models[k].depth; l++, row++) {
-        const sp_layer *L = &traj[k][l];
-        const sp_attn_stats *st = &L->attn;
-        const sp_model *mk = &models[k];
-        double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c,
-                          l ? st->frozen : NAN, st->lambda, st->m, st->y2, st->y3, st->y2sq,
-                          st->g, st->entropy, st->entropy_ratio, NAN, NAN, NAN};
-        if (l > 0) {
-          const sp_block_trace *tr = &L->trace;
-          double ratio, chi;
-          v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
-          if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
-            v[NCOL - 2] = ratio;
-          if (!sp_grad_block_chi(mk, st, tr, &chi))
-            v[NCOL - 1] = chi;
-        }
-        if (o.param)
-          num[row * ncol] = o.values[k];
-        if (o.variant.n) {
-          num[row * ncol] = NAN;
-          str[row * ncol] = labels[k];
-        }
-        memcpy(num + row * ncol + off, v, sizeof v);
-      }
-    memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
-    if (first)
-      names[0] = o.param ? o.param->name : "variant";
-    t = (sp_table){ncol, rows, names, num, str};
-    if (nf == (o.plot ? 1 : 0))
-      r = cli_write_table(NULL, &t, &meta); /* standard output */
-  }
-  r = cli_outputs_finish(paths, nf, files, &t, plot, o.fig.dpi, &meta, r);
-  sp_plot_free(plot);
-  free(num);
-  free(str);
-  for (int k = 0; k < n; k++) {
-    free(traj[k]);
-    sp_workspace_free(ws[k]);
+  if (!r)
+    header(&meta, &o, &m, &t);
+  if (!r)
+    r = write_outputs(&o, &m, &t, &meta, &files);
+  else
+    r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
+  for (int k = 0; k < t.n; k++) {
+    free(t.traj[k]);
+    sp_workspace_free(t.ws[k]);
   }
   return r;
 }

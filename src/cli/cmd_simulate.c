@@ -19,72 +19,26 @@ void cli_sim_args_default(cli_sim_args *s)
   s->seed = 1;
 }
 
-static int positive_long(const char *opt, cli_args *a, long min, long *out)
-{
-  const char *v = cli_value(a);
-  if (!v)
-    return -1;
-  long x;
-  if (cli_parse_long(opt, v, &x))
-    return -1;
-  if (x < min)
-    return cli_error(CLI_USAGE, "--%s: %s is below %ld", opt, v, min), -1;
-  *out = x;
-  return 1;
-}
+static const cli_opt sim_opts[] = {
+  {"width", 0, CLI_OPT_LONG, offsetof(cli_sim_args, width), 2, INFINITY, NULL, NULL, NULL, "D",
+   "width d of the network", CLI_OPT_REQUIRED},
+  {"seeds", 0, CLI_OPT_LONG, offsetof(cli_sim_args, seeds), 1, INFINITY, NULL, NULL, NULL, "S",
+   "number of networks to average", CLI_OPT_REQUIRED},
+  CLI_LONG("heads", 0, cli_sim_args, heads, 1, INFINITY, "H", "attention heads, dividing D"),
+  CLI_LONG("seed", 0, cli_sim_args, seed, 0, 9e15, "N",
+           "seed of the first network; network k uses N + k"),
+  CLI_LONG("threads", 0, cli_sim_args, threads, 1, 1024, "N",
+           "threads [number of online processors]"),
+  CLI_DOUBLE("tokens-scale", 0, cli_sim_args, tokens_scale, 2.0, INFINITY, "T'",
+             "sigma_a = beta sqrt(log T') instead of sqrt(log T) [T]"),
+  CLI_FLAG("input-ln", 0, cli_sim_args, input_ln, "LayerNorm the input tokens"),
+  CLI_FLAG("quiet", 0, cli_sim_args, quiet, "no progress line on a terminal"),
+};
 
-static int flag(cli_args *a, int *f)
+cli_opt_group cli_sim_group(cli_sim_args *s)
 {
-  if (a->value)
-    return cli_error(CLI_USAGE, "--%s takes no value", a->name), -1;
-  *f = 1;
-  return 1;
-}
-
-int cli_sim_option(cli_sim_args *s, cli_args *a)
-{
-  const char *n = a->name;
-  if (strcmp(n, "width") == 0) {
-    s->have_width = 1;
-    return positive_long("width", a, 2, &s->width);
-  }
-  if (strcmp(n, "seeds") == 0) {
-    s->have_seeds = 1;
-    return positive_long("seeds", a, 1, &s->seeds);
-  }
-  if (strcmp(n, "heads") == 0)
-    return positive_long("heads", a, 1, &s->heads);
-  if (strcmp(n, "threads") == 0) {
-    long t = 0;
-    int r = positive_long("threads", a, 1, &t);
-    if (r == 1 && t > 1024)
-      return cli_error(CLI_USAGE, "--threads: %ld is above 1024", t), -1;
-    s->threads = t;
-    return r;
-  }
-  if (strcmp(n, "seed") == 0) {
-    long x = 0;
-    int r = positive_long("seed", a, 0, &x);
-    s->seed = (unsigned long)x;
-    return r;
-  }
-  if (strcmp(n, "tokens-scale") == 0) {
-    const char *v = cli_value(a);
-    if (!v || cli_parse_double("tokens-scale", v, &s->tokens_scale))
-      return -1;
-    if (!(s->tokens_scale >= 2.0))
-      return cli_error(CLI_USAGE, "--tokens-scale: %s is below 2", v), -1;
-    return 1;
-  }
-  if (strcmp(n, "input-ln") == 0)
-    return flag(a, &s->input_ln);
-  if (strcmp(n, "gradient") == 0)
-    return flag(a, &s->gradient);
-  if (strcmp(n, "jacobian") == 0)
-    return flag(a, &s->jacobian);
-  if (strcmp(n, "quiet") == 0 || strcmp(n, "q") == 0)
-    return flag(a, &s->quiet);
-  return 0;
+  cli_opt_group g = {"Simulation options", sim_opts, sizeof sim_opts / sizeof sim_opts[0], s};
+  return g;
 }
 
 static void human_bytes(char *buf, size_t n, double b)
@@ -101,10 +55,6 @@ static void human_bytes(char *buf, size_t n, double b)
 
 int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd)
 {
-  if (!s->have_width)
-    return cli_error(CLI_USAGE, "%s: --width D is required", cmd);
-  if (!s->have_seeds)
-    return cli_error(CLI_USAGE, "%s: --seeds S is required", cmd);
   if (s->width % s->heads != 0)
     return cli_error(CLI_USAGE, "--heads: %ld does not divide the width %ld", s->heads,
                      s->width);
@@ -180,7 +130,7 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
   for (long k = 0; k < s->seeds; k++) {
     long done;
     ps.seed = k;
-    st = sp_sim_run(sim, m, &o, s->seed + (unsigned long)k, runs + (size_t)k * rows, &done);
+    st = sp_sim_run(sim, m, &o, (unsigned long)(s->seed + k), runs + (size_t)k * rows, &done);
     if (st) {
       if (o.progress)
         fputc('\n', stderr);
@@ -188,7 +138,7 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
       free(sum);
       sp_sim_free(sim);
       char what[96];
-      snprintf(what, sizeof what, "%s: seed %lu, block %ld", cmd, s->seed + (unsigned long)k,
+      snprintf(what, sizeof what, "%s: seed %lu, block %ld", cmd, (unsigned long)(s->seed + k),
                done);
       return cli_status(st, what);
     }
@@ -212,7 +162,7 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
   cli_meta_add(meta, "width", "%ld", s->width);
   cli_meta_add(meta, "heads", "%ld", s->heads);
   cli_meta_add(meta, "seeds", "%ld", s->seeds);
-  cli_meta_add(meta, "seed", "%lu (network k uses seed + k)", s->seed);
+  cli_meta_add(meta, "seed", "%ld (network k uses seed + k)", s->seed);
   if (s->tokens_scale > 0.0)
     cli_meta_add(meta, "tokens-scale", "%.17g", s->tokens_scale);
   else
@@ -229,28 +179,36 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
                seconds > 0.0 ? f / seconds / 1e9 : 0.0, f / 1e9);
 }
 
-static const char help[] =
-  "Usage: sigprop simulate --width D --seeds S [SIMULATION OPTIONS] [--gradient]\n"
-  "                        [--jacobian] [MODEL OPTIONS] [-o FILE]\n\n"
-  "Draws S random networks of width D (theory.md §1, §12) and prints, per layer, the\n"
-  "mean and standard error over networks of: q, p (mean diagonal and off-diagonal\n"
-  "token overlap per unit width), rho = mean p / mean q (a ratio of means), cos (the\n"
-  "mean off-diagonal cosine similarity, equal to rho after LayerNorm) and rho_std\n"
-  "(the spread of the cosine similarities within a network), and of block l's\n"
-  "attention: y2, y3 (sum_s A_ts^2, ^3), entropy (nats), max_attention (largest\n"
-  "weight of a row) and overlap (sum_s A_ts A_t's, t != t'); all averaged over rows\n"
-  "and heads.  Columns ending in _se are standard errors (empty for one network).\n"
-  "Row 0 is the input.  With --gradient, grad_wq = T/(d^2 sqrt(log T')) ||dL/dW_Q||^2\n"
-  "of each block's query weights under L = (1/T) sum_t r_t . y_t, r_t ~ N(0, I)\n"
-  "(theory.md §9).  With --jacobian, grad_chi = ||J_l u||^2/||u||^2, block l's\n"
-  "input-output Jacobian applied to a fresh isotropic probe u, and grad_chi_total\n"
-  "= ||(dx_l/dx_0) u_0||^2/||u_0||^2 from the input to layer l, both exact\n"
-  "directional derivatives (forward-mode).  '#' lines record every parameter, the\n"
-  "seed and the timing.\n\n"
-  CLI_SIM_HELP
-  "  --gradient         measure the query-weight gradient (a backward pass per block)\n"
-  "  --jacobian         measure the Jacobian growth (two tangents, about 3x the work)\n"
-  "  -o FILE            write CSV, TSV or JSON (by extension) instead of CSV on stdout\n\n";
+static const cli_command command = {
+  "simulate",
+  "--width D --seeds S [SIMULATION OPTIONS] [--gradient] [--jacobian] [MODEL OPTIONS] "
+  "[-o FILE]...",
+  "Draws S random networks of width D (theory.md §1, §12) and prints, per layer, the mean and "
+  "standard error over networks of: q, p (mean diagonal and off-diagonal token overlap per unit "
+  "width), rho = mean p / mean q (a ratio of means), cos (the mean off-diagonal cosine "
+  "similarity, equal to rho after LayerNorm) and rho_std (the spread of the cosine "
+  "similarities within a network), and of block l's attention: y2, y3 (sum_s A_ts^2, ^3), "
+  "entropy (nats), max_attention (largest weight of a row) and overlap (sum_s A_ts A_t's, t != "
+  "t'); all averaged over rows and heads.  Columns ending in _se are standard errors (empty "
+  "for one network).  Row 0 is the input.  With --gradient, grad_wq = T/(d^2 sqrt(log T')) "
+  "||dL/dW_Q||^2 of each block's query weights under L = (1/T) sum_t r_t . y_t, r_t ~ N(0, I) "
+  "(theory.md §9).  With --jacobian, grad_chi = ||J_l u||^2/||u||^2, block l's input-output "
+  "Jacobian applied to a fresh isotropic probe u, and grad_chi_total = ||(dx_l/dx_0) "
+  "u_0||^2/||u_0||^2 from the input to layer l, both exact directional derivatives "
+  "(forward-mode).  '#' lines record every parameter, the seed and the timing.",
+  0, NULL};
+
+typedef struct {
+  cli_sim_args sim;
+  cli_list out;
+} options;
+
+static const cli_opt opts[] = {
+  CLI_FLAG("gradient", 0, options, sim.gradient,
+           "measure the query-weight gradient (a backward pass per block)"),
+  CLI_FLAG("jacobian", 0, options, sim.jacobian,
+           "measure the Jacobian growth (two tangents, about 3x the work)"),
+};
 
 static const char *const columns[] = {
   "layer", "q", "q_se", "p", "p_se", "rho", "rho_se", "cos", "cos_se", "rho_std", "rho_std_se",
@@ -276,59 +234,40 @@ int cmd_simulate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  cli_sim_args sa;
-  cli_sim_args_default(&sa);
-  cli_args a = {argc, argv, 1, NULL, NULL, "simulate"};
-  const char *out = NULL;
-  int r;
-  while ((r = cli_next(&a, NULL, NULL, 0)) == 1) {
-    int k = cli_model_option(&m, &a);
-    if (k == 0)
-      k = cli_sim_option(&sa, &a);
-    if (k < 0)
-      return CLI_USAGE;
-    if (k)
-      continue;
-    if (strcmp(a.name, "help") == 0 || strcmp(a.name, "h") == 0) {
-      cli_set_help(help, cli_model_help);
-      return CLI_OK;
-    }
-    if (strcmp(a.name, "o") == 0 || strcmp(a.name, "output") == 0) {
-      if (!(out = cli_value(&a)))
-        return CLI_USAGE;
-      continue;
-    }
-    return cli_error(CLI_USAGE, "simulate: unknown option '%s' (see --help)", a.argv[a.i - 1]);
-  }
-  if (r < 0)
-    return CLI_USAGE;
-  if ((r = cli_sim_model_check(&m)))
+  options o;
+  memset(&o, 0, sizeof o);
+  cli_sim_args_default(&o.sim);
+  cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_sim_group(&o.sim),
+                            cli_output_group(&o.out, 0), cli_model_group(&m)};
+  int r = cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
+  if (r || (r = cli_sim_model_check(&m)) || (r = cli_outputs_check(&o.out, 0))
+      || (r = cli_sim_check(&o.sim, &m, "simulate")))
     return r;
-  if (out && strcmp(out, "-") != 0 && !sp_format_is_table(sp_format_from_path(out)))
-    return cli_error(CLI_USAGE, "-o %s: a table is written as .csv, .tsv or .json", out);
-  if ((r = cli_sim_check(&sa, &m, "simulate")))
+  const cli_sim_args *sap = &o.sim;
+  cli_outputs files;
+  if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
-
   sp_sim_summary *sum;
   double seconds;
   int threads;
-  if ((r = cli_sim_run(&sa, &m, "simulate", &sum, &seconds, &threads, NULL)))
-    return r;
+  if ((r = cli_sim_run(sap, &m, "simulate", &sum, &seconds, &threads, NULL)))
+    return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
   size_t rows = (size_t)m.depth + 1;
   double *num = malloc(rows * NCOL * sizeof *num);
   if (!num) {
     free(sum);
-    return cli_error(CLI_FAIL, "out of memory for %zu layers", rows);
+    r = cli_error(CLI_FAIL, "out of memory for %zu layers", rows);
+    return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
   }
   /* the gradient and Jacobian groups only when measured */
   const char *names[NCOL];
   size_t ncol = NBASE;
   memcpy(names, columns, NBASE * sizeof *names);
-  if (sa.gradient) {
+  if (sap->gradient) {
     names[ncol++] = "grad_wq";
     names[ncol++] = "grad_wq_se";
   }
-  if (sa.jacobian)
+  if (sap->jacobian)
     for (size_t k = NCOL - 4; k < NCOL; k++)
       names[ncol++] = columns[k];
   for (size_t l = 0; l < rows; l++) {
@@ -339,11 +278,11 @@ int cmd_simulate(int argc, char **argv)
                         S->entropy.mean, S->entropy.se, S->max_attention.mean,
                         S->max_attention.se, S->overlap.mean, S->overlap.se};
     size_t k = NBASE;
-    if (sa.gradient) {
+    if (sap->gradient) {
       row[k++] = S->grad_wq.mean;
       row[k++] = S->grad_wq.se;
     }
-    if (sa.jacobian) {
+    if (sap->jacobian) {
       row[k++] = S->grad_chi.mean;
       row[k++] = S->grad_chi.se;
       row[k++] = S->grad_chi_total.mean;
@@ -353,9 +292,9 @@ int cmd_simulate(int argc, char **argv)
   }
   cli_meta meta;
   cli_meta_init(&meta, &m);
-  cli_sim_meta(&meta, &sa, &m, threads, seconds);
+  cli_sim_meta(&meta, sap, &m, threads, seconds);
   sp_table t = {ncol, rows, names, num, NULL};
-  r = cli_write_table(out, &t, &meta);
+  r = cli_outputs_end(&files, &t, NULL, 0.0, &meta, CLI_OK);
   free(num);
   free(sum);
   return r;

@@ -13,7 +13,7 @@
 
 static char error_text[1024];
 static int error_code; /* code of the first recorded error */
-static const char *help_text, *help_more;
+static char *help_text;
 const char *cli_command_line = "";
 
 int cli_error(int code, const char *fmt, ...)
@@ -28,10 +28,20 @@ int cli_error(int code, const char *fmt, ...)
   return code;
 }
 
-void cli_set_help(const char *text, const char *more)
+void cli_note(const char *fmt, ...)
 {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  cli_print_line(stderr, "sigprop: note: ", text);
+}
+
+void cli_set_help(char *text)
+{
+  free(help_text);
   help_text = text;
-  help_more = more;
 }
 
 typedef struct {
@@ -45,11 +55,13 @@ static const command commands[] = {
   {"critical", cmd_critical, "Solve for a parameter at a collapse boundary"},
   {"mlp", cmd_mlp, "Mean field of the MLP alone: q*, chi1, c*, depth scales"},
   {"recommend", cmd_recommend, "Where a configuration sits and what to change"},
+  {"inspect", cmd_inspect, "Measure a safetensors checkpoint's initialisation and its phase"},
   {"presets", cmd_presets, "List the built-in architectures"},
   {"attention", cmd_attention, "Softmax attention statistics against lambda, finite T and T -> inf"},
   {"diagram", cmd_diagram, "Trainability diagram over two parameters (image and table)"},
   {"simulate", cmd_simulate, "Simulate finite-width networks: per-layer mean and error"},
   {"validate", cmd_validate, "Compare simulated networks with the theory, layer by layer"},
+  {"train", cmd_train, "Train the simulated network on a task with a known best loss"},
 };
 
 static void usage(FILE *fp)
@@ -90,7 +102,8 @@ static size_t quote_arg(char *out, size_t k, const char *s)
   return k;
 }
 
-/* The command line, each argument quoted for a shell (allocated). */
+/* The command line, each argument quoted for a shell (allocated), the
+ * program named "sigprop" whatever path ran it. */
 static char *quote_args(int argc, char **argv)
 {
   size_t n = 1;
@@ -101,10 +114,13 @@ static char *quote_args(int argc, char **argv)
     return NULL;
   size_t k = 0;
   s[0] = '\0';
+  /* The program by its name, not its path: outputs hold no absolute path
+   * of the build or install folder, and the line pastes into a shell
+   * where sigprop is on PATH. */
   for (int i = 0; i < argc; i++) {
     if (i)
       s[k++] = ' ';
-    k = quote_arg(s, k, argv[i]);
+    k = quote_arg(s, k, i ? argv[i] : "sigprop");
   }
   return s;
 }
@@ -151,22 +167,18 @@ int main(int argc, char **argv)
   }
   if (rc < 0)
     rc = cli_error(CLI_USAGE, "%s: unknown command (try 'sigprop --help')", argv[1]);
-  if ((rc == CLI_OK || rc == CLI_HELP) && help_text) {
-    fputs(help_text, stdout);
-    if (help_more)
-      fputs(help_more, stdout);
-  }
   if (rc == CLI_HELP) {
-    free((char *)help_text);
+    fputs(help_text, stdout);
     rc = CLI_OK;
   }
+  free(help_text);
   /* A command that stops on an option's failure returns CLI_USAGE; the
    * first recorded error knows better (e.g. an unreadable preset file). */
   if (rc != CLI_OK && error_code)
     rc = error_code;
   rc = finish_stdout(rc);
   if (rc != CLI_OK)
-    cli_print_error(stderr, error_text[0] ? error_text : "failed");
+    cli_print_line(stderr, "sigprop: ", error_text[0] ? error_text : "failed");
   free(line);
   return rc;
 }

@@ -62,14 +62,10 @@ static int set_number(const cli_opt *o, void *target, const char *v)
     return CLI_USAGE;
   if (o->kind == CLI_OPT_LONG)
     x = (double)l;
-  if (!(x >= o->lo && x <= o->hi)) {
-    opt_label(o, lab, sizeof lab);
-    if (isinf(o->hi))
-      return cli_error(CLI_USAGE, "%s: %s is below %g", lab, v, o->lo);
-    if (isinf(o->lo))
-      return cli_error(CLI_USAGE, "%s: %s is above %g", lab, v, o->hi);
-    return cli_error(CLI_USAGE, "%s: %s must lie in [%g, %g]", lab, v, o->lo, o->hi);
-  }
+  int open_lo = o->flags & CLI_OPT_OPEN_LO, open_hi = o->flags & CLI_OPT_OPEN_HI;
+  if (!(open_lo ? x > o->lo : x >= o->lo) || !(open_hi ? x < o->hi : x <= o->hi))
+    return cli_error(CLI_USAGE, "%s: %s is outside %c%g, %g%c", opt_label(o, lab, sizeof lab), v,
+                     open_lo ? '(' : '[', o->lo, o->hi, open_hi ? ')' : ']');
   if (o->kind == CLI_OPT_LONG)
     *(long *)target = l;
   else
@@ -108,7 +104,7 @@ int cli_opt_apply(const cli_opt *o, void *base, const char *v)
     l->v[l->n++] = v;
     return CLI_OK;
   }
-  case CLI_OPT_CALL: return o->call(base, o, v);
+  case CLI_OPT_CALL: return o->call(target, o, v);
   }
   return CLI_USAGE;
 }
@@ -189,20 +185,38 @@ static int parse_one(const cli_command *cmd, const cli_opt_group *groups, size_t
   return cli_opt_apply(o, base, v);
 }
 
+/* Is --help or -h among the options (not the value of another option)? */
+static int wants_help(const cli_opt_group *groups, size_t ngroups, int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)
+      return 1;
+    int is_short = s[0] == '-' && s[1] && s[1] != '-' && !s[2];
+    if (!is_short && !(s[0] == '-' && s[1] == '-' && s[2]))
+      continue;
+    const char *name = s + (is_short ? 1 : 2);
+    void *base;
+    const cli_opt *o = find(groups, ngroups, name, strlen(name), is_short, &base);
+    if (o && o->metavar)
+      i++; /* its value */
+  }
+  return 0;
+}
+
 int cli_parse(const cli_command *cmd, const cli_opt_group *groups, size_t ngroups, int argc,
               char **argv, const char **pos, int *npos)
 {
   unsigned char seen[256] = {0};
   if (npos)
     *npos = 0;
-  for (int i = 1; i < argc && cmd->about; i++)
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      char *text = cli_help_text(cmd, groups, ngroups);
-      if (!text)
-        return cli_error(CLI_FAIL, "out of memory");
-      cli_set_help(text, NULL);
-      return CLI_HELP;
-    }
+  if (cmd->about && wants_help(groups, ngroups, argc, argv)) {
+    char *text = cli_help_text(cmd, groups, ngroups);
+    if (!text)
+      return cli_error(CLI_FAIL, "out of memory");
+    cli_set_help(text);
+    return CLI_HELP;
+  }
   for (int i = 1; i < argc;) {
     const char *s = argv[i++];
     int r;
@@ -285,7 +299,7 @@ static void show_default(const cli_opt *o, const void *base, char *buf, size_t s
     break;
   case CLI_OPT_CALL:
     if (o->show)
-      o->show(base, o, buf, size);
+      o->show(t, o, buf, size);
     break;
   default: break;
   }
@@ -337,6 +351,14 @@ static void help_entry(FILE *fp, const cli_opt *o, const cli_opt *alias, const v
   fputc('\n', fp);
 }
 
+/* Is o's long name also in a group before group g?  (The parser takes the
+ * first; --help lists only that one.) */
+static int shadowed(const cli_opt_group *groups, size_t g, const cli_opt *o)
+{
+  void *base;
+  return o->name && find(groups, g, o->name, strlen(o->name), 0, &base) != NULL;
+}
+
 char *cli_help_text(const cli_command *cmd, const cli_opt_group *groups, size_t ngroups)
 {
   char *text = NULL;
@@ -344,16 +366,26 @@ char *cli_help_text(const cli_command *cmd, const cli_opt_group *groups, size_t 
   FILE *fp = open_memstream(&text, &size);
   if (!fp)
     return NULL;
-  int indent = fprintf(fp, "Usage: sigprop %s ", cmd->name);
-  wrap(fp, cmd->usage, indent, indent);
-  fprintf(fp, "\n\n");
+  /* One synopsis per line of cmd->usage, each wrapped under itself. */
+  const char *u = cmd->usage;
+  int k = 0;
+  do {
+    size_t n = strcspn(u, "\n");
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)n, u);
+    int indent = fprintf(fp, "%s sigprop %s ", k++ ? "      " : "Usage:", cmd->name);
+    wrap(fp, line, indent, indent);
+    fputc('\n', fp);
+    u += n + (u[n] == '\n');
+  } while (*u);
+  fputc('\n', fp);
   wrap(fp, cmd->about, 0, 0);
   fprintf(fp, "\n");
   for (size_t g = 0; g < ngroups; g++) {
     fprintf(fp, "\n%s:\n", groups[g].title ? groups[g].title : "Options");
     const cli_opt *opts = groups[g].opts;
     for (size_t i = 0; i < groups[g].n; i++)
-      if (opts[i].help && opts[i].help[0])
+      if (opts[i].help && opts[i].help[0] && !shadowed(groups, g, &opts[i]))
         help_entry(fp, &opts[i], i + 1 < groups[g].n && !opts[i + 1].help ? &opts[i + 1] : NULL,
                    groups[g].base);
   }

@@ -11,25 +11,40 @@
  *      CLI_DOUBLE("rho-max", 0, options, rho_max, 0.0, 1.0, "V", "rank-collapse threshold"),
  *    The kinds are: CLI_FLAG (no value, sets an int to 1; CLI_FLAG_SET sets any
  *    value), CLI_DOUBLE and CLI_LONG (a finite or whole number in [lo, hi];
- *    INFINITY for no bound), CLI_STRING (const char *), CLI_CHOICE (names of a
- *    cli_choice list -> int), CLI_LIST (repeatable, into a cli_list) and CLI_CALL
- *    (a function of your own for anything else: it gets the struct, the entry
- *    and the value, and records its own error with cli_error).
+ *    INFINITY for no bound; CLI_DOUBLE_OPEN for (lo, hi] and the like),
+ *    CLI_STRING (const char *), CLI_CHOICE (names of a cli_choice list -> int),
+ *    CLI_LIST (repeatable, into a cli_list) and CLI_CALL (a function of your
+ *    own for anything else: it gets the struct (or, with CLI_CALL_AT, the
+ *    field), the entry and the value, and records its own error with
+ *    cli_error).  An entry with help NULL right after another is a second
+ *    name of it (--causal, --no-causal); help "" accepts a name unlisted.
  * 3. Document it in man/sigprop-CMD.1 under OPTIONS: tests/cli_help.sh checks
  *    that --help and the man page list the same options.
  * A model option (every command that takes a model) goes in model_opts[] of
- * options.c and in sigprop(1) under MODEL OPTIONS.
+ * options.c and in sigprop(1) under MODEL OPTIONS.  An old spelling kept for
+ * a release: parse it as usual, then cli_note() a one-line deprecation.
+ *
+ * Shared tables (cli.h): cli_model_group (sigprop(1)), cli_mlp_model_group,
+ * cli_figure_group (--title, --size, --dpi, --font, --font-size; draw with
+ * cli_figure_alloc, which applies the size and the font, after
+ * cli_figure_layout when the size depends on the layout; call
+ * cli_figure_check before the work), cli_sim_group (simulation) and
+ * cli_output_group (-o FILE, repeatable; tables only, or tables and figures).
  *
  * How to add a command
  * --------------------
- * Declare `static const cli_command cmd = {"name", "usage", "about", 0};` and
- * its table, then in cmd_name():
- *      cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_model_group(&m),
- *                                cli_output_group(&o.out)};
- *      int r = cli_parse(&cmd, groups, 3, argc, argv, NULL, NULL);
+ * Declare `static const cli_command command = {"name", "usage", "about", 0, NULL};`
+ * and its table, then in cmd_name():
+ *      cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig),
+ *                                cli_output_group(&o.out, 1), cli_model_group(&m)};
+ *      int r = cli_parse(&command, groups, 4, argc, argv, NULL, NULL);
  *      if (r)
  *        return r;     (CLI_HELP after --help: main prints the help)
- * and add it to commands[] in main.c, a man page, and a test. */
+ * The outputs follow one convention (outputs.c): cli_outputs_check before the
+ * work, cli_outputs_begin to open every -o file, cli_outputs_end to write the
+ * table (standard output only without -o, or with -o -) and the figure, and
+ * commit all or none.  Add the command to commands[] in main.c, write its
+ * man page and a test. */
 #ifndef SIGPROP_CLI_OPT_H
 #define SIGPROP_CLI_OPT_H
 
@@ -44,7 +59,7 @@ typedef enum {
   CLI_OPT_STRING, /* the argument itself (not copied) into a const char * */
   CLI_OPT_CHOICE, /* one of choices[].name: choices[].value into an int */
   CLI_OPT_LIST,   /* repeatable: appended to a cli_list, at most hi items */
-  CLI_OPT_CALL    /* call(base, opt, value); value NULL when metavar is NULL */
+  CLI_OPT_CALL    /* call(target, opt, value); value NULL when metavar is NULL */
 } cli_opt_kind;
 
 /* One name of a choice; a list ends with {NULL, 0}.  A name starting with '~'
@@ -63,17 +78,20 @@ typedef struct {
 
 enum {
   CLI_OPT_REQUIRED = 1, /* an error unless given: "CMD: --NAME METAVAR is required" */
-  CLI_OPT_NODEFAULT = 2 /* --help shows no "[default]" */
+  CLI_OPT_NODEFAULT = 2, /* --help shows no "[default]" */
+  CLI_OPT_OPEN_LO = 4,   /* DOUBLE: the domain excludes lo */
+  CLI_OPT_OPEN_HI = 8    /* DOUBLE: the domain excludes hi */
 };
 
 typedef struct cli_opt cli_opt;
 
 /* A CLI_OPT_CALL handler: apply `value` (NULL for an option without a value)
- * to the struct at `base`; CLI_OK or an error recorded with cli_error. */
-typedef int (*cli_opt_fn)(void *base, const cli_opt *opt, const char *value);
+ * to `target` (the group's struct plus the entry's offset: the struct itself
+ * for CLI_CALL); CLI_OK or an error recorded with cli_error. */
+typedef int (*cli_opt_fn)(void *target, const cli_opt *opt, const char *value);
 
-/* Format the current value of an entry for --help's "[default]". */
-typedef void (*cli_opt_show)(const void *base, const cli_opt *opt, char *buf, size_t size);
+/* Format the current value at `target` for --help's "[default]". */
+typedef void (*cli_opt_show)(const void *target, const cli_opt *opt, char *buf, size_t size);
 
 /* One option.  The target is at `offset` in the struct its group points to. */
 struct cli_opt {
@@ -97,6 +115,8 @@ struct cli_opt {
   {N, S, CLI_OPT_FLAG, offsetof(T, F), V, 0, NULL, NULL, NULL, NULL, H, 0}
 #define CLI_DOUBLE(N, S, T, F, LO, HI, M, H) \
   {N, S, CLI_OPT_DOUBLE, offsetof(T, F), LO, HI, NULL, NULL, NULL, M, H, 0}
+#define CLI_DOUBLE_OPEN(N, S, T, F, LO, HI, FLAGS, M, H) \
+  {N, S, CLI_OPT_DOUBLE, offsetof(T, F), LO, HI, NULL, NULL, NULL, M, H, FLAGS}
 #define CLI_LONG(N, S, T, F, LO, HI, M, H) \
   {N, S, CLI_OPT_LONG, offsetof(T, F), LO, HI, NULL, NULL, NULL, M, H, 0}
 #define CLI_STRING(N, S, T, F, M, H) \
@@ -106,6 +126,8 @@ struct cli_opt {
 #define CLI_LIST(N, S, T, F, MAX, M, H) \
   {N, S, CLI_OPT_LIST, offsetof(T, F), 0, MAX, NULL, NULL, NULL, M, H, 0}
 #define CLI_CALL(N, S, FN, M, H) {N, S, CLI_OPT_CALL, 0, 0, 0, NULL, FN, NULL, M, H, 0}
+#define CLI_CALL_AT(N, S, T, F, FN, SHOW, M, H) \
+  {N, S, CLI_OPT_CALL, offsetof(T, F), 0, 0, NULL, FN, SHOW, M, H, 0}
 
 /* A table of options and the struct its offsets point into. */
 typedef struct {
@@ -120,8 +142,8 @@ typedef struct {
 /* A command as --help describes it. */
 typedef struct {
   const char *name;  /* "propagate" */
-  const char *usage; /* the synopsis after "Usage: sigprop NAME "; lines after
-                        the first are indented under it */
+  const char *usage; /* the synopsis after "Usage: sigprop NAME "; one line
+                        for each alternative form */
   const char *about; /* what it does: paragraphs separated by "\n\n" (wrapped);
                         NULL: no --help (options inside an option's value) */
   int positional;    /* most positional arguments accepted (0: none) */
@@ -133,8 +155,8 @@ typedef struct {
  * to print on standard output, and the command returns it unchanged. */
 enum { CLI_HELP = 3 };
 
-/* Parse argv[1..argc-1] (argv[0] is the command name) against the groups,
- * in order: `--name value`, `--name=value`, `-s value`, `--flag`.  Later
+/* Parse argv[1..argc-1] (argv[0] is the command name) against the groups
+ * (a name in an earlier group hides the same name in a later one), in order: `--name value`, `--name=value`, `-s value`, `--flag`.  Later
  * options override earlier ones; lists append.  Positional arguments go to
  * pos[*npos] (at most cmd->positional).  Returns CLI_OK, CLI_HELP, or
  * CLI_USAGE with the error recorded (unknown option, missing or extra value,

@@ -1,82 +1,10 @@
-/* Option parsing shared by the commands: strict numbers, model options.
+/* The shared option tables: model, MLP, figure options; field splitting.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Transitional, until every command uses cli_parse. */
-const char cli_model_help[] =
-  "Model options (theory.md names; defaults are the paper's; later options\n"
-  "override earlier ones, and --preset sets the whole architecture at its place):\n"
-  "  --preset NAME|FILE             an architecture: built-in NAME (sigprop presets)\n"
-  "                                 or a preset file (a path with '/' or .preset)\n"
-  "  --norm post|pre|none           LayerNorm placement [post]\n"
-  "  --attention softmax|centred|uniform  attention variant [softmax]\n"
-  "  --attention-stats asymptotic|finite  T->inf REM laws or exact finite T [asymptotic]\n"
-  "  --activation relu|gelu|tanh|erf|silu|linear  MLP nonlinearity [relu]\n"
-  "  --mlp on|none                  keep or drop the MLP sub-block [on]\n"
-  "  --causal, --no-causal          decoder (causal mask) or encoder [encoder]; a decoder's\n"
-  "                                 statistics are row means over t = 1..T (finite\n"
-  "                                 statistics; the T->inf law is the encoder's)\n"
-  "  --beta B, --eta B              query/key scale [0.5]\n"
-  "  --tokens T                     sequence length [512]\n"
-  "  --var-v V  --var-vb V          value weight / bias variance [0.2, = var-b]\n"
-  "  --var-w V  --var-w-in V  --var-w-out V  MLP weight variances [0.2]\n"
-  "  --var-b V                      MLP bias variance [4e-4]\n"
-  "  --alpha-sa A  --alpha-mlp A    skip gains [1]\n"
-  "  --branch-sa G --branch-mlp G   branch gains [1]\n"
-  "  --mean-removal TAU             token-mean removal after attention [0]\n"
-  "  --rho0 R  --q0 Q               input cosine similarity and norm [0.025, 1]\n"
-  "  --depth L                      number of blocks [50]\n"
-  "  --beta-c-on input|stream       where pre-LN beta_c is evaluated [input]\n"
-  "  --row-overlap independent|exact  finite-T overlap of two attention rows:\n"
-  "                                 1/T, or the shared-key law (tabulated) [independent]\n"
-  "  --erf-scale A                  a in erf(a u) [1]\n";
-
-int cli_next(cli_args *a, const char **positional, int *npos, int maxpos)
-{
-  static char namebuf[128];
-  while (a->i < a->argc) {
-    const char *s = a->argv[a->i++];
-    if (s[0] == '-' && s[1] == '-' && s[2]) {
-      const char *eq = strchr(s + 2, '=');
-      size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-      if (n >= sizeof namebuf)
-        return cli_error(CLI_USAGE, "%s: option too long", a->cmd), -1;
-      memcpy(namebuf, s + 2, n);
-      namebuf[n] = '\0';
-      a->name = namebuf;
-      a->value = eq ? eq + 1 : NULL;
-      return 1;
-    }
-    if (s[0] == '-' && s[1] && s[1] != '-' && !s[2]) {
-      namebuf[0] = s[1];
-      namebuf[1] = '\0';
-      a->name = namebuf;
-      a->value = NULL;
-      return 1;
-    }
-    if (!positional || *npos >= maxpos)
-      return cli_error(CLI_USAGE, "%s: unexpected argument '%s'", a->cmd, s), -1;
-    positional[(*npos)++] = s;
-  }
-  return 0;
-}
-
-const char *cli_value(cli_args *a)
-{
-  if (a->value)
-    return a->value;
-  if (a->i >= a->argc) {
-    cli_error(CLI_USAGE, "%s: option %s%s needs a value", a->cmd,
-              strlen(a->name) == 1 ? "-" : "--", a->name);
-    return NULL;
-  }
-  a->value = a->argv[a->i++];
-  return a->value;
-}
 
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
@@ -144,8 +72,12 @@ unsigned cli_model_given(void)
   return given_inputs;
 }
 
-/* The preset's framework numbers as the current stds. */
-static void fw_from_preset(const sp_preset *p)
+void cli_model_set_given(unsigned set, unsigned clear)
+{
+  given_inputs = (given_inputs | set) & ~clear;
+}
+
+void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
 {
   sp_stds *s = fw_stds();
   sp_stds_init(s);
@@ -159,6 +91,10 @@ static void fw_from_preset(const sp_preset *p)
   s->o = p->output_projection ? p->std_o : NAN;
   s->ff_in = p->std_ff_in;
   s->ff_out = p->std_ff_out;
+  s->emb = p->std_emb;
+  s->gate = p->has_gate;
+  s->ff_gate = p->has_gate ? p->std_gate : NAN;
+  s->emb_norm = embedding_norm;
   fw_pending = 0;
   given_inputs |= CLI_GIVEN_TOKENS | CLI_GIVEN_DEPTH | CLI_GIVEN_CAUSAL
                   | (p->has_q0 ? CLI_GIVEN_Q0 : 0u);
@@ -274,6 +210,46 @@ const sp_preset *cli_model_preset(void)
   return have_preset ? &last_preset : NULL;
 }
 
+static sp_config last_config;
+static int have_config; /* the last architecture option was --config */
+
+const sp_config *cli_model_config(void)
+{
+  return have_config ? &last_config : NULL;
+}
+
+const char *cli_model_source(const char **name)
+{
+  *name = have_config ? last_config.preset.source : have_preset ? last_preset.name : NULL;
+  return have_config ? "config" : have_preset ? "preset" : "options";
+}
+
+/* --config as a table entry: the config's preset at its place on the line,
+ * as --preset; what the file lacks (T, depth) is not counted as given. */
+static int config_call(void *base, const cli_opt *o, const char *v)
+{
+  (void)o;
+  sp_config_error e;
+  int s = sp_config_read(v, &last_config, &e);
+  if (s) {
+    have_config = have_preset = 0;
+    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--config: %s",
+                     e.text[0] ? e.text : sp_strerror(s));
+  }
+  have_config = have_preset = 1;
+  last_preset = last_config.preset;
+  sp_preset_apply(&last_preset, base);
+  cli_model_stds_from_preset(&last_preset, last_config.embedding_norm);
+  sp_family f = last_config.family;
+  unsigned long a = last_config.assumed;
+  sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
+  if (((a >> tf) & 1) || (f == SP_FAMILY_VIT && ((a >> SP_CF_PATCH_SIZE) & 1)))
+    given_inputs &= ~(unsigned)CLI_GIVEN_TOKENS;
+  if ((a >> SP_CF_DEPTH) & 1)
+    given_inputs &= ~(unsigned)CLI_GIVEN_DEPTH;
+  return CLI_OK;
+}
+
 /* --preset as a table entry. */
 static int preset_call(void *base, const cli_opt *o, const char *v)
 {
@@ -286,8 +262,9 @@ static int preset_call(void *base, const cli_opt *o, const char *v)
                      e.text[0] ? e.text : sp_strerror(s));
   }
   have_preset = 1;
+  have_config = 0;
   sp_preset_apply(&last_preset, base);
-  fw_from_preset(&last_preset);
+  cli_model_stds_from_preset(&last_preset, 0);
   return CLI_OK;
 }
 
@@ -399,6 +376,10 @@ static const cli_opt model_opts[] = {
   {"preset", 0, CLI_OPT_CALL, 0, 0, 0, NULL, preset_call, NULL, "NAME|FILE",
    "an architecture: a built-in NAME (sigprop presets) or a preset file (a path with '/' or "
    "ending in .preset), set at its place on the line", 0},
+  {"config", 0, CLI_OPT_CALL, 0, 0, 0, NULL, config_call, NULL, "FILE",
+   "a Hugging Face config.json (model_type bert, roberta, electra, gpt2, llama, mistral, "
+   "qwen2, vit or gpt_neox), set at its place on the line like --preset; a field it lacks "
+   "takes the family's default and is listed as assumed (sigprop-inspect(1))", 0},
   CLI_CHOICE("norm", 0, sp_model, norm, norms, "NAME", "LayerNorm placement"),
   CLI_CHOICE("attention", 0, sp_model, attention, attentions, "NAME", "attention variant"),
   {"attention-stats", 0, CLI_OPT_CALL, 0, 0, 0, stats, stats_call, stats_show, "NAME",
@@ -430,7 +411,7 @@ static const cli_opt model_opts[] = {
              "where pre-LN beta_c is evaluated"),
   {"row-overlap", 0, CLI_OPT_CALL, 0, 0, 0, overlaps, overlap_call, overlap_show, "NAME",
    "finite-T overlap of two attention rows: 1/T, or the shared-key law (tabulated per T, "
-   "1-3 s once) [independent; recommend: exact with finite statistics unless given]", 0},
+   "1-3 s once) [independent]", 0},
   PARAM("erf-scale", "A", "a in erf(a u)"),
   STD("init-std", "every weight std, as a framework's initializer_range (theory.md §11); "
                   "q0 follows only --std-emb"),
@@ -446,23 +427,19 @@ static const cli_opt model_opts[] = {
   WIDTH("d-ff", "F", "MLP hidden width, for std-ff-out [the preset's]"),
 };
 
-/* Transitional: one model option of the old parsing loop, from the table. */
-int cli_model_option(sp_model *m, cli_args *a)
+/* The options of the MLP alone (sigprop mlp). */
+static const cli_opt mlp_opts[] = {
+  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
+  PARAM("var-w", "V", "weight variance times fan-in"),
+  PARAM("var-b", "V", "bias variance"),
+  PARAM("erf-scale", "A", "a in erf(a u)"),
+};
+
+cli_opt_group cli_mlp_model_group(sp_model *m)
 {
-  const cli_opt *o = NULL;
-  for (size_t i = 0; i < sizeof model_opts / sizeof model_opts[0] && !o; i++)
-    if (strcmp(model_opts[i].name, a->name) == 0)
-      o = &model_opts[i];
-  /* The old loops of simulate, validate and recommend handle their own
-   * --heads and widths. */
-  if (!o || o->call == width_call)
-    return 0;
-  if (!o->metavar && a->value)
-    return cli_error(CLI_USAGE, "--%s takes no value", a->name), -1;
-  const char *v = o->metavar ? cli_value(a) : "";
-  if (!v)
-    return -1;
-  return cli_opt_apply(o, m, v) ? -1 : 1;
+  cli_opt_group g = {"Model options (the MLP's)", mlp_opts, sizeof mlp_opts / sizeof mlp_opts[0],
+                     m};
+  return g;
 }
 
 cli_opt_group cli_model_group(sp_model *m)
@@ -474,26 +451,35 @@ cli_opt_group cli_model_group(sp_model *m)
 
 /* ---- figure and output options ------------------------------------ */
 
-static int size_call(void *base, const cli_opt *o, const char *v)
-{
-  cli_figure *f = base;
-  (void)o;
-  return cli_parse_size(v, &f->width, &f->height);
-}
-
 static void size_show(const void *base, const cli_opt *o, char *buf, size_t size)
 {
   const cli_figure *f = base;
   (void)o;
-  snprintf(buf, size, "%g,%g", f->width, f->height);
+  if (f->width > 0.0)
+    snprintf(buf, size, "%g,%g", f->width, f->height);
+  else
+    snprintf(buf, size, "the figure's layout");
+}
+
+static void dpi_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  const cli_figure *f = base;
+  (void)o;
+  snprintf(buf, size, "%g", f->dpi);
 }
 
 static const cli_opt figure_opts[] = {
   CLI_STRING("title", 0, cli_figure, title, "TEXT",
              "figure title ('' for none; _x and ^x make sub/superscripts)"),
-  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, size_call, size_show, "W,H",
-   "figure size in points, width and height from 72 to 7200", 0},
-  CLI_DOUBLE("dpi", 0, cli_figure, dpi, 10.0, 2400.0, "D", "PNG resolution"),
+  {"size", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_size_call, size_show, "W,H",
+   "figure size: W,H or W×H in points, or with units px, in, cm, mm (3.25x2.5in, "
+   "1200x800px); column (3.25 in wide) or page (6.75 in wide)", 0},
+  {"dpi", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_dpi_call, dpi_show, "D",
+   "PNG resolution, 10 to 2400", 0},
+  {"font", 0, CLI_OPT_CALL, 0, 0, 0, NULL, cli_figure_font_call, NULL, "NAME",
+   "font family, any that fontconfig lists [DejaVu Sans]", 0},
+  CLI_DOUBLE("font-size", 0, cli_figure, font_size, 4.0, 72.0, "PT",
+             "base font size in points (tick labels; other text scales with it) [7.5]"),
 };
 
 cli_opt_group cli_figure_group(cli_figure *f)
@@ -546,4 +532,67 @@ int cli_model_check(const sp_model *m)
   if (s)
     return cli_error(CLI_USAGE, "--%s: %s", bad ? bad : "model", sp_strerror(s));
   return CLI_OK;
+}
+
+int cli_figure_check(const cli_figure *f, const cli_list *out)
+{
+  double w = f->width, h = f->height;
+  if (f->px_w > 0.0 && !(w >= 72.0 && w <= 7200.0 && h >= 72.0 && h <= 7200.0))
+    return cli_error(CLI_USAGE, "--size: %gx%gpx at %g dpi is %.4gx%.4g points; both must lie in "
+                     "[72, 7200]", f->px_w, f->px_h, f->dpi, w, h);
+  double px = ceil(f->width * f->dpi / 72.0), py = ceil(f->height * f->dpi / 72.0);
+  for (int i = 0; i < out->n; i++)
+    if (sp_format_from_path(out->v[i]) == SP_FMT_PNG
+        && (px > SP_PLOT_MAX_PIXELS || py > SP_PLOT_MAX_PIXELS))
+      return cli_error(CLI_USAGE, "%s: the image would be %.0f x %.0f pixels at %g dpi; the "
+                       "limit is %d pixels per side (lower --dpi or --size)", out->v[i], px, py,
+                       f->dpi, SP_PLOT_MAX_PIXELS);
+  return CLI_OK;
+}
+
+int cli_colormap_call(void *target, const cli_opt *o, const char *v)
+{
+  const sp_colormap **cm = target;
+  (void)o;
+  if (!(*cm = sp_colormap_lookup(v)))
+    return cli_error(CLI_USAGE, "--colormap: '%s' is not one of viridis, cividis, magma, "
+                     "inferno", v);
+  return CLI_OK;
+}
+
+void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t size)
+{
+  const sp_colormap *const *cm = target;
+  (void)o;
+  snprintf(buf, size, "%s", *cm ? (*cm)->name : "");
+}
+
+int cli_range_call(void *target, const cli_opt *o, const char *v)
+{
+  cli_range *range = target;
+  char buf[96], *f[2];
+  int nf = cli_split_fields(o->name, v, buf, sizeof buf, f, 2);
+  if (nf < 0)
+    return CLI_USAGE;
+  if (nf != 2)
+    return cli_error(CLI_USAGE, "--%s: '%s' is not LO:HI", o->name, v);
+  double lo, hi;
+  if (cli_parse_double(o->name, f[0], &lo) || cli_parse_double(o->name, f[1], &hi))
+    return CLI_USAGE;
+  if (!(lo < hi))
+    return cli_error(CLI_USAGE, "--%s: %s: LO must be below HI", o->name, v);
+  range->lo = lo;
+  range->hi = hi;
+  return CLI_OK;
+}
+
+int cli_parse_spacing(const char *opt, const char *s, int *log_spacing)
+{
+  static const cli_choice names[] = {{"log", 1}, {"lin", 0}, {"linear", 0}, {NULL, 0}};
+  for (const cli_choice *c = names; c->name; c++)
+    if (strcmp(s, c->name) == 0) {
+      *log_spacing = c->value;
+      return CLI_OK;
+    }
+  return cli_error(CLI_USAGE, "--%s: spacing '%s' is not 'log' or 'lin'", opt, s);
 }

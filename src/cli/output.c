@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,8 +53,11 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
   const sp_param *params = sp_param_table(&np);
   char buf[48];
   const sp_preset *preset = cli_model_preset();
+  const sp_config *config = cli_model_config();
   cli_meta_begin(meta);
-  if (preset)
+  if (config)
+    cli_meta_add_config(meta, config);
+  else if (preset)
     cli_meta_add(meta, "preset", "%s", preset->name);
   cli_meta_add(meta, "norm", "%s", sp_norm_name(m->norm));
   cli_meta_add(meta, "attention", "%s", sp_attention_name(m->attention));
@@ -71,6 +76,25 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
   cli_meta_add_stds(meta);
+}
+
+void cli_meta_add_config(cli_meta *meta, const sp_config *c)
+{
+  cli_meta_add(meta, "config", "%.60s (%s)", c->preset.source, sp_family_name(c->family));
+  /* One line per field the file lacks, keyed by the field's own name. */
+  for (int f = 0; f < SP_NCF; f++) {
+    const char *key = sp_config_field_key(c->family, (sp_config_field)f);
+    if (!key || !((c->assumed >> f) & 1))
+      continue;
+    double v = c->value[f];
+    if (f == SP_CF_ACTIVATION)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)",
+                   sp_activation_name((sp_activation)v));
+    else if (f == SP_CF_DECODER || f == SP_CF_USE_SLIDING || f == SP_CF_PARALLEL)
+      cli_meta_add(meta, key, "%s (assumed: the family's default)", v != 0 ? "true" : "false");
+    else
+      cli_meta_add(meta, key, "%.15g (assumed: the family's default)", v);
+  }
 }
 
 void cli_meta_add_stds(cli_meta *meta)
@@ -164,7 +188,11 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
   static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
   static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
   const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
-  size_t k = (size_t)snprintf(buf, size, "%s", norms[m->norm]);
+  const sp_preset *pre = cli_model_preset();
+  size_t k = (size_t)snprintf(buf, size, "%s%s%s", pre ? pre->name : "", pre ? ": " : "",
+                              norms[m->norm]);
+  if (k < size && m->causal)
+    k += (size_t)snprintf(buf + k, size - k, " decoder (causal)");
   if (k < size && m->attention != SP_ATTN_SOFTMAX)
     k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
   if (k < size)
@@ -174,9 +202,30 @@ void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *s
     k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
   const sp_param *beta = sp_param_lookup("beta");
   if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
-    k += (size_t)snprintf(buf + k, size - k, ", β = %g", m->beta);
+    k += (size_t)snprintf(buf + k, size - k, ", β = %.3g", m->beta);
   if (k < size && skip1 != rho0 && skip2 != rho0)
-    snprintf(buf + k, size - k, ", ρ_0 = %g", m->rho0);
+    k += (size_t)snprintf(buf + k, size - k, ", ρ_0 = %.3g", m->rho0);
+  const sp_param *tokens = sp_param_lookup("tokens");
+  if (k < size && m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM) {
+    if (skip1 != tokens && skip2 != tokens)
+      snprintf(buf + k, size - k, ", finite T = %ld", m->tokens);
+    else
+      snprintf(buf + k, size - k, ", finite T");
+  }
+}
+
+size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max)
+{
+  static const char *const run[] = {"threads", "kernel", "seconds", "gflops"};
+  size_t n = 0;
+  for (size_t i = 0; i < meta->n && n < max; i++) {
+    int skip = 0;
+    for (size_t k = 0; k < sizeof run / sizeof run[0]; k++)
+      skip |= meta->items[i].key && strcmp(meta->items[i].key, run[k]) == 0;
+    if (!skip)
+      out[n++] = meta->items[i];
+  }
+  return n;
 }
 
 /* Memory the program may use: physical memory, or less under ulimit -v / -d. */
@@ -223,8 +272,7 @@ int cli_outputs_open(const char *const *paths, int n, sp_outfile **files)
   return CLI_OK;
 }
 
-/* Write output i: the table or the figure by the path's extension. */
-static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
+int cli_output_write(const char *path, sp_outfile *f, const sp_table *t, sp_plot *plot,
                      double dpi, const cli_meta *meta)
 {
   sp_format fmt = sp_format_from_path(path);
@@ -236,8 +284,15 @@ static int write_one(const char *path, sp_outfile *f, const sp_table *t, sp_plot
     return cli_error(CLI_FAIL, "%s: no figure to write", path);
   else if ((s = cli_check_figure_memory(path, plot, fmt, dpi)))
     return s;
-  else
-    s = sp_plot_write(plot, fp, fmt, dpi, meta->items, meta->n);
+  else {
+    /* Without the run's timing: the same figure drawn again is the same file. */
+    sp_meta fmeta[sizeof meta->items / sizeof meta->items[0]];
+    s = sp_plot_write(plot, fp, fmt, dpi, fmeta, cli_meta_figure(meta, fmeta, sizeof fmeta
+                                                                 / sizeof fmeta[0]));
+  }
+  if (s == SP_EINVAL && !sp_format_is_table(fmt)) /* a panel under 10 points (plot_layout.c) */
+    return cli_error(CLI_FAIL, "%s: the figure is too small for its panels, labels and legend "
+                     "(a larger --size or a smaller --font-size)", path);
   return s ? cli_write_error(path, f, s) : CLI_OK;
 }
 
@@ -253,14 +308,20 @@ int cli_outputs_commit(const char *const *paths, int n, sp_outfile **files, int 
       sp_outfile_abort(files[i]);
     return r;
   }
-  for (int i = 0; i < n; i++)
+  /* The renames run with the cleanup signals held back, so that an
+   * interrupt cannot leave some outputs renamed and the rest removed. */
+  sigset_t hold, old;
+  cli_signals_set(&hold);
+  pthread_sigmask(SIG_BLOCK, &hold, &old);
+  for (int i = 0; i < n && !r; i++)
     if (sp_outfile_commit(files[i])) {
       int e = errno;
       for (int k = i + 1; k < n; k++)
         sp_outfile_abort(files[k]);
-      return cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
+      r = cli_error(CLI_FAIL, "%s: cannot write: %s", paths[i], strerror(e));
     }
-  return CLI_OK;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, const sp_table *t,
@@ -268,7 +329,7 @@ int cli_outputs_finish(const char *const *paths, int n, sp_outfile **files, cons
 {
   int r = status;
   for (int i = 0; i < n && !r; i++)
-    r = write_one(paths[i], files[i], t, plot, dpi, meta);
+    r = cli_output_write(paths[i], files[i], t, plot, dpi, meta);
   return cli_outputs_commit(paths, n, files, r);
 }
 
@@ -281,15 +342,6 @@ int cli_check_figure_outputs(const char *const *paths, int n, int figures)
                        figures ? "unknown format (use .png, .pdf, .svg, .csv, .tsv or .json)"
                                : "a table is written as .csv, .tsv or .json");
   }
-  return CLI_OK;
-}
-
-int cli_parse_size(const char *v, double *width, double *height)
-{
-  if (cli_parse_pair("size", v, width, height))
-    return CLI_USAGE;
-  if (!(*width >= 72.0 && *width <= 7200.0 && *height >= 72.0 && *height <= 7200.0))
-    return cli_error(CLI_USAGE, "--size: %s: width and height must lie in [72, 7200] points", v);
   return CLI_OK;
 }
 
@@ -333,12 +385,12 @@ int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
   return s;
 }
 
-void cli_print_error(FILE *fp, const char *msg)
+void cli_print_line(FILE *fp, const char *prefix, const char *msg)
 {
   /* One line whatever the arguments held: control characters and bytes
    * that are not UTF-8 are written as escapes. */
   size_t n = strlen(msg);
-  fputs("sigprop: ", fp);
+  fputs(prefix, fp);
   while (n) {
     unsigned char c = (unsigned char)*msg;
     size_t k = sp_utf8_sequence(msg, n, NULL);

@@ -38,9 +38,9 @@ typedef struct {
 json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdict *v,
                         const sp_recommend_options *o, const sp_advice *a);
 
-/* Write `root` to `path` atomically, indented, with a final newline
- * ("-" or NULL: standard output).  CLI_OK or a recorded error. */
-int cli_report_write_json(const char *path, const json_t *root);
+/* Write `root` to `fp`, indented, with a final newline (for the -o
+ * convention's writers; a write error shows when the file is committed). */
+void cli_report_dump(FILE *fp, const json_t *root);
 
 /* The text report of `recommend` on `f`: the model as given (source,
  * widths, stds and the derived parameters), the assumptions, the verdict,

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Members are added through put(), which remembers an allocation failure. */
@@ -25,7 +26,15 @@ static json_t *num(double x)
 
 static json_t *str(const char *s)
 {
-  return s ? json_string(s) : json_null();
+  if (!s)
+    return json_null();
+  json_t *v = json_string(s);
+  if (!v) { /* not UTF-8: every stray byte becomes U+FFFD */
+    char *u = sp_utf8_dup(s);
+    v = u ? json_string(u) : NULL;
+    free(u);
+  }
+  return v;
 }
 
 /* A count, null when `known` is 0. */
@@ -132,6 +141,9 @@ static json_t *sensitivity_json(builder *b, const sp_advice *a)
   put(b, o, "depth_up", count(s->depth_up, d && s->depth_up));
   put(b, o, "depth_phase_up", str(d && s->depth_up ? sp_phase_name(s->depth_phase_up) : NULL));
   put(b, o, "depth_max", count(s->depth_max, d));
+  put(b, o, "margin_rho0", num(a->flip_rho0));
+  put(b, o, "margin_depth", count(a->flip_depth, a->flip_depth > 0));
+  put(b, o, "margin_beta", num(a->flip_beta));
   return o;
 }
 
@@ -180,8 +192,7 @@ static json_t *form_json(builder *b, const char *form, int status, const sp_reco
 static json_t *recommendation_json(builder *b, const sp_recommend_options *o, const sp_advice *a)
 {
   const int pure = a->primary_pure;
-  sp_gain pg = sp_gain_is_branch(o->gain) ? o->gain : SP_GAIN_BRANCH;
-  sp_gain cg = sp_gain_is_branch(o->gain) ? SP_GAIN_ALPHA : o->gain;
+  sp_gain pg = a->pure_gain, cg = a->code_gain;
   json_t *main_ = pure ? form_json(b, "initialisation", a->pure_status, &a->pure, &a->pure_stds, pg)
                        : form_json(b, "code-change", a->code_status, &a->code, &a->code_stds, cg);
   json_t *alt = pure ? form_json(b, "code-change", a->code_status, &a->code, &a->code_stds, cg)
@@ -194,6 +205,7 @@ static json_t *recommendation_json(builder *b, const sp_recommend_options *o, co
   put(b, range, "max", num(a->std_qk_hi));
   put(b, main_, "std_qk_range", range);
   put(b, main_, "flags", flags_json(b, a->rec_flags));
+  put(b, main_, "margin_beta", num(a->rec_flip_beta));
   put(b, main_, "alternative", alt);
   return main_;
 }
@@ -224,6 +236,23 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
   put(&b, s, "d_ff", count(st->d_ff, st->d_ff > 0));
   put(&b, s, "output_projection", json_boolean(st->output_projection));
   put(&b, s, "gate", json_boolean(st->gate));
+  const sp_config *c = strcmp(src->kind, "config") == 0 ? cli_model_config() : NULL;
+  if (c) {
+    /* The fields the config lacked, with the family's default taken. */
+    json_t *fa = json_object();
+    for (int f = 0; f < SP_NCF; f++) {
+      const char *key = sp_config_field_key(c->family, (sp_config_field)f);
+      double x = c->value[f];
+      int real = f == SP_CF_INIT_STD || f == SP_CF_NORM_EPS || f == SP_CF_ROTARY_PCT;
+      int flag = f == SP_CF_DECODER || f == SP_CF_USE_SLIDING || f == SP_CF_PARALLEL;
+      if (key && ((c->assumed >> f) & 1))
+        put(&b, fa, key, f == SP_CF_ACTIVATION ? str(sp_activation_name((sp_activation)x))
+                         : flag ? json_boolean(x != 0)
+                         : real ? num(x) : json_integer((json_int_t)x));
+    }
+    put(&b, s, "family", str(sp_family_name(c->family)));
+    put(&b, s, "assumed_fields", fa);
+  }
   put(&b, root, "source", s);
   json_t *as = json_array();
   static const char *const names[] = {"rho0", "q0", "tokens", "attention_stats", "causal",
@@ -255,25 +284,9 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
   return root;
 }
 
-int cli_report_write_json(const char *path, const json_t *root)
+void cli_report_dump(FILE *fp, const json_t *root)
 {
-  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
-  if (!path || strcmp(path, "-") == 0) {
-    if (json_dumpf(root, stdout, flags) || fputc('\n', stdout) == EOF)
-      return cli_error(CLI_FAIL, "standard output: write failed");
-    return CLI_OK;
-  }
-  sp_outfile *f;
-  int r = cli_open_output(path, &f);
-  if (r)
-    return r;
-  FILE *fp = sp_outfile_stream(f);
-  if (json_dumpf(root, fp, flags) || fputc('\n', fp) == EOF) {
-    sp_outfile_abort(f);
-    return cli_error(CLI_FAIL, "%s: write failed", path);
-  }
-  int s = sp_outfile_commit(f);
-  if (s)
-    return cli_status(s, path);
-  return CLI_OK;
+  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16);
+  if (root && !json_dumpf(root, fp, flags))
+    fputc('\n', fp);
 }

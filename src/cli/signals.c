@@ -14,9 +14,17 @@ static void on_signal(int sig)
   _exit(128 + sig);
 }
 
+static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+void cli_signals_set(sigset_t *set)
+{
+  sigemptyset(set);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaddset(set, sigs[i]);
+}
+
 void cli_signals_install(void)
 {
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
     struct sigaction old, sa;
     if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN)

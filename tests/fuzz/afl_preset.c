@@ -1,22 +1,24 @@
-/* AFL++ harness of the preset parser: parse one file (argv[1], or standard
- * input) with sp_preset_parse() and, when it parses, apply it to a model.
- * Any exit other than a normal return is a finding.  Build and run:
- * see tests/fuzz/README.md.
+/* AFL++ harness of the preset parser: sp_preset_parse() on each input and,
+ * when it parses, sp_preset_apply() to a model.  Any exit other than a
+ * normal return is a finding.  Built without AFL (the test preset_corpus)
+ * it replays every file of the directories (or files) it is given, as TAP:
+ * the kept corpus and each crash turned regression test.  Building and
+ * running it under AFL++: tests/fuzz/README.md.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __AFL_FUZZ_TESTCASE_LEN
-__AFL_FUZZ_INIT();
-#endif
-
-/* Parse `len` bytes and apply the preset; the status is returned so the
- * regression tests can check it. */
-static int parse_once(const char *text, size_t len)
+/* Parse `len` bytes (an exact-size heap copy, so ASan sees overreads). */
+static int parse_once(const unsigned char *data, size_t len)
 {
+  char *text = malloc(len ? len : 1);
+  if (!text)
+    return SP_ENOMEM;
+  memcpy(text, data, len);
   sp_preset p;
   sp_preset_error err;
   int s = sp_preset_parse(text, len, "fuzz.preset", &p, &err);
@@ -27,68 +29,64 @@ static int parse_once(const char *text, size_t len)
   } else if (s == SP_EPARSE && !memchr(err.text, '\0', sizeof err.text)) {
     abort(); /* the message must be a terminated string */
   }
+  free(text);
   return s;
 }
 
-static int read_all(FILE *fp, char **buf, size_t *len)
+#ifdef __AFL_FUZZ_TESTCASE_LEN
+__AFL_FUZZ_INIT();
+
+int main(void)
 {
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap);
-  while (b) {
-    size_t k = fread(b + n, 1, cap - n, fp);
-    n += k;
-    if (k == 0)
-      break;
-    if (n == cap) {
-      char *nb = realloc(b, cap *= 2);
-      if (!nb)
-        free(b);
-      b = nb;
-    }
-  }
-  *buf = b;
-  *len = n;
-  return b ? 0 : -1;
+  __AFL_INIT();
+  unsigned char *data = __AFL_FUZZ_TESTCASE_BUF;
+  while (__AFL_LOOP(10000))
+    parse_once(data, (size_t)__AFL_FUZZ_TESTCASE_LEN);
+  return 0;
+}
+
+#else
+
+/* Parse the file at `path`; its status, or -1 when it cannot be read. */
+static int replay(const char *path)
+{
+  FILE *fp = fopen(path, "rb");
+  if (!fp)
+    return -1;
+  static unsigned char buf[1 << 17]; /* the parser refuses over 64 KiB */
+  size_t len = fread(buf, 1, sizeof buf, fp);
+  int bad = ferror(fp);
+  fclose(fp);
+  return bad ? -1 : parse_once(buf, len);
+}
+
+static int report(const char *path, int n)
+{
+  int s = replay(path);
+  printf("%s %d - %s: %s\n", s < 0 ? "not ok" : "ok", n, path,
+         s < 0 ? "unreadable" : s == SP_OK ? "parsed" : sp_strerror(s));
+  return s < 0;
 }
 
 int main(int argc, char **argv)
 {
-#ifdef __AFL_FUZZ_TESTCASE_LEN
-  (void)argc;
-  (void)argv;
-  __AFL_INIT();
-  unsigned char *data = __AFL_FUZZ_TESTCASE_BUF;
-  while (__AFL_LOOP(10000)) {
-    size_t len = (size_t)__AFL_FUZZ_TESTCASE_LEN;
-    char *copy = malloc(len ? len : 1); /* exact size: ASan sees overreads */
-    if (!copy)
-      return 1;
-    memcpy(copy, data, len);
-    parse_once(copy, len);
-    free(copy);
+  int n = 0, bad = 0;
+  char path[4096];
+  for (int a = 1; a < argc; a++) {
+    DIR *d = opendir(argv[a]);
+    if (!d) {
+      bad += report(argv[a], ++n);
+      continue;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+      if (e->d_name[0] != '.') {
+        snprintf(path, sizeof path, "%s/%s", argv[a], e->d_name);
+        bad += report(path, ++n);
+      }
+    closedir(d);
   }
-  return 0;
-#else
-  FILE *fp = argc > 1 ? fopen(argv[1], "rb") : stdin;
-  if (!fp) {
-    perror(argv[1]);
-    return 1;
-  }
-  char *buf;
-  size_t len;
-  int r = read_all(fp, &buf, &len);
-  if (fp != stdin)
-    fclose(fp);
-  if (r)
-    return 1;
-  char *copy = malloc(len ? len : 1);
-  if (!copy)
-    return 1;
-  memcpy(copy, buf, len);
-  free(buf);
-  int s = parse_once(copy, len);
-  free(copy);
-  printf("%s\n", s == SP_OK ? "ok" : sp_strerror(s));
-  return 0;
-#endif
+  printf("1..%d\n", n);
+  return bad ? 1 : 0;
 }
+#endif
