@@ -156,9 +156,10 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
                                                 m->var_w_in, m->var_w_out, m->var_b))
       i++;
     if (i == w->nmlp) {
-      sp_mlp_table *t = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in,
-                                           m->var_w_out, m->var_b, &s);
-      if (!t)
+      sp_mlp_table *t = NULL;
+      s = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in, m->var_w_out, m->var_b,
+                             &t);
+      if (s)
         return s;
       if (w->nmlp == SP_WORKSPACE_CACHE_MLP)
         sp_mlp_table_free(w->mlp[--w->nmlp]);
