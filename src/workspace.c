@@ -106,8 +106,8 @@ static int prepare_overlap(sp_workspace *w, const sp_model *m)
   while (i < w->novl && sp_overlap_table_tokens(w->ovl[i]) != m->tokens)
     i++;
   if (i == w->novl) {
-    sp_overlap_table *t = sp_overlap_table_alloc(m->tokens, &s);
-    if (!t)
+    sp_overlap_table *t = NULL;
+    if ((s = sp_overlap_table_alloc(m->tokens, &t)))
       return s;
     if (w->novl == SP_WORKSPACE_CACHE_OVL)
       sp_overlap_table_free(w->ovl[--w->novl]);
@@ -138,8 +138,8 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
                             && sp_rem_table_causal(w->rem[i]) == m->causal))
       i++;
     if (i == w->nrem) {
-      sp_rem_table *t = sp_rem_table_alloc(m->tokens, m->causal, &s);
-      if (!t)
+      sp_rem_table *t = NULL;
+      if ((s = sp_rem_table_alloc(m->tokens, m->causal, &t)))
         return s;
       if (w->nrem == SP_WORKSPACE_CACHE_REM)
         sp_rem_table_free(w->rem[--w->nrem]);

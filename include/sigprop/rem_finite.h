@@ -122,9 +122,11 @@ typedef struct sp_rem_table sp_rem_table;
 /** Build the table for `tokens` (T >= 2) and `causal` (0 or 1): one
  * sp_rem_finite() evaluation per grid node (SP_REM_TABLE_STEP,
  * SP_REM_TABLE_LAMBDA_MAX, 8 more nodes to keep the spline's end condition
- * away from lambda_max): about 165 evaluations, 0.1 to 0.5 s on one core.  Returns NULL with *status
- * (status may be NULL) set to SP_EDOM, SP_ENOMEM or SP_ENOCONV. */
-sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status);
+ * away from lambda_max): about 165 evaluations, 0.1 to 0.5 s on one core.
+ * Returns SP_OK with the table in `*out` (the caller frees it with
+ * sp_rem_table_free()), or (with *out NULL) SP_EDOM, SP_ENOMEM, SP_ENOCONV,
+ * or SP_EINVAL for a NULL `out`. */
+int sp_rem_table_alloc(long tokens, int causal, sp_rem_table **out);
 
 /** Release `t`; NULL is a no-op. */
 void sp_rem_table_free(sp_rem_table *t);
