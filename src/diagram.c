@@ -315,7 +315,7 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
   int mode = d->priv->mode;
   size_t step = mode == WS_POINT ? 1 : GROUP;
   const sp_workspace *w = mode == WS_SHARED ? d->priv->shared : NULL;
-  if ((mode == WS_ROW || mode == WS_POINT) && !*own && !(*own = sp_workspace_alloc()))
+  if ((mode == WS_ROW || mode == WS_POINT) && !*own && sp_workspace_alloc(own))
     return SP_ENOMEM;
   for (size_t i0 = 0; i0 < d->nx; i0 += step) {
     size_t k = d->nx - i0 < step ? d->nx - i0 : step;
@@ -421,7 +421,7 @@ int sp_diagram_sweep(sp_diagram *d)
     int s = model_at(d, d->xc[0], d->yc[0], &m0);
     if (s)
       return s;
-    if (!(d->priv->shared = sp_workspace_alloc()))
+    if (sp_workspace_alloc(&d->priv->shared))
       return SP_ENOMEM;
     if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
       return s;
@@ -468,7 +468,7 @@ static int serial_workspace(sp_diagram *d, const sp_model *m, const sp_workspace
     *w = pv->shared;
     return SP_OK;
   }
-  if (!pv->scratch && !(pv->scratch = sp_workspace_alloc()))
+  if (!pv->scratch && sp_workspace_alloc(&pv->scratch))
     return SP_ENOMEM;
   int s = sp_workspace_prepare(pv->scratch, m);
   if (!s)

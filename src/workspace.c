@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-sp_workspace *sp_workspace_alloc(void)
+int sp_workspace_alloc(sp_workspace **out)
 {
-  return calloc(1, sizeof(sp_workspace));
+  if (!out)
+    return SP_EINVAL;
+  *out = calloc(1, sizeof(sp_workspace));
+  return *out ? SP_OK : SP_ENOMEM;
 }
 
 void sp_workspace_free(sp_workspace *w)

@@ -45,7 +45,8 @@ int main(void)
   static sp_model row[N];
   static sp_summary sum[N * N];
   static int st[N];
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_model m;
   model_at(&m, 0, 0);
   m.row_overlap = SP_OVERLAP_INDEPENDENT;

@@ -286,7 +286,8 @@ static void test_workspaces(void)
   m.depth = 4;
   m.stats = SP_STATS_FINITE;
   m.tokens = 64;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   int want = sp_workspace_prepare(w, &m);
   static const char *const axes[3][2] = {
     {"beta", "alpha-sa"}, {"beta", "tokens"}, {"tokens", "beta"}};

@@ -295,7 +295,8 @@ static void maps_use_table(void)
   m.var_w_in = m.var_w_out = 1.2;
   m.var_b = 0.05;
   tap_ok(sp_workspace_needed(&m), "tanh needs a workspace");
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   int s = sp_workspace_prepare(w, &m);
   tap_ok(s == SP_OK, "prepare for tanh");
   double worst = 0.0;
@@ -342,7 +343,9 @@ static void maps_use_table(void)
   sp_workspace_prepare(w, &m);
   sp_summary a, b;
   sp_propagate_summary(&m, w, &a);
-  sp_workspace *empty = sp_workspace_alloc();
+  sp_workspace *empty = NULL;
+  sp_workspace_alloc(&empty);
+  tap_ok(sp_workspace_alloc(NULL) == SP_EINVAL, "workspace without a place for it: SP_EINVAL");
   sp_propagate_summary(&m, empty, &b);
   tap_ok(fabs(a.rho_final - b.rho_final) < 1e-8 && fabs(log((1 - a.rho_final) /
          (1 - b.rho_final))) < 1e-6, "30 tanh blocks: table vs direct rho_L %.12f / %.12f",
@@ -407,7 +410,8 @@ static void errors(void)
   sp_workspace_free(NULL);
   sp_model m;
   sp_model_default(&m);
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   tap_ok(sp_workspace_prepare(NULL, &m) == SP_EINVAL && sp_workspace_prepare(w, NULL) == SP_EINVAL,
          "prepare: NULL");
   m.var_v = -1.0;

@@ -95,7 +95,8 @@ int main(void)
   m.stats = SP_STATS_FINITE;
   m.beta = 3.0;
   m.row_overlap = SP_OVERLAP_EXACT;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   int s = sp_workspace_prepare(w, &m);
   sp_attn_stats st;
   double q = 1.0, p = 0.4, qs, ps, want;

@@ -381,7 +381,8 @@ static void overflow(void)
    * iteration overflows; beyond the range that is an overflow too. */
   m.stats = SP_STATS_FINITE;
   m.depth = 100;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
   st = sp_recommend_verdict(&m, w, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW && v.overflow_block > 1,
@@ -454,7 +455,8 @@ static void bert_gradient(void)
   tap_ok(sp_preset_load("bert-base", &p, NULL) == SP_OK, "bert-base preset");
   sp_preset_apply(&p, &m);
   m.stats = SP_STATS_FINITE;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
   sp_first_block fb;
   int st = sp_recommend_first_block(&m, w, 768, &fb);
@@ -508,7 +510,8 @@ static void advice_bert(void)
   sp_preset_load("bert-base", &p, NULL);
   sp_preset_apply(&p, &m);
   m.stats = SP_STATS_FINITE;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
   sp_stds g;
   stds_of_preset(&p, &g);

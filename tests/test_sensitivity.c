@@ -117,7 +117,8 @@ static void finite_and_overflow(void)
   m.beta = 1.21;
   m.depth = 41;
   m.rho0 = 0.0417;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   tap_ok(w && sp_workspace_prepare(w, &m) == SP_OK, "workspace");
   sp_sensitivity s;
   tap_ok(sp_sensitivity_rho0(&m, w, 0.9, 1e-7, &s) == SP_OK, "finite T: rho0 sensitivity");

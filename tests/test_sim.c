@@ -610,7 +610,7 @@ static void theory(sp_norm norm, sp_attention att, double beta)
   mt.rho0 = sum[0].rho.mean;
   mt.stats = SP_STATS_FINITE;
   if (!theory_ws)
-    theory_ws = sp_workspace_alloc();
+    sp_workspace_alloc(&theory_ws);
   sp_workspace *w = theory_ws;
   int finite = sp_workspace_prepare(w, &mt) == SP_OK;
   if (!finite)

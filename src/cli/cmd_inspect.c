@@ -153,7 +153,7 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   ro.width = in->d_model;
   sp_workspace *w = NULL;
   if (sp_workspace_needed(m)) {
-    if (!(w = sp_workspace_alloc()))
+    if (sp_workspace_alloc(&w))
       return cli_error(CLI_FAIL, "out of memory");
     int s = sp_workspace_prepare(w, m);
     if (s) {

@@ -240,7 +240,7 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   *wout = NULL;
   sp_workspace *w = NULL;
   if (sp_workspace_needed(m)) {
-    if (!(w = sp_workspace_alloc()))
+    if (sp_workspace_alloc(&w))
       return cli_error(CLI_FAIL, "out of memory");
     int s = sp_workspace_prepare(w, m);
     if (s) {
