@@ -108,9 +108,9 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
 }
 
 int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
-                               sp_summary *out, int *status)
+                               sp_summary *out, int *statuses)
 {
-  if (!models || !out || !status)
+  if (!models || !out || !statuses)
     return SP_EINVAL;
   for (size_t base = 0; base < n; base += SP_SUMMARY_BATCH) {
     size_t k = n - base < SP_SUMMARY_BATCH ? n - base : SP_SUMMARY_BATCH;
@@ -119,11 +119,11 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
     for (size_t j = 0; j < k; j++) {
       const sp_model *m = &models[base + j];
       sp_summary *s = &out[base + j];
-      status[base + j] = check_model(m, w);
+      statuses[base + j] = check_model(m, w);
       q[j] = m->q0;
       p[j] = m->rho0 * m->q0;
       summary_start(s);
-      if (!status[base + j] && m->depth > depth)
+      if (!statuses[base + j] && m->depth > depth)
         depth = m->depth;
     }
     for (long l = 1; l <= depth; l++)
@@ -131,9 +131,9 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
         const sp_model *m = &models[base + j];
         sp_summary *s = &out[base + j];
         sp_attn_stats st;
-        if (status[base + j] || l > m->depth)
+        if (statuses[base + j] || l > m->depth)
           continue;
-        if ((status[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
+        if ((statuses[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
           continue;
         summary_add(m, s, l, &st);
       }

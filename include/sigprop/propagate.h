@@ -46,14 +46,16 @@ typedef struct {
 int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s);
 
 /** sp_propagate_summary for `n` independent models at once (a sweep):
- * out[i] and status[i] are what sp_propagate_summary(&models[i], w, &out[i])
- * would give.  The trajectories are advanced in lockstep groups of
- * SP_SUMMARY_BATCH so that the processor overlaps their dependency chains;
+ * out[i] and statuses[i] (arrays of n, the caller's) are the summary and the
+ * status sp_propagate_summary(&models[i], w, &out[i]) would give.  The
+ * trajectories are advanced in lockstep groups of SP_SUMMARY_BATCH so
+ * that the processor overlaps their dependency chains;
  * a single trajectory is latency-bound.  `w` serves every model (prepare it
  * for one of them; see sp_workspace_prepare for what may differ).  Returns
- * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in status). */
+ * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in
+ * statuses). */
 int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
-                               sp_summary *out, int *status);
+                               sp_summary *out, int *statuses);
 
 /** Trajectories advanced together by sp_propagate_summary_batch. */
 #define SP_SUMMARY_BATCH 8
