@@ -248,7 +248,7 @@ static double grad_first(const sp_model *m, const sp_workspace *w)
   double q = m->q0, p = m->rho0 * m->q0;
   sp_attn_stats st;
   sp_block_trace tr;
-  if (sp_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr))
+  if (sp_maps_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr))
     return NAN;
   return sp_grad_wq(m->beta, m->var_v, tr.qa, tr.pa, st.g);
 }

@@ -181,13 +181,13 @@ static int attention(const sp_model *m, const sp_workspace *w, double qa, double
   return sp_map_attention_output(m, qa, pa, st, qs, ps);
 }
 
-int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+int sp_maps_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st_out)
 {
-  return sp_block_traced(m, w, q, p, what, st_out, NULL);
+  return sp_maps_block_traced(m, w, q, p, what, st_out, NULL);
 }
 
-int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+int sp_maps_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st_out, sp_block_trace *tr)
 {
   sp_attn_stats local;

@@ -73,7 +73,7 @@ int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_lay
   t0->qa = t0->pa = t0->qs = t0->ps = t0->q_attn_sum = t0->q_stream_sa = NAN;
   t0->qm = t0->pm = t0->q_stream_mlp = t0->q_mlp_sum = NAN;
   for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_block_traced(m, w, &q, &p, what, &out[l].attn, &out[l].trace))) {
+    if ((s = sp_maps_block_traced(m, w, &q, &p, what, &out[l].attn, &out[l].trace))) {
       if (done)
         *done = l;
       return s;
@@ -99,7 +99,7 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
   sp_attn_stats st;
   summary_start(sum);
   for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
+    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st)))
       return s;
     summary_add(m, sum, l, &st);
   }
@@ -133,7 +133,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
         sp_attn_stats st;
         if (statuses[base + j] || l > m->depth)
           continue;
-        if ((statuses[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
+        if ((statuses[base + j] = sp_maps_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
           continue;
         summary_add(m, s, l, &st);
       }
@@ -188,7 +188,7 @@ int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambd
   double eps = 1e-4;
   for (int k = 0; k < K; k++, eps /= 4.0) {
     double q = qin, p = qin * (1.0 - eps);
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, NULL)))
+    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, NULL)))
       return s;
     double gap = 1.0 - p / q;
     if (!(gap > 0.0))

@@ -50,7 +50,7 @@ int sp_recommend_verdict(const sp_model *m, const sp_workspace *w, double rho_ma
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;
     double q_in = q;
-    s = sp_block(m, w, &q, &p, SP_REM_Y2, &st);
+    s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st);
     /* An overflow, or any failure of a stream already beyond the range
      * (e.g. finite-T statistics of a score variance near DBL_MAX). */
     if (s == SP_EOVERFLOW || (s && q_in > SP_Q_MAX_FLOAT16)) {

@@ -129,7 +129,7 @@ int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_ma
     if (!over) {
       sp_attn_stats a;
       double q_in = q;
-      st = sp_block(m, w, &q, &p, SP_REM_Y2, &a);
+      st = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &a);
       if (st == SP_EOVERFLOW || (st && q_in > SP_Q_MAX_FLOAT16)) {
         over = 1;
         q = INFINITY;

@@ -89,7 +89,7 @@ static void rho_one_fixed(void)
     m.rho0 = 1.0;
     double q = m.q0, p = m.q0;
     for (int l = 0; l < 5; l++) {
-      if (sp_block(&m, NULL, &q, &p, SP_REM_Y2, NULL))
+      if (sp_maps_block(&m, NULL, &q, &p, SP_REM_Y2, NULL))
         break;
       if (p != q)
         moved++;
@@ -137,8 +137,8 @@ static void gain_duality(void)
         qa = qb = 1.0;
         pa = pb = a.rho0;
       }
-      sp_block(&a, NULL, &qa, &pa, SP_REM_Y2, NULL);
-      sp_block(&b, NULL, &qb, &pb, SP_REM_Y2, NULL);
+      sp_maps_block(&a, NULL, &qa, &pa, SP_REM_Y2, NULL);
+      sp_maps_block(&b, NULL, &qb, &pb, SP_REM_Y2, NULL);
       double d = fabs(pa / qa - pb / qb);
       if (d > worst)
         worst = d;

@@ -75,7 +75,7 @@ void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
  * attention sub-block's sum (before the LN in post-LN blocks).
  * Returns SP_EOVERFLOW / SP_EUNDERFLOW when q leaves the normal range of
  * double (no-LN and pre-LN stacks), SP_EDOM for an invalid state. */
-int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+int sp_maps_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st);
 
 /** Intermediate order parameters of one block, recorded by
@@ -91,9 +91,9 @@ typedef struct {
   double q_mlp_sum;   /**< stream q after the MLP sub-block's sum, before any LN */
 } sp_block_trace;
 
-/** sp_block() that also records the intermediate order parameters in
+/** sp_maps_block() that also records the intermediate order parameters in
  * `*tr` (may be NULL). */
-int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+int sp_maps_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st, sp_block_trace *tr);
 
 #if defined(__GNUC__)

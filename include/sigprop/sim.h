@@ -154,7 +154,7 @@ typedef struct {
  * - blocks: post-LN x -> LN(a x + g f(x)), pre-LN x -> a x + g f(LN(x)), or
  *   no LN, for both sub-blocks; token-mean removal x -> x - tau xbar right
  *   after the attention sub-block's sum (before its LN in post-LN blocks),
- *   as sp_block does.  LN has no affine parameters and no epsilon.
+ *   as sp_maps_block does.  LN has no affine parameters and no epsilon.
  * Weights are drawn from gsl_rng streams derived from (seed, layer, matrix,
  * row chunk), so a run is reproducible bit for bit and identical for any
  * number of threads.  Returns SP_EINVAL (NULL argument, m->tokens differing
