@@ -233,9 +233,9 @@ static int per_point_error(int s)
 static double angle_exponent(const sp_model *m, const sp_workspace *w)
 {
   double la = NAN, err;
-  int s = sp_angle_exponent(m, w, &la);
+  int s = sp_propagate_angle_exponent(m, w, &la);
   if (s == SP_EUNSUP)
-    s = sp_angle_exponent_fd(m, w, &la, &err);
+    s = sp_propagate_angle_exponent_fd(m, w, &la, &err);
   return s ? NAN : la;
 }
 

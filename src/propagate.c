@@ -143,7 +143,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
   return SP_OK;
 }
 
-int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
+int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
 {
   int s = check_model(m, w);
   if (s)
@@ -174,7 +174,7 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
   return SP_OK;
 }
 
-int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
+int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr)
 {
   enum { K = 4 };

@@ -489,7 +489,7 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
   r->lambda_fd = 0;
   r->lambda_a_err = 0.0;
   r->lambda_q = 1.0;
-  r->lambda_status = sp_angle_exponent(m, w, &r->lambda_a);
+  r->lambda_status = sp_propagate_angle_exponent(m, w, &r->lambda_a);
   if (r->lambda_status == SP_EUNSUP) {
     /* Pre-LN and no-LN blocks have no constant rate: linearise the last
      * block, at the stream's final squared norm. */
@@ -497,7 +497,7 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     y.q0 = r->verdict.q_final;
     r->lambda_fd = 1;
     r->lambda_q = y.q0;
-    r->lambda_status = sp_angle_exponent_fd(&y, w, &r->lambda_a, &r->lambda_a_err);
+    r->lambda_status = sp_propagate_angle_exponent_fd(&y, w, &r->lambda_a, &r->lambda_a_err);
   }
   if (r->lambda_status)
     r->lambda_a = r->xi_a = NAN;

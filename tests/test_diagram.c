@@ -70,10 +70,10 @@ static void test_classes(void)
       same &= (isnan(s.y2_first) && isnan(p->y2_first)) || s.y2_first == p->y2_first;
       same &= s.y2_max == p->y2_max;
       double la;
-      sp_angle_exponent(&mm, NULL, &la);
+      sp_propagate_angle_exponent(&mm, NULL, &la);
       same &= la == p->lambda_a || (isinf(la) && isinf(p->lambda_a));
     }
-  tap_ok(same, "every grid point matches sp_propagate_summary and sp_angle_exponent");
+  tap_ok(same, "every grid point matches sp_propagate_summary and sp_propagate_angle_exponent");
 
   /* Reference cases, depth 60, rho0 0.025: beta_c(rho0) = sqrt(2/0.975). */
   const sp_diagram_point *p = at(d, 2, 4); /* beta 0.5, alpha 1 */
@@ -233,7 +233,7 @@ static void test_lambda0_and_axes(void)
       mm.var_w_in = mm.var_w_out = d->lambda0.lines[i].x[k];
       mm.alpha_sa = d->lambda0.lines[i].y[k];
       double la;
-      sp_angle_exponent(&mm, NULL, &la);
+      sp_propagate_angle_exponent(&mm, NULL, &la);
       e = fmax(e, fabs(la));
     }
   tap_ok(d->lambda0.n >= 1 && e < 1e-9, "erf MLP: lambda_a = 0 curve, |lambda_a| < %.2g on it", e);

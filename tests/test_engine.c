@@ -258,7 +258,7 @@ static void angle_exponent(void)
     m.alpha_sa = uniform(0.3, 3.0);
     m.alpha_mlp = uniform(0.3, 3.0);
     double lc, lf, err;
-    if (sp_angle_exponent(&m, NULL, &lc) || sp_angle_exponent_fd(&m, NULL, &lf, &err))
+    if (sp_propagate_angle_exponent(&m, NULL, &lc) || sp_propagate_angle_exponent_fd(&m, NULL, &lf, &err))
       continue;
     double d = fabs(lc - lf);
     if (d > worst)
@@ -272,13 +272,13 @@ static void angle_exponent(void)
   sp_model m;
   sp_model_default(&m);
   double la;
-  tap_ok(sp_angle_exponent(&m, NULL, &la) == SP_OK, "default lambda_a");
+  tap_ok(sp_propagate_angle_exponent(&m, NULL, &la) == SP_OK, "default lambda_a");
   /* e^la = 1/(1 + 0.2004) x (1 + 0.04 * 1/2) / (1 + 0.2 * (0.2004/2) + 4e-4) */
   double want = log(1.0 / 1.2004 * 1.02 / (1.0 + 0.2 * 0.1002 + 4e-4));
   tap_close(la, want, 1e-15, "default lambda_a by hand = %.6f", want);
   m.norm = SP_NORM_PRE;
-  tap_ok(sp_angle_exponent(&m, NULL, &la) == SP_EUNSUP, "closed form refuses pre-LN");
-  tap_ok(sp_angle_exponent_fd(&m, NULL, &la, NULL) == SP_OK && la < 0.0,
+  tap_ok(sp_propagate_angle_exponent(&m, NULL, &la) == SP_EUNSUP, "closed form refuses pre-LN");
+  tap_ok(sp_propagate_angle_exponent_fd(&m, NULL, &la, NULL) == SP_OK && la < 0.0,
          "finite differences work for pre-LN (%.4f)", la);
 }
 
@@ -394,7 +394,7 @@ static void errors(void)
   sp_model_default(&m);
   m.activation = SP_ACT_TANH;
   tap_ok(sp_propagate(&m, NULL, SP_REM_ALL, NULL, NULL) == SP_EINVAL, "NULL output");
-  tap_ok(sp_angle_exponent(NULL, NULL, NULL) == SP_EINVAL, "NULL model");
+  tap_ok(sp_propagate_angle_exponent(NULL, NULL, NULL) == SP_EINVAL, "NULL model");
 }
 
 int main(void)

@@ -351,8 +351,8 @@ static void maps_use_table(void)
          (1 - b.rho_final))) < 1e-6, "30 tanh blocks: table vs direct rho_L %.12f / %.12f",
          a.rho_final, b.rho_final);
   double la, lf, err;
-  sp_angle_exponent(&m, w, &la);
-  sp_angle_exponent_fd(&m, w, &lf, &err);
+  sp_propagate_angle_exponent(&m, w, &la);
+  sp_propagate_angle_exponent_fd(&m, w, &lf, &err);
   tap_close(la, lf, 1e-5, "tanh lambda_a closed form %.8f = finite differences %.8f", la, lf);
   sp_workspace_free(empty);
   sp_workspace_free(w);

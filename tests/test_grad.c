@@ -95,7 +95,7 @@ int main(void)
     double la, chi, q = 1.0, p = 1.0;
     sp_attn_stats st;
     sp_block_trace tr;
-    sp_angle_exponent(&m, NULL, &la);
+    sp_propagate_angle_exponent(&m, NULL, &la);
     sp_maps_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
     if (sp_grad_block_chi(&m, &st, &tr, &chi))
       continue;

@@ -68,8 +68,8 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
  *              / (a_MLP^2 + g_MLP^2 (sw_out E[phi(u)^2] + sb)),  u ~ N(0, sw_in + sb)
  * with q_S(1) = sv + svb (softmax, uniform) or 0 (centred) the attention
  * output of a collapsed input.  SP_EUNSUP for pre-LN, no-LN or mean removal
- * (use sp_angle_exponent_fd); -infinity when a skip gain is 0. */
-int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a);
+ * (use sp_propagate_angle_exponent_fd); -infinity when a skip gain is 0. */
+int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a);
 
 /** lambda_a by finite differences of the block map at rho = 1 - eps,
  * valid for any block: f(eps) = log((1 - rho')/(1 - rho)) has an expansion
@@ -78,7 +78,7 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
  * k = 0..3.  The block is linearised at q = 1 for post-LN and at q = q0
  * otherwise.  `*abserr` (may be NULL) estimates the error from the last
  * two extrapolation levels. */
-int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
+int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr);
 
 #if defined(__GNUC__)
