@@ -19,7 +19,7 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
     if (s || !m->causal)
       return s;
     double lambda = st->lambda, beta_c = st->beta_c;
-    s = sp_rem_uniform_causal(m->tokens, st);
+    s = sp_rem_finite_uniform_causal(m->tokens, st);
     st->lambda = lambda, st->beta_c = beta_c, st->m = 1.0;
     return s;
   }

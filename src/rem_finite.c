@@ -592,7 +592,7 @@ int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st, sp_
   return eval_ctx(&c, lambda, st, info);
 }
 
-int sp_rem_uniform_causal(long tokens, sp_attn_stats *st)
+int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st)
 {
   if (!st)
     return SP_EINVAL;

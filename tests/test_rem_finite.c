@@ -205,7 +205,7 @@ static void causal_rows(long T, double dlam)
            "lambda_eff(t) (worst relative %.1e)", T, lam, T, worst);
   }
   sp_attn_stats u, z;
-  sp_rem_uniform_causal(T, &u);
+  sp_rem_finite_uniform_causal(T, &u);
   sp_rem_finite(T, 1, 0.0, &z, NULL);
   double t = (double)T, h = 0.0, h2 = 0.0, lf = 0.0, ov = 0.0;
   for (long k = 1; k <= T; k++) {
@@ -305,7 +305,7 @@ static void errors(void)
   tap_ok(sp_rem_finite(16, 0, NAN, &st, NULL) == SP_EDOM, "lambda NaN refused");
   tap_ok(sp_rem_finite(16, 1, INFINITY, &st, NULL) == SP_EDOM, "lambda inf refused");
   tap_ok(sp_rem_finite(16, 0, 1.0, NULL, NULL) == SP_EINVAL, "NULL stats refused");
-  tap_ok(sp_rem_uniform_causal(1, &st) == SP_EDOM && sp_rem_uniform_causal(4, NULL) == SP_EINVAL,
+  tap_ok(sp_rem_finite_uniform_causal(1, &st) == SP_EDOM && sp_rem_finite_uniform_causal(4, NULL) == SP_EINVAL,
          "uniform causal: T = 1 and NULL refused");
   int s = 0;
   sp_rem_table *bad = (sp_rem_table *)&s;

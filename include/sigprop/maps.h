@@ -19,7 +19,7 @@ extern "C" {
 /** Attention statistics of a row whose input has order parameters (q, p),
  * under model `m`, with lambda = beta sqrt(q (q - p)):
  * - uniform attention: sp_rem_uniform(), or with m->causal the exact row
- *   means of sp_rem_uniform_causal() (row t averages its t keys);
+ *   means of sp_rem_finite_uniform_causal() (row t averages its t keys);
  * - softmax or centred with asymptotic statistics: sp_rem_asymptotic(),
  *   whatever m->causal (as T -> infinity almost every causal row has
  *   lambda_eff(t) -> lambda; the causal corrections are O(1/log T) like

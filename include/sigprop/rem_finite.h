@@ -90,7 +90,7 @@ int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st,
  * Y2 = H_T / T, Y3 = E[(Y2)^2] = (sum_t 1/t^2) / T, H = log(T!) / T,
  * overlap 2 (T - H_T) / (T (T - 1)), never frozen.  lambda, beta_c and m
  * are left NaN.  SP_EDOM for tokens < 2. */
-int sp_rem_uniform_causal(long tokens, sp_attn_stats *st);
+int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st);
 
 /** A table of sp_rem_finite() for one (T, causal) on a lambda grid, with
  * cubic-spline interpolation (GSL) in w = asinh(lambda) of the logarithms
