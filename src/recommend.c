@@ -99,7 +99,7 @@ int sp_recommend_first_block(const sp_model *m, const sp_workspace *w, long widt
     if (m->beta_c_on == SP_BETAC_INPUT)
       qb = q, pb = p;
   }
-  if ((s = sp_map_attention_stats(m, w, qb, pb, SP_REM_ALL, &fb->stats)))
+  if ((s = sp_maps_attention_stats(m, w, qb, pb, SP_REM_ALL, &fb->stats)))
     return s;
   fb->q = q;
   fb->p = p;

@@ -373,7 +373,7 @@ static double direct_grad_wq(const sp_diagram *d, size_t i, size_t j)
   if (mm.norm == SP_NORM_PRE)
     q = 1.0, p = mm.rho0;
   sp_attn_stats st;
-  if (sp_map_attention_stats(&mm, NULL, q, p, SP_REM_ALL, &st))
+  if (sp_maps_attention_stats(&mm, NULL, q, p, SP_REM_ALL, &st))
     return NAN;
   return sp_grad_wq(mm.beta, mm.var_v, q, p, st.g);
 }

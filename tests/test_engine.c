@@ -104,14 +104,14 @@ static void layernorm(void)
   for (int k = 0; k < 1000; k++) {
     double q = uniform(1e-3, 1e3), p = q * uniform(-0.1, 1.0);
     double q1 = q, p1 = p;
-    sp_map_layernorm(&q1, &p1);
+    sp_maps_layernorm(&q1, &p1);
     double q2 = q1, p2 = p1;
-    sp_map_layernorm(&q2, &p2);
+    sp_maps_layernorm(&q2, &p2);
     bad += !(q1 == 1.0 && q2 == 1.0 && p2 == p1 && fabs(p1 - p / q) < 1e-15);
   }
   tap_ok(bad == 0, "LN normalises and is idempotent");
   double q = 0.0, p = 0.0;
-  tap_ok(sp_map_layernorm(&q, &p) == SP_EUNDERFLOW, "LN of a zero stream is an underflow");
+  tap_ok(sp_maps_layernorm(&q, &p) == SP_EUNDERFLOW, "LN of a zero stream is an underflow");
 }
 
 /* Post-LN: skip gain alpha with branch gain 1 equals skip 1, branch 1/alpha. */

@@ -302,22 +302,22 @@ static void maps_use_table(void)
   double worst = 0.0;
   for (double c = -0.9; c < 1.0; c += 0.237) {
     double q1, p1, q2, p2;
-    sp_map_mlp(&m, w, 1.0, c, &q1, &p1);
-    sp_map_mlp(&m, NULL, 1.0, c, &q2, &p2);
+    sp_maps_mlp(&m, w, 1.0, c, &q1, &p1);
+    sp_maps_mlp(&m, NULL, 1.0, c, &q2, &p2);
     worst = fmax(worst, fabs(q1 - q2) + fabs(p1 - p2));
   }
-  tap_ok(worst < 1e-8, "sp_map_mlp: table and direct quadrature agree (%.1e)", worst);
+  tap_ok(worst < 1e-8, "sp_maps_mlp: table and direct quadrature agree (%.1e)", worst);
   /* a different variance: no table, direct quadrature, still right */
   sp_model m2 = m;
   m2.var_w_in = 0.7;
   double q1, p1, q2, p2;
-  s = sp_map_mlp(&m2, w, 1.0, 0.3, &q1, &p1);
-  sp_map_mlp(&m2, NULL, 1.0, 0.3, &q2, &p2);
+  s = sp_maps_mlp(&m2, w, 1.0, 0.3, &q1, &p1);
+  sp_maps_mlp(&m2, NULL, 1.0, 0.3, &q2, &p2);
   tap_ok(s == SP_OK && q1 == q2 && p1 == p2, "model without a table: direct quadrature");
   /* q != 1 (no LayerNorm): direct */
   m.norm = SP_NORM_NONE;
-  s = sp_map_mlp(&m, w, 2.0, 0.5, &q1, &p1);
-  sp_map_mlp(&m, NULL, 2.0, 0.5, &q2, &p2);
+  s = sp_maps_mlp(&m, w, 2.0, 0.5, &q1, &p1);
+  sp_maps_mlp(&m, NULL, 2.0, 0.5, &q2, &p2);
   tap_ok(s == SP_OK && q1 == q2 && p1 == p2, "q != 1: direct quadrature");
   /* the cache keeps SP_WORKSPACE_CACHE_MLP tables; older ones are rebuilt
    * (silu at a small variance: the cheapest tables) */
@@ -332,8 +332,8 @@ static void maps_use_table(void)
   }
   m.var_b = 0.001;
   ok &= sp_workspace_prepare(w, &m) == SP_OK;
-  sp_map_mlp(&m, w, 1.0, 0.5, &q1, &p1);
-  sp_map_mlp(&m, NULL, 1.0, 0.5, &q2, &p2);
+  sp_maps_mlp(&m, w, 1.0, 0.5, &q1, &p1);
+  sp_maps_mlp(&m, NULL, 1.0, 0.5, &q2, &p2);
   tap_ok(ok && fabs(p1 - p2) < 1e-8, "cache of %d MLP tables: evicted one rebuilt",
          SP_WORKSPACE_CACHE_MLP);
   m = keep;

@@ -29,7 +29,7 @@ extern "C" {
  *   `w` holds none (exact, about 1 ms a call); beta_c is set from (q, p).
  * `w` may be NULL when !sp_workspace_needed(m).  `what`: SP_REM_* flags.
  * Errors: SP_EDOM for an invalid (q, p) or beta, errors of the callees. */
-int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
                            unsigned what, sp_attn_stats *st);
 
 /** Order parameters (q_S, p_S) of the attention output before the skip,
@@ -44,7 +44,7 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
  * rows differ; q_S is the mean over tokens and p_S the mean over pairs of
  * distinct tokens, for which these formulas hold with Y2 and O the row and
  * pair means. */
-int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
+int sp_maps_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
                             double *qs, double *ps);
 
 /** MLP output (q_f, p_f) for input (q, p), theory.md §5:
@@ -53,20 +53,20 @@ int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn
  * for gelu, tanh, silu the workspace's sp_mlp_table when it holds one for
  * m's MLP and q == 1 (a LayerNorm'd input), else sp_gauss_kernel_d() with
  * q_1 - p_1 = sw_in (q - p) (p_f = q_f - sw_out gap, accurate as p -> q). */
-int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
                double *qf, double *pf);
 
 /** Sub-block with gains: q <- a^2 q + g^2 qf, p <- a^2 p + g^2 pf (§5). */
-void sp_map_residual(double alpha, double gamma, double qf, double pf, double *q, double *p);
+void sp_maps_residual(double alpha, double gamma, double qf, double pf, double *q, double *p);
 
 /** LayerNorm without affine parameters: p <- p/q, q <- 1 (§5).
  * SP_EUNDERFLOW when q is 0 (a zero stream cannot be normalised). */
-int sp_map_layernorm(double *q, double *p);
+int sp_maps_layernorm(double *q, double *p);
 
 /** Token-mean removal x -> x - tau xbar over T tokens [YZ], theory.md §5:
  * with mbar = p + (q - p)/T, q <- q - (2 tau - tau^2) mbar and
  * p <- p - (2 tau - tau^2) mbar.  tau in [0, 2]. */
-void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
+void sp_maps_mean_removal(double tau, long tokens, double *q, double *p);
 
 /** One block of model `m` (post-LN, pre-LN or no-LN, theory.md §6) applied
  * in place to (*q, *p).  `st` (may be NULL) receives the statistics of the

@@ -150,7 +150,7 @@ typedef struct {
 
 /** Evaluate sp_first_block for `m` at width `width` (d_model; 0 when not
  * known: the infinite-width form only).  Errors as
- * sp_map_attention_stats, SP_EDOM for width < 0. */
+ * sp_maps_attention_stats, SP_EDOM for width < 0. */
 int sp_recommend_first_block(const sp_model *m, const sp_workspace *w, long width,
                              sp_first_block *fb);
 
