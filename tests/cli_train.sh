@@ -137,6 +137,7 @@ expect_error 2 "go together" "--grid-x without --grid-y" -- train $small --grid-
 expect_error 2 "not a valid axis" "a grid axis outside the domain" -- train $small --grid-x beta:-1:2:2 --grid-y alpha-sa:0.5:1:2
 expect_error 2 "not NAME:MIN:MAX:N" "a malformed grid axis" -- train $small --grid-x beta:1 --grid-y alpha-sa:0.5:1:2
 expect_error 2 "y2-max" "--y2-max above 1" -- train $small --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2 --y2-max 1.5
+expect_error 1 "more than the .* of this machine" "grid: memory that would not fit" -- train $small --width 200000 --batch 100000 --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2 -o "$tmp/o.csv"
 expect_error 2 "built-in tasks only" "a grid on a token file" -- train $small --vocab 10 --data "$tmp/ok.bin" --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2
 "$SIGPROP" train $small --causal --grid-x beta:0.5:3:2 --grid-y alpha-sa:0.3:1.5:2 --grid-seeds 2 -o "$tmp/g.csv" -o "$tmp/g.svg" 2>"$tmp/err"
 check $? "a 2 x 2 grid with two seeds each"
