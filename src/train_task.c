@@ -2,6 +2,7 @@
  * Markov chain with its exact entropy rate, their masked forms, and windows
  * of a user's token file with a held-out part.
  * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sigprop/sim.h"
 #include "sigprop/status.h"
 #include "sigprop/train.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BEST_SEQUENCES 512 /* evaluation sequences of the masked Markov best loss */
 
@@ -142,48 +144,64 @@ static int make_chain(sp_task *k)
 }
 
 /* Read a token file of little-endian ids. */
+/* Ids from n bytes at p (2 or 4 bytes each, little-endian) into out;
+ * SP_EPARSE when one is >= vocab. */
+static int decode_ids(const unsigned char *p, size_t n, size_t w, long vocab, uint32_t *out)
+{
+  for (size_t i = 0; i < n / w; i++, p += w) {
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+    if (w == 4)
+      v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    if ((long)v >= vocab)
+      return SP_EPARSE;
+    out[i] = v;
+  }
+  return SP_OK;
+}
+
+/* The token file: a regular file of at most SP_TASK_DATA_MAX_TOKENS ids
+ * whose ids fit in memory, sized before anything is read, then read in
+ * chunks of its stated size. */
 static int read_data(sp_task *k)
 {
   FILE *f = fopen(k->o.path, "rb");
   if (!f)
     return SP_EIO;
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = malloc(cap);
-  int st = buf ? SP_OK : SP_ENOMEM;
-  while (!st) {
-    if (n == cap) {
-      unsigned char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        st = SP_ENOMEM;
-        break;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) {
-      st = ferror(f) ? SP_EIO : SP_OK;
-      break;
-    }
+  struct stat sb;
+  size_t w = (size_t)k->o.bytes;
+  int st = fstat(fileno(f), &sb) ? SP_EIO : SP_OK;
+  if (!st && !S_ISREG(sb.st_mode))
+    st = SP_EINVAL;
+  else if (!st && (sb.st_size <= 0 || (size_t)sb.st_size % w != 0))
+    st = SP_EPARSE;
+  else if (!st && sp_task_data_memory(sb.st_size, k->o.bytes) < 0.0)
+    st = SP_ENOMEM;
+  size_t ntok = st ? 0 : (size_t)sb.st_size / w, done = 0;
+  unsigned char buf[1 << 16];
+  if (!st && !(k->data = malloc(ntok * sizeof *k->data)))
+    st = SP_ENOMEM;
+  while (!st && done < ntok) {
+    size_t want = ntok - done < sizeof buf / w ? ntok - done : sizeof buf / w;
+    if (fread(buf, w, want, f) != want)
+      st = SP_EIO; /* shorter than its size said, or a read error */
+    else
+      st = decode_ids(buf, want * w, w, k->o.vocab, k->data + done);
+    done += want;
   }
   fclose(f);
-  size_t w = (size_t)k->o.bytes;
-  if (!st && (n == 0 || n % w != 0))
-    st = SP_EPARSE;
-  if (!st && !(k->data = malloc(n / w * sizeof *k->data)))
-    st = SP_ENOMEM;
-  for (size_t i = 0; !st && i < n / w; i++) {
-    const unsigned char *p = buf + i * w;
-    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8;
-    if (w == 4)
-      v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    if ((long)v >= k->o.vocab)
-      st = SP_EPARSE;
-    k->data[i] = v;
-  }
-  free(buf);
-  k->ndata = (long)(n / w);
+  k->ndata = st ? 0 : (long)ntok;
   return st;
+}
+
+double sp_task_data_memory(long long size, int bytes)
+{
+  if (size <= 0 || (bytes != 2 && bytes != 4) || size % bytes != 0)
+    return -1.0;
+  long long ntok = size / bytes;
+  double need = (double)ntok * (double)sizeof(uint32_t), limit = sp_sim_memory_limit();
+  if (ntok > SP_TASK_DATA_MAX_TOKENS || (limit > 0.0 && need > limit / 2.0))
+    return -1.0;
+  return need;
 }
 
 static double masked_best(const sp_task *k);

@@ -56,6 +56,30 @@ expect_error 1 "cannot read" "missing token file" -- train $small --data "$tmp/n
 expect_error 1 "too short" "token file too short for a held-out window" -- train $small --vocab 10 --data "$tmp/ok.bin" --holdout 0.01
 expect_error 1 "more than the .* of this machine" "memory that would not fit" -- train $small --width 200000 --batch 100000 -o "$tmp/o.csv"
 expect_error 2 "unknown format" "unknown output extension" -- train $small -o "$tmp/o.txt"
+expect_error 2 "standard output given twice" "-o - twice" -- train $small -o - -o -
+expect_error 2 "given twice" "the same -o file twice" -- train $small -o "$tmp/o.csv" -o "$tmp/o.csv"
+expect_error 2 "standard output given twice" "grid: -o - twice" -- train $small --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2 -o - -o -
+
+# token files that are not regular files, or too large: refused from their
+# kind and size, before anything is read (reading any of these would not end
+# or would exhaust the memory)
+expect_error 1 "/dev/zero: not a regular file" "a device as token file (/dev/zero)" -- train $small --vocab 10 --data /dev/zero -o "$tmp/o.csv"
+expect_error 1 "/dev/full: not a regular file" "a device as token file (/dev/full)" -- train $small --vocab 10 --data /dev/full -o "$tmp/o.csv"
+expect_error 1 "not a regular file" "a directory as token file" -- train $small --vocab 10 --data "$tmp" -o "$tmp/o.csv"
+mkfifo "$tmp/fifo"
+expect_error 1 "fifo: not a regular file" "a FIFO as token file (no writer: opening it would block)" -- train $small --vocab 10 --data "$tmp/fifo" -o "$tmp/o.csv"
+(head -c 4000 "$tmp/ok.bin" | "$SIGPROP" train $small --vocab 10 --data /dev/stdin -o "$tmp/o.csv") >"$tmp/out" 2>"$tmp/err"
+got=$?
+[ "$got" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q '^sigprop: --data /dev/stdin: not a regular file' "$tmp/err" && [ ! -e "$tmp/o.csv" ]
+check $? "a pipe as token file (--data /dev/stdin): exit $got, $(cat "$tmp/err")"
+# sparse files: 2^28 + 1 two-byte ids, and 2^27 ids with a network that
+# does not fit (the file's 512 MiB counted with it)
+dd if=/dev/null of="$tmp/big.bin" bs=1 seek=536870914 2>/dev/null
+expect_error 1 "268435457 ids, more than the limit of 268435456 (2^28) ids" "a token file over 2^28 ids" -- train $small --vocab 10 --data "$tmp/big.bin" -o "$tmp/o.csv"
+dd if=/dev/null of="$tmp/half.bin" bs=1 seek=268435456 2>/dev/null
+expect_error 1 "the token file), more than the .* of this machine" "memory of the network and the token file, before reading" -- train $small --vocab 10 --data "$tmp/half.bin" --width 200000 --batch 100000 -o "$tmp/o.csv"
+expect_error 2 "data-bytes: 3" "--data-bytes 3" -- train $small --vocab 10 --data "$tmp/ok.bin" --data-bytes 3
+rm -f "$tmp/big.bin" "$tmp/half.bin"
 
 "$SIGPROP" train $small >"$tmp/t.csv" 2>"$tmp/err"
 check $? "a small run succeeds"
@@ -68,6 +92,25 @@ esac
 grep -q '^# best_loss: 0$' "$tmp/t.csv"; check $? "copy: header # best_loss: 0"
 rows=$(grep -v '^#' "$tmp/t.csv" | awk -F, 'NR > 1 { printf "%s:%s ", $1, ($3 == "" ? "-" : "e") }')
 [ "$rows" = "0:e 1:- 2:- 3:- 4:e 5:- 6:e " ]; check $? "evaluation at step 0, every 4 steps and the last step, empty between: $rows"
+
+# the output convention: -o - is CSV on standard output, alongside files;
+# with only files, nothing on standard output
+"$SIGPROP" train $small -o - -o "$tmp/t2.tsv" -o "$tmp/t2.json" >"$tmp/t2.csv" 2>"$tmp/err"
+check $? "-o - with a .tsv and a .json"
+grep -v '^# \(command\|speed\)' "$tmp/t2.csv" >"$tmp/a2"
+grep -v '^# \(command\|speed\)' "$tmp/t.csv" >"$tmp/b2"
+cmp -s "$tmp/a2" "$tmp/b2"; check $? "-o - writes the same CSV as no -o"
+[ "$(grep -v '^#' "$tmp/t2.tsv" | head -n 1 | cut -f 1-3)" = "$(printf 'step\ttrain_loss\teval_loss')" ]; check $? "-o FILE.tsv: a TSV table"
+grep -q '"step"' "$tmp/t2.json"; check $? "-o FILE.json: a JSON table"
+"$SIGPROP" train $small -o "$tmp/t3.csv" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] && [ ! -s "$tmp/out" ] && [ -s "$tmp/t3.csv" ]; check $? "-o FILE only: nothing on standard output"
+"$SIGPROP" train $small -o - -o "$tmp/t4.svg" >"$tmp/t4.csv" 2>"$tmp/err"
+[ $? = 0 ] && grep -q '<svg' "$tmp/t4.svg" && grep -q '^step,' "$tmp/t4.csv"; check $? "-o - and a figure"
+rm -f "$tmp/o.svg"
+"$SIGPROP" train $small -o "$tmp/o.svg" -o "$tmp/nodir/o.csv" >"$tmp/out" 2>"$tmp/err"
+[ $? = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/o.svg" ] && [ ! -s "$tmp/out" ]
+check $? "one output that cannot be written: none written ($(cat "$tmp/err"))"
+expect_error 2 "size" "a figure size out of range" -- train $small --size 10x10 -o "$tmp/o.png"
 
 "$SIGPROP" train $small --threads 1 >"$tmp/t1.csv" 2>/dev/null
 grep -v '^# \(command\|speed\)' "$tmp/t.csv" >"$tmp/a"
@@ -94,6 +137,7 @@ expect_error 2 "go together" "--grid-x without --grid-y" -- train $small --grid-
 expect_error 2 "not a valid axis" "a grid axis outside the domain" -- train $small --grid-x beta:-1:2:2 --grid-y alpha-sa:0.5:1:2
 expect_error 2 "not NAME:MIN:MAX:N" "a malformed grid axis" -- train $small --grid-x beta:1 --grid-y alpha-sa:0.5:1:2
 expect_error 2 "y2-max" "--y2-max above 1" -- train $small --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2 --y2-max 1.5
+expect_error 1 "more than the .* of this machine" "grid: memory that would not fit" -- train $small --width 200000 --batch 100000 --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2 -o "$tmp/o.csv"
 expect_error 2 "built-in tasks only" "a grid on a token file" -- train $small --vocab 10 --data "$tmp/ok.bin" --grid-x beta:0.5:2:2 --grid-y alpha-sa:0.5:1:2
 "$SIGPROP" train $small --causal --grid-x beta:0.5:3:2 --grid-y alpha-sa:0.3:1.5:2 --grid-seeds 2 -o "$tmp/g.csv" -o "$tmp/g.svg" 2>"$tmp/err"
 check $? "a 2 x 2 grid with two seeds each"
@@ -102,6 +146,13 @@ rows=$(grep -v '^#' "$tmp/g.csv" | awk 'END { print NR }')
 grep -v '^#' "$tmp/g.csv" | head -n 1 | grep -q '^beta,alpha-sa,class,seed,eval_loss,trained,agree$'; check $? "grid columns"
 grep -q '^# agreement: [0-9]* of 8 networks' "$tmp/g.csv"; check $? "agreement line: $(grep '^# agreement' "$tmp/g.csv")"
 grep -q '<svg' "$tmp/g.svg"; check $? "grid figure"
+"$SIGPROP" train $small --causal --grid-x beta:0.5:3:2 --grid-y alpha-sa:0.3:1.5:2 --grid-seeds 2 -o - >"$tmp/g2.csv" 2>"$tmp/err"
+check $? "grid with -o -"
+grep -v '^# \(command\|speed\)' "$tmp/g.csv" >"$tmp/a3"
+grep -v '^# \(command\|speed\)' "$tmp/g2.csv" >"$tmp/b3"
+cmp -s "$tmp/a3" "$tmp/b3"; check $? "grid: -o - writes the table of -o FILE.csv"
+"$SIGPROP" train $small --causal --grid-x beta:0.5:3:2 --grid-y alpha-sa:0.3:1.5:2 --grid-seeds 1 -o "$tmp/g3.json" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] && [ ! -s "$tmp/out" ] && grep -q '"agree"' "$tmp/g3.json"; check $? "grid: -o FILE.json only, nothing on standard output"
 
 "$SIGPROP" train --help >"$tmp/help" 2>&1
 check $? "--help"

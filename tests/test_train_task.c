@@ -185,6 +185,27 @@ static void test_data(void)
   remove(path);
   o.path = "/nonexistent/dir/tokens.bin";
   tap_ok(!sp_task_alloc(&o, &st) && st == SP_EIO, "unreadable file: SP_EIO");
+  o.path = "/dev/zero"; /* a device: refused before reading, or this would not end */
+  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EINVAL, "a device (/dev/zero): SP_EINVAL");
+  o.path = ".";
+  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EINVAL, "a directory: SP_EINVAL");
+  /* a sparse file one id over the limit: refused from its size alone */
+  FILE *f = fopen(path, "wb");
+  int sized = f && fseek(f, (long)(4 * SP_TASK_DATA_MAX_TOKENS + 3), SEEK_SET) == 0 &&
+              fputc(0, f) != EOF;
+  sized &= f && fclose(f) == 0;
+  o.path = path;
+  tap_ok(sized && !sp_task_alloc(&o, &st) && st == SP_ENOMEM,
+         "more than SP_TASK_DATA_MAX_TOKENS uint32 ids: SP_ENOMEM");
+  remove(path);
+  tap_ok(sp_task_data_memory(4 * 1000003LL, 4) == 4.0 * 1000003.0 &&
+         sp_task_data_memory(2 * 1000003LL, 2) == 4.0 * 1000003.0,
+         "memory of a token file: 4 bytes per id");
+  tap_ok(sp_task_data_memory(0, 2) < 0.0 && sp_task_data_memory(7, 2) < 0.0 &&
+         sp_task_data_memory(6, 3) < 0.0 &&
+         sp_task_data_memory(2 * SP_TASK_DATA_MAX_TOKENS + 2, 2) < 0.0 &&
+         sp_task_data_memory(2 * SP_TASK_DATA_MAX_TOKENS, 2) != 0.0,
+         "memory of a token file: -1 when empty, partial, bad width or over the limit");
 }
 
 static void test_errors(void)

@@ -173,9 +173,24 @@ void sp_task_options_default(sp_task_options *o);
  * loss is unknown (NaN); it has no masked form.  NULL with `*status`:
  * SP_EDOM (values out of domain, odd T for copy, masked data, a file too
  * short for a window of T + 1 tokens in either part),
- * SP_EIO (unreadable file), SP_EPARSE (empty file, size not a multiple of
- * `bytes`, an id >= vocab), SP_ENOMEM. */
+ * SP_EIO (unreadable file, or shorter than its size), SP_EINVAL (not a
+ * regular file: a device, FIFO or directory, refused before reading),
+ * SP_EPARSE (empty file, size not a multiple of `bytes`, an id >= vocab),
+ * SP_ENOMEM (more than SP_TASK_DATA_MAX_TOKENS ids or more memory than
+ * sp_task_data_memory() allows, refused before reading; or an allocation
+ * failed).  The file is read once, holding 4 bytes per id. */
 sp_task *sp_task_alloc(const sp_task_options *o, int *status);
+
+/** The most ids a token file may hold: 2^28 (1 GiB once read, at 4 bytes
+ * per id). */
+#define SP_TASK_DATA_MAX_TOKENS (1LL << 28)
+
+/** The memory (bytes) sp_task_alloc() needs to hold a token file of `size`
+ * bytes of `bytes`-byte ids (2 or 4): 4 bytes per id; -1 when the file is
+ * empty, its size not a whole number of ids, it holds more than
+ * SP_TASK_DATA_MAX_TOKENS ids, or the ids would need more than half the
+ * physical memory (sp_sim_memory_limit()). */
+double sp_task_data_memory(long long size, int bytes);
 
 void sp_task_free(sp_task *k);
 

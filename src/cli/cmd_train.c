@@ -48,9 +48,6 @@ static const cli_command command = {
   0, NULL};
 
 static const cli_opt opts[] = {
-  CLI_LIST(NULL, 'o', options, out, CLI_LIST_MAX, "FILE",
-           "write the table (.csv, .tsv, .json) or the figure (.png, .pdf, .svg); repeatable; "
-           "without -o the table goes to standard output"),
   CLI_CHOICE("task", 0, options, task, task_names, "NAME",
              "copy (a_1..a_n a_1..a_n, loss on the second half) or markov (a chain with "
              "Dirichlet(gamma) rows) [copy]"),
@@ -181,15 +178,12 @@ int cli_train_task(const options *o, const sp_model *m, sp_task **out)
   switch (st) {
   case SP_EIO:
     return cli_error(CLI_FAIL, "--data %s: cannot read", o->data);
-  case SP_EPARSE: {
-    struct stat sb;
-    if (stat(o->data, &sb) == 0 && sb.st_size == 0)
-      return cli_error(CLI_FAIL, "--data %s: empty file", o->data);
-    if (stat(o->data, &sb) == 0 && sb.st_size % o->data_bytes != 0)
-      return cli_error(CLI_FAIL, "--data %s: %lld bytes is not a whole number of %ld-byte ids",
-                       o->data, (long long)sb.st_size, o->data_bytes);
+  case SP_EPARSE:
     return cli_error(CLI_FAIL, "--data %s: holds an id >= --vocab %ld", o->data, o->vocab);
-  }
+  case SP_EINVAL:
+    return cli_error(CLI_FAIL, "--data %s: not a regular file", o->data);
+  case SP_ENOMEM:
+    return cli_error(CLI_FAIL, "--data %s: out of memory", o->data);
   case SP_EDOM:
     return cli_error(CLI_FAIL, "--data %s: too short for a window of %ld tokens in both the "
                      "training and the held-out part", o->data, m->tokens + 1);
@@ -198,8 +192,48 @@ int cli_train_task(const options *o, const sp_model *m, sp_task **out)
   }
 }
 
-/* Sizes and memory; the workspace. */
-int cli_train_workspace(const options *o, const sp_model *m, sp_train **out)
+/* The token file of --data, checked before it is read: a regular file,
+ * neither empty nor a partial id, at most SP_TASK_DATA_MAX_TOKENS ids and
+ * at most half the physical memory once read; its memory into *need (0
+ * without --data).  Error recorded. */
+static int data_check(const options *o, double *need)
+{
+  *need = 0.0;
+  if (!o->data)
+    return CLI_OK;
+  if (o->masked)
+    return cli_error(CLI_USAGE, "--masked: token files (--data) have no masked form");
+  if (o->data_bytes == 3)
+    return cli_error(CLI_USAGE, "--data-bytes: 3 is not 2 or 4");
+  struct stat sb;
+  if (stat(o->data, &sb) != 0)
+    return cli_error(CLI_FAIL, "--data %s: cannot read", o->data);
+  if (!S_ISREG(sb.st_mode))
+    return cli_error(CLI_FAIL, "--data %s: not a regular file (a device, FIFO or directory); "
+                     "give a file of token ids", o->data);
+  long long size = (long long)sb.st_size, ntok = size / o->data_bytes;
+  if (size == 0)
+    return cli_error(CLI_FAIL, "--data %s: empty file", o->data);
+  if (size % o->data_bytes != 0)
+    return cli_error(CLI_FAIL, "--data %s: %lld bytes is not a whole number of %ld-byte ids",
+                     o->data, size, o->data_bytes);
+  if (ntok > SP_TASK_DATA_MAX_TOKENS)
+    return cli_error(CLI_FAIL, "--data %s: %lld ids, more than the limit of %lld (2^28) ids",
+                     o->data, ntok, (long long)SP_TASK_DATA_MAX_TOKENS);
+  *need = sp_task_data_memory(size, (int)o->data_bytes);
+  if (*need < 0.0) {
+    char a[32], b[32];
+    human_bytes(a, sizeof a, 4.0 * (double)ntok);
+    human_bytes(b, sizeof b, sp_sim_memory_limit() / 2.0);
+    return cli_error(CLI_FAIL, "--data %s: %lld ids need %s, more than the limit of half the "
+                     "physical memory (%s)", o->data, ntok, a, b);
+  }
+  return CLI_OK;
+}
+
+/* The memory of the workspace and `extra` bytes more (the token file),
+ * against the physical memory (error recorded). */
+static int memory_check(const options *o, const sp_model *m, double extra)
 {
   if (o->width % o->heads != 0)
     return cli_error(CLI_USAGE, "--heads: %ld does not divide the width %ld", o->heads, o->width);
@@ -207,14 +241,24 @@ int cli_train_workspace(const options *o, const sp_model *m, sp_train **out)
   int st = sp_train_memory(m, o->width, o->heads, o->vocab, o->batch, (int)o->threads, &need);
   if (st)
     return cli_status(st, "train");
+  need += extra;
   if ((limit > 0.0 && need > limit) || need > 1e18) {
     char a[32], b[32];
     human_bytes(a, sizeof a, need);
     human_bytes(b, sizeof b, limit);
     return cli_error(CLI_FAIL, "train: needs %s of memory (width %ld, %ld tokens, batch %ld, "
-                     "depth %ld), more than the %s of this machine", a, o->width, m->tokens,
-                     o->batch, m->depth, b);
+                     "depth %ld%s), more than the %s of this machine", a, o->width, m->tokens,
+                     o->batch, m->depth, extra > 0.0 ? ", the token file" : "", b);
   }
+  return CLI_OK;
+}
+
+/* Sizes and memory; the workspace. */
+int cli_train_workspace(const options *o, const sp_model *m, sp_train **out)
+{
+  int st = memory_check(o, m, 0.0);
+  if (st)
+    return st;
   *out = sp_train_alloc(m, o->width, o->heads, o->vocab, o->batch, (int)o->threads, &st);
   if (!*out)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "train: out of memory") : cli_status(st, "train");
@@ -551,58 +595,57 @@ static void train_meta(cli_meta *meta, const options *o, const sp_model *m, cons
   (void)k;
 }
 
-int cmd_train(int argc, char **argv)
+/* Train, then write the table and the figure to every output (all or none). */
+static int run_and_write(const options *o, const sp_model *m, sp_task *k, sp_train *t,
+                         cli_outputs *files)
 {
-  sp_model m;
-  options o;
-  defaults(&o, &m);
-  cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig), cli_model_group(&m)};
-  int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
-  if (r || (r = cli_sim_model_check(&m)) || (r = cli_check_figure_outputs(o.out.v, o.out.n, 1))
-      || (r = cli_figure_check(&o.fig, &o.out)))
-    return r;
-  if (o.grid_x || o.grid_y)
-    return cli_train_grid(&o, &m);
-  sp_task *k = NULL;
-  sp_train *t = NULL;
-  sp_outfile *files[CLI_LIST_MAX];
-  record rec = {m.depth, record_cols(m.depth), 0, 0, NULL, NAN, 0.0, 0};
-  if ((r = cli_train_task(&o, &m, &k)) || (r = cli_train_workspace(&o, &m, &t))) {
-    sp_task_free(k);
-    sp_train_free(t);
-    return r;
-  }
-  if ((r = cli_outputs_open(o.out.v, o.out.n, files))) {
-    sp_task_free(k);
-    sp_train_free(t);
-    return r;
-  }
+  record rec = {m->depth, record_cols(m->depth), 0, 0, NULL, NAN, 0.0, 0};
+  int r = CLI_OK;
   rec.best = sp_task_best_loss(k);
-  int st = train_loop(t, k, &o, &m, &rec);
+  int st = train_loop(t, k, o, m, &rec);
   if (st) {
     char what[64];
     snprintf(what, sizeof what, "train: step %ld", rec.steps_done + 1);
     r = cli_status(st, what);
   }
   cli_meta meta;
-  train_meta(&meta, &o, &m, k, t, &rec);
-  const char **names = r ? NULL : column_names(m.depth);
+  train_meta(&meta, o, m, k, t, &rec);
+  const char **names = r ? NULL : column_names(m->depth);
   if (!r && !names)
     r = cli_error(CLI_FAIL, "out of memory");
   sp_table tab = {(size_t)rec.ncol, (size_t)rec.rows, names, rec.v, NULL};
   sp_plot *plot = NULL;
-  int figure = 0;
-  for (int i = 0; i < o.out.n; i++)
-    figure |= !sp_format_is_table(sp_format_from_path(o.out.v[i]));
-  if (!r && figure && (st = build_figure(&rec, &m, &o, &plot)))
+  if (!r && cli_outputs_figure(&o->out) && (st = build_figure(&rec, m, o, &plot)))
     r = cli_status(st, "train: figure");
-  if (o.out.n)
-    r = cli_outputs_finish(o.out.v, o.out.n, files, &tab, plot, o.fig.dpi, &meta, r);
-  else if (!r)
-    r = cli_write_table(NULL, &tab, &meta);
+  r = cli_outputs_end(files, &tab, plot, o->fig.dpi, &meta, r);
   sp_plot_free(plot);
-  free_names(names, m.depth);
+  free_names(names, m->depth);
   free(rec.v);
+  return r;
+}
+
+int cmd_train(int argc, char **argv)
+{
+  sp_model m;
+  options o;
+  defaults(&o, &m);
+  cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_figure_group(&o.fig),
+                            cli_output_group(&o.out, 1), cli_model_group(&m)};
+  int r = cli_parse(&command, groups, sizeof groups / sizeof groups[0], argc, argv, NULL, NULL);
+  if (r || (r = cli_sim_model_check(&m)) || (r = cli_outputs_check(&o.out, 1))
+      || (r = cli_figure_check(&o.fig, &o.out)))
+    return r;
+  if (o.grid_x || o.grid_y)
+    return cli_train_grid(&o, &m);
+  sp_task *k = NULL;
+  sp_train *t = NULL;
+  double data_need;
+  cli_outputs files;
+  /* the memory of the network and of the token file, before either is made */
+  if (!(r = data_check(&o, &data_need)) && !(r = memory_check(&o, &m, data_need))
+      && !(r = cli_train_task(&o, &m, &k)) && !(r = cli_train_workspace(&o, &m, &t))
+      && !(r = cli_outputs_begin(&files, &o.out)))
+    r = run_and_write(&o, &m, k, t, &files);
   sp_task_free(k);
   sp_train_free(t);
   return r;

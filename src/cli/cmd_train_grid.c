@@ -194,7 +194,7 @@ static int grid_figure(const options *o, const sp_diagram *d, const grid_result 
 
 /* The table: one row per network. */
 static int grid_write(const options *o, const sp_model *m, const sp_diagram *d,
-                      const grid_result *g, sp_outfile **files)
+                      const grid_result *g, cli_outputs *files)
 {
   size_t rows = g->nnet, nc = 7;
   double *v = malloc(rows * nc * sizeof *v);
@@ -223,15 +223,10 @@ static int grid_write(const options *o, const sp_model *m, const sp_diagram *d,
   cli_meta_add(&meta, "agreement", "%ld of %ld networks (%.3f): trained iff the class is "
                "trainable", g->agree, g->counted, g->counted ? (double)g->agree / (double)g->counted : NAN);
   sp_plot *plot = NULL;
-  int figure = 0, s;
-  for (int i = 0; i < o->out.n; i++)
-    figure |= !sp_format_is_table(sp_format_from_path(o->out.v[i]));
-  if (!r && figure && (s = grid_figure(o, d, g, &plot)))
+  int s;
+  if (!r && cli_outputs_figure(&o->out) && (s = grid_figure(o, d, g, &plot)))
     r = cli_status(s, "train --grid: figure");
-  if (o->out.n)
-    r = cli_outputs_finish(o->out.v, o->out.n, files, &t, plot, o->fig.dpi, &meta, r);
-  else if (!r)
-    r = cli_write_table(NULL, &t, &meta);
+  r = cli_outputs_end(files, &t, plot, o->fig.dpi, &meta, r);
   sp_plot_free(plot);
   free(v);
   free(str);
@@ -264,17 +259,15 @@ int cli_train_grid(const options *o, const sp_model *m)
   grid_result g = {d->nx * d->ny, d->nx * d->ny * (size_t)o->grid_seeds, NULL, NULL, 0, 0};
   g.loss = malloc(g.nnet * sizeof *g.loss);
   g.best = malloc(g.npt * sizeof *g.best);
-  sp_outfile *files[CLI_LIST_MAX];
+  cli_outputs files;
   if (!g.loss || !g.best)
     r = cli_error(CLI_FAIL, "out of memory");
-  if (!r && !(r = cli_outputs_open(o->out.v, o->out.n, files))) {
+  if (!r && !(r = cli_outputs_begin(&files, &o->out))) {
     r = run_grid(o, d, &g);
-    if (r) {
-      for (int i = 0; i < o->out.n; i++)
-        sp_outfile_abort(files[i]);
-    } else {
-      r = grid_write(o, m, d, &g, files);
-    }
+    if (r)
+      r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
+    else
+      r = grid_write(o, m, d, &g, &files);
   }
   free(g.loss);
   free(g.best);
