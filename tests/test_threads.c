@@ -41,7 +41,7 @@ static int run_diagram(job *j)
   if (!s)
     s = sp_diagram_curves(d);
   for (size_t k = 0; !s && k < NX * NY; k++)
-    j->rho[k] = d->pt[k].rho_final;
+    j->rho[k] = sp_diagram_view(d)->pt[k].rho_final;
   sp_diagram_free(d);
   return s;
 }

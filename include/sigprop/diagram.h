@@ -116,10 +116,10 @@ typedef struct {
   int status;         /**< SP_OK, or the error that made the point undefined */
 } sp_diagram_point;
 
-/** A computed diagram.  Plain data owned by the caller through
- * sp_diagram_alloc() / sp_diagram_free(); read it, do not resize it.
- * Grid point (i, j) is pt[j * nx + i], at coordinates (xc[i], yc[j]) of
- * the x and y axes.  Curves are in axis coordinates (sp_axis_coord). */
+/** What a diagram holds, read through sp_diagram_view(): plain data owned
+ * by the diagram (valid until sp_diagram_free()); read it, do not modify
+ * it.  Grid point (i, j) is pt[j * nx + i], at coordinates (xc[i], yc[j])
+ * of the x and y axes.  Curves are in axis coordinates (sp_axis_coord). */
 typedef struct {
   sp_model model;       /**< the base model (swept fields at their base value) */
   sp_axis x, y;
@@ -143,8 +143,18 @@ typedef struct {
                              value of the other axis, when an axis is alpha-sa
                              or alpha-mlp (y preferred) */
   const sp_param *alpha_axis; /**< the parameter alpha_c solves for, or NULL */
-  struct sp_diagram_private *priv; /**< workspaces; not for the caller */
-} sp_diagram;
+} sp_diagram_data;
+
+/** A phase diagram (opaque): the grid, its points and curves, and the
+ * workspaces that compute them.  Made by sp_diagram_alloc(), filled by
+ * sp_diagram_sweep() and sp_diagram_curves(), read by sp_diagram_view(),
+ * released by sp_diagram_free(). */
+typedef struct sp_diagram sp_diagram;
+
+/** The data of `d` (see sp_diagram_data): a pointer into `d`, valid until
+ * sp_diagram_free(d); the points after sp_diagram_sweep(), the curves after
+ * sp_diagram_curves().  NULL for a NULL `d`. */
+const sp_diagram_data *sp_diagram_view(const sp_diagram *d);
 
 /** Check the arguments and allocate a diagram of the sweep of `x` and `y`
  * around the base model `m` (copied).  `opt` may be NULL (defaults).
