@@ -24,50 +24,6 @@
  * samples, and lambda_a = 0 is far from this. */
 #define LAMBDA_FLOOR (-1e3)
 
-/* ---- axes ----------------------------------------------------------- */
-
-int sp_axis_check(const sp_axis *a)
-{
-  if (!a || !a->param || sp_param_lookup(a->param->name) != a->param)
-    return SP_EINVAL;
-  if (a->n < 2 || a->n > SP_AXIS_MAX)
-    return SP_EINVAL;
-  if (a->spacing != SP_SPACING_LINEAR && a->spacing != SP_SPACING_LOG)
-    return SP_EINVAL;
-  if (!isfinite(a->min) || !isfinite(a->max) || !(a->min < a->max))
-    return SP_EDOM;
-  if (a->min < a->param->min || a->max > a->param->max)
-    return SP_EDOM;
-  if (a->spacing == SP_SPACING_LOG && !(a->min > 0.0))
-    return SP_EDOM;
-  if (a->param->kind == SP_PARAM_INTEGER && (a->min != floor(a->min) || a->max != floor(a->max)))
-    return SP_EDOM;
-  return SP_OK;
-}
-
-/* Point k of n from lo to hi, linear or geometric, with exact ends. */
-static double spaced(double lo, double hi, size_t k, size_t n, sp_spacing s)
-{
-  if (k == 0)
-    return lo;
-  if (k + 1 >= n)
-    return hi;
-  double f = (double)k / (double)(n - 1);
-  if (s == SP_SPACING_LOG)
-    return exp(log(lo) + (log(hi) - log(lo)) * f);
-  return lo + (hi - lo) * f;
-}
-
-double sp_axis_coord(const sp_axis *a, size_t k)
-{
-  return spaced(a->min, a->max, k, a->n, a->spacing);
-}
-
-double sp_axis_value(const sp_axis *a, double c)
-{
-  return a->param->kind == SP_PARAM_INTEGER ? floor(c + 0.5) : c;
-}
-
 const char *sp_class_name(sp_class c)
 {
   switch (c) {
@@ -651,9 +607,11 @@ static int beta_c_overlay(sp_diagram *d)
     free(v);
     return SP_ENOMEM;
   }
+  sp_axis fine = *o; /* the other axis at n points */
+  fine.n = n;
   for (size_t k = 0; k < n; k++) {
     sp_model m = d->pub.model;
-    u[k] = spaced(o->min, o->max, k, n, o->spacing);
+    u[k] = sp_axis_coord(&fine, k);
     v[k] = NAN;
     if (sp_model_set(&m, o->param, sp_axis_value(o, u[k])))
       continue;
