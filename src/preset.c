@@ -224,7 +224,8 @@ static int parse_decimal(const char *s, double *x)
   return 1;
 }
 
-static int parse_value(parse_state *st, int k, const char *v, long ln, sp_preset *out)
+/* A name or a free text (title, source). */
+static int parse_text(parse_state *st, int k, const char *v, long ln, sp_preset *out)
 {
   const key_spec *ks = &keys[k];
   const char *kn = ks->name;
@@ -251,6 +252,17 @@ static int parse_value(parse_state *st, int k, const char *v, long ln, sp_preset
     memcpy(k == K_TITLE ? out->title : out->source, v, n + 1);
     return SP_OK;
   }
+  default:
+    return SP_EINVAL;
+  }
+}
+
+/* One of a fixed list of names (norm, activation, attention, mlp, yes/no, gain). */
+static int parse_choice(parse_state *st, int k, const char *v, long ln)
+{
+  const key_spec *ks = &keys[k];
+  const char *kn = ks->name;
+  switch (ks->type) {
   case T_NORM: {
     sp_norm x;
     if (sp_norm_from_name(v, &x))
@@ -297,6 +309,17 @@ static int parse_value(parse_state *st, int k, const char *v, long ln, sp_preset
     st->choice[k] = (int)g;
     return SP_OK;
   }
+  default:
+    return SP_EINVAL;
+  }
+}
+
+/* A whole number in its range, or a decimal in its domain. */
+static int parse_number(parse_state *st, int k, const char *v, long ln)
+{
+  const key_spec *ks = &keys[k];
+  const char *kn = ks->name;
+  switch (ks->type) {
   case T_INT: {
     const char *p = v;
     while (*p >= '0' && *p <= '9')
@@ -327,8 +350,24 @@ static int parse_value(parse_state *st, int k, const char *v, long ln, sp_preset
     st->num[k] = x;
     return SP_OK;
   }
+  default:
+    return SP_EINVAL;
   }
-  return SP_EINVAL;
+}
+
+static int parse_value(parse_state *st, int k, const char *v, long ln, sp_preset *out)
+{
+  switch (keys[k].type) {
+  case T_NAME:
+  case T_TEXT:
+    return parse_text(st, k, v, ln, out);
+  case T_INT:
+  case T_STD:
+  case T_PARAM:
+    return parse_number(st, k, v, ln);
+  default:
+    return parse_choice(st, k, v, ln);
+  }
 }
 
 static void trim(const char **b, const char **e)
@@ -434,48 +473,35 @@ static int set_param(parse_state *st, sp_model *m, const char *name, double x, i
               "[%g, %g]", name, x, p->min, p->max);
 }
 
-static int derive(parse_state *st, sp_preset *out)
+/* The keys a preset must give, once each, and heads dividing d-model. */
+static int derive_check(parse_state *st)
 {
   const char *f = st->file;
   long *line = st->line;
   for (int k = 0; k < NKEYS; k++)
     if (keys[k].required && !line[k])
       return fail(st->err, f, 0, keys[k].name, "missing (required)");
-  int wo = st->choice[K_OUTPUT_PROJECTION];
+  int wo = st->choice[K_OUTPUT_PROJECTION], s;
   if (!wo && line[K_STD_O])
     return fail(st->err, f, line[K_STD_O], "std-o", "given, but output-projection = no (line %ld)",
                 line[K_OUTPUT_PROJECTION]);
-  int s;
   if ((s = one_of(st, K_BETA, K_STD_Q, K_STD_K)) || (s = one_of(st, K_VAR_V, K_STD_V, wo ? K_STD_O : -1))
       || (s = one_of(st, K_VAR_W_IN, K_STD_FF_IN, -1))
       || (s = one_of(st, K_VAR_W_OUT, K_STD_FF_OUT, -1)) || (s = one_of(st, K_VAR_B, K_STD_BIAS, -1)))
     return s;
-  long d = st->inum[K_D_MODEL], heads = st->inum[K_HEADS], dff = st->inum[K_D_FF];
-  long T = st->inum[K_TOKENS];
+  long d = st->inum[K_D_MODEL], heads = st->inum[K_HEADS];
   if (d % heads)
     return fail(st->err, f, line[K_HEADS], "heads", "%ld does not divide d-model = %ld", heads, d);
-  out->d_model = d;
-  out->heads = heads;
-  out->d_ff = dff;
-  out->output_projection = wo;
-  out->derived = 0;
-  out->std_emb = line[K_STD_EMB] ? st->num[K_STD_EMB] : NAN;
-  out->has_gate = 0;
-  out->std_gate = NAN;
-  out->has_q0 = line[K_Q0] != 0;
-  out->gain = line[K_GAIN] ? (sp_gain)st->choice[K_GAIN] : SP_GAIN_ALPHA;
+  return SP_OK;
+}
 
-  sp_model *m = &out->model;
-  sp_model_default(m);
-  m->norm = (sp_norm)st->choice[K_NORM];
-  m->activation = (sp_activation)st->choice[K_ACTIVATION];
-  m->attention = line[K_ATTENTION] ? (sp_attention)st->choice[K_ATTENTION] : SP_ATTN_SOFTMAX;
-  m->mlp = line[K_MLP] ? st->choice[K_MLP] : 1;
-  m->causal = st->choice[K_CAUSAL];
-  m->tokens = T;
-  m->depth = st->inum[K_DEPTH];
+/* beta and var-v from the attention's standard deviations, or these from
+ * them (theory.md §11). */
+static int derive_attention(parse_state *st, sp_preset *out, sp_model *m, int wo)
+{
+  long *line = st->line, T = st->inum[K_TOKENS], d = st->inum[K_D_MODEL];
   double dd = (double)d;
-
+  int s;
   /* theory.md §11: beta = d s_q s_k / sqrt(log T). */
   if (line[K_BETA]) {
     if ((s = set_param(st, m, "beta", st->num[K_BETA], K_BETA)))
@@ -509,6 +535,15 @@ static int derive(parse_state *st, sp_preset *out)
     if ((s = set_param(st, m, "var-v", vv, K_STD_V)))
       return s;
   }
+  return SP_OK;
+}
+
+/* The MLP's and the biases' variances, or their standard deviations. */
+static int derive_mlp(parse_state *st, sp_preset *out, sp_model *m)
+{
+  long *line = st->line, dff = st->inum[K_D_FF];
+  double dd = (double)st->inum[K_D_MODEL];
+  int s;
   /* sigma_w1^2 = d s_1^2, sigma_w2^2 = d_ff s_2^2. */
   if (line[K_VAR_W_IN]) {
     if ((s = set_param(st, m, "var-w-in", st->num[K_VAR_W_IN], K_VAR_W_IN)))
@@ -542,6 +577,40 @@ static int derive(parse_state *st, sp_preset *out)
     if ((s = set_param(st, m, "var-b", out->std_bias * out->std_bias, K_STD_BIAS)))
       return s;
   }
+  return SP_OK;
+}
+
+static int derive(parse_state *st, sp_preset *out)
+{
+  const char *f = st->file;
+  long *line = st->line;
+  int s, wo = st->choice[K_OUTPUT_PROJECTION];
+  if ((s = derive_check(st)))
+    return s;
+  long d = st->inum[K_D_MODEL], heads = st->inum[K_HEADS], dff = st->inum[K_D_FF];
+  long T = st->inum[K_TOKENS];
+  out->d_model = d;
+  out->heads = heads;
+  out->d_ff = dff;
+  out->output_projection = wo;
+  out->derived = 0;
+  out->std_emb = line[K_STD_EMB] ? st->num[K_STD_EMB] : NAN;
+  out->has_gate = 0;
+  out->std_gate = NAN;
+  out->has_q0 = line[K_Q0] != 0;
+  out->gain = line[K_GAIN] ? (sp_gain)st->choice[K_GAIN] : SP_GAIN_ALPHA;
+
+  sp_model *m = &out->model;
+  sp_model_default(m);
+  m->norm = (sp_norm)st->choice[K_NORM];
+  m->activation = (sp_activation)st->choice[K_ACTIVATION];
+  m->attention = line[K_ATTENTION] ? (sp_attention)st->choice[K_ATTENTION] : SP_ATTN_SOFTMAX;
+  m->mlp = line[K_MLP] ? st->choice[K_MLP] : 1;
+  m->causal = st->choice[K_CAUSAL];
+  m->tokens = T;
+  m->depth = st->inum[K_DEPTH];
+  if ((s = derive_attention(st, out, m, wo)) || (s = derive_mlp(st, out, m)))
+    return s;
   m->var_vb_follows_b = 1;
   m->var_vb = m->var_b;
   static const int direct[] = {K_ALPHA_SA, K_ALPHA_MLP, K_BRANCH_SA, K_BRANCH_MLP,
