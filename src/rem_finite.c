@@ -307,6 +307,70 @@ static double tail_sum(double hz, long k, int par)
   return 0.5 * (0.5 * erfc(z0 / M_SQRT2) + f * em);
 }
 
+/* inner() with the light rule: the tails in closed form, the nodes in
+ * [ilo, ihi] with their weights by recurrence. */
+static void inner_light(const rule *q, long m, long ilo, long ihi, double S[2][NS])
+{
+  const long nz = q->nz;
+  /* nodes below the x range add to g, nodes above it to eps */
+  for (int par = 0; par < 2; par++) {
+    long below = ilo - 1 < nz ? ilo - 1 : nz, above = ihi + 1 > -nz ? ihi + 1 : -nz;
+    if (below >= -nz)
+      S[par][S_G] += tail_sum(q->hz, -below, par) - tail_sum(q->hz, nz + 1, par);
+    if (above <= nz)
+      S[par][S_EPS] += tail_sum(q->hz, above, par) - tail_sum(q->hz, nz + 1, par);
+  }
+  const double h = q->hz, rr = exp(-4.0 * h * h);
+  for (long i0 = ilo; i0 <= ilo + 1 && i0 <= ihi; i0++) {
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0;
+    double z = (double)i0 * h, w = h * exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
+    double ratio = exp(-2.0 * z * h - 2.0 * h * h); /* phi(z + 2h) / phi(z) */
+    const double *f = q->F + 6 * (m * q->r + i0 - q->jlo);
+    for (long i = i0; i <= ihi; i += 2, f += 12) {
+      double k = w * q->s * (double)i * h;
+      a0 += w * f[0];
+      a1 += w * f[1];
+      a2 += w * f[2];
+      a3 += k * f[2];
+      a4 += w * f[3];
+      a5 += w * f[4];
+      a6 += w * f[5];
+      w *= ratio;
+      ratio *= rr;
+    }
+    double *s2 = S[i0 & 1];
+    s2[S_EPS] += a0, s2[S_G] += a1, s2[S_H1] += a2, s2[S_K] += a3;
+    s2[S_H2] += a4, s2[S_H3] += a5, s2[S_H4] += a6;
+  }
+}
+
+/* inner() on the lattice (the finite-T tables' rule): the nodes in
+ * [ilo, ihi] with their tabulated F. */
+static void inner_lattice(const rule *q, long m, long ilo, long ihi, double S[2][NS])
+{
+  const long nz = q->nz;
+  /* Each parity in its own pass with scalar accumulators: the hot loop
+   * of the finite-T tables. */
+  for (long i0 = ilo; i0 <= ilo + 1 && i0 <= ihi; i0++) {
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0;
+    const double *f = q->F + 6 * (m * q->r + i0 - q->jlo);
+    const double *wz = q->wz + nz, *wk = q->wk + nz;
+    for (long i = i0; i <= ihi; i += 2, f += 12) {
+      double w = wz[i];
+      a0 += w * f[0];
+      a1 += w * f[1];
+      a2 += w * f[2];
+      a3 += wk[i] * f[2];
+      a4 += w * f[3];
+      a5 += w * f[4];
+      a6 += w * f[5];
+    }
+    double *s2 = S[i0 & 1];
+    s2[S_EPS] += a0, s2[S_G] += a1, s2[S_H1] += a2, s2[S_K] += a3;
+    s2[S_H2] += a4, s2[S_H3] += a5, s2[S_H4] += a6;
+  }
+}
+
 /* Inner sums at u node m, split by the parity of the z index: S[0] the
  * even nodes (which form the coarse rule), S[1] the odd ones. */
 static void inner(const rule *q, long m, double S[2][NS])
@@ -329,36 +393,7 @@ static void inner(const rule *q, long m, double S[2][NS])
   if (ihi > nz)
     ihi = nz;
   if (q->light) {
-    /* nodes below the x range add to g, nodes above it to eps */
-    for (int par = 0; par < 2; par++) {
-      long below = ilo - 1 < nz ? ilo - 1 : nz, above = ihi + 1 > -nz ? ihi + 1 : -nz;
-      if (below >= -nz)
-        S[par][S_G] += tail_sum(q->hz, -below, par) - tail_sum(q->hz, nz + 1, par);
-      if (above <= nz)
-        S[par][S_EPS] += tail_sum(q->hz, above, par) - tail_sum(q->hz, nz + 1, par);
-    }
-    const double h = q->hz, rr = exp(-4.0 * h * h);
-    for (long i0 = ilo; i0 <= ilo + 1 && i0 <= ihi; i0++) {
-      double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0;
-      double z = (double)i0 * h, w = h * exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
-      double ratio = exp(-2.0 * z * h - 2.0 * h * h); /* phi(z + 2h) / phi(z) */
-      const double *f = q->F + 6 * (m * q->r + i0 - q->jlo);
-      for (long i = i0; i <= ihi; i += 2, f += 12) {
-        double k = w * q->s * (double)i * h;
-        a0 += w * f[0];
-        a1 += w * f[1];
-        a2 += w * f[2];
-        a3 += k * f[2];
-        a4 += w * f[3];
-        a5 += w * f[4];
-        a6 += w * f[5];
-        w *= ratio;
-        ratio *= rr;
-      }
-      double *s2 = S[i0 & 1];
-      s2[S_EPS] += a0, s2[S_G] += a1, s2[S_H1] += a2, s2[S_K] += a3;
-      s2[S_H2] += a4, s2[S_H3] += a5, s2[S_H4] += a6;
-    }
+    inner_light(q, m, ilo, ihi, S);
     return;
   }
   /* Nodes below the x range add to g, nodes above it to eps. */
@@ -370,26 +405,7 @@ static void inner(const rule *q, long m, double S[2][NS])
       S[par][S_EPS] += q->suf[par][above + nz];
   }
   if (q->lattice) {
-    /* Each parity in its own pass with scalar accumulators: the hot loop
-     * of the finite-T tables. */
-    for (long i0 = ilo; i0 <= ilo + 1 && i0 <= ihi; i0++) {
-      double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0;
-      const double *f = q->F + 6 * (m * q->r + i0 - q->jlo);
-      const double *wz = q->wz + nz, *wk = q->wk + nz;
-      for (long i = i0; i <= ihi; i += 2, f += 12) {
-        double w = wz[i];
-        a0 += w * f[0];
-        a1 += w * f[1];
-        a2 += w * f[2];
-        a3 += wk[i] * f[2];
-        a4 += w * f[3];
-        a5 += w * f[4];
-        a6 += w * f[5];
-      }
-      double *s2 = S[i0 & 1];
-      s2[S_EPS] += a0, s2[S_G] += a1, s2[S_H1] += a2, s2[S_K] += a3;
-      s2[S_H2] += a4, s2[S_H3] += a5, s2[S_H4] += a6;
-    }
+    inner_lattice(q, m, ilo, ihi, S);
     return;
   }
   double eu = exp(u);
