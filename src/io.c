@@ -37,7 +37,7 @@ int sp_format_is_table(sp_format f)
   return f == SP_FMT_CSV || f == SP_FMT_TSV || f == SP_FMT_JSON;
 }
 
-void sp_format_double(char *buf, size_t size, double x)
+void sp_io_format_double(char *buf, size_t size, double x)
 {
   if (isnan(x)) {
     snprintf(buf, size, "%s", "");
@@ -179,7 +179,7 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
         if (t->str && t->str[k]) {
           text_cell(fp, t->str[k], sep);
         } else {
-          sp_format_double(buf, sizeof buf, t->num ? t->num[k] : NAN);
+          sp_io_format_double(buf, sizeof buf, t->num ? t->num[k] : NAN);
           fputs(buf, fp);
         }
       }

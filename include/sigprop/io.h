@@ -60,7 +60,7 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
 
 /** Format `x` into `buf` (size >= 32) as the shortest of %.15g, %.16g,
  * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf". */
-void sp_format_double(char *buf, size_t size, double x);
+void sp_io_format_double(char *buf, size_t size, double x);
 
 /** An output file that appears complete or not at all.
  *

@@ -228,8 +228,8 @@ static void add_meta(cli_meta *meta, const options *o)
 {
   char a[40], b[40], list[200];
   cli_meta_begin(meta);
-  sp_format_double(a, sizeof a, o->lmin);
-  sp_format_double(b, sizeof b, o->lmax);
+  sp_io_format_double(a, sizeof a, o->lmin);
+  sp_io_format_double(b, sizeof b, o->lmax);
   cli_meta_add(meta, "lambda", "from %s to %s, %ld points", a, b, o->nl);
   size_t k = 0;
   for (int i = 0; i < o->ntokens && k < sizeof list; i++)

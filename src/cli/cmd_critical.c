@@ -100,7 +100,7 @@ static int critical_chi1(const sp_model *m, cli_meta *meta, const char *name, co
   if (s)
     return cli_status(s, "critical");
   char b[40];
-  sp_format_double(b, sizeof b, root);
+  sp_io_format_double(b, sizeof b, root);
   cli_meta_add(meta, "answer", "%s in [%g, %g] with chi1 = %g for the %s MLP alone", name, lo,
                hi, v, sp_activation_name(m->activation));
   print_meta(meta);
@@ -134,7 +134,7 @@ int cmd_critical(int argc, char **argv)
     if (m.norm == SP_NORM_PRE && m.beta_c_on == SP_BETAC_INPUT)
       q = 1.0, p = m.rho0;
     char b[40];
-    sp_format_double(b, sizeof b, sp_rem_beta_c(q, p));
+    sp_io_format_double(b, sizeof b, sp_rem_beta_c(q, p));
     cli_meta_add(&meta, "answer", "beta_c of block 1's attention input (q = %g, p = %g)", q, p);
     print_meta(&meta);
     printf("%s\n", b);
@@ -214,7 +214,7 @@ static int critical_solve(const sp_model *mp, const sp_workspace *w, cli_meta *m
   if (s)
     return cli_status(s, "critical");
   char b[40];
-  sp_format_double(b, sizeof b, root);
+  sp_io_format_double(b, sizeof b, root);
   cli_meta_add(meta, "answer", "smallest %s in [%g, %g] with rho_L <= %g", param->name, lo,
                hi, v);
   print_meta(meta);

@@ -364,7 +364,7 @@ static int draw_curves(sp_plot *p, const sp_diagram_data *d, const options *o)
    * overlays (it often runs along beta = beta_c, which stays visible). */
   if (!s && d->grad.n) {
     char num[40];
-    sp_format_double(num, sizeof num, d->opt.grad_fraction);
+    sp_io_format_double(num, sizeof num, d->opt.grad_fraction);
     snprintf(label, sizeof label, "‖∂L/∂W_Q‖^2 = %s max", num);
     style(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
     s = cli_plot_contour(p, &d->grad, &st, label);
@@ -427,23 +427,23 @@ static void add_meta(cli_meta *meta, const sp_diagram_data *d)
   const char *key[2] = {"x", "y"};
   char a[40], b[40];
   for (int i = 0; i < 2; i++) {
-    sp_format_double(a, sizeof a, ax[i]->min);
-    sp_format_double(b, sizeof b, ax[i]->max);
+    sp_io_format_double(a, sizeof a, ax[i]->min);
+    sp_io_format_double(b, sizeof b, ax[i]->max);
     cli_meta_add(meta, key[i], "%s from %s to %s, %zu points, %s spacing", ax[i]->param->name,
                  a, b, ax[i]->n, ax[i]->spacing == SP_SPACING_LOG ? "log" : "linear");
   }
-  sp_format_double(a, sizeof a, d->opt.rho_max);
+  sp_io_format_double(a, sizeof a, d->opt.rho_max);
   cli_meta_add(meta, "rho-max", "%s (rank-collapse when rho_L >= rho-max)", a);
   if (isnan(d->opt.y2_max)) {
     cli_meta_add(meta, "y2-max", "none (entropy-collapse when a block's attention input is "
                  "frozen)");
   } else {
-    sp_format_double(a, sizeof a, d->opt.y2_max);
+    sp_io_format_double(a, sizeof a, d->opt.y2_max);
     cli_meta_add(meta, "y2-max", "%s (entropy-collapse when the largest E Y2 >= y2-max)", a);
   }
   if (!isnan(d->opt.grad_fraction)) {
-    sp_format_double(a, sizeof a, d->opt.grad_fraction);
-    sp_format_double(b, sizeof b, d->grad_max);
+    sp_io_format_double(a, sizeof a, d->opt.grad_fraction);
+    sp_io_format_double(b, sizeof b, d->grad_max);
     cli_meta_add(meta, "overlay-gradient", "%s (curve grad_wq = %s times its grid maximum %s)",
                  a, a, b);
   }

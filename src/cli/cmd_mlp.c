@@ -109,13 +109,13 @@ static void add_model_meta(cli_meta *meta, const sp_model *m, int grid)
   cli_meta_begin(meta);
   cli_meta_add(meta, "activation", "%s", sp_activation_name(m->activation));
   if (!grid) {
-    sp_format_double(buf, sizeof buf, m->var_w_in);
+    sp_io_format_double(buf, sizeof buf, m->var_w_in);
     cli_meta_add(meta, "var-w", "%s", buf);
-    sp_format_double(buf, sizeof buf, m->var_b);
+    sp_io_format_double(buf, sizeof buf, m->var_b);
     cli_meta_add(meta, "var-b", "%s", buf);
   }
   if (m->activation == SP_ACT_ERF) {
-    sp_format_double(buf, sizeof buf, m->erf_scale);
+    sp_io_format_double(buf, sizeof buf, m->erf_scale);
     cli_meta_add(meta, "erf-scale", "%s", buf);
   }
 }
@@ -348,8 +348,8 @@ static void grid_meta(cli_meta *meta, const sp_model *m, const options *o, const
   size_t n = (size_t)o->x.n * (size_t)o->y.n;
   add_model_meta(meta, m, 1);
   for (int i = 0; i < 2; i++) {
-    sp_format_double(a, sizeof a, ax[i]->min);
-    sp_format_double(b, sizeof b, ax[i]->max);
+    sp_io_format_double(a, sizeof a, ax[i]->min);
+    sp_io_format_double(b, sizeof b, ax[i]->max);
     cli_meta_add(meta, key[i], "%s from %s to %s, %ld points, %s spacing",
                  ax[i]->is_w ? "var-w" : "var-b", a, b, ax[i]->n, ax[i]->log ? "log" : "linear");
   }

@@ -20,11 +20,11 @@ static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_wo
     return;
   }
   char a[40], b[40];
-  sp_format_double(a, sizeof a, lg);
+  sp_io_format_double(a, sizeof a, lg);
   cli_meta_add(meta, "lambda_g", "%s (per block: log of the end-to-end growth / %ld)", a,
                m->depth);
   if (lg != 0.0) {
-    sp_format_double(b, sizeof b, -1.0 / lg);
+    sp_io_format_double(b, sizeof b, -1.0 / lg);
     cli_meta_add(meta, "xi_g", "%s (blocks; %s)", b,
                  lg < 0.0 ? "input gradients vanish" : "negative: input gradients explode");
   }
@@ -44,10 +44,10 @@ static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *
     return;
   }
   char a[40], b[40];
-  sp_format_double(a, sizeof a, la);
+  sp_io_format_double(a, sizeof a, la);
   cli_meta_add(meta, "lambda_a", "%s (%s; per block, rho -> 1)", a, how);
   if (la < 0.0) {
-    sp_format_double(b, sizeof b, -1.0 / la);
+    sp_io_format_double(b, sizeof b, -1.0 / la);
     cli_meta_add(meta, "xi_a", "%s (blocks; rank collapse attracts)", b);
   } else {
     cli_meta_add(meta, "xi_a", "undefined (lambda_a >= 0: rank collapse repels)");
@@ -408,9 +408,9 @@ static void variant_meta(cli_meta *meta, int i, const char *spec, const sp_model
     how = "finite differences";
   }
   if (!s)
-    sp_format_double(a, sizeof a, la);
+    sp_io_format_double(a, sizeof a, la);
   if (!sp_grad_exponent(m, w, &lg, NULL))
-    sp_format_double(g, sizeof g, lg);
+    sp_io_format_double(g, sizeof g, lg);
   snprintf(keys[i][0], sizeof keys[i][0], "variant-%d", i + 1);
   snprintf(keys[i][1], sizeof keys[i][1], "variant-%d-lambda_a", i + 1);
   snprintf(keys[i][2], sizeof keys[i][2], "variant-%d-lambda_g", i + 1);
@@ -432,7 +432,7 @@ static void header(cli_meta *meta, const options *o, const sp_model *m, const ru
     size_t k = 0;
     for (int i = 0; i < t->n && k < sizeof list; i++) {
       char num[40];
-      sp_format_double(num, sizeof num, o->values[i]);
+      sp_io_format_double(num, sizeof num, o->values[i]);
       k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", num);
     }
     cli_meta_add(meta, "compare", "%s = %s (one trajectory each)", o->param->name, list);

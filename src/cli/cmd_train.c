@@ -572,7 +572,7 @@ static void train_meta(cli_meta *meta, const options *o, const sp_model *m, cons
 {
   cli_meta_init(meta, m);
   char best[40];
-  sp_format_double(best, sizeof best, r->best);
+  sp_io_format_double(best, sizeof best, r->best);
   cli_meta_add(meta, "best_loss", "%s", isfinite(r->best) ? best : "unknown");
   cli_meta_add(meta, "task", "%s%s (vocab %ld, seed %ld)",
                o->data ? o->data : sp_task_name((sp_task_kind)o->task),

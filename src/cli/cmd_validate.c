@@ -182,8 +182,8 @@ void validate_theory_input_meta(cli_meta *meta, const validate_options *o, const
                               int clamped)
 {
   char q0[40], r0[40];
-  sp_format_double(q0, sizeof q0, mt->q0);
-  sp_format_double(r0, sizeof r0, mt->rho0);
+  sp_io_format_double(q0, sizeof q0, mt->q0);
+  sp_io_format_double(r0, sizeof r0, mt->rho0);
   cli_meta_add(meta, "theory-input", "%s (q0 = %s, rho0 = %s%s)",
                o->measured ? "measured" : "model", q0, r0,
                clamped ? ", the measured rho0 < 0 set to 0" : "");

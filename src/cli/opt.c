@@ -284,7 +284,7 @@ static void show_default(const cli_opt *o, const void *base, char *buf, size_t s
     return;
   }
   switch (o->kind) {
-  case CLI_OPT_DOUBLE: sp_format_double(buf, size, *(const double *)t); break;
+  case CLI_OPT_DOUBLE: sp_io_format_double(buf, size, *(const double *)t); break;
   case CLI_OPT_LONG: snprintf(buf, size, "%ld", *(const long *)t); break;
   case CLI_OPT_STRING:
     if (*(const char *const *)t)

@@ -298,7 +298,7 @@ static void param_show(const void *base, const cli_opt *o, char *buf, size_t siz
   if (strcmp(o->name, "var-vb") == 0 && m->var_vb_follows_b)
     snprintf(buf, size, "= var-b");
   else if (!sp_model_get(m, sp_param_lookup(o->name), &v))
-    sp_format_double(buf, size, v);
+    sp_io_format_double(buf, size, v);
 }
 
 #define PARAM(N, M, H) {N, 0, CLI_OPT_CALL, 0, 0, 0, NULL, param_call, param_show, M, H, 0}

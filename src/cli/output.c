@@ -72,7 +72,7 @@ void cli_meta_init(cli_meta *meta, const sp_model *m)
     if (strcmp(params[i].name, "var-w") == 0)
       continue;
     sp_model_get(m, &params[i], &v);
-    sp_format_double(buf, sizeof buf, v);
+    sp_io_format_double(buf, sizeof buf, v);
     cli_meta_add(meta, params[i].name, "%s", buf);
   }
   cli_meta_add_stds(meta);
@@ -115,7 +115,7 @@ void cli_meta_add_stds(cli_meta *meta)
   char buf[48];
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
     if (!isnan(t[i].v)) {
-      sp_format_double(buf, sizeof buf, t[i].v);
+      sp_io_format_double(buf, sizeof buf, t[i].v);
       cli_meta_add(meta, t[i].key, "%s", buf);
     }
 }
