@@ -742,11 +742,12 @@ int sp_diagram_curves(sp_diagram *d)
       d->pub.grad_max = g;
   }
   sp_contour_free(&d->pub.grad);
-  if (!s && !isnan(d->pub.opt.grad_fraction) && d->pub.grad_max > 0.0 && isfinite(d->pub.grad_max)) {
+  double gmax = d->pub.grad_max;
+  if (!s && !isnan(d->pub.opt.grad_fraction) && gmax > 0.0 && isfinite(gmax)) {
     for (size_t k = 0; k < n; k++)
       z[k] = d->pub.pt[k].grad_wq;
     model_field mf = {d, grad_first, 0};
-    s = grid_contour(d, z, d->pub.opt.grad_fraction * d->pub.grad_max, model_field_fn, &mf, &d->pub.grad);
+    s = grid_contour(d, z, d->pub.opt.grad_fraction * gmax, model_field_fn, &mf, &d->pub.grad);
   }
 
   neg = pos = 0;

@@ -173,8 +173,9 @@ void sp_task_options_default(sp_task_options *o);
  * 1 - holdout of the file (training) or the rest (evaluation); the best
  * loss is unknown (NaN); it has no masked form.  Returns SP_OK with the
  * task in `*out` (the caller frees it with sp_task_free()), or, with *out
- * NULL: SP_EINVAL (NULL `o` or `out`), SP_EDOM (values out of domain, odd T for copy, masked data, a file too
- * short for a window of T + 1 tokens in either part),
+ * NULL: SP_EINVAL (NULL `o` or `out`), SP_EDOM (values out of domain, odd
+ * T for copy, masked data, a file too short for a window of T + 1 tokens
+ * in either part),
  * SP_EIO (unreadable file, or shorter than its size), SP_EINVAL (not a
  * regular file: a device, FIFO or directory, refused before reading),
  * SP_EPARSE (empty file, size not a multiple of `bytes`, an id >= vocab),
