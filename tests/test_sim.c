@@ -210,14 +210,21 @@ static double ref_attention(const ref_net *n, double st[5], double *dw)
   return loss;
 }
 
-static void block_one(long d, long T, long H, int causal, double beta)
+/* The default model with T tokens, `depth` blocks and attention scale beta. */
+static sp_model sim_model(long T, long depth, double beta)
 {
-  unsigned long seed = 77;
   sp_model m;
   sp_model_default(&m);
   m.tokens = T;
-  m.depth = 1;
+  m.depth = depth;
   m.beta = beta;
+  return m;
+}
+
+static void block_one(long d, long T, long H, int causal, double beta)
+{
+  unsigned long seed = 77;
+  sp_model m = sim_model(T, 1, beta);
   m.var_v = 1.0;
   m.causal = causal;
   m.rho0 = 0.3;
@@ -437,11 +444,7 @@ static void determinism(void)
 {
   long d = 48, T = 40;
   int st;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 4;
-  m.beta = 1.5;
+  sp_model m = sim_model(T, 4, 1.5);
   m.causal = 1;
   m.mean_removal = 0.5;
   m.activation = SP_ACT_GELU;
@@ -574,11 +577,7 @@ static void single_layer(void)
   gsl_rng_free(r);
   double mc = sum / (double)nmc;
   double mc_se = sqrt((sum2 / (double)nmc - mc * mc) / (double)nmc);
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 1;
-  m.beta = beta;
+  sp_model m = sim_model(T, 1, beta);
   m.rho0 = 0.0;
   m.mlp = 0;
   sp_sim_options o;
@@ -602,11 +601,7 @@ static void theory(sp_norm norm, sp_attention att, double beta)
 {
   long d = 128, T = 64;
   enum { SEEDS = 4, L = 8 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = beta;
+  sp_model m = sim_model(T, L, beta);
   m.norm = norm;
   m.attention = att;
   sp_sim_options o;
@@ -661,11 +656,7 @@ static void jacobian_fd(sp_norm norm, sp_attention att, sp_activation act, doubl
                         double tau, int causal, long H, double tol)
 {
   long d = 48, T = 24;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = beta;
+  sp_model m = sim_model(T, L, beta);
   m.norm = norm;
   m.attention = att;
   m.activation = act;
@@ -714,11 +705,7 @@ static void jacobian_fd(sp_norm norm, sp_attention att, sp_activation act, doubl
 static void jacobian_records(void)
 {
   long d = 40, T = 20;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 3;
-  m.beta = 2.0;
+  sp_model m = sim_model(T, 3, 2.0);
   int st;
   sp_sim *s1 = sp_sim_alloc(d, T, 1, 1, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &st);
   sp_sim *s2 = sp_sim_alloc(d, T, 1, 3, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &st);
@@ -758,11 +745,7 @@ static void jacobian_theory(sp_norm norm)
 {
   long d = 128, T = 64;
   enum { SEEDS = 10, L = 3 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = 3.0;
+  sp_model m = sim_model(T, L, 3.0);
   m.norm = norm;
   sp_sim_options o;
   sp_sim_options_default(&o);
@@ -792,11 +775,7 @@ static void jacobian_depth(void)
 {
   long d = 128, T = 16;
   enum { SEEDS = 4, L = 30 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = 0.0;
+  sp_model m = sim_model(T, L, 0.0);
   sp_sim_options o;
   sp_sim_options_default(&o);
   o.jacobian = 1;
@@ -858,11 +837,7 @@ static void gradient_theory(double beta, double rho0, int input_ln)
 {
   long d = 128, T = 64;
   enum { SEEDS = 16 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 1;
-  m.beta = beta;
+  sp_model m = sim_model(T, 1, beta);
   m.rho0 = rho0;
   int st;
   sp_sim *s = sp_sim_alloc(d, T, 1, 2, SP_SIM_GRADIENT, &st);
