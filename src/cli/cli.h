@@ -35,6 +35,10 @@ void cli_set_help(char *text);
 
 /* ---- option parsing (options.c) ------------------------------------ */
 
+/* Copy `spec` into buf (of `size` bytes); CLI_OK, or CLI_USAGE after
+ * recording "--OPT: too long" when it does not fit. */
+int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size);
+
 /* Split `spec` at colons into at most `max` fields, copied into buf (of
  * `size` bytes) and pointed to by field[]; returns the number of fields, or
  * -1 after recording a usage error (a spec too long for buf).  A spec with

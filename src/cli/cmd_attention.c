@@ -69,9 +69,8 @@ static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[256];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--tokens: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("tokens", spec, buf, sizeof buf))
+    return CLI_USAGE;
   o->ntokens = 0;
   char *s = buf;
   for (;;) {

@@ -91,9 +91,8 @@ static int parse_panels(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[256];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--panels: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("panels", spec, buf, sizeof buf))
+    return CLI_USAGE;
   o->npanels = 0;
   for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
     size_t k = 0;
@@ -144,9 +143,8 @@ static int apply_variant(const char *spec, sp_model *m, char *label, size_t size
   char buf[512];
   char *argv[40];
   int argc = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--variant: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("variant", spec, buf, sizeof buf))
+    return CLI_USAGE;
   char *eq = strchr(buf, '=');
   if (!eq || eq == buf)
     return cli_error(CLI_USAGE, "--variant: '%s' is not LABEL=OPTIONS", spec);
@@ -174,9 +172,8 @@ static int parse_compare(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[512];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--compare: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("compare", spec, buf, sizeof buf))
+    return CLI_USAGE;
   char *eq = strchr(buf, '=');
   if (!eq)
     return cli_error(CLI_USAGE, "--compare: '%s' is not NAME=V1,V2,...", spec);

@@ -6,12 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size)
+{
+  if (strlen(spec) >= size)
+    return cli_error(CLI_USAGE, "--%s: too long", opt);
+  strcpy(buf, spec);
+  return CLI_OK;
+}
+
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
 {
-  if (strlen(spec) >= size)
-    return cli_error(CLI_USAGE, "--%s: too long", opt), -1;
-  strcpy(buf, spec);
+  if (cli_copy_spec(opt, spec, buf, size))
+    return -1;
   int n = 0;
   for (char *s = buf; n < max;) {
     field[n++] = s;
@@ -27,9 +34,8 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
 {
   char buf[128];
-  if (strlen(s) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--%s: too long", opt);
-  strcpy(buf, s);
+  if (cli_copy_spec(opt, s, buf, sizeof buf))
+    return CLI_USAGE;
   char *comma = strchr(buf, ',');
   if (!comma)
     return cli_error(CLI_USAGE, "--%s: '%s' is not two numbers A,B", opt, s);
