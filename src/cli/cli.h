@@ -110,6 +110,11 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
  * written).  A size left to the layout (0, cli_figure_layout) passes. */
 int cli_figure_check(const cli_figure *f, const cli_list *out);
 
+/* The end of a figure builder: hand `p` over in *out when `status` and the
+ * figure's own status are SP_OK (and return SP_OK); otherwise free it and
+ * return the first of the two errors. */
+int cli_figure_done(sp_plot *p, int status, sp_plot **out);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */

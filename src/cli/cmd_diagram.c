@@ -410,14 +410,7 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
     s = draw_curves(p, d, o);
   if (!s)
     s = sp_plot_legend(p, 0, SP_LEGEND_BELOW);
-  if (!s)
-    s = sp_plot_status(p);
-  if (s) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, s, out);
 }
 
 static void add_meta(cli_meta *meta, const sp_diagram *d)

@@ -290,12 +290,7 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
   }
   (void)xs;
   (void)ys;
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 /* The grid's points: axes xs, ys, chi1 per point and the table rows num

@@ -347,12 +347,7 @@ static int build_figure(const options *o, const runs *t, const char *title, sp_p
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
   free(y);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 static const char *const compare_columns[] = {
