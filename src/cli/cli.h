@@ -336,6 +336,11 @@ int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), voi
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
 
+/* A workspace for m, prepared, in *w (NULL when m needs none); CLI_OK, or
+ * CLI_FAIL after reporting "out of memory" or, under `what`, the error of
+ * the preparation (nothing left allocated then). */
+int cli_workspace(const sp_model *m, const char *what, sp_workspace **w);
+
 /* ---- simulation (cmd_simulate.c), shared with validate ------------ */
 
 /* The simulation options of simulate and validate. */

@@ -236,15 +236,8 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   *out = NULL;
   *wout = NULL;
   sp_workspace *w = NULL;
-  if (sp_workspace_needed(m)) {
-    if (!(w = sp_workspace_alloc()))
-      return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, m);
-    if (s) {
-      sp_workspace_free(w);
-      return cli_status(s, "propagate");
-    }
-  }
+  if (cli_workspace(m, "propagate", &w))
+    return CLI_FAIL;
   size_t rows = (size_t)m->depth + 1;
   sp_layer *traj = malloc(rows * sizeof *traj);
   if (!traj) {
