@@ -31,6 +31,29 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
+int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field)
+{
+  int nf = cli_split_fields(opt, spec, buf, size, field, 6);
+  if (nf >= 0 && (nf < 4 || nf > 5))
+    return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec), -1;
+  return nf;
+}
+
+int cli_axis_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
+                     long *n, int *log_spacing)
+{
+  if (cli_parse_double(opt, field[1], min) || cli_parse_double(opt, field[2], max)
+      || cli_parse_long(opt, field[3], n))
+    return CLI_USAGE;
+  *log_spacing = 0;
+  if (nf == 5 && cli_parse_spacing(opt, field[4], log_spacing))
+    return CLI_USAGE;
+  if (!(*min < *max))
+    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[1],
+                     field[2]);
+  return CLI_OK;
+}
+
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
 {
   char buf[128];
