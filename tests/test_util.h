@@ -1,9 +1,23 @@
-/* Fixtures shared by the C tests: a diagram swept in one call.
+/* Fixtures shared by the C tests: a path in a test's directory, a diagram
+ * swept in one call.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
 
 #include "sigprop.h"
+
+#include <stdio.h>
+
+/* "dir/name" in one of four rotating static buffers (so that a call may
+ * use up to four paths at once). */
+static inline const char *tu_path(const char *dir, const char *name)
+{
+  static char buf[4][512];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+  return buf[k];
+}
 
 /* Diagram options with `threads` threads, the rest their defaults. */
 static inline sp_diagram_options tu_diagram_options(int threads)
