@@ -11,14 +11,14 @@
 #include <string.h>
 
 #define AFL_MAX_INPUT (1 << 17) /* the parser refuses over 64 KiB */
+#include "afl_main.h"
 
 /* Parse `len` bytes (an exact-size heap copy, so ASan sees overreads). */
 static int parse_once(const unsigned char *data, size_t len)
 {
-  char *text = malloc(len ? len : 1);
+  char *text = afl_copy(data, len);
   if (!text)
     return SP_ENOMEM;
-  memcpy(text, data, len);
   sp_preset p;
   sp_preset_error err;
   int s = sp_preset_parse(text, len, "fuzz.preset", &p, &err);
@@ -32,5 +32,3 @@ static int parse_once(const unsigned char *data, size_t len)
   free(text);
   return s;
 }
-
-#include "afl_main.h"
