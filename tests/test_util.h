@@ -1,5 +1,5 @@
-/* Fixtures shared by the C tests: a path in a test's directory, a diagram
- * swept in one call.
+/* Fixtures shared by the C tests: the attention-only model, a path in a
+ * test's directory, a diagram swept in one call.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
@@ -7,6 +7,16 @@
 #include "sigprop.h"
 
 #include <stdio.h>
+
+/* The default model without MLP and without value bias (its variance 0,
+ * not following var_b): the attention-only stack of theory.md §7. */
+static inline void tu_attention_only(sp_model *m)
+{
+  sp_model_default(m);
+  m->mlp = 0;
+  m->var_vb = 0.0;
+  m->var_vb_follows_b = 0;
+}
 
 /* "dir/name" in one of four rotating static buffers (so that a call may
  * use up to four paths at once). */
