@@ -315,23 +315,26 @@ static void run_one(sp_sim *s, const sp_model *m, int grad, unsigned long seed, 
   *status = sp_sim_run(s, m, &o, seed, out, NULL);
 }
 
-/* Simulate `m` (width d, one head, two threads, a workspace made with
- * `flags`, options `o`) from the seeds seed0, seed0 + 1, ..., seed0 + seeds
- * - 1 and summarise the depth + 1 records of the runs into `sum`.  Returns
- * the statuses of the runs OR-ed together. */
-static int seeded_summary(const sp_model *m, long d, unsigned flags, const sp_sim_options *o,
-                          unsigned long seed0, int seeds, sp_sim_summary *sum)
+/* Simulate `m` (width d, one head, two threads, the default options and,
+ * when `jacobian`, the Jacobian tangents) from the seeds seed0, seed0 + 1,
+ * ..., seed0 + seeds - 1 and summarise the depth + 1 records of the runs
+ * into `sum`.  Returns the statuses of the runs OR-ed together. */
+static int seeded_summary(const sp_model *m, long d, int jacobian, unsigned long seed0, int seeds,
+                          sp_sim_summary *sum)
 {
   int st;
   long rows = m->depth + 1;
-  sp_sim *s = sp_sim_alloc(d, m->tokens, 1, 2, flags, &st);
+  sp_sim_options opt;
+  sp_sim_options_default(&opt);
+  opt.jacobian = jacobian;
+  sp_sim *s = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &st);
   sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
   if (!runs) {
     sp_sim_free(s);
     return SP_ENOMEM;
   }
   for (int k = 0; k < seeds; k++)
-    st |= sp_sim_run(s, m, o, seed0 + (unsigned long)k, runs + k * rows, NULL);
+    st |= sp_sim_run(s, m, &opt, seed0 + (unsigned long)k, runs + k * rows, NULL);
   sp_sim_free(s);
   sp_sim_summarise(runs, seeds, rows, sum);
   free(runs);
@@ -580,10 +583,8 @@ static void single_layer(void)
   sp_model m = sim_model(T, 1, beta);
   m.rho0 = 0.0;
   m.mlp = 0;
-  sp_sim_options o;
-  sp_sim_options_default(&o);
   sp_sim_summary sum_[2];
-  int st = seeded_summary(&m, d, 0, &o, 1000, 16, sum_);
+  int st = seeded_summary(&m, d, 0, 1000, 16, sum_);
   double se = sqrt(sum_[1].y2.se * sum_[1].y2.se + mc_se * mc_se);
   tap_close(sum_[1].y2.mean, mc, 4.0 * se,
             "single layer E Y2 = %.4f +- %.4f, REM Monte Carlo %.4f +- %.4f (T = %ld, "
@@ -604,10 +605,8 @@ static void theory(sp_norm norm, sp_attention att, double beta)
   sp_model m = sim_model(T, L, beta);
   m.norm = norm;
   m.attention = att;
-  sp_sim_options o;
-  sp_sim_options_default(&o);
   sp_sim_summary sum[L + 1];
-  int st = seeded_summary(&m, d, 0, &o, 200, SEEDS, sum);
+  int st = seeded_summary(&m, d, 0, 200, SEEDS, sum);
 
   /* Theory from the measured input; finite-T statistics when the library
    * has them (they resolve E Y2 at T = 64), else the T -> infinity laws,
@@ -747,11 +746,8 @@ static void jacobian_theory(sp_norm norm)
   enum { SEEDS = 10, L = 3 };
   sp_model m = sim_model(T, L, 3.0);
   m.norm = norm;
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  o.jacobian = 1;
   sp_sim_summary sum[L + 1];
-  int st = seeded_summary(&m, d, SP_SIM_JACOBIAN, &o, 300, SEEDS, sum);
+  int st = seeded_summary(&m, d, 1, 300, SEEDS, sum);
   sp_model mt = measured_input(&m, sum);
   sp_layer traj[L + 1];
   st |= sp_propagate(&mt, NULL, SP_REM_ALL, traj, NULL);
@@ -776,11 +772,8 @@ static void jacobian_depth(void)
   long d = 128, T = 16;
   enum { SEEDS = 4, L = 30 };
   sp_model m = sim_model(T, L, 0.0);
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  o.jacobian = 1;
   sp_sim_summary sum[L + 1];
-  int st = seeded_summary(&m, d, SP_SIM_JACOBIAN, &o, 400, SEEDS, sum);
+  int st = seeded_summary(&m, d, 1, 400, SEEDS, sum);
   sp_model mt = measured_input(&m, sum);
   double growth[L + 1], chi[L], prod = 1.0, lg;
   st |= sp_grad_growth(&mt, NULL, growth);
