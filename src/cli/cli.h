@@ -55,11 +55,12 @@ int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
  * usage error. */
 int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field);
 
-/* The numbers of an axis split by cli_axis_fields (nf fields): MIN, MAX,
- * N and the spacing (log 1, linear 0 when absent), MIN below MAX; CLI_OK
- * or CLI_USAGE after recording the error. */
-int cli_axis_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
-                     long *n, int *log_spacing);
+/* The numbers of a range "MIN:MAX:N[:spacing]" split into nf (3 or 4)
+ * fields: MIN, MAX, N and the spacing (log 1, linear 0 when absent), MIN
+ * below MAX; CLI_OK or CLI_USAGE after recording the error.  An axis from
+ * cli_axis_fields passes field + 1 and nf - 1. */
+int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
+                      long *n, int *log_spacing);
 
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);

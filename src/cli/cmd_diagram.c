@@ -65,7 +65,7 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
   double lo, hi;
   long n;
   int lg;
-  if (cli_axis_numbers(opt, f, nf, &lo, &hi, &n, &lg))
+  if (cli_range_numbers(opt, f + 1, nf - 1, &lo, &hi, &n, &lg))
     return CLI_USAGE;
   sp_spacing sp = lg ? SP_SPACING_LOG : SP_SPACING_LINEAR;
   if (n < 2 || n > SP_AXIS_MAX)

@@ -54,7 +54,7 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
     return CLI_USAGE;
   if (strcmp(f[0], "var-w") != 0 && strcmp(f[0], "var-b") != 0)
     return cli_error(CLI_USAGE, "--%s: '%s' is not var-w or var-b", opt, f[0]);
-  if (cli_axis_numbers(opt, f, nf, &a->min, &a->max, &a->n, &a->log))
+  if (cli_range_numbers(opt, f + 1, nf - 1, &a->min, &a->max, &a->n, &a->log))
     return CLI_USAGE;
   if (a->min < 0.0)
     return cli_error(CLI_USAGE, "--%s: %s is a variance: MIN must be >= 0 (got %s)", opt, f[0],

@@ -39,18 +39,18 @@ int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, c
   return nf;
 }
 
-int cli_axis_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
-                     long *n, int *log_spacing)
+int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
+                      long *n, int *log_spacing)
 {
-  if (cli_parse_double(opt, field[1], min) || cli_parse_double(opt, field[2], max)
-      || cli_parse_long(opt, field[3], n))
+  if (cli_parse_double(opt, field[0], min) || cli_parse_double(opt, field[1], max)
+      || cli_parse_long(opt, field[2], n))
     return CLI_USAGE;
   *log_spacing = 0;
-  if (nf == 5 && cli_parse_spacing(opt, field[4], log_spacing))
+  if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
     return CLI_USAGE;
   if (!(*min < *max))
-    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[1],
-                     field[2]);
+    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[0],
+                     field[1]);
   return CLI_OK;
 }
 
