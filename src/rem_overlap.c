@@ -122,46 +122,118 @@ static double dot(const double *a, const double *b, long n)
   return (s0 + s1) + (s2 + s3);
 }
 
+/* Causal rows: coefficients a_t = t D_t, D_t = sum_{d=1}^{T-t} g^d
+ * (t = 1 .. T-1), of the pair weight W(Phi) = sum_t a_t Phi^{t-1} of a
+ * later row whose marginal is g; D_t summed from t = T - 1 down (positive
+ * terms only). */
+static void causal_coeffs(long T, double g, double *a)
+{
+  double d = 0.0;
+  for (long t = T - 1; t >= 1; t--) {
+    d = g * (1.0 + d);
+    a[t - 1] = (double)t * d;
+  }
+}
+
+/* W(Phi) by Horner's rule. */
+static double causal_weight(const double *a, long T, double phi)
+{
+  double w = 0.0;
+  for (long t = T - 1; t >= 1; t--)
+    w = w * phi + a[t - 1];
+  return w;
+}
+
 /* Double sum over the window j0..j1 of log u (step da from alo):
  * Phi_jl = E_h g g, K_jl = E_h k k, the summand symmetric in (j, l).  The
  * h-columns of every window node are gathered once so that the inner sums
  * are contiguous dot products. */
 static int pair_sum(const efun *F, long base, long stride, long m, long nh, const double *wh,
-                    long j0, long j1, double alo, double da, double T, double *out)
+                    long j0, long j1, double alo, double da, double T, const double *gbar,
+                    double *out)
 {
-  long nt = 2 * nh + 1, nw = j1 - j0 + 1;
-  double *gc = malloc((size_t)(2 * nw + 2) * (size_t)nt * sizeof *gc);
-  if (!gc)
+  long nt = 2 * nh + 1, nw = j1 - j0 + 1, nT = (long)T;
+  double *gc = malloc((size_t)(2 * nw + 3) * (size_t)nt * sizeof *gc);
+  double *ca = gbar ? malloc((size_t)nw * (size_t)nT * sizeof *ca) : NULL;
+  if (!gc || (gbar && !ca)) {
+    free(gc);
+    free(ca);
     return SP_ENOMEM;
-  double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt;
+  }
+  for (long l = 0; gbar && l < nw; l++)
+    causal_coeffs(nT, gbar[j0 + l], ca + l * nT);
+  double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt, *wk = qj + nt;
+  for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
+    wk[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
   for (long l = 0; l < nw; l++)
     for (long i = 0; i < nt; i++) {
       long n = base + (j0 + l) * stride + (i - nh) * m;
       gc[l * nt + i] = F->g[n];
       kc[l * nt + i] = F->k[n];
     }
-  double sum = 0.0, dy = F->dy;
+  double sum = 0.0;
   for (long j = 0; j < nw; j++) {
     for (long i = 0; i < nt; i++) {
       pj[i] = wh[i] * gc[j * nt + i];
-      qj[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * dy) * kc[j * nt + i];
+      qj[i] = wk[i] * kc[j * nt + i];
     }
     double aj = alo + (double)(j0 + j) * da;
     for (long l = j; l < nw; l++) {
       double al = alo + (double)(j0 + l) * da;
       double phi = dot(pj, gc + l * nt, nt), kk = dot(qj, kc + l * nt, nt);
-      if (phi > 0.0 && kk > 0.0)
+      if (!(phi > 0.0 && kk > 0.0))
+        continue;
+      if (!gbar) {
         sum += (l == j ? 1.0 : 2.0) * exp(aj + al + log(kk) + (T - 1.0) * log(phi));
+        continue;
+      }
+      /* u of the earlier row at node j and v of the later at l, and the
+       * mirror pair, with the same Phi and K */
+      double wt = causal_weight(ca + l * nT, nT, phi);
+      if (l != j)
+        wt += causal_weight(ca + j * nT, nT, phi);
+      sum += exp(aj + al) * kk * wt;
     }
   }
   free(gc);
+  free(ca);
   *out = sum;
   return SP_OK;
 }
 
+/* Marginals over the shared field at the na outer nodes: the one-row
+ * functions of total variance s^2 (gbar, kbar), and the one-row integrand
+ * marg of E Y^(1) (its sum *y1 and largest value *peak find the window).
+ * marg has room for 2 nh + 1 more entries (scratch). */
+static void marginals(const efun *F, long base, long stride, long m, long nh, const double *wh,
+                      long na, double alo, double da, double T, double *gbar, double *kbar,
+                      double *marg, double *y1, double *peak)
+{
+  double *we = marg + na;
+  for (long i = -nh; i <= nh; i++) /* the h weights of k: e^{a_i} */
+    we[i + nh] = wh[i + nh] * exp((double)(i * m) * F->dy);
+  for (long j = 0; j < na; j++) {
+    long n = base + j * stride;
+    double sg = 0.0, sk = 0.0;
+    for (long i = -nh; i <= nh; i++) {
+      sg += wh[i + nh] * F->g[n + i * m];
+      sk += we[i + nh] * F->k[n + i * m];
+    }
+    gbar[j] = sg;
+    kbar[j] = sk;
+    double alpha = alo + (double)j * da;
+    marg[j] = sg > 0.0 ? exp(alpha + log(sk) + (T - 1.0) * log(sg)) : 0.0;
+    if (!(sk > 0.0))
+      marg[j] = 0.0;
+    *y1 += marg[j];
+    if (marg[j] > *peak)
+      *peak = marg[j];
+  }
+}
+
 /* One evaluation by rule R; also returns E Y^(1) as a check. */
-static int overlap_at(long tokens, double lambda, double c, const rule *R, double *out,
-                      double *ey1)
+static int overlap_at(long tokens, int causal, double lambda, double c, const rule *R,
+                      double *out, double *ey1)
 {
   double T = (double)tokens, logt = log(T);
   double s = lambda * sqrt(logt), b = s * sqrt(1.0 - c), sh = s * sqrt(c);
@@ -200,63 +272,61 @@ static int overlap_at(long tokens, double lambda, double c, const rule *R, doubl
   double da = dy * (double)stride, y1 = 0.0, peak = 0.0;
   /* Marginals over the shared field: the one-row functions of total
    * variance s^2, used for E Y^(1) and to find the window. */
-  double *marg = malloc((size_t)na * sizeof *marg);
+  double *marg = malloc((size_t)(na + 2 * nh + 1) * sizeof *marg);
   if (!marg) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar);
     return SP_ENOMEM;
   }
-  for (long j = 0; j < na; j++) {
-    long n = base + j * stride;
-    double sg = 0.0, sk = 0.0;
-    for (long i = -nh; i <= nh; i++) {
-      double a = (double)(i * m) * dy;
-      sg += wh[i + nh] * F.g[n + i * m];
-      sk += wh[i + nh] * exp(a) * F.k[n + i * m];
-    }
-    gbar[j] = sg;
-    kbar[j] = sk;
-    double alpha = alo + (double)j * da;
-    marg[j] = sg > 0.0 ? exp(alpha + log(sk) + (T - 1.0) * log(sg)) : 0.0;
-    if (!(sk > 0.0))
-      marg[j] = 0.0;
-    y1 += marg[j];
-    if (marg[j] > peak)
-      peak = marg[j];
-  }
+  marginals(&F, base, stride, m, nh, wh, na, alo, da, T, gbar, kbar, marg, &y1, &peak);
   *ey1 = T * da * y1;
   long j0 = 0, j1 = na - 1;
   while (j0 < j1 && marg[j0] < R->cut * peak)
     j0++;
-  while (j1 > j0 && marg[j1] < R->cut * peak)
-    j1--;
+  while (!causal && j1 > j0 && marg[j1] < R->cut * peak)
+    j1--; /* causal rows as short as one key reach the top of the grid */
   double sum;
-  int st2 = pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, &sum);
+  int st2 = pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, causal ? gbar : NULL,
+                     &sum);
   if (st2) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar), free(marg);
     return st2;
   }
-  *out = T * da * da * sum;
+  /* encoder: T sum; causal: the mean over pairs t < t', 2 / (T (T - 1)) */
+  *out = (causal ? 2.0 / (T * (T - 1.0)) : T) * da * da * sum;
   free(F.g), free(F.k), free(wh), free(gbar), free(kbar), free(marg);
   return SP_OK;
 }
 
+/* E O at lambda = 0 or c = 0: 1/T, or for causal rows the pair mean of
+ * 1/max(t, t'), 2 (T - H_T) / (T (T - 1)). */
+static double independent(long tokens, int causal)
+{
+  double T = (double)tokens, h = 0.0;
+  if (!causal)
+    return 1.0 / T;
+  for (long t = tokens; t >= 1; t--)
+    h += 1.0 / (double)t;
+  return 2.0 * (T - h) / (T * (T - 1.0));
+}
+
 /* E O by rule R, for lambda > 0 and 0 < c <= 1; *y1 = E Y^(1) by the
  * same grids. */
-static int evaluate(long tokens, double lambda, double c, const rule *R, double *o, double *y1)
+static int evaluate(long tokens, int causal, double lambda, double c, const rule *R, double *o,
+                    double *y1)
 {
-  double sh = lambda * sqrt(log((double)tokens) * c);
+  double sh = lambda * sqrt(log((double)tokens) * c), o0 = independent(tokens, causal);
   if (R->hstep * sh < SP_REM_OVERLAP_MIN_STEP) {
     /* A very weakly shared field: E O is analytic in c, and linear between
      * c = 0 (1/T exactly) and the smallest c the grid resolves, with an
      * error O(c^2) below 1e-9 relative here. */
     double c1 = c * pow(SP_REM_OVERLAP_MIN_STEP / (R->hstep * sh), 2.0), o1;
-    int st = overlap_at(tokens, lambda, c1, R, &o1, y1);
+    int st = overlap_at(tokens, causal, lambda, c1, R, &o1, y1);
     if (st)
       return st;
-    *o = 1.0 / (double)tokens + (o1 - 1.0 / (double)tokens) * c / c1;
+    *o = o0 + (o1 - o0) * c / c1;
     return SP_OK;
   }
-  return overlap_at(tokens, lambda, c, R, o, y1);
+  return overlap_at(tokens, causal, lambda, c, R, o, y1);
 }
 
 int sp_rem_overlap_rule(long tokens, double lambda, double c, int fast, double *overlap)
@@ -266,7 +336,7 @@ int sp_rem_overlap_rule(long tokens, double lambda, double c, int fast, double *
     return SP_OK;
   }
   double y1;
-  int st = evaluate(tokens, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
+  int st = evaluate(tokens, 0, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
   if (st)
     return st;
   return fabs(y1 - 1.0) > 1e-6 ? SP_ENOCONV : SP_OK;
@@ -285,13 +355,33 @@ int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double
     return SP_OK;
   }
   double o, y1;
-  int st = evaluate(tokens, lambda, c, &direct_rule, &o, &y1);
+  int st = evaluate(tokens, 0, lambda, c, &direct_rule, &o, &y1);
   if (st)
     return st;
   *overlap = o;
   /* The trapezoidal rules converge exponentially here (halving the step
    * changes E O by ~1e-13 in the tests), so the error is dominated by the
    * truncations, which the normalisation E Y^(1) = 1 measures. */
+  double err = fabs(y1 - 1.0) * o;
+  if (abserr)
+    *abserr = err;
+  return err > 1e-6 * o ? SP_ENOCONV : SP_OK;
+}
+
+int sp_rem_overlap_causal(long tokens, double lambda, double c, double *overlap, double *abserr)
+{
+  if (!overlap)
+    return SP_EINVAL;
+  if (tokens < 2 || tokens > SP_REM_OVERLAP_CAUSAL_MAX || !(lambda >= 0.0) || !isfinite(lambda)
+      || !(c >= 0.0 && c <= 1.0))
+    return SP_EDOM;
+  double o, y1 = 1.0;
+  int st = lambda == 0.0 || c == 0.0
+             ? (o = independent(tokens, 1), SP_OK)
+             : evaluate(tokens, 1, lambda, c, &direct_rule, &o, &y1);
+  if (st)
+    return st;
+  *overlap = o;
   double err = fabs(y1 - 1.0) * o;
   if (abserr)
     *abserr = err;

@@ -57,7 +57,6 @@ expect_error 2 "not one of" propagate --attention linear
 expect_error 2 "not one of" propagate --activation sigmoid
 expect_error 2 "not one of" propagate --mlp maybe
 expect_error 2 "not one of" propagate --row-overlap sometimes
-expect_error 2 "too slow for sweeps" critical alpha-sa --where rho-final=0.9 --attention-stats finite --row-overlap exact
 "$SP" propagate --attention-stats finite --row-overlap exact --beta 3 --depth 3 >"$tmp/ov.csv"; ok $? "propagate with the exact row overlap"
 grep -q '^# row-overlap: exact$' "$tmp/ov.csv"; ok $? "row-overlap recorded"
 expect_error 2 "takes no value" propagate --causal=1

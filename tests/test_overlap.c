@@ -115,8 +115,13 @@ int main(void)
   tap_ok(st.overlap == 1.0 / 512, "exact at p = 0: 1/T");
   m.causal = 1;
   sp_workspace_prepare(w, &m);
+  sp_rem_overlap_causal(m.tokens, 3.0 * sqrt(0.6), 0.4, &want, NULL);
+  s = sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  tap_ok(s == SP_OK && st.overlap == want, "causal rows: sp_rem_overlap_causal (%.5f)", want);
+  m.tokens = SP_REM_OVERLAP_CAUSAL_MAX + 1;
+  sp_workspace_prepare(w, &m);
   tap_ok(sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st) == SP_EUNSUP,
-         "exact overlap of causal rows is not derived: refused");
+         "causal rows beyond SP_REM_OVERLAP_CAUSAL_MAX: refused");
   sp_workspace_free(w);
   return tap_done();
 }

@@ -51,7 +51,8 @@ typedef enum {
   SP_OVERLAP_INDEPENDENT, /**< 1/T: rows as if their keys were uncorrelated */
   SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap(), from a
                                table (sp_overlap_table) when the workspace
-                               holds one; encoder attention only */
+                               holds one; causal rows by the quadrature of
+                               sp_rem_overlap_causal() (T <= 4096) */
 } sp_row_overlap;
 
 /** One configuration.  Plain data: copy it freely.  Variances are

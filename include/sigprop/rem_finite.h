@@ -74,7 +74,8 @@ typedef struct {
  * entropy_ratio = entropy / log T; overlap = the mean overlap of two
  * distinct rows for independent rows (p = 0): 1/T, or for causal rows
  * 2 (T - H_T) / (T (T - 1)) (H_T the harmonic number), the pair mean of
- * 1/max(t, t').  The overlap for p > 0 is an open question (theory.md §13).
+ * 1/max(t, t').  The overlap for p > 0: sp_rem_overlap(),
+ * sp_rem_overlap_causal() (theory.md §14).
  * lambda = 0 returns the uniform values exactly (1/T, 1/T^2, log T; causal:
  * H_T/T, ...).  `info` (may be NULL) receives the error estimate (see
  * SP_REM_FINITE_TOL), E Y^(1) as a check, and the refinements taken.

@@ -36,6 +36,31 @@ extern "C" {
  * or SP_ENOCONV when that estimate exceeds 1e-6 relative. */
 int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double *abserr);
 
+/** Largest T of sp_rem_overlap_causal(): its pair weights cost O(T) a
+ * node pair. */
+#define SP_REM_OVERLAP_CAUSAL_MAX 4096L
+
+/** The causal (decoder) counterpart of sp_rem_overlap(): the mean over row
+ * pairs t != t' of E sum_s A_ts A_t's when row t attends to keys 1..t, every
+ * row with the energy scale sigma = lambda sqrt(log T) of the full length
+ * (theory.md §4, causal rows) and the same shared column field h_s (a
+ * fraction c of the energy variance) as the encoder.  Derivation
+ * (theory.md §14) [D]: for t < t' the rows share keys 1..t, and row t' alone
+ * sees t+1..t', so
+ *   E O_tt' = t int int du dv K(u, v) Phi(u, v)^{t-1} g(v)^{t'-t},
+ * K = E_h[k_h(u) k_h(v)], Phi = E_h[g_h(u) g_h(v)] as in sp_rem_overlap()
+ * and g(v) = E_h g_h(v) the one-row function of the later row's own keys;
+ * the pair mean 2/(T (T-1)) sum_{t<t'} is summed inside the integral as the
+ * polynomial W(Phi) = sum_t t D_t Phi^{t-1}, D_t = sum_{d=1}^{T-t} g(v)^d.
+ * Same quadrature and error estimate as sp_rem_overlap(), over the whole
+ * (log u, log v) grid (the integrand is not symmetric, and rows of one key
+ * reach the top of the window).  lambda = 0 or c = 0 give the independent
+ * value 2 (T - H_T) / (T (T - 1)) exactly.  Domain: 2 <= T <=
+ * SP_REM_OVERLAP_CAUSAL_MAX, lambda >= 0, 0 <= c <= 1 (SP_EDOM otherwise);
+ * SP_EINVAL for a NULL overlap; SP_ENOMEM; SP_ENOCONV as sp_rem_overlap(). */
+int sp_rem_overlap_causal(long tokens, double lambda, double c, double *overlap,
+                          double *abserr);
+
 /** A table of sp_rem_overlap() for one T over 0 <= lambda <= lambda_max and
  * 0 <= c <= 1, evaluated in about 0.1 microseconds (theory.md §14).
  * Coordinates: w = asinh(2 lambda) and x = asinh(s v) / asinh(s) with

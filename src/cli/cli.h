@@ -145,7 +145,8 @@ enum {
   CLI_GIVEN_TOKENS = 1u << 2,
   CLI_GIVEN_STATS = 1u << 3,
   CLI_GIVEN_CAUSAL = 1u << 4,
-  CLI_GIVEN_DEPTH = 1u << 5
+  CLI_GIVEN_DEPTH = 1u << 5,
+  CLI_GIVEN_OVERLAP = 1u << 6
 };
 unsigned cli_model_given(void);
 
@@ -176,8 +177,9 @@ const char *cli_model_source(const char **name);
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);
 
-/* cli_model_check, and refuse what is too slow to sweep (the exact
- * finite-T row overlap) for command `cmd`. */
+/* cli_model_check for a command `cmd` that sweeps the model (diagram,
+ * critical, recommend); every model can be swept since the exact row
+ * overlap is tabulated. */
 int cli_model_check_sweep(const sp_model *m, const char *cmd);
 
 
