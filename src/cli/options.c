@@ -350,16 +350,23 @@ static const cli_choice activations[] = {
 static const cli_choice on_none[] = {{"on", 1}, {"none", 0}, {"~off", 0}, {NULL, 0}};
 static const cli_choice betac_on[] = {
   {"input", SP_BETAC_INPUT}, {"stream", SP_BETAC_STREAM}, {NULL, 0}};
+/* The choice of option o named exactly v, or NULL. */
+static const cli_choice *choice_named(const cli_opt *o, const char *v)
+{
+  for (const cli_choice *c = o->choices; c->name; c++)
+    if (strcmp(c->name, v) == 0)
+      return c;
+  return NULL;
+}
+
 static int stats_call(void *base, const cli_opt *o, const char *v)
 {
-  sp_model *m = base;
-  for (const cli_choice *c = o->choices; c->name; c++)
-    if (strcmp(c->name, v) == 0) {
-      m->stats = (sp_stats)c->value;
-      given_inputs |= CLI_GIVEN_STATS;
-      return CLI_OK;
-    }
-  return cli_error(CLI_USAGE, "--attention-stats: '%s' is not one of asymptotic, finite", v);
+  const cli_choice *c = choice_named(o, v);
+  if (!c)
+    return cli_error(CLI_USAGE, "--attention-stats: '%s' is not one of asymptotic, finite", v);
+  ((sp_model *)base)->stats = (sp_stats)c->value;
+  given_inputs |= CLI_GIVEN_STATS;
+  return CLI_OK;
 }
 
 static void stats_show(const void *base, const cli_opt *o, char *buf, size_t size)
@@ -370,13 +377,12 @@ static void stats_show(const void *base, const cli_opt *o, char *buf, size_t siz
 
 static int overlap_call(void *base, const cli_opt *o, const char *v)
 {
-  for (const cli_choice *c = o->choices; c->name; c++)
-    if (strcmp(c->name, v) == 0) {
-      ((sp_model *)base)->row_overlap = (sp_row_overlap)c->value;
-      given_inputs |= CLI_GIVEN_OVERLAP;
-      return CLI_OK;
-    }
-  return cli_error(CLI_USAGE, "--row-overlap: '%s' is not one of independent, exact", v);
+  const cli_choice *c = choice_named(o, v);
+  if (!c)
+    return cli_error(CLI_USAGE, "--row-overlap: '%s' is not one of independent, exact", v);
+  ((sp_model *)base)->row_overlap = (sp_row_overlap)c->value;
+  given_inputs |= CLI_GIVEN_OVERLAP;
+  return CLI_OK;
 }
 
 static void overlap_show(const void *base, const cli_opt *o, char *buf, size_t size)
