@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-const char *sp_flag_name(unsigned f)
+const char *sp_advice_flag_name(unsigned f)
 {
   switch (f) {
   case SP_FLAG_FLOAT16: return "float16-range";
@@ -100,7 +100,7 @@ static unsigned rec_flags(const sp_workspace *w, const sp_recommend_options *o,
 {
   a->rec_flip_beta = NAN;
   a->rec_first_status = r->rec_status ? r->rec_status
-                        : sp_first_block_eval(&r->recommended, w, o->width, &a->rec_first);
+                        : sp_recommend_first_block(&r->recommended, w, o->width, &a->rec_first);
   if (r->rec_status)
     return 0;
   unsigned f = point_flags(&r->rec_verdict, a->rec_first_status ? NULL : &a->rec_first);
@@ -139,12 +139,12 @@ static void recommend_both(const sp_model *m, const sp_workspace *w, const sp_st
   const sp_recommendation *r = a->primary_pure ? &a->pure : &a->code;
   int rs = a->primary_pure ? a->pure_status : a->code_status;
   if (!rs && !r->rec_beta_status) {
-    a->std_qk_lo = sp_std_qk(r->rec_beta_range.lo, m->tokens, given->d_model);
-    a->std_qk_hi = sp_std_qk(r->rec_beta_range.hi, m->tokens, given->d_model);
+    a->std_qk_lo = sp_preset_std_qk(r->rec_beta_range.lo, m->tokens, given->d_model);
+    a->std_qk_hi = sp_preset_std_qk(r->rec_beta_range.hi, m->tokens, given->d_model);
   }
 }
 
-int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
+int sp_advice_eval(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a)
 {
   if (!m || !given || !o || !a)
@@ -153,7 +153,7 @@ int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
     return SP_EDOM;
   memset(a, 0, sizeof *a);
   sp_verdict v;
-  int s = sp_verdict_eval(m, w, o->rho_max, &v);
+  int s = sp_recommend_verdict(m, w, o->rho_max, &v);
   if (s)
     return s;
   sp_recommend_options oo = *o;

@@ -65,7 +65,7 @@ int sp_critical_depth(const sp_model *m, const sp_workspace *w, double rho_max, 
     return s;
   double q = m->q0, p = m->rho0 * m->q0;
   for (long l = 1; l <= hi; l++) {
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, NULL)))
+    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, NULL)))
       return s;
     if (p / q > rho_max) {
       if (l - 1 < lo)

@@ -101,6 +101,16 @@ struct sp_diagram_private {
   sp_workspace *scratch; /* WS_ROW / WS_POINT: for the calling thread */
 };
 
+struct sp_diagram {
+  sp_diagram_data pub;             /* what sp_diagram_view() shows */
+  struct sp_diagram_private *priv; /* workspaces */
+};
+
+const sp_diagram_data *sp_diagram_view(const sp_diagram *d)
+{
+  return d ? &d->pub : NULL;
+}
+
 /* 1 when the workspace tables stay valid as `p` changes (the list of
  * sp_workspace_prepare). */
 static int table_free(const sp_param *p)
@@ -125,10 +135,10 @@ static int same_param(const sp_param *a, const sp_param *b)
 
 static int model_at(const sp_diagram *d, double xc, double yc, sp_model *m)
 {
-  *m = d->model;
-  int s = sp_model_set(m, d->x.param, sp_axis_value(&d->x, xc));
+  *m = d->pub.model;
+  int s = sp_model_set(m, d->pub.x.param, sp_axis_value(&d->pub.x, xc));
   if (!s)
-    s = sp_model_set(m, d->y.param, sp_axis_value(&d->y, yc));
+    s = sp_model_set(m, d->pub.y.param, sp_axis_value(&d->pub.y, yc));
   return s;
 }
 
@@ -138,16 +148,16 @@ void sp_diagram_free(sp_diagram *d)
 {
   if (!d)
     return;
-  free(d->xc);
-  free(d->yc);
-  free(d->pt);
-  sp_contour_free(&d->rank);
-  sp_contour_free(&d->entropy);
-  sp_contour_free(&d->lambda0);
-  sp_contour_free(&d->grad);
-  sp_contour_free(&d->lambda_g0);
-  sp_contour_free(&d->beta_c);
-  sp_contour_free(&d->alpha_c);
+  free(d->pub.xc);
+  free(d->pub.yc);
+  free(d->pub.pt);
+  sp_contour_free(&d->pub.rank);
+  sp_contour_free(&d->pub.entropy);
+  sp_contour_free(&d->pub.lambda0);
+  sp_contour_free(&d->pub.grad);
+  sp_contour_free(&d->pub.lambda_g0);
+  sp_contour_free(&d->pub.beta_c);
+  sp_contour_free(&d->pub.alpha_c);
   if (d->priv) {
     sp_workspace_free(d->priv->shared);
     sp_workspace_free(d->priv->scratch);
@@ -185,25 +195,25 @@ int sp_diagram_alloc(const sp_model *m, const sp_axis *x, const sp_axis *y,
   sp_diagram *d = calloc(1, sizeof *d);
   if (!d)
     return SP_ENOMEM;
-  d->model = *m;
-  d->x = *x;
-  d->y = *y;
-  d->opt = o;
-  d->grad_max = NAN;
-  d->nx = x->n;
-  d->ny = y->n;
-  d->xc = malloc(d->nx * sizeof *d->xc);
-  d->yc = malloc(d->ny * sizeof *d->yc);
-  d->pt = calloc(d->nx * d->ny, sizeof *d->pt);
+  d->pub.model = *m;
+  d->pub.x = *x;
+  d->pub.y = *y;
+  d->pub.opt = o;
+  d->pub.grad_max = NAN;
+  d->pub.nx = x->n;
+  d->pub.ny = y->n;
+  d->pub.xc = malloc(d->pub.nx * sizeof *d->pub.xc);
+  d->pub.yc = malloc(d->pub.ny * sizeof *d->pub.yc);
+  d->pub.pt = calloc(d->pub.nx * d->pub.ny, sizeof *d->pub.pt);
   d->priv = calloc(1, sizeof *d->priv);
-  if (!d->xc || !d->yc || !d->pt || !d->priv) {
+  if (!d->pub.xc || !d->pub.yc || !d->pub.pt || !d->priv) {
     sp_diagram_free(d);
     return SP_ENOMEM;
   }
-  for (size_t i = 0; i < d->nx; i++)
-    d->xc[i] = sp_axis_coord(x, i);
-  for (size_t j = 0; j < d->ny; j++)
-    d->yc[j] = sp_axis_coord(y, j);
+  for (size_t i = 0; i < d->pub.nx; i++)
+    d->pub.xc[i] = sp_axis_coord(x, i);
+  for (size_t j = 0; j < d->pub.ny; j++)
+    d->pub.yc[j] = sp_axis_coord(y, j);
   /* The domains of the model's parameters are boxes except rho0 >= bounds
    * that move monotonically with T: checking the corners suffices. */
   for (int c = 0; c < 4 && !s; c++) {
@@ -233,9 +243,9 @@ static int per_point_error(int s)
 static double angle_exponent(const sp_model *m, const sp_workspace *w)
 {
   double la = NAN, err;
-  int s = sp_angle_exponent(m, w, &la);
+  int s = sp_propagate_angle_exponent(m, w, &la);
   if (s == SP_EUNSUP)
-    s = sp_angle_exponent_fd(m, w, &la, &err);
+    s = sp_propagate_angle_exponent_fd(m, w, &la, &err);
   return s ? NAN : la;
 }
 
@@ -248,7 +258,7 @@ static double grad_first(const sp_model *m, const sp_workspace *w)
   double q = m->q0, p = m->rho0 * m->q0;
   sp_attn_stats st;
   sp_block_trace tr;
-  if (sp_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr))
+  if (sp_maps_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr))
     return NAN;
   return sp_grad_wq(m->beta, m->var_v, tr.qa, tr.pa, st.g);
 }
@@ -301,9 +311,9 @@ static int run_group(const sp_diagram *d, const sp_model *models, size_t k,
       o->frozen_layers = sum[t].frozen_layers;
       o->lambda_a = angle_exponent(&models[t], w);
       o->grad_wq = grad_first(&models[t], w);
-      o->lambda_g = d->opt.lambda_g ? grad_exponent(&models[t], w) : NAN;
+      o->lambda_g = d->pub.opt.lambda_g ? grad_exponent(&models[t], w) : NAN;
     }
-    classify(&d->opt, o);
+    classify(&d->pub.opt, o);
   }
   return SP_OK;
 }
@@ -315,13 +325,13 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
   int mode = d->priv->mode;
   size_t step = mode == WS_POINT ? 1 : GROUP;
   const sp_workspace *w = mode == WS_SHARED ? d->priv->shared : NULL;
-  if ((mode == WS_ROW || mode == WS_POINT) && !*own && !(*own = sp_workspace_alloc()))
+  if ((mode == WS_ROW || mode == WS_POINT) && !*own && sp_workspace_alloc(own))
     return SP_ENOMEM;
-  for (size_t i0 = 0; i0 < d->nx; i0 += step) {
-    size_t k = d->nx - i0 < step ? d->nx - i0 : step;
+  for (size_t i0 = 0; i0 < d->pub.nx; i0 += step) {
+    size_t k = d->pub.nx - i0 < step ? d->pub.nx - i0 : step;
     sp_model models[GROUP];
     for (size_t t = 0; t < k; t++) {
-      int s = model_at(d, d->xc[i0 + t], d->yc[j], &models[t]);
+      int s = model_at(d, d->pub.xc[i0 + t], d->pub.yc[j], &models[t]);
       if (s)
         return s;
     }
@@ -332,13 +342,13 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
     }
     if (mode == WS_ROW || mode == WS_POINT)
       w = *own;
-    sp_diagram_point *out = d->pt + j * d->nx + i0;
+    sp_diagram_point *out = d->pub.pt + j * d->pub.nx + i0;
     int s = run_group(d, models, k, w, out);
     if (s)
       return s;
     for (size_t t = 0; t < k; t++) {
-      out[t].x = sp_axis_value(&d->x, d->xc[i0 + t]);
-      out[t].y = sp_axis_value(&d->y, d->yc[j]);
+      out[t].x = sp_axis_value(&d->pub.x, d->pub.xc[i0 + t]);
+      out[t].y = sp_axis_value(&d->pub.y, d->pub.yc[j]);
     }
   }
   return SP_OK;
@@ -381,7 +391,7 @@ static void *sweep_worker(void *arg)
   for (;;) {
     job_lock(job);
     size_t j = job->next++;
-    int stop = job->status != SP_OK || j >= d->ny;
+    int stop = job->status != SP_OK || j >= d->pub.ny;
     job_unlock(job);
     if (stop)
       break;
@@ -390,8 +400,8 @@ static void *sweep_worker(void *arg)
     if (s && !job->status)
       job->status = s;
     job->done++;
-    if (!s && d->opt.progress)
-      d->opt.progress(job->done, d->ny, d->opt.progress_arg);
+    if (!s && d->pub.opt.progress)
+      d->pub.opt.progress(d->pub.opt.progress_arg, job->done, d->pub.ny);
     job_unlock(job);
   }
   sp_workspace_free(own);
@@ -400,15 +410,15 @@ static void *sweep_worker(void *arg)
 
 static unsigned thread_count(const sp_diagram *d)
 {
-  unsigned n = d->opt.threads;
+  unsigned n = d->pub.opt.threads;
   if (n == 0) {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     n = c > 0 ? (unsigned)(c < MAX_THREADS ? c : MAX_THREADS) : 1u;
   }
   if (n > MAX_THREADS)
     n = MAX_THREADS;
-  if (n > d->ny)
-    n = (unsigned)d->ny;
+  if (n > d->pub.ny)
+    n = (unsigned)d->pub.ny;
   return n ? n : 1u;
 }
 
@@ -418,10 +428,10 @@ int sp_diagram_sweep(sp_diagram *d)
     return SP_EINVAL;
   if (d->priv->mode == WS_SHARED && !d->priv->shared) {
     sp_model m0;
-    int s = model_at(d, d->xc[0], d->yc[0], &m0);
+    int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
     if (s)
       return s;
-    if (!(d->priv->shared = sp_workspace_alloc()))
+    if (sp_workspace_alloc(&d->priv->shared))
       return SP_ENOMEM;
     if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
       return s;
@@ -448,9 +458,9 @@ int sp_diagram_sweep(sp_diagram *d)
 #endif
   if (job.status)
     return job.status;
-  memset(d->count, 0, sizeof d->count);
-  for (size_t k = 0; k < d->nx * d->ny; k++)
-    d->count[d->pt[k].cls]++;
+  memset(d->pub.count, 0, sizeof d->pub.count);
+  for (size_t k = 0; k < d->pub.nx * d->pub.ny; k++)
+    d->pub.count[d->pub.pt[k].cls]++;
   d->priv->swept = 1;
   return SP_OK;
 }
@@ -468,7 +478,7 @@ static int serial_workspace(sp_diagram *d, const sp_model *m, const sp_workspace
     *w = pv->shared;
     return SP_OK;
   }
-  if (!pv->scratch && !(pv->scratch = sp_workspace_alloc()))
+  if (!pv->scratch && sp_workspace_alloc(&pv->scratch))
     return SP_ENOMEM;
   int s = sp_workspace_prepare(pv->scratch, m);
   if (!s)
@@ -487,8 +497,8 @@ int sp_diagram_eval(sp_diagram *d, double xc, double yc, sp_diagram_point *pt)
     s = serial_workspace(d, &m, &w);
   if (!s)
     s = run_group(d, &m, 1, w, pt);
-  pt->x = sp_axis_value(&d->x, xc);
-  pt->y = sp_axis_value(&d->y, yc);
+  pt->x = sp_axis_value(&d->pub.x, xc);
+  pt->y = sp_axis_value(&d->pub.y, yc);
   return s;
 }
 
@@ -506,8 +516,8 @@ static double field_value(const sp_diagram *d, int field, const sp_diagram_point
   if (p->status)
     return NAN;
   if (field == FIELD_RHO)
-    return p->rho_final - d->opt.rho_max;
-  return isnan(d->opt.y2_max) ? p->beta_ratio - 1.0 : p->y2_max - d->opt.y2_max;
+    return p->rho_final - d->pub.opt.rho_max;
+  return isnan(d->pub.opt.y2_max) ? p->beta_ratio - 1.0 : p->y2_max - d->pub.opt.y2_max;
 }
 
 /* 1 when v is exactly one of the n increasing coordinates c. */
@@ -529,8 +539,8 @@ static int on_grid(const double *c, size_t n, double v)
  * interpolated linearly instead of snapping to the steps. */
 static int off_integer_grid(const sp_diagram *d, double x, double y)
 {
-  return (d->x.param->kind == SP_PARAM_INTEGER && !on_grid(d->xc, d->nx, x))
-         || (d->y.param->kind == SP_PARAM_INTEGER && !on_grid(d->yc, d->ny, y));
+  return (d->pub.x.param->kind == SP_PARAM_INTEGER && !on_grid(d->pub.xc, d->pub.nx, x))
+         || (d->pub.y.param->kind == SP_PARAM_INTEGER && !on_grid(d->pub.yc, d->pub.ny, y));
 }
 
 static int field_fn(double x, double y, void *arg, double *v)
@@ -576,7 +586,7 @@ static int grid_contour(sp_diagram *d, const double *z, double level, sp_contour
                         void *arg, sp_contour *out)
 {
   sp_contour_free(out);
-  return sp_contour_lines(d->nx, d->ny, d->xc, d->yc, z, level, f, arg, out);
+  return sp_contour_lines(d->pub.nx, d->pub.ny, d->pub.xc, d->pub.yc, z, level, f, arg, out);
 }
 
 /* ---- analytic overlays ------------------------------------------------ */
@@ -629,10 +639,10 @@ static int runs_to_contour(const double *u, const double *v, size_t n, int swap,
 static int beta_c_overlay(sp_diagram *d)
 {
   const sp_param *beta = sp_param_lookup("beta");
-  int on_x = d->x.param == beta, on_y = d->y.param == beta;
-  if ((!on_x && !on_y) || d->model.attention == SP_ATTN_UNIFORM)
+  int on_x = d->pub.x.param == beta, on_y = d->pub.y.param == beta;
+  if ((!on_x && !on_y) || d->pub.model.attention == SP_ATTN_UNIFORM)
     return SP_OK;
-  const sp_axis *b = on_x ? &d->x : &d->y, *o = on_x ? &d->y : &d->x;
+  const sp_axis *b = on_x ? &d->pub.x : &d->pub.y, *o = on_x ? &d->pub.y : &d->pub.x;
   size_t n = 4 * (o->n - 1) + 1;
   n = n < 129 ? 129 : n > 4001 ? 4001 : n;
   double *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v);
@@ -642,7 +652,7 @@ static int beta_c_overlay(sp_diagram *d)
     return SP_ENOMEM;
   }
   for (size_t k = 0; k < n; k++) {
-    sp_model m = d->model;
+    sp_model m = d->pub.model;
     u[k] = spaced(o->min, o->max, k, n, o->spacing);
     v[k] = NAN;
     if (sp_model_set(&m, o->param, sp_axis_value(o, u[k])))
@@ -654,7 +664,7 @@ static int beta_c_overlay(sp_diagram *d)
     if (bc >= b->min && bc <= b->max)
       v[k] = bc;
   }
-  int s = runs_to_contour(u, v, n, on_x, &d->beta_c);
+  int s = runs_to_contour(u, v, n, on_x, &d->pub.beta_c);
   free(u);
   free(v);
   return s;
@@ -676,7 +686,7 @@ static int alpha_fn(double a, void *arg, double *f)
                          : sp_diagram_eval(pb->d, pb->other, a, &p);
   if (s && !pb->status)
     pb->status = s;
-  *f = s || p.status ? NAN : p.rho_final - pb->d->opt.rho_max;
+  *f = s || p.status ? NAN : p.rho_final - pb->d->pub.opt.rho_max;
   return s;
 }
 
@@ -695,13 +705,13 @@ static int alpha_root(alpha_problem *pb, double *root)
 static int alpha_c_overlay(sp_diagram *d)
 {
   const sp_param *asa = sp_param_lookup("alpha-sa"), *amlp = sp_param_lookup("alpha-mlp");
-  int on_y = d->y.param == asa || d->y.param == amlp;
-  int on_x = !on_y && (d->x.param == asa || d->x.param == amlp);
-  d->alpha_axis = on_y ? d->y.param : on_x ? d->x.param : NULL;
+  int on_y = d->pub.y.param == asa || d->pub.y.param == amlp;
+  int on_x = !on_y && (d->pub.x.param == asa || d->pub.x.param == amlp);
+  d->pub.alpha_axis = on_y ? d->pub.y.param : on_x ? d->pub.x.param : NULL;
   if (!on_x && !on_y)
     return SP_OK;
-  size_t na = on_y ? d->ny : d->nx, nb = on_y ? d->nx : d->ny;
-  const double *ac = on_y ? d->yc : d->xc, *bc = on_y ? d->xc : d->yc;
+  size_t na = on_y ? d->pub.ny : d->pub.nx, nb = on_y ? d->pub.nx : d->pub.ny;
+  const double *ac = on_y ? d->pub.yc : d->pub.xc, *bc = on_y ? d->pub.xc : d->pub.yc;
   double *v = malloc(nb * sizeof *v);
   if (!v)
     return SP_ENOMEM;
@@ -710,8 +720,9 @@ static int alpha_c_overlay(sp_diagram *d)
     v[b] = NAN;
     double prev = NAN;
     for (size_t a = 0; a < na; a++) {
-      const sp_diagram_point *p = on_y ? &d->pt[a * d->nx + b] : &d->pt[b * d->nx + a];
-      double f = p->status ? NAN : p->rho_final - d->opt.rho_max;
+      size_t nx = d->pub.nx;
+      const sp_diagram_point *p = on_y ? &d->pub.pt[a * nx + b] : &d->pub.pt[b * nx + a];
+      double f = p->status ? NAN : p->rho_final - d->pub.opt.rho_max;
       if (isnan(f))
         break;
       if (f <= 0.0) {
@@ -725,7 +736,7 @@ static int alpha_c_overlay(sp_diagram *d)
     }
   }
   if (!s)
-    s = runs_to_contour(bc, v, nb, on_x, &d->alpha_c);
+    s = runs_to_contour(bc, v, nb, on_x, &d->pub.alpha_c);
   free(v);
   return s;
 }
@@ -734,7 +745,7 @@ int sp_diagram_curves(sp_diagram *d)
 {
   if (!d || !d->priv || !d->priv->swept)
     return SP_EINVAL;
-  size_t n = d->nx * d->ny;
+  size_t n = d->pub.nx * d->pub.ny;
   double *z = malloc(n * sizeof *z);
   if (!z)
     return SP_ENOMEM;
@@ -742,60 +753,60 @@ int sp_diagram_curves(sp_diagram *d)
   double ent_level = 0.0;
 
   for (size_t k = 0; k < n; k++)
-    z[k] = field_value(d, FIELD_ENTROPY, &d->pt[k]);
-  int s = grid_contour(d, z, ent_level, field_fn, &ent, &d->entropy);
+    z[k] = field_value(d, FIELD_ENTROPY, &d->pub.pt[k]);
+  int s = grid_contour(d, z, ent_level, field_fn, &ent, &d->pub.entropy);
 
   for (size_t k = 0; k < n && !s; k++)
-    z[k] = field_value(d, FIELD_RHO, &d->pt[k]);
+    z[k] = field_value(d, FIELD_RHO, &d->pub.pt[k]);
   if (!s)
-    s = grid_contour(d, z, 0.0, field_fn, &rho, &d->rank);
-  if (!s && d->rank.n)
-    s = sp_contour_clip(&d->rank, field_fn, &ent, ent_level);
+    s = grid_contour(d, z, 0.0, field_fn, &rho, &d->pub.rank);
+  if (!s && d->pub.rank.n)
+    s = sp_contour_clip(&d->pub.rank, field_fn, &ent, ent_level);
 
   int neg = 0, pos = 0;
   for (size_t k = 0; k < n && !s; k++) {
-    double la = d->pt[k].lambda_a;
+    double la = d->pub.pt[k].lambda_a;
     z[k] = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
     neg |= z[k] < 0.0;
     pos |= z[k] >= 0.0;
   }
-  sp_contour_free(&d->lambda0);
+  sp_contour_free(&d->pub.lambda0);
   if (!s && neg && pos) {
     model_field mf = {d, angle_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->lambda0);
+    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda0);
   }
 
   /* grad_wq = F max grad_wq: the vanishing-gradient boundary. */
-  d->grad_max = NAN;
+  d->pub.grad_max = NAN;
   for (size_t k = 0; k < n; k++) {
-    double g = d->pt[k].grad_wq;
-    if (!isnan(g) && !(g <= d->grad_max))
-      d->grad_max = g;
+    double g = d->pub.pt[k].grad_wq;
+    if (!isnan(g) && !(g <= d->pub.grad_max))
+      d->pub.grad_max = g;
   }
-  sp_contour_free(&d->grad);
-  if (!s && !isnan(d->opt.grad_fraction) && d->grad_max > 0.0 && isfinite(d->grad_max)) {
+  sp_contour_free(&d->pub.grad);
+  if (!s && !isnan(d->pub.opt.grad_fraction) && d->pub.grad_max > 0.0 && isfinite(d->pub.grad_max)) {
     for (size_t k = 0; k < n; k++)
-      z[k] = d->pt[k].grad_wq;
+      z[k] = d->pub.pt[k].grad_wq;
     model_field mf = {d, grad_first, 0};
-    s = grid_contour(d, z, d->opt.grad_fraction * d->grad_max, model_field_fn, &mf, &d->grad);
+    s = grid_contour(d, z, d->pub.opt.grad_fraction * d->pub.grad_max, model_field_fn, &mf, &d->pub.grad);
   }
 
   neg = pos = 0;
-  for (size_t k = 0; k < n && !s && d->opt.lambda_g; k++) {
-    double lg = d->pt[k].lambda_g;
+  for (size_t k = 0; k < n && !s && d->pub.opt.lambda_g; k++) {
+    double lg = d->pub.pt[k].lambda_g;
     z[k] = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
     neg |= z[k] < 0.0;
     pos |= z[k] >= 0.0;
   }
-  sp_contour_free(&d->lambda_g0);
+  sp_contour_free(&d->pub.lambda_g0);
   if (!s && neg && pos) {
     model_field mf = {d, grad_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->lambda_g0);
+    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda_g0);
   }
   free(z);
 
-  sp_contour_free(&d->beta_c);
-  sp_contour_free(&d->alpha_c);
+  sp_contour_free(&d->pub.beta_c);
+  sp_contour_free(&d->pub.alpha_c);
   if (!s)
     s = beta_c_overlay(d);
   if (!s)

@@ -22,7 +22,7 @@
 /* Step halvings before giving up (SP_ENOCONV): 2^6 = 64 times finer. */
 #define MAXLEVEL 6
 
-double sp_relu_kernel(double c)
+double sp_gauss_relu_kernel(double c)
 {
   if (isnan(c))
     return NAN;
@@ -379,7 +379,7 @@ static int closed_kernel(sp_activation act, double a, double q1, double p1, doub
     if (c > 1.0) c = 1.0;
     if (c < -1.0) c = -1.0;
     k->phi2 = 0.5 * q1;
-    k->phiphi = 0.5 * q1 * sp_relu_kernel(c);
+    k->phiphi = 0.5 * q1 * sp_gauss_relu_kernel(c);
     if (want_gap) {
       /* 1 - f(c) = (1 - c) - (sin t - t cos t) / pi */
       double omc = q1 > 0.0 ? d1 / q1 : 0.0;

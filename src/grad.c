@@ -194,7 +194,7 @@ int sp_grad_growth(const sp_model *m, const sp_workspace *w, double *growth)
     sp_attn_stats st;
     sp_block_trace tr;
     double t[4];
-    if ((s = sp_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr)))
+    if ((s = sp_maps_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr)))
       return s;
     if ((s = sp_grad_block_transfer(m, &st, &tr, t)))
       return s;
@@ -228,7 +228,7 @@ int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g,
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;
     sp_block_trace tr;
-    if ((s = sp_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr)))
+    if ((s = sp_maps_block_traced(m, w, &q, &p, SP_REM_MOMENTS, &st, &tr)))
       return s;
     if ((s = sp_grad_block_chi(m, &st, &tr, &chi[l - 1])))
       return s;

@@ -11,7 +11,7 @@
 #include <float.h>
 #include <math.h>
 
-int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
                            unsigned what, sp_attn_stats *st)
 {
   if (m->attention == SP_ATTN_UNIFORM) {
@@ -19,7 +19,7 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
     if (s || !m->causal)
       return s;
     double lambda = st->lambda, beta_c = st->beta_c;
-    s = sp_rem_uniform_causal(m->tokens, st);
+    s = sp_rem_finite_uniform_causal(m->tokens, st);
     st->lambda = lambda, st->beta_c = beta_c, st->m = 1.0;
     return s;
   }
@@ -60,7 +60,7 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
   return SP_OK;
 }
 
-int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
+int sp_maps_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
                             double *qs, double *ps)
 {
   double gap;
@@ -96,7 +96,7 @@ int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn
   }
 }
 
-int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
                double *qf, double *pf)
 {
   if (q == 1.0 && !sp_activation_has_closed_form(m->activation)) {
@@ -128,14 +128,14 @@ int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
   return SP_OK;
 }
 
-void sp_map_residual(double alpha, double gamma, double qf, double pf, double *q, double *p)
+void sp_maps_residual(double alpha, double gamma, double qf, double pf, double *q, double *p)
 {
   double a2 = alpha * alpha, g2 = gamma * gamma;
   *q = a2 * *q + g2 * qf;
   *p = a2 * *p + g2 * pf;
 }
 
-int sp_map_layernorm(double *q, double *p)
+int sp_maps_layernorm(double *q, double *p)
 {
   if (!(*q > 0.0))
     return SP_EUNDERFLOW;
@@ -145,7 +145,7 @@ int sp_map_layernorm(double *q, double *p)
   return SP_OK;
 }
 
-void sp_map_mean_removal(double tau, long tokens, double *q, double *p)
+void sp_maps_mean_removal(double tau, long tokens, double *q, double *p)
 {
   double k = 2.0 * tau - tau * tau;
   double mbar = *p + (*q - *p) / (double)tokens;
@@ -175,19 +175,19 @@ static int attention(const sp_model *m, const sp_workspace *w, double qa, double
                      double qb, double pb, unsigned what, sp_attn_stats *st,
                      double *qs, double *ps)
 {
-  int s = sp_map_attention_stats(m, w, qb, pb, what, st);
+  int s = sp_maps_attention_stats(m, w, qb, pb, what, st);
   if (s)
     return s;
-  return sp_map_attention_output(m, qa, pa, st, qs, ps);
+  return sp_maps_attention_output(m, qa, pa, st, qs, ps);
 }
 
-int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+int sp_maps_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st_out)
 {
-  return sp_block_traced(m, w, q, p, what, st_out, NULL);
+  return sp_maps_block_traced(m, w, q, p, what, st_out, NULL);
 }
 
-int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+int sp_maps_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st_out, sp_block_trace *tr)
 {
   sp_attn_stats local;
@@ -202,7 +202,7 @@ int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double 
 
   /* Attention sub-block: the input it sees, and where beta_c is taken. */
   qa = q0, pa = p0;
-  if (m->norm == SP_NORM_PRE && (s = sp_map_layernorm(&qa, &pa)))
+  if (m->norm == SP_NORM_PRE && (s = sp_maps_layernorm(&qa, &pa)))
     return s;
   if (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_STREAM)
     s = attention(m, w, qa, pa, q0, p0, what, st, &qs, &ps);
@@ -211,13 +211,13 @@ int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double 
   if (s)
     return s;
   tr->qa = qa, tr->pa = pa, tr->qs = qs, tr->ps = ps;
-  sp_map_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
+  sp_maps_residual(m->alpha_sa, m->branch_sa, qs, ps, &q0, &p0);
   if (m->mean_removal > 0.0)
-    sp_map_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
+    sp_maps_mean_removal(m->mean_removal, m->tokens, &q0, &p0);
   clamp(&q0, &p0);
   tr->q_attn_sum = q0;
   if (m->norm == SP_NORM_POST) {
-    if ((s = sp_map_layernorm(&q0, &p0)))
+    if ((s = sp_maps_layernorm(&q0, &p0)))
       return s;
   } else if ((s = check_range(q0))) {
     return s;
@@ -226,15 +226,15 @@ int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double 
   if (m->mlp) {
     double qn = q0, pn = p0;
     tr->q_stream_mlp = q0;
-    if (m->norm == SP_NORM_PRE && (s = sp_map_layernorm(&qn, &pn)))
+    if (m->norm == SP_NORM_PRE && (s = sp_maps_layernorm(&qn, &pn)))
       return s;
     tr->qm = qn, tr->pm = pn;
-    if ((s = sp_map_mlp(m, w, qn, pn, &qf, &pf)))
+    if ((s = sp_maps_mlp(m, w, qn, pn, &qf, &pf)))
       return s;
-    sp_map_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
+    sp_maps_residual(m->alpha_mlp, m->branch_mlp, qf, pf, &q0, &p0);
     clamp(&q0, &p0);
     tr->q_mlp_sum = q0;
-    if (m->norm == SP_NORM_POST && (s = sp_map_layernorm(&q0, &p0)))
+    if (m->norm == SP_NORM_POST && (s = sp_maps_layernorm(&q0, &p0)))
       return s;
   }
   if ((s = check_range(q0)))

@@ -41,11 +41,11 @@ static void *batch_worker(void *arg)
 
 int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, const double *var_w,
                              const double *var_b, unsigned threads, sp_meanfield *out,
-                             int *status)
+                             int *statuses)
 {
-  if ((n && (!var_w || !var_b || !out || !status)) || threads > SP_MF_MAX_THREADS)
+  if ((n && (!var_w || !var_b || !out || !statuses)) || threads > SP_MF_MAX_THREADS)
     return SP_EINVAL;
-  batch b = {act, erf_scale, n, var_w, var_b, out, status, 0
+  batch b = {act, erf_scale, n, var_w, var_b, out, statuses, 0
 #ifdef SP_HAVE_THREADS
              , PTHREAD_MUTEX_INITIALIZER
 #endif

@@ -90,27 +90,22 @@ void sp_mlp_table_free(sp_mlp_table *t)
   free(t);
 }
 
-sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out,
-                                 double sb, int *status)
+int sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out, double sb,
+                       sp_mlp_table **out)
 {
-  int dummy, s;
-  if (!status)
-    status = &dummy;
-  if ((unsigned)act >= SP_NACT) {
-    *status = SP_EINVAL;
-    return NULL;
-  }
+  int s;
+  if (!out)
+    return SP_EINVAL;
+  *out = NULL;
+  if ((unsigned)act >= SP_NACT)
+    return SP_EINVAL;
   double q1 = sw_in + sb;
   if (!(sw_in >= 0.0 && sw_out >= 0.0 && sb >= 0.0 && isfinite(q1) && isfinite(sw_out))
-      || !(q1 > 0.0) || !(a > 0.0) || !isfinite(a)) {
-    *status = SP_EDOM;
-    return NULL;
-  }
+      || !(q1 > 0.0) || !(a > 0.0) || !isfinite(a))
+    return SP_EDOM;
   sp_mlp_table *t = calloc(1, sizeof *t);
-  if (!t) {
-    *status = SP_ENOMEM;
-    return NULL;
-  }
+  if (!t)
+    return SP_ENOMEM;
   t->act = act, t->a = a, t->sw_in = sw_in, t->sw_out = sw_out, t->sb = sb;
   const int n = SP_MLP_TABLE_NODES;
   s = fill_hermite(t, q1);
@@ -132,12 +127,11 @@ sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double a, double sw_in, doub
     s = SP_ENOMEM;
     goto fail;
   }
-  *status = SP_OK;
-  return t;
+  *out = t;
+  return SP_OK;
 fail:
   sp_mlp_table_free(t);
-  *status = s;
-  return NULL;
+  return s;
 }
 
 int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double a, double sw_in,

@@ -67,14 +67,14 @@ void sp_gain_set(sp_model *m, sp_gain g, double v)
 
 /* ---- framework conversions (theory.md §11) --------------------------- */
 
-double sp_std_qk(double beta, long tokens, long d_model)
+double sp_preset_std_qk(double beta, long tokens, long d_model)
 {
   if (!(beta >= 0.0) || !isfinite(beta) || tokens < 2 || d_model < 1)
     return NAN;
   return sqrt(beta * sqrt(log((double)tokens)) / (double)d_model);
 }
 
-double sp_beta_from_std(double std_q, double std_k, long tokens, long d_model)
+double sp_preset_beta_from_std(double std_q, double std_k, long tokens, long d_model)
 {
   if (!(std_q >= 0.0) || !(std_k >= 0.0) || !isfinite(std_q) || !isfinite(std_k) || tokens < 2
       || d_model < 1)
@@ -480,7 +480,7 @@ static int derive(parse_state *st, sp_preset *out)
   if (line[K_BETA]) {
     if ((s = set_param(st, m, "beta", st->num[K_BETA], K_BETA)))
       return s;
-    out->std_q = out->std_k = sp_std_qk(m->beta, T, d);
+    out->std_q = out->std_k = sp_preset_std_qk(m->beta, T, d);
     out->derived |= SP_PRESET_DERIVED_QK;
   } else {
     out->std_q = st->num[K_STD_Q];

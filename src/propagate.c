@@ -73,7 +73,7 @@ int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_lay
   t0->qa = t0->pa = t0->qs = t0->ps = t0->q_attn_sum = t0->q_stream_sa = NAN;
   t0->qm = t0->pm = t0->q_stream_mlp = t0->q_mlp_sum = NAN;
   for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_block_traced(m, w, &q, &p, what, &out[l].attn, &out[l].trace))) {
+    if ((s = sp_maps_block_traced(m, w, &q, &p, what, &out[l].attn, &out[l].trace))) {
       if (done)
         *done = l;
       return s;
@@ -99,7 +99,7 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
   sp_attn_stats st;
   summary_start(sum);
   for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, &st)))
+    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st)))
       return s;
     summary_add(m, sum, l, &st);
   }
@@ -108,9 +108,9 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
 }
 
 int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
-                               sp_summary *out, int *status)
+                               sp_summary *out, int *statuses)
 {
-  if (!models || !out || !status)
+  if (!models || !out || !statuses)
     return SP_EINVAL;
   for (size_t base = 0; base < n; base += SP_SUMMARY_BATCH) {
     size_t k = n - base < SP_SUMMARY_BATCH ? n - base : SP_SUMMARY_BATCH;
@@ -119,11 +119,11 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
     for (size_t j = 0; j < k; j++) {
       const sp_model *m = &models[base + j];
       sp_summary *s = &out[base + j];
-      status[base + j] = check_model(m, w);
+      statuses[base + j] = check_model(m, w);
       q[j] = m->q0;
       p[j] = m->rho0 * m->q0;
       summary_start(s);
-      if (!status[base + j] && m->depth > depth)
+      if (!statuses[base + j] && m->depth > depth)
         depth = m->depth;
     }
     for (long l = 1; l <= depth; l++)
@@ -131,9 +131,9 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
         const sp_model *m = &models[base + j];
         sp_summary *s = &out[base + j];
         sp_attn_stats st;
-        if (status[base + j] || l > m->depth)
+        if (statuses[base + j] || l > m->depth)
           continue;
-        if ((status[base + j] = sp_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
+        if ((statuses[base + j] = sp_maps_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
           continue;
         summary_add(m, s, l, &st);
       }
@@ -143,7 +143,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
   return SP_OK;
 }
 
-int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
+int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
 {
   int s = check_model(m, w);
   if (s)
@@ -174,7 +174,7 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
   return SP_OK;
 }
 
-int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
+int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr)
 {
   enum { K = 4 };
@@ -188,7 +188,7 @@ int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambd
   double eps = 1e-4;
   for (int k = 0; k < K; k++, eps /= 4.0) {
     double q = qin, p = qin * (1.0 - eps);
-    if ((s = sp_block(m, w, &q, &p, SP_REM_Y2, NULL)))
+    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, NULL)))
       return s;
     double gap = 1.0 - p / q;
     if (!(gap > 0.0))

@@ -36,7 +36,7 @@ static int check_model(const sp_model *m, const sp_workspace *w)
   return sp_workspace_check(w, m);
 }
 
-int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v)
+int sp_recommend_verdict(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v)
 {
   if (!v)
     return SP_EINVAL;
@@ -50,7 +50,7 @@ int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp
   for (long l = 1; l <= m->depth; l++) {
     sp_attn_stats st;
     double q_in = q;
-    s = sp_block(m, w, &q, &p, SP_REM_Y2, &st);
+    s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st);
     /* An overflow, or any failure of a stream already beyond the range
      * (e.g. finite-T statistics of a score variance near DBL_MAX). */
     if (s == SP_EOVERFLOW || (s && q_in > SP_Q_MAX_FLOAT16)) {
@@ -81,8 +81,8 @@ int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp
   return SP_OK;
 }
 
-int sp_first_block_eval(const sp_model *m, const sp_workspace *w, long width,
-                        sp_first_block *fb)
+int sp_recommend_first_block(const sp_model *m, const sp_workspace *w, long width,
+                             sp_first_block *fb)
 {
   if (!fb)
     return SP_EINVAL;
@@ -99,7 +99,7 @@ int sp_first_block_eval(const sp_model *m, const sp_workspace *w, long width,
     if (m->beta_c_on == SP_BETAC_INPUT)
       qb = q, pb = p;
   }
-  if ((s = sp_map_attention_stats(m, w, qb, pb, SP_REM_ALL, &fb->stats)))
+  if ((s = sp_maps_attention_stats(m, w, qb, pb, SP_REM_ALL, &fb->stats)))
     return s;
   fb->q = q;
   fb->p = p;
@@ -148,7 +148,7 @@ static double fn(double x, void *arg)
     sp_gain_set(&pb->m, pb->gain, x);
   else
     pb->m.beta = x;
-  int s = sp_verdict_eval(&pb->m, pb->w, pb->rho_max, &v);
+  int s = sp_recommend_verdict(&pb->m, pb->w, pb->rho_max, &v);
   if (s) {
     if (!pb->status)
       pb->status = s;
@@ -186,7 +186,7 @@ static int brent(problem *pb, double a, double b, double xtol, double *root)
 static int beta_top(const sp_model *m, const sp_workspace *w, double *top, sp_edge *edge)
 {
   sp_first_block fb;
-  int s = sp_first_block_eval(m, w, 0, &fb);
+  int s = sp_recommend_first_block(m, w, 0, &fb);
   if (s)
     return s;
   if (m->attention == SP_ATTN_UNIFORM || !isfinite(fb.stats.beta_c)) {
@@ -221,8 +221,9 @@ static int refine_beta(const sp_model *m, const sp_workspace *w, double rho_max,
   return s;
 }
 
-int sp_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
-                      sp_beta_interval *out, int *runs)
+int sp_recommend_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max,
+                                double xtol,
+                                sp_beta_interval *out, int *runs)
 {
   if (!out)
     return SP_EINVAL;
@@ -233,7 +234,7 @@ int sp_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max, 
   if (!(xtol > 0.0))
     return SP_EDOM;
   sp_verdict v;
-  int s = sp_verdict_eval(m, w, rho_max, &v);
+  int s = sp_recommend_verdict(m, w, rho_max, &v);
   if (s)
     return s;
   double top;
@@ -245,7 +246,7 @@ int sp_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max, 
   sp_model x = *m;
   for (int i = 0; i <= N; i++) {
     x.beta = top * (double)i / N;
-    ph[i] = sp_verdict_eval(&x, w, rho_max, &v) ? -1 : (int)v.phase;
+    ph[i] = sp_recommend_verdict(&x, w, rho_max, &v) ? -1 : (int)v.phase;
   }
   int best = -1, best_len = 0, nruns = 0;
   for (int i = 0; i <= N;) {
@@ -290,7 +291,7 @@ int sp_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max, 
   return SP_OK;
 }
 
-int sp_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, double *beta_e)
+int sp_recommend_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, double *beta_e)
 {
   if (!beta_e)
     return SP_EINVAL;
@@ -340,8 +341,8 @@ static int qualifies(problem *pb, double x)
   return classify_gain(pb, x) == 1;
 }
 
-int sp_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double rho_max,
-                     double xtol, double *gain)
+int sp_recommend_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double rho_max,
+                               double xtol, double *gain)
 {
   if (!gain)
     return SP_EINVAL;
@@ -351,7 +352,7 @@ int sp_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double
   if (!(xtol > 0.0))
     return SP_EDOM;
   sp_verdict v;
-  int s = sp_verdict_eval(m, w, rho_max, &v);
+  int s = sp_recommend_verdict(m, w, rho_max, &v);
   if (s)
     return s;
   int branch = sp_gain_is_branch(g);
@@ -437,7 +438,8 @@ static double q_excess(const sp_model *x, const sp_workspace *w, sp_gain g, doub
  * float16 range (q_L grows with every gain): cap it at that gain / (1+M);
  * when a skip gain's rank bound (critical (1+M)) then lies above the cap,
  * use the geometric mean of the two bounds and mark the margin squeezed. */
-static void cap_overflow(const sp_workspace *w, const sp_recommend_options *o, sp_model *x, sp_recommendation *r)
+static void cap_overflow(const sp_workspace *w, const sp_recommend_options *o, sp_model *x,
+    sp_recommendation *r)
 {
   r->gain_overflow = INFINITY;
   r->margin_squeezed = 0;
@@ -478,16 +480,16 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
       || !(o->xtol > 0.0) || (unsigned)o->gain >= SP_NGAIN || o->width < 0)
     return SP_EDOM;
   memset(r, 0, sizeof *r);
-  int s = sp_verdict_eval(m, w, o->rho_max, &r->verdict);
+  int s = sp_recommend_verdict(m, w, o->rho_max, &r->verdict);
   if (s)
     return s;
-  if ((s = sp_first_block_eval(m, w, o->width, &r->first)))
+  if ((s = sp_recommend_first_block(m, w, o->width, &r->first)))
     return s;
 
   r->lambda_fd = 0;
   r->lambda_a_err = 0.0;
   r->lambda_q = 1.0;
-  r->lambda_status = sp_angle_exponent(m, w, &r->lambda_a);
+  r->lambda_status = sp_propagate_angle_exponent(m, w, &r->lambda_a);
   if (r->lambda_status == SP_EUNSUP) {
     /* Pre-LN and no-LN blocks have no constant rate: linearise the last
      * block, at the stream's final squared norm. */
@@ -495,7 +497,7 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     y.q0 = r->verdict.q_final;
     r->lambda_fd = 1;
     r->lambda_q = y.q0;
-    r->lambda_status = sp_angle_exponent_fd(&y, w, &r->lambda_a, &r->lambda_a_err);
+    r->lambda_status = sp_propagate_angle_exponent_fd(&y, w, &r->lambda_a, &r->lambda_a_err);
   }
   if (r->lambda_status)
     r->lambda_a = r->xi_a = NAN;
@@ -503,10 +505,11 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     r->xi_a = r->lambda_a < 0.0 ? -1.0 / r->lambda_a : INFINITY;
 
   no_interval(&r->beta_range);
-  r->beta_status = sp_trainable_beta(m, w, o->rho_max, o->xtol, &r->beta_range, &r->beta_runs);
+  r->beta_status = sp_recommend_trainable_beta(m, w, o->rho_max, o->xtol, &r->beta_range,
+                                               &r->beta_runs);
 
   double onem = 1.0 + o->margin;
-  r->edge_status = sp_entropy_edge(m, w, o->xtol, &r->beta_entropy);
+  r->edge_status = sp_recommend_entropy_edge(m, w, o->xtol, &r->beta_entropy);
   r->beta = m->beta;
   if (!r->edge_status && m->beta > r->beta_entropy / onem)
     r->beta = r->beta_entropy / onem;
@@ -521,7 +524,8 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
   for (int round = 0; round < 8; round++) {
     x = *m;
     x.beta = r->beta;
-    r->gain_status = sp_critical_gain(&x, w, o->gain, o->rho_max, o->xtol, &r->gain_critical);
+    r->gain_status = sp_recommend_critical_gain(&x, w, o->gain, o->rho_max, o->xtol,
+                                                &r->gain_critical);
     r->gain = cur;
     if (!r->gain_status && isfinite(r->gain_critical)) {
       if (sp_gain_is_branch(o->gain)) {
@@ -534,17 +538,17 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     if (r->gain != cur)
       sp_gain_set(&x, o->gain, r->gain);
     double edge;
-    if (r->gain == cur || sp_entropy_edge(&x, w, o->xtol, &edge)
+    if (r->gain == cur || sp_recommend_entropy_edge(&x, w, o->xtol, &edge)
         || r->beta <= edge / onem * (1.0 + 1e-12))
       break;
     r->beta = edge / onem;
   }
   cap_overflow(w, o, &x, r);
   r->recommended = x;
-  r->rec_status = sp_verdict_eval(&x, w, o->rho_max, &r->rec_verdict);
+  r->rec_status = sp_recommend_verdict(&x, w, o->rho_max, &r->rec_verdict);
   no_interval(&r->rec_beta_range);
   r->rec_beta_status = r->rec_status ? r->rec_status
-                       : sp_trainable_beta(&x, w, o->rho_max, o->xtol, &r->rec_beta_range,
-                                           &r->rec_beta_runs);
+                       : sp_recommend_trainable_beta(&x, w, o->rho_max, o->xtol, &r->rec_beta_range,
+                                                     &r->rec_beta_runs);
   return SP_OK;
 }

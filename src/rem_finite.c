@@ -592,7 +592,7 @@ int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st, sp_
   return eval_ctx(&c, lambda, st, info);
 }
 
-int sp_rem_uniform_causal(long tokens, sp_attn_stats *st)
+int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st)
 {
   if (!st)
     return SP_EINVAL;
@@ -632,11 +632,9 @@ void sp_rem_table_free(sp_rem_table *t)
   free(t);
 }
 
-sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status)
+/* The table, or NULL with *status set (sp_rem_table_alloc). */
+static sp_rem_table *table_build(long tokens, int causal, int *status)
 {
-  int dummy;
-  if (!status)
-    status = &dummy;
   if (tokens < 2 || tokens > SP_MAX_TOKENS || (causal != 0 && causal != 1)) {
     *status = SP_EDOM;
     return NULL;
@@ -708,6 +706,15 @@ sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status)
   }
   *status = SP_OK;
   return t;
+}
+
+int sp_rem_table_alloc(long tokens, int causal, sp_rem_table **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  int s;
+  *out = table_build(tokens, causal, &s);
+  return s;
 }
 
 long sp_rem_table_tokens(const sp_rem_table *t)

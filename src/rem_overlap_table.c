@@ -277,15 +277,13 @@ static int refine(build *b, double *err)
   return s;
 }
 
-sp_overlap_table *sp_overlap_table_alloc(long tokens, int *status)
+int sp_overlap_table_alloc(long tokens, sp_overlap_table **out)
 {
-  int dummy;
-  if (!status)
-    status = &dummy;
-  if (tokens < 2 || tokens > SP_MAX_TOKENS) {
-    *status = SP_EDOM;
-    return NULL;
-  }
+  if (!out)
+    return SP_EINVAL;
+  *out = NULL;
+  if (tokens < 2 || tokens > SP_MAX_TOKENS)
+    return SP_EDOM;
   sp_overlap_table *t = calloc(1, sizeof *t);
   build b = {tokens, log((double)tokens), asinh(SP_OVERLAP_TABLE_LAMBDA_MAX / WSCALE),
              (1 << KMIN) + 1, (1 << KMIN) + 1, NULL, NULL, 0, SP_OK
@@ -312,10 +310,10 @@ sp_overlap_table *sp_overlap_table_alloc(long tokens, int *status)
   free(b.done);
   if (s) {
     free(t);
-    t = NULL;
+    return s;
   }
-  *status = s;
-  return t;
+  *out = t;
+  return SP_OK;
 }
 
 long sp_overlap_table_tokens(const sp_overlap_table *t)

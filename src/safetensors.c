@@ -43,7 +43,7 @@ struct sp_safetensors {
 
 /* ---- numbers --------------------------------------------------------- */
 
-double sp_half_to_double(uint16_t h)
+double sp_safetensors_half_to_double(uint16_t h)
 {
   int e = (h >> 10) & 0x1f, m = h & 0x3ff;
   double s = (h & 0x8000) ? -1.0 : 1.0;
@@ -54,7 +54,7 @@ double sp_half_to_double(uint16_t h)
   return s * ldexp(m + 1024, e - 25);
 }
 
-double sp_bfloat16_to_double(uint16_t b)
+double sp_safetensors_bfloat16_to_double(uint16_t b)
 {
   uint32_t u = (uint32_t)b << 16;
   float f;

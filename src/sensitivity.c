@@ -21,7 +21,7 @@ static int step(double r, void *arg, double *f)
   sp_model x = *sp->m;
   x.rho0 = r;
   sp_verdict v;
-  int s = sp_verdict_eval(&x, sp->w, sp->rho_max, &v);
+  int s = sp_recommend_verdict(&x, sp->w, sp->rho_max, &v);
   if (s)
     return s;
   *f = (int)v.phase == sp->ph ? -1.0 : 1.0;
@@ -67,7 +67,7 @@ static void one_side(const sp_model *m, const sp_workspace *w, double rho_max, d
   sp_model x = *m;
   x.rho0 = beyond;
   sp_verdict v;
-  if (step(beyond, &sp, &f) || f < 0.0 || sp_verdict_eval(&x, w, rho_max, &v))
+  if (step(beyond, &sp, &f) || f < 0.0 || sp_recommend_verdict(&x, w, rho_max, &v))
     return;
   *at = r;
   *other = v.phase;
@@ -81,7 +81,7 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
   if (!(xtol > 0.0) || !(rho_max > -1.0 && rho_max < 1.0))
     return SP_EDOM;
   sp_verdict v;
-  int st = sp_verdict_eval(m, w, rho_max, &v);
+  int st = sp_recommend_verdict(m, w, rho_max, &v);
   if (st)
     return st;
   s->phase = v.phase;
@@ -93,7 +93,7 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
   return SP_OK;
 }
 
-/* The verdict after l blocks, as sp_verdict_eval() forms it. */
+/* The verdict after l blocks, as sp_recommend_verdict() forms it. */
 static sp_phase phase_of(double q, double rho, long frozen, double rho_max)
 {
   return !(q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
@@ -129,7 +129,7 @@ int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_ma
     if (!over) {
       sp_attn_stats a;
       double q_in = q;
-      st = sp_block(m, w, &q, &p, SP_REM_Y2, &a);
+      st = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &a);
       if (st == SP_EOVERFLOW || (st && q_in > SP_Q_MAX_FLOAT16)) {
         over = 1;
         q = INFINITY;

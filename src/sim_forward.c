@@ -486,7 +486,7 @@ static int run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
   }
   *done = 1;
   if (o->progress)
-    o->progress(o->progress_data, 0, m->depth);
+    o->progress(o->progress_arg, 0, (size_t)m->depth);
   for (long l = 1; l <= m->depth; l++) {
     if ((st = block(s, m, o, seed, l, &out[l - 1], &out[l]))) {
       nan_row(&out[l], l);
@@ -494,7 +494,7 @@ static int run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
     }
     *done = l + 1;
     if (o->progress)
-      o->progress(o->progress_data, l, m->depth);
+      o->progress(o->progress_arg, (size_t)l, (size_t)m->depth);
   }
   return SP_OK;
 }

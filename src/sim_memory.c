@@ -277,26 +277,21 @@ static int alloc_tangents(sp_sim *s)
   return SP_OK;
 }
 
-sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags,
-                     int *status)
+int sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags, sp_sim **out)
 {
-  int dummy;
-  if (!status)
-    status = &dummy;
+  if (!out)
+    return SP_EINVAL;
+  *out = NULL;
   double bytes;
-  *status = sp_sim_memory(width, tokens, heads, threads, flags, &bytes);
-  if (*status)
-    return NULL;
+  int st = sp_sim_memory(width, tokens, heads, threads, flags, &bytes);
+  if (st)
+    return st;
   double limit = sp_sim_memory_limit();
-  if ((limit > 0.0 && bytes > limit) || bytes > (double)SIZE_MAX / 2) {
-    *status = SP_ENOMEM;
-    return NULL;
-  }
+  if ((limit > 0.0 && bytes > limit) || bytes > (double)SIZE_MAX / 2)
+    return SP_ENOMEM;
   sp_sim *s = calloc(1, sizeof *s);
-  if (!s) {
-    *status = SP_ENOMEM;
-    return NULL;
-  }
+  if (!s)
+    return SP_ENOMEM;
   int grad = (flags & SP_SIM_GRADIENT) != 0, jac = (flags & SP_SIM_JACOBIAN) != 0;
   s->d = width;
   s->T = tokens;
@@ -314,12 +309,11 @@ sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned 
   if (alloc_thread_buffers(s, grad, jac) || alloc_forward(s) || (grad && alloc_gradient(s)) ||
       (jac && alloc_tangents(s)))
     goto nomem;
-  *status = SP_OK;
-  return s;
+  *out = s;
+  return SP_OK;
 nomem:
   sp_sim_free(s);
-  *status = SP_ENOMEM;
-  return NULL;
+  return SP_ENOMEM;
 }
 
 void sp_sim_options_default(sp_sim_options *o)

@@ -150,8 +150,9 @@ void sp_train_free(sp_train *t)
   free(t);
 }
 
-sp_train *sp_train_alloc(const sp_model *m, long width, long heads, long vocab, long batch,
-                         int threads, int *status)
+/* The network, or NULL with *status set (sp_train_alloc). */
+static sp_train *train_build(const sp_model *m, long width, long heads, long vocab, long batch,
+                             int threads, int *status)
 {
   int dummy;
   if (!status)
@@ -186,6 +187,16 @@ sp_train *sp_train_alloc(const sp_model *m, long width, long heads, long vocab, 
   }
   memset(sp_trainf_params(t->net), 0, t->lay.n * sizeof(float));
   return t;
+}
+
+int sp_train_alloc(const sp_model *m, long width, long heads, long vocab, long batch,
+                   int threads, sp_train **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  int s;
+  *out = train_build(m, width, heads, vocab, batch, threads, &s);
+  return s;
 }
 
 int sp_train_init(sp_train *t, unsigned long seed)

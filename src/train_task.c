@@ -206,7 +206,8 @@ double sp_task_data_memory(long long size, int bytes)
 
 static double masked_best(const sp_task *k);
 
-sp_task *sp_task_alloc(const sp_task_options *o, int *status)
+/* The task, or NULL with *status set (sp_task_alloc). */
+static sp_task *task_build(const sp_task_options *o, int *status)
 {
   int dummy;
   if (!status)
@@ -254,6 +255,15 @@ sp_task *sp_task_alloc(const sp_task_options *o, int *status)
   }
   *status = SP_OK;
   return k;
+}
+
+int sp_task_alloc(const sp_task_options *o, sp_task **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  int s;
+  *out = task_build(o, &s);
+  return s;
 }
 
 double sp_task_best_loss(const sp_task *k)

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-sp_workspace *sp_workspace_alloc(void)
+int sp_workspace_alloc(sp_workspace **out)
 {
-  return calloc(1, sizeof(sp_workspace));
+  if (!out)
+    return SP_EINVAL;
+  *out = calloc(1, sizeof(sp_workspace));
+  return *out ? SP_OK : SP_ENOMEM;
 }
 
 void sp_workspace_free(sp_workspace *w)
@@ -106,8 +109,8 @@ static int prepare_overlap(sp_workspace *w, const sp_model *m)
   while (i < w->novl && sp_overlap_table_tokens(w->ovl[i]) != m->tokens)
     i++;
   if (i == w->novl) {
-    sp_overlap_table *t = sp_overlap_table_alloc(m->tokens, &s);
-    if (!t)
+    sp_overlap_table *t = NULL;
+    if ((s = sp_overlap_table_alloc(m->tokens, &t)))
       return s;
     if (w->novl == SP_WORKSPACE_CACHE_OVL)
       sp_overlap_table_free(w->ovl[--w->novl]);
@@ -138,8 +141,8 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
                             && sp_rem_table_causal(w->rem[i]) == m->causal))
       i++;
     if (i == w->nrem) {
-      sp_rem_table *t = sp_rem_table_alloc(m->tokens, m->causal, &s);
-      if (!t)
+      sp_rem_table *t = NULL;
+      if ((s = sp_rem_table_alloc(m->tokens, m->causal, &t)))
         return s;
       if (w->nrem == SP_WORKSPACE_CACHE_REM)
         sp_rem_table_free(w->rem[--w->nrem]);
@@ -156,9 +159,10 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
                                                 m->var_w_in, m->var_w_out, m->var_b))
       i++;
     if (i == w->nmlp) {
-      sp_mlp_table *t = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in,
-                                           m->var_w_out, m->var_b, &s);
-      if (!t)
+      sp_mlp_table *t = NULL;
+      s = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in, m->var_w_out, m->var_b,
+                             &t);
+      if (s)
         return s;
       if (w->nmlp == SP_WORKSPACE_CACHE_MLP)
         sp_mlp_table_free(w->mlp[--w->nmlp]);

@@ -1,6 +1,6 @@
 /* Benchmark (meson test --benchmark): the worst-case time of one block map
  * for each activation without LayerNorm (the MLP's kernel then sees every
- * variance): sp_block() at input variances q = 1e-8 .. 1e12 and
+ * variance): sp_maps_block() at input variances q = 1e-8 .. 1e12 and
  * correlations -0.99 .. 1, weight variance 2 (so that q_1 spans the same
  * range).  Prints the median and the largest time per activation, in CPU
  * time of the calling thread (so that a loaded machine does not inflate
@@ -49,7 +49,7 @@ int main(void)
         /* uniform in [-0.99, 0.9] and geometric towards 1 */
         double c = j < 16 ? -0.99 + 1.89 * j / 15.0 : 1.0 - pow(10.0, -(double)(j - 14));
         double qq = q, pp = c * q, t0 = now();
-        fails += sp_block(&m, NULL, &qq, &pp, SP_REM_Y2, NULL) != SP_OK;
+        fails += sp_maps_block(&m, NULL, &qq, &pp, SP_REM_Y2, NULL) != SP_OK;
         t[n] = now() - t0;
         if (t[n] > worst)
           worst = t[n], worst_q = q, worst_c = c;

@@ -29,7 +29,7 @@ static double block_rate(const sp_model *m, long n, double *sink)
   double q = 1.0, p = m->rho0, acc = 0.0;
   double t0 = now();
   for (long i = 0; i < n; i++) {
-    if (sp_block(m, NULL, &q, &p, SP_REM_Y2, NULL))
+    if (sp_maps_block(m, NULL, &q, &p, SP_REM_Y2, NULL))
       return 0.0;
     if (p > 0.999) { /* restart before collapse so every map does full work */
       acc += p;

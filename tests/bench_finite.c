@@ -75,7 +75,8 @@ int main(void)
     sp_model_default(&m);
     m.stats = SP_STATS_FINITE;
     m.tokens = 16;
-    sp_workspace *w = sp_workspace_alloc();
+    sp_workspace *w = NULL;
+    sp_workspace_alloc(&w);
     double t0 = now();
     int s = w ? sp_workspace_prepare(w, &m) : SP_ENOMEM;
     printf("warm-up: first table build of the process (T = 16) %.3f s%s\n", now() - t0,
@@ -92,7 +93,8 @@ int main(void)
     m.tokens = 512;
     m.activation = cases[k].act;
     m.stats = cases[k].stats;
-    sp_workspace *w = sp_workspace_alloc();
+    sp_workspace *w = NULL;
+    sp_workspace_alloc(&w);
     double t0 = now();
     int s = sp_workspace_prepare(w, &m);
     double prep = now() - t0;

@@ -45,7 +45,8 @@ int main(void)
   static sp_model row[N];
   static sp_summary sum[N * N];
   static int st[N];
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_model m;
   model_at(&m, 0, 0);
   m.row_overlap = SP_OVERLAP_INDEPENDENT;
@@ -77,7 +78,7 @@ int main(void)
     double q = m.q0, p = m.rho0 * m.q0, y2f = 0.0, y2m = 0.0;
     for (long l = 1; l <= m.depth; l++) {
       sp_attn_stats a;
-      if (sp_block(&m, NULL, &q, &p, SP_REM_Y2, &a))
+      if (sp_maps_block(&m, NULL, &q, &p, SP_REM_Y2, &a))
         break;
       if (l == 1)
         y2f = a.y2;

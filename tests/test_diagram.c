@@ -13,6 +13,12 @@ static sp_axis axis(const char *name, double lo, double hi, size_t n)
   return a;
 }
 
+/* What diagram `d` holds. */
+static const sp_diagram_data *view(const sp_diagram *d)
+{
+  return sp_diagram_view(d);
+}
+
 static sp_diagram *make(const sp_model *m, sp_axis x, sp_axis y, const sp_diagram_options *o)
 {
   sp_diagram *d;
@@ -26,7 +32,7 @@ static sp_diagram *make(const sp_model *m, sp_axis x, sp_axis y, const sp_diagra
 
 static const sp_diagram_point *at(const sp_diagram *d, size_t i, size_t j)
 {
-  return &d->pt[j * d->nx + i];
+  return &view(d)->pt[j * view(d)->nx + i];
 }
 
 /* Largest |f(vertex) - level| over the vertices of c; with `inner`, not
@@ -40,7 +46,7 @@ static double curve_residual(sp_diagram *d, const sp_contour *c, int rho, int in
         continue;
       sp_diagram_point p;
       sp_diagram_eval(d, c->lines[i].x[k], c->lines[i].y[k], &p);
-      double r = rho ? p.rho_final - d->opt.rho_max : p.beta_ratio - 1.0;
+      double r = rho ? p.rho_final - view(d)->opt.rho_max : p.beta_ratio - 1.0;
       e = fmax(e, fabs(r));
     }
   return e;
@@ -54,8 +60,8 @@ static void test_classes(void)
   sp_diagram *d = make(&m, axis("beta", 0.0, 5.0, 21), axis("alpha-sa", 0.0, 5.0, 21), NULL);
   /* Every point equals what sp_propagate_summary gives for its model. */
   int same = 1;
-  for (size_t j = 0; j < d->ny; j++)
-    for (size_t i = 0; i < d->nx; i++) {
+  for (size_t j = 0; j < view(d)->ny; j++)
+    for (size_t i = 0; i < view(d)->nx; i++) {
       const sp_diagram_point *p = at(d, i, j);
       sp_model mm = m;
       mm.beta = p->x;
@@ -67,10 +73,10 @@ static void test_classes(void)
       same &= (isnan(s.y2_first) && isnan(p->y2_first)) || s.y2_first == p->y2_first;
       same &= s.y2_max == p->y2_max;
       double la;
-      sp_angle_exponent(&mm, NULL, &la);
+      sp_propagate_angle_exponent(&mm, NULL, &la);
       same &= la == p->lambda_a || (isinf(la) && isinf(p->lambda_a));
     }
-  tap_ok(same, "every grid point matches sp_propagate_summary and sp_angle_exponent");
+  tap_ok(same, "every grid point matches sp_propagate_summary and sp_propagate_angle_exponent");
 
   /* Reference cases, depth 60, rho0 0.025: beta_c(rho0) = sqrt(2/0.975). */
   const sp_diagram_point *p = at(d, 2, 4); /* beta 0.5, alpha 1 */
@@ -89,27 +95,27 @@ static void test_classes(void)
          "alpha_SA 0: rank-collapse with lambda_a = -inf");
   size_t total = 0;
   for (int c = 0; c < SP_NCLASS; c++)
-    total += d->count[c];
-  tap_ok(total == 21 * 21 && d->count[SP_CLASS_UNDEFINED] == 0, "class counts add up");
+    total += view(d)->count[c];
+  tap_ok(total == 21 * 21 && view(d)->count[SP_CLASS_UNDEFINED] == 0, "class counts add up");
 
   /* Curves: the contours sit on the exact level of the recomputed fields. */
-  tap_ok(d->entropy.n == 1, "one entropy-collapse boundary");
-  double e = curve_residual(d, &d->entropy, 0, 0);
+  tap_ok(view(d)->entropy.n == 1, "one entropy-collapse boundary");
+  double e = curve_residual(d, &view(d)->entropy, 0, 0);
   tap_ok(e < 1e-9, "entropy boundary vertices have beta/beta_c = 1 (max dev %.2g)", e);
-  tap_ok(d->rank.n == 1, "one rank-collapse boundary");
-  e = curve_residual(d, &d->rank, 1, 1);
+  tap_ok(view(d)->rank.n == 1, "one rank-collapse boundary");
+  e = curve_residual(d, &view(d)->rank, 1, 1);
   tap_ok(e < 1e-9, "rank boundary vertices have rho_L = 0.9 (max dev %.2g)", e);
   /* Where the clip cuts it, the end lies on the chord between two vertices. */
-  e = curve_residual(d, &d->rank, 1, 0);
+  e = curve_residual(d, &view(d)->rank, 1, 0);
   tap_ok(e < 1e-3, "rank boundary ends within 1e-3 of rho_L = 0.9 (max dev %.2g)", e);
   int clipped = 1;
-  for (size_t k = 0; d->rank.n && k < d->rank.lines[0].n; k++)
-    clipped &= d->rank.lines[0].x[k] <= sqrt(2.0 / 0.975) + 1e-9;
+  for (size_t k = 0; view(d)->rank.n && k < view(d)->rank.lines[0].n; k++)
+    clipped &= view(d)->rank.lines[0].x[k] <= sqrt(2.0 / 0.975) + 1e-9;
   tap_ok(clipped, "rank boundary stops at the entropy-collapse region");
-  tap_ok(d->beta_c.n == 1 && fabs(d->beta_c.lines[0].x[0] - sqrt(2.0 / 0.975)) < 1e-15
-         && d->beta_c.lines[0].y[0] == 0.0 && d->beta_c.lines[0].y[d->beta_c.lines[0].n - 1] == 5.0,
+  tap_ok(view(d)->beta_c.n == 1 && fabs(view(d)->beta_c.lines[0].x[0] - sqrt(2.0 / 0.975)) < 1e-15
+         && view(d)->beta_c.lines[0].y[0] == 0.0 && view(d)->beta_c.lines[0].y[view(d)->beta_c.lines[0].n - 1] == 5.0,
          "beta_c(rho0) overlay: the line beta = sqrt(2/(1 - rho0)) across the plot");
-  tap_ok(d->lambda0.n == 0, "no lambda_a = 0 curve for a ReLU MLP (lambda_a < 0 everywhere)");
+  tap_ok(view(d)->lambda0.n == 0, "no lambda_a = 0 curve for a ReLU MLP (lambda_a < 0 everywhere)");
   sp_diagram_free(d);
 
   /* --y2-max replaces the frozen criterion by E Y2 >= V. */
@@ -118,8 +124,8 @@ static void test_classes(void)
   o.y2_max = 0.5;
   d = make(&m, axis("beta", 1.0, 5.0, 9), axis("alpha-sa", 3.0, 5.0, 3), &o);
   int ok = 1;
-  for (size_t j = 0; j < d->ny; j++)
-    for (size_t i = 0; i < d->nx; i++) {
+  for (size_t j = 0; j < view(d)->ny; j++)
+    for (size_t i = 0; i < view(d)->nx; i++) {
       p = at(d, i, j);
       int ent = p->y2_max >= 0.5;
       ok &= (p->cls == SP_CLASS_ENTROPY_COLLAPSE) == ent;
@@ -132,7 +138,7 @@ static void test_classes(void)
   /* Uniform attention never freezes. */
   m.attention = SP_ATTN_UNIFORM;
   d = make(&m, axis("beta", 0.0, 5.0, 6), axis("alpha-sa", 0.0, 5.0, 6), NULL);
-  tap_ok(d->count[SP_CLASS_ENTROPY_COLLAPSE] == 0 && d->entropy.n == 0 && d->beta_c.n == 0,
+  tap_ok(view(d)->count[SP_CLASS_ENTROPY_COLLAPSE] == 0 && view(d)->entropy.n == 0 && view(d)->beta_c.n == 0,
          "uniform attention: no entropy collapse, no beta_c overlay");
   sp_diagram_free(d);
 }
@@ -152,10 +158,10 @@ static void test_alpha_c(void)
   double want = sqrt(m.var_v / (pow(u0 / umax, 1.0 / (double)m.depth) - 1.0));
   double e = 0.0;
   size_t nv = 0;
-  for (size_t i = 0; i < d->alpha_c.n; i++)
-    for (size_t k = 0; k < d->alpha_c.lines[i].n; k++, nv++)
-      e = fmax(e, fabs(d->alpha_c.lines[i].y[k] - want));
-  tap_ok(d->alpha_c.n == 1 && nv == 13 && e < 1e-9,
+  for (size_t i = 0; i < view(d)->alpha_c.n; i++)
+    for (size_t k = 0; k < view(d)->alpha_c.lines[i].n; k++, nv++)
+      e = fmax(e, fabs(view(d)->alpha_c.lines[i].y[k] - want));
+  tap_ok(view(d)->alpha_c.n == 1 && nv == 13 && e < 1e-9,
          "attention-only alpha_c(L = 60) = %.10f at every beta < beta_c (max dev %.2g)", want, e);
   sp_diagram_free(d);
 
@@ -166,14 +172,14 @@ static void test_alpha_c(void)
   const sp_param *asa = sp_param_lookup("alpha-sa");
   e = 0.0;
   nv = 0;
-  int ok = d->alpha_axis == asa && d->alpha_c.n >= 1;
-  for (size_t i = 0; i < d->alpha_c.n; i++)
-    for (size_t k = 0; k < d->alpha_c.lines[i].n; k++, nv++) {
+  int ok = view(d)->alpha_axis == asa && view(d)->alpha_c.n >= 1;
+  for (size_t i = 0; i < view(d)->alpha_c.n; i++)
+    for (size_t k = 0; k < view(d)->alpha_c.lines[i].n; k++, nv++) {
       sp_model mm = m;
-      mm.beta = d->alpha_c.lines[i].x[k];
+      mm.beta = view(d)->alpha_c.lines[i].x[k];
       double root;
       ok &= sp_critical_rho(&mm, NULL, asa, 0.9, 0.0, 5.0, 1e-10, &root) == SP_OK;
-      e = fmax(e, fabs(root - d->alpha_c.lines[i].y[k]));
+      e = fmax(e, fabs(root - view(d)->alpha_c.lines[i].y[k]));
     }
   tap_ok(ok && nv == 11 && e < 1e-6,
          "alpha_c(beta) agrees with sp_critical_rho to 1e-6 at %zu betas (max dev %.2g)", nv, e);
@@ -204,9 +210,9 @@ static void test_threads(void)
   for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
     o.threads = counts[k];
     sp_diagram *d = make(&m, axis("beta", 0.0, 5.0, 37), axis("alpha-sa", 0.0, 5.0, 29), &o);
-    int same = memcmp(ref->pt, d->pt, d->nx * d->ny * sizeof *d->pt) == 0;
-    same &= same_contour(&ref->rank, &d->rank) && same_contour(&ref->entropy, &d->entropy);
-    same &= same_contour(&ref->alpha_c, &d->alpha_c) && same_contour(&ref->beta_c, &d->beta_c);
+    int same = memcmp(view(ref)->pt, view(d)->pt, view(d)->nx * view(d)->ny * sizeof *view(d)->pt) == 0;
+    same &= same_contour(&view(ref)->rank, &view(d)->rank) && same_contour(&view(ref)->entropy, &view(d)->entropy);
+    same &= same_contour(&view(ref)->alpha_c, &view(d)->alpha_c) && same_contour(&view(ref)->beta_c, &view(d)->beta_c);
     tap_ok(same, "%u threads: points and curves bit-identical to 1 thread", counts[k]);
     sp_diagram_free(d);
   }
@@ -222,26 +228,26 @@ static void test_lambda0_and_axes(void)
   m.activation = SP_ACT_ERF;
   sp_diagram *d = make(&m, axis("var-w", 0.5, 8.0, 16), axis("alpha-sa", 0.2, 5.0, 13), NULL);
   double e = 0.0;
-  for (size_t i = 0; i < d->lambda0.n; i++)
-    for (size_t k = 0; k < d->lambda0.lines[i].n; k++) {
+  for (size_t i = 0; i < view(d)->lambda0.n; i++)
+    for (size_t k = 0; k < view(d)->lambda0.lines[i].n; k++) {
       sp_model mm = m;
-      mm.var_w_in = mm.var_w_out = d->lambda0.lines[i].x[k];
-      mm.alpha_sa = d->lambda0.lines[i].y[k];
+      mm.var_w_in = mm.var_w_out = view(d)->lambda0.lines[i].x[k];
+      mm.alpha_sa = view(d)->lambda0.lines[i].y[k];
       double la;
-      sp_angle_exponent(&mm, NULL, &la);
+      sp_propagate_angle_exponent(&mm, NULL, &la);
       e = fmax(e, fabs(la));
     }
-  tap_ok(d->lambda0.n >= 1 && e < 1e-9, "erf MLP: lambda_a = 0 curve, |lambda_a| < %.2g on it", e);
-  tap_ok(d->beta_c.n == 0, "no beta axis: no beta_c overlay");
+  tap_ok(view(d)->lambda0.n >= 1 && e < 1e-9, "erf MLP: lambda_a = 0 curve, |lambda_a| < %.2g on it", e);
+  tap_ok(view(d)->beta_c.n == 0, "no beta axis: no beta_c overlay");
   sp_diagram_free(d);
 
   /* beta against rho0: the overlay is the curve beta_c = sqrt(2/(1 - rho0)). */
   sp_model_default(&m);
   m.depth = 10;
   d = make(&m, axis("rho0", 0.0, 0.8, 9), axis("beta", 0.5, 4.0, 8), NULL);
-  int ok = d->beta_c.n == 1;
-  for (size_t k = 0; ok && k < d->beta_c.lines[0].n; k++) {
-    double r = d->beta_c.lines[0].x[k], b = d->beta_c.lines[0].y[k];
+  int ok = view(d)->beta_c.n == 1;
+  for (size_t k = 0; ok && k < view(d)->beta_c.lines[0].n; k++) {
+    double r = view(d)->beta_c.lines[0].x[k], b = view(d)->beta_c.lines[0].y[k];
     ok &= fabs(b - sqrt(2.0 / (1.0 - r))) < 1e-12;
   }
   tap_ok(ok, "beta over rho0: beta_c overlay follows sqrt(2/(1 - rho0))");
@@ -251,7 +257,7 @@ static void test_lambda0_and_axes(void)
   sp_axis lx = {sp_param_lookup("alpha-sa"), 0.1, 10.0, 5, SP_SPACING_LOG};
   sp_axis ly = axis("depth", 1.0, 100.0, 7);
   d = make(&m, ly, lx, NULL);
-  ok = fabs(d->yc[1] - pow(10.0, -0.5)) < 1e-15 && d->yc[0] == 0.1 && d->yc[4] == 10.0;
+  ok = fabs(view(d)->yc[1] - pow(10.0, -0.5)) < 1e-15 && view(d)->yc[0] == 0.1 && view(d)->yc[4] == 10.0;
   ok &= at(d, 1, 0)->x == floor(1.0 + 99.0 / 6.0 + 0.5);
   tap_ok(ok, "log axis is geometric with exact ends; integer axis values are rounded");
   sp_diagram_free(d);
@@ -263,7 +269,7 @@ static void test_lambda0_and_axes(void)
   sp_axis big = {sp_param_lookup("alpha-sa"), 1.0, 1e4, 5, SP_SPACING_LOG};
   d = make(&m, axis("beta", 0.0, 1.0, 3), big, NULL);
   const sp_diagram_point *p = at(d, 0, 4);
-  tap_ok(d->count[SP_CLASS_UNDEFINED] > 0 && p->cls == SP_CLASS_UNDEFINED
+  tap_ok(view(d)->count[SP_CLASS_UNDEFINED] > 0 && p->cls == SP_CLASS_UNDEFINED
          && p->status == SP_EOVERFLOW && isnan(p->rho_final),
          "no-LN overflow: undefined points with status EOVERFLOW, NaN values");
   sp_diagram_free(d);
@@ -281,7 +287,8 @@ static void test_workspaces(void)
   m.depth = 4;
   m.stats = SP_STATS_FINITE;
   m.tokens = 64;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   int want = sp_workspace_prepare(w, &m);
   static const char *const axes[3][2] = {
     {"beta", "alpha-sa"}, {"beta", "tokens"}, {"tokens", "beta"}};
@@ -297,8 +304,8 @@ static void test_workspaces(void)
              "'%s' (got '%s')", mode[k], sp_strerror(want), sp_strerror(s));
     } else {
       int same = s == SP_OK;
-      for (size_t j = 0; same && j < d->ny; j++)
-        for (size_t i = 0; i < d->nx; i++) {
+      for (size_t j = 0; same && j < view(d)->ny; j++)
+        for (size_t i = 0; i < view(d)->nx; i++) {
           const sp_diagram_point *p = at(d, i, j);
           sp_model mm = m;
           sp_model_set(&mm, x.param, p->x);
@@ -356,14 +363,14 @@ static void test_errors(void)
  * point's model: attention input (q0, rho0 q0), LayerNormed for pre-LN. */
 static double direct_grad_wq(const sp_diagram *d, size_t i, size_t j)
 {
-  sp_model mm = d->model;
-  sp_model_set(&mm, d->x.param, d->xc[i]);
-  sp_model_set(&mm, d->y.param, d->yc[j]);
+  sp_model mm = view(d)->model;
+  sp_model_set(&mm, view(d)->x.param, view(d)->xc[i]);
+  sp_model_set(&mm, view(d)->y.param, view(d)->yc[j]);
   double q = mm.q0, p = mm.rho0 * mm.q0;
   if (mm.norm == SP_NORM_PRE)
     q = 1.0, p = mm.rho0;
   sp_attn_stats st;
-  if (sp_map_attention_stats(&mm, NULL, q, p, SP_REM_ALL, &st))
+  if (sp_maps_attention_stats(&mm, NULL, q, p, SP_REM_ALL, &st))
     return NAN;
   return sp_grad_wq(mm.beta, mm.var_v, q, p, st.g);
 }
@@ -383,8 +390,8 @@ static void test_gradient(void)
     double bc = pre ? sp_rem_beta_c(1.0, m.rho0) : sp_rem_beta_c(m.q0, m.rho0 * m.q0);
     double e = 0.0, gmax = 0.0;
     int below = 1, above = 1, nan_lg = 1;
-    for (size_t j = 0; j < d->ny; j++)
-      for (size_t i = 0; i < d->nx; i++) {
+    for (size_t j = 0; j < view(d)->ny; j++)
+      for (size_t i = 0; i < view(d)->nx; i++) {
         const sp_diagram_point *p = at(d, i, j);
         double g = direct_grad_wq(d, i, j);
         e = fmax(e, fabs(p->grad_wq - g) / fmax(fabs(g), 1e-300));
@@ -398,22 +405,22 @@ static void test_gradient(void)
     const char *nm = pre ? "pre-LN" : "post-LN";
     tap_ok(e < 1e-12, "%s: grad_wq equals sp_grad_wq at block 1's input (rel. err %.2g)", nm, e);
     tap_ok(below && above, "%s: grad_wq = 0 below beta_c = %.4g (G = 0), > 0 above", nm, bc);
-    tap_ok(d->grad_max == gmax && gmax > 0.0, "%s: grad_max is the grid maximum", nm);
+    tap_ok(view(d)->grad_max == gmax && gmax > 0.0, "%s: grad_max is the grid maximum", nm);
     double r = 0.0;
     size_t nv = 0;
-    for (size_t k = 0; k < d->grad.n; k++)
-      for (size_t v = 0; v < d->grad.lines[k].n; v++, nv++) {
+    for (size_t k = 0; k < view(d)->grad.n; k++)
+      for (size_t v = 0; v < view(d)->grad.lines[k].n; v++, nv++) {
         sp_diagram_point p;
-        sp_diagram_eval(d, d->grad.lines[k].x[v], d->grad.lines[k].y[v], &p);
+        sp_diagram_eval(d, view(d)->grad.lines[k].x[v], view(d)->grad.lines[k].y[v], &p);
         r = fmax(r, fabs(p.grad_wq - o.grad_fraction * gmax) / gmax);
         /* Block 1 sees the raw input: the curve is a line of constant beta
          * just above beta_c. */
-        if (!(d->grad.lines[k].x[v] > bc && d->grad.lines[k].x[v] < bc + 0.25))
+        if (!(view(d)->grad.lines[k].x[v] > bc && view(d)->grad.lines[k].x[v] < bc + 0.25))
           r = INFINITY;
       }
-    tap_ok(d->grad.n >= 1 && nv >= 6 && r < 1e-8,
+    tap_ok(view(d)->grad.n >= 1 && nv >= 6 && r < 1e-8,
            "%s: grad_wq = 0.01 max curve (%zu vertices), relative residual %.2g", nm, nv, r);
-    tap_ok(nan_lg && d->lambda_g0.n == 0, "%s: no lambda_g unless asked", nm);
+    tap_ok(nan_lg && view(d)->lambda_g0.n == 0, "%s: no lambda_g unless asked", nm);
     sp_diagram_free(d);
   }
 
@@ -424,24 +431,24 @@ static void test_gradient(void)
   o.lambda_g = 1;
   sp_diagram *d = make(&m, axis("beta", 0.0, 5.0, 11), axis("alpha-sa", 0.0, 5.0, 11), &o);
   double e = 0.0;
-  for (size_t k = 0; k < d->nx * d->ny; k += 7) {
+  for (size_t k = 0; k < view(d)->nx * view(d)->ny; k += 7) {
     sp_model mm = m;
-    mm.beta = d->pt[k].x;
-    mm.alpha_sa = d->pt[k].y;
+    mm.beta = view(d)->pt[k].x;
+    mm.alpha_sa = view(d)->pt[k].y;
     double lg = NAN;
     sp_grad_exponent(&mm, NULL, &lg, NULL);
-    e = fmax(e, lg == d->pt[k].lambda_g ? 0.0 : fabs(lg - d->pt[k].lambda_g));
+    e = fmax(e, lg == view(d)->pt[k].lambda_g ? 0.0 : fabs(lg - view(d)->pt[k].lambda_g));
   }
   tap_ok(e == 0.0, "lambda_g equals sp_grad_exponent (max diff %.2g)", e);
   double r = 0.0;
-  for (size_t k = 0; k < d->lambda_g0.n; k++)
-    for (size_t v = 0; v < d->lambda_g0.lines[k].n; v++) {
+  for (size_t k = 0; k < view(d)->lambda_g0.n; k++)
+    for (size_t v = 0; v < view(d)->lambda_g0.lines[k].n; v++) {
       sp_diagram_point p;
-      sp_diagram_eval(d, d->lambda_g0.lines[k].x[v], d->lambda_g0.lines[k].y[v], &p);
+      sp_diagram_eval(d, view(d)->lambda_g0.lines[k].x[v], view(d)->lambda_g0.lines[k].y[v], &p);
       r = fmax(r, fabs(p.lambda_g));
     }
-  tap_ok(d->lambda_g0.n >= 1 && r < 1e-8, "lambda_g = 0 curve, |lambda_g| < %.2g on it", r);
-  tap_ok(d->grad.n == 0, "no gradient curve without grad_fraction");
+  tap_ok(view(d)->lambda_g0.n >= 1 && r < 1e-8, "lambda_g = 0 curve, |lambda_g| < %.2g on it", r);
+  tap_ok(view(d)->grad.n == 0, "no gradient curve without grad_fraction");
   sp_diagram_free(d);
 
   /* Bad fractions. */

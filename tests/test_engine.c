@@ -90,7 +90,7 @@ static void rho_one_fixed(void)
     m.rho0 = 1.0;
     double q = m.q0, p = m.q0;
     for (int l = 0; l < 5; l++) {
-      if (sp_block(&m, NULL, &q, &p, SP_REM_Y2, NULL))
+      if (sp_maps_block(&m, NULL, &q, &p, SP_REM_Y2, NULL))
         break;
       if (p != q)
         moved++;
@@ -105,14 +105,14 @@ static void layernorm(void)
   for (int k = 0; k < 1000; k++) {
     double q = uniform(1e-3, 1e3), p = q * uniform(-0.1, 1.0);
     double q1 = q, p1 = p;
-    sp_map_layernorm(&q1, &p1);
+    sp_maps_layernorm(&q1, &p1);
     double q2 = q1, p2 = p1;
-    sp_map_layernorm(&q2, &p2);
+    sp_maps_layernorm(&q2, &p2);
     bad += !(q1 == 1.0 && q2 == 1.0 && p2 == p1 && fabs(p1 - p / q) < 1e-15);
   }
   tap_ok(bad == 0, "LN normalises and is idempotent");
   double q = 0.0, p = 0.0;
-  tap_ok(sp_map_layernorm(&q, &p) == SP_EUNDERFLOW, "LN of a zero stream is an underflow");
+  tap_ok(sp_maps_layernorm(&q, &p) == SP_EUNDERFLOW, "LN of a zero stream is an underflow");
 }
 
 /* Post-LN: skip gain alpha with branch gain 1 equals skip 1, branch 1/alpha. */
@@ -138,8 +138,8 @@ static void gain_duality(void)
         qa = qb = 1.0;
         pa = pb = a.rho0;
       }
-      sp_block(&a, NULL, &qa, &pa, SP_REM_Y2, NULL);
-      sp_block(&b, NULL, &qb, &pb, SP_REM_Y2, NULL);
+      sp_maps_block(&a, NULL, &qa, &pa, SP_REM_Y2, NULL);
+      sp_maps_block(&b, NULL, &qb, &pb, SP_REM_Y2, NULL);
       double d = fabs(pa / qa - pb / qb);
       if (d > worst)
         worst = d;
@@ -250,7 +250,7 @@ static void angle_exponent(void)
     m.alpha_sa = uniform(0.3, 3.0);
     m.alpha_mlp = uniform(0.3, 3.0);
     double lc, lf, err;
-    if (sp_angle_exponent(&m, NULL, &lc) || sp_angle_exponent_fd(&m, NULL, &lf, &err))
+    if (sp_propagate_angle_exponent(&m, NULL, &lc) || sp_propagate_angle_exponent_fd(&m, NULL, &lf, &err))
       continue;
     double d = fabs(lc - lf);
     if (d > worst)
@@ -264,13 +264,13 @@ static void angle_exponent(void)
   sp_model m;
   sp_model_default(&m);
   double la;
-  tap_ok(sp_angle_exponent(&m, NULL, &la) == SP_OK, "default lambda_a");
+  tap_ok(sp_propagate_angle_exponent(&m, NULL, &la) == SP_OK, "default lambda_a");
   /* e^la = 1/(1 + 0.2004) x (1 + 0.04 * 1/2) / (1 + 0.2 * (0.2004/2) + 4e-4) */
   double want = log(1.0 / 1.2004 * 1.02 / (1.0 + 0.2 * 0.1002 + 4e-4));
   tap_close(la, want, 1e-15, "default lambda_a by hand = %.6f", want);
   m.norm = SP_NORM_PRE;
-  tap_ok(sp_angle_exponent(&m, NULL, &la) == SP_EUNSUP, "closed form refuses pre-LN");
-  tap_ok(sp_angle_exponent_fd(&m, NULL, &la, NULL) == SP_OK && la < 0.0,
+  tap_ok(sp_propagate_angle_exponent(&m, NULL, &la) == SP_EUNSUP, "closed form refuses pre-LN");
+  tap_ok(sp_propagate_angle_exponent_fd(&m, NULL, &la, NULL) == SP_OK && la < 0.0,
          "finite differences work for pre-LN (%.4f)", la);
 }
 
@@ -383,7 +383,7 @@ static void errors(void)
   sp_model_default(&m);
   m.activation = SP_ACT_TANH;
   tap_ok(sp_propagate(&m, NULL, SP_REM_ALL, NULL, NULL) == SP_EINVAL, "NULL output");
-  tap_ok(sp_angle_exponent(NULL, NULL, NULL) == SP_EINVAL, "NULL model");
+  tap_ok(sp_propagate_angle_exponent(NULL, NULL, NULL) == SP_EINVAL, "NULL model");
 }
 
 int main(void)

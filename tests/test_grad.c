@@ -95,8 +95,8 @@ int main(void)
     double la, chi, q = 1.0, p = 1.0;
     sp_attn_stats st;
     sp_block_trace tr;
-    sp_angle_exponent(&m, NULL, &la);
-    sp_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
+    sp_propagate_angle_exponent(&m, NULL, &la);
+    sp_maps_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
     if (sp_grad_block_chi(&m, &st, &tr, &chi))
       continue;
     double d = fabs(log(chi) - la);
@@ -114,15 +114,15 @@ int main(void)
   sp_attn_stats st;
   sp_block_trace tr;
   m.tokens = 512;
-  sp_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
+  sp_maps_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
   sp_grad_block_chi(&m, &st, &tr, &chi1);
   q = 1.0, p = 0.0;
   m.tokens = 512 * 512;
-  sp_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
+  sp_maps_block_traced(&m, NULL, &q, &p, SP_REM_ALL, &st, &tr);
   sp_grad_block_chi(&m, &st, &tr, &chi2);
   tap_ok(chi2 > chi1 * 1.5, "frozen attention: chi grows with log T (%.3f -> %.3f)", chi1, chi2);
   tap_ok(sp_grad_block_chi(&m, NULL, &tr, &chi1) == SP_EINVAL, "NULL statistics");
-  sp_block_traced(&m, NULL, &q, &p, SP_REM_Y2, &st, &tr);
+  sp_maps_block_traced(&m, NULL, &q, &p, SP_REM_Y2, &st, &tr);
   tap_ok(sp_grad_block_chi(&m, &st, &tr, &chi1) == SP_EINVAL, "statistics without G refused");
 
   /* The two-channel transfer applied to an isotropic probe, (1/T, 1 - 1/T),
@@ -139,7 +139,7 @@ int main(void)
     m.attention = k % 5 == 0 ? SP_ATTN_CENTRED : SP_ATTN_SOFTMAX;
     m.activation = gsl_rng_uniform(rng) < 0.5 ? SP_ACT_RELU : SP_ACT_ERF;
     double t[4], chi, q2 = 1.0 + gsl_rng_uniform(rng), p2 = q2 * gsl_rng_uniform(rng);
-    sp_block_traced(&m, NULL, &q2, &p2, SP_REM_ALL, &st, &tr);
+    sp_maps_block_traced(&m, NULL, &q2, &p2, SP_REM_ALL, &st, &tr);
     if (sp_grad_block_chi(&m, &st, &tr, &chi) || sp_grad_block_transfer(&m, &st, &tr, t))
       continue;
     double T = (double)m.tokens, iso = (t[0] + t[1]) / T + (t[2] + t[3]) * (1.0 - 1.0 / T);
@@ -154,7 +154,7 @@ int main(void)
   m.alpha_sa = 0.0;
   {
     double t[4], q2 = 1.0, p2 = 0.2;
-    sp_block_traced(&m, NULL, &q2, &p2, SP_REM_ALL, &st, &tr);
+    sp_maps_block_traced(&m, NULL, &q2, &p2, SP_REM_ALL, &st, &tr);
     sp_grad_block_transfer(&m, &st, &tr, t);
     tap_ok(t[1] == 0.0 && t[2] == 0.0 && t[3] == 0.0 && t[0] > 0.0,
            "uniform attention, no skip: only the token mean passes (%.3g)", t[0]);

@@ -95,32 +95,33 @@ int main(void)
   m.stats = SP_STATS_FINITE;
   m.beta = 3.0;
   m.row_overlap = SP_OVERLAP_EXACT;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   int s = sp_workspace_prepare(w, &m);
   sp_attn_stats st;
   double q = 1.0, p = 0.4, qs, ps, want;
-  s = s ? s : sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  s = s ? s : sp_maps_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
   sp_rem_overlap(m.tokens, 3.0 * sqrt(0.6), 0.4, &want, NULL);
   /* The prepared workspace holds the overlap table: 1e-6 of the quadrature. */
   tap_ok(s == SP_OK && fabs(st.overlap - want) < 1e-6 && st.overlap > 10.0 / 512,
          "exact: overlap %.7f = sp_rem_overlap %.7f (table), far above 1/T", st.overlap, want);
-  sp_map_attention_output(&m, q, p, &st, &qs, &ps);
+  sp_maps_attention_output(&m, q, p, &st, &qs, &ps);
   tap_close(ps, m.var_v * (p + (q - p) * st.overlap) + sp_model_var_vb(&m), 1e-15,
             "p_S = sv (p + (q - p) E O) + svb");
   m.row_overlap = SP_OVERLAP_INDEPENDENT;
-  sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  sp_maps_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
   tap_ok(st.overlap == 1.0 / 512, "independent: overlap 1/T");
   m.row_overlap = SP_OVERLAP_EXACT;
-  sp_map_attention_stats(&m, w, q, 0.0, SP_REM_ALL, &st);
+  sp_maps_attention_stats(&m, w, q, 0.0, SP_REM_ALL, &st);
   tap_ok(st.overlap == 1.0 / 512, "exact at p = 0: 1/T");
   m.causal = 1;
   sp_workspace_prepare(w, &m);
   sp_rem_overlap_causal(m.tokens, 3.0 * sqrt(0.6), 0.4, &want, NULL);
-  s = sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
+  s = sp_maps_attention_stats(&m, w, q, p, SP_REM_ALL, &st);
   tap_ok(s == SP_OK && st.overlap == want, "causal rows: sp_rem_overlap_causal (%.5f)", want);
   m.tokens = SP_REM_OVERLAP_CAUSAL_MAX + 1;
   sp_workspace_prepare(w, &m);
-  tap_ok(sp_map_attention_stats(&m, w, q, p, SP_REM_ALL, &st) == SP_EUNSUP,
+  tap_ok(sp_maps_attention_stats(&m, w, q, p, SP_REM_ALL, &st) == SP_EUNSUP,
          "causal rows beyond SP_REM_OVERLAP_CAUSAL_MAX: refused");
   sp_workspace_free(w);
   return tap_done();

@@ -57,7 +57,7 @@ int main(void)
   double o, err;
   /* independent rows: the pair mean of 1/max(t, t') = 2 (T - H_T)/(T (T - 1)) */
   sp_attn_stats u;
-  sp_rem_uniform_causal(64, &u);
+  sp_rem_finite_uniform_causal(64, &u);
   tap_ok(sp_rem_overlap_causal(64, 0.0, 0.7, &o, &err) == SP_OK && fabs(o - u.overlap) < 1e-15,
          "lambda = 0: 2 (T - H_T)/(T (T - 1)) = %.6f", u.overlap);
   tap_ok(sp_rem_overlap_causal(64, 2.0, 0.0, &o, &err) == SP_OK && fabs(o - u.overlap) < 1e-15,

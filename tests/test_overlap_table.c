@@ -50,7 +50,8 @@ int main(void)
   for (int k = 0; k < 3; k++) {
     int st, nodes, bad = 0;
     double t0 = now(), lmax, est;
-    sp_overlap_table *t = sp_overlap_table_alloc(tokens[k], &st);
+    sp_overlap_table *t = NULL;
+    st = sp_overlap_table_alloc(tokens[k], &t);
     double built = now() - t0;
     sp_overlap_table_info(t, &lmax, &est, &nodes);
     tap_ok(t && st == SP_OK && lmax == SP_OVERLAP_TABLE_LAMBDA_MAX,
@@ -74,8 +75,10 @@ int main(void)
     sp_overlap_table_free(t);
   }
   int st = SP_OK;
-  tap_ok(sp_overlap_table_alloc(1, &st) == NULL && st == SP_EDOM, "T = 1 refused");
-  tap_ok(sp_overlap_table_alloc(SP_MAX_TOKENS + 1, NULL) == NULL, "T too large refused");
+  sp_overlap_table *bad = (sp_overlap_table *)&st;
+  tap_ok(sp_overlap_table_alloc(1, &bad) == SP_EDOM && !bad, "T = 1 refused, *out NULL");
+  tap_ok(sp_overlap_table_alloc(SP_MAX_TOKENS + 1, &bad) == SP_EDOM, "T too large refused");
+  tap_ok(sp_overlap_table_alloc(16, NULL) == SP_EINVAL, "no place for the result: SP_EINVAL");
   double o;
   tap_ok(sp_overlap_table_eval(NULL, 1.0, 0.5, &o) == SP_EINVAL, "NULL table");
   sp_overlap_table_free(NULL);

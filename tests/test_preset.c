@@ -194,14 +194,14 @@ static void apply_order(void)
 static void conversions(void)
 {
   double b = 768 * 0.02 * 0.02 / sqrt(log(512.0));
-  tap_close(sp_std_qk(b, 512, 768), 0.02, 1e-16, "std_qk inverts beta (bert-base)");
-  tap_close(sp_beta_from_std(0.02, 0.02, 512, 768), b, 1e-16, "beta from stds");
-  tap_close(sp_std_qk(0.5, 512, 720), sqrt(0.5 * sqrt(log(512.0)) / 720), 1e-16,
+  tap_close(sp_preset_std_qk(b, 512, 768), 0.02, 1e-16, "std_qk inverts beta (bert-base)");
+  tap_close(sp_preset_beta_from_std(0.02, 0.02, 512, 768), b, 1e-16, "beta from stds");
+  tap_close(sp_preset_std_qk(0.5, 512, 720), sqrt(0.5 * sqrt(log(512.0)) / 720), 1e-16,
             "std_qk formula");
-  tap_ok(isnan(sp_std_qk(-1, 512, 768)) && isnan(sp_std_qk(1, 1, 768))
-         && isnan(sp_std_qk(1, 512, 0)) && isnan(sp_std_qk(NAN, 512, 768)),
+  tap_ok(isnan(sp_preset_std_qk(-1, 512, 768)) && isnan(sp_preset_std_qk(1, 1, 768))
+         && isnan(sp_preset_std_qk(1, 512, 0)) && isnan(sp_preset_std_qk(NAN, 512, 768)),
          "std_qk domain");
-  tap_ok(isnan(sp_beta_from_std(-0.1, 0.1, 512, 8)) && isnan(sp_beta_from_std(0.1, 0.1, 1, 8)),
+  tap_ok(isnan(sp_preset_beta_from_std(-0.1, 0.1, 512, 8)) && isnan(sp_preset_beta_from_std(0.1, 0.1, 1, 8)),
          "beta_from_std domain");
   for (int g = 0; g < SP_NGAIN; g++) {
     sp_gain x;

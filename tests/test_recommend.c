@@ -31,11 +31,11 @@ static void closed_forms(void)
   for (size_t i = 0; i < 4; i++) {
     m.depth = depths[i];
     double g, want = alpha_c_closed(m.var_v, m.rho0, 0.9, m.depth);
-    int s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-12, &g);
+    int s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-12, &g);
     tap_ok(s == SP_OK, "critical alpha-sa at L = %ld found", m.depth);
     tap_close(g, want, 1e-9, "alpha_c(L = %ld) = %.10f, closed form %.10f", m.depth, g, want);
     double g2;
-    sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g2);
+    sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g2);
     tap_close(g2, g, 1e-12, "without an MLP, alpha (both skips) = alpha-sa");
     tap_ok(g > prev, "alpha_c grows with depth");
     prev = g;
@@ -43,7 +43,7 @@ static void closed_forms(void)
   /* sqrt(L) growth: a_c^2 ~ sv L / log(u0/umax) at large L. */
   m.depth = 100000;
   double g;
-  sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
+  sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   double asym = sqrt(m.var_v * (double)m.depth / log(81.0));
   tap_close(g / asym, 1.0, 1e-4, "alpha_c -> sqrt(sv L / log(u0/umax)) at L = 1e5 (ratio %.6f)",
             g / asym);
@@ -61,7 +61,7 @@ static void closed_forms(void)
   double T = 64.0, a0 = (1.0 + (T - 1.0) * 0.05) / T, am = (1.0 + (T - 1.0) * 0.9) / T;
   double b0 = a0 / (1.0 - a0), bm = am / (1.0 - am);
   double want = sqrt((pow(bm / b0, 1.0 / 30.0) - 1.0) / m.var_v);
-  int s = sp_critical_gain(&m, NULL, SP_GAIN_BRANCH_SA, 0.9, 1e-12, &g);
+  int s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_BRANCH_SA, 0.9, 1e-12, &g);
   tap_ok(s == SP_OK, "critical branch-sa (uniform attention) found");
   tap_close(g, want, 1e-9, "gamma_c = %.10f, closed form %.10f", g, want);
   sp_model x = m;
@@ -82,31 +82,31 @@ static void verdicts(void)
   sp_model_default(&m);
   sp_verdict v;
   sp_summary sum;
-  tap_ok(sp_verdict_eval(&m, NULL, 0.9, &v) == SP_OK && v.phase == SP_PHASE_RANK_COLLAPSE,
-         "paper's defaults at L = 50: rank collapse");
+  tap_ok(sp_recommend_verdict(&m, NULL, 0.9, &v) == SP_OK && v.phase == SP_PHASE_RANK_COLLAPSE,
+                              "paper's defaults at L = 50: rank collapse");
   sp_propagate_summary(&m, NULL, &sum);
   tap_ok(v.rho_final == sum.rho_final && v.frozen_layers == sum.frozen_layers,
          "verdict agrees with sp_propagate_summary");
   tap_close(v.beta_c_min, sqrt(2.0 / (1.0 - 0.025)), 1e-15,
             "post-LN: smallest beta_c is block 1's, sqrt(2/(1 - rho0))");
   m.beta = 3.0;
-  sp_verdict_eval(&m, NULL, 0.9, &v);
+  sp_recommend_verdict(&m, NULL, 0.9, &v);
   sp_propagate_summary(&m, NULL, &sum);
   tap_ok(v.phase == SP_PHASE_ENTROPY_COLLAPSE && v.first_frozen == 1
          && v.frozen_layers == sum.frozen_layers, "beta = 3: entropy collapse from block 1");
   m.beta = 0.5;
   m.alpha_sa = 3.0;
-  sp_verdict_eval(&m, NULL, 0.9, &v);
+  sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.phase == SP_PHASE_TRAINABLE, "alpha-sa = 3: trainable (rho_L = %.3f)", v.rho_final);
-  tap_ok(sp_verdict_eval(&m, NULL, 1.0, &v) == SP_EDOM, "rho_max = 1 rejected");
-  tap_ok(sp_verdict_eval(&m, NULL, NAN, &v) == SP_EDOM, "rho_max NaN rejected");
-  tap_ok(sp_verdict_eval(NULL, NULL, 0.9, &v) == SP_EINVAL, "NULL model");
+  tap_ok(sp_recommend_verdict(&m, NULL, 1.0, &v) == SP_EDOM, "rho_max = 1 rejected");
+  tap_ok(sp_recommend_verdict(&m, NULL, NAN, &v) == SP_EDOM, "rho_max NaN rejected");
+  tap_ok(sp_recommend_verdict(NULL, NULL, 0.9, &v) == SP_EINVAL, "NULL model");
   m.var_v = -1.0;
-  tap_ok(sp_verdict_eval(&m, NULL, 0.9, &v) == SP_EDOM, "invalid model");
+  tap_ok(sp_recommend_verdict(&m, NULL, 0.9, &v) == SP_EDOM, "invalid model");
   sp_model_default(&m);
   m.attention = SP_ATTN_UNIFORM;
   m.beta = 100.0;
-  sp_verdict_eval(&m, NULL, 0.9, &v);
+  sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.frozen_layers == 0 && isinf(v.beta_c_min), "uniform attention never freezes");
   tap_ok(strcmp(sp_phase_name(SP_PHASE_ENTROPY_COLLAPSE), "entropy-collapse") == 0
          && strcmp(sp_phase_name((sp_phase)7), "?") == 0, "phase names");
@@ -119,7 +119,7 @@ static void first_block(void)
   sp_model_default(&m);
   m.beta = 3.0;
   sp_first_block fb;
-  tap_ok(sp_first_block_eval(&m, NULL, 0, &fb) == SP_OK, "first block at beta = 3");
+  tap_ok(sp_recommend_first_block(&m, NULL, 0, &fb) == SP_OK, "first block at beta = 3");
   /* theory.md §9 with C = 1: beta sv q (q - p)^2 G, G = m(1 - m)/3. */
   double bc = sqrt(2.0 / (1.0 - 0.025)), mm = bc / 3.0;
   double want = 3.0 * 0.2 * 1.0 * (0.975 * 0.975) * mm * (1.0 - mm) / 3.0;
@@ -127,15 +127,15 @@ static void first_block(void)
             fb.qk_gradient);
   tap_close(fb.stats.y2, 1.0 - mm, 1e-15, "E Y2 = 1 - beta_c/beta");
   m.beta = 1.0;
-  sp_first_block_eval(&m, NULL, 0, &fb);
+  sp_recommend_first_block(&m, NULL, 0, &fb);
   tap_ok(fb.qk_gradient == 0.0, "q/k gradient vanishes below beta_c");
   m.norm = SP_NORM_PRE;
   m.q0 = 5.0;
   m.rho0 = 0.3;
-  sp_first_block_eval(&m, NULL, 0, &fb);
+  sp_recommend_first_block(&m, NULL, 0, &fb);
   tap_ok(fb.q == 1.0 && fb.p == 0.3, "pre-LN: the attention sees the normalised input");
   m.beta_c_on = SP_BETAC_STREAM;
-  sp_first_block_eval(&m, NULL, 0, &fb);
+  sp_recommend_first_block(&m, NULL, 0, &fb);
   tap_close(fb.stats.beta_c, sqrt(2.0 / (5.0 * (5.0 - 1.5))), 1e-15,
             "beta-c-on stream: beta_c of the raw stream");
 }
@@ -146,20 +146,20 @@ static void beta_ranges(void)
   sp_model_default(&m);
   sp_beta_interval b;
   int runs;
-  tap_ok(sp_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs) == SP_ENOROOT && runs == 0
+  tap_ok(sp_recommend_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs) == SP_ENOROOT && runs == 0
          && isnan(b.lo), "defaults at L = 50: no trainable beta");
   m.alpha_sa = 3.0;
-  int s = sp_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
+  int s = sp_recommend_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
   double bc = sqrt(2.0 / (1.0 - 0.025));
   tap_ok(s == SP_OK && runs == 1 && b.lo == 0.0 && b.lo_edge == SP_EDGE_RANGE,
          "alpha-sa = 3: trainable from beta = 0");
   tap_close(b.hi, bc, 1e-12, "up to beta_c(rho0) = %.10f", bc);
   tap_ok(b.hi_edge == SP_EDGE_ENTROPY, "bounded by entropy collapse");
   double e;
-  tap_ok(sp_entropy_edge(&m, NULL, 1e-12, &e) == SP_OK, "entropy edge");
+  tap_ok(sp_recommend_entropy_edge(&m, NULL, 1e-12, &e) == SP_OK, "entropy edge");
   tap_close(e, bc, 1e-12, "entropy edge of post-LN = beta_c(rho0)");
   m.beta = 3.0;
-  sp_entropy_edge(&m, NULL, 1e-12, &e);
+  sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_close(e, bc, 1e-12, "same edge when found from above");
 
   /* Pre-LN with beta_c on the raw stream: q grows, beta_c shrinks with
@@ -169,30 +169,30 @@ static void beta_ranges(void)
   m.norm = SP_NORM_PRE;
   m.beta_c_on = SP_BETAC_STREAM;
   m.depth = 20;
-  s = sp_trainable_beta(&m, NULL, 0.99, 1e-12, &b, &runs);
+  s = sp_recommend_trainable_beta(&m, NULL, 0.99, 1e-12, &b, &runs);
   tap_ok(s == SP_OK && b.hi_edge == SP_EDGE_ENTROPY && b.hi < bc,
          "pre-LN on the stream: entropy edge %.6f below block 1's %.6f", b.hi, bc);
   sp_model x = m;
   sp_verdict v;
   x.beta = b.hi * (1.0 - 1e-9);
-  sp_verdict_eval(&x, NULL, 0.99, &v);
+  sp_recommend_verdict(&x, NULL, 0.99, &v);
   int below = v.frozen_layers == 0;
   x.beta = b.hi * (1.0 + 1e-9);
-  sp_verdict_eval(&x, NULL, 0.99, &v);
+  sp_recommend_verdict(&x, NULL, 0.99, &v);
   tap_ok(below && v.frozen_layers > 0 && v.first_frozen > 1,
          "frozen just above the edge (first at block %ld), not below", v.first_frozen);
-  sp_entropy_edge(&m, NULL, 1e-12, &e);
-  tap_close(e, b.hi, 1e-10, "sp_entropy_edge agrees");
+  sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
+  tap_close(e, b.hi, 1e-10, "sp_recommend_entropy_edge agrees");
 
   sp_model_default(&m);
   m.attention = SP_ATTN_UNIFORM;
   m.alpha_sa = m.alpha_mlp = 5.0;
-  sp_entropy_edge(&m, NULL, 1e-12, &e);
+  sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_ok(isinf(e), "uniform attention: no entropy edge");
-  s = sp_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
+  s = sp_recommend_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
   tap_ok(s == SP_OK && b.hi_edge == SP_EDGE_RANGE && b.hi == 10.0,
          "uniform attention: trainable over the whole searched range");
-  tap_ok(sp_trainable_beta(&m, NULL, 0.9, 0.0, &b, &runs) == SP_EDOM, "xtol 0 rejected");
+  tap_ok(sp_recommend_trainable_beta(&m, NULL, 0.9, 0.0, &b, &runs) == SP_EDOM, "xtol 0 rejected");
 }
 
 static void gains(void)
@@ -201,13 +201,13 @@ static void gains(void)
   sp_model_default(&m);
   double g, r;
   /* Agrees with sp_critical_rho on alpha-sa. */
-  int s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-12, &g);
+  int s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-12, &g);
   sp_critical_rho(&m, NULL, sp_param_lookup("alpha-sa"), 0.9, 0.0, 100.0, 1e-12, &r);
   tap_ok(s == SP_OK, "critical alpha-sa of the defaults");
   tap_close(g, r, 1e-10, "= sp_critical_rho (%.10f)", r);
   /* Both skips at once need less than alpha-sa alone. */
   double both;
-  sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &both);
+  sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &both);
   sp_model x = m;
   x.alpha_sa = x.alpha_mlp = both;
   sp_summary sum;
@@ -217,7 +217,7 @@ static void gains(void)
   /* Branch gain in a post-LN block: the critical branch gain is 1/alpha_c
    * (LN removes the overall scale: LN(x + g f) = LN(x/g + f)). */
   double gb;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_BRANCH, 0.9, 1e-13, &gb);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_BRANCH, 0.9, 1e-13, &gb);
   tap_ok(s == SP_OK, "critical branch gain of the defaults");
   tap_close(gb, 1.0 / both, 1e-9, "post-LN: gamma_c = 1/alpha_c (%.6f)", gb);
   /* No gain works: the MLP alone collapses when only alpha-sa is tuned. */
@@ -225,21 +225,21 @@ static void gains(void)
   m.alpha_mlp = 0.3;
   m.var_w_in = m.var_w_out = 2.0;
   m.depth = 200;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_ENOROOT && isnan(g), "no alpha-sa avoids an MLP-driven collapse");
   /* Every branch gain works: centred attention passes nothing below beta_c. */
   attention_only(&m);
   m.attention = SP_ATTN_CENTRED;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_BRANCH_SA, 0.9, 1e-10, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_BRANCH_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && isinf(g), "centred attention: every branch gain works");
   /* ... and every positive skip gain; alpha = 0 leaves a zero stream. */
-  s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && g > 0.0 && g <= 4.0 / SP_RECOMMEND_SCAN,
          "centred attention: the smallest skip gain is the first positive point (%g)", g);
   /* Input already collapsed beyond rho_max: no branch gain helps. */
   sp_model_default(&m);
   m.rho0 = 0.95;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_BRANCH, 0.9, 1e-10, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_BRANCH, 0.9, 1e-10, &g);
   tap_ok(s == SP_ENOROOT, "rho0 > rho_max: no branch gain");
   /* A skip gain of 0 can be enough: without the skip a post-LN block is
    * LN(f(x)), and frozen attention keeps tokens apart,
@@ -248,7 +248,7 @@ static void gains(void)
   m.beta = 100.0;
   m.depth = 1;
   m.rho0 = 0.025;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && g == 0.0, "frozen attention alone keeps rho_1 small: alpha_c = 0");
   /* Pre-LN: a skip gain alpha > 1 grows the stream like alpha^(4L); the
    * search must stop widening where it overflows and look below. */
@@ -256,7 +256,7 @@ static void gains(void)
   m.norm = SP_NORM_PRE;
   m.beta = 1.19;
   m.depth = 200;
-  s = sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g);
+  s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g);
   tap_ok(s == SP_OK && g > 1.0 && g < 1.1, "pre-LN, L = 200: critical alpha %.6f, below the "
          "gains that overflow", g);
   x = m;
@@ -265,8 +265,9 @@ static void gains(void)
   tap_close(sum.rho_final, 0.9, 1e-9, "rho_L = rho_max there");
   x.alpha_sa = x.alpha_mlp = 4.0;
   tap_ok(sp_propagate_summary(&x, NULL, &sum) == SP_EOVERFLOW, "alpha = 4 overflows");
-  tap_ok(sp_critical_gain(&m, NULL, (sp_gain)42, 0.9, 1e-10, &g) == SP_EINVAL, "bad gain");
-  tap_ok(sp_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, -1.0, &g) == SP_EDOM, "bad xtol");
+  tap_ok(sp_recommend_critical_gain(&m, NULL, (sp_gain)42, 0.9, 1e-10, &g) == SP_EINVAL,
+                                    "bad gain");
+  tap_ok(sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, -1.0, &g) == SP_EDOM, "bad xtol");
 }
 
 static void recommendations(void)
@@ -280,7 +281,7 @@ static void recommendations(void)
   sp_recommendation r;
   tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "recommend on the defaults");
   double ac;
-  sp_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &ac);
+  sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &ac);
   tap_ok(r.verdict.phase == SP_PHASE_RANK_COLLAPSE, "configuration: rank collapse");
   tap_close(r.gain_critical, ac, 1e-9, "critical alpha-sa %.6f", ac);
   tap_close(r.gain, 1.2 * ac, 1e-9, "recommended alpha-sa = 1.2 alpha_c");
@@ -330,7 +331,7 @@ static void recommendations(void)
   o.gain = SP_GAIN_ALPHA;
   tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "no-LN recommendation");
   double edge;
-  sp_entropy_edge(&r.recommended, NULL, 1e-12, &edge);
+  sp_recommend_entropy_edge(&r.recommended, NULL, 1e-12, &edge);
   tap_ok(r.gain > 1.0 && r.beta < m.beta && r.beta <= edge / 1.2 * (1 + 1e-9)
          && r.rec_verdict.phase == SP_PHASE_TRAINABLE,
          "no-LN: alpha %.4f, beta %.3g below the edge %.3g at that gain / 1.2, trainable",
@@ -356,20 +357,20 @@ static void overflow(void)
   m.alpha_sa = m.alpha_mlp = 1.13;
   m.depth = 37;
   sp_verdict v;
-  int st = sp_verdict_eval(&m, NULL, 0.9, &v);
+  int st = sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
            && v.q_final > SP_Q_MAX_FLOAT16 && isfinite(v.q_final) && v.overflow_block == 0,
          "pre-LN alpha 1.13, L 37: q_L = %.3g beyond float16: stream overflow", v.q_final);
   tap_ok(v.rho_final < 0.9, "though rho_L = %.3f is below rho_max", v.rho_final);
   m.depth = 11;
-  sp_verdict_eval(&m, NULL, 0.9, &v);
+  sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.phase == SP_PHASE_TRAINABLE && v.q_final <= SP_Q_MAX_FLOAT16,
          "L 11: q_L = %.3g inside it, trainable", v.q_final);
   sp_model_default(&m);
   m.norm = SP_NORM_NONE;
   m.alpha_sa = 40.3;
   m.depth = 500;
-  st = sp_verdict_eval(&m, NULL, 0.9, &v);
+  st = sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
            && isinf(v.q_final) && v.overflow_block > 1 && isfinite(v.rho_final),
          "no-LN alpha 40.3: the iteration overflows at block %ld: a verdict, not an error",
@@ -378,9 +379,10 @@ static void overflow(void)
    * iteration overflows; beyond the range that is an overflow too. */
   m.stats = SP_STATS_FINITE;
   m.depth = 100;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
-  st = sp_verdict_eval(&m, w, 0.9, &v);
+  st = sp_recommend_verdict(&m, w, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW && v.overflow_block > 1,
          "finite T, no-LN alpha 40.3: stream overflow at block %ld, not an error",
          v.overflow_block);
@@ -409,7 +411,7 @@ static void pre_ln_example(void)
   sp_model old = r.recommended;
   sp_gain_set(&old, SP_GAIN_ALPHA, 1.2 * r.gain_critical);
   sp_verdict v;
-  sp_verdict_eval(&old, NULL, 0.9, &v);
+  sp_recommend_verdict(&old, NULL, 0.9, &v);
   tap_ok(v.phase == SP_PHASE_OVERFLOW && v.q_final > 1e60,
          "the old point alpha = 1.2 alpha_c = %.4f: q_L = %.3g, stream overflow, not trainable",
          1.2 * r.gain_critical, v.q_final);
@@ -423,10 +425,10 @@ static void pre_ln_example(void)
             "squeezed: the geometric mean of the two bounds");
   sp_model at = r.recommended;
   sp_gain_set(&at, SP_GAIN_ALPHA, r.gain_overflow * (1.0 + 1e-6));
-  sp_verdict_eval(&at, NULL, 0.9, &v);
+  sp_recommend_verdict(&at, NULL, 0.9, &v);
   tap_ok(v.phase == SP_PHASE_OVERFLOW, "just above the overflow gain: overflow");
   sp_gain_set(&at, SP_GAIN_ALPHA, r.gain_overflow * (1.0 - 1e-6));
-  sp_verdict_eval(&at, NULL, 0.9, &v);
+  sp_recommend_verdict(&at, NULL, 0.9, &v);
   tap_ok(v.phase != SP_PHASE_OVERFLOW, "just below: in range (q_L %.6g)", v.q_final);
   /* A branch gain below its rank bound keeps the stream in range: no cap. */
   sp_model_default(&m);
@@ -451,10 +453,11 @@ static void bert_gradient(void)
   tap_ok(sp_preset_load("bert-base", &p, NULL) == SP_OK, "bert-base preset");
   sp_preset_apply(&p, &m);
   m.stats = SP_STATS_FINITE;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
   sp_first_block fb;
-  int st = sp_first_block_eval(&m, w, 768, &fb);
+  int st = sp_recommend_first_block(&m, w, 768, &fb);
   tap_ok(st == SP_OK, "block 1 at width 768");
   tap_ok(fb.qk_gradient > 0.0 && fb.qk_gradient_width > fb.qk_gradient,
          "finite-T q/k gradient %.4g > 0; with the width term %.4g", fb.qk_gradient,
@@ -463,12 +466,12 @@ static void bert_gradient(void)
                                  fb.stats.y2sq, 768);
   tap_close(fb.qk_gradient_width, want, 1e-18, "= sp_grad_wq_width");
   tap_close(fb.qk_floor, m.beta * m.var_v / 768.0, 1e-18, "floor beta sv q^3 / d (q = 1)");
-  sp_first_block_eval(&m, w, 0, &fb);
+  sp_recommend_first_block(&m, w, 0, &fb);
   tap_ok(fb.qk_gradient_width == fb.qk_gradient && isnan(fb.qk_floor) && fb.width == 0,
          "width 0: the infinite-width form");
-  tap_ok(sp_first_block_eval(&m, w, -1, &fb) == SP_EDOM, "negative width rejected");
+  tap_ok(sp_recommend_first_block(&m, w, -1, &fb) == SP_EDOM, "negative width rejected");
   m.stats = SP_STATS_ASYMPTOTIC;
-  sp_first_block_eval(&m, w, 768, &fb);
+  sp_recommend_first_block(&m, w, 768, &fb);
   tap_ok(fb.qk_gradient == 0.0 && fb.qk_gradient_width > 0.0,
          "T -> infinity: G = 0 below beta_c, the width term alone %.3g", fb.qk_gradient_width);
   sp_workspace_free(w);
@@ -494,7 +497,7 @@ static void stds_of_preset(const sp_preset *p, sp_stds *g)
 static sp_phase phase_of(const sp_model *m, const sp_workspace *w)
 {
   sp_verdict v;
-  return sp_verdict_eval(m, w, 0.9, &v) ? (sp_phase)-1 : v.phase;
+  return sp_recommend_verdict(m, w, 0.9, &v) ? (sp_phase)-1 : v.phase;
 }
 
 static void advice_bert(void)
@@ -505,14 +508,15 @@ static void advice_bert(void)
   sp_preset_load("bert-base", &p, NULL);
   sp_preset_apply(&p, &m);
   m.stats = SP_STATS_FINITE;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   sp_workspace_prepare(w, &m);
   sp_stds g;
   stds_of_preset(&p, &g);
   sp_recommend_options o;
   sp_recommend_options_default(&o);
   sp_advice a;
-  int st = sp_advise(&m, w, &g, &o, &a);
+  int st = sp_advice_eval(&m, w, &g, &o, &a);
   tap_ok(st == SP_OK, "advice on bert-base");
   tap_ok(a.pure_ok && a.primary_pure && a.flags == 0 && a.rec_flags == 0,
          "pure form trainable, no flags");
@@ -571,36 +575,36 @@ static void advice_flags(void)
   sp_advice a;
   m.rho0 = 0.99991;
   m.depth = 3;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(a.flags & SP_FLAG_QK_VANISHING, "rho0 0.99991: q/k gradient %.3g vanishes (floor %.3g)",
          a.pure.first.qk_gradient_width, a.pure.first.qk_floor);
   m.rho0 = 0.0271;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(!(a.flags & SP_FLAG_QK_VANISHING), "rho0 0.0271: it does not");
   m.beta = 1.537;
   m.rho0 = 0.163;
   m.depth = 7;
   m.alpha_sa = m.alpha_mlp = 2.71;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(a.pure.verdict.phase == SP_PHASE_TRAINABLE && (a.flags & SP_FLAG_MARGIN_FLIP)
            && a.sens.rho0_down > 0.163 / 1.2,
          "entropy collapse below rho0 = %.4f, inside the margin of 0.163: flagged",
          a.sens.rho0_down);
   m.rho0 = 0.5;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(!(a.flags & SP_FLAG_MARGIN_FLIP), "rho0 0.5 (beta_c = 2 > 1.2 beta): not flagged");
   sp_model_default(&m);
   m.norm = SP_NORM_NONE;
   m.alpha_sa = 40.3;
   m.depth = 500;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
   unsigned all = SP_FLAG_FLOAT16 | SP_FLAG_BFLOAT16 | SP_FLAG_OVERFLOW;
   tap_ok((a.flags & all) == all, "flags float16, bfloat16, overflow (%#x)", a.flags);
   sp_model_default(&m);
   m.norm = SP_NORM_PRE;
   m.alpha_sa = m.alpha_mlp = 1.13;
   m.depth = 37;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok((a.flags & all) == SP_FLAG_FLOAT16, "pre-LN alpha 1.13: float16 only (%#x)", a.flags);
   tap_ok(!a.pure_ok && !a.primary_pure && a.code.rec_verdict.phase == SP_PHASE_TRAINABLE
            && !(a.rec_flags & all),
@@ -610,20 +614,20 @@ static void advice_flags(void)
                          "margin-flip"};
   int ok = 1;
   for (int i = 0; i < SP_NFLAGS; i++)
-    ok &= strcmp(sp_flag_name(1u << i), names[i]) == 0;
-  tap_ok(ok && strcmp(sp_flag_name(3u), "?") == 0, "flag names");
+    ok &= strcmp(sp_advice_flag_name(1u << i), names[i]) == 0;
+  tap_ok(ok && strcmp(sp_advice_flag_name(3u), "?") == 0, "flag names");
   /* Without a width: no tables, no gradient flag. */
   g.d_model = 0;
-  sp_advise(&m, NULL, &g, &o, &a);
+  sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(isnan(a.pure_stds.q) && isnan(a.std_qk_hi) && !(a.flags & SP_FLAG_QK_VANISHING),
          "without d_model: no tables");
   g.d_model = -1;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "negative d_model rejected");
-  tap_ok(sp_advise(NULL, NULL, &g, &o, &a) == SP_EINVAL && sp_advise(&m, NULL, NULL, &o, &a)
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_EDOM, "negative d_model rejected");
+  tap_ok(sp_advice_eval(NULL, NULL, &g, &o, &a) == SP_EINVAL && sp_advice_eval(&m, NULL, NULL, &o, &a)
            == SP_EINVAL, "NULL rejected");
   g.d_model = 611;
   o.rho_max = 1.5;
-  tap_ok(sp_advise(&m, NULL, &g, &o, &a) == SP_EDOM, "rho_max 1.5 rejected");
+  tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_EDOM, "rho_max 1.5 rejected");
   sp_recommend_options_default(&o);
   o.width = -3;
   sp_recommendation r;

@@ -12,7 +12,7 @@ static void relu_kernel(void)
   int ic = tap_csv_col(&c, "c"), iff = tap_csv_col(&c, "f");
   for (int r = 0; r < c.nrow; r++) {
     double x = tap_csv_num(&c, r, ic);
-    tap_close(sp_relu_kernel(x), tap_csv_num(&c, r, iff), 1e-9, "relu kernel f(%g)", x);
+    tap_close(sp_gauss_relu_kernel(x), tap_csv_num(&c, r, iff), 1e-9, "relu kernel f(%g)", x);
   }
   tap_csv_free(&c);
 }

@@ -195,13 +195,13 @@ static void test_dtypes(void)
 
 static void test_numbers(void)
 {
-  tap_ok(sp_half_to_double(0x3c00) == 1 && sp_half_to_double(0xc000) == -2
-         && sp_half_to_double(0x7bff) == 65504 && sp_half_to_double(0x0001) == ldexp(1, -24)
-         && sp_half_to_double(0x0400) == ldexp(1, -14) && isinf(sp_half_to_double(0xfc00))
-         && sp_half_to_double(0xfc00) < 0 && isnan(sp_half_to_double(0x7e00)),
+  tap_ok(sp_safetensors_half_to_double(0x3c00) == 1 && sp_safetensors_half_to_double(0xc000) == -2
+         && sp_safetensors_half_to_double(0x7bff) == 65504 && sp_safetensors_half_to_double(0x0001) == ldexp(1, -24)
+         && sp_safetensors_half_to_double(0x0400) == ldexp(1, -14) && isinf(sp_safetensors_half_to_double(0xfc00))
+         && sp_safetensors_half_to_double(0xfc00) < 0 && isnan(sp_safetensors_half_to_double(0x7e00)),
          "binary16: 1, -2, max, subnormal, smallest normal, -inf, NaN");
-  tap_ok(sp_bfloat16_to_double(0x3f80) == 1 && sp_bfloat16_to_double(0x4049) == 3.140625
-         && sp_bfloat16_to_double(0x8000) == 0 && isinf(sp_bfloat16_to_double(0x7f80)),
+  tap_ok(sp_safetensors_bfloat16_to_double(0x3f80) == 1 && sp_safetensors_bfloat16_to_double(0x4049) == 3.140625
+         && sp_safetensors_bfloat16_to_double(0x8000) == 0 && isinf(sp_safetensors_bfloat16_to_double(0x7f80)),
          "bfloat16: 1, 3.140625, -0, inf");
 }
 

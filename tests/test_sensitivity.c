@@ -14,7 +14,7 @@ static sp_phase verdict(const sp_model *m, const sp_workspace *w, double rho0, l
   x.rho0 = rho0;
   x.depth = depth;
   sp_verdict v;
-  if (sp_verdict_eval(&x, w, 0.9, &v))
+  if (sp_recommend_verdict(&x, w, 0.9, &v))
     return (sp_phase)-1;
   return v.phase;
 }
@@ -115,7 +115,8 @@ static void finite_and_overflow(void)
   m.beta = 1.21;
   m.depth = 41;
   m.rho0 = 0.0417;
-  sp_workspace *w = sp_workspace_alloc();
+  sp_workspace *w = NULL;
+  sp_workspace_alloc(&w);
   tap_ok(w && sp_workspace_prepare(w, &m) == SP_OK, "workspace");
   sp_sensitivity s;
   tap_ok(sp_sensitivity_rho0(&m, w, 0.9, 1e-7, &s) == SP_OK, "finite T: rho0 sensitivity");

@@ -263,8 +263,10 @@ static void block_one(long d, long T, long H, int causal, double beta)
   tap_ok(worst <= 1e-6 * scale + 1e-12, "reference dL/dW_Q matches finite differences "
          "(d=%ld T=%ld H=%ld causal=%d): %.2g of %.2g", d, T, H, causal, worst, scale);
 
-  int status;
-  sp_sim *s = sp_sim_alloc(d, T, H, 2, SP_SIM_GRADIENT, &status);
+  int status = SP_OK;
+  sp_sim *s = NULL;
+  status |= sp_sim_alloc(d, T, H, 2, SP_SIM_GRADIENT, &s);
+  tap_ok(status == SP_OK, "simulator allocated");
   sp_sim_layer out[2];
   sp_sim_options o;
   sp_sim_options_default(&o);
@@ -322,12 +324,12 @@ static void run_one(sp_sim *s, const sp_model *m, int grad, unsigned long seed, 
 static int seeded_summary(const sp_model *m, long d, int jacobian, unsigned long seed0, int seeds,
                           sp_sim_summary *sum)
 {
-  int st;
   long rows = m->depth + 1;
   sp_sim_options opt;
   sp_sim_options_default(&opt);
   opt.jacobian = jacobian;
-  sp_sim *s = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &st);
+  sp_sim *s = NULL;
+  int st = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &s);
   sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
   if (!runs) {
     sp_sim_free(s);
@@ -354,7 +356,8 @@ static void exact_cases(void)
 {
   long d = 64, T = 64;
   int st;
-  sp_sim *s = sp_sim_alloc(d, T, 2, 2, SP_SIM_GRADIENT, &st);
+  sp_sim *s = NULL;
+  st = sp_sim_alloc(d, T, 2, 2, SP_SIM_GRADIENT, &s);
   tap_ok(s != NULL, "alloc d=%ld T=%ld H=2", d, T);
   sp_model m;
   sp_model_default(&m);
@@ -406,7 +409,7 @@ static void exact_cases(void)
   run_one(s, &m, 0, 7, out, &st);
   tap_ok(st == SP_EINVAL, "tokens differing from the workspace: SP_EINVAL");
   sp_sim_free(s);
-  s = sp_sim_alloc(d, T, 1, 1, 0, &st);
+  st = sp_sim_alloc(d, T, 1, 1, 0, &s);
   m.tokens = T;
   run_one(s, &m, 1, 7, out, &st);
   tap_ok(st == SP_EINVAL, "gradient of a workspace without it: SP_EINVAL");
@@ -435,9 +438,11 @@ static void sizes(void)
   tap_ok(sp_sim_memory(720, 512, 1, 2, 0, &b) == SP_OK && b > 8e6 && b < 5e7,
          "paper configuration needs %.1f MB", b / 1e6);
   int st = SP_OK;
-  sp_sim *s = sp_sim_alloc(4000000, 4000000, 1, 1, 0, &st);
+  sp_sim *s = NULL;
+  st = sp_sim_alloc(4000000, 4000000, 1, 1, 0, &s);
   tap_ok(!s && st == SP_ENOMEM, "a network that cannot fit is refused with SP_ENOMEM");
-  s = sp_sim_alloc(64, 64, 5, 1, 0, &st);
+  tap_ok(sp_sim_alloc(64, 64, 1, 1, 0, NULL) == SP_EINVAL, "alloc without a place for the result: SP_EINVAL");
+  st = sp_sim_alloc(64, 64, 5, 1, 0, &s);
   tap_ok(!s && st == SP_EDOM, "alloc with heads not dividing width: SP_EDOM");
 }
 
@@ -446,15 +451,19 @@ static void sizes(void)
 static void determinism(void)
 {
   long d = 48, T = 40;
-  int st;
+  int st = SP_OK;
   sp_model m = sim_model(T, 4, 1.5);
   m.causal = 1;
   m.mean_removal = 0.5;
   m.activation = SP_ACT_GELU;
   sp_sim_layer a[5], b[5], c[5];
-  sp_sim *s1 = sp_sim_alloc(d, T, 3, 1, SP_SIM_GRADIENT, &st);
-  sp_sim *s2 = sp_sim_alloc(d, T, 3, 2, SP_SIM_GRADIENT, &st);
-  sp_sim *s3 = sp_sim_alloc(d, T, 3, 3, SP_SIM_GRADIENT, &st);
+  sp_sim *s1 = NULL;
+  st |= sp_sim_alloc(d, T, 3, 1, SP_SIM_GRADIENT, &s1);
+  sp_sim *s2 = NULL;
+  st |= sp_sim_alloc(d, T, 3, 2, SP_SIM_GRADIENT, &s2);
+  sp_sim *s3 = NULL;
+  st |= sp_sim_alloc(d, T, 3, 3, SP_SIM_GRADIENT, &s3);
+  tap_ok(st == SP_OK, "simulator allocated");
   int r1, r2, r3;
   run_one(s1, &m, 1, 11, a, &r1);
   run_one(s2, &m, 1, 11, b, &r2);
@@ -499,7 +508,8 @@ static void inputs(void)
 {
   long d = 256, T = 32;
   int st;
-  sp_sim *s = sp_sim_alloc(d, T, 1, 2, 0, &st);
+  sp_sim *s = NULL;
+  st = sp_sim_alloc(d, T, 1, 2, 0, &s);
   sp_model m;
   sp_model_default(&m);
   m.tokens = T;
@@ -614,7 +624,7 @@ static void theory(sp_norm norm, sp_attention att, double beta)
   sp_model mt = measured_input(&m, sum);
   mt.stats = SP_STATS_FINITE;
   if (!theory_ws)
-    theory_ws = sp_workspace_alloc();
+    sp_workspace_alloc(&theory_ws);
   sp_workspace *w = theory_ws;
   int finite = sp_workspace_prepare(w, &mt) == SP_OK;
   if (!finite)
@@ -661,8 +671,10 @@ static void jacobian_fd(sp_norm norm, sp_attention att, sp_activation act, doubl
   m.activation = act;
   m.mean_removal = tau;
   m.causal = causal;
-  int st;
-  sp_sim *s = sp_sim_alloc(d, T, H, 2, SP_SIM_JACOBIAN, &st);
+  int st = SP_OK;
+  sp_sim *s = NULL;
+  st |= sp_sim_alloc(d, T, H, 2, SP_SIM_JACOBIAN, &s);
+  tap_ok(st == SP_OK, "simulator allocated");
   sp_sim_options o;
   sp_sim_options_default(&o);
   o.jacobian = 1;
@@ -705,9 +717,11 @@ static void jacobian_records(void)
 {
   long d = 40, T = 20;
   sp_model m = sim_model(T, 3, 2.0);
-  int st;
-  sp_sim *s1 = sp_sim_alloc(d, T, 1, 1, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &st);
-  sp_sim *s2 = sp_sim_alloc(d, T, 1, 3, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &st);
+  int st = SP_OK;
+  sp_sim *s1 = NULL;
+  st |= sp_sim_alloc(d, T, 1, 1, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &s1);
+  sp_sim *s2 = NULL;
+  st |= sp_sim_alloc(d, T, 1, 3, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &s2);
   sp_sim_options o;
   sp_sim_options_default(&o);
   o.gradient = 1;
@@ -728,7 +742,9 @@ static void jacobian_records(void)
          b[3].grad_chi_total > 0.0, "grad_chi only with the Jacobian; end-to-end growth 1 at the "
          "input");
   o.jacobian = 1;
-  sp_sim *s3 = sp_sim_alloc(d, T, 1, 1, 0, &st);
+  sp_sim *s3 = NULL;
+  st |= sp_sim_alloc(d, T, 1, 1, 0, &s3);
+  tap_ok(st == SP_OK, "simulator allocated");
   tap_ok(sp_sim_run(s3, &m, &o, 3, a, NULL) == SP_EINVAL,
          "Jacobian of a workspace without it: SP_EINVAL");
   sp_sim_free(s1);
@@ -833,7 +849,8 @@ static void gradient_theory(double beta, double rho0, int input_ln)
   sp_model m = sim_model(T, 1, beta);
   m.rho0 = rho0;
   int st;
-  sp_sim *s = sp_sim_alloc(d, T, 1, 2, SP_SIM_GRADIENT, &st);
+  sp_sim *s = NULL;
+  st = sp_sim_alloc(d, T, 1, 2, SP_SIM_GRADIENT, &s);
   sp_sim_options o;
   sp_sim_options_default(&o);
   o.gradient = 1;

@@ -36,7 +36,7 @@ static int run_diagram(job *j)
   sp_diagram *d;
   int s = tu_diagram_run(&m, &x, &y, &o, 1, &d);
   for (size_t k = 0; !s && k < NX * NY; k++)
-    j->rho[k] = d->pt[k].rho_final;
+    j->rho[k] = sp_diagram_view(d)->pt[k].rho_final;
   sp_diagram_free(d);
   return s;
 }
@@ -49,7 +49,8 @@ static int run_sim(job *j)
   m.depth = 3;
   m.tokens = 12;
   int s;
-  sp_sim *sim = sp_sim_alloc(48, 12, 2, 1, 0, &s);
+  sp_sim *sim = NULL;
+  s = sp_sim_alloc(48, 12, 2, 1, 0, &sim);
   if (!sim)
     return s;
   sp_sim_options o;

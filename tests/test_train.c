@@ -212,8 +212,8 @@ static void test_threads(void)
   sp_optim_options o;
   sp_optim_options_default(&o);
   for (int k = 0; k < 2; k++) {
-    int st;
-    sp_train *t = sp_train_alloc(&m, 66, 3, 11, 3, k ? 3 : 1, &st);
+    sp_train *t = NULL;
+    sp_train_alloc(&m, 66, 3, 11, 3, k ? 3 : 1, &t); /* NULL t: every call below is SP_EINVAL */
     sp_train_init(t, 99);
     for (long step = 1; step <= 2; step++)
       sp_train_step(t, &o, step, tok, tgt, &loss[k]);
@@ -327,11 +327,13 @@ static void test_training(void)
   to.tokens = 12;
   to.seed = 8;
   int st;
-  sp_task *k = sp_task_alloc(&to, &st);
+  sp_task *k = NULL;
+  st = sp_task_alloc(&to, &k);
   int tok[16 * 12], tgt[16 * 12], etok[16 * 12], etgt[16 * 12];
   sp_task_batch(k, 1, 0, 16, etok, etgt);
   for (int opt = 0; opt < 2; opt++) {
-    sp_train *t = sp_train_alloc(&m, 32, 2, 6, 16, 2, &st);
+    sp_train *t = NULL;
+    st = sp_train_alloc(&m, 32, 2, 6, 16, 2, &t);
     sp_train_init(t, 3);
     sp_optim_options o;
     sp_optim_options_default(&o);
@@ -375,18 +377,21 @@ static void test_errors(void)
   m.depth = 2;
   int st;
   double bytes;
-  tap_ok(!sp_train_alloc(&m, 16, 3, 5, 2, 1, &st) && st == SP_EDOM, "heads not dividing width: SP_EDOM");
-  tap_ok(!sp_train_alloc(&m, 16, 2, 1, 2, 1, &st) && st == SP_EDOM, "vocab 1: SP_EDOM");
-  tap_ok(!sp_train_alloc(&m, 16, 2, 5, 0, 1, &st) && st == SP_EDOM, "batch 0: SP_EDOM");
-  tap_ok(!sp_train_alloc(&m, 1, 1, 5, 2, 1, &st) && st == SP_EDOM, "width 1: SP_EDOM");
-  tap_ok(!sp_train_alloc(&m, 1L << 20, 1, 5, 1L << 12, 1, &st) && st == SP_ENOMEM,
+  sp_train *tbad = NULL;
+  tap_ok(sp_train_alloc(&m, 16, 3, 5, 2, 1, &tbad) == SP_EDOM, "heads not dividing width: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 16, 2, 1, 2, 1, &tbad) == SP_EDOM, "vocab 1: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 16, 2, 5, 0, 1, &tbad) == SP_EDOM, "batch 0: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 1, 1, 5, 2, 1, &tbad) == SP_EDOM, "width 1: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 1L << 20, 1, 5, 1L << 12, 1, &tbad) == SP_ENOMEM,
          "a network beyond physical memory: SP_ENOMEM");
   st = sp_train_memory(&m, 1L << 20, 1, 5, 1L << 12, 1, &bytes);
   tap_ok(st == SP_OK && bytes > 1e14, "its estimate: %.3g bytes", bytes);
   m.beta = -1.0;
-  tap_ok(!sp_train_alloc(&m, 16, 2, 5, 2, 1, &st) && st == SP_EDOM, "invalid model: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 16, 2, 5, 2, 1, &tbad) == SP_EDOM && !tbad, "invalid model: SP_EDOM");
+  tap_ok(sp_train_alloc(&m, 16, 2, 5, 2, 1, NULL) == SP_EINVAL, "NULL out: SP_EINVAL");
   m.beta = 0.5;
-  sp_train *t = sp_train_alloc(&m, 16, 2, 5, 2, 1, &st);
+  sp_train *t = NULL;
+  st = sp_train_alloc(&m, 16, 2, 5, 2, 1, &t);
   sp_train_init(t, 1);
   int tok[16] = {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0}, tgt[16];
   double loss;

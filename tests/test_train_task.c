@@ -19,7 +19,8 @@ static void test_copy(void)
   o.tokens = 10;
   o.seed = 4242;
   int st, tok[3 * 10], tgt[3 * 10], tok2[3 * 10], tgt2[3 * 10];
-  sp_task *k = sp_task_alloc(&o, &st);
+  sp_task *k = NULL;
+  st = sp_task_alloc(&o, &k);
   tap_ok(k && st == SP_OK, "copy task allocated");
   tap_ok(sp_task_best_loss(k) == 0.0, "copy: best loss 0");
   sp_task_batch(k, 0, 7, 3, tok, tgt);
@@ -40,7 +41,7 @@ static void test_copy(void)
 
   o.masked = 1;
   o.mask_fraction = 0.4;
-  k = sp_task_alloc(&o, &st);
+  st = sp_task_alloc(&o, &k);
   long masked = 0;
   good = 1;
   for (long b = 0; b < 50; b++) {
@@ -72,9 +73,10 @@ static void test_markov(void)
   o.gamma = 0.73;
   o.seed = 31337;
   int st;
-  sp_task *k = sp_task_alloc(&o, &st);
+  sp_task *k = NULL;
+  st = sp_task_alloc(&o, &k);
   double h = sp_task_best_loss(k);
-  tap_ok(k && h > 0.0 && h < log(4.0), "markov: entropy rate %.6f in (0, log 4)", h);
+  tap_ok(st == SP_OK && k && h > 0.0 && h < log(4.0), "markov: entropy rate %.6f in (0, log 4)", h);
   /* empirical conditional entropy from bigram counts of 4000 sequences */
   static double cnt[4][4];
   int tok[50], tgt[50];
@@ -99,7 +101,7 @@ static void test_markov(void)
   o.masked = 1;
   o.vocab = 5;
   o.mask_fraction = 0.3;
-  k = sp_task_alloc(&o, &st);
+  st = sp_task_alloc(&o, &k);
   double hm = sp_task_best_loss(k);
   tap_ok(k && hm > 0.0 && hm < h, "masked markov: Bayes loss %.6f below the entropy rate %.6f "
          "(both neighbours seen)", hm, h);
@@ -135,8 +137,9 @@ static void test_data(void)
   o.tokens = 20;
   o.path = path;
   int st, tok[2 * 20], tgt[2 * 20];
-  sp_task *k = sp_task_alloc(&o, &st);
-  tap_ok(k != NULL && isnan(sp_task_best_loss(k)), "data task from 300 uint16 ids; best loss unknown");
+  sp_task *k = NULL;
+  st = sp_task_alloc(&o, &k);
+  tap_ok(st == SP_OK && k != NULL && isnan(sp_task_best_loss(k)), "data task from 300 uint16 ids; best loss unknown");
   int good = 1;
   for (long b = 0; b < 20; b++) {
     for (int e = 0; e < 2; e++) {
@@ -156,14 +159,15 @@ static void test_data(void)
   sp_task_free(k);
 
   o.vocab = 999;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EPARSE, "an id >= vocab: SP_EPARSE");
+  sp_task *kbad = NULL;
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EPARSE, "an id >= vocab: SP_EPARSE");
   o.vocab = 1000;
   write_file(path, buf, 599);
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EPARSE, "odd-sized file: SP_EPARSE");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EPARSE, "odd-sized file: SP_EPARSE");
   write_file(path, buf, 0);
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EPARSE, "empty file: SP_EPARSE");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EPARSE, "empty file: SP_EPARSE");
   write_file(path, buf, 100);
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "file too short for a held-out window: SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "file too short for a held-out window: SP_EDOM");
   for (int i = 0; i < 300; i++) {
     unsigned v = (unsigned)(i * 7919 % 70001);
     buf[4 * i] = (unsigned char)(v & 0xff);
@@ -174,7 +178,7 @@ static void test_data(void)
   write_file(path, buf, 1200);
   o.bytes = 4;
   o.vocab = 70001;
-  k = sp_task_alloc(&o, &st);
+  st = sp_task_alloc(&o, &k);
   sp_task_batch(k, 0, 0, 1, tok, tgt);
   int pos = -1;
   for (int j = 0; j < 300; j++)
@@ -184,18 +188,18 @@ static void test_data(void)
   sp_task_free(k);
   remove(path);
   o.path = "/nonexistent/dir/tokens.bin";
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EIO, "unreadable file: SP_EIO");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EIO, "unreadable file: SP_EIO");
   o.path = "/dev/zero"; /* a device: refused before reading, or this would not end */
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EINVAL, "a device (/dev/zero): SP_EINVAL");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EINVAL, "a device (/dev/zero): SP_EINVAL");
   o.path = ".";
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EINVAL, "a directory: SP_EINVAL");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EINVAL, "a directory: SP_EINVAL");
   /* a sparse file one id over the limit: refused from its size alone */
   FILE *f = fopen(path, "wb");
   int sized = f && fseek(f, (long)(4 * SP_TASK_DATA_MAX_TOKENS + 3), SEEK_SET) == 0 &&
               fputc(0, f) != EOF;
   sized &= f && fclose(f) == 0;
   o.path = path;
-  tap_ok(sized && !sp_task_alloc(&o, &st) && st == SP_ENOMEM,
+  tap_ok(sized && sp_task_alloc(&o, &kbad) == SP_ENOMEM,
          "more than SP_TASK_DATA_MAX_TOKENS uint32 ids: SP_ENOMEM");
   remove(path);
   tap_ok(sp_task_data_memory(4 * 1000003LL, 4) == 4.0 * 1000003.0 &&
@@ -212,27 +216,29 @@ static void test_errors(void)
 {
   sp_task_options o;
   int st;
+  sp_task *kbad = NULL;
   sp_task_options_default(&o);
   o.vocab = 1;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "vocab 1: SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "vocab 1: SP_EDOM");
   sp_task_options_default(&o);
   o.tokens = 31;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "copy with odd T: SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "copy with odd T: SP_EDOM");
   sp_task_options_default(&o);
   o.kind = SP_TASK_MARKOV;
   o.gamma = 0.0;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "gamma 0: SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "gamma 0: SP_EDOM");
   sp_task_options_default(&o);
   o.masked = 1;
   o.mask_fraction = 0.0;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "mask fraction 0: SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "mask fraction 0: SP_EDOM");
   o.mask_fraction = 0.5;
   o.vocab = 2;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "masked with V = 2 (one data id): SP_EDOM");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "masked with V = 2 (one data id): SP_EDOM");
   sp_task_options_default(&o);
   o.kind = SP_TASK_DATA;
-  tap_ok(!sp_task_alloc(&o, &st) && st == SP_EDOM, "data without a path: SP_EDOM");
-  tap_ok(!sp_task_alloc(NULL, &st) && st == SP_EINVAL, "NULL options: SP_EINVAL");
+  tap_ok(sp_task_alloc(&o, &kbad) == SP_EDOM, "data without a path: SP_EDOM");
+  tap_ok(sp_task_alloc(NULL, &kbad) == SP_EINVAL, "NULL options: SP_EINVAL");
+  tap_ok(sp_task_alloc(&o, NULL) == SP_EINVAL && !kbad, "NULL out: SP_EINVAL; *out stays NULL on errors");
   tap_ok(sp_task_batch(NULL, 0, 0, 1, &st, &st) == SP_EINVAL, "NULL task: SP_EINVAL");
   tap_ok(strcmp(sp_task_name(SP_TASK_MARKOV), "markov") == 0, "task names");
 }

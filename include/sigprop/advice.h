@@ -47,9 +47,9 @@ enum {
 
 /** Short name of flag bit `f` ("float16-range", "bfloat16-range",
  * "overflow", "qk-gradient-vanishing", "margin-flip"; "?" otherwise). */
-const char *sp_flag_name(unsigned f);
+const char *sp_advice_flag_name(unsigned f);
 
-/** Everything sp_advise() finds.  A `*_status` is the status of the
+/** Everything sp_advice_eval() finds.  A `*_status` is the status of the
  * fields after it (SP_OK or the error; those fields are then
  * unspecified). */
 typedef struct {
@@ -96,8 +96,8 @@ typedef struct {
  * (rho0 to tolerance 1e-6, depths up to max(4 L, L + 100) within
  * SP_MAX_DEPTH); and the flags of both points.  `w` as for sp_recommend
  * (prepared for m).  Errors: SP_EINVAL (NULL), SP_EDOM (options), or the
- * errors of sp_verdict_eval on m; a failing part records its status. */
-int sp_advise(const sp_model *m, const sp_workspace *w, const sp_stds *given,
+ * errors of sp_recommend_verdict on m; a failing part records its status. */
+int sp_advice_eval(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a);
 
 #if defined(__GNUC__)

@@ -5,6 +5,7 @@
 #ifndef SIGPROP_DIAGRAM_H
 #define SIGPROP_DIAGRAM_H
 
+#include "sigprop/status.h"
 #include "sigprop/contour.h"
 #include "sigprop/propagate.h"
 
@@ -78,10 +79,11 @@ typedef struct {
                          (default): one per online processor.  The results
                          do not depend on it. */
   /** Called after each finished grid row with the number of rows done and
-   * the total (may be NULL).  Calls are serialised but may come from any
-   * worker thread; the callback must not call back into the diagram. */
-  void (*progress)(size_t done, size_t total, void *arg);
-  void *progress_arg;
+   * the total as (progress_arg, rows done, rows); may be NULL.  Calls are
+   * serialised but may come from any worker thread; the callback must not
+   * call back into the diagram. */
+  sp_progress progress;
+  void *progress_arg; /**< passed to progress as its first argument */
   double grad_fraction; /**< NaN (default): no gradient overlay; F in (0, 1):
                              sp_diagram_curves() draws grad_wq = F times its
                              grid maximum (the vanishing-gradient boundary) */
@@ -114,10 +116,10 @@ typedef struct {
   int status;         /**< SP_OK, or the error that made the point undefined */
 } sp_diagram_point;
 
-/** A computed diagram.  Plain data owned by the caller through
- * sp_diagram_alloc() / sp_diagram_free(); read it, do not resize it.
- * Grid point (i, j) is pt[j * nx + i], at coordinates (xc[i], yc[j]) of
- * the x and y axes.  Curves are in axis coordinates (sp_axis_coord). */
+/** What a diagram holds, read through sp_diagram_view(): plain data owned
+ * by the diagram (valid until sp_diagram_free()); read it, do not modify
+ * it.  Grid point (i, j) is pt[j * nx + i], at coordinates (xc[i], yc[j])
+ * of the x and y axes.  Curves are in axis coordinates (sp_axis_coord). */
 typedef struct {
   sp_model model;       /**< the base model (swept fields at their base value) */
   sp_axis x, y;
@@ -141,8 +143,18 @@ typedef struct {
                              value of the other axis, when an axis is alpha-sa
                              or alpha-mlp (y preferred) */
   const sp_param *alpha_axis; /**< the parameter alpha_c solves for, or NULL */
-  struct sp_diagram_private *priv; /**< workspaces; not for the caller */
-} sp_diagram;
+} sp_diagram_data;
+
+/** A phase diagram (opaque): the grid, its points and curves, and the
+ * workspaces that compute them.  Made by sp_diagram_alloc(), filled by
+ * sp_diagram_sweep() and sp_diagram_curves(), read by sp_diagram_view(),
+ * released by sp_diagram_free(). */
+typedef struct sp_diagram sp_diagram;
+
+/** The data of `d` (see sp_diagram_data): a pointer into `d`, valid until
+ * sp_diagram_free(d); the points after sp_diagram_sweep(), the curves after
+ * sp_diagram_curves().  NULL for a NULL `d`. */
+const sp_diagram_data *sp_diagram_view(const sp_diagram *d);
 
 /** Check the arguments and allocate a diagram of the sweep of `x` and `y`
  * around the base model `m` (copied).  `opt` may be NULL (defaults).

@@ -17,7 +17,7 @@ extern "C" {
  * Gaussian pair of variance q and correlation c, E[relu(u) relu(v)] =
  * (q/2) f(c).  c is clipped to [-1, 1]; sqrt(1 - c^2) is evaluated as
  * sqrt((1 - c)(1 + c)).  f(-1) = 0, f(0) = 1/pi, f(1) = 1.  NaN gives NaN. */
-double sp_relu_kernel(double c);
+double sp_gauss_relu_kernel(double c);
 
 /** Relative tolerance of the quadrature's own error estimate for the
  * activations without a closed form (gelu, tanh, silu): the estimate is
@@ -141,13 +141,14 @@ typedef struct sp_mlp_table sp_mlp_table;
  * sharpens: 5e-6 of the gap at var-w 25). */
 #define SP_MLP_TABLE_NODES 96
 
-/** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations).  Returns
- * NULL with *status (may be NULL) set to SP_EDOM (a negative or non-finite
- * variance, q_1 = 0), SP_EINVAL (unknown activation), SP_ENOCONV or
- * SP_ENOMEM.  Works for every activation; sigprop builds it for those
- * without a closed form. */
-sp_mlp_table *sp_mlp_table_alloc(sp_activation act, double erf_scale, double var_w_in,
-                                 double var_w_out, double var_b, int *status);
+/** Build the table (SP_MLP_TABLE_NODES + 1 kernel evaluations) into
+ * `*out`, which the caller frees with sp_mlp_table_free().  Returns SP_OK,
+ * or (with *out NULL) SP_EDOM (a negative or non-finite variance, q_1 = 0),
+ * SP_EINVAL (unknown activation, NULL `out`), SP_ENOCONV or SP_ENOMEM.
+ * Works for every activation; sigprop builds it for those without a
+ * closed form. */
+int sp_mlp_table_alloc(sp_activation act, double erf_scale, double var_w_in, double var_w_out,
+                       double var_b, sp_mlp_table **out);
 
 /** Release `t`; NULL is a no-op. */
 void sp_mlp_table_free(sp_mlp_table *t);

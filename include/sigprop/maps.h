@@ -19,7 +19,7 @@ extern "C" {
 /** Attention statistics of a row whose input has order parameters (q, p),
  * under model `m`, with lambda = beta sqrt(q (q - p)):
  * - uniform attention: sp_rem_uniform(), or with m->causal the exact row
- *   means of sp_rem_uniform_causal() (row t averages its t keys);
+ *   means of sp_rem_finite_uniform_causal() (row t averages its t keys);
  * - softmax or centred with asymptotic statistics: sp_rem_asymptotic(),
  *   whatever m->causal (as T -> infinity almost every causal row has
  *   lambda_eff(t) -> lambda; the causal corrections are O(1/log T) like
@@ -29,7 +29,7 @@ extern "C" {
  *   `w` holds none (exact, about 1 ms a call); beta_c is set from (q, p).
  * `w` may be NULL when !sp_workspace_needed(m).  `what`: SP_REM_* flags.
  * Errors: SP_EDOM for an invalid (q, p) or beta, errors of the callees. */
-int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, double p,
                            unsigned what, sp_attn_stats *st);
 
 /** Order parameters (q_S, p_S) of the attention output before the skip,
@@ -44,7 +44,7 @@ int sp_map_attention_stats(const sp_model *m, const sp_workspace *w, double q, d
  * rows differ; q_S is the mean over tokens and p_S the mean over pairs of
  * distinct tokens, for which these formulas hold with Y2 and O the row and
  * pair means. */
-int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
+int sp_maps_attention_output(const sp_model *m, double q, double p, const sp_attn_stats *st,
                             double *qs, double *ps);
 
 /** MLP output (q_f, p_f) for input (q, p), theory.md §5:
@@ -53,20 +53,20 @@ int sp_map_attention_output(const sp_model *m, double q, double p, const sp_attn
  * for gelu, tanh, silu the workspace's sp_mlp_table when it holds one for
  * m's MLP and q == 1 (a LayerNorm'd input), else sp_gauss_kernel_d() with
  * q_1 - p_1 = sw_in (q - p) (p_f = q_f - sw_out gap, accurate as p -> q). */
-int sp_map_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
+int sp_maps_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
                double *qf, double *pf);
 
 /** Sub-block with gains: q <- a^2 q + g^2 qf, p <- a^2 p + g^2 pf (§5). */
-void sp_map_residual(double alpha, double gamma, double qf, double pf, double *q, double *p);
+void sp_maps_residual(double alpha, double gamma, double qf, double pf, double *q, double *p);
 
 /** LayerNorm without affine parameters: p <- p/q, q <- 1 (§5).
  * SP_EUNDERFLOW when q is 0 (a zero stream cannot be normalised). */
-int sp_map_layernorm(double *q, double *p);
+int sp_maps_layernorm(double *q, double *p);
 
 /** Token-mean removal x -> x - tau xbar over T tokens [YZ], theory.md §5:
  * with mbar = p + (q - p)/T, q <- q - (2 tau - tau^2) mbar and
  * p <- p - (2 tau - tau^2) mbar.  tau in [0, 2]. */
-void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
+void sp_maps_mean_removal(double tau, long tokens, double *q, double *p);
 
 /** One block of model `m` (post-LN, pre-LN or no-LN, theory.md §6) applied
  * in place to (*q, *p).  `st` (may be NULL) receives the statistics of the
@@ -75,7 +75,7 @@ void sp_map_mean_removal(double tau, long tokens, double *q, double *p);
  * attention sub-block's sum (before the LN in post-LN blocks).
  * Returns SP_EOVERFLOW / SP_EUNDERFLOW when q leaves the normal range of
  * double (no-LN and pre-LN stacks), SP_EDOM for an invalid state. */
-int sp_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
+int sp_maps_block(const sp_model *m, const sp_workspace *w, double *q, double *p, unsigned what,
              sp_attn_stats *st);
 
 /** Intermediate order parameters of one block, recorded by
@@ -91,9 +91,9 @@ typedef struct {
   double q_mlp_sum;   /**< stream q after the MLP sub-block's sum, before any LN */
 } sp_block_trace;
 
-/** sp_block() that also records the intermediate order parameters in
+/** sp_maps_block() that also records the intermediate order parameters in
  * `*tr` (may be NULL). */
-int sp_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
+int sp_maps_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st, sp_block_trace *tr);
 
 #if defined(__GNUC__)

@@ -117,13 +117,13 @@ int sp_meanfield_critical(sp_activation act, double erf_scale, double var_w, dou
 /** sp_meanfield_solve() at n points (var_w[k], var_b[k]), shared among
  * `threads` POSIX threads (0: one per online processor; 1, or a build
  * without threads: the calling thread alone), points handed out one at a
- * time: out[k] and status[k] are what sp_meanfield_solve() returns for
+ * time: out[k] and statuses[k] are what sp_meanfield_solve() returns for
  * point k, whatever the thread count (a phase diagram of var-w x var-b,
  * e.g.).  Returns SP_EINVAL for a NULL array (n > 0) or threads >
- * SP_MF_MAX_THREADS, else SP_OK (the points' own errors are in status). */
+ * SP_MF_MAX_THREADS, else SP_OK (the points' own errors are in statuses). */
 int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, const double *var_w,
                              const double *var_b, unsigned threads, sp_meanfield *out,
-                             int *status);
+                             int *statuses);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -178,11 +178,11 @@ void sp_preset_apply(const sp_preset *p, sp_model *m);
 /** Per-entry std of W_Q and W_K that realises query/key scale `beta` at
  * width `d_model` and sequence length `tokens` (theory.md §11):
  * sqrt(beta sqrt(log T) / d).  NaN outside beta >= 0, d >= 1, T >= 2. */
-double sp_std_qk(double beta, long tokens, long d_model);
+double sp_preset_std_qk(double beta, long tokens, long d_model);
 
 /** beta = d std_q std_k / sqrt(log T) (theory.md §11).  NaN outside
  * std >= 0, d >= 1, T >= 2. */
-double sp_beta_from_std(double std_q, double std_k, long tokens, long d_model);
+double sp_preset_beta_from_std(double std_q, double std_k, long tokens, long d_model);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

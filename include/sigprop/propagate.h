@@ -46,14 +46,16 @@ typedef struct {
 int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s);
 
 /** sp_propagate_summary for `n` independent models at once (a sweep):
- * out[i] and status[i] are what sp_propagate_summary(&models[i], w, &out[i])
- * would give.  The trajectories are advanced in lockstep groups of
- * SP_SUMMARY_BATCH so that the processor overlaps their dependency chains;
+ * out[i] and statuses[i] (arrays of n, the caller's) are the summary and the
+ * status sp_propagate_summary(&models[i], w, &out[i]) would give.  The
+ * trajectories are advanced in lockstep groups of SP_SUMMARY_BATCH so
+ * that the processor overlaps their dependency chains;
  * a single trajectory is latency-bound.  `w` serves every model (prepare it
  * for one of them; see sp_workspace_prepare for what may differ).  Returns
- * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in status). */
+ * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in
+ * statuses). */
 int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
-                               sp_summary *out, int *status);
+                               sp_summary *out, int *statuses);
 
 /** Trajectories advanced together by sp_propagate_summary_batch. */
 #define SP_SUMMARY_BATCH 8
@@ -66,8 +68,8 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
  *              / (a_MLP^2 + g_MLP^2 (sw_out E[phi(u)^2] + sb)),  u ~ N(0, sw_in + sb)
  * with q_S(1) = sv + svb (softmax, uniform) or 0 (centred) the attention
  * output of a collapsed input.  SP_EUNSUP for pre-LN, no-LN or mean removal
- * (use sp_angle_exponent_fd); -infinity when a skip gain is 0. */
-int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a);
+ * (use sp_propagate_angle_exponent_fd); -infinity when a skip gain is 0. */
+int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a);
 
 /** lambda_a by finite differences of the block map at rho = 1 - eps,
  * valid for any block: f(eps) = log((1 - rho')/(1 - rho)) has an expansion
@@ -76,7 +78,7 @@ int sp_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a
  * k = 0..3.  The block is linearised at q = 1 for post-LN and at q = q0
  * otherwise.  `*abserr` (may be NULL) estimates the error from the last
  * two extrapolation levels. */
-int sp_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
+int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr);
 
 #if defined(__GNUC__)

@@ -29,7 +29,7 @@ typedef enum {
 /** Largest finite float16 value.  q is the stream's mean squared entry,
  * which every LayerNorm/RMSNorm and every attention score squares and
  * sums: a stream with q_L beyond this no longer has a representable
- * variance in half precision, and sp_verdict_eval() never calls it
+ * variance in half precision, and sp_recommend_verdict() never calls it
  * trainable. */
 #define SP_Q_MAX_FLOAT16 65504.0
 /** Largest finite bfloat16 value, (2 - 2^-7) 2^127 (float32's range is
@@ -62,7 +62,7 @@ typedef struct {
  * trainable.  `w` as for sp_propagate.  Errors: the model's validation
  * status, SP_EDOM for rho_max outside (-1, 1), or a propagation error
  * other than SP_EOVERFLOW (SP_EUNDERFLOW, ...). */
-int sp_verdict_eval(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v);
+int sp_recommend_verdict(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v);
 
 /** What bounds one end of a trainable interval. */
 typedef enum {
@@ -82,10 +82,10 @@ typedef struct {
   sp_edge lo_edge, hi_edge;
 } sp_beta_interval;
 
-/** Points of the scans in sp_trainable_beta() and sp_critical_gain(). */
+/** Points of the scans in sp_recommend_trainable_beta() and sp_recommend_critical_gain(). */
 #define SP_RECOMMEND_SCAN 128
 
-/** Largest residual gain searched by sp_critical_gain(). */
+/** Largest residual gain searched by sp_recommend_critical_gain(). */
 #define SP_GAIN_MAX 1e6
 
 /** The trainable values of beta for model `m` with everything else fixed.
@@ -93,22 +93,24 @@ typedef struct {
  * depend on beta) freezes block 1, so the search range is [0, that
  * beta_c] (or [0, max(10, 2 beta)] when it is infinite).  It is scanned at
  * SP_RECOMMEND_SCAN + 1 equally spaced points, each classified by
- * sp_verdict_eval(); the ends of the widest run of trainable points are
+ * sp_recommend_verdict(); the ends of the widest run of trainable points are
  * refined by Brent's method (GSL) to `xtol`: on rho_L(beta) - rho_max at
  * a rank-collapse edge, on beta - beta_c_min(beta) at an entropy edge,
  * on log(q_L / SP_Q_MAX_FLOAT16) at an overflow edge.
  * `*runs` (may be NULL) receives the number of separate trainable runs
  * found.  Returns SP_OK, SP_ENOROOT when no scan point is trainable (*out
  * is then NaN), SP_ENOCONV when Brent does not converge in 200 iterations,
- * or an error of sp_verdict_eval at beta = m->beta. */
-int sp_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
-                      sp_beta_interval *out, int *runs);
+ * or an error of sp_recommend_verdict at beta = m->beta. */
+int sp_recommend_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max,
+                                double xtol,
+                                sp_beta_interval *out, int *runs);
 
 /** The entropy edge: the smallest beta at which some block of `m` freezes,
  * a root of beta - beta_c_min(beta) (Brent, to `xtol`) in [0, beta_c of
  * block 1's input].  +infinity for uniform attention or an input with
- * rho0 = 1 (nothing freezes).  Errors as sp_trainable_beta. */
-int sp_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, double *beta_e);
+ * rho0 = 1 (nothing freezes).  Errors as sp_recommend_trainable_beta. */
+int sp_recommend_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol,
+                              double *beta_e);
 
 /** The critical residual gain of model `m` at its depth: for a skip gain
  * (alpha, which slows rank collapse) the smallest value in
@@ -124,8 +126,8 @@ int sp_entropy_edge(const sp_model *m, const sp_workspace *w, double xtol, doubl
  * (even 0) or *gain = +infinity when every branch gain up to SP_GAIN_MAX
  * does; SP_ENOROOT (*gain = NaN) when none does; SP_EINVAL for a bad `g`;
  * SP_ENOCONV; or a propagation error met by Brent. */
-int sp_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double rho_max,
-                     double xtol, double *gain);
+int sp_recommend_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain g, double rho_max,
+                               double xtol, double *gain);
 
 /** Block 1's attention input and the query/key gradient it predicts. */
 typedef struct {
@@ -148,9 +150,9 @@ typedef struct {
 
 /** Evaluate sp_first_block for `m` at width `width` (d_model; 0 when not
  * known: the infinite-width form only).  Errors as
- * sp_map_attention_stats, SP_EDOM for width < 0. */
-int sp_first_block_eval(const sp_model *m, const sp_workspace *w, long width,
-                        sp_first_block *fb);
+ * sp_maps_attention_stats, SP_EDOM for width < 0. */
+int sp_recommend_first_block(const sp_model *m, const sp_workspace *w, long width,
+                             sp_first_block *fb);
 
 /** Options of sp_recommend(). */
 typedef struct {
@@ -190,7 +192,7 @@ typedef struct {
   double beta;              /**< recommended beta: min(beta, edge/(1+M)),
                                  the edge at the recommended gain */
   int gain_status;
-  double gain_critical;     /**< critical gain (sp_critical_gain) at the
+  double gain_critical;     /**< critical gain (sp_recommend_critical_gain) at the
                                  recommended beta; 0 or +inf when any gain
                                  works, NaN when none does */
   double gain;              /**< recommended gain: for a skip gain

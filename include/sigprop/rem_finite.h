@@ -90,7 +90,7 @@ int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st,
  * Y2 = H_T / T, Y3 = E[(Y2)^2] = (sum_t 1/t^2) / T, H = log(T!) / T,
  * overlap 2 (T - H_T) / (T (T - 1)), never frozen.  lambda, beta_c and m
  * are left NaN.  SP_EDOM for tokens < 2. */
-int sp_rem_uniform_causal(long tokens, sp_attn_stats *st);
+int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st);
 
 /** A table of sp_rem_finite() for one (T, causal) on a lambda grid, with
  * cubic-spline interpolation (GSL) in w = asinh(lambda) of the logarithms
@@ -122,9 +122,11 @@ typedef struct sp_rem_table sp_rem_table;
 /** Build the table for `tokens` (T >= 2) and `causal` (0 or 1): one
  * sp_rem_finite() evaluation per grid node (SP_REM_TABLE_STEP,
  * SP_REM_TABLE_LAMBDA_MAX, 8 more nodes to keep the spline's end condition
- * away from lambda_max): about 165 evaluations, 0.1 to 0.5 s on one core.  Returns NULL with *status
- * (status may be NULL) set to SP_EDOM, SP_ENOMEM or SP_ENOCONV. */
-sp_rem_table *sp_rem_table_alloc(long tokens, int causal, int *status);
+ * away from lambda_max): about 165 evaluations, 0.1 to 0.5 s on one core.
+ * Returns SP_OK with the table in `*out` (the caller frees it with
+ * sp_rem_table_free()), or (with *out NULL) SP_EDOM, SP_ENOMEM, SP_ENOCONV,
+ * or SP_EINVAL for a NULL `out`. */
+int sp_rem_table_alloc(long tokens, int causal, sp_rem_table **out);
 
 /** Release `t`; NULL is a no-op. */
 void sp_rem_table_free(sp_rem_table *t);

@@ -93,11 +93,11 @@ typedef struct sp_overlap_table sp_overlap_table;
 /** Build the table for `tokens` = T (2 .. SP_MAX_TOKENS): 150 to 1100
  * quadratures, spread over the processors' threads when sigprop is built
  * with threads (about 0.5 to 2 s of processor time at T = 512).  The
- * result does not depend on the thread count.  NULL on failure with
- * *status (may be NULL) SP_EDOM (T out of range), SP_ENOMEM or SP_ENOCONV
- * (a node's quadrature); SP_OK otherwise.  Free with
- * sp_overlap_table_free(). */
-sp_overlap_table *sp_overlap_table_alloc(long tokens, int *status);
+ * result does not depend on the thread count.  Returns SP_OK with the
+ * table in `*out`, or (with *out NULL) SP_EDOM (T out of range), SP_ENOMEM,
+ * SP_ENOCONV (a node's quadrature) or SP_EINVAL (NULL `out`).  The caller
+ * frees it with sp_overlap_table_free(). */
+int sp_overlap_table_alloc(long tokens, sp_overlap_table **out);
 
 /** Release `t`; NULL is a no-op. */
 void sp_overlap_table_free(sp_overlap_table *t);

@@ -104,8 +104,8 @@ const char *sp_safetensors_file(const sp_safetensors *st, const sp_st_tensor *t)
 
 /** The value of IEEE binary16 `h` and of bfloat16 `b` as a double (exact;
  * subnormals, infinities and NaN kept). */
-double sp_half_to_double(uint16_t h);
-double sp_bfloat16_to_double(uint16_t b);
+double sp_safetensors_half_to_double(uint16_t h);
+double sp_safetensors_bfloat16_to_double(uint16_t b);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

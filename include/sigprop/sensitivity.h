@@ -42,7 +42,7 @@ typedef struct {
 } sp_sensitivity;
 
 /** The rho0 part of `s` for model `m` (its rho0, depth and everything
- * else as given; verdicts of sp_verdict_eval with `rho_max`): the domain
+ * else as given; verdicts of sp_recommend_verdict with `rho_max`): the domain
  * of rho0 ([-1/(T-1), 1] under finite-T statistics or uniform attention,
  * [0, 1] under asymptotic ones) is scanned at SP_SENSITIVITY_SCAN points
  * on each side of m->rho0 (evenly spaced in rho0), outward from it, and
@@ -52,13 +52,13 @@ typedef struct {
  * to m->rho0 than the scan spacing can be missed.  Points where the
  * iteration fails count as failed, not as a verdict, and end the scan on
  * that side.  Errors: SP_EINVAL (NULL), SP_EDOM (xtol <= 0, rho_max
- * outside (-1, 1)), or an error of sp_verdict_eval at m itself. */
+ * outside (-1, 1)), or an error of sp_recommend_verdict at m itself. */
 int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max, double xtol,
                         sp_sensitivity *s);
 
 /** The depth part of `s`: one pass of depth_max blocks from (q0, rho0 q0)
  * gives the verdict at every depth 1..depth_max exactly as
- * sp_verdict_eval() would at that depth (the iteration of the first l
+ * sp_recommend_verdict() would at that depth (the iteration of the first l
  * blocks does not depend on L).  depth_max in [m->depth, SP_MAX_DEPTH].
  * Errors: SP_EINVAL (NULL), SP_EDOM (depth_max out of range, rho_max
  * outside (-1, 1)), the model's validation status, or a propagation error

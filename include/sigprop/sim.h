@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "sigprop/status.h"
 #include "sigprop/model.h"
 
 #ifdef __cplusplus
@@ -46,12 +47,12 @@ double sp_sim_memory_limit(void);
  * `heads` attention heads (head dimension d/H), computing with `threads`
  * threads (<= 0: the number of online processors; 1: no threads).  `flags`:
  * SP_SIM_GRADIENT to allow gradient runs, SP_SIM_JACOBIAN to allow Jacobian
- * runs (see sp_sim_options).  Returns NULL and sets `*status`
- * (may be NULL) to SP_EDOM for sizes out of domain (see sp_sim_memory),
- * SP_ENOMEM when the estimate exceeds sp_sim_memory_limit() or an
- * allocation fails.  The caller owns the result: sp_sim_free() it. */
-sp_sim *sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags,
-                     int *status);
+ * runs (see sp_sim_options).  Returns SP_OK and the simulator in `*out`,
+ * or (with *out NULL) SP_EINVAL for a NULL `out`, SP_EDOM for sizes out
+ * of domain (see sp_sim_memory), SP_ENOMEM when the estimate exceeds
+ * sp_sim_memory_limit() or an allocation fails.  The caller owns the
+ * result: sp_sim_free() it. */
+int sp_sim_alloc(long width, long tokens, long heads, int threads, unsigned flags, sp_sim **out);
 
 /** Release `s`; NULL is a no-op. */
 void sp_sim_free(sp_sim *s);
@@ -84,10 +85,11 @@ typedef struct {
   int jacobian;
   /** 1: LayerNorm the input tokens before the first block. */
   int input_ln;
-  /** Called after the input and after every block with (data, layer,
-   * depth); may be NULL.  For progress reports. */
-  void (*progress)(void *data, long layer, long depth);
-  void *progress_data;
+  /** Called after the input and after every block with (progress_arg,
+   * blocks done, depth): done is 0 after the input; may be NULL.  For
+   * progress reports; runs on the calling thread. */
+  sp_progress progress;
+  void *progress_arg; /**< passed to progress as its first argument */
 } sp_sim_options;
 
 /** Fill `o` with the defaults: tokens_scale 0, no gradient, no input LN,
@@ -152,7 +154,7 @@ typedef struct {
  * - blocks: post-LN x -> LN(a x + g f(x)), pre-LN x -> a x + g f(LN(x)), or
  *   no LN, for both sub-blocks; token-mean removal x -> x - tau xbar right
  *   after the attention sub-block's sum (before its LN in post-LN blocks),
- *   as sp_block does.  LN has no affine parameters and no epsilon.
+ *   as sp_maps_block does.  LN has no affine parameters and no epsilon.
  * Weights are drawn from gsl_rng streams derived from (seed, layer, matrix,
  * row chunk), so a run is reproducible bit for bit and identical for any
  * number of threads.  Returns SP_EINVAL (NULL argument, m->tokens differing

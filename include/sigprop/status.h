@@ -3,6 +3,8 @@
 #ifndef SIGPROP_STATUS_H
 #define SIGPROP_STATUS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +30,13 @@ enum {
   SP_EPARSE,      /**< a malformed input file */
   SP_NSTATUS      /**< number of codes; not a status */
 };
+
+/** The one progress callback of the library: `done` of `total` units of
+ * work (rows of a diagram, layers of a simulated network) are finished;
+ * `arg` is the user pointer given next to it (progress_arg).  It may be
+ * called from a worker thread and must not call back into the object that
+ * reports. */
+typedef void (*sp_progress)(void *arg, size_t done, size_t total);
 
 /** A static, human-readable description of status `status`
  * (e.g. "value out of domain").  Unknown codes give "unknown error".

@@ -36,12 +36,13 @@ int sp_train_memory(const sp_model *m, long width, long heads, long vocab, long 
  * sequence length T) at width d = `width` with `heads` heads (d_ff = d), a
  * vocabulary of `vocab` tokens and `batch` sequences per step, computing
  * with `threads` threads (<= 0: online processors).  Results are identical
- * for any thread count.  NULL with `*status` (may be NULL) set as
- * sp_train_memory() does, or SP_ENOMEM when the estimate exceeds physical
- * memory (sp_sim_memory_limit()) or an allocation fails.  Parameters are
- * zero until sp_train_init(). */
-sp_train *sp_train_alloc(const sp_model *m, long width, long heads, long vocab, long batch,
-                         int threads, int *status);
+ * for any thread count.  Returns SP_OK with the workspace in `*out` (the
+ * caller frees it with sp_train_free()), or (with *out NULL) the status
+ * sp_train_memory() gives, SP_ENOMEM when the estimate exceeds physical
+ * memory (sp_sim_memory_limit()) or an allocation fails, SP_EINVAL for a
+ * NULL `out`.  Parameters are zero until sp_train_init(). */
+int sp_train_alloc(const sp_model *m, long width, long heads, long vocab, long batch, int threads,
+                   sp_train **out);
 
 /** Release `t`; NULL is a no-op. */
 void sp_train_free(sp_train *t);
@@ -170,8 +171,9 @@ void sp_task_options_default(sp_task_options *o);
  * forward-backward), averaged over the first 512 evaluation sequences.
  * data: next-token windows of T + 1 tokens drawn from the first
  * 1 - holdout of the file (training) or the rest (evaluation); the best
- * loss is unknown (NaN); it has no masked form.  NULL with `*status`:
- * SP_EDOM (values out of domain, odd T for copy, masked data, a file too
+ * loss is unknown (NaN); it has no masked form.  Returns SP_OK with the
+ * task in `*out` (the caller frees it with sp_task_free()), or, with *out
+ * NULL: SP_EINVAL (NULL `o` or `out`), SP_EDOM (values out of domain, odd T for copy, masked data, a file too
  * short for a window of T + 1 tokens in either part),
  * SP_EIO (unreadable file, or shorter than its size), SP_EINVAL (not a
  * regular file: a device, FIFO or directory, refused before reading),
@@ -179,7 +181,7 @@ void sp_task_options_default(sp_task_options *o);
  * SP_ENOMEM (more than SP_TASK_DATA_MAX_TOKENS ids or more memory than
  * sp_task_data_memory() allows, refused before reading; or an allocation
  * failed).  The file is read once, holding 4 bytes per id. */
-sp_task *sp_task_alloc(const sp_task_options *o, int *status);
+int sp_task_alloc(const sp_task_options *o, sp_task **out);
 
 /** The most ids a token file may hold: 2^28 (1 GiB once read, at 4 bytes
  * per id). */

@@ -32,9 +32,10 @@ typedef struct sp_workspace sp_workspace;
  * 201 values of a variance to build each table once. */
 #define SP_WORKSPACE_CACHE_MLP 256
 
-/** A new, empty workspace; NULL when out of memory.  Free with
- * sp_workspace_free(). */
-sp_workspace *sp_workspace_alloc(void);
+/** A new, empty workspace in `*out`, which the caller frees with
+ * sp_workspace_free().  Returns SP_OK, or (with *out NULL) SP_ENOMEM, or
+ * SP_EINVAL for a NULL `out`. */
+int sp_workspace_alloc(sp_workspace **out);
 
 /** Release `w` and its tables; NULL is a no-op. */
 void sp_workspace_free(sp_workspace *w);

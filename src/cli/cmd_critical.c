@@ -167,7 +167,7 @@ int cmd_critical(int argc, char **argv)
 
   sp_workspace *w = NULL;
   if (sp_workspace_needed(&m)) {
-    int s = (w = sp_workspace_alloc()) ? sp_workspace_prepare(w, &m) : SP_ENOMEM;
+    int s = sp_workspace_alloc(&w) ? SP_ENOMEM : sp_workspace_prepare(w, &m);
     if (s) {
       sp_workspace_free(w);
       return cli_status(s, "critical");

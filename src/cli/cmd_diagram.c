@@ -171,7 +171,7 @@ static int check_corners(const sp_model *m, const options *o)
 
 /* ---- progress --------------------------------------------------------- */
 
-static void progress(size_t done, size_t total, void *arg)
+static void progress(void *arg, size_t done, size_t total)
 {
   (void)arg;
   fprintf(stderr, "\rsigprop: diagram: %3d%%", (int)(100.0 * (double)done / (double)total));
@@ -191,7 +191,7 @@ static const char *const grid_columns_short[] = {
   "grad_wq", "class"};
 #define NGRID (sizeof grid_columns / sizeof grid_columns[0])
 
-static int grid_table(const sp_diagram *d, sp_table *t, double **num, const char ***str)
+static int grid_table(const sp_diagram_data *d, sp_table *t, double **num, const char ***str)
 {
   size_t n = d->nx * d->ny, nc = d->opt.lambda_g ? NGRID : NGRID - 1;
   *num = malloc(n * nc * sizeof **num);
@@ -214,7 +214,7 @@ static int grid_table(const sp_diagram *d, sp_table *t, double **num, const char
 
 static const char *const curve_columns[] = {"curve", "piece", "x", "y"};
 
-static int curves_table(const sp_diagram *d, sp_table *t, double **num, const char ***str)
+static int curves_table(const sp_diagram_data *d, sp_table *t, double **num, const char ***str)
 {
   const sp_contour *c[] = {&d->rank,   &d->entropy, &d->lambda0, &d->beta_c,
                            &d->alpha_c, &d->grad,    &d->lambda_g0};
@@ -270,7 +270,7 @@ static double grid_index(const sp_axis *a, double c)
 /* Clear from `mask` the cells the curves pass through (and, on fine grids
  * where a cell is narrower than a line, their neighbours), so that region
  * labels do not cover the curves. */
-static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *mask)
+static void mask_curve(const sp_diagram_data *d, const sp_contour *c, unsigned char *mask)
 {
   long gx = d->nx > 60, gy = d->ny > 60;
   for (size_t k = 0; k < c->n; k++) {
@@ -295,7 +295,7 @@ static void mask_curve(const sp_diagram *d, const sp_contour *c, unsigned char *
 }
 
 /* The heat map of rho_L and the class names in their regions. */
-static int draw_classes(sp_plot *p, const sp_diagram *d, const options *o)
+static int draw_classes(sp_plot *p, const sp_diagram_data *d, const options *o)
 {
   size_t n = d->nx * d->ny;
   double *z = malloc(n * sizeof *z), zmin = 0.0;
@@ -343,7 +343,7 @@ static int draw_classes(sp_plot *p, const sp_diagram *d, const options *o)
 }
 
 /* The class boundaries, the analytic overlays and the mark. */
-static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
+static int draw_curves(sp_plot *p, const sp_diagram_data *d, const options *o)
 {
   char label[96];
   sp_plot_style st;
@@ -385,7 +385,8 @@ static int draw_curves(sp_plot *p, const sp_diagram *d, const options *o)
   return s;
 }
 
-static int build_figure(const sp_diagram *d, const options *o, const char *title, sp_plot **out)
+static int build_figure(const sp_diagram_data *d, const options *o, const char *title,
+                        sp_plot **out)
 {
   sp_plot *p;
   int s = cli_figure_alloc(&o->fig, 1, 1, &p);
@@ -406,7 +407,7 @@ static int build_figure(const sp_diagram *d, const options *o, const char *title
   return cli_figure_done(p, s, out);
 }
 
-static void add_meta(cli_meta *meta, const sp_diagram *d)
+static void add_meta(cli_meta *meta, const sp_diagram_data *d)
 {
   const sp_axis *ax[2] = {&d->x, &d->y};
   const char *key[2] = {"x", "y"};
@@ -500,7 +501,7 @@ static int run(const sp_model *m, const options *o, sp_diagram **d)
 
 /* The grid table, the curves table (with --curves) and the figure (for
  * figure paths), written to the open outputs and committed. */
-static int write_outputs(const sp_model *m, const options *o, const sp_diagram *d,
+static int write_outputs(const sp_model *m, const options *o, const sp_diagram_data *d,
                          cli_outputs *files, cli_outputs *cfiles, int r)
 {
   cli_meta meta;
@@ -563,7 +564,7 @@ int cmd_diagram(int argc, char **argv)
     return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
   sp_diagram *d = NULL;
   r = run(&m, &o, &d);
-  r = write_outputs(&m, &o, d, &files, &cfiles, r);
+  r = write_outputs(&m, &o, sp_diagram_view(d), &files, &cfiles, r);
   sp_diagram_free(d);
   return r;
 }

@@ -33,10 +33,10 @@ static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_wo
 static void add_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
 {
   double la, err;
-  int s = sp_angle_exponent(m, w, &la);
+  int s = sp_propagate_angle_exponent(m, w, &la);
   const char *how = "closed form";
   if (s == SP_EUNSUP) {
-    s = sp_angle_exponent_fd(m, w, &la, &err);
+    s = sp_propagate_angle_exponent_fd(m, w, &la, &err);
     how = "finite differences";
   }
   if (s) {
@@ -387,9 +387,9 @@ static void variant_meta(cli_meta *meta, int i, const char *spec, const sp_model
   double la, lg, err;
   char a[40] = "undefined", g[40] = "undefined";
   const char *how = "closed form";
-  int s = sp_angle_exponent(m, w, &la);
+  int s = sp_propagate_angle_exponent(m, w, &la);
   if (s == SP_EUNSUP) {
-    s = sp_angle_exponent_fd(m, w, &la, &err);
+    s = sp_propagate_angle_exponent_fd(m, w, &la, &err);
     how = "finite differences";
   }
   if (!s)

@@ -75,12 +75,12 @@ static int solve(const sp_model *m, const sp_stds *given, const sp_recommend_opt
 {
   sp_workspace *w = NULL;
   int s = SP_OK;
-  if (sp_workspace_needed(m) && !(w = sp_workspace_alloc()))
+  if (sp_workspace_needed(m) && sp_workspace_alloc(&w))
     return SP_ENOMEM;
   if (w)
     s = sp_workspace_prepare(w, m);
   if (!s)
-    s = sp_advise(m, w, given, o, a);
+    s = sp_advice_eval(m, w, given, o, a);
   sp_workspace_free(w);
   return s;
 }

@@ -81,10 +81,10 @@ typedef struct {
   const char *what;
 } progress_state;
 
-static void progress(void *data, long layer, long depth)
+static void progress(void *arg, size_t layer, size_t depth)
 {
-  const progress_state *p = data;
-  fprintf(stderr, "\rsigprop: %s%snetwork %ld/%ld, block %ld/%ld ", p->what ? p->what : "",
+  const progress_state *p = arg;
+  fprintf(stderr, "\rsigprop: %s%snetwork %ld/%ld, block %zu/%zu ", p->what ? p->what : "",
           p->what ? ", " : "", p->seed + 1, p->seeds, layer, depth);
   fflush(stderr);
 }
@@ -101,7 +101,8 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
 {
   int st;
   unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
-  sp_sim *sim = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &st);
+  sp_sim *sim = NULL;
+  st = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &sim);
   if (!sim)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "%s: out of memory", cmd) : cli_status(st, cmd);
   *threads = sp_sim_threads(sim);
@@ -124,7 +125,7 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
   o.input_ln = s->input_ln;
   if (!s->quiet && isatty(STDERR_FILENO)) {
     o.progress = progress;
-    o.progress_data = &ps;
+    o.progress_arg = &ps;
   }
   double t0 = wall_seconds();
   for (long k = 0; k < s->seeds; k++) {

@@ -170,7 +170,7 @@ int cli_train_task(const options *o, const sp_model *m, sp_task **out)
     return cli_error(CLI_USAGE, "--task copy: --tokens %ld is odd (a_1..a_n a_1..a_n)",
                      m->tokens);
   int st;
-  *out = sp_task_alloc(&to, &st);
+  st = sp_task_alloc(&to, out);
   if (*out)
     return CLI_OK;
   if (!o->data)
@@ -259,7 +259,7 @@ int cli_train_workspace(const options *o, const sp_model *m, sp_train **out)
   int st = memory_check(o, m, 0.0);
   if (st)
     return st;
-  *out = sp_train_alloc(m, o->width, o->heads, o->vocab, o->batch, (int)o->threads, &st);
+  st = sp_train_alloc(m, o->width, o->heads, o->vocab, o->batch, (int)o->threads, out);
   if (!*out)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "train: out of memory") : cli_status(st, "train");
   if ((st = sp_train_init(*out, (unsigned long)o->seed)))

@@ -74,7 +74,7 @@ typedef struct {
   long agree, counted;
 } grid_result;
 
-static int run_grid(const options *o, const sp_diagram *d, grid_result *g)
+static int run_grid(const options *o, const sp_diagram_data *d, grid_result *g)
 {
   int progress = !o->quiet && isatty(2);
   for (size_t p = 0; p < g->npt; p++) {
@@ -112,8 +112,8 @@ static int run_grid(const options *o, const sp_diagram *d, grid_result *g)
 
 /* One marker series per (class, outcome): circle all seeds trained,
  * triangle some, cross none. */
-static void grid_markers(sp_plot *p, const sp_diagram *d, const grid_result *g, const options *o,
-                         double thr_frac, double *x, double *y)
+static void grid_markers(sp_plot *p, const sp_diagram_data *d, const grid_result *g,
+                         const options *o, double thr_frac, double *x, double *y)
 {
   static const char *const cname[3] = {"trainable", "rank collapse", "entropy collapse"};
   static const char *const oname[3] = {"trained", "some trained", "not trained"};
@@ -150,7 +150,7 @@ static void grid_markers(sp_plot *p, const sp_diagram *d, const grid_result *g, 
     }
 }
 
-static int grid_figure(const options *o, const sp_diagram *d, const grid_result *g,
+static int grid_figure(const options *o, const sp_diagram_data *d, const grid_result *g,
                        sp_plot **out)
 {
   sp_plot *p;
@@ -193,7 +193,7 @@ static int grid_figure(const options *o, const sp_diagram *d, const grid_result 
 }
 
 /* The table: one row per network. */
-static int grid_write(const options *o, const sp_model *m, const sp_diagram *d,
+static int grid_write(const options *o, const sp_model *m, const sp_diagram_data *d,
                       const grid_result *g, cli_outputs *files)
 {
   size_t rows = g->nnet, nc = 7;
@@ -256,18 +256,19 @@ int cli_train_grid(const options *o, const sp_model *m)
     sp_diagram_free(d);
     return cli_status(s, "train --grid: diagram");
   }
-  grid_result g = {d->nx * d->ny, d->nx * d->ny * (size_t)o->grid_seeds, NULL, NULL, 0, 0};
+  const sp_diagram_data *dd = sp_diagram_view(d);
+  grid_result g = {dd->nx * dd->ny, dd->nx * dd->ny * (size_t)o->grid_seeds, NULL, NULL, 0, 0};
   g.loss = malloc(g.nnet * sizeof *g.loss);
   g.best = malloc(g.npt * sizeof *g.best);
   cli_outputs files;
   if (!g.loss || !g.best)
     r = cli_error(CLI_FAIL, "out of memory");
   if (!r && !(r = cli_outputs_begin(&files, &o->out))) {
-    r = run_grid(o, d, &g);
+    r = run_grid(o, dd, &g);
     if (r)
       r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r);
     else
-      r = grid_write(o, m, d, &g, &files);
+      r = grid_write(o, m, dd, &g, &files);
   }
   free(g.loss);
   free(g.best);

@@ -149,7 +149,7 @@ int validate_theory(const sp_model *mt, sp_workspace **w, sp_layer *traj)
 {
   int s = SP_OK;
   if (sp_workspace_needed(mt)) {
-    if (!*w && !(*w = sp_workspace_alloc()))
+    if (!*w && sp_workspace_alloc(w))
       return SP_ENOMEM;
     if ((s = sp_workspace_prepare(*w, mt)))
       return s;

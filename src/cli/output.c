@@ -187,7 +187,7 @@ int cli_workspace(const sp_model *m, const char *what, sp_workspace **w)
   *w = NULL;
   if (!sp_workspace_needed(m))
     return CLI_OK;
-  if (!(*w = sp_workspace_alloc()))
+  if (sp_workspace_alloc(w))
     return cli_error(CLI_FAIL, "out of memory");
   int s = sp_workspace_prepare(*w, m);
   if (s) {

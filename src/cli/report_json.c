@@ -120,7 +120,7 @@ static json_t *flags_json(builder *b, unsigned flags)
 {
   json_t *a = json_array();
   for (int i = 0; i < SP_NFLAGS; i++)
-    if ((flags & (1u << i)) && (!a || json_array_append_new(a, json_string(sp_flag_name(1u << i)))))
+    if ((flags & (1u << i)) && (!a || json_array_append_new(a, json_string(sp_advice_flag_name(1u << i)))))
       b->failed = 1;
   return a;
 }
