@@ -5,12 +5,7 @@
 # one line whatever the arguments hold, bytes that are not UTF-8 in titles and
 # paths, the grid cap and the figure limits.  Prints TAP.
 # SPDX-License-Identifier: GPL-3.0-or-later
-set -u
-SP=${SIGPROP:?SIGPROP must name the sigprop program}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "$(dirname "$0")/tap.sh"
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 py() { "$PYTHON" -c "$@"; }
 
@@ -188,5 +183,4 @@ only; ok $? "a closed pipe leaves no figure"
 ok $? "SIGPIPE ignored: exit 1, 'Broken pipe'"; rm -f err.txt
 only; ok $? "and no figure"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -10,6 +10,9 @@
 #                           stderr line "sigprop: ...PATTERN" and nothing on
 #                           stdout, and leaves no file in $tmp/e (nor in
 #                           $TAP_OUTDIR when that is set)
+#   expect_columns FILE COLUMNS DESCRIPTION
+#                           one test: the first line of FILE that is not a
+#                           '#' line matches the case pattern COLUMNS
 #   tap_done                print the plan and exit 0 only if every test passed
 # POSIX sh (the tests run under dash and bash).
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -60,6 +63,15 @@ expect_error() {
   fi
   [ -n "${TAP_OUTDIR:-}" ] && rm -rf "$TAP_OUTDIR"
   return 0
+}
+
+expect_columns() {
+  _head=$(grep -v '^#' "$1" | head -1)
+  # shellcheck disable=SC2254 # $2 is a pattern
+  case "$_head" in
+    $2) ok 0 "$3" ;;
+    *) ok 1 "$3: $_head" ;;
+  esac
 }
 
 tap_done() {

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -20,12 +21,8 @@ static const sp_diagram_data *view(const sp_diagram *d)
 
 static sp_diagram *make(const sp_model *m, sp_axis x, sp_axis y, const sp_diagram_options *o)
 {
-  sp_diagram *d = NULL;
-  int s = sp_diagram_alloc(m, &x, &y, o, &d);
-  if (!s)
-    s = sp_diagram_sweep(d);
-  if (!s)
-    s = sp_diagram_curves(d);
+  sp_diagram *d;
+  int s = tu_diagram_run(m, &x, &y, o, 1, &d);
   if (s) {
     printf("Bail out! diagram failed: %s\n", sp_strerror(s));
     exit(99);
@@ -207,9 +204,7 @@ static void test_threads(void)
   sp_model m;
   sp_model_default(&m);
   m.depth = 60;
-  sp_diagram_options o;
-  sp_diagram_options_default(&o);
-  o.threads = 1;
+  sp_diagram_options o = tu_diagram_options(1);
   sp_diagram *ref = make(&m, axis("beta", 0.0, 5.0, 37), axis("alpha-sa", 0.0, 5.0, 29), &o);
   static const unsigned counts[] = {2, 3, 8, 0};
   for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
@@ -301,13 +296,9 @@ static void test_workspaces(void)
   for (int k = 0; k < 3; k++) {
     sp_axis x = axis(axes[k][0], k == 2 ? 32.0 : 0.5, k == 2 ? 64.0 : 3.0, 3);
     sp_axis y = axis(axes[k][1], k == 1 ? 32.0 : 0.5, k == 1 ? 64.0 : 3.0, 3);
-    sp_diagram_options o;
-    sp_diagram_options_default(&o);
-    o.threads = 2;
-    sp_diagram *d = NULL;
-    int s = sp_diagram_alloc(&m, &x, &y, &o, &d);
-    if (!s)
-      s = sp_diagram_sweep(d);
+    sp_diagram_options o = tu_diagram_options(2);
+    sp_diagram *d;
+    int s = tu_diagram_run(&m, &x, &y, &o, 0, &d);
     if (want != SP_OK) {
       tap_ok(s == want, "finite-T tables (%s workspace): sweep returns the workspace status "
              "'%s' (got '%s')", mode[k], sp_strerror(want), sp_strerror(s));

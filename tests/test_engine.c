@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
@@ -154,10 +155,7 @@ static void attention_only_closed_form(void)
   double worst = 0.0;
   for (int k = 0; k < 200; k++) {
     sp_model m;
-    sp_model_default(&m);
-    m.mlp = 0;
-    m.var_vb = 0.0;
-    m.var_vb_follows_b = 0;
+    tu_attention_only(&m);
     m.rho0 = uniform(0.01, 0.9);
     m.beta = uniform(0.0, 0.99) * sp_rem_beta_c(1.0, m.rho0);
     m.alpha_sa = uniform(0.1, 5.0);
@@ -188,12 +186,9 @@ static void uniform_odds(void)
     double worst = 0.0;
     for (int k = 0; k < 200; k++) {
       sp_model m;
-      sp_model_default(&m);
+      tu_attention_only(&m);
       m.norm = norms[n];
       m.attention = SP_ATTN_UNIFORM;
-      m.mlp = 0;
-      m.var_vb = 0.0;
-      m.var_vb_follows_b = 0;
       m.tokens = 2 + (long)gsl_rng_uniform_int(rng, 1000);
       m.rho0 = uniform(0.0, 0.5);
       m.branch_sa = uniform(0.05, 1.0);
@@ -224,12 +219,9 @@ static void uniform_odds(void)
 static void pre_ln_polynomial(void)
 {
   sp_model m;
-  sp_model_default(&m);
+  tu_attention_only(&m);
   m.norm = SP_NORM_PRE;
   m.attention = SP_ATTN_UNIFORM;
-  m.mlp = 0;
-  m.var_vb = 0.0;
-  m.var_vb_follows_b = 0;
   m.var_v = 0.5;
   m.rho0 = 0.3;
   m.depth = 20000;
@@ -286,10 +278,7 @@ static void critical(void)
 {
   /* theory.md §7: alpha_c^2 = sv / ((u0/umax)^(1/L) - 1), attention-only. */
   sp_model m;
-  sp_model_default(&m);
-  m.mlp = 0;
-  m.var_vb = 0.0;
-  m.var_vb_follows_b = 0;
+  tu_attention_only(&m);
   m.depth = 60;
   m.rho0 = 0.1;
   m.beta = 0.5;

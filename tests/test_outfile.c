@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,11 +18,7 @@ static char dir[256];
 
 static const char *at(const char *name)
 {
-  static char buf[4][512];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-  return buf[k];
+  return tu_path(dir, name);
 }
 
 /* Number of names in dir holding ".tmp". */

@@ -305,77 +305,53 @@ static void parser_errors(void)
   tap_close(p.model.var_w_out, 256 * 0.0025, 1e-15, "base: var-w-out = d_ff s_2^2");
 
   /* Line numbers: the base has a comment on line 1, "name" on line 2, ... */
-  EXPECT("unknown key", mutate(NULL, NULL, "d-modle = 64\n"), SP_EPARSE, 21, "d-modle",
-         "unknown key");
-  EXPECT("duplicate key", mutate(NULL, NULL, "depth = 12\n"), SP_EPARSE, 21, "depth",
-         "duplicate key (first given on line 12)");
-  EXPECT("bad number", mutate("std-q", "std-q = 0.1x", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("letters", mutate("std-q", "std-q = abc", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("NaN", mutate("std-q", "std-q = nan", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("NaN as a model value", mutate(NULL, NULL, "alpha-sa = NaN\n"), SP_EPARSE, 21,
-         "alpha-sa", "not a finite decimal");
-  EXPECT("infinity", mutate("std-q", "std-q = inf", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("hex", mutate("std-q", "std-q = 0x1p-3", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("overflow", mutate("std-q", "std-q = 1e999", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("dangling exponent", mutate("std-q", "std-q = 1e", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("lone dot", mutate("std-q", "std-q = .", NULL), SP_EPARSE, 14, "std-q",
-         "not a finite decimal");
-  EXPECT("negative std", mutate("std-q", "std-q = -0.1", NULL), SP_EPARSE, 14, "std-q",
-         "negative");
-  EXPECT("trailing garbage", mutate("d-model", "d-model = 64 # width", NULL), SP_EPARSE, 8,
-         "d-model", "not a whole number");
-  EXPECT("fractional integer", mutate("depth", "depth = 10.0", NULL), SP_EPARSE, 12, "depth",
-         "not a whole number");
-  EXPECT("negative integer", mutate("depth", "depth = -3", NULL), SP_EPARSE, 12, "depth",
-         "not a whole number");
-  EXPECT("integer overflow", mutate("depth", "depth = 99999999999999999999999", NULL),
-         SP_EPARSE, 12, "depth", "outside [1, 1000000]");
-  EXPECT("zero depth", mutate("depth", "depth = 0", NULL), SP_EPARSE, 12, "depth",
-         "outside [1, 1000000]");
-  EXPECT("one token", mutate("tokens", "tokens = 1", NULL), SP_EPARSE, 11, "tokens",
-         "outside [2,");
-  EXPECT("model value out of domain", mutate(NULL, NULL, "alpha-sa = -1\n"), SP_EPARSE, 21,
-         "alpha-sa", "outside the domain");
-  EXPECT("bad choice", mutate("norm", "norm = sideways", NULL), SP_EPARSE, 5, "norm",
-         "not one of post, pre, none");
-  EXPECT("bad activation", mutate("activation", "activation = sigmoid", NULL), SP_EPARSE, 6,
-         "activation", "not one of relu");
-  EXPECT("bad yes/no", mutate("causal", "causal = maybe", NULL), SP_EPARSE, 7, "causal",
-         "not yes or no");
-  EXPECT("bad gain", mutate(NULL, NULL, "gain = up\n"), SP_EPARSE, 21, "gain", "not one of");
-  EXPECT("bad mlp", mutate(NULL, NULL, "mlp = off\n"), SP_EPARSE, 21, "mlp", "not one of on, none");
-  EXPECT("bad name", mutate("name", "name = Bert Base", NULL), SP_EPARSE, 2, "name",
-         "not a name");
-  EXPECT("missing value", mutate("title", "title =", NULL), SP_EPARSE, 3, "title",
-         "missing value");
-  EXPECT("missing key", mutate(NULL, NULL, "= 5\n"), SP_EPARSE, 21, NULL, "missing key");
-  EXPECT("bad key", mutate(NULL, NULL, "D-Model = 5\n"), SP_EPARSE, 21, NULL, "is not a key");
-  EXPECT("spaced key", mutate(NULL, NULL, "d model = 5\n"), SP_EPARSE, 21, NULL, "is not a key");
-  EXPECT("garbage line", mutate(NULL, NULL, "this is not a preset\n"), SP_EPARSE, 21, NULL,
-         "expected 'key = value'");
-  EXPECT("missing required key", mutate("depth", NULL, NULL), SP_EPARSE, 0, "depth",
-         "missing (required)");
-  EXPECT("missing half of a pair", mutate("std-k", NULL, NULL), SP_EPARSE, 0, "std-k",
-         "missing (std-q is given on line 14)");
-  EXPECT("missing std-o with W_O", mutate("std-o", NULL, NULL), SP_EPARSE, 0, "std-o",
-         "missing (std-v is given");
-  EXPECT("missing pair", mutate("std-ff-in", NULL, NULL), SP_EPARSE, 0, "std-ff-in",
-         "give std-ff-in or var-w-in");
-  EXPECT("model value and std", mutate(NULL, NULL, "beta = 0.3\n"), SP_EPARSE, 21, "beta",
-         "conflicts with std-q on line 14");
-  EXPECT("std-o without W_O", mutate("output-projection", "output-projection = no", NULL),
-         SP_EPARSE, 17, "std-o", "output-projection = no");
-  EXPECT("heads do not divide", mutate("heads", "heads = 5", NULL), SP_EPARSE, 9, "heads",
-         "does not divide d-model = 64");
-  EXPECT("derived value out of domain", mutate("std-q", "std-q = 1e7", NULL), SP_EPARSE, 14,
-         "std-q", "gives beta =");
+  static const struct {
+    const char *what, *key, *repl, *extra; /* mutate(key, repl, extra) */
+    long line;
+    const char *errkey, *why;
+  } cases[] = {
+      {"unknown key", NULL, NULL, "d-modle = 64\n", 21, "d-modle", "unknown key"},
+      {"duplicate key", NULL, NULL, "depth = 12\n", 21, "depth", "duplicate key (first given on line 12)"},
+      {"bad number", "std-q", "std-q = 0.1x", NULL, 14, "std-q", "not a finite decimal"},
+      {"letters", "std-q", "std-q = abc", NULL, 14, "std-q", "not a finite decimal"},
+      {"NaN", "std-q", "std-q = nan", NULL, 14, "std-q", "not a finite decimal"},
+      {"NaN as a model value", NULL, NULL, "alpha-sa = NaN\n", 21, "alpha-sa", "not a finite decimal"},
+      {"infinity", "std-q", "std-q = inf", NULL, 14, "std-q", "not a finite decimal"},
+      {"hex", "std-q", "std-q = 0x1p-3", NULL, 14, "std-q", "not a finite decimal"},
+      {"overflow", "std-q", "std-q = 1e999", NULL, 14, "std-q", "not a finite decimal"},
+      {"dangling exponent", "std-q", "std-q = 1e", NULL, 14, "std-q", "not a finite decimal"},
+      {"lone dot", "std-q", "std-q = .", NULL, 14, "std-q", "not a finite decimal"},
+      {"negative std", "std-q", "std-q = -0.1", NULL, 14, "std-q", "negative"},
+      {"trailing garbage", "d-model", "d-model = 64 # width", NULL, 8, "d-model", "not a whole number"},
+      {"fractional integer", "depth", "depth = 10.0", NULL, 12, "depth", "not a whole number"},
+      {"negative integer", "depth", "depth = -3", NULL, 12, "depth", "not a whole number"},
+      {"integer overflow", "depth", "depth = 99999999999999999999999", NULL, 12, "depth", "outside [1, 1000000]"},
+      {"zero depth", "depth", "depth = 0", NULL, 12, "depth", "outside [1, 1000000]"},
+      {"one token", "tokens", "tokens = 1", NULL, 11, "tokens", "outside [2,"},
+      {"model value out of domain", NULL, NULL, "alpha-sa = -1\n", 21, "alpha-sa", "outside the domain"},
+      {"bad choice", "norm", "norm = sideways", NULL, 5, "norm", "not one of post, pre, none"},
+      {"bad activation", "activation", "activation = sigmoid", NULL, 6, "activation", "not one of relu"},
+      {"bad yes/no", "causal", "causal = maybe", NULL, 7, "causal", "not yes or no"},
+      {"bad gain", NULL, NULL, "gain = up\n", 21, "gain", "not one of"},
+      {"bad mlp", NULL, NULL, "mlp = off\n", 21, "mlp", "not one of on, none"},
+      {"bad name", "name", "name = Bert Base", NULL, 2, "name", "not a name"},
+      {"missing value", "title", "title =", NULL, 3, "title", "missing value"},
+      {"missing key", NULL, NULL, "= 5\n", 21, NULL, "missing key"},
+      {"bad key", NULL, NULL, "D-Model = 5\n", 21, NULL, "is not a key"},
+      {"spaced key", NULL, NULL, "d model = 5\n", 21, NULL, "is not a key"},
+      {"garbage line", NULL, NULL, "this is not a preset\n", 21, NULL, "expected 'key = value'"},
+      {"missing required key", "depth", NULL, NULL, 0, "depth", "missing (required)"},
+      {"missing half of a pair", "std-k", NULL, NULL, 0, "std-k", "missing (std-q is given on line 14)"},
+      {"missing std-o with W_O", "std-o", NULL, NULL, 0, "std-o", "missing (std-v is given"},
+      {"missing pair", "std-ff-in", NULL, NULL, 0, "std-ff-in", "give std-ff-in or var-w-in"},
+      {"model value and std", NULL, NULL, "beta = 0.3\n", 21, "beta", "conflicts with std-q on line 14"},
+      {"std-o without W_O", "output-projection", "output-projection = no", NULL, 17, "std-o", "output-projection = no"},
+      {"heads do not divide", "heads", "heads = 5", NULL, 9, "heads", "does not divide d-model = 64"},
+      {"derived value out of domain", "std-q", "std-q = 1e7", NULL, 14, "std-q", "gives beta ="},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    EXPECT(cases[i].what, mutate(cases[i].key, cases[i].repl, cases[i].extra), SP_EPARSE,
+           cases[i].line, cases[i].errkey, cases[i].why);
   char longtitle[400] = "title = ";
   memset(longtitle + 8, 'x', 300);
   longtitle[308] = '\0';

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -17,10 +18,7 @@ static double alpha_c_closed(double sv, double rho0, double rho_max, long L)
 
 static void attention_only(sp_model *m)
 {
-  sp_model_default(m);
-  m->mlp = 0;
-  m->var_vb_follows_b = 0;
-  m->var_vb = 0.0;
+  tu_attention_only(m);
   m->rho0 = 0.1;
 }
 

@@ -3,6 +3,7 @@
  * and every malformed file the reader must refuse.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "tap.h"
+#include "test_util.h"
 
 #include "sigprop/safetensors.h"
 #include "sigprop/status.h"
@@ -273,11 +274,7 @@ static char dir[64];
 
 static const char *at(const char *name)
 {
-  static char path[4][128];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-  return path[k];
+  return tu_path(dir, name);
 }
 
 static void expect_open(const char *path, int want, const char *msg, const char *what)
@@ -342,26 +339,37 @@ static void test_files(void)
          "sharded: two files through the index, values exact");
   sp_safetensors_free(st);
 
-  const char *wrong = "{\"weight_map\": {\"p\": \"model-00002-of-00002.safetensors\","
-                      " \"q\": \"model-00002-of-00002.safetensors\"}}";
-  write_file(at("wrong.index.json"), (const unsigned char *)wrong, strlen(wrong));
-  expect_open(at("wrong.index.json"), SP_EPARSE, "tensor 'p': listed in the index but missing "
-              "from 'model-00002-of-00002.safetensors'", "index lists a tensor its shard lacks");
-  const char *twice = "{\"weight_map\": {\"p\": \"model-00001-of-00002.safetensors\","
-                      " \"q\": \"model.safetensors\"}}";
-  write_file(at("twice.index.json"), (const unsigned char *)twice, strlen(twice));
-  expect_open(at("twice.index.json"), SP_EPARSE, "tensor 'p': also in", "a tensor in two shards");
-  const char *gone = "{\"weight_map\": {\"p\": \"model-00009.safetensors\"}}";
-  write_file(at("gone.index.json"), (const unsigned char *)gone, strlen(gone));
-  expect_open(at("gone.index.json"), SP_EIO, "model-00009.safetensors: cannot open: No such file",
-              "a shard file missing: SP_EIO naming it");
-  const char *nomap = "{\"metadata\": {}}";
-  write_file(at("nomap.index.json"), (const unsigned char *)nomap, strlen(nomap));
-  expect_open(at("nomap.index.json"), SP_EPARSE, "no \"weight_map\" object", "index without a map");
-  const char *badval = "{\"weight_map\": {\"p\": 3}}";
-  write_file(at("badval.index.json"), (const unsigned char *)badval, strlen(badval));
-  expect_open(at("badval.index.json"), SP_EPARSE, "tensor 'p': the weight_map entry is not a file",
-              "index entry not a file name");
+  /* Indexes that must not open: file name, text, status, message, what. */
+  static const struct {
+    const char *name, *text;
+    int status;
+    const char *msg, *what;
+  } bad_index[] = {
+      {"wrong.index.json",
+       "{\"weight_map\": {\"p\": \"model-00002-of-00002.safetensors\","
+       " \"q\": \"model-00002-of-00002.safetensors\"}}",
+       SP_EPARSE, "tensor 'p': listed in the index but missing from "
+       "'model-00002-of-00002.safetensors'", "index lists a tensor its shard lacks"},
+      {"twice.index.json",
+       "{\"weight_map\": {\"p\": \"model-00001-of-00002.safetensors\","
+       " \"q\": \"model.safetensors\"}}",
+       SP_EPARSE, "tensor 'p': also in", "a tensor in two shards"},
+      {"gone.index.json",
+       "{\"weight_map\": {\"p\": \"model-00009.safetensors\"}}",
+       SP_EIO, "model-00009.safetensors: cannot open: No such file",
+       "a shard file missing: SP_EIO naming it"},
+      {"nomap.index.json",
+       "{\"metadata\": {}}",
+       SP_EPARSE, "no \"weight_map\" object", "index without a map"},
+      {"badval.index.json",
+       "{\"weight_map\": {\"p\": 3}}",
+       SP_EPARSE, "tensor 'p': the weight_map entry is not a file", "index entry not a file name"},
+  };
+  for (size_t i = 0; i < sizeof bad_index / sizeof bad_index[0]; i++) {
+    write_file(at(bad_index[i].name), (const unsigned char *)bad_index[i].text,
+               strlen(bad_index[i].text));
+    expect_open(at(bad_index[i].name), bad_index[i].status, bad_index[i].msg, bad_index[i].what);
+  }
   write_file(at("broken.index.json"), (const unsigned char *)"{\"weight_map\": {", 16);
   expect_open(at("broken.index.json"), SP_EPARSE, "broken.index.json: 1:", "index not JSON");
   expect_open(at("absent.index.json"), SP_EIO, "absent.index.json", "index missing: SP_EIO");

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -82,10 +83,7 @@ static void entropy_edge(void)
 static void rank_depth(void)
 {
   sp_model m;
-  sp_model_default(&m);
-  m.mlp = 0;
-  m.var_vb_follows_b = 0;
-  m.var_vb = 0.0;
+  tu_attention_only(&m);
   m.rho0 = 0.0731;
   m.var_v = 0.173;
   m.alpha_sa = 1.19;

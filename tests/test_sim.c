@@ -210,14 +210,21 @@ static double ref_attention(const ref_net *n, double st[5], double *dw)
   return loss;
 }
 
-static void block_one(long d, long T, long H, int causal, double beta)
+/* The default model with T tokens, `depth` blocks and attention scale beta. */
+static sp_model sim_model(long T, long depth, double beta)
 {
-  unsigned long seed = 77;
   sp_model m;
   sp_model_default(&m);
   m.tokens = T;
-  m.depth = 1;
+  m.depth = depth;
   m.beta = beta;
+  return m;
+}
+
+static void block_one(long d, long T, long H, int causal, double beta)
+{
+  unsigned long seed = 77;
+  sp_model m = sim_model(T, 1, beta);
   m.var_v = 1.0;
   m.causal = causal;
   m.rho0 = 0.3;
@@ -308,6 +315,41 @@ static void run_one(sp_sim *s, const sp_model *m, int grad, unsigned long seed, 
   sp_sim_options_default(&o);
   o.gradient = grad;
   *status = sp_sim_run(s, m, &o, seed, out, NULL);
+}
+
+/* Simulate `m` (width d, one head, two threads, the default options and,
+ * when `jacobian`, the Jacobian tangents) from the seeds seed0, seed0 + 1,
+ * ..., seed0 + seeds - 1 and summarise the depth + 1 records of the runs
+ * into `sum`.  Returns the statuses of the runs OR-ed together. */
+static int seeded_summary(const sp_model *m, long d, int jacobian, unsigned long seed0, int seeds,
+                          sp_sim_summary *sum)
+{
+  long rows = m->depth + 1;
+  sp_sim_options opt;
+  sp_sim_options_default(&opt);
+  opt.jacobian = jacobian;
+  sp_sim *s = NULL;
+  int st = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &s);
+  sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
+  if (!runs) {
+    sp_sim_free(s);
+    return SP_ENOMEM;
+  }
+  for (int k = 0; k < seeds; k++)
+    st |= sp_sim_run(s, m, &opt, seed0 + (unsigned long)k, runs + k * rows, NULL);
+  sp_sim_free(s);
+  sp_sim_summarise(runs, seeds, rows, sum);
+  free(runs);
+  return st;
+}
+
+/* `m` started from the input the simulation measured (layer 0 of `sum`). */
+static sp_model measured_input(const sp_model *m, const sp_sim_summary *sum)
+{
+  sp_model mt = *m;
+  mt.q0 = sum[0].q.mean;
+  mt.rho0 = sum[0].rho.mean;
+  return mt;
 }
 
 static void exact_cases(void)
@@ -410,11 +452,7 @@ static void determinism(void)
 {
   long d = 48, T = 40;
   int st = SP_OK;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 4;
-  m.beta = 1.5;
+  sp_model m = sim_model(T, 4, 1.5);
   m.causal = 1;
   m.mean_removal = 0.5;
   m.activation = SP_ACT_GELU;
@@ -552,27 +590,16 @@ static void single_layer(void)
   gsl_rng_free(r);
   double mc = sum / (double)nmc;
   double mc_se = sqrt((sum2 / (double)nmc - mc * mc) / (double)nmc);
-  int st;
-  sp_sim *s = NULL;
-  st = sp_sim_alloc(d, T, 1, 2, 0, &s);
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 1;
-  m.beta = beta;
+  sp_model m = sim_model(T, 1, beta);
   m.rho0 = 0.0;
   m.mlp = 0;
-  enum { N = 16 };
-  sp_sim_layer runs[2 * N];
-  for (int k = 0; k < N; k++)
-    run_one(s, &m, 0, (unsigned long)(1000 + k), runs + 2 * k, &st);
   sp_sim_summary sum_[2];
-  sp_sim_summarise(runs, N, 2, sum_);
+  int st = seeded_summary(&m, d, 0, 1000, 16, sum_);
   double se = sqrt(sum_[1].y2.se * sum_[1].y2.se + mc_se * mc_se);
   tap_close(sum_[1].y2.mean, mc, 4.0 * se,
             "single layer E Y2 = %.4f +- %.4f, REM Monte Carlo %.4f +- %.4f (T = %ld, "
             "lambda = %g)", sum_[1].y2.mean, sum_[1].y2.se, mc, mc_se, T, beta);
-  sp_sim_free(s);
+  tap_ok(st == SP_OK, "single layer runs: status %d", st);
 }
 
 /* ---- agreement with the mean-field theory ------------------------------ */
@@ -585,29 +612,16 @@ static void theory(sp_norm norm, sp_attention att, double beta)
 {
   long d = 128, T = 64;
   enum { SEEDS = 4, L = 8 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = beta;
+  sp_model m = sim_model(T, L, beta);
   m.norm = norm;
   m.attention = att;
-  int st;
-  sp_sim *s = NULL;
-  st = sp_sim_alloc(d, T, 1, 2, 0, &s);
-  sp_sim_layer runs[SEEDS * (L + 1)];
-  for (int k = 0; k < SEEDS; k++)
-    run_one(s, &m, 0, (unsigned long)(200 + k), runs + k * (L + 1), &st);
-  sp_sim_free(s);
   sp_sim_summary sum[L + 1];
-  sp_sim_summarise(runs, SEEDS, L + 1, sum);
+  int st = seeded_summary(&m, d, 0, 200, SEEDS, sum);
 
   /* Theory from the measured input; finite-T statistics when the library
    * has them (they resolve E Y2 at T = 64), else the T -> infinity laws,
    * which leave E Y2 ~ 1/T unresolved, so only rho is compared then. */
-  sp_model mt = m;
-  mt.q0 = sum[0].q.mean;
-  mt.rho0 = sum[0].rho.mean;
+  sp_model mt = measured_input(&m, sum);
   mt.stats = SP_STATS_FINITE;
   if (!theory_ws)
     sp_workspace_alloc(&theory_ws);
@@ -617,8 +631,8 @@ static void theory(sp_norm norm, sp_attention att, double beta)
     mt.stats = SP_STATS_ASYMPTOTIC;
   sp_layer traj[L + 1];
   long done;
-  st = sp_propagate(&mt, finite ? w : NULL, SP_REM_ALL, traj, &done);
-  tap_ok(st == SP_OK, "theory status %d", st);
+  st |= sp_propagate(&mt, finite ? w : NULL, SP_REM_ALL, traj, &done);
+  tap_ok(st == SP_OK, "simulation and theory status %d", st);
   double worst = 0.0, worst_y2 = 0.0;
   int ok = 1, ok_y2 = 1;
   for (int l = 1; l <= L; l++) {
@@ -651,11 +665,7 @@ static void jacobian_fd(sp_norm norm, sp_attention att, sp_activation act, doubl
                         double tau, int causal, long H, double tol)
 {
   long d = 48, T = 24;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = beta;
+  sp_model m = sim_model(T, L, beta);
   m.norm = norm;
   m.attention = att;
   m.activation = act;
@@ -706,11 +716,7 @@ static void jacobian_fd(sp_norm norm, sp_attention att, sp_activation act, doubl
 static void jacobian_records(void)
 {
   long d = 40, T = 20;
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 3;
-  m.beta = 2.0;
+  sp_model m = sim_model(T, 3, 2.0);
   int st = SP_OK;
   sp_sim *s1 = NULL;
   st |= sp_sim_alloc(d, T, 1, 1, SP_SIM_JACOBIAN | SP_SIM_GRADIENT, &s1);
@@ -754,27 +760,11 @@ static void jacobian_theory(sp_norm norm)
 {
   long d = 128, T = 64;
   enum { SEEDS = 10, L = 3 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = 3.0;
+  sp_model m = sim_model(T, L, 3.0);
   m.norm = norm;
-  int st;
-  sp_sim *s = NULL;
-  st = sp_sim_alloc(d, T, 1, 2, SP_SIM_JACOBIAN, &s);
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  o.jacobian = 1;
-  sp_sim_layer runs[SEEDS * (L + 1)];
-  for (int k = 0; k < SEEDS; k++)
-    st |= sp_sim_run(s, &m, &o, (unsigned long)(300 + k), runs + k * (L + 1), NULL);
-  sp_sim_free(s);
   sp_sim_summary sum[L + 1];
-  sp_sim_summarise(runs, SEEDS, L + 1, sum);
-  sp_model mt = m;
-  mt.q0 = sum[0].q.mean;
-  mt.rho0 = sum[0].rho.mean;
+  int st = seeded_summary(&m, d, 1, 300, SEEDS, sum);
+  sp_model mt = measured_input(&m, sum);
   sp_layer traj[L + 1];
   st |= sp_propagate(&mt, NULL, SP_REM_ALL, traj, NULL);
   for (int l = 1; l <= L; l++) {
@@ -797,27 +787,10 @@ static void jacobian_depth(void)
 {
   long d = 128, T = 16;
   enum { SEEDS = 4, L = 30 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = L;
-  m.beta = 0.0;
-  int st;
-  sp_sim *s = NULL;
-  st = sp_sim_alloc(d, T, 1, 2, SP_SIM_JACOBIAN, &s);
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  o.jacobian = 1;
-  sp_sim_layer *runs = malloc(sizeof *runs * SEEDS * (L + 1));
-  for (int k = 0; k < SEEDS; k++)
-    st |= sp_sim_run(s, &m, &o, (unsigned long)(400 + k), runs + k * (L + 1), NULL);
-  sp_sim_free(s);
+  sp_model m = sim_model(T, L, 0.0);
   sp_sim_summary sum[L + 1];
-  sp_sim_summarise(runs, SEEDS, L + 1, sum);
-  free(runs);
-  sp_model mt = m;
-  mt.q0 = sum[0].q.mean;
-  mt.rho0 = sum[0].rho.mean;
+  int st = seeded_summary(&m, d, 1, 400, SEEDS, sum);
+  sp_model mt = measured_input(&m, sum);
   double growth[L + 1], chi[L], prod = 1.0, lg;
   st |= sp_grad_growth(&mt, NULL, growth);
   st |= sp_grad_exponent(&mt, NULL, &lg, chi);
@@ -873,11 +846,7 @@ static void gradient_theory(double beta, double rho0, int input_ln)
 {
   long d = 128, T = 64;
   enum { SEEDS = 16 };
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = T;
-  m.depth = 1;
-  m.beta = beta;
+  sp_model m = sim_model(T, 1, beta);
   m.rho0 = rho0;
   int st;
   sp_sim *s = NULL;

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <string.h>
@@ -31,15 +32,9 @@ static int run_diagram(job *j)
   m.var_b = 0.031;
   sp_axis x = {sp_param_lookup("beta"), 0.37, 2.9, NX, SP_SPACING_LINEAR};
   sp_axis y = {sp_param_lookup("alpha-sa"), 0.13, 2.7, NY, SP_SPACING_LINEAR};
-  sp_diagram_options o;
-  sp_diagram_options_default(&o);
-  o.threads = 2;
-  sp_diagram *d = NULL;
-  int s = sp_diagram_alloc(&m, &x, &y, &o, &d);
-  if (!s)
-    s = sp_diagram_sweep(d);
-  if (!s)
-    s = sp_diagram_curves(d);
+  sp_diagram_options o = tu_diagram_options(2);
+  sp_diagram *d;
+  int s = tu_diagram_run(&m, &x, &y, &o, 1, &d);
   for (size_t k = 0; !s && k < NX * NY; k++)
     j->rho[k] = sp_diagram_view(d)->pt[k].rho_final;
   sp_diagram_free(d);

@@ -35,6 +35,10 @@ void cli_set_help(char *text);
 
 /* ---- option parsing (options.c) ------------------------------------ */
 
+/* Copy `spec` into buf (of `size` bytes); CLI_OK, or CLI_USAGE after
+ * recording "--OPT: too long" when it does not fit. */
+int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size);
+
 /* Split `spec` at colons into at most `max` fields, copied into buf (of
  * `size` bytes) and pointed to by field[]; returns the number of fields, or
  * -1 after recording a usage error (a spec too long for buf).  A spec with
@@ -45,6 +49,18 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
 /* The spacing field of an axis: "log" (1), "lin" or "linear" (0); error
  * recorded with the option name. */
 int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
+
+/* An axis "NAME:MIN:MAX:N[:log]" split into field[] (at least 6 slots)
+ * within buf (of `size` bytes): 4 or 5 fields, or -1 after recording a
+ * usage error. */
+int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field);
+
+/* The numbers of a range "MIN:MAX:N[:spacing]" split into nf (3 or 4)
+ * fields: MIN, MAX, N and the spacing (log 1, linear 0 when absent), MIN
+ * below MAX; CLI_OK or CLI_USAGE after recording the error.  An axis from
+ * cli_axis_fields passes field + 1 and nf - 1. */
+int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
+                      long *n, int *log_spacing);
 
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
@@ -105,6 +121,11 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
  * --dpi), naming both numbers (the memory it needs is checked when it is
  * written).  A size left to the layout (0, cli_figure_layout) passes. */
 int cli_figure_check(const cli_figure *f, const cli_list *out);
+
+/* The end of a figure builder: hand `p` over in *out when `status` and the
+ * figure's own status are SP_OK (and return SP_OK); otherwise free it and
+ * return the first of the two errors. */
+int cli_figure_done(sp_plot *p, int status, sp_plot **out);
 
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
@@ -328,6 +349,11 @@ int cli_outputs_end_with(cli_outputs *o, void (*write)(FILE *fp, void *ctx), voi
 
 /* Map a library status of an operation `what` to an error message. */
 int cli_status(int status, const char *what);
+
+/* A workspace for m, prepared, in *w (NULL when m needs none); CLI_OK, or
+ * CLI_FAIL after reporting "out of memory" or, under `what`, the error of
+ * the preparation (nothing left allocated then). */
+int cli_workspace(const sp_model *m, const char *what, sp_workspace **w);
 
 /* ---- simulation (cmd_simulate.c), shared with validate ------------ */
 

@@ -50,11 +50,9 @@ static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
     return CLI_USAGE;
   if (nf != 3)
     return cli_error(CLI_USAGE, "--lambda: '%s' is not MIN:MAX:N", spec);
-  if (cli_parse_double("lambda", f[0], &o->lmin) || cli_parse_double("lambda", f[1], &o->lmax)
-      || cli_parse_long("lambda", f[2], &o->nl))
+  int linear; /* nf = 3: no spacing field */
+  if (cli_range_numbers("lambda", f, nf, &o->lmin, &o->lmax, &o->nl, &linear))
     return CLI_USAGE;
-  if (!(o->lmin < o->lmax))
-    return cli_error(CLI_USAGE, "--lambda: MIN must be below MAX (got %s and %s)", f[0], f[1]);
   if (o->lmin < 0.0 || o->lmax > SP_REM_TABLE_LAMBDA_MAX)
     return cli_error(CLI_USAGE, "--lambda: [%s, %s] leaves [0, %g]", f[0], f[1],
                      SP_REM_TABLE_LAMBDA_MAX);
@@ -69,9 +67,8 @@ static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[256];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--tokens: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("tokens", spec, buf, sizeof buf))
+    return CLI_USAGE;
   o->ntokens = 0;
   char *s = buf;
   for (;;) {
@@ -215,12 +212,7 @@ static int build_figure(const options *o, const double *num, sp_plot **out)
   sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
   free(y);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 /* The '#' lines of a run. */

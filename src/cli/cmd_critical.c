@@ -37,9 +37,8 @@ static const cli_opt opts[] = {
 static int parse_range(const char *s, double *lo, double *hi)
 {
   char buf[128];
-  if (strlen(s) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--range: too long");
-  strcpy(buf, s);
+  if (cli_copy_spec("range", s, buf, sizeof buf))
+    return CLI_USAGE;
   char *colon = strchr(buf, ':');
   if (!colon)
     return cli_error(CLI_USAGE, "--range: '%s' is not MIN:MAX", s);

@@ -52,11 +52,9 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
   sp_axis *a = target;
   const char *opt = o->name;
   char buf[256], *f[6] = {NULL};
-  int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
+  int nf = cli_axis_fields(opt, spec, buf, sizeof buf, f);
   if (nf < 0)
     return CLI_USAGE;
-  if (nf < 4 || nf > 5)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec);
   const sp_param *p = sp_param_lookup(f[0]);
   if (!p) {
     char names[512];
@@ -66,15 +64,10 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
   }
   double lo, hi;
   long n;
-  if (cli_parse_double(opt, f[1], &lo) || cli_parse_double(opt, f[2], &hi)
-      || cli_parse_long(opt, f[3], &n))
-    return CLI_USAGE;
-  int lg = 0;
-  if (nf == 5 && cli_parse_spacing(opt, f[4], &lg))
+  int lg;
+  if (cli_range_numbers(opt, f + 1, nf - 1, &lo, &hi, &n, &lg))
     return CLI_USAGE;
   sp_spacing sp = lg ? SP_SPACING_LOG : SP_SPACING_LINEAR;
-  if (!(lo < hi))
-    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (n < 2 || n > SP_AXIS_MAX)
     return cli_error(CLI_USAGE, "--%s: N must be between 2 and %d (got %ld)", opt, SP_AXIS_MAX,
                      n);
@@ -411,14 +404,7 @@ static int build_figure(const sp_diagram_data *d, const options *o, const char *
     s = draw_curves(p, d, o);
   if (!s)
     s = sp_plot_legend(p, 0, SP_LEGEND_BELOW);
-  if (!s)
-    s = sp_plot_status(p);
-  if (s) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, s, out);
 }
 
 static void add_meta(cli_meta *meta, const sp_diagram_data *d)

@@ -152,15 +152,8 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   ro.gain = in->preset.gain;
   ro.width = in->d_model;
   sp_workspace *w = NULL;
-  if (sp_workspace_needed(m)) {
-    if (sp_workspace_alloc(&w))
-      return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, m);
-    if (s) {
-      sp_workspace_free(w);
-      return cli_status(s, "inspect");
-    }
-  }
+  if (cli_workspace(m, "inspect", &w))
+    return CLI_FAIL;
   sp_advice a;
   int why = sp_advice_eval(m, w, &given, &ro, &a), advised = why == SP_OK;
   sp_verdict v;

@@ -49,21 +49,13 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
   axis *a = target;
   const char *opt = o->name;
   char buf[256], *f[6] = {NULL};
-  int nf = cli_split_fields(opt, spec, buf, sizeof buf, f, 6);
+  int nf = cli_axis_fields(opt, spec, buf, sizeof buf, f);
   if (nf < 0)
     return CLI_USAGE;
-  if (nf < 4 || nf > 5)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec);
   if (strcmp(f[0], "var-w") != 0 && strcmp(f[0], "var-b") != 0)
     return cli_error(CLI_USAGE, "--%s: '%s' is not var-w or var-b", opt, f[0]);
-  if (cli_parse_double(opt, f[1], &a->min) || cli_parse_double(opt, f[2], &a->max)
-      || cli_parse_long(opt, f[3], &a->n))
+  if (cli_range_numbers(opt, f + 1, nf - 1, &a->min, &a->max, &a->n, &a->log))
     return CLI_USAGE;
-  a->log = 0;
-  if (nf == 5 && cli_parse_spacing(opt, f[4], &a->log))
-    return CLI_USAGE;
-  if (!(a->min < a->max))
-    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, f[1], f[2]);
   if (a->min < 0.0)
     return cli_error(CLI_USAGE, "--%s: %s is a variance: MIN must be >= 0 (got %s)", opt, f[0],
                      f[1]);
@@ -290,12 +282,7 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
   }
   (void)xs;
   (void)ys;
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 /* The grid's points: axes xs, ys, chi1 per point and the table rows num

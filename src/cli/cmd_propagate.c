@@ -91,9 +91,8 @@ static int parse_panels(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[256];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--panels: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("panels", spec, buf, sizeof buf))
+    return CLI_USAGE;
   o->npanels = 0;
   for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
     size_t k = 0;
@@ -144,9 +143,8 @@ static int apply_variant(const char *spec, sp_model *m, char *label, size_t size
   char buf[512];
   char *argv[40];
   int argc = 0;
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--variant: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("variant", spec, buf, sizeof buf))
+    return CLI_USAGE;
   char *eq = strchr(buf, '=');
   if (!eq || eq == buf)
     return cli_error(CLI_USAGE, "--variant: '%s' is not LABEL=OPTIONS", spec);
@@ -174,9 +172,8 @@ static int parse_compare(void *base, const cli_opt *opt, const char *spec)
   options *o = base;
   (void)opt;
   char buf[512];
-  if (strlen(spec) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--compare: too long");
-  strcpy(buf, spec);
+  if (cli_copy_spec("compare", spec, buf, sizeof buf))
+    return CLI_USAGE;
   char *eq = strchr(buf, '=');
   if (!eq)
     return cli_error(CLI_USAGE, "--compare: '%s' is not NAME=V1,V2,...", spec);
@@ -239,15 +236,8 @@ static int trajectory(const sp_model *m, sp_layer **out, sp_workspace **wout)
   *out = NULL;
   *wout = NULL;
   sp_workspace *w = NULL;
-  if (sp_workspace_needed(m)) {
-    if (sp_workspace_alloc(&w))
-      return cli_error(CLI_FAIL, "out of memory");
-    int s = sp_workspace_prepare(w, m);
-    if (s) {
-      sp_workspace_free(w);
-      return cli_status(s, "propagate");
-    }
-  }
+  if (cli_workspace(m, "propagate", &w))
+    return CLI_FAIL;
   size_t rows = (size_t)m->depth + 1;
   sp_layer *traj = malloc(rows * sizeof *traj);
   if (!traj) {
@@ -350,12 +340,7 @@ static int build_figure(const options *o, const runs *t, const char *title, sp_p
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   free(x);
   free(y);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 static const char *const compare_columns[] = {

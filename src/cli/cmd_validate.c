@@ -284,12 +284,7 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
   free(x);
   free(y);
   free(e);
-  if ((s = sp_plot_status(p))) {
-    sp_plot_free(p);
-    return s;
-  }
-  *out = p;
-  return SP_OK;
+  return cli_figure_done(p, SP_OK, out);
 }
 
 /* The layer comparison: the simulation, the theories and the table. */

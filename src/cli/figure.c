@@ -176,3 +176,15 @@ int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **ou
   }
   return s;
 }
+
+int cli_figure_done(sp_plot *p, int status, sp_plot **out)
+{
+  if (status == SP_OK)
+    status = sp_plot_status(p);
+  if (status != SP_OK) {
+    sp_plot_free(p);
+    return status;
+  }
+  *out = p;
+  return SP_OK;
+}

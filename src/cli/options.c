@@ -6,12 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size)
+{
+  if (strlen(spec) >= size)
+    return cli_error(CLI_USAGE, "--%s: too long", opt);
+  strcpy(buf, spec);
+  return CLI_OK;
+}
+
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
 {
-  if (strlen(spec) >= size)
-    return cli_error(CLI_USAGE, "--%s: too long", opt), -1;
-  strcpy(buf, spec);
+  if (cli_copy_spec(opt, spec, buf, size))
+    return -1;
   int n = 0;
   for (char *s = buf; n < max;) {
     field[n++] = s;
@@ -24,12 +31,34 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
+int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field)
+{
+  int nf = cli_split_fields(opt, spec, buf, size, field, 6);
+  if (nf >= 0 && (nf < 4 || nf > 5))
+    return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec), -1;
+  return nf;
+}
+
+int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
+                      long *n, int *log_spacing)
+{
+  if (cli_parse_double(opt, field[0], min) || cli_parse_double(opt, field[1], max)
+      || cli_parse_long(opt, field[2], n))
+    return CLI_USAGE;
+  *log_spacing = 0;
+  if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
+    return CLI_USAGE;
+  if (!(*min < *max))
+    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[0],
+                     field[1]);
+  return CLI_OK;
+}
+
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
 {
   char buf[128];
-  if (strlen(s) >= sizeof buf)
-    return cli_error(CLI_USAGE, "--%s: too long", opt);
-  strcpy(buf, s);
+  if (cli_copy_spec(opt, s, buf, sizeof buf))
+    return CLI_USAGE;
   char *comma = strchr(buf, ',');
   if (!comma)
     return cli_error(CLI_USAGE, "--%s: '%s' is not two numbers A,B", opt, s);
@@ -321,16 +350,23 @@ static const cli_choice activations[] = {
 static const cli_choice on_none[] = {{"on", 1}, {"none", 0}, {"~off", 0}, {NULL, 0}};
 static const cli_choice betac_on[] = {
   {"input", SP_BETAC_INPUT}, {"stream", SP_BETAC_STREAM}, {NULL, 0}};
+/* The choice of option o named exactly v, or NULL. */
+static const cli_choice *choice_named(const cli_opt *o, const char *v)
+{
+  for (const cli_choice *c = o->choices; c->name; c++)
+    if (strcmp(c->name, v) == 0)
+      return c;
+  return NULL;
+}
+
 static int stats_call(void *base, const cli_opt *o, const char *v)
 {
-  sp_model *m = base;
-  for (const cli_choice *c = o->choices; c->name; c++)
-    if (strcmp(c->name, v) == 0) {
-      m->stats = (sp_stats)c->value;
-      given_inputs |= CLI_GIVEN_STATS;
-      return CLI_OK;
-    }
-  return cli_error(CLI_USAGE, "--attention-stats: '%s' is not one of asymptotic, finite", v);
+  const cli_choice *c = choice_named(o, v);
+  if (!c)
+    return cli_error(CLI_USAGE, "--attention-stats: '%s' is not one of asymptotic, finite", v);
+  ((sp_model *)base)->stats = (sp_stats)c->value;
+  given_inputs |= CLI_GIVEN_STATS;
+  return CLI_OK;
 }
 
 static void stats_show(const void *base, const cli_opt *o, char *buf, size_t size)
@@ -341,13 +377,12 @@ static void stats_show(const void *base, const cli_opt *o, char *buf, size_t siz
 
 static int overlap_call(void *base, const cli_opt *o, const char *v)
 {
-  for (const cli_choice *c = o->choices; c->name; c++)
-    if (strcmp(c->name, v) == 0) {
-      ((sp_model *)base)->row_overlap = (sp_row_overlap)c->value;
-      given_inputs |= CLI_GIVEN_OVERLAP;
-      return CLI_OK;
-    }
-  return cli_error(CLI_USAGE, "--row-overlap: '%s' is not one of independent, exact", v);
+  const cli_choice *c = choice_named(o, v);
+  if (!c)
+    return cli_error(CLI_USAGE, "--row-overlap: '%s' is not one of independent, exact", v);
+  ((sp_model *)base)->row_overlap = (sp_row_overlap)c->value;
+  given_inputs |= CLI_GIVEN_OVERLAP;
+  return CLI_OK;
 }
 
 static void overlap_show(const void *base, const cli_opt *o, char *buf, size_t size)

@@ -182,6 +182,22 @@ int cli_status(int status, const char *what)
   }
 }
 
+int cli_workspace(const sp_model *m, const char *what, sp_workspace **w)
+{
+  *w = NULL;
+  if (!sp_workspace_needed(m))
+    return CLI_OK;
+  if (sp_workspace_alloc(w))
+    return cli_error(CLI_FAIL, "out of memory");
+  int s = sp_workspace_prepare(*w, m);
+  if (s) {
+    sp_workspace_free(*w);
+    *w = NULL;
+    return cli_status(s, what);
+  }
+  return CLI_OK;
+}
+
 void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
                      size_t size)
 {

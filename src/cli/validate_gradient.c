@@ -239,12 +239,7 @@ static int gradient_figure(const validate_options *o, const sp_model *mt, const 
   free(f.x);
   free(f.y);
   free(f.e);
-  if (s || (s = sp_plot_status(f.p))) {
-    sp_plot_free(f.p);
-    return s;
-  }
-  *out = f.p;
-  return SP_OK;
+  return cli_figure_done(f.p, s, out);
 }
 
 /* The state of one sweep: the simulated configuration, the table rows, and

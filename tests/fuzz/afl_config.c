@@ -10,14 +10,14 @@
 #include <string.h>
 
 #define AFL_MAX_INPUT (1 << 20)
+#include "afl_main.h"
 
 /* Parse `len` bytes (an exact-size heap copy, so ASan sees overreads). */
 static int parse_once(const unsigned char *data, size_t len)
 {
-  char *text = malloc(len ? len : 1);
+  char *text = afl_copy(data, len);
   if (!text)
     return SP_ENOMEM;
-  memcpy(text, data, len);
   sp_config c;
   sp_config_error err;
   int s = sp_config_parse(text, len, "fuzz.json", &c, &err);
@@ -36,5 +36,3 @@ static int parse_once(const unsigned char *data, size_t len)
   free(text);
   return s;
 }
-
-#include "afl_main.h"

@@ -1,16 +1,32 @@
 /* The main() of an AFL++ harness of one reader: under AFL++ each input goes
  * to the harness's parse_once(); built without AFL it replays every file of
  * the directories (or files) it is given, as TAP (the kept corpus and the
- * regression inputs).  Include after defining
+ * regression inputs).  Include after defining AFL_MAX_INPUT (bytes read of
+ * a replayed file), then define
  *   static int parse_once(const unsigned char *data, size_t len);
- * and AFL_MAX_INPUT (bytes read of a replayed file).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_AFL_MAIN_H
 #define SIGPROP_AFL_MAIN_H
 
+#include "sigprop.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The harness's reader on one input: its status. */
+static int parse_once(const unsigned char *data, size_t len);
+
+/* An exact-size heap copy of `len` bytes (so that ASan sees overreads);
+ * NULL when out of memory.  The caller frees it. */
+static void *afl_copy(const unsigned char *data, size_t len)
+{
+  void *copy = malloc(len ? len : 1);
+  if (copy)
+    memcpy(copy, data, len);
+  return copy;
+}
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
 __AFL_FUZZ_INIT();

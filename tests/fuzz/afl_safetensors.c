@@ -11,14 +11,14 @@
 #include <string.h>
 
 #define AFL_MAX_INPUT (1 << 22)
+#include "afl_main.h"
 
 /* Open `len` bytes (an exact-size heap copy, so ASan sees overreads). */
 static int parse_once(const unsigned char *data, size_t len)
 {
-  unsigned char *copy = malloc(len ? len : 1);
+  unsigned char *copy = afl_copy(data, len);
   if (!copy)
     return SP_ENOMEM;
-  memcpy(copy, data, len);
   sp_safetensors *st;
   sp_st_error err;
   int s = sp_safetensors_open_memory(copy, len, "fuzz.safetensors", &st, &err);
@@ -44,5 +44,3 @@ static int parse_once(const unsigned char *data, size_t len)
   free(copy);
   return s;
 }
-
-#include "afl_main.h"

@@ -1,0 +1,56 @@
+/* Fixtures shared by the C tests: the attention-only model, a path in a
+ * test's directory, a diagram swept in one call.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_TEST_UTIL_H
+#define SIGPROP_TEST_UTIL_H
+
+#include "sigprop.h"
+
+#include <stdio.h>
+
+/* The default model without MLP and without value bias (its variance 0,
+ * not following var_b): the attention-only stack of theory.md §7. */
+static inline void tu_attention_only(sp_model *m)
+{
+  sp_model_default(m);
+  m->mlp = 0;
+  m->var_vb = 0.0;
+  m->var_vb_follows_b = 0;
+}
+
+/* "dir/name" in one of four rotating static buffers (so that a call may
+ * use up to four paths at once). */
+static inline const char *tu_path(const char *dir, const char *name)
+{
+  static char buf[4][512];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+  return buf[k];
+}
+
+/* Diagram options with `threads` threads, the rest their defaults. */
+static inline sp_diagram_options tu_diagram_options(int threads)
+{
+  sp_diagram_options o;
+  sp_diagram_options_default(&o);
+  o.threads = threads;
+  return o;
+}
+
+/* sp_diagram_alloc(), then sp_diagram_sweep() and, when `curves`,
+ * sp_diagram_curves(): the first error.  *d is the diagram (free it with
+ * sp_diagram_free() whatever the status; NULL when the allocation failed). */
+static inline int tu_diagram_run(const sp_model *m, const sp_axis *x, const sp_axis *y,
+                                 const sp_diagram_options *o, int curves, sp_diagram **d)
+{
+  *d = NULL;
+  int s = sp_diagram_alloc(m, x, y, o, d);
+  if (!s)
+    s = sp_diagram_sweep(*d);
+  if (!s && curves)
+    s = sp_diagram_curves(*d);
+  return s;
+}
+
+#endif
