@@ -4,6 +4,7 @@
 #include "sigprop/rem_finite.h"
 #include "sigprop/model.h"
 #include "sigprop/status.h"
+#include "rem_finite_private.h"
 
 #include <float.h>
 #include <math.h>
@@ -17,10 +18,6 @@
 /* Quantities integrated: E Y^(1) (= 1, a check), E Y2, E Y3, E[(Y2)^2], E H. */
 enum { Q_Y1, Q_Y2, Q_Y3, Q_Y2SQ, Q_H, NQ };
 
-/* Terms of the small-argument series of the causal weights.  The series
- * are used for y = T (-log g) < SERIES_Y, where term k is below
- * y^k / k! < 0.5^20 / 20! ~ 4e-25 at k = 20. */
-#define NSER 22
 #define SERIES_Y 0.5
 
 /* Integrands are dropped where they fall below e^-TAIL of their scale:
@@ -47,14 +44,6 @@ enum { Q_Y1, Q_Y2, Q_Y3, Q_Y2SQ, Q_H, NQ };
  * errors of order e^-TAIL from the truncations. */
 #define SMALL 1e-10
 
-typedef struct {
-  long T;
-  int causal;
-  double t;     /* T as a double */
-  double logt;  /* log T */
-  double Z;     /* |z| <= Z: T phi(Z) < e^-40 */
-  double a[NSER], b[NSER], c[NSER]; /* causal series coefficients */
-} rem_ctx;
 
 /* Bernoulli numbers B_0..B_21 (B_1 = -1/2), for Faulhaber's formula. */
 static const double bernoulli[NSER] = {
@@ -96,7 +85,7 @@ static void power_sums(long T, double *qhat)
 
 /* `series`: also the coefficients of the causal weights (O(T) work up to
  * T = DIRECT_POWER_SUMS), needed by the integrals but not by lambda = 0. */
-static void ctx_init(rem_ctx *c, long T, int causal, int series)
+void sp_rem_ctx_init(rem_ctx *c, long T, int causal, int series)
 {
   c->T = T;
   c->causal = causal;
@@ -515,7 +504,7 @@ static int causal_overlap(double t, double *overlap)
   return SP_OK;
 }
 
-static int fill_uniform(const rem_ctx *c, sp_attn_stats *st)
+int sp_rem_ctx_uniform(const rem_ctx *c, sp_attn_stats *st)
 {
   double t = c->t;
   if (!c->causal) {
@@ -543,7 +532,7 @@ static int fill_uniform(const rem_ctx *c, sp_attn_stats *st)
   return SP_OK;
 }
 
-static void set_phase(double lambda, sp_attn_stats *st)
+void sp_rem_set_phase(double lambda, sp_attn_stats *st)
 {
   st->lambda = lambda;
   st->beta_c = NAN;
@@ -551,11 +540,11 @@ static void set_phase(double lambda, sp_attn_stats *st)
   st->m = st->frozen ? M_SQRT2 / lambda : 1.0;
 }
 
-static int eval_ctx(const rem_ctx *c, double lambda, sp_attn_stats *st, sp_rem_quad *info)
+int sp_rem_ctx_eval(const rem_ctx *c, double lambda, sp_attn_stats *st, sp_rem_quad *info)
 {
-  set_phase(lambda, st);
+  sp_rem_set_phase(lambda, st);
   if (lambda == 0.0) {
-    int s = fill_uniform(c, st);
+    int s = sp_rem_ctx_uniform(c, st);
     if (info) {
       info->relerr = 0.0;
       info->y1 = 1.0;
@@ -604,8 +593,8 @@ int sp_rem_finite(long tokens, int causal, double lambda, sp_attn_stats *st, sp_
   if (tokens < 2 || tokens > SP_MAX_TOKENS || !(lambda >= 0.0) || !isfinite(lambda))
     return SP_EDOM;
   rem_ctx c;
-  ctx_init(&c, tokens, causal != 0, lambda > 0.0);
-  return eval_ctx(&c, lambda, st, info);
+  sp_rem_ctx_init(&c, tokens, causal != 0, lambda > 0.0);
+  return sp_rem_ctx_eval(&c, lambda, st, info);
 }
 
 int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st)
@@ -615,204 +604,9 @@ int sp_rem_finite_uniform_causal(long tokens, sp_attn_stats *st)
   if (tokens < 2 || tokens > SP_MAX_TOKENS)
     return SP_EDOM;
   rem_ctx c;
-  ctx_init(&c, tokens, 1, 0);
-  int s = fill_uniform(&c, st);
+  sp_rem_ctx_init(&c, tokens, 1, 0);
+  int s = sp_rem_ctx_uniform(&c, st);
   st->lambda = st->beta_c = st->m = NAN;
   st->frozen = 0;
   return s;
-}
-
-/* ---- tables ---------------------------------------------------------- */
-
-/* Tabulated functions: log y2, log y3, log y2sq, log g, log entropy. */
-enum { T_Y2, T_Y3, T_Y2SQ, T_G, T_H, NT };
-
-struct sp_rem_table {
-  rem_ctx ctx;
-  double overlap;
-  size_t n;          /* nodes, 2 N + 1 */
-  double wmax, lmax; /* grid end in w = asinh(lambda) and lambda */
-  double relerr;     /* largest quadrature error estimate */
-  double *w;         /* n nodes */
-  double *f[NT];     /* n values each */
-  gsl_interp *interp[NT];
-};
-
-void sp_rem_table_free(sp_rem_table *t)
-{
-  if (!t)
-    return;
-  for (int k = 0; k < NT; k++)
-    gsl_interp_free(t->interp[k]);
-  free(t->w);
-  free(t);
-}
-
-/* The table, or NULL with *status set (sp_rem_table_alloc). */
-static sp_rem_table *table_build(long tokens, int causal, int *status)
-{
-  if (tokens < 2 || tokens > SP_MAX_TOKENS || (causal != 0 && causal != 1)) {
-    *status = SP_EDOM;
-    return NULL;
-  }
-  sp_rem_table *t = calloc(1, sizeof *t);
-  if (!t) {
-    *status = SP_ENOMEM;
-    return NULL;
-  }
-  ctx_init(&t->ctx, tokens, causal, 1);
-  /* Nodes up to w_max plus EDGE steps: the natural end condition of the
-   * spline (zero second derivative) perturbs it by a factor (2 - sqrt 3)^k
-   * less k nodes from the end, 3e-5 at EDGE = 8. */
-  enum { EDGE = 8 };
-  long nmax = (long)ceil(asinh(SP_REM_TABLE_LAMBDA_MAX) / SP_REM_TABLE_STEP);
-  long half = nmax + EDGE;
-  t->n = (size_t)(2 * half + 1);
-  t->wmax = (double)nmax * SP_REM_TABLE_STEP;
-  t->lmax = sinh(t->wmax);
-  t->w = malloc(t->n * (NT + 1) * sizeof *t->w);
-  if (!t->w) {
-    sp_rem_table_free(t);
-    *status = SP_ENOMEM;
-    return NULL;
-  }
-  for (int k = 0; k < NT; k++)
-    t->f[k] = t->w + (size_t)(k + 1) * t->n;
-  for (long i = 0; i <= half; i++) {
-    double w = (double)i * SP_REM_TABLE_STEP;
-    sp_attn_stats st;
-    sp_rem_quad info;
-    int s = eval_ctx(&t->ctx, sinh(w), &st, &info);
-    if (s || !(st.y2 > 0.0 && st.y3 > 0.0 && st.y2sq > 0.0 && st.g > 0.0 && st.entropy > 0.0)) {
-      sp_rem_table_free(t);
-      *status = s ? s : SP_ENOCONV;
-      return NULL;
-    }
-    if (info.relerr > t->relerr)
-      t->relerr = info.relerr;
-    double v[NT] = {log(st.y2), log(st.y3), log(st.y2sq), log(st.g), log(st.entropy)};
-    size_t up = (size_t)(half + i), down = (size_t)(half - i);
-    t->w[up] = w;
-    t->w[down] = -w;
-    for (int k = 0; k < NT; k++)
-      t->f[k][up] = t->f[k][down] = v[k];
-    if (i == 0)
-      t->overlap = st.overlap;
-  }
-  for (int k = 0; k < NT; k++) {
-    /* Only finite values reach the spline (a log of a vanished quantity
-     * would make it NaN everywhere). */
-    for (size_t i = 0; i < t->n; i++)
-      if (!isfinite(t->f[k][i])) {
-        sp_rem_table_free(t);
-        *status = SP_ENOCONV;
-        return NULL;
-      }
-    t->interp[k] = gsl_interp_alloc(gsl_interp_cspline, t->n);
-    if (!t->interp[k]) {
-      sp_rem_table_free(t);
-      *status = SP_ENOMEM;
-      return NULL;
-    }
-    if (gsl_interp_init(t->interp[k], t->w, t->f[k], t->n) != GSL_SUCCESS) {
-      sp_rem_table_free(t);
-      *status = SP_ENOMEM;
-      return NULL;
-    }
-  }
-  *status = SP_OK;
-  return t;
-}
-
-int sp_rem_table_alloc(long tokens, int causal, sp_rem_table **out)
-{
-  if (!out)
-    return SP_EINVAL;
-  int s;
-  *out = table_build(tokens, causal, &s);
-  return s;
-}
-
-long sp_rem_table_tokens(const sp_rem_table *t)
-{
-  return t ? t->ctx.T : 0;
-}
-
-int sp_rem_table_causal(const sp_rem_table *t)
-{
-  return t ? t->ctx.causal : 0;
-}
-
-void sp_rem_table_info(const sp_rem_table *t, double *lambda_max, double *relerr)
-{
-  if (lambda_max)
-    *lambda_max = t ? t->lmax : NAN;
-  if (relerr)
-    *relerr = t ? t->relerr : NAN;
-}
-
-/* Interpolated value k at w (inside the grid), and optionally its
- * derivative in lambda. */
-static int interp(const sp_rem_table *t, int k, double w, double *v, double *dv)
-{
-  double y, dy = 0.0;
-  /* GSL is never asked outside its grid (older versions raise an error
-   * through the handler there). */
-  if (!(w >= t->w[0] && w <= t->w[t->n - 1]))
-    return SP_EDOM;
-  if (gsl_interp_eval_e(t->interp[k], t->w, t->f[k], w, NULL, &y) != GSL_SUCCESS)
-    return SP_EDOM;
-  if (dv && gsl_interp_eval_deriv_e(t->interp[k], t->w, t->f[k], w, NULL, &dy) != GSL_SUCCESS)
-    return SP_EDOM;
-  *v = exp(y);
-  if (dv) /* d/dlambda of exp(y(asinh lambda)) */
-    *dv = *v * dy / cosh(w);
-  return SP_OK;
-}
-
-int sp_rem_table_eval(const sp_rem_table *t, double lambda, unsigned what, sp_attn_stats *st)
-{
-  if (!t || !st)
-    return SP_EINVAL;
-  if (!(lambda >= 0.0) || !isfinite(lambda))
-    return SP_EDOM;
-  set_phase(lambda, st);
-  st->y3 = st->y2sq = st->g = st->entropy = st->entropy_ratio = NAN;
-  st->overlap = t->overlap;
-  if (lambda == 0.0)
-    return fill_uniform(&t->ctx, st);
-  double w = asinh(lambda), v[NT];
-  int need[NT] = {1, (what & SP_REM_MOMENTS) != 0, (what & SP_REM_MOMENTS) != 0,
-                  (what & SP_REM_MOMENTS) != 0, (what & SP_REM_ENTROPY) != 0};
-  for (int k = 0; k < NT; k++) {
-    if (!need[k])
-      continue;
-    int s;
-    if (w <= t->wmax) {
-      s = interp(t, k, w, &v[k], NULL);
-    } else {
-      /* Beyond the grid: d = f - f_inf = a y + b y^2 in y = 1/lambda (the
-       * large-lambda expansion, see the header), matched in value and
-       * slope at lambda_max. */
-      double f0 = 0.0, df = 0.0, finf = (k == T_G || k == T_H) ? 0.0 : 1.0;
-      s = interp(t, k, t->wmax, &f0, &df);
-      double y0 = 1.0 / t->lmax, y = 1.0 / lambda;
-      double d0 = f0 - finf, dy = -df * t->lmax * t->lmax; /* d(f)/dy */
-      double b = (dy * y0 - d0) / (y0 * y0), a = dy - 2.0 * b * y0;
-      v[k] = finf + a * y + b * y * y;
-    }
-    if (s)
-      return s;
-  }
-  st->y2 = v[T_Y2];
-  if (what & SP_REM_MOMENTS) {
-    st->y3 = v[T_Y3];
-    st->y2sq = v[T_Y2SQ];
-    st->g = v[T_G];
-  }
-  if (what & SP_REM_ENTROPY) {
-    st->entropy = v[T_H];
-    st->entropy_ratio = v[T_H] / t->ctx.logt;
-  }
-  return SP_OK;
 }
