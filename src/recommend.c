@@ -485,7 +485,6 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     return s;
   if ((s = sp_recommend_first_block(m, w, o->width, &r->first)))
     return s;
-
   r->lambda_fd = 0;
   r->lambda_a_err = 0.0;
   r->lambda_q = 1.0;
@@ -503,7 +502,6 @@ int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_op
     r->lambda_a = r->xi_a = NAN;
   else
     r->xi_a = r->lambda_a < 0.0 ? -1.0 / r->lambda_a : INFINITY;
-
   no_interval(&r->beta_range);
   r->beta_status = sp_recommend_trainable_beta(m, w, o->rho_max, o->xtol, &r->beta_range,
                                                &r->beta_runs);
