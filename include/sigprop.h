@@ -59,6 +59,7 @@
 #include "sigprop/utf8.h"
 #include "sigprop/preset.h"
 #include "sigprop/config.h"
+#include "sigprop/modelopt.h"
 #include "sigprop/safetensors.h"
 #include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
