@@ -51,6 +51,7 @@
 #include "sigprop/workspace.h"
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"
+#include "sigprop/propagate_table.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
 #include "sigprop/compare.h"
