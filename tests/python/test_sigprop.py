@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Python package against the program on the same inputs: every number
+identical to the last bit, every error the program's message."""
+import math
+import threading
+
+import numpy as np
+
+import sigprop
+import tap
+from common import cli_args, error_of, same, table
+
+# High-entropy models: no round numbers, every switch exercised somewhere.
+MODELS = [
+    dict(beta=0.7310472, rho0=0.0371, depth=37, var_v=0.2137, var_w=0.3071),
+    dict(norm="pre", attention_stats="finite", tokens=137, beta=0.8129, rho0=-0.00411,
+         depth=23, causal=True, activation="gelu"),
+    dict(preset="gpt2-small", depth=31, rho0=0.0613),
+    dict(norm="none", attention="centred", alpha_sa=0.9137, alpha_mlp=0.8713, branch_sa=0.4117,
+         branch_mlp=0.3719, depth=19, q0=1.3177, mean_removal=0.271),
+    dict(d_model=384, heads=6, d_ff=1536, init_std=0.0237, tokens=211, depth=17,
+         attention_stats="finite", activation="tanh"),
+]
+
+
+def check_propagate():
+    for kw in MODELS:
+        got = sigprop.propagate(sigprop.Model(**kw))
+        want = table(["propagate"] + cli_args(kw))
+        tap.ok(list(got.dtype.names) == list(want), "propagate %s: the program's columns" % kw)
+        tap.ok(all(same(got[c], want[c]) for c in want), "propagate %s: identical numbers" % kw)
+
+
+BAD = [
+    dict(beta=math.nan),
+    dict(var_v=-0.3172),
+    dict(depth=12.5),
+    dict(rho0=-0.41, tokens=97, attention_stats="finite"),
+    dict(norm="sideways"),
+    dict(attention_stats="exactish"),
+    dict(config="/nonexistent/config.json"),
+    dict(preset="no-such-preset"),
+    dict(std_q=0.0213),
+    dict(d_model=768, heads=7, d_ff=3072, init_std=0.0213),
+    dict(tokens=1.5e10),
+]
+
+
+def check_errors():
+    for kw in BAD:
+        want, code = error_of(["propagate"] + cli_args(kw))
+        try:
+            sigprop.Model(**kw)
+            tap.ok(False, "Model(%s) raises" % kw)
+        except sigprop.Error as e:
+            tap.ok(e.message == want and str(e) == want and e.status > 0,
+                   "Model(%s): %r (program: %r, exit %d)" % (kw, e.message, want, code))
+    try:
+        sigprop.Model(beta=0.5, no_such_option=1.25)
+        tap.ok(False, "an unknown option raises")
+    except sigprop.Error as e:
+        tap.ok(e.message == "--no-such-option: not a model option" and e.status == 1,
+               "an unknown option: %r" % e.message)
+    try:
+        sigprop.Model(causal="yes")
+        tap.ok(False, "a flag with a value raises")
+    except sigprop.Error as e:
+        tap.ok(e.message == error_of(["propagate", "--causal=yes"])[0],
+               "a flag with a value: %r" % e.message)
+
+
+def check_threads():
+    m = sigprop.Model(**MODELS[1])
+    want = sigprop.propagate(m)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                results.append(same(sigprop.propagate(m).view(np.float64),
+                                    want.view(np.float64)))
+                sigprop.Model(**MODELS[4])
+        except Exception as e:  # pylint: disable=broad-except
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    tap.ok(not errors and len(results) == 40 and all(results),
+           "two threads sharing a model: 40 identical tables (%s)" % errors)
+
+
+tap.run("propagate", check_propagate)
+tap.run("errors", check_errors)
+tap.run("threads", check_threads)
+tap.done()
