@@ -64,6 +64,7 @@
 #include "sigprop/safetensors.h"
 #include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
+#include "sigprop/report.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"
 #include "sigprop/advice.h"

@@ -127,6 +127,10 @@ int cli_figure_check(const cli_figure *f, const cli_list *out);
  * return the first of the two errors. */
 int cli_figure_done(sp_plot *p, int status, sp_plot **out);
 
+/* The library's model options of this run (what the model groups
+ * applied), or NULL when out of memory. */
+sp_modelopt *cli_model_options(void);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */

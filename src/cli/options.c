@@ -80,6 +80,11 @@ static sp_modelopt *state(void)
   return model_state;
 }
 
+sp_modelopt *cli_model_options(void)
+{
+  return state();
+}
+
 const sp_stds *cli_model_stds(void)
 {
   sp_modelopt *o = state();

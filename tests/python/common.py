@@ -66,3 +66,25 @@ def same(a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+def same_json(a, b, digits=17, path=""):
+    """The same tree, every number equal when printed to `digits` digits
+    (the program writes recommend's reals with 16); a list of differences."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return ["%s: keys %s != %s" % (path, list(a), list(b))]
+        out = []
+        for k in a:
+            out += same_json(a[k], b[k], digits, path + "/" + k)
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return ["%s: lengths" % path]
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += same_json(x, y, digits, "%s[%d]" % (path, i))
+        return out
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if "%.*g" % (digits, a) == "%.*g" % (digits, b) else ["%s: %r != %r" % (path, a, b)]
+    return [] if (type(a), a) == (type(b), b) else ["%s: %r != %r" % (path, a, b)]

@@ -8,7 +8,7 @@ import numpy as np
 
 import sigprop
 import tap
-from common import cli_args, error_of, same, table
+from common import cli_args, error_of, report, same, same_json, table
 
 # High-entropy models: no round numbers, every switch exercised somewhere.
 MODELS = [
@@ -69,6 +69,38 @@ def check_errors():
                "a flag with a value: %r" % e.message)
 
 
+RECOMMEND = [
+    (dict(preset="gpt2-small", depth=37, rho0=0.0413), {}),
+    (dict(norm="pre", causal=True, depth=29, d_model=1024, heads=16, d_ff=4096,
+          init_std=0.0217), dict(margin=0.317, gain="branch")),
+    (dict(beta=0.917, depth=41, alpha_sa=1.137, attention_stats="asymptotic"),
+     dict(rho_max=0.8713)),
+]
+
+
+def check_recommend():
+    for kw, opts in RECOMMEND:
+        got = sigprop.recommend(sigprop.Model(**kw), **opts)
+        args = ["recommend", "-o", "-"] + cli_args(kw)
+        for k, v in opts.items():
+            args += ["--" + k.replace("_", "-"), str(v)]
+        want = report(args)
+        tap.ok(got.pop("command") is None and want.pop("command"), "recommend %s: command" % kw)
+        diff = same_json(got, want, digits=16)
+        tap.ok(not diff, "recommend %s %s: the program's report (%s)" % (kw, opts, diff[:3]))
+    m = sigprop.Model(**RECOMMEND[0][0])
+    for opts, args in [(dict(margin=12.5), ["--margin", "12.5"]),
+                       (dict(rho_max=1.25), ["--rho-max", "1.25"]),
+                       (dict(gain="gamma"), ["--gain", "gamma"]),
+                       (dict(margin=math.nan), ["--margin", "nan"])]:
+        want, _ = error_of(["recommend"] + args)
+        try:
+            sigprop.recommend(m, **opts)
+            tap.ok(False, "recommend %s raises" % opts)
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "recommend %s: %r (program: %r)" % (opts, e.message, want))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -94,5 +126,6 @@ def check_threads():
 
 tap.run("propagate", check_propagate)
 tap.run("errors", check_errors)
+tap.run("recommend", check_recommend)
 tap.run("threads", check_threads)
 tap.done()

@@ -89,6 +89,21 @@ sp_propagate_table_column = _declare("sp_propagate_table_column", c_char_p, c_si
 sp_propagate_table_fill = _declare("sp_propagate_table_fill", c_int, c_void_p, c_void_p,
                                    c_void_p, c_void_p)
 
+# The report (sigprop/report.h, sigprop/recommend.h).
+class RecommendOptions(ctypes.Structure):
+    """sp_recommend_options."""
+    _fields_ = [("rho_max", c_double), ("margin", c_double), ("gain", c_int),
+                ("xtol", c_double), ("width", c_long)]
+
+
+sp_recommend_options_default = _declare("sp_recommend_options_default", None,
+                                        ctypes.POINTER(RecommendOptions))
+sp_gain_from_name = _declare("sp_gain_from_name", c_int, c_char_p, ctypes.POINTER(c_int))
+sp_report_recommend = _declare("sp_report_recommend", c_int, c_void_p,
+                               ctypes.POINTER(RecommendOptions), c_int, c_char_p,
+                               ctypes.POINTER(c_void_p))
+sp_report_free = _declare("sp_report_free", None, c_void_p)
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 

@@ -75,6 +75,7 @@ class Model:
         self._o = None
         self._ws = None
         self._ws_lock = threading.Lock()
+        self._call_lock = threading.Lock()
         o = ctypes.c_void_p()
         s = _lib.sp_modelopt_alloc(ctypes.byref(o))
         if s:
