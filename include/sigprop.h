@@ -73,6 +73,7 @@
 #include "sigprop/diagram.h"
 #include "sigprop/plot.h"
 #include "sigprop/sim.h"
+#include "sigprop/sim_table.h"
 #include "sigprop/train.h"
 
 #ifdef __cplusplus

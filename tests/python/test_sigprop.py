@@ -101,6 +101,40 @@ def check_recommend():
             tap.ok(e.message == want, "recommend %s: %r (program: %r)" % (opts, e.message, want))
 
 
+SIMULATE = [
+    (dict(depth=7, tokens=19, beta=0.6173, rho0=0.0531), dict(width=48, seeds=3, seed=17)),
+    (dict(norm="pre", depth=5, tokens=13, activation="gelu", causal=True),
+     dict(width=36, seeds=2, heads=3, gradient=True, jacobian=True, tokens_scale=211.5)),
+]
+
+
+def check_simulate():
+    for kw, opts in SIMULATE:
+        calls = []
+        got = sigprop.simulate(sigprop.Model(**kw), threads=2,
+                               progress=lambda d, t: calls.append((d, t)), **opts)
+        args = ["simulate", "--threads", "1"] + cli_args(kw) + cli_args(opts)
+        want = table(args)
+        tap.ok(list(got.dtype.names) == list(want), "simulate %s: the program's columns" % opts)
+        tap.ok(all(same(got[c], want[c]) for c in want),
+               "simulate %s %s: identical numbers (2 threads against 1)" % (kw, opts))
+        total = opts["seeds"] * kw["depth"]
+        tap.ok(calls and calls[-1] == (total, total) and all(t == total for _, t in calls),
+               "simulate: progress up to %d of %d (%d calls)" % (calls[-1][0], total, len(calls)))
+    m = sigprop.Model(depth=3, tokens=11)
+    for opts, args in [(dict(width=1, seeds=2), ["--width", "1", "--seeds", "2"]),
+                       (dict(width=30, seeds=0), ["--width", "30", "--seeds", "0"]),
+                       (dict(width=30, seeds=2, heads=4), ["--width", "30", "--seeds", "2",
+                                                           "--heads", "4"]),
+                       (dict(width=30.5, seeds=2), ["--width", "30.5", "--seeds", "2"])]:
+        want, _ = error_of(["simulate", "--depth", "3", "--tokens", "11"] + args)
+        try:
+            sigprop.simulate(m, **opts)
+            tap.ok(False, "simulate %s raises" % opts)
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "simulate %s: %r (program: %r)" % (opts, e.message, want))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -127,5 +161,6 @@ def check_threads():
 tap.run("propagate", check_propagate)
 tap.run("errors", check_errors)
 tap.run("recommend", check_recommend)
+tap.run("simulate", check_simulate)
 tap.run("threads", check_threads)
 tap.done()

@@ -30,7 +30,7 @@ def propagate(model):
     done = _c_long()
     s = _fill(m, w, out.ctypes.data, _byref(done))
     if s:
-        raise Error(s, "propagate: block %d: %s" % (done.value, _strerror(s)))
+        raise Error(s, _lib.describe(s, "propagate: block %d" % done.value))
     return out
 
 
@@ -114,6 +114,84 @@ def inspect(path, config=None, **options):
     raise NotImplementedError("inspect: not yet")
 
 
-def simulate(model, width, seeds, progress=None, **options):
-    """The table of `sigprop simulate` (not yet)."""
-    raise NotImplementedError("simulate: not yet")
+SIMULATE_COLUMNS = tuple(_lib.sp_sim_table_column(i).decode() for i in range(27))
+_SIM_NBASE = 21
+
+
+def _whole(name, value, lo, hi):
+    """A whole-number option checked as the program checks it."""
+    x = _number(name, value, -math.inf, math.inf)
+    text = _option_text(value)
+    if x != math.floor(x) or abs(x) > 9.0e15:
+        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not a whole number" % (name, text))
+    if not lo <= x <= hi:
+        raise Error(_lib.SP_EINVAL, "--%s: %s is outside [%g, %g]" % (name, text, lo, hi))
+    return int(x)
+
+
+def _human_bytes(b):
+    for scale, unit in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB")):
+        if b >= scale:
+            return "%.1f %s" % (b / scale, unit)
+    return "%.0f kB" % (b / 1e3)
+
+
+def _sim_memory(model, o):
+    """Refuse a run beyond the machine's memory, as the program does."""
+    need = ctypes.c_double()
+    s = _lib.sp_sim_table_memory(model._m, ctypes.byref(o), ctypes.byref(need))
+    if s:
+        raise Error(s, _lib.describe(s, "simulate"))
+    limit = _lib.sp_sim_memory_limit()
+    if (limit > 0 and need.value > limit) or need.value > 1e18:
+        raise Error(_lib.SP_ENOMEM, "simulate: needs %s of memory (width %d, %d tokens, %d head%s),"
+                    " more than the %s of this machine" % (
+                        _human_bytes(need.value), o.width, model._tokens, o.heads,
+                        "" if o.heads == 1 else "s", _human_bytes(limit)))
+
+
+def simulate(model, width, seeds, heads=1, seed=1, threads=None, tokens_scale=None,
+             input_ln=False, gradient=False, jacobian=False, progress=None):
+    """The table of `sigprop simulate`: `seeds` random networks of width
+    `width` (the options --width, --seeds, --heads, --seed, --threads,
+    --tokens-scale, --input-ln, --gradient, --jacobian), as a numpy
+    structured array of depth + 1 rows with the program's columns: layer,
+    then NAME and NAME_se (mean and standard error over networks) of q, p,
+    rho, cos, rho_std, y2, y3, entropy, max_attention, overlap, and with
+    gradient=True grad_wq, with jacobian=True grad_chi and grad_chi_total.
+    Bit for bit the program's numbers for any number of threads.
+    progress(done, total), when given, is called with the blocks simulated
+    over all networks (from the calling thread).  Raises Error."""
+    o = _lib.SimTableOptions()
+    _lib.sp_sim_table_options_default(ctypes.byref(o))
+    o.width = _whole("width", width, 2, math.inf)
+    o.seeds = _whole("seeds", seeds, 1, math.inf)
+    o.heads = _whole("heads", heads, 1, math.inf)
+    o.seed = _whole("seed", seed, 0, 9e15)
+    if threads is not None:
+        o.threads = _whole("threads", threads, 1, 1024)
+    if tokens_scale is not None:
+        o.sim.tokens_scale = _number("tokens-scale", tokens_scale, 2.0, math.inf)
+    o.sim.gradient, o.sim.jacobian, o.sim.input_ln = bool(gradient), bool(jacobian), bool(input_ln)
+    if o.width % o.heads:
+        raise Error(_lib.SP_EINVAL, "--heads: %d does not divide the width %d" % (o.heads, o.width))
+    _sim_memory(model, o)
+    if progress is not None:
+        callback = _lib.PROGRESS(lambda arg, done, total: progress(done, total))
+        o.sim.progress = callback
+    rows = model._depth + 1
+    full = np.empty((rows, len(SIMULATE_COLUMNS)), np.float64)
+    failed, done = ctypes.c_ulong(), ctypes.c_long()
+    s = _lib.sp_sim_table_fill(model._m, ctypes.byref(o), full.ctypes.data, None,
+                               ctypes.byref(failed), ctypes.byref(done))
+    if s:
+        what = "simulate: seed %d, block %d" % (failed.value, done.value)
+        raise Error(s, _lib.describe(s, what if failed.value else "simulate"))
+    keep = [k for k in range(len(SIMULATE_COLUMNS))
+            if k < _SIM_NBASE or (k < _SIM_NBASE + 2 and gradient)
+            or (k >= _SIM_NBASE + 2 and jacobian)]
+    dtype = np.dtype([(SIMULATE_COLUMNS[k], np.float64) for k in keep])
+    out = np.empty(rows, dtype)
+    for k in keep:
+        out[SIMULATE_COLUMNS[k]] = full[:, k]
+    return out

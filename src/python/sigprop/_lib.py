@@ -104,6 +104,38 @@ sp_report_recommend = _declare("sp_report_recommend", c_int, c_void_p,
                                ctypes.POINTER(c_void_p))
 sp_report_free = _declare("sp_report_free", None, c_void_p)
 
+# Simulation (sigprop/sim.h, sigprop/sim_table.h).
+class SimOptions(ctypes.Structure):
+    """sp_sim_options."""
+    _fields_ = [("tokens_scale", c_double), ("gradient", c_int), ("jacobian", c_int),
+                ("input_ln", c_int), ("progress", PROGRESS), ("progress_arg", c_void_p)]
+
+
+class SimTableOptions(ctypes.Structure):
+    """sp_sim_table_options."""
+    _fields_ = [("width", c_long), ("heads", c_long), ("seeds", c_long), ("threads", c_int),
+                ("seed", ctypes.c_ulong), ("sim", SimOptions)]
+
+
+sp_sim_table_options_default = _declare("sp_sim_table_options_default", None,
+                                        ctypes.POINTER(SimTableOptions))
+sp_sim_table_column = _declare("sp_sim_table_column", c_char_p, c_size_t)
+sp_sim_table_fill = _declare("sp_sim_table_fill", c_int, c_void_p,
+                             ctypes.POINTER(SimTableOptions), c_void_p, ctypes.POINTER(c_int),
+                             ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(c_long))
+sp_sim_table_memory = _declare("sp_sim_table_memory", c_int, c_void_p,
+                               ctypes.POINTER(SimTableOptions), ctypes.POINTER(c_double))
+sp_sim_memory_limit = _declare("sp_sim_memory_limit", c_double)
+sp_status_describe = _declare("sp_status_describe", None, c_int, c_char_p, c_char_p, c_size_t)
+
+
+def describe(status, what):
+    """The program's message for a failure of `what`."""
+    buf = ctypes.create_string_buffer(512)
+    sp_status_describe(status, what.encode(), buf, len(buf))
+    return buf.value.decode("utf-8", "replace")
+
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 

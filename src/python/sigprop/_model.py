@@ -88,6 +88,7 @@ class Model:
             raise Error(s, self._error())
         self._m = _lib.sp_modelopt_model(self._o)
         self._depth = int(float(self["depth"]))
+        self._tokens = int(float(self["tokens"]))
         self.options = dict(options)
 
     def _error(self):
