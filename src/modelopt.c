@@ -3,8 +3,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/modelopt.h"
 
-#include "modelopt_private.h"
-
 #include "sigprop/io.h"
 #include "sigprop/status.h"
 
@@ -31,7 +29,14 @@ struct sp_modelopt {
   char error[SP_MODELOPT_ERROR_SIZE];
 };
 
-int sp_modelopt_fail(sp_modelopt *o, int status, const char *fmt, ...)
+/* Record the message of a failure in o; return `status`. */
+static int fail(sp_modelopt *o, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+static int fail(sp_modelopt *o, int status, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -39,8 +44,6 @@ int sp_modelopt_fail(sp_modelopt *o, int status, const char *fmt, ...)
   va_end(ap);
   return status;
 }
-
-#define fail sp_modelopt_fail
 
 /* Strict numbers: the whole string, finite (and whole for a long). */
 static int parse_double(sp_modelopt *o, const char *opt, const char *s, double *x)

@@ -7,10 +7,10 @@
 
 #include "sigprop/utf8.h"
 #include "sigprop/workspace.h"
-#include "modelopt_private.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,29 +359,27 @@ int sp_report_advise(const sp_model *m, const sp_report_source *src,
 }
 
 int sp_report_recommend(sp_modelopt *mo, const sp_recommend_options *o, int gain,
-                        const char *command, char **out)
+                        const char *command, char **out, char *err, size_t errsize)
 {
-  if (!mo || !out)
+  if (!mo || !out || !err || !errsize)
     return SP_EINVAL;
   *out = NULL;
+  err[0] = '\0';
   sp_model m;
   sp_recommend_options ro;
   sp_report_source src;
   int s = sp_report_prepare(mo, o, gain, &m, &ro, &src);
-  if (s)
+  if (s) {
+    snprintf(err, errsize, "%s", sp_modelopt_error(mo));
     return s;
+  }
   src.command = command;
   sp_advice *a = malloc(sizeof *a);
-  if (!a)
-    return sp_modelopt_fail(mo, SP_ENOMEM, "recommend: out of memory");
-  s = sp_report_advise(&m, &src, &ro, a);
+  s = a ? sp_report_advise(&m, &src, &ro, a) : SP_ENOMEM;
   if (!s)
     s = sp_report_json(&m, &src, NULL, &ro, a, out);
   free(a);
-  if (s) {
-    char msg[512];
-    sp_status_describe(s, "recommend", msg, sizeof msg);
-    return sp_modelopt_fail(mo, s, "%s", msg);
-  }
-  return SP_OK;
+  if (s)
+    sp_status_describe(s, "recommend", err, errsize);
+  return s;
 }

@@ -66,10 +66,11 @@ int sp_report_advise(const sp_model *m, const sp_report_source *src,
 /** The whole of `sigprop recommend -o -` for the model of `mo`:
  * sp_report_prepare, sp_report_advise and sp_report_json (with `command`
  * recorded, may be NULL) into *out (release with sp_report_free).  SP_OK,
- * or a status with its message in sp_modelopt_error(mo) (the program's:
- * "recommend: ..." for a failure of the advice). */
+ * or a status with the program's message in err (of errsize bytes,
+ * truncated to fit): the check's, or "recommend: ..." for a failure of
+ * the advice.  SP_EINVAL without writing err when err is NULL. */
 int sp_report_recommend(sp_modelopt *mo, const sp_recommend_options *o, int gain,
-                        const char *command, char **out);
+                        const char *command, char **out, char *err, size_t errsize);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

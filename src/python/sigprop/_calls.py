@@ -52,9 +52,9 @@ def _number(name, value, lo, hi, open_lo=False, open_hi=False):
     return x
 
 
-def _take_json(model, status, out):
+def _take_json(status, out, err):
     if status:
-        raise Error(status, model._error())
+        raise Error(status, err.value.decode("utf-8", "replace"))
     try:
         return json.loads(ctypes.string_at(out.value).decode())
     finally:
@@ -84,9 +84,11 @@ def recommend(model, margin=None, rho_max=None, gain=None):
             raise Error(_lib.SP_EINVAL, "--gain: '%s' is not one of %s" % (gain, ", ".join(_GAINS)))
         g = v.value
     out = ctypes.c_void_p()
-    with model._call_lock:  # the model's error message is written on failure
-        s = _lib.sp_report_recommend(model._o, ctypes.byref(o), g, None, ctypes.byref(out))
-        return _take_json(model, s, out)
+    err = ctypes.create_string_buffer(1024)
+    with model._call_lock:  # the model's check writes its message on failure
+        s = _lib.sp_report_recommend(model._o, ctypes.byref(o), g, None, ctypes.byref(out),
+                                     err, len(err))
+    return _take_json(s, out, err)
 
 
 def critical(model, **options):

@@ -101,7 +101,7 @@ sp_recommend_options_default = _declare("sp_recommend_options_default", None,
 sp_gain_from_name = _declare("sp_gain_from_name", c_int, c_char_p, ctypes.POINTER(c_int))
 sp_report_recommend = _declare("sp_report_recommend", c_int, c_void_p,
                                ctypes.POINTER(RecommendOptions), c_int, c_char_p,
-                               ctypes.POINTER(c_void_p))
+                               ctypes.POINTER(c_void_p), c_char_p, c_size_t)
 sp_report_free = _declare("sp_report_free", None, c_void_p)
 
 # Simulation (sigprop/sim.h, sigprop/sim_table.h).
