@@ -48,6 +48,7 @@
 #include "sigprop/meanfield.h"
 #include "sigprop/rem.h"
 #include "sigprop/rem_finite.h"
+#include "sigprop/attention_table.h"
 #include "sigprop/workspace.h"
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"

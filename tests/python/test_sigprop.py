@@ -135,6 +135,27 @@ def check_simulate():
             tap.ok(e.message == want, "simulate %s: %r (program: %r)" % (opts, e.message, want))
 
 
+def check_attention():
+    for kw, args in [(dict(lambda_=(0.113, 3.71, 23), tokens=(7, 331)),
+                      ["--lambda", "0.113:3.71:23", "--tokens", "7,331"]),
+                     (dict(lambda_=(1.17, 1.61, 5), tokens=[97], causal=True),
+                      ["--lambda", "1.17:1.61:5", "--tokens", "97", "--causal"])]:
+        got = sigprop.attention(**kw)
+        want = table(["attention"] + args)
+        tap.ok(list(got.dtype.names) == list(want), "attention %s: the program's columns" % kw)
+        tap.ok(all(same(got[c], want[c]) for c in want), "attention %s: identical numbers" % kw)
+    for kw, args in [(dict(lambda_=(1.5, 0.5, 3)), ["--lambda", "1.5:0.5:3"]),
+                     (dict(lambda_=(0.5, 70.5, 3)), ["--lambda", "0.5:70.5:3"]),
+                     (dict(lambda_=(0.5, 1.5, 1)), ["--lambda", "0.5:1.5:1"]),
+                     (dict(tokens=[1]), ["--tokens", "1"])]:
+        want, _ = error_of(["attention"] + args)
+        try:
+            sigprop.attention(**kw)
+            tap.ok(False, "attention %s raises" % kw)
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "attention %s: %r (program: %r)" % (kw, e.message, want))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -162,5 +183,6 @@ tap.run("propagate", check_propagate)
 tap.run("errors", check_errors)
 tap.run("recommend", check_recommend)
 tap.run("simulate", check_simulate)
+tap.run("attention", check_attention)
 tap.run("threads", check_threads)
 tap.done()

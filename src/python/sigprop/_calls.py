@@ -101,9 +101,61 @@ def mlp(model, **options):
     raise NotImplementedError("mlp: not yet")
 
 
-def attention(model, **options):
-    """The table of `sigprop attention` (not yet)."""
-    raise NotImplementedError("attention: not yet")
+ATTENTION_COLUMNS = tuple(_lib.sp_attention_table_column(i).decode() for i in range(8))
+_ATTENTION_DTYPE = np.dtype([(name, np.float64) for name in ATTENTION_COLUMNS])
+
+
+def attention(lambda_=(0.0, 4.0, 81), tokens=(64, 512, 4096), causal=False):
+    """The table of `sigprop attention`: one softmax row over T i.i.d.
+    Gaussian energies of std lambda sqrt(log T), for n values of lambda
+    from lmin to lmax (lambda_=(lmin, lmax, n), --lambda MIN:MAX:N) and every
+    T of `tokens` (--tokens, at most 8), then the T -> infinity law;
+    causal=True is --causal.  A numpy structured array with the program's
+    columns tokens, lambda, y2, y3, y2sq, g, entropy, entropy_ratio, the
+    rows of each T in turn; in the T -> infinity rows tokens is inf (the
+    program prints "inf") and the entropy in nats NaN below lambda = sqrt 2.
+    Raises Error with the program's messages."""
+    try:
+        lmin, lmax, n = lambda_
+    except (TypeError, ValueError):
+        raise Error(_lib.SP_EINVAL, "--lambda: '%s' is not MIN:MAX:N" % (lambda_,)) from None
+    lmin, lmax = _number("lambda", lmin, -math.inf, math.inf), _number("lambda", lmax,
+                                                                       -math.inf, math.inf)
+    n = _whole("lambda", n, -math.inf, math.inf)
+    if not lmin < lmax:
+        raise Error(_lib.SP_EINVAL, "--lambda: MIN must be below MAX (got %s and %s)"
+                    % (_option_text(lambda_[0]), _option_text(lambda_[1])))
+    if lmin < 0.0 or lmax > _lib.SP_REM_TABLE_LAMBDA_MAX:
+        raise Error(_lib.SP_EINVAL, "--lambda: [%s, %s] leaves [0, %g]"
+                    % (_option_text(lambda_[0]), _option_text(lambda_[1]),
+                       _lib.SP_REM_TABLE_LAMBDA_MAX))
+    if n < 2 or n > 2001:
+        raise Error(_lib.SP_EINVAL, "--lambda: N must be between 2 and 2001 (got %d)" % n)
+    tokens = list(tokens)
+    if len(tokens) > 8:
+        raise Error(_lib.SP_EINVAL, "--tokens: at most 8 values")
+    ts = []
+    for t in tokens:
+        x = _whole("tokens", t, -math.inf, math.inf)
+        if not 2 <= x <= _lib.SP_MAX_TOKENS:
+            raise Error(_lib.SP_EINVAL, "--tokens: %s is outside [2, %d]"
+                        % (_option_text(t), _lib.SP_MAX_TOKENS))
+        ts.append(x)
+    out = np.empty(n * (len(ts) + 1), _ATTENTION_DTYPE)
+    base = out.ctypes.data
+    row = 0
+    for t in ts + [0]:
+        for i in range(n):
+            lam = _lib.sp_attention_table_lambda(lmin, lmax, n, i)
+            s = _lib.sp_attention_table_row(t, 1 if causal else 0, lam,
+                                            base + row * _ATTENTION_DTYPE.itemsize)
+            if s:
+                what = ("attention: T = %d, lambda = %g" % (t, lam) if t
+                        else "attention: T -> infinity, lambda = %g" % lam)
+                raise Error(s, _lib.describe(s, what))
+            row += 1
+    out["tokens"][n * len(ts):] = np.inf
+    return out
 
 
 def diagram(model, x, y, progress=None, **options):

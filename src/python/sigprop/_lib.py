@@ -136,6 +136,15 @@ def describe(status, what):
     return buf.value.decode("utf-8", "replace")
 
 
+# The attention table (sigprop/attention_table.h).
+sp_attention_table_column = _declare("sp_attention_table_column", c_char_p, c_size_t)
+sp_attention_table_lambda = _declare("sp_attention_table_lambda", c_double, c_double, c_double,
+                                     c_long, c_long)
+sp_attention_table_row = _declare("sp_attention_table_row", c_int, c_long, c_int, c_double,
+                                  c_void_p)
+SP_REM_TABLE_LAMBDA_MAX = 64.0
+SP_MAX_TOKENS = 1000000000
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 
