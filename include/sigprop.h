@@ -54,6 +54,7 @@
 #include "sigprop/propagate.h"
 #include "sigprop/propagate_table.h"
 #include "sigprop/critical.h"
+#include "sigprop/critical_query.h"
 #include "sigprop/grad.h"
 #include "sigprop/compare.h"
 #include "sigprop/rem_overlap.h"

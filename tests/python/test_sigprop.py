@@ -8,7 +8,7 @@ import numpy as np
 
 import sigprop
 import tap
-from common import cli_args, error_of, report, same, same_json, table
+from common import answer, cli_args, error_of, report, same, same_json, table
 
 # High-entropy models: no round numbers, every switch exercised somewhere.
 MODELS = [
@@ -156,6 +156,45 @@ def check_attention():
             tap.ok(e.message == want, "attention %s: %r (program: %r)" % (kw, e.message, want))
 
 
+CRITICAL = [
+    (dict(depth=23, beta=0.6131), ("alpha-sa",), dict(rho_final=0.8713),
+     ["alpha-sa", "--where", "rho-final=0.8713"]),
+    (dict(depth=37, attention_stats="finite", tokens=97), ("alpha-sa",),
+     dict(rho_final=0.7919, range=(0.113, 6.17)),
+     ["alpha-sa", "--where", "rho-final=0.7919", "--range", "0.113:6.17"]),
+    (dict(beta=0.817, rho0=0.0413), ("depth",), dict(rho_final=0.6173),
+     ["depth", "--where", "rho-final=0.6173"]),
+    (dict(norm="pre", rho0=0.0713, q0=1.317), (), dict(beta_c=True), ["--where", "beta-c"]),
+    (dict(activation="tanh", var_b=0.0513), ("var-w",), dict(chi1=1.0),
+     ["var-w", "--where", "chi1=1.0"]),
+]
+
+
+def check_critical():
+    for kw, pos, opts, args in CRITICAL:
+        got = sigprop.critical(sigprop.Model(**kw), *pos, **opts)
+        want = answer(["critical"] + args + cli_args(kw))
+        tap.ok(repr(got) == want or float(want) == got and type(got) is float,
+               "critical %s %s: %r (program: %s)" % (pos, opts, got, want))
+    m = sigprop.Model(depth=19)
+    for pos, opts, args in [(("alpha-sa",), dict(rho_final=1.5), ["alpha-sa", "--where",
+                                                                  "rho-final=1.5"]),
+                            (("tokens",), dict(rho_final=0.5), ["tokens", "--where",
+                                                                "rho-final=0.5"]),
+                            (("alpha-sa",), dict(rho_final=0.9, range=(0, 1e-9)),
+                             ["alpha-sa", "--where", "rho-final=0.9", "--range", "0:1e-09"]),
+                            (("alpha-sa",), {}, ["alpha-sa"]),
+                            (("var-b",), dict(chi1=1.0, range=(-1.0, 2.0)),
+                             ["var-b", "--where", "chi1=1.0", "--range", "-1.0:2.0"])]:
+        want, code = error_of(["critical", "--depth", "19"] + args)
+        try:
+            sigprop.critical(m, *pos, **opts)
+            tap.ok(False, "critical %s %s raises" % (pos, opts))
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "critical %s %s: %r (program: %r, exit %d)"
+                   % (pos, opts, e.message, want, code))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -184,5 +223,6 @@ tap.run("errors", check_errors)
 tap.run("recommend", check_recommend)
 tap.run("simulate", check_simulate)
 tap.run("attention", check_attention)
+tap.run("critical", check_critical)
 tap.run("threads", check_threads)
 tap.done()

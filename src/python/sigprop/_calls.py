@@ -91,9 +91,43 @@ def recommend(model, margin=None, rho_max=None, gain=None):
     return _take_json(s, out, err)
 
 
-def critical(model, **options):
-    """The table of `sigprop critical` (not yet)."""
-    raise NotImplementedError("critical: not yet")
+def critical(model, param=None, rho_final=None, beta_c=False, chi1=None, range=None):
+    # pylint: disable=redefined-builtin
+    """The answer of `sigprop critical` (one of):
+    critical(model, PARAM, rho_final=V[, range=(MIN, MAX)]): the smallest
+        value of the real parameter PARAM ("alpha-sa", "beta", ...) with
+        rho_L <= V, or for PARAM "depth" the largest depth L with rho_l <= V
+        for every l <= L (an int);
+    critical(model, beta_c=True): beta_c of block 1's attention input;
+    critical(model, "var-w" or "var-b", chi1=V[, range=...]): the variance
+        at which the MLP alone has chi_1 = V (1: the edge of chaos).
+    The computation and its messages are the library's
+    (sp_critical_query); raises Error (status 9, SP_ENOROOT, when there
+    is no root in the range)."""
+    given = [w for w, on in (("rho-final", rho_final is not None), ("beta-c", bool(beta_c)),
+                             ("chi1", chi1 is not None)) if on]
+    if len(given) > 1:
+        raise Error(_lib.SP_EINVAL, "critical: give one of rho_final, beta_c and chi1")
+    where = None
+    if rho_final is not None:
+        where = "rho-final=" + _option_text(rho_final)
+    elif chi1 is not None:
+        where = "chi1=" + _option_text(chi1)
+    elif beta_c:
+        where = "beta-c"
+    text = None
+    if range is not None:
+        lo, hi = range
+        text = "%s:%s" % (_option_text(lo), _option_text(hi))
+    ans = _lib.CriticalAnswer()
+    usage = ctypes.c_int()
+    err = ctypes.create_string_buffer(512)
+    enc = lambda v: None if v is None else str(v).encode()
+    s = _lib.sp_critical_query(model._m, enc(param), enc(where), enc(text), ctypes.byref(ans),
+                               ctypes.byref(usage), err, len(err))
+    if s:
+        raise Error(s, err.value.decode("utf-8", "replace"))
+    return int(ans.value) if ans.is_depth else ans.value
 
 
 def mlp(model, **options):

@@ -145,6 +145,16 @@ sp_attention_table_row = _declare("sp_attention_table_row", c_int, c_long, c_int
 SP_REM_TABLE_LAMBDA_MAX = 64.0
 SP_MAX_TOKENS = 1000000000
 
+# The question of sigprop critical (sigprop/critical_query.h).
+class CriticalAnswer(ctypes.Structure):
+    """sp_critical_answer."""
+    _fields_ = [("value", c_double), ("is_depth", c_int), ("what", ctypes.c_char * 256)]
+
+
+sp_critical_query = _declare("sp_critical_query", c_int, c_void_p, c_char_p, c_char_p, c_char_p,
+                             ctypes.POINTER(CriticalAnswer), ctypes.POINTER(c_int), c_char_p,
+                             c_size_t)
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 
