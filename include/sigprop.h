@@ -46,6 +46,7 @@
 #include "sigprop/activation.h"
 #include "sigprop/gauss.h"
 #include "sigprop/meanfield.h"
+#include "sigprop/meanfield_table.h"
 #include "sigprop/rem.h"
 #include "sigprop/rem_finite.h"
 #include "sigprop/attention_table.h"

@@ -195,6 +195,43 @@ def check_critical():
                    % (pos, opts, e.message, want, code))
 
 
+def check_mlp():
+    for kw in [dict(activation="tanh", var_w=1.7137, var_b=0.0513),
+               dict(activation="gelu", var_w=3.117, var_b=0.1013),
+               dict(activation="erf", erf_scale=1.317, var_w=2.213, var_b=0.0217)]:
+        got = sigprop.mlp(**kw)
+        want = table(["mlp"] + cli_args(kw))
+        tap.ok(list(got.dtype.names) == list(want) and all(same(got[c], want[c]) for c in want),
+               "mlp %s: identical numbers" % kw)
+    for kw, args in [(dict(x=("var-w", 0.113, 4.17, 13), y=("var-b", 0.0, 0.317, 7),
+                           activation="tanh"),
+                      ["--x", "var-w:0.113:4.17:13", "--y", "var-b:0.0:0.317:7",
+                       "--activation", "tanh"]),
+                     (dict(x=("var-b", 0.0113, 0.317, 5, "log"), y=("var-w", 0.513, 3.17, 6),
+                           activation="silu"),
+                      ["--x", "var-b:0.0113:0.317:5:log", "--y", "var-w:0.513:3.17:6",
+                       "--activation", "silu"])]:
+        got = sigprop.mlp(**kw)
+        want = table(["mlp"] + args)
+        tap.ok(list(got.dtype.names) == list(want) and all(same(got[c], want[c]) for c in want),
+               "mlp grid %s: identical numbers" % args)
+    for kw, args in [(dict(var_w=-1.25), ["--var-w", "-1.25"]),
+                     (dict(activation="cosine"), ["--activation", "cosine"]),
+                     (dict(x=("var-w", 0.1, 4.0, 13)), ["--x", "var-w:0.1:4.0:13"]),
+                     (dict(x=("var-q", 0.0, 1.0, 3), y=("var-b", 0.0, 1.0, 3)),
+                      ["--x", "var-q:0.0:1.0:3", "--y", "var-b:0.0:1.0:3"]),
+                     (dict(x=("var-w", 0.0, 1.0, 3, "log"), y=("var-b", 0.0, 1.0, 3)),
+                      ["--x", "var-w:0.0:1.0:3:log", "--y", "var-b:0.0:1.0:3"]),
+                     (dict(x=("var-w", 0.5, 1.0, 3000), y=("var-b", 0.0, 1.0, 3)),
+                      ["--x", "var-w:0.5:1.0:3000", "--y", "var-b:0.0:1.0:3"])]:
+        want, _ = error_of(["mlp"] + args)
+        try:
+            sigprop.mlp(**kw)
+            tap.ok(False, "mlp %s raises" % kw)
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "mlp %s: %r (program: %r)" % (kw, e.message, want))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -224,5 +261,6 @@ tap.run("recommend", check_recommend)
 tap.run("simulate", check_simulate)
 tap.run("attention", check_attention)
 tap.run("critical", check_critical)
+tap.run("mlp", check_mlp)
 tap.run("threads", check_threads)
 tap.done()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from . import _lib
-from ._model import Error, _option_value as _option_text, _strerror
+from ._model import Error, MlpModel, _option_value as _option_text, _strerror
 
 _NCOL = 17
 PROPAGATE_COLUMNS = tuple(_lib.sp_propagate_table_column(i).decode() for i in range(_NCOL))
@@ -130,9 +130,78 @@ def critical(model, param=None, rho_final=None, beta_c=False, chi1=None, range=N
     return int(ans.value) if ans.is_depth else ans.value
 
 
-def mlp(model, **options):
-    """The table of `sigprop mlp` (not yet)."""
-    raise NotImplementedError("mlp: not yet")
+MLP_COLUMNS = tuple(_lib.sp_meanfield_table_column(i).decode() for i in range(7))
+
+
+def _mlp_axis(opt, spec):
+    """An axis (NAME, MIN, MAX, N[, SPACING]) checked as the program checks
+    --x and --y: (is var-w, min, max, n, log)."""
+    spec = tuple(spec)
+    text = ":".join(_option_text(v) for v in spec)
+    if not 4 <= len(spec) <= 5:
+        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not NAME:MIN:MAX:N[:log]" % (opt, text))
+    name = str(spec[0])
+    if name not in ("var-w", "var-b"):
+        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not var-w or var-b" % (opt, name))
+    lo = _number(opt, spec[1], -math.inf, math.inf)
+    hi = _number(opt, spec[2], -math.inf, math.inf)
+    n = _whole(opt, spec[3], -math.inf, math.inf)
+    log = False
+    if len(spec) == 5:
+        if spec[4] not in ("log", "lin", "linear"):
+            raise Error(_lib.SP_EINVAL, "--%s: spacing '%s' is not 'log' or 'lin'"
+                        % (opt, spec[4]))
+        log = spec[4] == "log"
+    if not lo < hi:
+        raise Error(_lib.SP_EINVAL, "--%s: MIN must be below MAX (got %s and %s)"
+                    % (opt, _option_text(spec[1]), _option_text(spec[2])))
+    if lo < 0.0:
+        raise Error(_lib.SP_EINVAL, "--%s: %s is a variance: MIN must be >= 0 (got %s)"
+                    % (opt, name, _option_text(spec[1])))
+    if n < 2 or n > 1001:
+        raise Error(_lib.SP_EINVAL, "--%s: N must be between 2 and 1001 (got %d)" % (opt, n))
+    if log and not lo > 0.0:
+        raise Error(_lib.SP_EINVAL, "--%s: a log axis needs MIN > 0 (got %s)"
+                    % (opt, _option_text(spec[1])))
+    return name == "var-w", lo, hi, n, log
+
+
+def mlp(x=None, y=None, **options):
+    """The mean field of the MLP alone, `sigprop mlp` (theory.md §8).
+    options: activation, var_w, var_b, erf_scale (the program's MLP
+    options, checked by the library with its messages).  Without x and y:
+    a structured array of one row with the columns q_star, chi1, c_star,
+    xi_c, xi_q (NaN where the program leaves a cell empty).  With
+    x=("var-w", MIN, MAX, N[, "log"]) and y=("var-b", ...) (or the other
+    way round; --x, --y): the grid, x fastest, with the columns var_w,
+    var_b, q_star, chi1, c_star, xi_c, xi_q; a point that does not converge
+    has NaN values.  Raises Error."""
+    m = MlpModel(**options)
+    if x is None and y is None:
+        out = np.empty(1, np.dtype([(c, np.float64) for c in MLP_COLUMNS[2:]]))
+        s = _lib.sp_meanfield_table_point(m._m, out.ctypes.data, None)
+        if s:
+            raise Error(s, _lib.describe(s, "mlp"))
+        return out
+    ax = _mlp_axis("x", x) if x is not None else None
+    ay = _mlp_axis("y", y) if y is not None else None
+    if ax is None or ay is None:
+        raise Error(_lib.SP_EINVAL, "--x and --y: give both (one var-w, one var-b) for a grid")
+    if ax[0] == ay[0]:
+        raise Error(_lib.SP_EINVAL, "--x and --y: both sweep %s; one must be var-w and the "
+                    "other var-b" % ("var-w" if ax[0] else "var-b"))
+    xs = np.array([_lib.sp_meanfield_table_axis(ax[1], ax[2], ax[3], ax[4], i)
+                   for i in range(ax[3])])
+    ys = np.array([_lib.sp_meanfield_table_axis(ay[1], ay[2], ay[3], ay[4], j)
+                   for j in range(ay[3])])
+    out = np.empty(ax[3] * ay[3], np.dtype([(c, np.float64) for c in MLP_COLUMNS]))
+    w, b = ctypes.c_double(), ctypes.c_double()
+    s = _lib.sp_meanfield_table_grid(m._m, 1 if ax[0] else 0, xs.ctypes.data, len(xs),
+                                     ys.ctypes.data, len(ys), out.ctypes.data, None, None,
+                                     ctypes.byref(w), ctypes.byref(b))
+    if s:
+        raise Error(s, _lib.describe(s, "mlp: var-w = %g, var-b = %g" % (w.value, b.value)))
+    return out
 
 
 ATTENTION_COLUMNS = tuple(_lib.sp_attention_table_column(i).decode() for i in range(8))

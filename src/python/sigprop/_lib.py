@@ -155,6 +155,16 @@ sp_critical_query = _declare("sp_critical_query", c_int, c_void_p, c_char_p, c_c
                              ctypes.POINTER(CriticalAnswer), ctypes.POINTER(c_int), c_char_p,
                              c_size_t)
 
+# The tables of sigprop mlp (sigprop/meanfield_table.h).
+sp_meanfield_table_column = _declare("sp_meanfield_table_column", c_char_p, c_size_t)
+sp_meanfield_table_axis = _declare("sp_meanfield_table_axis", c_double, c_double, c_double,
+                                   c_long, c_int, c_long)
+sp_meanfield_table_point = _declare("sp_meanfield_table_point", c_int, c_void_p, c_void_p,
+                                    c_void_p)
+sp_meanfield_table_grid = _declare("sp_meanfield_table_grid", c_int, c_void_p, c_int, c_void_p,
+                                   c_size_t, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p,
+                                   ctypes.POINTER(c_double), ctypes.POINTER(c_double))
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 
