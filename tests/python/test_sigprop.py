@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Python package against the program on the same inputs: every number
 identical to the last bit, every error the program's message."""
+import json
 import math
+import os
+import random
+import struct
+import tempfile
 import threading
 
 import numpy as np
@@ -232,6 +237,70 @@ def check_mlp():
             tap.ok(e.message == want, "mlp %s: %r (program: %r)" % (kw, e.message, want))
 
 
+def write_checkpoint(folder):
+    """A two-block BERT-like checkpoint (F32) and its config, in `folder`."""
+    rng = random.Random(20261207 + 17)
+    d, ff, vocab, pos = 24, 96, 89, 21
+    names = [("bert.embeddings.word_embeddings.weight", [vocab, d], 0.0213),
+             ("bert.embeddings.position_embeddings.weight", [pos, d], 0.0187),
+             ("bert.embeddings.token_type_embeddings.weight", [2, d], 0.0201)]
+    for l in range(2):
+        p = "bert.encoder.layer.%d." % l
+        names += [(p + "attention.self.query.weight", [d, d], 0.0331),
+                  (p + "attention.self.key.weight", [d, d], 0.0267),
+                  (p + "attention.self.value.weight", [d, d], 0.0213),
+                  (p + "attention.output.dense.weight", [d, d], 0.0191),
+                  (p + "intermediate.dense.weight", [ff, d], 0.0219),
+                  (p + "output.dense.weight", [d, ff], 0.0173)]
+    header, blobs, off = {}, [], 0
+    for name, shape, sd in names:
+        n = shape[0] * shape[1]
+        b = struct.pack("<%df" % n, *[rng.gauss(0.0, sd) for _ in range(n)])
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    path = os.path.join(folder, "model.safetensors")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    cfg = {"model_type": "bert", "hidden_size": d, "num_attention_heads": 4,
+           "num_hidden_layers": 2, "intermediate_size": ff, "max_position_embeddings": pos,
+           "vocab_size": vocab, "initializer_range": 0.02, "type_vocab_size": 2,
+           "hidden_act": "gelu", "layer_norm_eps": 1e-12}
+    config = os.path.join(folder, "config.json")
+    with open(config, "w") as f:
+        json.dump(cfg, f)
+    return path, config
+
+
+def check_inspect():
+    with tempfile.TemporaryDirectory() as folder:
+        path, config = write_checkpoint(folder)
+        for kw, args in [({}, []),
+                         (dict(config=config, tokens=17, seed=7, margin=0.317),
+                          ["--config", config, "--tokens", "17", "--seed", "7", "--margin",
+                           "0.317"])]:
+            got = sigprop.inspect(path, **kw)
+            want = report(["inspect", path, "--format", "json"] + args)
+            tap.ok(got.pop("command") is None and want.pop("command"), "inspect %s: command" % kw)
+            diff = same_json(got, want, digits=17)
+            tap.ok(not diff, "inspect %s: the program's report, every real to 17 digits (%s)"
+                   % (args, diff[:3]))
+        for kw, args in [(dict(path=os.path.join(folder, "none.safetensors")),
+                          [os.path.join(folder, "none.safetensors")]),
+                         (dict(path=path, tokens=1), [path, "--tokens", "1"]),
+                         (dict(path=path, config=os.path.join(folder, "none.json")),
+                          [path, "--config", os.path.join(folder, "none.json")]),
+                         (dict(path=config), [config])]:
+            want, _ = error_of(["inspect"] + args)
+            try:
+                sigprop.inspect(**kw)
+                tap.ok(False, "inspect %s raises" % args)
+            except sigprop.Error as e:
+                tap.ok(e.message == want, "inspect %s: %r (program: %r)"
+                       % (args[1:], e.message, want))
+
+
 def check_threads():
     m = sigprop.Model(**MODELS[1])
     want = sigprop.propagate(m)
@@ -262,5 +331,6 @@ tap.run("simulate", check_simulate)
 tap.run("attention", check_attention)
 tap.run("critical", check_critical)
 tap.run("mlp", check_mlp)
+tap.run("inspect", check_inspect)
 tap.run("threads", check_threads)
 tap.done()

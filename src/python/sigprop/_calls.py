@@ -3,6 +3,7 @@
 import ctypes
 import json
 import math
+import os
 
 import numpy as np
 
@@ -266,9 +267,38 @@ def diagram(model, x, y, progress=None, **options):
     raise NotImplementedError("diagram: not yet")
 
 
-def inspect(path, config=None, **options):
-    """The report of `sigprop inspect --format json` (not yet)."""
-    raise NotImplementedError("inspect: not yet")
+def inspect(path, config=None, tokens=None, seed=None, rho_max=None, margin=None):
+    """The report of `sigprop inspect PATH --format json` as a dict: the
+    weight stds of a safetensors checkpoint (FILE.safetensors or a sharded
+    checkpoint's model.safetensors.index.json) measured block by block, q0
+    and rho0 of one input through its embeddings, and the report of
+    recommend for that initialisation (its JSON schema, command None),
+    plus "checkpoint" (file, family, prefix, std_emb, std_pos, seed,
+    advice).  config (a config.json path), tokens, seed, rho_max and margin
+    are the program's options --config, --tokens, --seed, --rho-max and
+    --margin.  Raises Error with the program's messages."""
+    o = _lib.InspectOptions()
+    _lib.sp_report_inspect_options_default(ctypes.byref(o))
+    if config is not None:
+        config = os.fspath(config).encode()
+        o.config = config
+    if tokens is not None:
+        o.tokens = _whole("tokens", tokens, 0, _lib.SP_MAX_TOKENS)
+        if o.tokens == 1:
+            raise Error(_lib.SP_EINVAL, "--tokens: 1 is outside [2, %d] (0: from the config)"
+                        % _lib.SP_MAX_TOKENS)
+    if seed is not None:
+        o.seed = _whole("seed", seed, 0, 4294967295.0)
+    if rho_max is not None:
+        o.rho_max = _number("rho-max", rho_max, 1e-9, 1 - 1e-9)
+    if margin is not None:
+        o.margin = _number("margin", margin, 0.0, 10.0)
+    out = ctypes.c_void_p()
+    err = ctypes.create_string_buffer(1024)
+    usage = ctypes.c_int()
+    s = _lib.sp_report_inspect(os.fspath(path).encode(), ctypes.byref(o), None,
+                               ctypes.byref(out), err, len(err), ctypes.byref(usage))
+    return _take_json(s, out, err)
 
 
 SIMULATE_COLUMNS = tuple(_lib.sp_sim_table_column(i).decode() for i in range(27))

@@ -165,6 +165,18 @@ sp_meanfield_table_grid = _declare("sp_meanfield_table_grid", c_int, c_void_p, c
                                    c_size_t, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p,
                                    ctypes.POINTER(c_double), ctypes.POINTER(c_double))
 
+class InspectOptions(ctypes.Structure):
+    """sp_report_inspect_options."""
+    _fields_ = [("config", c_char_p), ("tokens", c_long), ("seed", ctypes.c_ulong),
+                ("rho_max", c_double), ("margin", c_double)]
+
+
+sp_report_inspect_options_default = _declare("sp_report_inspect_options_default", None,
+                                             ctypes.POINTER(InspectOptions))
+sp_report_inspect = _declare("sp_report_inspect", c_int, c_char_p,
+                             ctypes.POINTER(InspectOptions), c_char_p, ctypes.POINTER(c_void_p),
+                             c_char_p, c_size_t, ctypes.POINTER(c_int))
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 
