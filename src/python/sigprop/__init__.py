@@ -24,7 +24,8 @@ simulate(model, width, seeds, ...) -> structured array (sigprop simulate),
 critical(model, param, rho_final=V | beta_c=True | chi1=V, range=None) -> number.
 mlp(x=None, y=None, **options) -> structured array (sigprop mlp).
 attention(lambda_=(MIN, MAX, N), tokens=(...), causal=False) -> structured array.
-diagram, inspect: not yet (NotImplementedError).
+inspect(path, config=None, ...) -> dict (sigprop inspect --format json).
+diagram: not yet (NotImplementedError).
 Error: raised on every failure; .status (the library's SP_E* code),
     .message (the program's message without the "sigprop: " prefix).
 
