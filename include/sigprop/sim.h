@@ -160,7 +160,8 @@ typedef struct {
  * number of threads.  Returns SP_EINVAL (NULL argument, m->tokens differing
  * from the workspace's, gradient requested of a workspace without it,
  * Jacobian requested of a workspace without it),
- * the status of sp_model_validate(), SP_EOVERFLOW / SP_EUNDERFLOW when the
+ * the status of sp_model_validate() (m->stats aside: a simulated network
+ * uses no attention statistics, so any rho0 >= -1/(T-1) is valid), SP_EOVERFLOW / SP_EUNDERFLOW when the
  * stream overflows single precision or a token vanishes (LN of a zero
  * vector); then rows 0..(*done - 1) are valid.  `done` may be NULL. */
 int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
