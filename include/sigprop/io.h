@@ -59,7 +59,8 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
                    size_t nmeta);
 
 /** Format `x` into `buf` (size >= 32) as the shortest of %.15g, %.16g,
- * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf". */
+ * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf"; nothing
+ * when buf is NULL or size is 0. */
 void sp_io_format_double(char *buf, size_t size, double x);
 
 /** An output file that appears complete or not at all.
