@@ -5,11 +5,11 @@
 #include "sigprop/grad.h"
 #include "sigprop/status.h"
 #include "root.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #ifdef SP_HAVE_THREADS
 #include <pthread.h>
 #endif
@@ -19,7 +19,6 @@
 #define GROUP 8
 /* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
 #define ALPHA_XTOL 1e-10
-#define MAX_THREADS 256
 /* lambda_a is -infinity where a skip gain is 0; contouring needs finite
  * samples, and lambda_a = 0 is far from this. */
 #define LAMBDA_FLOOR (-1e3)
@@ -364,20 +363,6 @@ static void *sweep_worker(void *arg)
   return NULL;
 }
 
-static unsigned thread_count(const sp_diagram *d)
-{
-  unsigned n = d->pub.opt.threads;
-  if (n == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (unsigned)(c < MAX_THREADS ? c : MAX_THREADS) : 1u;
-  }
-  if (n > MAX_THREADS)
-    n = MAX_THREADS;
-  if (n > d->pub.ny)
-    n = (unsigned)d->pub.ny;
-  return n ? n : 1u;
-}
-
 int sp_diagram_sweep(sp_diagram *d)
 {
   if (!d || !d->priv)
@@ -397,20 +382,9 @@ int sp_diagram_sweep(sp_diagram *d)
                    , PTHREAD_MUTEX_INITIALIZER
 #endif
   };
-  unsigned nt = thread_count(d);
+  sp_threads_run(sweep_worker, &job, sp_threads_count(d->pub.opt.threads, d->pub.ny));
 #ifdef SP_HAVE_THREADS
-  pthread_t tid[MAX_THREADS];
-  unsigned started = 0;
-  for (; started + 1 < nt; started++)
-    if (pthread_create(&tid[started], NULL, sweep_worker, &job) != 0)
-      break; /* fewer threads: the rows are shared among those running */
-  sweep_worker(&job);
-  for (unsigned t = 0; t < started; t++)
-    pthread_join(tid[t], NULL);
   pthread_mutex_destroy(&job.lock);
-#else
-  (void)nt;
-  sweep_worker(&job);
 #endif
   if (job.status)
     return job.status;

@@ -2,8 +2,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/meanfield.h"
 #include "sigprop/status.h"
+#include "threads.h"
 
-#include <unistd.h>
 #ifdef SP_HAVE_THREADS
 #include <pthread.h>
 #endif
@@ -50,25 +50,9 @@ int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, cons
              , PTHREAD_MUTEX_INITIALIZER
 #endif
   };
+  sp_threads_run(batch_worker, &b, sp_threads_count(threads, n));
 #ifdef SP_HAVE_THREADS
-  if (threads == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = c > 0 ? (unsigned)(c < SP_MF_MAX_THREADS ? c : SP_MF_MAX_THREADS) : 1u;
-  }
-  if (threads > n)
-    threads = n ? (unsigned)n : 1u;
-  pthread_t tid[SP_MF_MAX_THREADS];
-  unsigned started = 0;
-  for (; started + 1 < threads; started++)
-    if (pthread_create(&tid[started], NULL, batch_worker, &b) != 0)
-      break; /* fewer threads: the points are shared among those running */
-  batch_worker(&b);
-  for (unsigned t = 0; t < started; t++)
-    pthread_join(tid[t], NULL);
   pthread_mutex_destroy(&b.lock);
-#else
-  (void)threads;
-  batch_worker(&b);
 #endif
   return SP_OK;
 }
