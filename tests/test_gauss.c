@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <float.h>
 #include <gsl/gsl_errno.h>
@@ -295,9 +296,8 @@ static void maps_use_table(void)
   m.var_w_in = m.var_w_out = 1.2;
   m.var_b = 0.05;
   tap_ok(sp_workspace_needed(&m), "tanh needs a workspace");
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  int s = sp_workspace_prepare(w, &m);
+  sp_workspace *w;
+  int s = tu_workspace(&m, &w);
   tap_ok(s == SP_OK, "prepare for tanh");
   double worst = 0.0;
   for (double c = -0.9; c < 1.0; c += 0.237) {

@@ -1,5 +1,5 @@
 /* Fixtures shared by the C tests: the attention-only model, a path in a
- * test's directory, a diagram swept in one call.
+ * test's directory, a prepared workspace, a diagram swept in one call.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
@@ -27,6 +27,16 @@ static inline const char *tu_path(const char *dir, const char *name)
   k = (k + 1) % 4;
   snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
   return buf[k];
+}
+
+/* sp_workspace_alloc() then sp_workspace_prepare() for m: the first error.
+ * *w is the workspace (free it with sp_workspace_free() whatever the
+ * status; NULL when the allocation failed). */
+static inline int tu_workspace(const sp_model *m, sp_workspace **w)
+{
+  *w = NULL;
+  int s = sp_workspace_alloc(w);
+  return s ? s : sp_workspace_prepare(*w, m);
 }
 
 /* Diagram options with `threads` threads, the rest their defaults. */
