@@ -8,6 +8,7 @@
 #include "threads.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef SP_HAVE_THREADS
@@ -519,6 +520,30 @@ static int grid_contour(sp_diagram *d, const double *z, double level, sp_contour
   return sp_contour_lines(d->pub.nx, d->pub.ny, d->pub.xc, d->pub.yc, z, level, f, arg, out);
 }
 
+/* The zero line of an exponent (the double at byte offset `field` of each
+ * point: lambda_a or lambda_g, floored at LAMBDA_FLOOR) into *out, traced
+ * when `on` and the exponent changes sign on the grid; `value` evaluates it
+ * afresh for the refinement, z is scratch for the grid's values.  *out is
+ * emptied first; a status s other than SP_OK is passed on, nothing traced. */
+static int exponent_zero(sp_diagram *d, double *z, int s, int on, size_t field,
+                         double (*value)(const sp_model *, const sp_workspace *),
+                         sp_contour *out)
+{
+  size_t n = d->pub.nx * d->pub.ny;
+  int neg = 0, pos = 0;
+  for (size_t k = 0; k < n && !s && on; k++) {
+    double x = *(const double *)((const char *)&d->pub.pt[k] + field);
+    z[k] = isnan(x) ? NAN : fmax(x, LAMBDA_FLOOR);
+    neg |= z[k] < 0.0;
+    pos |= z[k] >= 0.0;
+  }
+  sp_contour_free(out);
+  if (s || !neg || !pos)
+    return s;
+  model_field mf = {d, value, 1};
+  return grid_contour(d, z, 0.0, model_field_fn, &mf, out);
+}
+
 /* ---- analytic overlays ------------------------------------------------ */
 
 /* Append the polyline px/py[0..n-1] to c (n >= 2), taking the arrays. */
@@ -695,18 +720,8 @@ int sp_diagram_curves(sp_diagram *d)
   if (!s && d->pub.rank.n)
     s = sp_contour_clip(&d->pub.rank, field_fn, &ent, ent_level);
 
-  int neg = 0, pos = 0;
-  for (size_t k = 0; k < n && !s; k++) {
-    double la = d->pub.pt[k].lambda_a;
-    z[k] = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
-    neg |= z[k] < 0.0;
-    pos |= z[k] >= 0.0;
-  }
-  sp_contour_free(&d->pub.lambda0);
-  if (!s && neg && pos) {
-    model_field mf = {d, angle_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda0);
-  }
+  s = exponent_zero(d, z, s, 1, offsetof(sp_diagram_point, lambda_a), angle_exponent,
+                    &d->pub.lambda0);
 
   /* grad_wq = F max grad_wq: the vanishing-gradient boundary. */
   d->pub.grad_max = NAN;
@@ -724,18 +739,8 @@ int sp_diagram_curves(sp_diagram *d)
     s = grid_contour(d, z, d->pub.opt.grad_fraction * gmax, model_field_fn, &mf, &d->pub.grad);
   }
 
-  neg = pos = 0;
-  for (size_t k = 0; k < n && !s && d->pub.opt.lambda_g; k++) {
-    double lg = d->pub.pt[k].lambda_g;
-    z[k] = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
-    neg |= z[k] < 0.0;
-    pos |= z[k] >= 0.0;
-  }
-  sp_contour_free(&d->pub.lambda_g0);
-  if (!s && neg && pos) {
-    model_field mf = {d, grad_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda_g0);
-  }
+  s = exponent_zero(d, z, s, d->pub.opt.lambda_g, offsetof(sp_diagram_point, lambda_g),
+                    grad_exponent, &d->pub.lambda_g0);
   free(z);
 
   sp_contour_free(&d->pub.beta_c);
