@@ -11,9 +11,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef SP_HAVE_THREADS
-#include <pthread.h>
-#endif
 
 /* Trajectories advanced in lockstep within a row, so that the processor
  * overlaps their (otherwise serial) chains of dependent operations. */
@@ -316,28 +313,8 @@ typedef struct {
   const sp_diagram *d;
   size_t next, done;
   int status;
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_t lock;
-#endif
+  sp_threads_lock lock;
 } sweep_job;
-
-static void job_lock(sweep_job *job)
-{
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_lock(&job->lock);
-#else
-  (void)job;
-#endif
-}
-
-static void job_unlock(sweep_job *job)
-{
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_unlock(&job->lock);
-#else
-  (void)job;
-#endif
-}
 
 static void *sweep_worker(void *arg)
 {
@@ -345,20 +322,20 @@ static void *sweep_worker(void *arg)
   const sp_diagram *d = job->d;
   sp_workspace *own = NULL;
   for (;;) {
-    job_lock(job);
+    sp_threads_lock_take(&job->lock);
     size_t j = job->next++;
     int stop = job->status != SP_OK || j >= d->pub.ny;
-    job_unlock(job);
+    sp_threads_lock_release(&job->lock);
     if (stop)
       break;
     int s = compute_row(d, j, &own);
-    job_lock(job);
+    sp_threads_lock_take(&job->lock);
     if (s && !job->status)
       job->status = s;
     job->done++;
     if (!s && d->pub.opt.progress)
       d->pub.opt.progress(d->pub.opt.progress_arg, job->done, d->pub.ny);
-    job_unlock(job);
+    sp_threads_lock_release(&job->lock);
   }
   sp_workspace_free(own);
   return NULL;
@@ -378,15 +355,9 @@ int sp_diagram_sweep(sp_diagram *d)
     if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
       return s;
   }
-  sweep_job job = {d, 0, 0, SP_OK
-#ifdef SP_HAVE_THREADS
-                   , PTHREAD_MUTEX_INITIALIZER
-#endif
-  };
+  sweep_job job = {d, 0, 0, SP_OK, SP_THREADS_LOCK_INIT};
   sp_threads_run(sweep_worker, &job, sp_threads_count(d->pub.opt.threads, d->pub.ny));
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_destroy(&job.lock);
-#endif
+  sp_threads_lock_destroy(&job.lock);
   if (job.status)
     return job.status;
   memset(d->pub.count, 0, sizeof d->pub.count);
