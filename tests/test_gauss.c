@@ -46,8 +46,9 @@ static double inner_f(double z, void *p)
 }
 
 /* E_z f(sw w + b z); breakpoint at the kink of relu, if any. */
-static double psi(ref *r, double w)
+static double psi(void *arg, double w)
 {
+  ref *r = arg;
   r->w = w;
   gsl_function F = {inner_f, r};
   double v = 0.0, e, v2;
@@ -62,24 +63,12 @@ static double psi(ref *r, double w)
   return v;
 }
 
-typedef struct {
-  ref *r;
-  int negative;
-} outer_ctx;
-
-static double outer_f(double w, void *p)
-{
-  outer_ctx *o = p;
-  double a = psi(o->r, w), b = psi(o->r, o->negative ? -w : w);
-  return exp(-0.5 * w * w) / sqrt(2.0 * M_PI) * a * b;
-}
-
 /* E[f(u) f(v)], Var = q1, Cov = p1 */
 static double ref_pair(sp_activation act, double a, double q1, double p1, int deriv)
 {
   ref r = {act, a, sqrt(fabs(p1)), sqrt(q1 - fabs(p1)), deriv, 0.0};
-  outer_ctx o = {&r, p1 < 0.0};
-  gsl_function F = {outer_f, &o};
+  tu_outer o = {psi, &r, p1 < 0.0};
+  gsl_function F = {tu_outer_f, &o};
   double v = 0.0, e;
   gsl_integration_qagi(&F, 1e-13, 1e-11, LIMIT, wo, &v, &e);
   return v;
