@@ -4,15 +4,11 @@
 #ifndef SIGPROP_IO_H
 #define SIGPROP_IO_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 #include <stdio.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Output formats, chosen by file extension. */
 typedef enum {
@@ -128,10 +124,5 @@ void sp_outfile_abort(sp_outfile *f);
  * allocated; the program is expected to exit right after. */
 void sp_outfile_remove_pending(void);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,17 +5,13 @@
 #ifndef SIGPROP_SIM_H
 #define SIGPROP_SIM_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
 #include "sigprop/status.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Opaque simulator workspace: the buffers of one layer of a network of a
  * fixed width, sequence length and number of heads, and a pool of threads.
@@ -198,10 +194,5 @@ int sp_sim_summarise(const sp_sim_layer *runs, size_t nruns, size_t rows, sp_sim
  * throughput reports. */
 double sp_sim_flops(const sp_model *m, long width, long heads);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif
