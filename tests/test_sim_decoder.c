@@ -140,8 +140,9 @@ static void depth(double beta, long d, long T, int seeds)
     n++;
     closer &= fabs(z[0][l]) < fabs(z[1][l]);
   }
-  tap_ok(n > 0 && closer, "the %d layers where the overlaps' theories differ by > 2 s.e.: the exact "
-         "overlap's rho is the closer (layer %d: %+.1f against %+.1f s.e.)", n, L, z[0][L], z[1][L]);
+  tap_ok(n > 0 && closer, "the %d layers where the overlaps' theories differ by > 2 s.e.: the "
+         "exact overlap's rho is the closer (layer %d: %+.1f against %+.1f s.e.)", n, L, z[0][L],
+         z[1][L]);
   for (int k = 0; k < THEORIES; k++)
     tap_diag("largest rho deviation in s.e., %s: %+.4f (%+.1f s.e.) at layer %d", theory_name[k],
              sum[worst[k]].rho.mean - traj[k][worst[k]].rho, z[k][worst[k]], worst[k]);
