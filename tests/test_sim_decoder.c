@@ -56,7 +56,7 @@ static int theory(const sp_model *m, const sp_sim_summary *in, int k, sp_workspa
 static void block_one(void)
 {
   const long d = 256, T = 64;
-  const int seeds = 16;
+  const int seeds = 64;
   sp_model m;
   sp_model_default(&m);
   m.causal = 1;
