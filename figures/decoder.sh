@@ -15,8 +15,9 @@
 # table add finite-T statistics with independent rows (E O of uniform causal
 # rows) and the T -> infinity laws.  The simulation's rho and E Y2 are means
 # over all tokens and rows, as the theory's (GG plot the last 50 tokens).
-# One to two minutes per beta on a loaded 2-core machine: the causal overlap is a
-# quadrature per block (0.3 to 0.6 s at T = 512), the networks 2 s each.
+# About 80 s of processor time (4.5 min on a loaded 2-core machine): the
+# causal overlap is a quadrature per block (0.3 to 0.6 s at T = 512), the
+# networks 2 s each.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
