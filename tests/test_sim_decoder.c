@@ -6,34 +6,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 
 enum { THEORIES = 3 };
 static const char *theory_name[THEORIES] = {"exact overlap", "independent rows", "T -> inf"};
-
-/* S decoders of width d from seeds seed0 .. seed0 + S - 1, summarised. */
-static int simulate(const sp_model *m, long d, unsigned long seed0, int seeds,
-                    sp_sim_summary *sum)
-{
-  long rows = m->depth + 1;
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  sp_sim *s = NULL;
-  int st = sp_sim_alloc(d, m->tokens, 1, 2, 0u, &s);
-  sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
-  if (st || !runs) {
-    sp_sim_free(s);
-    free(runs);
-    return st ? st : SP_ENOMEM;
-  }
-  for (int k = 0; k < seeds; k++)
-    st |= sp_sim_run(s, m, &o, seed0 + (unsigned long)k, runs + k * rows, NULL);
-  sp_sim_free(s);
-  st |= sp_sim_summarise(runs, (size_t)seeds, (size_t)rows, sum);
-  free(runs);
-  return st;
-}
 
 /* Theory k (0: finite T with the exact overlap, 1: finite T with
  * independent rows, 2: T -> infinity) of `m` from the simulation's
@@ -65,7 +43,7 @@ static void block_one(void)
   m.beta = 2.7;
   m.rho0 = 0.55;
   sp_sim_summary sum[2];
-  int st = simulate(&m, d, 41, seeds, sum);
+  int st = tu_sim_summary(&m, d, 0, 41, seeds, sum);
   double q = sum[0].q.mean, p = sum[0].p.mean, eo = NAN, err;
   double lambda = m.beta * sqrt(q * (q - p));
   st |= sp_rem_overlap_causal(T, lambda, p / q, &eo, &err);
@@ -98,7 +76,7 @@ static void depth(double beta, long d, long T, int seeds)
   sp_layer traj[THEORIES][L + 1];
   sp_workspace *w = NULL;
   int st = sp_workspace_alloc(&w);
-  st |= simulate(&m, d, 300, seeds, sum);
+  st |= tu_sim_summary(&m, d, 0, 300, seeds, sum);
   for (int k = 0; k < THEORIES && !st; k++)
     st |= theory(&m, &sum[0], k, w, traj[k]);
   sp_workspace_free(w);

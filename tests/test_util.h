@@ -1,6 +1,6 @@
 /* Fixtures shared by the C tests: the attention-only model, a path in a
  * test's directory, a prepared workspace, a diagram swept in one call, the
- * outer integrand of the Gaussian references.
+ * outer integrand of the Gaussian references, seeded simulations summarised.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* The default model without MLP and without value bias (its variance 0,
  * not following var_b): the attention-only stack of theory.md §7. */
@@ -80,6 +81,54 @@ static inline double tu_outer_f(double w, void *p)
   const tu_outer *o = p;
   double a = o->psi(o->arg, w), b = o->psi(o->arg, o->negative ? -w : w);
   return exp(-0.5 * w * w) / sqrt(2.0 * M_PI) * a * b;
+}
+
+/* The default model with T tokens, `depth` blocks and attention scale beta. */
+static inline sp_model tu_sim_model(long T, long depth, double beta)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.tokens = T;
+  m.depth = depth;
+  m.beta = beta;
+  return m;
+}
+
+/* Simulate `m` (width d, one head, two threads, the default options and,
+ * when `jacobian`, the Jacobian tangents) from the seeds seed0, seed0 + 1,
+ * ..., seed0 + seeds - 1 and summarise the depth + 1 records of the runs
+ * into `sum`.  Returns the statuses of the allocation and the runs OR-ed
+ * together. */
+static inline int tu_sim_summary(const sp_model *m, long d, int jacobian, unsigned long seed0,
+                                 int seeds, sp_sim_summary *sum)
+{
+  long rows = m->depth + 1;
+  sp_sim_options opt;
+  sp_sim_options_default(&opt);
+  opt.jacobian = jacobian;
+  sp_sim *s = NULL;
+  int st = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &s);
+  sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
+  if (st || !runs) {
+    sp_sim_free(s);
+    free(runs);
+    return st ? st : SP_ENOMEM;
+  }
+  for (int k = 0; k < seeds; k++)
+    st |= sp_sim_run(s, m, &opt, seed0 + (unsigned long)k, runs + k * rows, NULL);
+  sp_sim_free(s);
+  st |= sp_sim_summarise(runs, (size_t)seeds, (size_t)rows, sum);
+  free(runs);
+  return st;
+}
+
+/* `m` started from the input a simulation measured (layer 0 of `sum`). */
+static inline sp_model tu_measured_input(const sp_model *m, const sp_sim_summary *sum)
+{
+  sp_model mt = *m;
+  mt.q0 = sum[0].q.mean;
+  mt.rho0 = sum[0].rho.mean;
+  return mt;
 }
 
 #endif
