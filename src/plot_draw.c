@@ -155,21 +155,36 @@ int sp_plot_point_of(const panel_layout *pl, const series *s, size_t i, double *
   return 1;
 }
 
-static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
+void sp_plot_polyline(const panel_layout *pl, const series *s, sp_plot_vertex_fn f, void *arg)
 {
-  int down = 0;
+  double px = 0.0, py = 0.0;
+  int joined = 0;
   for (size_t i = 0; i < s->n; i++) {
     double x, y;
     if (!sp_plot_point_of(pl, s, i, &x, &y)) {
-      down = 0;
+      joined = 0;
       continue;
     }
-    if (down)
-      cairo_line_to(cr, x, y);
-    else
-      cairo_move_to(cr, x, y);
-    down = 1;
+    f(arg, x, y, px, py, joined);
+    px = x;
+    py = y;
+    joined = 1;
   }
+}
+
+static void path_vertex(void *cr, double x, double y, double px, double py, int joined)
+{
+  (void)px;
+  (void)py;
+  if (joined)
+    cairo_line_to(cr, x, y);
+  else
+    cairo_move_to(cr, x, y);
+}
+
+static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
+{
+  sp_plot_polyline(pl, s, path_vertex, cr);
 }
 
 /* Markers of a series, at the points inside the axes' ranges; drawn

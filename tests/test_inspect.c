@@ -7,6 +7,7 @@
  * on the same ids, drawn as sigprop-inspect documents (splitmix64).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "tap.h"
+#include "test_util.h"
 
 #include "sigprop/inspect.h"
 #include "sigprop/status.h"
@@ -267,13 +268,11 @@ static tensor *add_fused(ckpt *c, const char *name, const char *dtype, const dou
   return t;
 }
 
-static char dir[64];
+static char dir[256];
 
 static const char *at(const char *name)
 {
-  static char path[128];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return path;
+  return tu_path(dir, name);
 }
 
 /* ---- BERT-like ------------------------------------------------------------------ */
@@ -746,8 +745,7 @@ static void test_errors(void)
 
 int main(void)
 {
-  snprintf(dir, sizeof dir, "/tmp/sp_test_inspect_XXXXXX");
-  if (!mkdtemp(dir))
+  if (!tu_tempdir(dir, sizeof dir, "sp_test_inspect"))
     return 1;
   test_bert();
   test_electra_roberta();
@@ -756,12 +754,6 @@ int main(void)
   test_neox();
   test_vit();
   test_errors();
-  const char *files[] = {"bert.safetensors", "bert-int.safetensors", "llama.safetensors",
-                         "gpt2.safetensors", "neox.safetensors", "vit.safetensors",
-                         "electra.safetensors", "roberta.safetensors",
-                         "foo.safetensors", "empty.safetensors"};
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-    unlink(at(files[i]));
-  rmdir(dir);
+  tu_remove_tree(dir);
   return tap_done();
 }

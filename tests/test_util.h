@@ -1,12 +1,14 @@
 /* Fixtures shared by the C tests: the attention-only model, a path in a
- * test's directory, a prepared workspace, a diagram swept in one call, the
- * outer integrand of the Gaussian references, seeded simulations summarised.
+ * test's directory, a temporary directory made and removed, a prepared
+ * workspace, a diagram swept in one call, the outer integrand of the Gaussian
+ * references, seeded simulations summarised.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
 
 #include "sigprop.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,30 @@ static inline const char *tu_path(const char *dir, const char *name)
   k = (k + 1) % 4;
   snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
   return buf[k];
+}
+
+/* A new empty directory "$TMPDIR/<name>-XXXXXX" (/tmp when TMPDIR is unset
+ * or empty) in dir (size bytes): 1, or 0 when it cannot be made. */
+static inline int tu_tempdir(char *dir, size_t size, const char *name)
+{
+  const char *tmp = getenv("TMPDIR");
+  int n = snprintf(dir, size, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  return n > 0 && (size_t)n < size && mkdtemp(dir) != NULL;
+}
+
+static inline int tu_remove_entry(const char *path, const struct stat *sb, int flag,
+                                  struct FTW *ftw)
+{
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+/* Removes dir and everything below it (links not followed): 0 on success. */
+static inline int tu_remove_tree(const char *dir)
+{
+  return nftw(dir, tu_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* sp_workspace_alloc() then sp_workspace_prepare() for m: the first error.
