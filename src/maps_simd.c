@@ -111,11 +111,11 @@ static inline vi out_of_range(vd q)
 static inline vd vacos(vd c)
 {
   vi sign = (vi)c & INT64_MIN;
-  vd x = (vd)((vi)c & INT64_MAX), poly;
+  vd x = (vd)((vi)c & INT64_MAX), poly, z2, z4;
   vi big = (vi)(x > 0.5);
   vd z = vsel(big, (1.0 - x) * 0.5, x * x);
   vd s = vsel(big, vsqrt(z), x);
-  SP_VMATH_ASIN_POLY(z, poly);
+  SP_VMATH_ASIN_POLY(z, poly, z2, z4);
   vd r = s + s * z * poly;
   vd small = SP_VMATH_PIO2_HI - ((vd)((vi)r | sign) - SP_VMATH_PIO2_LO);
   vd large = vsel((vi)(c > 0.0), 2.0 * r, SP_VMATH_PI_HI - (2.0 * r - SP_VMATH_PI_LO));
