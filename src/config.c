@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/config.h"
 #include "sigprop/status.h"
+#include "errtext.h"
 
 #include <jansson.h>
 
@@ -150,16 +151,11 @@ static int fail(sp_config_error *err, const char *file, const char *key, const c
 {
   if (!err)
     return SP_EPARSE;
-  char why[512];
+  snprintf(err->key, sizeof err->key, "%s", key ? key : "");
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  sp_errtext_vformat(err->text, sizeof err->text, file, err->key, 512, fmt, ap);
   va_end(ap);
-  snprintf(err->key, sizeof err->key, "%s", key ? key : "");
-  if (err->key[0])
-    snprintf(err->text, sizeof err->text, "%s: %s: %s", file, err->key, why);
-  else
-    snprintf(err->text, sizeof err->text, "%s: %s", file, why);
   return SP_EPARSE;
 }
 

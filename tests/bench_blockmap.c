@@ -14,6 +14,7 @@
  * below -1/(T - 1), and the attention output's variance turns negative.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
+#include "bench_util.h"
 #include "propagate_simd.h"
 
 #include <math.h>
@@ -21,17 +22,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* Processor time of the calling thread. */
 static double now(void)
 {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+  return bench_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* One sweep on instruction set isa; returns CPU seconds. */
@@ -70,7 +64,7 @@ static void throughput(void)
       t[r] = sweep(isa, &sink);
       sums[isa + 1] = sink - before;
     }
-    qsort(t, 5, sizeof *t, cmp);
+    qsort(t, 5, sizeof *t, bench_cmp_double);
     med[isa + 1] = 201.0 * 201.0 * 60.0 / t[2];
   }
   printf("post-LN ReLU block, 201 x 201 x 60 sweep, million block maps/s per core "
@@ -114,7 +108,7 @@ int main(void)
           worst = t[n], worst_q = q, worst_c = c;
         n++;
       }
-    qsort(t, n, sizeof *t, cmp);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     printf("%-6s block map: median %8.3f ms, worst %8.3f ms (q %.3g, c %.12g); %zu maps, "
            "%d refused\n", sp_activation_name((sp_activation)act), 1e3 * t[n / 2], 1e3 * worst,
            worst_q, worst_c, n, fails);
