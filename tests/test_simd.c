@@ -25,10 +25,15 @@ static double uniform(double lo, double hi)
   return lo + (hi - lo) * gsl_rng_uniform(rng);
 }
 
-/* Error of sp_vmath_acos(c) in units of the last place of the exact value. */
+/* 1 when long double carries more digits than double (not so on every
+ * platform, nor under valgrind, which computes x87 arithmetic in double). */
+static int extended;
+
+/* Error of sp_vmath_acos(c) in units of the last place of the exact value
+ * (long double), or of libm's acos when long double is no better. */
 static double acos_ulps(double c)
 {
-  long double ref = acosl((long double)c);
+  long double ref = extended ? acosl((long double)c) : (long double)acos(c);
   double r = (double)ref;
   double ulp = nextafter(r, INFINITY) - r;
   return (double)(fabsl((long double)sp_vmath_acos(c) - ref) / ulp);
@@ -50,6 +55,10 @@ static double sample(int kind)
 
 static void acos_error(void)
 {
+  volatile long double one = 1.0L;
+  extended = one + LDBL_EPSILON > one && LDBL_EPSILON < DBL_EPSILON;
+  /* libm's acos is within 0.53 ulp (glibc): the bound grows by that much */
+  double bound = extended ? 1.5 : 2.0;
   double worst = 0.0, at = 0.0, kworst = 0.0, kat = 0.0;
   for (long i = 0; i < 2000000; i++) {
     double c = sample((int)(i % 5));
@@ -62,16 +71,16 @@ static void acos_error(void)
     if (fabs(k - kl) > kworst)
       kworst = fabs(k - kl), kat = c;
   }
-  tap_ok(worst <= 1.5, "sp_vmath_acos within 1.5 ulp over [-1, 1]: worst %.3f ulp at %.17g",
-         worst, at);
+  tap_ok(worst <= bound, "sp_vmath_acos within %g ulp of %s over [-1, 1]: worst %.3f ulp at %.17g",
+         bound, extended ? "the exact value" : "libm", worst, at);
   tap_ok(kworst <= 4.5e-16, "ReLU kernel within 4.5e-16 of its libm form: worst %.3g at %.17g",
          kworst, kat);
   static const double exact[] = {1.0, -1.0, 0.0, -0.0, 0.5, -0.5};
   int bad = 0;
   for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) /* and the neighbours inside */
     bad += !(acos_ulps(exact[i]) <= 1.0)
-           || !(acos_ulps(nextafter(exact[i], exact[i] == 1.0 ? 0.0 : 2.0)) <= 1.5)
-           || !(acos_ulps(nextafter(exact[i], exact[i] == -1.0 ? 0.0 : -2.0)) <= 1.5);
+           || !(acos_ulps(nextafter(exact[i], exact[i] == 1.0 ? 0.0 : 2.0)) <= bound)
+           || !(acos_ulps(nextafter(exact[i], exact[i] == -1.0 ? 0.0 : -2.0)) <= bound);
   tap_ok(bad == 0 && sp_vmath_acos(1.0) == 0.0, "+-1, +-0, +-1/2 and their neighbours");
   tap_ok(isnan(sp_vmath_acos(NAN)) && isnan(sp_vmath_acos(1.0 + DBL_EPSILON))
          && isnan(sp_vmath_acos(-1.5)) && isnan(sp_vmath_acos(INFINITY)),
