@@ -68,6 +68,14 @@ static inline vi vfinite(vd x)
   return (vi)(x - x == 0.0);
 }
 
+static inline int vany(vi m)
+{
+  int64_t r = 0;
+  for (int i = 0; i < VW; i++)
+    r |= m[i];
+  return r != 0;
+}
+
 static inline vd load(const double *a)
 {
   vd v;
@@ -163,7 +171,9 @@ static inline void attention(const sp_simd_shape *sh, const lanes *v, vd qa, vd 
     st->y2 = ov = 1.0 / v->tokens;
   } else {
     st->frozen = (vi)(st->lambda > M_SQRT2);
-    vd m = vsel(st->frozen, M_SQRT2 / st->lambda, zero + 1.0);
+    vd m = zero + 1.0;
+    if (vany(st->frozen)) /* no division where no lane is frozen */
+      m = vsel(st->frozen, M_SQRT2 / st->lambda, m);
     st->y2 = 1.0 - m;
     ov = zero;
   }
