@@ -13,8 +13,9 @@
 #include <string.h>
 
 /* Trajectories advanced in lockstep within a row, so that the processor
- * overlaps their (otherwise serial) chains of dependent operations. */
-#define GROUP 8
+ * overlaps their (otherwise serial) chains of dependent operations and the
+ * vector path fills its registers. */
+#define GROUP SP_SUMMARY_BATCH
 /* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
 #define ALPHA_XTOL 1e-10
 /* lambda_a is -infinity where a skip gain is 0; contouring needs finite

@@ -4,6 +4,7 @@
 #include "sigprop/gauss.h"
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "vmath.h"
 
 #include <float.h>
 #include <math.h>
@@ -30,7 +31,8 @@ double sp_gauss_relu_kernel(double c)
     return 1.0;
   if (c <= -1.0)
     return 0.0;
-  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - acos(c))) * M_1_PI;
+  /* the library's own arccosine, which the vector block map repeats */
+  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - sp_vmath_acos(c))) * M_1_PI;
 }
 
 /* ---- activations as integrands -------------------------------------- */
