@@ -95,26 +95,6 @@ const sp_stds *cli_model_stds(void)
   return sp_modelopt_stds(o);
 }
 
-unsigned cli_model_given(void)
-{
-  sp_modelopt *o = state();
-  return o ? sp_modelopt_given(o) : 0u;
-}
-
-void cli_model_set_given(unsigned set, unsigned clear)
-{
-  sp_modelopt *o = state();
-  if (o)
-    sp_modelopt_mark_given(o, set, clear);
-}
-
-void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
-{
-  sp_modelopt *o = state();
-  if (o)
-    sp_modelopt_use_preset(o, p, embedding_norm);
-}
-
 const sp_preset *cli_model_preset(void)
 {
   sp_modelopt *o = state();
@@ -125,16 +105,6 @@ const sp_config *cli_model_config(void)
 {
   sp_modelopt *o = state();
   return o ? sp_modelopt_config(o) : NULL;
-}
-
-const char *cli_model_source(const char **name)
-{
-  sp_modelopt *o = state();
-  if (!o) {
-    *name = NULL;
-    return "options";
-  }
-  return sp_modelopt_source(o, name);
 }
 
 /* A library status of a model option as the program's error code. */
