@@ -1,0 +1,428 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""TAP test of sigprop.torch: describe, measure and apply_ against the
+program (sigprop recommend / inspect, $SIGPROP) and direct computations.
+
+Run by meson (suite python) with PYTHONPATH at src/python; a skip when
+PyTorch is not installed."""
+
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    print("1..0 # SKIP PyTorch (python3-torch) is not installed")
+    sys.exit(0)
+
+import sigprop.torch as st
+
+SP = os.environ.get("SIGPROP", "sigprop")
+n_tests = 0
+n_failed = 0
+
+
+def ok(cond, what):
+    global n_tests, n_failed
+    n_tests += 1
+    print("%s %d - %s" % ("ok" if cond else "not ok", n_tests, what))
+    if not cond:
+        n_failed += 1
+    sys.stdout.flush()
+
+
+def close(a, b, rel, what):
+    good = a is not None and b is not None and abs(a - b) <= rel * max(abs(a), abs(b), 1e-300)
+    ok(good, "%s: %r vs %r (rel %g)" % (what, a, b, rel))
+
+
+def raises(fn, pattern, what):
+    try:
+        fn()
+    except ValueError as e:
+        ok(pattern in str(e), "%s: raises '%s'" % (what, e))
+        return
+    except Exception as e:  # the wrong kind
+        ok(False, "%s: raised %s: %s" % (what, type(e).__name__, e))
+        return
+    ok(False, "%s: did not raise" % what)
+
+
+def cli_args(options):
+    args = []
+    for k, v in options.items():
+        name = "--" + k.replace("_", "-")
+        if isinstance(v, bool):
+            args.append(name if v else "--no-" + k.replace("_", "-"))
+        else:
+            args += [name, repr(v) if isinstance(v, float) else str(v)]
+    return args
+
+
+def sigprop_json(*args):
+    r = subprocess.run([SP] + list(args), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("sigprop %s: %s" % (" ".join(args), r.stderr.strip()))
+    return json.loads(r.stdout)
+
+
+def recommend(options, *extra):
+    return sigprop_json("recommend", *cli_args(options), *extra, "-o", "-")
+
+
+def np_std(t):
+    x = t.detach().double().flatten().tolist()
+    m = math.fsum(x) / len(x)
+    return math.sqrt(math.fsum((v - m) ** 2 for v in x) / len(x))
+
+
+# ---- describe on nn.TransformerEncoder --------------------------------------
+
+def encoder(norm_first, d=96, heads=6, dff=212, layers=7, act="relu", seed=9137):
+    torch.manual_seed(seed)
+    layer = nn.TransformerEncoderLayer(d, heads, dff, dropout=0.0, activation=act,
+                                       norm_first=norm_first)
+    return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+
+def hand_stds(enc):
+    """Per-kind RMS over the layers of the direct std of each matrix."""
+    acc = {}
+    for l in enc.layers:
+        d = l.self_attn.embed_dim
+        w = l.self_attn.in_proj_weight
+        mats = {"q": w[:d], "k": w[d:2 * d], "v": w[2 * d:], "o": l.self_attn.out_proj.weight,
+                "ff_in": l.linear1.weight, "ff_out": l.linear2.weight}
+        for k, m in mats.items():
+            acc.setdefault(k, []).append(np_std(m))
+    return {k: math.sqrt(math.fsum(s * s for s in v) / len(v)) for k, v in acc.items()}
+
+
+def test_describe_encoder(norm_first):
+    tag = "norm_first %s" % norm_first
+    enc = encoder(norm_first)
+    d = st.describe(enc, tokens=301)
+    ok(d.norm == ("pre" if norm_first else "post"), "%s: norm %s" % (tag, d.norm))
+    ok((d.depth, d.d_model, d.heads, d.d_ff) == (7, 96, 6, 212),
+       "%s: depth, d_model, heads, d_ff %s" % (tag, (d.depth, d.d_model, d.heads, d.d_ff)))
+    ok(d.activation == "relu" and d.causal is False and d.kind == "torch-encoder",
+       "%s: relu encoder" % tag)
+    hand = hand_stds(enc)
+    for k in ("q", "k", "v", "o", "ff_in", "ff_out"):
+        close(d.stds[k], hand[k], 1e-12, "%s: std of %s as measured directly" % (tag, k))
+    # PyTorch's own initialisers: xavier_uniform on the [3d, d] in_proj,
+    # kaiming_uniform(a = sqrt 5) = U(+-1/sqrt(fan_in)) on out_proj and the
+    # Linear layers.  Every layer is a deep copy of the first, so the
+    # sample is one layer's: s.e. of a std from n entries <= std/sqrt(2 n).
+    dm, dff = 96, 212
+    expect = {"q": math.sqrt(2.0 / (4 * dm)), "o": 1 / math.sqrt(3 * dm),
+              "ff_in": 1 / math.sqrt(3 * dm), "ff_out": 1 / math.sqrt(3 * dff)}
+    sizes = {"q": dm * dm, "o": dm * dm, "ff_in": dm * dff, "ff_out": dm * dff}
+    for k, s in expect.items():
+        se = s / math.sqrt(2 * sizes[k])
+        ok(abs(d.stds[k] - s) < 4 * se, "%s: std of %s %.6g within 4 s.e. (%.2g) of PyTorch's "
+           "init %.6g" % (tag, k, d.stds[k], se, s))
+    # The same model as the options typed by hand (the CLI's conversion, theory.md §11).
+    bias = [l.linear1.bias for l in enc.layers] + [l.linear2.bias for l in enc.layers]
+    var_b = sum(float((b.double() ** 2).mean()) for b in bias) / len(bias)
+    close(d.var_b, var_b, 1e-12, "%s: var_b, the mean squared MLP bias" % tag)
+    ok(d.var_vb == 0.0, "%s: var_vb 0 (PyTorch zeroes in_proj_bias and out_proj.bias)" % tag)
+    by_hand = ["--norm", "pre" if norm_first else "post", "--depth", "7", "--tokens", "301",
+               "--d-model", "96", "--heads", "6", "--d-ff", "212", "--attention-stats", "finite",
+               "--no-causal", "--var-b", repr(var_b), "--var-vb", "0"]
+    for k in ("q", "k", "v", "o", "ff_in", "ff_out"):
+        by_hand += ["--std-" + k.replace("_", "-"), repr(hand[k])]
+    a, b = recommend(d.options), sigprop_json("recommend", *by_hand, "-o", "-")
+    for key in ("norm", "beta", "var_v", "var_w_in", "var_w_out", "var_b", "var_vb", "depth",
+                "tokens"):
+        va, vb = a["model"][key], b["model"][key]
+        good = va == vb if isinstance(va, str) else abs(va - vb) <= 1e-12 * abs(vb)
+        ok(good, "%s: model %s %r, by hand %r" % (tag, key, va, vb))
+    ok(a["phase"] == b["phase"], "%s: phase %s, by hand %s" % (tag, a["phase"], b["phase"]))
+    return enc, d
+
+
+# ---- measure ------------------------------------------------------------------
+
+def direct_q0_rho0(x):
+    """x [B, T, d]: the mean over every pair of distinct tokens, pair by pair."""
+    x = x.double()
+    b, t, dm = x.shape
+    q = math.fsum(float((x[i, j] ** 2).sum()) / dm for i in range(b) for j in range(t)) / (b * t)
+    rho = []
+    for i in range(b):
+        cs = [float(torch.dot(x[i, s], x[i, r]) / (x[i, s].norm() * x[i, r].norm()))
+              for s in range(t) for r in range(t) if s != r]
+        rho.append(math.fsum(cs) / len(cs))
+    return q, math.fsum(rho) / b
+
+
+def test_measure():
+    enc = encoder(False)
+    g = torch.Generator().manual_seed(4421)
+    x = torch.randn(19, 3, 96, generator=g) * 0.7 + torch.randn(96, generator=g) * 0.3
+    m = st.measure(enc, x)
+    q, r = direct_q0_rho0(x.transpose(0, 1))
+    close(m["q0"], q, 1e-12, "measure: q0 against the direct mean")
+    close(m["rho0"], r, 1e-10, "measure: rho0 against the mean cosine over pairs")
+    ok(m["tokens"] == 19 and m["sequences"] == 3, "measure: [T, B, d] read as T 19, B 3")
+    ok(0.1 < m["rho0"] < 0.3, "measure: a shared component gives rho0 %.4g" % m["rho0"])
+    emb = nn.Embedding(53, 96)
+    ids = torch.randint(0, 53, (23, 2), generator=g)
+    me = st.measure(enc, ids, embedding=emb)
+    q, r = direct_q0_rho0(emb(ids).detach().transpose(0, 1))
+    close(me["q0"], q, 1e-12, "measure: ids through embedding=, q0")
+    close(me["rho0"], r, 1e-10, "measure: ids through embedding=, rho0")
+    d = st.describe(enc, inputs=x)
+    ok(d.tokens == 19 and d.options["q0"] == m["q0"] and d.options["rho0"] == m["rho0"],
+       "describe(inputs=): T, q0 and rho0 of measure in the options")
+    bf = nn.TransformerEncoder(nn.TransformerEncoderLayer(96, 6, 212, batch_first=True), 2,
+                               enable_nested_tensor=False)
+    mb = st.measure(bf, x.transpose(0, 1))
+    ok(mb["q0"] == m["q0"] and mb["rho0"] == m["rho0"], "measure: batch_first layout")
+
+
+# ---- apply_ -------------------------------------------------------------------
+
+def test_apply(enc, d, tag):
+    rep = recommend(d.options, "--gain", d.recommend_options["gain"])
+    rec = rep["recommendation"]
+    ok(rec["form"] == "initialisation", "%s: the recommendation is initialisation-only (%s)"
+       % (tag, rec["form"]))
+    changed = st.apply_(enc, rep, seed=77031)
+    d2 = st.describe(enc, tokens=301)
+    n = {"q": 96 * 96, "k": 96 * 96, "v": 96 * 96, "o": 96 * 96, "ff_in": 96 * 212,
+         "ff_out": 96 * 212}
+    for k, entries in n.items():
+        want = rec["stds"][k]
+        se = want / math.sqrt(2 * entries * d2.depth)
+        ok(abs(d2.stds[k] - want) < 4 * se, "%s: after apply_, std of %s %.6g, recommended "
+           "%.6g (4 s.e. %.2g)" % (tag, k, d2.stds[k], want, 4 * se))
+    ok(len([k for k in changed if k.endswith("]") or k.endswith("weight")]) == 6 * 7,
+       "%s: apply_ reports the 6 matrices of 7 blocks (%d entries)" % (tag, len(changed)))
+    w0 = enc.layers[0].linear1.weight
+    w1 = enc.layers[1].linear1.weight
+    ok(not torch.equal(w0, w1), "%s: blocks drawn independently (no longer copies)" % tag)
+    g = rec["stds"]["ff_out"] / d.stds["ff_out"]
+    if abs(g - 1) > 1e-9:
+        bname = "layers.3.linear2.bias"
+        old, new = changed.get(bname, (None, None))
+        close(new / old if old else None, g, 1e-6, "%s: linear2.bias scaled with the branch "
+              "gain" % tag)
+    again = st.describe(enc, tokens=301)
+    ok(again.stds == d2.stds, "%s: describe does not change the module" % tag)
+    e2 = encoder(bool(d.norm == "pre"))
+    st.apply_(e2, rep, seed=77031)
+    ok(all(torch.equal(a, b) for a, b in zip(enc.parameters(), e2.parameters())),
+       "%s: the same seed draws the same weights" % tag)
+
+
+def test_errors(enc, d):
+    rep = recommend(d.options)
+    code = dict(rep["recommendation"])
+    code.update(skip_sa=1.1834, skip_mlp=1.0, form="code-change")
+    raises(lambda: st.apply_(enc, code), "needs a code change, a skip multiplier skip_sa = 1.1834",
+           "apply_ of a skip gain")
+    wrong = dict(rep, d_model=128)
+    raises(lambda: st.apply_(enc, wrong), "d_model 128 differs from the module's 96",
+           "apply_ for another width")
+    raises(lambda: st.apply_(enc, [1, 2]), "expected the dict", "apply_ of a list")
+    nostd = dict(rep["recommendation"])
+    nostd["stds"] = dict(nostd["stds"], o=None)
+    raises(lambda: st.apply_(enc, nostd), "the std of o is None", "apply_ without W_O's std")
+    raises(lambda: st.describe(nn.Linear(3, 4)), "neither an nn.TransformerEncoder",
+           "describe of a Linear")
+    raises(lambda: st.describe(nn.Transformer(48, 4, 1, 1, 64)), "describe its .encoder",
+           "describe of nn.Transformer")
+    raises(lambda: st.describe("bert"), "expected a torch.nn.Module", "describe of a string")
+    act = nn.TransformerEncoder(nn.TransformerEncoderLayer(48, 4, 64, activation=torch.sigmoid),
+                                2, enable_nested_tensor=False)
+    raises(lambda: st.describe(act), "is not one sigprop models", "describe of sigmoid")
+    bad = encoder(False, layers=2)
+    with torch.no_grad():
+        bad.layers[1].linear2.weight[3, 5] = float("nan")
+    raises(lambda: st.describe(bad), "layers.1.linear2.weight: holds NaN", "describe of a NaN")
+    raises(lambda: st.measure(enc), "has no embedding of its own", "measure without tokens")
+    raises(lambda: st.measure(enc, torch.randn(9, 2, 95)), "width 95 differs",
+           "measure of the wrong width")
+    raises(lambda: st.measure(enc, torch.randn(1, 96)), "T >= 2", "measure of one token")
+    raises(lambda: st.describe(enc, tokens=1), "at least 2", "describe with T = 1")
+
+
+# ---- Hugging Face-named modules against sigprop inspect ----------------------
+
+class Tree(nn.Module):
+    """A module whose parameters have the given dotted names."""
+
+
+def tree(shapes, gen, std=0.02):
+    root = Tree()
+    for name, shape in shapes.items():
+        *path, leaf = name.split(".")
+        node = root
+        for p in path:
+            if p not in node._modules:
+                node.add_module(p, Tree())
+            node = node._modules[p]
+        t = torch.randn(*shape, generator=gen) * std
+        if leaf == "bias":
+            t = torch.zeros(*shape)
+        if "LayerNorm.weight" in name:
+            t = 1 + 0.1 * torch.randn(*shape, generator=gen)
+        node.register_parameter(leaf, nn.Parameter(t))
+    return root
+
+
+def write_safetensors(module, path):
+    header, blobs, off = {}, [], 0
+    for name, p in module.named_parameters():
+        data = p.detach().float().contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(p.shape), "data_offsets": [off, off + len(data)]}
+        blobs.append(data)
+        off += len(data)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def hf_shapes(family, d, dff, layers, vocab, pos):
+    s = {}
+    if family in ("bert", "electra"):
+        e = 40 if family == "electra" else d
+        pre = "electra." if family == "electra" else "bert."
+        s.update({pre + "embeddings.word_embeddings.weight": (vocab, e),
+                  pre + "embeddings.position_embeddings.weight": (pos, e),
+                  pre + "embeddings.token_type_embeddings.weight": (2, e),
+                  pre + "embeddings.LayerNorm.weight": (e,), pre + "embeddings.LayerNorm.bias": (e,)})
+        if family == "electra":
+            s.update({pre + "embeddings_project.weight": (d, e), pre + "embeddings_project.bias": (d,)})
+        for l in range(layers):
+            b = pre + "encoder.layer.%d." % l
+            for n in ("attention.self.query", "attention.self.key", "attention.self.value",
+                      "attention.output.dense"):
+                s.update({b + n + ".weight": (d, d), b + n + ".bias": (d,)})
+            s.update({b + "intermediate.dense.weight": (dff, d), b + "intermediate.dense.bias": (dff,),
+                      b + "output.dense.weight": (d, dff), b + "output.dense.bias": (d,)})
+    elif family == "gpt2":
+        s.update({"transformer.wte.weight": (vocab, d), "transformer.wpe.weight": (pos, d)})
+        for l in range(layers):
+            b = "transformer.h.%d." % l
+            s.update({b + "attn.c_attn.weight": (d, 3 * d), b + "attn.c_attn.bias": (3 * d,),
+                      b + "attn.c_proj.weight": (d, d), b + "mlp.c_fc.weight": (d, dff),
+                      b + "mlp.c_proj.weight": (dff, d)})
+    elif family == "llama":
+        s["model.embed_tokens.weight"] = (vocab, d)
+        for l in range(layers):
+            b = "model.layers.%d." % l
+            s.update({b + "self_attn.q_proj.weight": (d, d), b + "self_attn.k_proj.weight": (d, d),
+                      b + "self_attn.v_proj.weight": (d, d), b + "self_attn.o_proj.weight": (d, d),
+                      b + "mlp.gate_proj.weight": (dff, d), b + "mlp.up_proj.weight": (dff, d),
+                      b + "mlp.down_proj.weight": (d, dff)})
+    elif family == "gpt_neox":
+        s["gpt_neox.embed_in.weight"] = (vocab, d)
+        for l in range(layers):
+            b = "gpt_neox.layers.%d." % l
+            s.update({b + "attention.query_key_value.weight": (3 * d, d),
+                      b + "attention.dense.weight": (d, d), b + "mlp.dense_h_to_4h.weight": (dff, d),
+                      b + "mlp.dense_4h_to_h.weight": (d, dff)})
+    return s
+
+
+def skew(module, gen):
+    """Give each kind of matrix its own std, so that a swapped part shows."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if "c_attn.weight" in name:
+                p[:, : p.shape[1] // 3] *= 1.7
+                p[:, p.shape[1] // 3: 2 * p.shape[1] // 3] *= 0.6
+            elif "query_key_value.weight" in name:
+                h = p.view(4, 3, -1, p.shape[1])
+                h[:, 0] *= 1.9
+                h[:, 2] *= 0.45
+            elif name.endswith(("query.weight", "q_proj.weight")):
+                p *= 1.3
+            elif name.endswith(("dense_4h_to_h.weight", "c_proj.weight", "down_proj.weight",
+                                "output.dense.weight")) and "attention" not in name:
+                p *= 0.37
+
+
+def test_hf(family, tmp):
+    gen = torch.Generator().manual_seed({"bert": 611, "electra": 613, "gpt2": 617,
+                                         "llama": 619, "gpt_neox": 621}[family])
+    d, dff, layers, vocab, pos = 52, 116, 3, 97, 41
+    m = tree(hf_shapes(family, d, dff, layers, vocab, pos), gen)
+    skew(m, gen)
+    path = os.path.join(tmp, family + ".safetensors")
+    write_safetensors(m, path)
+    args = ["inspect", path, "--format", "json", "--seed", "5"]
+    kw = {}
+    if family in ("llama", "gpt_neox"):
+        cfg = {"model_type": family, "hidden_size": d, "num_attention_heads": 4,
+               "num_hidden_layers": layers, "intermediate_size": dff,
+               "max_position_embeddings": 37, "vocab_size": vocab}
+        with open(os.path.join(tmp, family + ".json"), "w") as f:
+            json.dump(cfg, f)
+        args += ["--config", os.path.join(tmp, family + ".json")]
+        kw["config"] = cfg
+    ref = sigprop_json(*args)
+    mine = st.describe(m, seed=5, **kw)
+    fam = family
+    ok(mine.family == ref["checkpoint"]["family"] == fam, "%s: family %s, inspect %s"
+       % (family, mine.family, ref["checkpoint"]["family"]))
+    ok(mine.prefix == ref["checkpoint"]["prefix"], "%s: prefix '%s'" % (family, mine.prefix))
+    for k in ("q", "k", "v", "o", "ff_in", "ff_out") + (("ff_gate",) if family == "llama" else ()):
+        close(mine.stds[k], ref["stds"][k], 1e-9, "%s: std of %s as inspect's" % (family, k))
+    close(mine.stds["emb"], ref["checkpoint"]["std_emb"], 1e-9, "%s: std of the embedding" % family)
+    ok(mine.tokens == ref["tokens"], "%s: T %d, inspect %d" % (family, mine.tokens, ref["tokens"]))
+    close(mine.q0, ref["q0"], 1e-9, "%s: q0 as inspect measures it" % family)
+    close(mine.rho0, ref["rho0"], 1e-7, "%s: rho0 as inspect measures it" % family)
+    ours = recommend(mine.options, "--gain", mine.recommend_options["gain"])
+    for key in ("norm", "activation", "causal", "beta", "var_v", "var_w_in", "var_w_out",
+                "depth", "tokens"):
+        va, vb = ours["model"][key], ref["model"][key]
+        good = va == vb if isinstance(va, (str, bool)) else abs(va - vb) <= 1e-9 * abs(vb)
+        ok(good, "%s: model %s %r, inspect %r" % (family, key, va, vb))
+    ok(ours["phase"] == ref["phase"], "%s: phase %s, inspect %s" % (family, ours["phase"],
+                                                                     ref["phase"]))
+    return m, mine, ours
+
+
+def test_hf_apply(m, mine, rep):
+    family = mine.family
+    changed = st.apply_(m, rep, seed=3301)
+    again = st.describe(m, seed=5, config={"model_type": family, "num_attention_heads": 4}
+                        if family == "gpt_neox" else None)
+    kinds = ("q", "k", "v", "o", "ff_out") + (("ff_gate",) if family == "llama" else ("ff_in",))
+    for k in kinds:
+        want = rep["recommendation"]["stds"]["ff_in" if k == "ff_gate" else k]
+        n = 52 * (116 if k.startswith("ff") else 52) * 3
+        se = want / math.sqrt(2 * n)
+        ok(abs(again.stds[k] - want) < 4 * se, "%s: apply_, std of %s %.5g, recommended %.5g"
+           % (family, k, again.stds[k], want))
+    ok(len(changed) >= len(kinds) * 3, "%s: %d tensors changed" % (family, len(changed)))
+    if family == "llama":
+        close(again.stds["ff_in"], mine.stds["ff_in"], 1e-12, "llama: up_proj left as it was")
+
+
+def main():
+    enc_post, d_post = test_describe_encoder(False)
+    enc_pre, d_pre = test_describe_encoder(True)
+    test_measure()
+    test_apply(enc_post, d_post, "post-LN")
+    test_apply(enc_pre, d_pre, "pre-LN")
+    test_errors(encoder(False), d_post)
+    with tempfile.TemporaryDirectory() as tmp:
+        for fam in ("bert", "electra", "gpt2", "llama", "gpt_neox"):
+            m, mine, rep = test_hf(fam, tmp)
+            test_hf_apply(m, mine, rep)
+    print("1..%d" % n_tests)
+    return 1 if n_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
