@@ -51,6 +51,7 @@
 #include "sigprop/workspace.h"
 #include "sigprop/maps.h"
 #include "sigprop/propagate.h"
+#include "sigprop/propagate_table.h"
 #include "sigprop/critical.h"
 #include "sigprop/grad.h"
 #include "sigprop/compare.h"
@@ -59,9 +60,11 @@
 #include "sigprop/utf8.h"
 #include "sigprop/preset.h"
 #include "sigprop/config.h"
+#include "sigprop/modelopt.h"
 #include "sigprop/safetensors.h"
 #include "sigprop/inspect.h"
 #include "sigprop/recommend.h"
+#include "sigprop/report.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"
 #include "sigprop/advice.h"
@@ -70,6 +73,7 @@
 #include "sigprop/diagram.h"
 #include "sigprop/plot.h"
 #include "sigprop/sim.h"
+#include "sigprop/sim_table.h"
 #include "sigprop/train.h"
 
 #ifdef __cplusplus

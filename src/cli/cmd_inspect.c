@@ -144,7 +144,7 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   stds_of(in, &given);
   cli_source src = {"checkpoint", file, given,
                     (in->tokens_assumed ? CLI_ASSUMED_TOKENS : 0u)
-                    | (o->config ? 0u : CLI_ASSUMED_CAUSAL)};
+                    | (o->config ? 0u : CLI_ASSUMED_CAUSAL), NULL, NULL};
   sp_recommend_options ro;
   sp_recommend_options_default(&ro);
   ro.rho_max = o->rho_max;

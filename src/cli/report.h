@@ -11,23 +11,21 @@
 
 /* Inputs the run assumed (a default) rather than was given. */
 enum {
-  CLI_ASSUMED_RHO0 = 1u << 0,
-  CLI_ASSUMED_Q0 = 1u << 1,
-  CLI_ASSUMED_TOKENS = 1u << 2,
-  CLI_ASSUMED_STATS = 1u << 3,
-  CLI_ASSUMED_CAUSAL = 1u << 4,
-  CLI_ASSUMED_DEPTH = 1u << 5
+  CLI_ASSUMED_RHO0 = SP_GIVEN_RHO0,
+  CLI_ASSUMED_Q0 = SP_GIVEN_Q0,
+  CLI_ASSUMED_TOKENS = SP_GIVEN_TOKENS,
+  CLI_ASSUMED_STATS = SP_GIVEN_STATS,
+  CLI_ASSUMED_CAUSAL = SP_GIVEN_CAUSAL,
+  CLI_ASSUMED_DEPTH = SP_GIVEN_DEPTH
 };
 
-/* Where the model came from. */
-typedef struct {
-  const char *kind; /* "preset", "config", "checkpoint" or "options" */
-  const char *name; /* preset name, file name; NULL for options */
-  sp_stds stds;     /* widths and stds as given (NaN/0 where not) */
-  unsigned assumed; /* CLI_ASSUMED_* */
-} cli_source;
+/* Where the model came from (the library's; the program fills the command
+ * line and, for a config, the config). */
+typedef sp_report_source cli_source;
 
-/* The report as one JSON object (the schema of sigprop-recommend(1)):
+/* The library's report (sp_report_json) as one JSON object, with this
+ * run's command line and, for kind "config", the config of --config
+ * (the schema of sigprop-recommend(1)):
  * top-level phase, beta, rho0, q0, depth, d_model, heads, tokens (null
  * under T -> infinity statistics), stds {q k v o ff_in ff_out emb}, then
  * source, assumed, model, verdict, first_block, and, when `a` is not NULL,

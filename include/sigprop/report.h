@@ -1,0 +1,81 @@
+/* sigprop: the report of a network's initialisation (sigprop recommend and
+ * sigprop inspect) as JSON text, in its one schema (sigprop-recommend(1)),
+ * and recommend's whole run from model options.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_REPORT_H
+#define SIGPROP_REPORT_H
+
+#include "sigprop/advice.h"
+#include "sigprop/config.h"
+#include "sigprop/modelopt.h"
+#include "sigprop/recommend.h"
+#include "sigprop/stds.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public API is exported */
+#endif
+
+/** Where the model came from.  Plain data; the strings are the caller's. */
+typedef struct {
+  const char *kind;  /**< "preset", "config", "checkpoint" or "options" */
+  const char *name;  /**< preset name, file name; NULL for options */
+  sp_stds stds;      /**< widths and stds as given (NaN/0 where not) */
+  unsigned assumed;  /**< SP_GIVEN_* bits of the inputs assumed (a default)
+                          rather than given: rho0, q0, T, statistics, causal,
+                          depth */
+  const sp_config *config; /**< the config of kind "config" (its assumed
+                                fields are listed), or NULL */
+  const char *command;     /**< the command line to record, or NULL */
+} sp_report_source;
+
+/** The report as JSON text in `*out` (allocated; release it with
+ * sp_report_free): top-level phase, beta, rho0, q0, depth, d_model,
+ * heads, tokens (null under T -> infinity statistics), stds {q k v o
+ * ff_in ff_out emb}, then source, assumed, sigprop (the version), command,
+ * model, verdict, first_block, and, when `a` is not NULL, sensitivity,
+ * flags and recommendation (with its own stds), else those null.  `v` is
+ * the verdict of m (a's when a is given, may then be NULL); `o` may be NULL
+ * when `a` is.  Every real is written with 17 significant digits (it reads
+ * back exactly); NaN and infinities are null.  Compact, members in that
+ * order.  SP_OK, SP_EINVAL (a needed pointer NULL) or SP_ENOMEM. */
+int sp_report_json(const sp_model *m, const sp_report_source *src, const sp_verdict *v,
+                   const sp_recommend_options *o, const sp_advice *a, char **out);
+
+/** Release text made by this module (NULL: nothing). */
+void sp_report_free(char *text);
+
+/** What sigprop recommend evaluates for the model of `mo` (as its options
+ * left it), before the work: in *m that model under finite-T statistics
+ * unless --attention-stats was given, checked (sp_modelopt_check); in *ro
+ * the options `o` with the gain `gain` (>= 0, an sp_gain), else the
+ * preset's, else o's; in *src the model's source, stds and assumptions
+ * (command NULL).  SP_OK, or the status of the check with its message in
+ * sp_modelopt_error(mo). */
+int sp_report_prepare(sp_modelopt *mo, const sp_recommend_options *o, int gain, sp_model *m,
+                      sp_recommend_options *ro, sp_report_source *src);
+
+/** The advice of sigprop recommend for model m (sp_advice_eval with a
+ * workspace of its own) from the given stds of `src`.  Statuses of
+ * sp_advice_eval and SP_ENOMEM. */
+int sp_report_advise(const sp_model *m, const sp_report_source *src,
+                     const sp_recommend_options *ro, sp_advice *a);
+
+/** The whole of `sigprop recommend -o -` for the model of `mo`:
+ * sp_report_prepare, sp_report_advise and sp_report_json (with `command`
+ * recorded, may be NULL) into *out (release with sp_report_free).  SP_OK,
+ * or a status with the program's message in err (of errsize bytes,
+ * truncated to fit): the check's, or "recommend: ..." for a failure of
+ * the advice.  SP_EINVAL without writing err when err is NULL. */
+int sp_report_recommend(sp_modelopt *mo, const sp_recommend_options *o, int gain,
+                        const char *command, char **out, char *err, size_t errsize);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#ifdef __cplusplus
+}
+#endif
+#endif
