@@ -112,6 +112,8 @@ def test_describe_encoder(norm_first):
        "%s: depth, d_model, heads, d_ff %s" % (tag, (d.depth, d.d_model, d.heads, d.d_ff)))
     ok(d.activation == "relu" and d.causal is False and d.kind == "torch-encoder",
        "%s: relu encoder" % tag)
+    ok(d.copies == [1, 2, 3, 4, 5, 6], "%s: blocks 1 to 6 are copies of block 0 (%s)"
+       % (tag, d.copies))
     hand = hand_stds(enc)
     for k in ("q", "k", "v", "o", "ff_in", "ff_out"):
         close(d.stds[k], hand[k], 1e-12, "%s: std of %s as measured directly" % (tag, k))
@@ -207,7 +209,8 @@ def test_apply(enc, d, tag):
        "%s: apply_ reports the 6 matrices of 7 blocks (%d entries)" % (tag, len(changed)))
     w0 = enc.layers[0].linear1.weight
     w1 = enc.layers[1].linear1.weight
-    ok(not torch.equal(w0, w1), "%s: blocks drawn independently (no longer copies)" % tag)
+    ok(not torch.equal(w0, w1) and d2.copies == [],
+       "%s: blocks drawn independently (no longer copies)" % tag)
     g = rec["stds"]["ff_out"] / d.stds["ff_out"]
     if abs(g - 1) > 1e-9:
         bname = "layers.3.linear2.bias"

@@ -95,6 +95,14 @@ def _layer_stds(lay):
     return layers
 
 
+def _copies(lay):
+    """Blocks whose matrices equal block 0's, entry for entry (PyTorch's
+    stacks deep-copy one layer: every block starts with the same weights)."""
+    first = lay.layers[0]
+    return [i for i, parts in enumerate(lay.layers[1:], 1)
+            if all(torch.equal(p.view(), first[k].view()) for k, p in parts.items())]
+
+
 def _bias_variances(lay):
     """(var_b, var_vb): means over the blocks of the mean squared bias entry
     of the two MLP layers (averaged), and of the attention output's bias
@@ -230,13 +238,14 @@ def describe(module, *, tokens=None, inputs=None, embedding=None, causal=None, f
         if lay.kind != "hf":
             assumed.append("causal")
     unmodelled = {p.name: _std(p.view(), p.name) for p in lay.unmodelled}
+    copies = _copies(lay)
     opts = _options(lay, stds, depth, tokens, var_b, var_vb, causal, q0, rho0)
     return Description(kind=lay.kind, family=lay.family, prefix=lay.prefix, norm=lay.norm,
                        activation=lay.activation, causal=bool(causal), depth=depth,
                        d_model=lay.d_model, heads=lay.heads, d_ff=lay.d_ff, tokens=tokens,
                        stds=stds, gains=gains, var_b=var_b, var_vb=var_vb, q0=q0, rho0=rho0,
                        layers=layers, assumed=assumed, unmodelled=unmodelled,
-                       final_norm=lay.final_norm, options=opts,
+                       final_norm=lay.final_norm, copies=copies, options=opts,
                        recommend_options={"gain": "alpha" if lay.norm == "post" else "branch"})
 
 
