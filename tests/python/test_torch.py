@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """TAP test of sigprop.torch: describe, measure and apply_ against the
-program (sigprop recommend / inspect, $SIGPROP) and direct computations.
-
-Run by meson (suite python) with PYTHONPATH at src/python; a skip when
-PyTorch is not installed."""
+binding, the program (sigprop recommend / inspect, $SIGPROP) and direct
+computations.  Run by meson (suite python) on the build's package; a skip
+when PyTorch is not installed."""
 
 import json
 import math
@@ -20,20 +19,11 @@ except ImportError:
     print("1..0 # SKIP PyTorch (python3-torch) is not installed")
     sys.exit(0)
 
+import sigprop
 import sigprop.torch as st
+from tap import ok, run, done
 
-SP = os.environ.get("SIGPROP", "sigprop")
-n_tests = 0
-n_failed = 0
-
-
-def ok(cond, what):
-    global n_tests, n_failed
-    n_tests += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_tests, what))
-    if not cond:
-        n_failed += 1
-    sys.stdout.flush()
+SP = os.environ["SIGPROP"]
 
 
 def close(a, b, rel, what):
@@ -53,15 +43,7 @@ def raises(fn, pattern, what):
     ok(False, "%s: did not raise" % what)
 
 
-def cli_args(options):
-    args = []
-    for k, v in options.items():
-        name = "--" + k.replace("_", "-")
-        if isinstance(v, bool):
-            args.append(name if v else "--no-" + k.replace("_", "-"))
-        else:
-            args += [name, repr(v) if isinstance(v, float) else str(v)]
-    return args
+from common import cli_args
 
 
 def sigprop_json(*args):
@@ -71,8 +53,29 @@ def sigprop_json(*args):
     return json.loads(r.stdout)
 
 
-def recommend(options, *extra):
-    return sigprop_json("recommend", *cli_args(options), *extra, "-o", "-")
+def recommend(options, gain=None):
+    """The binding's report; the program's must be the same."""
+    rep = sigprop.recommend(sigprop.Model(**options), gain=gain)
+    cli = sigprop_json("recommend", *cli_args(options), *(["--gain", gain] if gain else []),
+                       "-o", "-")
+    diff = differences(dict(rep, command=None), dict(cli, command=None))
+    ok(not diff, "the binding's recommend report is the program's (its JSON has 16 digits) "
+       "for %s%s" % (" ".join(cli_args(options))[:50], "; differ: %s" % diff[:3] if diff else ""))
+    return rep
+
+
+def differences(a, b, path=""):
+    """Where two reports differ (numbers by more than 1e-15 relative)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [] if set(a) == set(b) else [path + ": keys"]
+        for k in set(a) & set(b):
+            out += differences(a[k], b[k], path + "." + k)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for x, y in zip(a, b) for d in differences(x, y, path + "[]")]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return [] if abs(a - b) <= 1e-15 * max(abs(a), abs(b)) else [path]
+    return [] if a == b else [path]
 
 
 def np_std(t):
@@ -192,7 +195,7 @@ def test_measure():
 # ---- apply_ -------------------------------------------------------------------
 
 def test_apply(enc, d, tag):
-    rep = recommend(d.options, "--gain", d.recommend_options["gain"])
+    rep = recommend(d.options, **d.recommend_options)
     rec = rep["recommendation"]
     ok(rec["form"] == "initialisation", "%s: the recommendation is initialisation-only (%s)"
        % (tag, rec["form"]))
@@ -384,7 +387,7 @@ def test_hf(family, tmp):
     ok(mine.tokens == ref["tokens"], "%s: T %d, inspect %d" % (family, mine.tokens, ref["tokens"]))
     close(mine.q0, ref["q0"], 1e-9, "%s: q0 as inspect measures it" % family)
     close(mine.rho0, ref["rho0"], 1e-7, "%s: rho0 as inspect measures it" % family)
-    ours = recommend(mine.options, "--gain", mine.recommend_options["gain"])
+    ours = recommend(mine.options, **mine.recommend_options)
     for key in ("norm", "activation", "causal", "beta", "var_v", "var_w_in", "var_w_out",
                 "depth", "tokens"):
         va, vb = ours["model"][key], ref["model"][key]
@@ -412,20 +415,30 @@ def test_hf_apply(m, mine, rep):
         close(again.stds["ff_in"], mine.stds["ff_in"], 1e-12, "llama: up_proj left as it was")
 
 
+def test_lazy():
+    import importlib
+    ok(importlib.import_module("sigprop").torch is st, "sigprop.torch as an attribute")
+    try:
+        sigprop.no_such_name
+        ok(False, "sigprop.no_such_name: no AttributeError")
+    except AttributeError as e:
+        ok("no attribute 'no_such_name'" in str(e), "sigprop.no_such_name: %s" % e)
+
+
 def main():
+    test_lazy()
     enc_post, d_post = test_describe_encoder(False)
     enc_pre, d_pre = test_describe_encoder(True)
-    test_measure()
-    test_apply(enc_post, d_post, "post-LN")
-    test_apply(enc_pre, d_pre, "pre-LN")
-    test_errors(encoder(False), d_post)
+    run("measure", test_measure)
+    run("apply_ post-LN", test_apply, enc_post, d_post, "post-LN")
+    run("apply_ pre-LN", test_apply, enc_pre, d_pre, "pre-LN")
+    run("errors", test_errors, encoder(False), d_post)
     with tempfile.TemporaryDirectory() as tmp:
         for fam in ("bert", "electra", "gpt2", "llama", "gpt_neox"):
             m, mine, rep = test_hf(fam, tmp)
-            test_hf_apply(m, mine, rep)
-    print("1..%d" % n_tests)
-    return 1 if n_failed else 0
+            run(fam + " apply_", test_hf_apply, m, mine, rep)
+    done()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
