@@ -152,6 +152,27 @@ def test_describe_encoder(norm_first):
     return enc, d
 
 
+def test_describe_decoder():
+    torch.manual_seed(5209)
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(80, 5, 150, activation="gelu",
+                                                           norm_first=True), 3)
+    d = st.describe(dec, tokens=77)
+    ok(d.kind == "torch-decoder" and d.causal is True and "causal" in d.assumed,
+       "decoder: causal, assumed (the mask is an argument of forward)")
+    ok(d.norm == "pre" and d.activation == "gelu" and (d.depth, d.d_model, d.heads, d.d_ff)
+       == (3, 80, 5, 150), "decoder: pre-LN, gelu, 3 blocks of 80, 5 heads, d_ff 150")
+    w = dec.layers[2].self_attn.in_proj_weight
+    close(d.layers[2]["v"], np_std(w[160:]), 1e-12, "decoder: block 2's W_V from self_attn")
+    cross = sorted(d.unmodelled)
+    ok(len(cross) == 12 and all(".multihead_attn." in n for n in cross),
+       "decoder: the cross-attention's 12 matrices listed as unmodelled")
+    close(d.unmodelled["layers.1.multihead_attn.out_proj.weight"],
+          np_std(dec.layers[1].multihead_attn.out_proj.weight), 1e-12,
+          "decoder: the cross-attention's W_O std")
+    ok(d.options["causal"] is True and d.options["activation"] == "gelu",
+       "decoder: the options say causal and gelu")
+
+
 # ---- measure ------------------------------------------------------------------
 
 def direct_q0_rho0(x):
@@ -298,9 +319,9 @@ def write_safetensors(module, path):
 
 def hf_shapes(family, d, dff, layers, vocab, pos):
     s = {}
-    if family in ("bert", "electra"):
+    if family in ("bert", "electra", "roberta"):
         e = 40 if family == "electra" else d
-        pre = "electra." if family == "electra" else "bert."
+        pre = family + "."
         s.update({pre + "embeddings.word_embeddings.weight": (vocab, e),
                   pre + "embeddings.position_embeddings.weight": (pos, e),
                   pre + "embeddings.token_type_embeddings.weight": (2, e),
@@ -321,7 +342,7 @@ def hf_shapes(family, d, dff, layers, vocab, pos):
             s.update({b + "attn.c_attn.weight": (d, 3 * d), b + "attn.c_attn.bias": (3 * d,),
                       b + "attn.c_proj.weight": (d, d), b + "mlp.c_fc.weight": (d, dff),
                       b + "mlp.c_proj.weight": (dff, d)})
-    elif family == "llama":
+    elif family in ("llama", "qwen2"):
         s["model.embed_tokens.weight"] = (vocab, d)
         for l in range(layers):
             b = "model.layers.%d." % l
@@ -329,6 +350,19 @@ def hf_shapes(family, d, dff, layers, vocab, pos):
                       b + "self_attn.v_proj.weight": (d, d), b + "self_attn.o_proj.weight": (d, d),
                       b + "mlp.gate_proj.weight": (dff, d), b + "mlp.up_proj.weight": (dff, d),
                       b + "mlp.down_proj.weight": (d, dff)})
+            if family == "qwen2":
+                s.update({b + "self_attn.%s_proj.bias" % x: (d,) for x in "qkv"})
+    elif family == "vit":
+        s.update({"vit.embeddings.cls_token": (1, 1, d),
+                  "vit.embeddings.position_embeddings": (1, 17, d),
+                  "vit.embeddings.patch_embeddings.projection.weight": (d, 3, 4, 4),
+                  "vit.embeddings.patch_embeddings.projection.bias": (d,)})
+        for l in range(layers):
+            b = "vit.encoder.layer.%d." % l
+            for n in ("attention.attention.query", "attention.attention.key",
+                      "attention.attention.value", "attention.output.dense"):
+                s.update({b + n + ".weight": (d, d), b + n + ".bias": (d,)})
+            s.update({b + "intermediate.dense.weight": (dff, d), b + "output.dense.weight": (d, dff)})
     elif family == "gpt_neox":
         s["gpt_neox.embed_in.weight"] = (vocab, d)
         for l in range(layers):
@@ -359,8 +393,11 @@ def skew(module, gen):
 
 def test_hf(family, tmp):
     gen = torch.Generator().manual_seed({"bert": 611, "electra": 613, "gpt2": 617,
-                                         "llama": 619, "gpt_neox": 621}[family])
+                                         "llama": 619, "gpt_neox": 621, "roberta": 631,
+                                         "qwen2": 641, "vit": 643}[family])
     d, dff, layers, vocab, pos = 52, 116, 3, 97, 41
+    if family == "roberta":
+        pos = 43  # T = 43 - pad_token_id - 1 = 41
     m = tree(hf_shapes(family, d, dff, layers, vocab, pos), gen)
     skew(m, gen)
     path = os.path.join(tmp, family + ".safetensors")
@@ -381,7 +418,8 @@ def test_hf(family, tmp):
     ok(mine.family == ref["checkpoint"]["family"] == fam, "%s: family %s, inspect %s"
        % (family, mine.family, ref["checkpoint"]["family"]))
     ok(mine.prefix == ref["checkpoint"]["prefix"], "%s: prefix '%s'" % (family, mine.prefix))
-    for k in ("q", "k", "v", "o", "ff_in", "ff_out") + (("ff_gate",) if family == "llama" else ()):
+    gated = family in ("llama", "qwen2")
+    for k in ("q", "k", "v", "o", "ff_in", "ff_out") + (("ff_gate",) if gated else ()):
         close(mine.stds[k], ref["stds"][k], 1e-9, "%s: std of %s as inspect's" % (family, k))
     close(mine.stds["emb"], ref["checkpoint"]["std_emb"], 1e-9, "%s: std of the embedding" % family)
     ok(mine.tokens == ref["tokens"], "%s: T %d, inspect %d" % (family, mine.tokens, ref["tokens"]))
@@ -403,7 +441,8 @@ def test_hf_apply(m, mine, rep):
     changed = st.apply_(m, rep, seed=3301)
     again = st.describe(m, seed=5, config={"model_type": family, "num_attention_heads": 4}
                         if family == "gpt_neox" else None)
-    kinds = ("q", "k", "v", "o", "ff_out") + (("ff_gate",) if family == "llama" else ("ff_in",))
+    gated = family in ("llama", "qwen2")
+    kinds = ("q", "k", "v", "o", "ff_out") + (("ff_gate",) if gated else ("ff_in",))
     for k in kinds:
         want = rep["recommendation"]["stds"]["ff_in" if k == "ff_gate" else k]
         n = 52 * (116 if k.startswith("ff") else 52) * 3
@@ -411,8 +450,8 @@ def test_hf_apply(m, mine, rep):
         ok(abs(again.stds[k] - want) < 4 * se, "%s: apply_, std of %s %.5g, recommended %.5g"
            % (family, k, again.stds[k], want))
     ok(len(changed) >= len(kinds) * 3, "%s: %d tensors changed" % (family, len(changed)))
-    if family == "llama":
-        close(again.stds["ff_in"], mine.stds["ff_in"], 1e-12, "llama: up_proj left as it was")
+    if gated:
+        close(again.stds["ff_in"], mine.stds["ff_in"], 1e-12, "%s: up_proj left as it was" % family)
 
 
 def test_lazy():
@@ -429,12 +468,13 @@ def main():
     test_lazy()
     enc_post, d_post = test_describe_encoder(False)
     enc_pre, d_pre = test_describe_encoder(True)
+    run("decoder", test_describe_decoder)
     run("measure", test_measure)
     run("apply_ post-LN", test_apply, enc_post, d_post, "post-LN")
     run("apply_ pre-LN", test_apply, enc_pre, d_pre, "pre-LN")
     run("errors", test_errors, encoder(False), d_post)
     with tempfile.TemporaryDirectory() as tmp:
-        for fam in ("bert", "electra", "gpt2", "llama", "gpt_neox"):
+        for fam in ("bert", "roberta", "electra", "gpt2", "llama", "qwen2", "vit", "gpt_neox"):
             m, mine, rep = test_hf(fam, tmp)
             run(fam + " apply_", test_hf_apply, m, mine, rep)
     done()
