@@ -309,7 +309,8 @@ def write_safetensors(module, path):
     header, blobs, off = {}, [], 0
     for name, p in module.named_parameters():
         data = p.detach().float().contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(p.shape), "data_offsets": [off, off + len(data)]}
+        header[name] = {"dtype": "F32", "shape": list(p.shape),
+                        "data_offsets": [off, off + len(data)]}
         blobs.append(data)
         off += len(data)
     h = json.dumps(header).encode()
@@ -325,15 +326,18 @@ def hf_shapes(family, d, dff, layers, vocab, pos):
         s.update({pre + "embeddings.word_embeddings.weight": (vocab, e),
                   pre + "embeddings.position_embeddings.weight": (pos, e),
                   pre + "embeddings.token_type_embeddings.weight": (2, e),
-                  pre + "embeddings.LayerNorm.weight": (e,), pre + "embeddings.LayerNorm.bias": (e,)})
+                  pre + "embeddings.LayerNorm.weight": (e,),
+                  pre + "embeddings.LayerNorm.bias": (e,)})
         if family == "electra":
-            s.update({pre + "embeddings_project.weight": (d, e), pre + "embeddings_project.bias": (d,)})
+            s.update({pre + "embeddings_project.weight": (d, e),
+                      pre + "embeddings_project.bias": (d,)})
         for l in range(layers):
             b = pre + "encoder.layer.%d." % l
             for n in ("attention.self.query", "attention.self.key", "attention.self.value",
                       "attention.output.dense"):
                 s.update({b + n + ".weight": (d, d), b + n + ".bias": (d,)})
-            s.update({b + "intermediate.dense.weight": (dff, d), b + "intermediate.dense.bias": (dff,),
+            s.update({b + "intermediate.dense.weight": (dff, d),
+                      b + "intermediate.dense.bias": (dff,),
                       b + "output.dense.weight": (d, dff), b + "output.dense.bias": (d,)})
     elif family == "gpt2":
         s.update({"transformer.wte.weight": (vocab, d), "transformer.wpe.weight": (pos, d)})
@@ -362,13 +366,15 @@ def hf_shapes(family, d, dff, layers, vocab, pos):
             for n in ("attention.attention.query", "attention.attention.key",
                       "attention.attention.value", "attention.output.dense"):
                 s.update({b + n + ".weight": (d, d), b + n + ".bias": (d,)})
-            s.update({b + "intermediate.dense.weight": (dff, d), b + "output.dense.weight": (d, dff)})
+            s.update({b + "intermediate.dense.weight": (dff, d),
+                      b + "output.dense.weight": (d, dff)})
     elif family == "gpt_neox":
         s["gpt_neox.embed_in.weight"] = (vocab, d)
         for l in range(layers):
             b = "gpt_neox.layers.%d." % l
             s.update({b + "attention.query_key_value.weight": (3 * d, d),
-                      b + "attention.dense.weight": (d, d), b + "mlp.dense_h_to_4h.weight": (dff, d),
+                      b + "attention.dense.weight": (d, d),
+                      b + "mlp.dense_h_to_4h.weight": (dff, d),
                       b + "mlp.dense_4h_to_h.weight": (d, dff)})
     return s
 

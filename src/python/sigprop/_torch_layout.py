@@ -237,7 +237,7 @@ def _config_dict(module, config):
     return dict(vars(config))
 
 
-def _hf_heads(lay, cfg, mats_q, fam):
+def _hf_heads(lay, cfg, fam):
     for key in ("num_attention_heads", "n_head"):
         if isinstance(cfg.get(key), int):
             lay.heads_source = "config"
@@ -247,7 +247,7 @@ def _hf_heads(lay, cfg, mats_q, fam):
     return default if lay.d_model % default == 0 else 1
 
 
-def _hf_part(params, name, fusion, d, heads, conv1d):
+def _hf_part(params, name, fusion, d, heads):
     p = params[name]
     if fusion is None:
         return {"q": Part(name, p)}
@@ -261,7 +261,7 @@ def _hf_part(params, name, fusion, d, heads, conv1d):
             for i, k in enumerate(("q", "k", "v"))}
 
 
-def _hf_block(lay, params, l, spec, fusion, conv1d):
+def _hf_block(lay, params, l, spec, fusion):
     parts, biases = {}, {}
     block = lay.prefix + spec[1] % l
     for kind, stem in spec[2].items():
@@ -270,9 +270,9 @@ def _hf_block(lay, params, l, spec, fusion, conv1d):
             raise LayoutError("parameter '%s' is missing (a %s module has it)" % (w, lay.family))
         fz = fusion if kind == "q" else None
         if fz:
-            parts.update(_hf_part(params, w, fz, lay.d_model, lay.heads, conv1d))
+            parts.update(_hf_part(params, w, fz, lay.d_model, lay.heads))
             if b in params:
-                biases.update(_hf_part(params, b, fz, lay.d_model, lay.heads, conv1d))
+                biases.update(_hf_part(params, b, fz, lay.d_model, lay.heads))
         else:
             parts[kind] = Part(w, params[w])
             if b in params:
@@ -303,7 +303,7 @@ def _hf_stack(module, fam, pre, cfg, heads):
     if first not in params:
         raise LayoutError("no blocks (no parameter %s)" % first)
     _hf_sizes(lay, params, spec, conv1d)
-    lay.heads = heads if heads is not None else _hf_heads(lay, cfg, spec, fam)
+    lay.heads = heads if heads is not None else _hf_heads(lay, cfg, fam)
     if heads is not None:
         lay.heads_source = "argument"
     if fam == "gpt_neox" and heads is None and lay.heads_source != "config":
@@ -320,7 +320,7 @@ def _hf_stack(module, fam, pre, cfg, heads):
         lay.causal = True
     l = 0
     while pre + spec[1] % l + spec[2]["q"] + ".weight" in params:
-        parts, biases = _hf_block(lay, params, l, spec, spec[3], conv1d)
+        parts, biases = _hf_block(lay, params, l, spec, spec[3])
         lay.layers.append(parts)
         lay.biases.append(biases)
         l += 1
