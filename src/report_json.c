@@ -7,8 +7,8 @@
 
 #include "sigprop/utf8.h"
 #include "sigprop/workspace.h"
+#include "report_private.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,16 +275,13 @@ static void rest_json(builder *b, json_t *root, const sp_model *m, const sp_repo
   }
 }
 
-int sp_report_json(const sp_model *m, const sp_report_source *src, const sp_verdict *v,
-                   const sp_recommend_options *o, const sp_advice *a, char **out)
+json_t *sp_report_tree(const sp_model *m, const sp_report_source *src, const sp_verdict *v,
+                       const sp_recommend_options *o, const sp_advice *a)
 {
-  if (!out)
-    return SP_EINVAL;
-  *out = NULL;
   if (a)
     v = a->primary_pure || a->code_status ? &a->pure.verdict : &a->code.verdict;
   if (!m || !src || !v || (a && !o))
-    return SP_EINVAL;
+    return NULL;
   builder b = {0};
   json_t *root = json_object();
   const sp_stds *st = a ? &a->given : &src->stds;
@@ -300,13 +297,34 @@ int sp_report_json(const sp_model *m, const sp_report_source *src, const sp_verd
   put(&b, root, "stds", stds_json(&b, st));
   put(&b, root, "source", source_json(&b, src, st));
   rest_json(&b, root, m, src, v, o, a);
+  if (b.failed) {
+    json_decref(root);
+    return NULL;
+  }
+  return root;
+}
+
+int sp_report_text(json_t *root, char **out)
+{
   const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
-  char *text = b.failed ? NULL : json_dumps(root, flags);
+  char *text = root ? json_dumps(root, flags) : NULL;
   json_decref(root);
   if (!text)
     return SP_ENOMEM;
   *out = text;
   return SP_OK;
+}
+
+int sp_report_json(const sp_model *m, const sp_report_source *src, const sp_verdict *v,
+                   const sp_recommend_options *o, const sp_advice *a, char **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  *out = NULL;
+  const sp_verdict *vv = a ? &a->pure.verdict : v;
+  if (!m || !src || !vv || (a && !o))
+    return SP_EINVAL;
+  return sp_report_text(sp_report_tree(m, src, v, o, a), out);
 }
 
 void sp_report_free(char *text)

@@ -7,6 +7,7 @@
 
 #include "sigprop/advice.h"
 #include "sigprop/config.h"
+#include "sigprop/inspect.h"
 #include "sigprop/modelopt.h"
 #include "sigprop/recommend.h"
 #include "sigprop/stds.h"
@@ -71,6 +72,59 @@ int sp_report_advise(const sp_model *m, const sp_report_source *src,
  * the advice.  SP_EINVAL without writing err when err is NULL. */
 int sp_report_recommend(sp_modelopt *mo, const sp_recommend_options *o, int gain,
                         const char *command, char **out, char *err, size_t errsize);
+
+/** What sigprop inspect is asked: the checkpoint's config.json (NULL:
+ * none), the sequence length of the measured input and of beta (0: the
+ * config's, else the position table's rows, else 2048, assumed), the seed
+ * of the input, the rank-collapse threshold and the margin. */
+typedef struct {
+  const char *config;
+  long tokens;
+  unsigned long seed;
+  double rho_max, margin;
+} sp_report_inspect_options;
+
+/** Defaults: no config, tokens 0, seed 1, rho_max 0.9, margin 0.2. */
+void sp_report_inspect_options_default(sp_report_inspect_options *o);
+
+/** Measure the checkpoint `file` (FILE.safetensors or a sharded
+ * checkpoint's model.safetensors.index.json) with o's config
+ * (sp_config_read, sp_safetensors_open, sp_inspect_checkpoint) into *in
+ * (release it with sp_inspect_free).  SP_OK, or a status with the
+ * program's message in err (of errsize bytes) and *usage 1 when the input
+ * is bad (a malformed file, a value out of its domain: exit status 2) or 0
+ * when reading failed or memory ran out (exit status 1). */
+int sp_report_measure(const char *file, const sp_report_inspect_options *o, sp_inspection *in,
+                      char *err, size_t errsize, int *usage);
+
+/** The recommendation for a measured checkpoint as sigprop inspect makes
+ * it, for the model in->preset.model: *src (kind "checkpoint", name
+ * `file`, the measured widths and stds; T assumed when the inspection
+ * assumed it, causal assumed without a config), *ro (o's threshold and
+ * margin, the preset's gain, the width), and the advice *a with *advised
+ * 1, or when the advice fails (its status in *why) the verdict alone in *v
+ * with *advised 0.  SP_OK, or the status of the verdict. */
+int sp_report_inspect_eval(const sp_inspection *in, const char *file,
+                           const sp_report_inspect_options *o, sp_report_source *src,
+                           sp_recommend_options *ro, sp_advice *a, sp_verdict *v, int *advised,
+                           int *why);
+
+/** The JSON of `sigprop inspect FILE --format json` into *out (release with
+ * sp_report_free): the members of sp_report_json (with the advice when
+ * `advised`, else the verdict *v alone) and "checkpoint": file, family,
+ * prefix, std_emb, std_pos, seed, advice.  SP_OK or SP_ENOMEM. */
+int sp_report_inspect_json(const sp_inspection *in, const char *file,
+                           const sp_report_inspect_options *o, const sp_report_source *src,
+                           const sp_recommend_options *ro, const sp_advice *a,
+                           const sp_verdict *v, int advised, char **out);
+
+/** The whole of `sigprop inspect FILE --format json`: sp_report_measure,
+ * sp_report_inspect_eval and sp_report_inspect_json (with `command`
+ * recorded, may be NULL) into *out.  Errors as sp_report_measure (err,
+ * *usage), and the verdict's failure worded as the program words it
+ * ("inspect: ...", *usage 0). */
+int sp_report_inspect(const char *file, const sp_report_inspect_options *o, const char *command,
+                      char **out, char *err, size_t errsize, int *usage);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

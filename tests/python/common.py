@@ -88,3 +88,9 @@ def same_json(a, b, digits=17, path=""):
     if isinstance(a, float) and isinstance(b, float):
         return [] if "%.*g" % (digits, a) == "%.*g" % (digits, b) else ["%s: %r != %r" % (path, a, b)]
     return [] if (type(a), a) == (type(b), b) else ["%s: %r != %r" % (path, a, b)]
+
+
+def answer(args):
+    """The last line of the program's output (critical's answer)."""
+    out, _, _ = run(args)
+    return out.decode().strip().splitlines()[-1]

@@ -19,8 +19,13 @@ propagate(model) -> numpy structured array, one row per layer, the
     columns of `sigprop propagate` (layer, q, p, rho, beta_c, ...).
 recommend(model, margin=None, rho_max=None, gain=None) -> dict
     The JSON report of `sigprop recommend -o -` (sigprop-recommend(1)).
-critical, diagram, mlp, attention, inspect, simulate: see their
-    docstrings and sigprop-python(3).
+simulate(model, width, seeds, ...) -> structured array (sigprop simulate),
+    with an optional progress(done, total) callback.
+critical(model, param, rho_final=V | beta_c=True | chi1=V, range=None) -> number.
+mlp(x=None, y=None, **options) -> structured array (sigprop mlp).
+attention(lambda_=(MIN, MAX, N), tokens=(...), causal=False) -> structured array.
+inspect(path, config=None, ...) -> dict (sigprop inspect --format json).
+diagram: not yet (NotImplementedError).
 Error: raised on every failure; .status (the library's SP_E* code),
     .message (the program's message without the "sigprop: " prefix).
 

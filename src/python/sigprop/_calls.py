@@ -3,11 +3,12 @@
 import ctypes
 import json
 import math
+import os
 
 import numpy as np
 
 from . import _lib
-from ._model import Error, _option_value as _option_text, _strerror
+from ._model import Error, MlpModel, _option_value as _option_text, _strerror
 
 _NCOL = 17
 PROPAGATE_COLUMNS = tuple(_lib.sp_propagate_table_column(i).decode() for i in range(_NCOL))
@@ -91,19 +92,174 @@ def recommend(model, margin=None, rho_max=None, gain=None):
     return _take_json(s, out, err)
 
 
-def critical(model, **options):
-    """The table of `sigprop critical` (not yet)."""
-    raise NotImplementedError("critical: not yet")
+def critical(model, param=None, rho_final=None, beta_c=False, chi1=None, range=None):
+    # pylint: disable=redefined-builtin
+    """The answer of `sigprop critical` (one of):
+    critical(model, PARAM, rho_final=V[, range=(MIN, MAX)]): the smallest
+        value of the real parameter PARAM ("alpha-sa", "beta", ...) with
+        rho_L <= V, or for PARAM "depth" the largest depth L with rho_l <= V
+        for every l <= L (an int);
+    critical(model, beta_c=True): beta_c of block 1's attention input;
+    critical(model, "var-w" or "var-b", chi1=V[, range=...]): the variance
+        at which the MLP alone has chi_1 = V (1: the edge of chaos).
+    The computation and its messages are the library's
+    (sp_critical_query); raises Error (status 9, SP_ENOROOT, when there
+    is no root in the range)."""
+    given = [w for w, on in (("rho-final", rho_final is not None), ("beta-c", bool(beta_c)),
+                             ("chi1", chi1 is not None)) if on]
+    if len(given) > 1:
+        raise Error(_lib.SP_EINVAL, "critical: give one of rho_final, beta_c and chi1")
+    where = None
+    if rho_final is not None:
+        where = "rho-final=" + _option_text(rho_final)
+    elif chi1 is not None:
+        where = "chi1=" + _option_text(chi1)
+    elif beta_c:
+        where = "beta-c"
+    text = None
+    if range is not None:
+        lo, hi = range
+        text = "%s:%s" % (_option_text(lo), _option_text(hi))
+    ans = _lib.CriticalAnswer()
+    usage = ctypes.c_int()
+    err = ctypes.create_string_buffer(512)
+    enc = lambda v: None if v is None else str(v).encode()
+    s = _lib.sp_critical_query(model._m, enc(param), enc(where), enc(text), ctypes.byref(ans),
+                               ctypes.byref(usage), err, len(err))
+    if s:
+        raise Error(s, err.value.decode("utf-8", "replace"))
+    return int(ans.value) if ans.is_depth else ans.value
 
 
-def mlp(model, **options):
-    """The table of `sigprop mlp` (not yet)."""
-    raise NotImplementedError("mlp: not yet")
+MLP_COLUMNS = tuple(_lib.sp_meanfield_table_column(i).decode() for i in range(7))
 
 
-def attention(model, **options):
-    """The table of `sigprop attention` (not yet)."""
-    raise NotImplementedError("attention: not yet")
+def _mlp_axis(opt, spec):
+    """An axis (NAME, MIN, MAX, N[, SPACING]) checked as the program checks
+    --x and --y: (is var-w, min, max, n, log)."""
+    spec = tuple(spec)
+    text = ":".join(_option_text(v) for v in spec)
+    if not 4 <= len(spec) <= 5:
+        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not NAME:MIN:MAX:N[:log]" % (opt, text))
+    name = str(spec[0])
+    if name not in ("var-w", "var-b"):
+        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not var-w or var-b" % (opt, name))
+    lo = _number(opt, spec[1], -math.inf, math.inf)
+    hi = _number(opt, spec[2], -math.inf, math.inf)
+    n = _whole(opt, spec[3], -math.inf, math.inf)
+    log = False
+    if len(spec) == 5:
+        if spec[4] not in ("log", "lin", "linear"):
+            raise Error(_lib.SP_EINVAL, "--%s: spacing '%s' is not 'log' or 'lin'"
+                        % (opt, spec[4]))
+        log = spec[4] == "log"
+    if not lo < hi:
+        raise Error(_lib.SP_EINVAL, "--%s: MIN must be below MAX (got %s and %s)"
+                    % (opt, _option_text(spec[1]), _option_text(spec[2])))
+    if lo < 0.0:
+        raise Error(_lib.SP_EINVAL, "--%s: %s is a variance: MIN must be >= 0 (got %s)"
+                    % (opt, name, _option_text(spec[1])))
+    if n < 2 or n > 1001:
+        raise Error(_lib.SP_EINVAL, "--%s: N must be between 2 and 1001 (got %d)" % (opt, n))
+    if log and not lo > 0.0:
+        raise Error(_lib.SP_EINVAL, "--%s: a log axis needs MIN > 0 (got %s)"
+                    % (opt, _option_text(spec[1])))
+    return name == "var-w", lo, hi, n, log
+
+
+def mlp(x=None, y=None, **options):
+    """The mean field of the MLP alone, `sigprop mlp` (theory.md §8).
+    options: activation, var_w, var_b, erf_scale (the program's MLP
+    options, checked by the library with its messages).  Without x and y:
+    a structured array of one row with the columns q_star, chi1, c_star,
+    xi_c, xi_q (NaN where the program leaves a cell empty).  With
+    x=("var-w", MIN, MAX, N[, "log"]) and y=("var-b", ...) (or the other
+    way round; --x, --y): the grid, x fastest, with the columns var_w,
+    var_b, q_star, chi1, c_star, xi_c, xi_q; a point that does not converge
+    has NaN values.  Raises Error."""
+    m = MlpModel(**options)
+    if x is None and y is None:
+        out = np.empty(1, np.dtype([(c, np.float64) for c in MLP_COLUMNS[2:]]))
+        s = _lib.sp_meanfield_table_point(m._m, out.ctypes.data, None)
+        if s:
+            raise Error(s, _lib.describe(s, "mlp"))
+        return out
+    ax = _mlp_axis("x", x) if x is not None else None
+    ay = _mlp_axis("y", y) if y is not None else None
+    if ax is None or ay is None:
+        raise Error(_lib.SP_EINVAL, "--x and --y: give both (one var-w, one var-b) for a grid")
+    if ax[0] == ay[0]:
+        raise Error(_lib.SP_EINVAL, "--x and --y: both sweep %s; one must be var-w and the "
+                    "other var-b" % ("var-w" if ax[0] else "var-b"))
+    xs = np.array([_lib.sp_meanfield_table_axis(ax[1], ax[2], ax[3], ax[4], i)
+                   for i in range(ax[3])])
+    ys = np.array([_lib.sp_meanfield_table_axis(ay[1], ay[2], ay[3], ay[4], j)
+                   for j in range(ay[3])])
+    out = np.empty(ax[3] * ay[3], np.dtype([(c, np.float64) for c in MLP_COLUMNS]))
+    w, b = ctypes.c_double(), ctypes.c_double()
+    s = _lib.sp_meanfield_table_grid(m._m, 1 if ax[0] else 0, xs.ctypes.data, len(xs),
+                                     ys.ctypes.data, len(ys), out.ctypes.data, None, None,
+                                     ctypes.byref(w), ctypes.byref(b))
+    if s:
+        raise Error(s, _lib.describe(s, "mlp: var-w = %g, var-b = %g" % (w.value, b.value)))
+    return out
+
+
+ATTENTION_COLUMNS = tuple(_lib.sp_attention_table_column(i).decode() for i in range(8))
+_ATTENTION_DTYPE = np.dtype([(name, np.float64) for name in ATTENTION_COLUMNS])
+
+
+def attention(lambda_=(0.0, 4.0, 81), tokens=(64, 512, 4096), causal=False):
+    """The table of `sigprop attention`: one softmax row over T i.i.d.
+    Gaussian energies of std lambda sqrt(log T), for n values of lambda
+    from lmin to lmax (lambda_=(lmin, lmax, n), --lambda MIN:MAX:N) and every
+    T of `tokens` (--tokens, at most 8), then the T -> infinity law;
+    causal=True is --causal.  A numpy structured array with the program's
+    columns tokens, lambda, y2, y3, y2sq, g, entropy, entropy_ratio, the
+    rows of each T in turn; in the T -> infinity rows tokens is inf (the
+    program prints "inf") and the entropy in nats NaN below lambda = sqrt 2.
+    Raises Error with the program's messages."""
+    try:
+        lmin, lmax, n = lambda_
+    except (TypeError, ValueError):
+        raise Error(_lib.SP_EINVAL, "--lambda: '%s' is not MIN:MAX:N" % (lambda_,)) from None
+    lmin, lmax = _number("lambda", lmin, -math.inf, math.inf), _number("lambda", lmax,
+                                                                       -math.inf, math.inf)
+    n = _whole("lambda", n, -math.inf, math.inf)
+    if not lmin < lmax:
+        raise Error(_lib.SP_EINVAL, "--lambda: MIN must be below MAX (got %s and %s)"
+                    % (_option_text(lambda_[0]), _option_text(lambda_[1])))
+    if lmin < 0.0 or lmax > _lib.SP_REM_TABLE_LAMBDA_MAX:
+        raise Error(_lib.SP_EINVAL, "--lambda: [%s, %s] leaves [0, %g]"
+                    % (_option_text(lambda_[0]), _option_text(lambda_[1]),
+                       _lib.SP_REM_TABLE_LAMBDA_MAX))
+    if n < 2 or n > 2001:
+        raise Error(_lib.SP_EINVAL, "--lambda: N must be between 2 and 2001 (got %d)" % n)
+    tokens = list(tokens)
+    if len(tokens) > 8:
+        raise Error(_lib.SP_EINVAL, "--tokens: at most 8 values")
+    ts = []
+    for t in tokens:
+        x = _whole("tokens", t, -math.inf, math.inf)
+        if not 2 <= x <= _lib.SP_MAX_TOKENS:
+            raise Error(_lib.SP_EINVAL, "--tokens: %s is outside [2, %d]"
+                        % (_option_text(t), _lib.SP_MAX_TOKENS))
+        ts.append(x)
+    out = np.empty(n * (len(ts) + 1), _ATTENTION_DTYPE)
+    base = out.ctypes.data
+    row = 0
+    for t in ts + [0]:
+        for i in range(n):
+            lam = _lib.sp_attention_table_lambda(lmin, lmax, n, i)
+            s = _lib.sp_attention_table_row(t, 1 if causal else 0, lam,
+                                            base + row * _ATTENTION_DTYPE.itemsize)
+            if s:
+                what = ("attention: T = %d, lambda = %g" % (t, lam) if t
+                        else "attention: T -> infinity, lambda = %g" % lam)
+                raise Error(s, _lib.describe(s, what))
+            row += 1
+    out["tokens"][n * len(ts):] = np.inf
+    return out
 
 
 def diagram(model, x, y, progress=None, **options):
@@ -111,9 +267,38 @@ def diagram(model, x, y, progress=None, **options):
     raise NotImplementedError("diagram: not yet")
 
 
-def inspect(path, config=None, **options):
-    """The report of `sigprop inspect --format json` (not yet)."""
-    raise NotImplementedError("inspect: not yet")
+def inspect(path, config=None, tokens=None, seed=None, rho_max=None, margin=None):
+    """The report of `sigprop inspect PATH --format json` as a dict: the
+    weight stds of a safetensors checkpoint (FILE.safetensors or a sharded
+    checkpoint's model.safetensors.index.json) measured block by block, q0
+    and rho0 of one input through its embeddings, and the report of
+    recommend for that initialisation (its JSON schema, command None),
+    plus "checkpoint" (file, family, prefix, std_emb, std_pos, seed,
+    advice).  config (a config.json path), tokens, seed, rho_max and margin
+    are the program's options --config, --tokens, --seed, --rho-max and
+    --margin.  Raises Error with the program's messages."""
+    o = _lib.InspectOptions()
+    _lib.sp_report_inspect_options_default(ctypes.byref(o))
+    if config is not None:
+        config = os.fspath(config).encode()
+        o.config = config
+    if tokens is not None:
+        o.tokens = _whole("tokens", tokens, 0, _lib.SP_MAX_TOKENS)
+        if o.tokens == 1:
+            raise Error(_lib.SP_EINVAL, "--tokens: 1 is outside [2, %d] (0: from the config)"
+                        % _lib.SP_MAX_TOKENS)
+    if seed is not None:
+        o.seed = _whole("seed", seed, 0, 4294967295.0)
+    if rho_max is not None:
+        o.rho_max = _number("rho-max", rho_max, 1e-9, 1 - 1e-9)
+    if margin is not None:
+        o.margin = _number("margin", margin, 0.0, 10.0)
+    out = ctypes.c_void_p()
+    err = ctypes.create_string_buffer(1024)
+    usage = ctypes.c_int()
+    s = _lib.sp_report_inspect(os.fspath(path).encode(), ctypes.byref(o), None,
+                               ctypes.byref(out), err, len(err), ctypes.byref(usage))
+    return _take_json(s, out, err)
 
 
 SIMULATE_COLUMNS = tuple(_lib.sp_sim_table_column(i).decode() for i in range(27))

@@ -136,6 +136,47 @@ def describe(status, what):
     return buf.value.decode("utf-8", "replace")
 
 
+# The attention table (sigprop/attention_table.h).
+sp_attention_table_column = _declare("sp_attention_table_column", c_char_p, c_size_t)
+sp_attention_table_lambda = _declare("sp_attention_table_lambda", c_double, c_double, c_double,
+                                     c_long, c_long)
+sp_attention_table_row = _declare("sp_attention_table_row", c_int, c_long, c_int, c_double,
+                                  c_void_p)
+SP_REM_TABLE_LAMBDA_MAX = 64.0
+SP_MAX_TOKENS = 1000000000
+
+# The question of sigprop critical (sigprop/critical_query.h).
+class CriticalAnswer(ctypes.Structure):
+    """sp_critical_answer."""
+    _fields_ = [("value", c_double), ("is_depth", c_int), ("what", ctypes.c_char * 256)]
+
+
+sp_critical_query = _declare("sp_critical_query", c_int, c_void_p, c_char_p, c_char_p, c_char_p,
+                             ctypes.POINTER(CriticalAnswer), ctypes.POINTER(c_int), c_char_p,
+                             c_size_t)
+
+# The tables of sigprop mlp (sigprop/meanfield_table.h).
+sp_meanfield_table_column = _declare("sp_meanfield_table_column", c_char_p, c_size_t)
+sp_meanfield_table_axis = _declare("sp_meanfield_table_axis", c_double, c_double, c_double,
+                                   c_long, c_int, c_long)
+sp_meanfield_table_point = _declare("sp_meanfield_table_point", c_int, c_void_p, c_void_p,
+                                    c_void_p)
+sp_meanfield_table_grid = _declare("sp_meanfield_table_grid", c_int, c_void_p, c_int, c_void_p,
+                                   c_size_t, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p,
+                                   ctypes.POINTER(c_double), ctypes.POINTER(c_double))
+
+class InspectOptions(ctypes.Structure):
+    """sp_report_inspect_options."""
+    _fields_ = [("config", c_char_p), ("tokens", c_long), ("seed", ctypes.c_ulong),
+                ("rho_max", c_double), ("margin", c_double)]
+
+
+sp_report_inspect_options_default = _declare("sp_report_inspect_options_default", None,
+                                             ctypes.POINTER(InspectOptions))
+sp_report_inspect = _declare("sp_report_inspect", c_int, c_char_p,
+                             ctypes.POINTER(InspectOptions), c_char_p, ctypes.POINTER(c_void_p),
+                             c_char_p, c_size_t, ctypes.POINTER(c_int))
+
 SP_OK, SP_EINVAL, SP_EDOM, SP_ENOMEM = 0, 1, 2, 3
 SP_MODELOPT_ALL, SP_MODELOPT_MLP = 0, 1
 

@@ -71,6 +71,9 @@ class Model:
     on first use.
     """
 
+    _TABLE = _lib.SP_MODELOPT_ALL  # the option table the keywords come from
+    _CHECK = True                  # check the whole model once the options are applied
+
     def __init__(self, **options):
         self._o = None
         self._ws = None
@@ -83,7 +86,7 @@ class Model:
         self._o = o.value
         for key, value in options.items():
             self._apply(key.replace("_", "-"), value)
-        s = _lib.sp_modelopt_check(self._o, None)
+        s = _lib.sp_modelopt_check(self._o, None) if self._CHECK else 0
         if s:
             raise Error(s, self._error())
         self._m = _lib.sp_modelopt_model(self._o)
@@ -101,7 +104,7 @@ class Model:
                 name = "no-causal" if name == "causal" else "causal"
         else:
             text = _option_value(value).encode()
-        s = _lib.sp_modelopt_set(self._o, _lib.SP_MODELOPT_ALL, name.encode(), text)
+        s = _lib.sp_modelopt_set(self._o, self._TABLE, name.encode(), text)
         if s:
             raise Error(s, self._error())
 
@@ -140,3 +143,11 @@ class Model:
         if getattr(self, "_o", None):
             _lib.sp_modelopt_free(self._o)
             self._o = None
+
+
+class MlpModel(Model):
+    """The MLP alone of `sigprop mlp`: its four options (activation, var_w,
+    var_b, erf_scale) from the library's MLP table, not checked as a whole
+    transformer."""
+    _TABLE = _lib.SP_MODELOPT_MLP
+    _CHECK = False
