@@ -470,6 +470,34 @@ def test_lazy():
         ok("no attribute 'no_such_name'" in str(e), "sigprop.no_such_name: %s" % e)
 
 
+def test_hf_errors():
+    gen = torch.Generator().manual_seed(8081)
+    bert = tree(hf_shapes("bert", 20, 36, 2, 31, 9), gen)
+    raises(lambda: st.describe(bert, family="t5"), "family 't5' is not supported",
+           "describe as an unknown family")
+    raises(lambda: st.describe(bert, family="gpt2"), "not a gpt2 module",
+           "describe as the wrong family")
+    raises(lambda: st.measure(bert, torch.tensor([0, 31])), "ids outside [0, 31)",
+           "measure of an id outside the vocabulary")
+    raises(lambda: st.measure(bert, torch.randn(5, 20)), "expected a tensor of token ids",
+           "measure of floats for a text module")
+    raises(lambda: st.measure(bert, torch.zeros(1, 10, dtype=torch.long)), "does not fit the "
+           "position table", "measure of more tokens than positions")
+    neox = tree(hf_shapes("gpt_neox", 20, 36, 2, 31, 9), gen)
+    raises(lambda: st.describe(neox), "needs its number of heads", "gpt_neox without heads")
+    raises(lambda: st.describe(neox, heads=3), "3 heads do not divide the width 20",
+           "gpt_neox with heads not dividing d")
+    ok(st.describe(neox, heads=4).heads == 4, "gpt_neox with heads=4")
+    vit = tree(hf_shapes("vit", 20, 36, 2, 31, 9), gen)
+    raises(lambda: st.measure(vit, torch.tensor([1, 2])), "takes pixels [B, C, H, W]",
+           "measure of ids for vit")
+    m = st.measure(vit, torch.randn(2, 3, 8, 8, generator=gen))
+    ok(m["tokens"] == 5 and m["sequences"] == 2, "vit: 2 images of 8x8 in patches of 4: T 5")
+    with torch.no_grad():
+        bert.bert.embeddings.word_embeddings.weight[3, 2] = float("inf")
+    raises(lambda: st.describe(bert), "holds NaN or infinite entries", "an infinite embedding")
+
+
 def main():
     test_lazy()
     enc_post, d_post = test_describe_encoder(False)
@@ -483,6 +511,7 @@ def main():
         for fam in ("bert", "roberta", "electra", "gpt2", "llama", "qwen2", "vit", "gpt_neox"):
             m, mine, rep = test_hf(fam, tmp)
             run(fam + " apply_", test_hf_apply, m, mine, rep)
+    run("errors of Hugging Face-named modules", test_hf_errors)
     done()
 
 
