@@ -328,7 +328,10 @@ def apply_(module, recommendation, *, seed=0, generator=None, family=None, heads
     """Draw every block matrix of `module` again, in place, from N(0, s^2)
     with s the recommendation's std of its kind (each block independently);
     the bias of W_O and of the second MLP layer is scaled with its weight (the
-    branch gain folded into them acts on the whole branch).
+    branch gain folded into them acts on the whole branch).  Embeddings,
+    norms and the other biases are left as they are; with a gated MLP the
+    gate gets the modelled first layer's std and the linear factor (up_proj)
+    is left as it is.
 
     `recommendation`: the dict of ``sigprop.recommend`` (its
     'recommendation' is used) or one form of it.  Refuses (ValueError) a
