@@ -167,9 +167,10 @@ def _embedding_std(lay, embedding):
 
 
 def _inputs(lay, tokens, embedding, seed, count):
-    if lay.kind == "hf":
-        return _input.hf_inputs(lay, tokens, seed, count)
-    return _input.torch_inputs(lay, tokens, embedding)
+    with torch.no_grad():
+        if lay.kind == "hf":
+            return _input.hf_inputs(lay, tokens, seed, count)
+        return _input.torch_inputs(lay, tokens, embedding)
 
 
 def _options(lay, stds, depth, t, var_b, var_vb, causal, q0, rho0):
@@ -265,9 +266,8 @@ def measure(module, tokens=None, *, embedding=None, family=None, heads=None, con
     lay = layout(module, family=family, heads=heads, config=config)
     if lay.kind == "hf" and tokens is None and count is None:
         count = _hf_tokens(lay)[0]
-    with torch.no_grad():
-        x = _inputs(lay, tokens, embedding, seed, count)
-        q0, rho0 = _input.q0_rho0(x)
+    x = _inputs(lay, tokens, embedding, seed, count)
+    q0, rho0 = _input.q0_rho0(x)
     return {"q0": q0, "rho0": rho0, "tokens": int(x.shape[-2]),
             "sequences": int(x.shape[0]) if x.dim() == 3 else 1}
 
