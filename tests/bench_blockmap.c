@@ -9,23 +9,17 @@
  * below -1/(T - 1), and the attention output's variance turns negative.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
+#include "bench_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+/* Processor time of the calling thread. */
 static double now(void)
 {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+  return bench_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 #define NQ 21
@@ -55,7 +49,7 @@ int main(void)
           worst = t[n], worst_q = q, worst_c = c;
         n++;
       }
-    qsort(t, n, sizeof *t, cmp);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     printf("%-6s block map: median %8.3f ms, worst %8.3f ms (q %.3g, c %.12g); %zu maps, "
            "%d refused\n", sp_activation_name((sp_activation)act), 1e3 * t[n / 2], 1e3 * worst,
            worst_q, worst_c, n, fails);

@@ -5,14 +5,10 @@
 #ifndef SIGPROP_ATTENTION_TABLE_H
 #define SIGPROP_ATTENTION_TABLE_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Columns: tokens, lambda, y2, y3, y2sq, g, entropy, entropy_ratio. */
 #define SP_ATTENTION_TABLE_NCOL 8
@@ -33,10 +29,5 @@ double sp_attention_table_lambda(double lmin, double lmax, long n, long i);
  * sp_rem_asymptotic (SP_EDOM outside the domain); v is then unchanged. */
 int sp_attention_table_row(long tokens, int causal, double lambda, double *v);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -6,16 +6,12 @@
 #ifndef SIGPROP_CRITICAL_QUERY_H
 #define SIGPROP_CRITICAL_QUERY_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** The answer of sp_critical_query. */
 typedef struct {
@@ -41,10 +37,5 @@ int sp_critical_query(const sp_model *m, const char *param, const char *where,
                       const char *range, sp_critical_answer *ans, int *usage, char *err,
                       size_t errsize);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_GAUSS_H
 #define SIGPROP_GAUSS_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Normalised arc-cosine kernel of ReLU [PS]:
  * f(c) = (sqrt(1 - c^2) + c (pi - arccos c)) / pi, so that for a centred
@@ -169,10 +165,5 @@ int sp_mlp_table_eval(const sp_mlp_table *t, double c, double *qf, double *pf);
  * Either output may be NULL.  SP_EINVAL for t == NULL. */
 int sp_mlp_table_moments(const sp_mlp_table *t, double *e_phi2, double *e_dphi2);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

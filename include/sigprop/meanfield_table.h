@@ -4,17 +4,13 @@
 #ifndef SIGPROP_MEANFIELD_TABLE_H
 #define SIGPROP_MEANFIELD_TABLE_H
 
+#include "sigprop/export.h"
 #include "sigprop/meanfield.h"
 #include "sigprop/model.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Columns of the grid table: var_w, var_b, then those of one point,
  * q_star, chi1, c_star, xi_c, xi_q (the last SP_MEANFIELD_TABLE_NPOINT). */
@@ -45,10 +41,5 @@ int sp_meanfield_table_grid(const sp_model *m, int x_is_w, const double *xs, siz
                             const double *ys, size_t ny, double *out, size_t *chaotic,
                             size_t *undefined, double *bad_w, double *bad_b);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,6 +5,7 @@
 #ifndef SIGPROP_MODELOPT_H
 #define SIGPROP_MODELOPT_H
 
+#include "sigprop/export.h"
 #include "sigprop/config.h"
 #include "sigprop/model.h"
 #include "sigprop/preset.h"
@@ -12,12 +13,7 @@
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** The model being built from options, and what the options left pending:
  * the framework stds and widths (theory.md §11) of --preset, --config,
@@ -130,10 +126,5 @@ const char *sp_modelopt_source(const sp_modelopt *o, const char **name);
  * default ("0.5", "post", "= var-b"), or "" when it shows none. */
 void sp_modelopt_show(const sp_model *m, const char *name, char *buf, size_t size);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_PROPAGATE_H
 #define SIGPROP_PROPAGATE_H
 
+#include "sigprop/export.h"
 #include "sigprop/maps.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** One row of a trajectory.  Row 0 is the input (q0, rho0 q0) and has NaN
  * attention statistics; row l >= 1 is the state after block l together with
@@ -81,10 +77,5 @@ int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double
 int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

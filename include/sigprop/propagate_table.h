@@ -4,17 +4,13 @@
 #ifndef SIGPROP_PROPAGATE_TABLE_H
 #define SIGPROP_PROPAGATE_TABLE_H
 
+#include "sigprop/export.h"
 #include "sigprop/grad.h"
 #include "sigprop/propagate.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Columns of the table: layer, q, p, rho, beta_c, frozen, lambda, m, y2,
  * y3, y2sq, g, entropy, entropy_ratio, grad_wq, qk_v_ratio, grad_chi. */
@@ -36,10 +32,5 @@ void sp_propagate_table_row(const sp_model *m, const sp_layer *L, double *v);
  * on an error at block l the rows before it are written. */
 int sp_propagate_table_fill(const sp_model *m, const sp_workspace *w, double *out, long *done);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,6 +5,7 @@
 #ifndef SIGPROP_REPORT_H
 #define SIGPROP_REPORT_H
 
+#include "sigprop/export.h"
 #include "sigprop/advice.h"
 #include "sigprop/config.h"
 #include "sigprop/inspect.h"
@@ -12,12 +13,7 @@
 #include "sigprop/recommend.h"
 #include "sigprop/stds.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Where the model came from.  Plain data; the strings are the caller's. */
 typedef struct {
@@ -126,10 +122,5 @@ int sp_report_inspect_json(const sp_inspection *in, const char *file,
 int sp_report_inspect(const char *file, const sp_report_inspect_options *o, const char *command,
                       char **out, char *err, size_t errsize, int *usage);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

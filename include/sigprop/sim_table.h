@@ -4,16 +4,12 @@
 #ifndef SIGPROP_SIM_TABLE_H
 #define SIGPROP_SIM_TABLE_H
 
+#include "sigprop/export.h"
 #include "sigprop/sim.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Columns of the table: layer, then the mean and the standard error
  * (NAME, NAME_se) of q, p, rho, cos, rho_std, y2, y3, entropy,
@@ -59,10 +55,5 @@ int sp_sim_table_memory(const sp_model *m, const sp_sim_table_options *o, double
 int sp_sim_table_fill(const sp_model *m, const sp_sim_table_options *o, double *out,
                       int *threads, unsigned long *failed_seed, long *done);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -4,23 +4,15 @@
 #ifndef SIGPROP_CLI_REPORT_H
 #define SIGPROP_CLI_REPORT_H
 
+#include "cli.h"
 #include "sigprop.h"
 
 #include <jansson.h>
 #include <stdio.h>
 
-/* Inputs the run assumed (a default) rather than was given. */
-enum {
-  CLI_ASSUMED_RHO0 = SP_GIVEN_RHO0,
-  CLI_ASSUMED_Q0 = SP_GIVEN_Q0,
-  CLI_ASSUMED_TOKENS = SP_GIVEN_TOKENS,
-  CLI_ASSUMED_STATS = SP_GIVEN_STATS,
-  CLI_ASSUMED_CAUSAL = SP_GIVEN_CAUSAL,
-  CLI_ASSUMED_DEPTH = SP_GIVEN_DEPTH
-};
-
 /* Where the model came from (the library's; the program fills the command
- * line and, for a config, the config). */
+ * line and, for a config, the config).  `assumed` holds the inputs assumed
+ * (a default) rather than given: CLI_GIVEN_* bits (cli.h). */
 typedef sp_report_source cli_source;
 
 /* The library's report (sp_report_json) as one JSON object, with this

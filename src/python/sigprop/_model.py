@@ -136,12 +136,14 @@ class Model:
         args = ", ".join("%s=%r" % kv for kv in self.options.items())
         return "sigprop.Model(%s)" % args
 
-    def __del__(self):
+    def __del__(self, _free_ws=_lib.sp_workspace_free, _free_o=_lib.sp_modelopt_free):
+        # The functions are bound at definition: module globals may be gone
+        # when the interpreter shuts down.
         if getattr(self, "_ws", None):
-            _lib.sp_workspace_free(self._ws)
+            _free_ws(self._ws)
             self._ws = None
         if getattr(self, "_o", None):
-            _lib.sp_modelopt_free(self._o)
+            _free_o(self._o)
             self._o = None
 
 
