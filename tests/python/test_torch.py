@@ -207,6 +207,11 @@ def test_measure():
     d = st.describe(enc, inputs=x)
     ok(d.tokens == 19 and d.options["q0"] == m["q0"] and d.options["rho0"] == m["rho0"],
        "describe(inputs=): T, q0 and rho0 of measure in the options")
+    d2 = st.describe(enc, inputs=x[:, 1])
+    m2 = st.measure(enc, x[:, 1])
+    ok(d2.tokens == 19 and m2["tokens"] == 19 and m2["sequences"] == 1
+       and d2.options["rho0"] == m2["rho0"], "describe(inputs=[T, d]): T 19 (%d), one sequence"
+       % d2.tokens)
     bf = nn.TransformerEncoder(nn.TransformerEncoderLayer(96, 6, 212, batch_first=True), 2,
                                enable_nested_tensor=False)
     mb = st.measure(bf, x.transpose(0, 1))

@@ -216,9 +216,9 @@ def describe(module, *, tokens=None, inputs=None, embedding=None, causal=None, f
     gains = {"sa": stds["o"] / stds["v"] if stds["v"] else None,
              "mlp": stds["ff_out"] / first if first else None}
     var_b, var_vb = _bias_variances(lay)
-    if tokens is None and inputs is not None:
-        x = _inputs(lay, inputs, embedding, seed, None)
-        tokens = x.shape[1]
+    x = _inputs(lay, inputs, embedding, seed, None) if inputs is not None else None
+    if tokens is None and x is not None:
+        tokens = int(x.shape[-2])
     elif tokens is None and lay.kind == "hf":
         tokens, guess = _hf_tokens(lay)
         if guess:
@@ -229,8 +229,9 @@ def describe(module, *, tokens=None, inputs=None, embedding=None, causal=None, f
     if not isinstance(tokens, int) or tokens < 2:
         raise ValueError("tokens: T = %r, sigprop needs at least 2" % (tokens,))
     q0 = rho0 = None
-    if inputs is not None or lay.kind == "hf":
-        x = _inputs(lay, inputs, embedding, seed, tokens)
+    if x is None and lay.kind == "hf":
+        x = _inputs(lay, None, None, seed, tokens)
+    if x is not None:
         q0, rho0 = _input.q0_rho0(x)
     else:
         assumed += ["q0", "rho0"]
