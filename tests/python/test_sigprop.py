@@ -60,6 +60,20 @@ def check_errors():
         except sigprop.Error as e:
             tap.ok(e.message == want and str(e) == want and e.status > 0,
                    "Model(%s): %r (program: %r, exit %d)" % (kw, e.message, want, code))
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in [("truncated.json", '{"model_type": "gpt2", "n_embd": 7'),
+                           ("wrong.json", '{"model_type": "gpt2", "n_embd": "wide"}'),
+                           ("t5.json", '{"model_type": "t5", "d_model": 512}')]:
+            path = os.path.join(folder, name)
+            with open(path, "w") as f:
+                f.write(text)
+            want, code = error_of(["propagate", "--config", path])
+            try:
+                sigprop.Model(config=path, depth=13)
+                tap.ok(False, "Model(config=%s) raises" % name)
+            except sigprop.Error as e:
+                tap.ok(e.message == want, "Model(config=%s): %r (program: %r, exit %d)"
+                       % (name, e.message, want, code))
     try:
         sigprop.Model(beta=0.5, no_such_option=1.25)
         tap.ok(False, "an unknown option raises")
