@@ -39,3 +39,16 @@ __version__ = version()
 
 __all__ = ["Error", "Model", "propagate", "recommend", "critical", "mlp", "attention",
            "diagram", "inspect", "simulate", "__version__"]
+
+
+def __getattr__(name):
+    """sigprop.torch (describe, measure, apply_), imported on first use and
+    only where PyTorch is installed (Debian python3-torch)."""
+    if name == "torch":
+        import importlib
+        import importlib.util
+        if importlib.util.find_spec("torch") is None:
+            raise AttributeError("sigprop.torch needs PyTorch (python3-torch), which is not "
+                                 "installed")
+        return importlib.import_module(".torch", __name__)
+    raise AttributeError("module 'sigprop' has no attribute %r" % name)
