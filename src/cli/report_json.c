@@ -26,7 +26,7 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
 
 void cli_report_dump(FILE *fp, const json_t *root)
 {
-  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16);
+  const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
   if (root && !json_dumpf(root, fp, flags))
     fputc('\n', fp);
 }

@@ -70,7 +70,8 @@ def same(a, b):
 
 def same_json(a, b, digits=17, path=""):
     """The same tree, every number equal when printed to `digits` digits
-    (the program writes recommend's reals with 16); a list of differences."""
+    (17: the program's JSON reals read back to the same double); a list of
+    differences."""
     if isinstance(a, dict) and isinstance(b, dict):
         if list(a) != list(b):
             return ["%s: keys %s != %s" % (path, list(a), list(b))]

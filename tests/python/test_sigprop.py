@@ -105,7 +105,7 @@ def check_recommend():
             args += ["--" + k.replace("_", "-"), str(v)]
         want = report(args)
         tap.ok(got.pop("command") is None and want.pop("command"), "recommend %s: command" % kw)
-        diff = same_json(got, want, digits=16)
+        diff = same_json(got, want)
         tap.ok(not diff, "recommend %s %s: the program's report (%s)" % (kw, opts, diff[:3]))
     m = sigprop.Model(**RECOMMEND[0][0])
     for opts, args in [(dict(margin=12.5), ["--margin", "12.5"]),
