@@ -314,7 +314,8 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
 
 typedef struct {
   const sp_diagram *d;
-  size_t next, done;
+  size_t next, done, end; /* rows next..end-1 are left; done finished */
+  size_t total;           /* rows of this sweep, for the progress callback */
   int status;
 #ifdef SP_HAVE_THREADS
   pthread_mutex_t lock;
@@ -347,7 +348,7 @@ static void *sweep_worker(void *arg)
   for (;;) {
     job_lock(job);
     size_t j = job->next++;
-    int stop = job->status != SP_OK || j >= d->pub.ny;
+    int stop = job->status != SP_OK || j >= job->end;
     job_unlock(job);
     if (stop)
       break;
@@ -357,14 +358,14 @@ static void *sweep_worker(void *arg)
       job->status = s;
     job->done++;
     if (!s && d->pub.opt.progress)
-      d->pub.opt.progress(d->pub.opt.progress_arg, job->done, d->pub.ny);
+      d->pub.opt.progress(d->pub.opt.progress_arg, job->done, job->total);
     job_unlock(job);
   }
   sp_workspace_free(own);
   return NULL;
 }
 
-static unsigned thread_count(const sp_diagram *d)
+static unsigned thread_count(const sp_diagram *d, size_t rows)
 {
   unsigned n = d->pub.opt.threads;
   if (n == 0) {
@@ -373,31 +374,39 @@ static unsigned thread_count(const sp_diagram *d)
   }
   if (n > MAX_THREADS)
     n = MAX_THREADS;
-  if (n > d->pub.ny)
-    n = (unsigned)d->pub.ny;
+  if (n > rows)
+    n = (unsigned)rows;
   return n ? n : 1u;
 }
 
-int sp_diagram_sweep(sp_diagram *d)
+/* The workspace every thread reads when no axis changes the tables,
+ * prepared once for the grid's first point. */
+static int shared_prepare(sp_diagram *d)
 {
-  if (!d || !d->priv)
+  if (d->priv->mode != WS_SHARED || d->priv->shared)
+    return SP_OK;
+  sp_model m0;
+  int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
+  if (s)
+    return s;
+  if (sp_workspace_alloc(&d->priv->shared))
+    return SP_ENOMEM;
+  return sp_workspace_prepare(d->priv->shared, &m0);
+}
+
+int sp_diagram_sweep_rows(sp_diagram *d, size_t first, size_t count)
+{
+  if (!d || !d->priv || first > d->pub.ny || count > d->pub.ny - first)
     return SP_EINVAL;
-  if (d->priv->mode == WS_SHARED && !d->priv->shared) {
-    sp_model m0;
-    int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
-    if (s)
-      return s;
-    if (sp_workspace_alloc(&d->priv->shared))
-      return SP_ENOMEM;
-    if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
-      return s;
-  }
-  sweep_job job = {d, 0, 0, SP_OK
+  int s = shared_prepare(d);
+  if (s || !count)
+    return s;
+  sweep_job job = {d, first, 0, first + count, count, SP_OK
 #ifdef SP_HAVE_THREADS
                    , PTHREAD_MUTEX_INITIALIZER
 #endif
   };
-  unsigned nt = thread_count(d);
+  unsigned nt = thread_count(d, count);
 #ifdef SP_HAVE_THREADS
   pthread_t tid[MAX_THREADS];
   unsigned started = 0;
@@ -412,13 +421,38 @@ int sp_diagram_sweep(sp_diagram *d)
   (void)nt;
   sweep_worker(&job);
 #endif
-  if (job.status)
-    return job.status;
+  return job.status;
+}
+
+int sp_diagram_set_rows(sp_diagram *d, size_t first, size_t count, const sp_diagram_point *pt)
+{
+  if (!d || !d->priv || (!pt && count) || first > d->pub.ny || count > d->pub.ny - first)
+    return SP_EINVAL;
+  if (count)
+    memcpy(d->pub.pt + first * d->pub.nx, pt, count * d->pub.nx * sizeof *pt);
+  return SP_OK;
+}
+
+int sp_diagram_sweep_done(sp_diagram *d)
+{
+  if (!d || !d->priv)
+    return SP_EINVAL;
+  int s = shared_prepare(d);
+  if (s)
+    return s;
   memset(d->pub.count, 0, sizeof d->pub.count);
   for (size_t k = 0; k < d->pub.nx * d->pub.ny; k++)
-    d->pub.count[d->pub.pt[k].cls]++;
+    d->pub.count[d->pub.pt[k].cls < SP_NCLASS ? d->pub.pt[k].cls : SP_CLASS_UNDEFINED]++;
   d->priv->swept = 1;
   return SP_OK;
+}
+
+int sp_diagram_sweep(sp_diagram *d)
+{
+  if (!d || !d->priv)
+    return SP_EINVAL;
+  int s = sp_diagram_sweep_rows(d, 0, d->pub.ny);
+  return s ? s : sp_diagram_sweep_done(d);
 }
 
 /* ---- single points on the calling thread ------------------------------ */

@@ -1,0 +1,110 @@
+/* Spreading a command's work over MPI ranks (mpirun -n N sigprop ...):
+ * the run's ranks (mpi_world.c) and the dynamic hand-out of work items
+ * (mpi_farm.c).  Built only with meson's -Dmpi feature; without it, and in
+ * a process not started by an MPI launcher, every run is one rank and these
+ * calls do what a single process does.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_CLI_MPI_SPLIT_H
+#define SIGPROP_CLI_MPI_SPLIT_H
+
+#include "sigprop.h"
+
+#include <stddef.h>
+
+/* Returned by a command on a rank other than 0 once its share of the work
+ * is done and handed to rank 0: nothing more to do, not an error (main
+ * turns it into exit status 0). */
+enum { CLI_MPI_DONE = 100 };
+
+/* Work items 0 .. n - 1, each with a result of item_bytes bytes; a
+ * command fills this and calls cli_farm_run(). */
+typedef struct {
+  size_t n, item_bytes;
+  /* Items first .. first + count - 1 are computed with each call at least
+   * `grain` of them (when that many are left), e.g. a rank's threads. */
+  size_t grain;
+  /* Compute items first .. first + count - 1 into this process's results;
+   * CLI_OK, or an error code after recording the error (cli_error).  On
+   * rank 0 it runs on a thread of its own (it must not call MPI). */
+  int (*compute)(void *ctx, size_t first, size_t count);
+  /* The results of items first .. first + count - 1 after compute(),
+   * contiguous. */
+  const void *(*result)(void *ctx, size_t first);
+  /* Rank 0: store the results of items first .. first + count - 1 made by
+   * another rank (`bytes` holds count * item_bytes).  Runs on the calling
+   * thread while compute() runs on another: it must touch other items. */
+  int (*store)(void *ctx, size_t first, size_t count, const void *bytes);
+  void *ctx;
+  const char *what; /* the progress line's name, "diagram" */
+  int progress;     /* show a progress line on rank 0 */
+} cli_farm;
+
+/* Sweep diagram d (as sp_diagram_sweep), its rows spread over the ranks
+ * and gathered on rank 0; the progress line (when `progress`) from rank 0.
+ * CLI_OK, CLI_MPI_DONE on ranks other than 0, or a recorded error
+ * ("WHAT: ..."); diagram_split.c. */
+int cli_diagram_sweep(sp_diagram *d, const char *what, int progress);
+
+#ifdef SP_HAVE_MPI
+
+/* Start MPI when an MPI launcher started the process (mpirun, srun):
+ * MPI_Init_thread with MPI_THREAD_FUNNELED, standard output of ranks other
+ * than 0 sent to /dev/null.  Otherwise (and with one rank) nothing. */
+void cli_mpi_init(int *argc, char ***argv);
+
+/* This process's rank and the number of ranks (0 and 1 without MPI). */
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+
+/* End the run with exit status rc and the recorded error message `text`
+ * (of `size` bytes; may be replaced by the message of the rank that
+ * failed): when no work was handed out, all ranks agree on the first
+ * failure; rank 0 then tells the others the final status.  Returns the
+ * status this process exits with; MPI is finalised. */
+int cli_mpi_finish(int rc, char *text, size_t size);
+
+/* Rank 0 or a single process: 1. */
+int cli_mpi_is_root(void);
+
+/* Refuse a command that does not spread its work (recorded usage error)
+ * when there are several ranks; CLI_OK otherwise. */
+int cli_mpi_single(const char *what);
+
+/* Run the farm: rank 0 hands chunks of items out on request (guided:
+ * half the remaining share of a rank, at least grain), computes its own on
+ * a thread, and stores the results the others send back.  Returns CLI_OK
+ * on rank 0 with every result stored, CLI_MPI_DONE on the other ranks, or
+ * a recorded error.  Bad input caught on one rank before (cli_mpi_finish
+ * was not reached) stops every rank here.  A failure during the work ends
+ * the job from rank 0: pending output files removed, the failing rank's
+ * message printed, MPI_Abort with its status. */
+int cli_farm_run(const cli_farm *f);
+
+/* Internal to mpi_world.c and mpi_farm.c: the collective start of the
+ * farm (status of every rank; the first failure's message recorded); the
+ * failure of a run in progress (never returns). */
+int cli_mpi_agree(int rc);
+void cli_mpi_abort(int code, const char *text);
+/* Wait without spinning until a message from `source` with `tag` is there. */
+void cli_mpi_wait(int source, int tag);
+/* The error message recorded so far ("" when none; main.c). */
+const char *cli_error_message(void);
+
+#else
+
+static inline void cli_mpi_init(int *argc, char ***argv) { (void)argc; (void)argv; }
+static inline int cli_mpi_rank(void) { return 0; }
+static inline int cli_mpi_size(void) { return 1; }
+static inline int cli_mpi_is_root(void) { return 1; }
+static inline int cli_mpi_single(const char *what) { (void)what; return 0; }
+static inline int cli_mpi_finish(int rc, char *text, size_t size)
+{
+  (void)text;
+  (void)size;
+  return rc;
+}
+static inline int cli_farm_run(const cli_farm *f) { return f->compute(f->ctx, 0, f->n); }
+
+#endif
+
+#endif
