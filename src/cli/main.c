@@ -148,7 +148,7 @@ static int run_command(int argc, char **argv)
 {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
-      return commands[i].run(argc - 1, argv + 1);
+      return cli_mpi_command(argv[1]) ? CLI_USAGE : commands[i].run(argc - 1, argv + 1);
   return -1;
 }
 

@@ -49,6 +49,17 @@ static void take(farm_state *st, size_t grain, size_t *first, size_t *count)
   st->next += c;
 }
 
+/* f->compute, or the failure that SIGPROP_MPI_FAIL=RANK injects on that
+ * rank (how the tests make a chosen rank fail in the middle of the work). */
+static int compute(const cli_farm *f, size_t first, size_t count)
+{
+  const char *e = getenv("SIGPROP_MPI_FAIL");
+  if (e && *e && atoi(e) == cli_mpi_rank())
+    return cli_error(CLI_FAIL, "%s: rank %d: failure injected by SIGPROP_MPI_FAIL", f->what,
+                     cli_mpi_rank());
+  return f->compute(f->ctx, first, count);
+}
+
 /* Rank 0's own share, on a thread of its own (the main thread serves). */
 static void *local_worker(void *arg)
 {
@@ -61,7 +72,7 @@ static void *local_worker(void *arg)
     pthread_mutex_unlock(&st->lock);
     if (!count)
       break;
-    int r = f->compute(f->ctx, first, count);
+    int r = compute(f, first, count);
     pthread_mutex_lock(&st->lock);
     if (r)
       st->local_code = r;
@@ -178,7 +189,7 @@ static int farm_other(const cli_farm *f)
     MPI_Recv(work, 2, MPI_UNSIGNED_LONG_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (!work[1])
       return CLI_MPI_DONE;
-    int r = f->compute(f->ctx, (size_t)work[0], (size_t)work[1]);
+    int r = compute(f, (size_t)work[0], (size_t)work[1]);
     if (r) {
       char text[TEXT_MAX];
       snprintf(text, sizeof text, "%s", cli_error_message());

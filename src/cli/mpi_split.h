@@ -70,6 +70,10 @@ int cli_mpi_is_root(void);
  * when there are several ranks; CLI_OK otherwise. */
 int cli_mpi_single(const char *what);
 
+/* cli_mpi_single for the commands that do not spread their work (all but
+ * diagram, simulate, validate and train, which checks --grid-x itself). */
+int cli_mpi_command(const char *name);
+
 /* Run the farm: rank 0 hands chunks of items out on request (guided:
  * half the remaining share of a rank, at least grain), computes its own on
  * a thread, and stores the results the others send back.  Returns CLI_OK
@@ -97,6 +101,7 @@ static inline int cli_mpi_rank(void) { return 0; }
 static inline int cli_mpi_size(void) { return 1; }
 static inline int cli_mpi_is_root(void) { return 1; }
 static inline int cli_mpi_single(const char *what) { (void)what; return 0; }
+static inline int cli_mpi_command(const char *name) { (void)name; return 0; }
 static inline int cli_mpi_finish(int rc, char *text, size_t size)
 {
   (void)text;

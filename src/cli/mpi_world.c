@@ -74,6 +74,15 @@ int cli_mpi_single(const char *what)
                    "validate and train --grid-x); start it without mpirun", what);
 }
 
+int cli_mpi_command(const char *name)
+{
+  static const char *const spread[] = {"diagram", "simulate", "validate", "train"};
+  for (size_t i = 0; i < sizeof spread / sizeof spread[0]; i++)
+    if (strcmp(name, spread[i]) == 0)
+      return CLI_OK;
+  return cli_mpi_single(name);
+}
+
 /* Every rank's status: the largest code wins, and the message of the
  * lowest rank with that failure is recorded on every rank.  Collective. */
 static int agree_text(int rc, char *text, size_t size)
@@ -136,11 +145,14 @@ int cli_mpi_finish(int rc, char *text, size_t size)
   if (!world_on)
     return rc;
   if (world_size > 1 && !world_agreed) {
-    /* No work was handed out: bad input is caught on every rank alike,
-     * or one rank failed alone (a file it cannot read or write); all
-     * agree on the first failure, which rank 0 reports. */
+    /* No work was handed out here: bad input is caught on every rank
+     * alike, or one rank failed alone (a file it cannot read or write)
+     * while the others wait at the start of the work; all agree on the
+     * first failure, which rank 0 reports. */
     rc = agree_text(rc == CLI_MPI_DONE ? CLI_OK : rc, text, size);
-  } else if (world_size > 1 && world_rank == 0) {
+    world_agreed = 1;
+  }
+  if (world_size > 1 && world_rank == 0) {
     /* The others wait for the final status (rank 0 drew and wrote). */
     for (int r = 1; r < world_size; r++)
       MPI_Send(&rc, 1, MPI_INT, r, TAG_FINAL, MPI_COMM_WORLD);
