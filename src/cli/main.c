@@ -190,5 +190,5 @@ int main(int argc, char **argv)
   if (rc != CLI_OK && cli_mpi_is_root())
     cli_print_line(stderr, "sigprop: ", error_text[0] ? error_text : "failed");
   free(line);
-  return rc;
+  return cli_mpi_end(rc);
 }

@@ -49,15 +49,16 @@ static void take(farm_state *st, size_t grain, size_t *first, size_t *count)
   st->next += c;
 }
 
-/* f->compute, or the failure that SIGPROP_MPI_FAIL=RANK injects on that
- * rank (how the tests make a chosen rank fail in the middle of the work). */
-static int compute(const cli_farm *f, size_t first, size_t count)
+/* The failure SIGPROP_MPI_FAIL=RANK injects on that rank as it starts
+ * its share of the work (how the tests make a chosen rank fail in the
+ * middle of a run); CLI_OK elsewhere. */
+static int injected(const cli_farm *f)
 {
   const char *e = getenv("SIGPROP_MPI_FAIL");
   if (e && *e && atoi(e) == cli_mpi_rank())
     return cli_error(CLI_FAIL, "%s: rank %d: failure injected by SIGPROP_MPI_FAIL", f->what,
                      cli_mpi_rank());
-  return f->compute(f->ctx, first, count);
+  return CLI_OK;
 }
 
 /* Rank 0's own share, on a thread of its own (the main thread serves). */
@@ -65,24 +66,22 @@ static void *local_worker(void *arg)
 {
   farm_state *st = arg;
   const cli_farm *f = st->f;
-  for (;;) {
+  int r = injected(f);
+  for (; !r;) {
     size_t first, count;
     pthread_mutex_lock(&st->lock);
     take(st, f->grain, &first, &count);
     pthread_mutex_unlock(&st->lock);
     if (!count)
       break;
-    int r = compute(f, first, count);
+    r = f->compute(f->ctx, first, count);
     pthread_mutex_lock(&st->lock);
-    if (r)
-      st->local_code = r;
-    else
+    if (!r)
       st->done += count;
     pthread_mutex_unlock(&st->lock);
-    if (r)
-      break;
   }
   pthread_mutex_lock(&st->lock);
+  st->local_code = r;
   st->local_over = 1;
   pthread_mutex_unlock(&st->lock);
   return NULL;
@@ -176,9 +175,23 @@ static int farm_root(const cli_farm *f)
   return CLI_OK;
 }
 
+/* Tell rank 0 of this rank's failure r (recorded); rank 0 ends the job. */
+static int fail_other(int r, unsigned long long first, unsigned long long count)
+{
+  char text[TEXT_MAX];
+  snprintf(text, sizeof text, "%s", cli_error_message());
+  unsigned long long fail[HEAD_N] = {ASK_FAIL, (unsigned long long)r, first, count, 0};
+  MPI_Send(fail, HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
+  MPI_Send(text, TEXT_MAX, MPI_CHAR, 0, TAG_TEXT, MPI_COMM_WORLD);
+  return r;
+}
+
 static int farm_other(const cli_farm *f)
 {
   unsigned long long head[HEAD_N] = {ASK_READY, 0, 0, 0, f->grain};
+  int r = injected(f);
+  if (r)
+    return fail_other(r, 0, 0);
   for (;;) {
     MPI_Send(head, HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
     if (head[HEAD_KIND] == ASK_RESULT)
@@ -189,15 +202,8 @@ static int farm_other(const cli_farm *f)
     MPI_Recv(work, 2, MPI_UNSIGNED_LONG_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (!work[1])
       return CLI_MPI_DONE;
-    int r = compute(f, (size_t)work[0], (size_t)work[1]);
-    if (r) {
-      char text[TEXT_MAX];
-      snprintf(text, sizeof text, "%s", cli_error_message());
-      unsigned long long fail[HEAD_N] = {ASK_FAIL, (unsigned long long)r, work[0], work[1], 0};
-      MPI_Send(fail, HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
-      MPI_Send(text, TEXT_MAX, MPI_CHAR, 0, TAG_TEXT, MPI_COMM_WORLD);
-      return r; /* rank 0 ends the job */
-    }
+    if ((r = f->compute(f->ctx, (size_t)work[0], (size_t)work[1])))
+      return fail_other(r, work[0], work[1]); /* rank 0 ends the job */
     head[HEAD_KIND] = ASK_RESULT;
     head[HEAD_FIRST] = work[0];
     head[HEAD_COUNT] = work[1];

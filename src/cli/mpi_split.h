@@ -56,12 +56,15 @@ void cli_mpi_init(int *argc, char ***argv);
 int cli_mpi_rank(void);
 int cli_mpi_size(void);
 
-/* End the run with exit status rc and the recorded error message `text`
- * (of `size` bytes; may be replaced by the message of the rank that
- * failed): when no work was handed out, all ranks agree on the first
- * failure; rank 0 then tells the others the final status.  Returns the
- * status this process exits with; MPI is finalised. */
+/* Before rank 0 reports the run's status rc and recorded error message
+ * `text` (of `size` bytes): when no work was handed out, all ranks agree
+ * on the first failure (its message replaces `text`).  Returns the status
+ * to report. */
 int cli_mpi_finish(int rc, char *text, size_t size);
+
+/* After rank 0 has reported: rank 0 releases the others, MPI is
+ * finalised.  Returns the exit status: rc on rank 0, 0 on the others. */
+int cli_mpi_end(int rc);
 
 /* Rank 0 or a single process: 1. */
 int cli_mpi_is_root(void);
@@ -108,6 +111,7 @@ static inline int cli_mpi_finish(int rc, char *text, size_t size)
   (void)size;
   return rc;
 }
+static inline int cli_mpi_end(int rc) { return rc; }
 static inline int cli_farm_run(const cli_farm *f) { return f->compute(f->ctx, 0, f->n); }
 
 #endif

@@ -142,23 +142,29 @@ static void wait_message(int source, int tag)
 
 int cli_mpi_finish(int rc, char *text, size_t size)
 {
+  if (!world_on || world_size <= 1 || world_agreed)
+    return rc;
+  /* No work was handed out here: bad input is caught on every rank alike,
+   * or one rank failed alone (a file it cannot read or write) while the
+   * others wait at the start of the work; all agree on the first failure,
+   * which rank 0 reports. */
+  world_agreed = 1;
+  return agree_text(rc == CLI_MPI_DONE ? CLI_OK : rc, text, size);
+}
+
+int cli_mpi_end(int rc)
+{
   if (!world_on)
     return rc;
-  if (world_size > 1 && !world_agreed) {
-    /* No work was handed out here: bad input is caught on every rank
-     * alike, or one rank failed alone (a file it cannot read or write)
-     * while the others wait at the start of the work; all agree on the
-     * first failure, which rank 0 reports. */
-    rc = agree_text(rc == CLI_MPI_DONE ? CLI_OK : rc, text, size);
-    world_agreed = 1;
-  }
   if (world_size > 1 && world_rank == 0) {
-    /* The others wait for the final status (rank 0 drew and wrote). */
+    /* The others wait until rank 0 has written and said what it has to
+     * say: a rank's early exit must not cut rank 0's message short. */
     for (int r = 1; r < world_size; r++)
       MPI_Send(&rc, 1, MPI_INT, r, TAG_FINAL, MPI_COMM_WORLD);
   } else if (world_size > 1) {
     wait_message(0, TAG_FINAL);
     MPI_Recv(&rc, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    rc = CLI_OK; /* the job's status is rank 0's */
   }
   MPI_Finalize();
   return rc == CLI_MPI_DONE ? CLI_OK : rc;
