@@ -314,8 +314,7 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
 
 typedef struct {
   const sp_diagram *d;
-  size_t next, done, end; /* rows next..end-1 are left; done finished */
-  size_t total;           /* rows of this sweep, for the progress callback */
+  size_t next, done, end, total; /* rows next..end-1 left; done of total finished */
   int status;
 #ifdef SP_HAVE_THREADS
   pthread_mutex_t lock;
@@ -379,19 +378,16 @@ static unsigned thread_count(const sp_diagram *d, size_t rows)
   return n ? n : 1u;
 }
 
-/* The workspace every thread reads when no axis changes the tables,
- * prepared once for the grid's first point. */
+/* The workspace all threads read when no axis changes the tables (once). */
 static int shared_prepare(sp_diagram *d)
 {
+  sp_model m0;
   if (d->priv->mode != WS_SHARED || d->priv->shared)
     return SP_OK;
-  sp_model m0;
   int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
-  if (s)
-    return s;
-  if (sp_workspace_alloc(&d->priv->shared))
-    return SP_ENOMEM;
-  return sp_workspace_prepare(d->priv->shared, &m0);
+  if (!s && sp_workspace_alloc(&d->priv->shared))
+    s = SP_ENOMEM;
+  return s ? s : sp_workspace_prepare(d->priv->shared, &m0);
 }
 
 int sp_diagram_sweep_rows(sp_diagram *d, size_t first, size_t count)
@@ -435,9 +431,7 @@ int sp_diagram_set_rows(sp_diagram *d, size_t first, size_t count, const sp_diag
 
 int sp_diagram_sweep_done(sp_diagram *d)
 {
-  if (!d || !d->priv)
-    return SP_EINVAL;
-  int s = shared_prepare(d);
+  int s = d && d->priv ? shared_prepare(d) : SP_EINVAL;
   if (s)
     return s;
   memset(d->pub.count, 0, sizeof d->pub.count);
@@ -449,9 +443,7 @@ int sp_diagram_sweep_done(sp_diagram *d)
 
 int sp_diagram_sweep(sp_diagram *d)
 {
-  if (!d || !d->priv)
-    return SP_EINVAL;
-  int s = sp_diagram_sweep_rows(d, 0, d->pub.ny);
+  int s = d ? sp_diagram_sweep_rows(d, 0, d->pub.ny) : SP_EINVAL;
   return s ? s : sp_diagram_sweep_done(d);
 }
 

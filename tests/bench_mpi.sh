@@ -22,7 +22,7 @@ for round in 1 2 3; do
   for n in 1 2; do
     mkdir -p "$tmp/$n"
     TIMEFORMAT='%R %U %S'
-    { time (cd "$tmp/$n" && "$MPIRUN" "${flags[@]}" -n "$n" "$SP" "${args[@]}") 2>"$tmp/err"; } \
+    { time { (cd "$tmp/$n" && "$MPIRUN" "${flags[@]}" -n "$n" "$SP" "${args[@]}") 2>"$tmp/err"; }; } \
       2>"$tmp/time" || { echo "not ok 1 - $n rank(s): the run failed: $(cat "$tmp/err")"; exit 1; }
     read -r t u s <"$tmp/time"
     cpu=$(awk -v a="$u" -v b="$s" 'BEGIN { printf "%.2f", a + b }')
