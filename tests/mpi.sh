@@ -118,7 +118,17 @@ expect_error 1 "diagram: rank 0: failure injected" "rank 0 fails in the work" --
 expect_error 1 "train --grid: rank 0: failure injected" "rank 0 fails in train --grid-x" -- \
   train --width 16 --heads 2 --vocab 7 --batch 3 --tokens 10 --depth 2 --steps 6 \
   --grid-x beta:0.37:2.9:3 --grid-y alpha-sa:0.29:1.3:2 -o t.csv
+SIGPROP_MPI_FAIL=1:before
+expect_error 1 "diagram: rank 1: failure injected by SIGPROP_MPI_FAIL before the work" \
+  "rank 1 fails before the work (a file it cannot read)" -- diagram $small
+SIGPROP_MPI_FAIL=0:before
+expect_error 1 "validate: rank 0: failure injected by SIGPROP_MPI_FAIL before the work" \
+  "rank 0 fails before the work of validate --gradient" -- validate --gradient --width 24 \
+  --tokens 9 --seeds 3 --beta-range 0.11:2.3:3 -o g.csv
 unset SIGPROP_MPI_FAIL
+expect_error 1 "nowhere/g.csv: cannot write" "validate --gradient: an output rank 0 cannot \
+write" -- validate --gradient --width 24 --tokens 9 --seeds 3 --beta-range 0.11:2.3:3 \
+  -o nowhere/g.csv
 expect_error 1 "validate: seed [0-9]*, block 5: the squared norm q overflowed" \
   "a network that overflows, on whichever rank" -- validate --width 32 --seeds 4 --tokens 8 \
   --depth 40 --norm none --alpha-sa 1000 --alpha-mlp 1000 -o v.csv

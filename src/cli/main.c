@@ -186,7 +186,6 @@ int main(int argc, char **argv)
   if (rc != CLI_OK && error_code)
     rc = error_code;
   rc = finish_stdout(rc);
-  rc = cli_mpi_finish(rc, error_text, sizeof error_text);
   if (rc != CLI_OK && cli_mpi_is_root())
     cli_print_line(stderr, "sigprop: ", error_text[0] ? error_text : "failed");
   free(line);

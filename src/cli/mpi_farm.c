@@ -14,12 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_ASK = 31, TAG_DATA = 32, TAG_TEXT = 33, TAG_WORK = 34 };
-enum { ASK_READY, ASK_RESULT, ASK_FAIL };
-enum { HEAD_KIND, HEAD_CODE, HEAD_FIRST, HEAD_COUNT, HEAD_GRAIN, HEAD_N };
+enum { TAG_ASK = CLI_MPI_TAG_ASK, TAG_DATA = 32, TAG_TEXT = CLI_MPI_TAG_TEXT, TAG_WORK = 34 };
+enum { HEAD_KIND, HEAD_CODE, HEAD_FIRST, HEAD_COUNT, HEAD_GRAIN, HEAD_N = CLI_MPI_HEAD_N };
 /* One message of results stays well below 2^31 bytes. */
 #define CHUNK_BYTES_MAX ((size_t)256 << 20)
-#define TEXT_MAX 1024
+#define TEXT_MAX CLI_MPI_TEXT_MAX
 
 typedef struct {
   const cli_farm *f;
@@ -49,16 +48,21 @@ static void take(farm_state *st, size_t grain, size_t *first, size_t *count)
   st->next += c;
 }
 
-/* The failure SIGPROP_MPI_FAIL=RANK injects on that rank as it starts
- * its share of the work (how the tests make a chosen rank fail in the
- * middle of a run); CLI_OK elsewhere. */
-static int injected(const cli_farm *f)
+/* The failure SIGPROP_MPI_FAIL=RANK injects on that rank as it starts its
+ * share of the work, or with RANK:before just before the work starts (as
+ * a rank that cannot read a file); how the tests make a chosen rank fail.
+ * CLI_OK elsewhere. */
+static int injected(const cli_farm *f, int before)
 {
   const char *e = getenv("SIGPROP_MPI_FAIL");
-  if (e && *e && atoi(e) == cli_mpi_rank())
-    return cli_error(CLI_FAIL, "%s: rank %d: failure injected by SIGPROP_MPI_FAIL", f->what,
-                     cli_mpi_rank());
-  return CLI_OK;
+  char *end;
+  if (!e || !*e)
+    return CLI_OK;
+  long r = strtol(e, &end, 10);
+  if (r != cli_mpi_rank() || (strcmp(end, ":before") == 0) != before)
+    return CLI_OK;
+  return cli_error(CLI_FAIL, "%s: rank %ld: failure injected by SIGPROP_MPI_FAIL%s", f->what, r,
+                   before ? " before the work" : "");
 }
 
 /* Rank 0's own share, on a thread of its own (the main thread serves). */
@@ -66,7 +70,7 @@ static void *local_worker(void *arg)
 {
   farm_state *st = arg;
   const cli_farm *f = st->f;
-  int r = injected(f);
+  int r = injected(f, 0);
   for (; !r;) {
     size_t first, count;
     pthread_mutex_lock(&st->lock);
@@ -103,13 +107,15 @@ static int serve(farm_state *st, const MPI_Status *ms, const unsigned long long 
 {
   const cli_farm *f = st->f;
   int src = ms->MPI_SOURCE;
-  if (head[HEAD_KIND] == ASK_FAIL) {
+  if (head[HEAD_KIND] == CLI_MPI_ASK_LEAVE)
+    return 1; /* a rank with no part in this work */
+  if (head[HEAD_KIND] == CLI_MPI_ASK_FAIL) {
     char text[TEXT_MAX] = "";
     MPI_Recv(text, TEXT_MAX, MPI_CHAR, src, TAG_TEXT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     text[TEXT_MAX - 1] = '\0';
     cli_mpi_abort((int)head[HEAD_CODE], text);
   }
-  if (head[HEAD_KIND] == ASK_RESULT) {
+  if (head[HEAD_KIND] == CLI_MPI_ASK_RESULT) {
     size_t first = (size_t)head[HEAD_FIRST], count = (size_t)head[HEAD_COUNT];
     size_t bytes = count * f->item_bytes;
     void *buf = malloc(bytes ? bytes : 1);
@@ -175,26 +181,15 @@ static int farm_root(const cli_farm *f)
   return CLI_OK;
 }
 
-/* Tell rank 0 of this rank's failure r (recorded); rank 0 ends the job. */
-static int fail_other(int r, unsigned long long first, unsigned long long count)
-{
-  char text[TEXT_MAX];
-  snprintf(text, sizeof text, "%s", cli_error_message());
-  unsigned long long fail[HEAD_N] = {ASK_FAIL, (unsigned long long)r, first, count, 0};
-  MPI_Send(fail, HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
-  MPI_Send(text, TEXT_MAX, MPI_CHAR, 0, TAG_TEXT, MPI_COMM_WORLD);
-  return r;
-}
-
 static int farm_other(const cli_farm *f)
 {
-  unsigned long long head[HEAD_N] = {ASK_READY, 0, 0, 0, f->grain};
-  int r = injected(f);
+  unsigned long long head[HEAD_N] = {CLI_MPI_ASK_READY, 0, 0, 0, f->grain};
+  int r = injected(f, 0);
   if (r)
-    return fail_other(r, 0, 0);
+    return cli_mpi_tell(r);
   for (;;) {
     MPI_Send(head, HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
-    if (head[HEAD_KIND] == ASK_RESULT)
+    if (head[HEAD_KIND] == CLI_MPI_ASK_RESULT)
       MPI_Send(f->result(f->ctx, (size_t)head[HEAD_FIRST]),
                (int)(head[HEAD_COUNT] * f->item_bytes), MPI_BYTE, 0, TAG_DATA, MPI_COMM_WORLD);
     unsigned long long work[2];
@@ -203,8 +198,8 @@ static int farm_other(const cli_farm *f)
     if (!work[1])
       return CLI_MPI_DONE;
     if ((r = f->compute(f->ctx, (size_t)work[0], (size_t)work[1])))
-      return fail_other(r, work[0], work[1]); /* rank 0 ends the job */
-    head[HEAD_KIND] = ASK_RESULT;
+      return cli_mpi_tell(r); /* rank 0 ends the job */
+    head[HEAD_KIND] = CLI_MPI_ASK_RESULT;
     head[HEAD_FIRST] = work[0];
     head[HEAD_COUNT] = work[1];
   }
@@ -214,8 +209,10 @@ int cli_farm_run(const cli_farm *f)
 {
   if (cli_mpi_size() <= 1)
     return f->compute(f->ctx, 0, f->n);
-  int r = cli_mpi_agree(CLI_OK);
+  int r = injected(f, 1);
   if (r)
-    return r; /* another rank failed before the work; rank 0 reports it */
+    return r;
+  if (cli_mpi_start())
+    return CLI_MPI_DONE; /* rank 0 has ended the run before this work */
   return cli_mpi_is_root() ? farm_root(f) : farm_other(f);
 }

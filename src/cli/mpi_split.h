@@ -45,6 +45,9 @@ typedef struct {
  * ("WHAT: ..."); diagram_split.c. */
 int cli_diagram_sweep(sp_diagram *d, const char *what, int progress);
 
+/* The error message recorded so far ("" when none; main.c). */
+const char *cli_error_message(void);
+
 #ifdef SP_HAVE_MPI
 
 /* Start MPI when an MPI launcher started the process (mpirun, srun):
@@ -56,14 +59,10 @@ void cli_mpi_init(int *argc, char ***argv);
 int cli_mpi_rank(void);
 int cli_mpi_size(void);
 
-/* Before rank 0 reports the run's status rc and recorded error message
- * `text` (of `size` bytes): when no work was handed out, all ranks agree
- * on the first failure (its message replaces `text`).  Returns the status
- * to report. */
-int cli_mpi_finish(int rc, char *text, size_t size);
-
-/* After rank 0 has reported: rank 0 releases the others, MPI is
- * finalised.  Returns the exit status: rc on rank 0, 0 on the others. */
+/* At the end of the run, rank 0 after its report: rank 0 releases the
+ * others; another rank tells rank 0 of a failure of its own (one before
+ * the work, e.g. a file it could not read) and waits to be released.  MPI
+ * is finalised.  Returns the exit status: rc on rank 0, 0 on the others. */
 int cli_mpi_end(int rc);
 
 /* Rank 0 or a single process: 1. */
@@ -81,21 +80,30 @@ int cli_mpi_command(const char *name);
  * half the remaining share of a rank, at least grain), computes its own on
  * a thread, and stores the results the others send back.  Returns CLI_OK
  * on rank 0 with every result stored, CLI_MPI_DONE on the other ranks, or
- * a recorded error.  Bad input caught on one rank before (cli_mpi_finish
- * was not reached) stops every rank here.  A failure during the work ends
- * the job from rank 0: pending output files removed, the failing rank's
- * message printed, MPI_Abort with its status. */
+ * a recorded error.  When rank 0 has ended the run before this work (bad
+ * input, an output it cannot write), the others return CLI_MPI_DONE here.
+ * A failure during the work, or of another rank before it, ends the job
+ * from rank 0: pending output files removed, the failing rank's message
+ * printed, MPI_Abort with its status. */
 int cli_farm_run(const cli_farm *f);
 
-/* Internal to mpi_world.c and mpi_farm.c: the collective start of the
- * farm (status of every rank; the first failure's message recorded); the
- * failure of a run in progress (never returns). */
-int cli_mpi_agree(int rc);
+/* Internal to mpi_world.c and mpi_farm.c.  Messages: a request to rank 0
+ * (TAG_ASK, CLI_MPI_HEAD_N numbers: kind, code, first, count, grain), a
+ * failure's text (TAG_TEXT, CLI_MPI_TEXT_MAX bytes), rank 0's word that
+ * a piece of work starts (TAG_GO) or that the run is over (TAG_FINAL). */
+enum { CLI_MPI_TAG_ASK = 31, CLI_MPI_TAG_TEXT = 33, CLI_MPI_TAG_GO = 40, CLI_MPI_TAG_FINAL = 41 };
+enum { CLI_MPI_ASK_READY, CLI_MPI_ASK_RESULT, CLI_MPI_ASK_FAIL, CLI_MPI_ASK_LEAVE };
+enum { CLI_MPI_HEAD_N = 5, CLI_MPI_TEXT_MAX = 1024 };
+/* The start of a piece of work: rank 0 tells the others; they wait for
+ * that, or for the end of the run (CLI_MPI_DONE then). */
+int cli_mpi_start(void);
+/* Another rank than 0: tell rank 0 of this rank's failure `code` (the
+ * recorded message), once; rank 0 ends the job.  Returns code. */
+int cli_mpi_tell(int code);
+/* Rank 0: the end of a run in progress after a failure (never returns). */
 void cli_mpi_abort(int code, const char *text);
 /* Wait without spinning until a message from `source` with `tag` is there. */
 void cli_mpi_wait(int source, int tag);
-/* The error message recorded so far ("" when none; main.c). */
-const char *cli_error_message(void);
 
 #else
 
@@ -105,12 +113,6 @@ static inline int cli_mpi_size(void) { return 1; }
 static inline int cli_mpi_is_root(void) { return 1; }
 static inline int cli_mpi_single(const char *what) { (void)what; return 0; }
 static inline int cli_mpi_command(const char *name) { (void)name; return 0; }
-static inline int cli_mpi_finish(int rc, char *text, size_t size)
-{
-  (void)text;
-  (void)size;
-  return rc;
-}
 static inline int cli_mpi_end(int rc) { return rc; }
 static inline int cli_farm_run(const cli_farm *f) { return f->compute(f->ctx, 0, f->n); }
 

@@ -1,6 +1,7 @@
 /* The ranks of an MPI run: starting MPI only under a launcher, one voice
- * (rank 0) for standard output and errors, agreeing on a failure, and the
- * end of the run.
+ * (rank 0) for standard output and errors, the start of each piece of
+ * work and the end of the run, both said by rank 0, and a failure of
+ * another rank told to rank 0.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 #include "mpi_split.h"
@@ -12,11 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_FINAL = 41 };
-
-static int world_on;     /* MPI_Init_thread was called */
+static int world_on; /* MPI_Init_thread was called */
 static int world_rank, world_size = 1;
-static int world_agreed; /* cli_mpi_agree has run (the farm started) */
+static int world_told;  /* this rank's failure was sent to rank 0 */
+static int world_ended; /* rank 0's end of the run was received */
 
 /* Launchers set one of these in every process they start: Open MPI's
  * mpirun, MPICH's hydra and PMI, PMIx (srun --mpi=pmix). */
@@ -83,38 +83,6 @@ int cli_mpi_command(const char *name)
   return cli_mpi_single(name);
 }
 
-/* Every rank's status: the largest code wins, and the message of the
- * lowest rank with that failure is recorded on every rank.  Collective. */
-static int agree_text(int rc, char *text, size_t size)
-{
-  int code = rc, worst = 0;
-  MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (!worst)
-    return CLI_OK;
-  int mine = rc == worst ? world_rank : world_size, first = 0;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  char msg[1024] = "";
-  if (world_rank == first)
-    snprintf(msg, sizeof msg, "%s", text);
-  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, MPI_COMM_WORLD);
-  if (world_rank != first)
-    snprintf(text, size, "%s", msg);
-  return worst;
-}
-
-int cli_mpi_agree(int rc)
-{
-  world_agreed = 1;
-  if (world_size <= 1)
-    return rc;
-  char text[1024];
-  snprintf(text, sizeof text, "%s", cli_error_message());
-  int worst = agree_text(rc, text, sizeof text);
-  if (worst && !rc)
-    cli_error(worst, "%s", text);
-  return worst;
-}
-
 void cli_mpi_abort(int code, const char *text)
 {
   /* No output file of this run is left behind: they are all still
@@ -126,9 +94,7 @@ void cli_mpi_abort(int code, const char *text)
   _exit(code ? code : CLI_FAIL); /* not reached */
 }
 
-/* Wait for a message without spinning a processor (a blocking receive
- * polls): probe every millisecond. */
-static void wait_message(int source, int tag)
+void cli_mpi_wait(int source, int tag)
 {
   int flag = 0;
   struct timespec ms = {0, 1000000};
@@ -140,16 +106,52 @@ static void wait_message(int source, int tag)
   }
 }
 
-int cli_mpi_finish(int rc, char *text, size_t size)
+/* Wait for rank 0's next word, TAG_GO or TAG_FINAL; returns its tag. */
+static int wait_root(void)
 {
-  if (!world_on || world_size <= 1 || world_agreed)
-    return rc;
-  /* No work was handed out here: bad input is caught on every rank alike,
-   * or one rank failed alone (a file it cannot read or write) while the
-   * others wait at the start of the work; all agree on the first failure,
-   * which rank 0 reports. */
-  world_agreed = 1;
-  return agree_text(rc == CLI_MPI_DONE ? CLI_OK : rc, text, size);
+  int flag = 0, tag;
+  MPI_Status st;
+  struct timespec ms = {0, 1000000};
+  for (;;) {
+    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (flag && (st.MPI_TAG == CLI_MPI_TAG_GO || st.MPI_TAG == CLI_MPI_TAG_FINAL))
+      break;
+    nanosleep(&ms, NULL);
+  }
+  tag = st.MPI_TAG;
+  int v;
+  MPI_Recv(&v, 1, MPI_INT, 0, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  world_ended |= tag == CLI_MPI_TAG_FINAL;
+  return tag;
+}
+
+int cli_mpi_start(void)
+{
+  if (world_size <= 1)
+    return CLI_OK;
+  if (world_rank == 0) {
+    int go = 0;
+    for (int r = 1; r < world_size; r++)
+      MPI_Send(&go, 1, MPI_INT, r, CLI_MPI_TAG_GO, MPI_COMM_WORLD);
+    return CLI_OK;
+  }
+  /* Rank 0 may have stopped before this work (bad input, an output it
+   * cannot write, a failure of its own): the run is over. */
+  return world_ended || wait_root() == CLI_MPI_TAG_FINAL ? CLI_MPI_DONE : CLI_OK;
+}
+
+int cli_mpi_tell(int code)
+{
+  if (world_size <= 1 || world_rank == 0 || world_told || world_ended)
+    return code;
+  char text[CLI_MPI_TEXT_MAX];
+  snprintf(text, sizeof text, "%s", cli_error_message());
+  unsigned long long head[CLI_MPI_HEAD_N] = {CLI_MPI_ASK_FAIL, (unsigned long long)code, 0, 0,
+                                             0};
+  MPI_Send(head, CLI_MPI_HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, CLI_MPI_TAG_ASK, MPI_COMM_WORLD);
+  MPI_Send(text, CLI_MPI_TEXT_MAX, MPI_CHAR, 0, CLI_MPI_TAG_TEXT, MPI_COMM_WORLD);
+  world_told = 1;
+  return code;
 }
 
 int cli_mpi_end(int rc)
@@ -157,20 +159,23 @@ int cli_mpi_end(int rc)
   if (!world_on)
     return rc;
   if (world_size > 1 && world_rank == 0) {
-    /* The others wait until rank 0 has written and said what it has to
-     * say: a rank's early exit must not cut rank 0's message short. */
+    /* The others (done, or waiting for work that will not come) leave
+     * only now: a rank's early exit must not cut rank 0's message short. */
     for (int r = 1; r < world_size; r++)
-      MPI_Send(&rc, 1, MPI_INT, r, TAG_FINAL, MPI_COMM_WORLD);
+      MPI_Send(&rc, 1, MPI_INT, r, CLI_MPI_TAG_FINAL, MPI_COMM_WORLD);
   } else if (world_size > 1) {
-    wait_message(0, TAG_FINAL);
-    MPI_Recv(&rc, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    /* A failure before the work reaches rank 0 here (it ends the job);
+     * after its own report rank 0 releases this rank. */
+    if (rc != CLI_OK && rc != CLI_MPI_DONE)
+      cli_mpi_tell(rc);
+    while (!world_ended)
+      if (wait_root() == CLI_MPI_TAG_GO) { /* work this rank has no part in */
+        unsigned long long head[CLI_MPI_HEAD_N] = {CLI_MPI_ASK_LEAVE, 0, 0, 0, 0};
+        MPI_Send(head, CLI_MPI_HEAD_N, MPI_UNSIGNED_LONG_LONG, 0, CLI_MPI_TAG_ASK,
+                 MPI_COMM_WORLD);
+      }
     rc = CLI_OK; /* the job's status is rank 0's */
   }
   MPI_Finalize();
   return rc == CLI_MPI_DONE ? CLI_OK : rc;
-}
-
-void cli_mpi_wait(int source, int tag)
-{
-  wait_message(source, tag);
 }
