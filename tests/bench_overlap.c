@@ -7,6 +7,7 @@
  * figures; never fails on time.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
+#include "bench_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
@@ -16,13 +17,6 @@
 #include <time.h>
 
 enum { N = 201 };
-
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double cpu(void)
 {
@@ -50,12 +44,12 @@ int main(void)
   sp_model m;
   model_at(&m, 0, 0);
   m.row_overlap = SP_OVERLAP_INDEPENDENT;
-  double t0 = now(), c0 = cpu();
+  double t0 = bench_wall(), c0 = cpu();
   int s = sp_workspace_prepare(w, &m); /* the finite-T table */
-  double t1 = now(), c1 = cpu();
+  double t1 = bench_wall(), c1 = cpu();
   m.row_overlap = SP_OVERLAP_EXACT;
   s = s ? s : sp_workspace_prepare(w, &m); /* the overlap table */
-  double t2 = now(), c2 = cpu();
+  double t2 = bench_wall(), c2 = cpu();
   int bad = 0;
   for (int j = 0; j < N && !s; j++) {
     for (int i = 0; i < N; i++)
@@ -64,7 +58,7 @@ int main(void)
     for (int i = 0; i < N; i++)
       bad += st[i] != 0;
   }
-  double t3 = now(), c3 = cpu();
+  double t3 = bench_wall(), c3 = cpu();
   printf("1..2\n");
   printf("ok 1 - finite-T table %.2f s (cpu %.2f), overlap table %.2f s (cpu %.2f, all "
          "threads), sweep 201 x 201 x 60 on one thread %.2f s (cpu %.2f); %d points failed\n",

@@ -76,10 +76,10 @@ static void header(FILE *f, const sp_model *m, const cli_source *src, const sp_s
 static void assumptions(FILE *f, const sp_model *m, const cli_source *src)
 {
   fprintf(f, "assumptions  rho0 %.4g%s, q0 %.4g%s, T %ld%s, %s statistics%s, %s%s, L %ld%s%s\n",
-          m->rho0, mark(src, CLI_ASSUMED_RHO0), m->q0, mark(src, CLI_ASSUMED_Q0), m->tokens,
-          mark(src, CLI_ASSUMED_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
-          mark(src, CLI_ASSUMED_STATS), m->causal ? "causal" : "encoder",
-          mark(src, CLI_ASSUMED_CAUSAL), m->depth, mark(src, CLI_ASSUMED_DEPTH),
+          m->rho0, mark(src, CLI_GIVEN_RHO0), m->q0, mark(src, CLI_GIVEN_Q0), m->tokens,
+          mark(src, CLI_GIVEN_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
+          mark(src, CLI_GIVEN_STATS), m->causal ? "causal" : "encoder",
+          mark(src, CLI_GIVEN_CAUSAL), m->depth, mark(src, CLI_GIVEN_DEPTH),
           src->assumed & 63u ? "  (*: assumed)" : "");
 }
 
