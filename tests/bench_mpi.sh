@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (meson test --benchmark mpi, when built with MPI): the speed-up
 # of one MPI rank to two on a diagram sweep of about a minute on one rank
-# (501 x 501 points, depth 1000, one thread per rank, PNG out), three
+# (1001 x 1001 points, depth 4000, one thread per rank, PNG out), three
 # rounds, one rank and two side by side; prints every time, the medians,
 # their ratio and the load average before and after (the machine is
 # shared: read the ratio against it).  Also checks that both wrote the
@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 flags=()
 "$MPIRUN" --version 2>/dev/null | grep -q "Open MPI" && flags=(-q --oversubscribe --allow-run-as-root)
-args=(diagram --depth 1000 --x beta:0:5:501 --y alpha-sa:0:5:501 --threads 1 --quiet -o d.png)
+args=(diagram --depth 4000 --x beta:0:5:1001 --y alpha-sa:0:5:1001 --threads 1 --quiet -o d.png)
 echo "1..2"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) processors)"
 declare -A times cpus
@@ -37,7 +37,7 @@ m2=$(printf '%s\n' ${times[2]} | sort -n | sed -n 2p)
 ratio=$(awk -v a="$m1" -v b="$m2" 'BEGIN { printf "%.2f", a / b }')
 c1=$(printf '%s\n' ${cpus[1]} | sort -n | sed -n 2p)
 c2=$(printf '%s\n' ${cpus[2]} | sort -n | sed -n 2p)
-echo "ok 1 - diagram 501 x 501, depth 1000, 1 thread per rank: 1 rank median $m1 s (${times[1]} ), 2 ranks median $m2 s (${times[2]} ): speed-up $ratio; processor time $c1 s and $c2 s (medians)"
+echo "ok 1 - diagram 1001 x 1001, depth 4000, 1 thread per rank: 1 rank median $m1 s (${times[1]} ), 2 ranks median $m2 s (${times[2]} ): speed-up $ratio; processor time $c1 s and $c2 s (medians)"
 echo "# On a loaded machine two ranks also get a larger share of the processors than one: the"
 echo "# wall-clock ratio can exceed 2 there; the processor times show the cost of the split."
 cmp -s "$tmp/1/d.png" "$tmp/2/d.png"
