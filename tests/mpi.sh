@@ -60,15 +60,15 @@ same() {
 both() {
   _name=$1
   shift
-  run "one-$_name" "$ONE" "$@"
+  run "one-$_name" "$ONE" "$@" --quiet
   _s1=$?
-  run "two-$_name" "$TWO" "$@"
+  run "two-$_name" "$TWO" "$@" --quiet
   _s2=$?
   [ "$_s1" = 0 ] && [ "$_s2" = 0 ] && [ ! -s "$tmp/two-$_name.err" ]
   ok $? "$_name: one process (status $_s1) and two ranks (status $_s2, stderr '$(head -c 200 "$tmp/two-$_name.err")')"
 }
 
-# ---- the same results ----------------------------------------------------------
+# ---- the same results (--quiet: no progress lines) ---------------------------------
 
 both diagram diagram --x beta:0.13:3.7:23 --y alpha-sa:0.21:2.9:19 --depth 17 --threads 2 \
   --overlay-gradient 0.013 --curves c.csv -o d.csv -o d.json -o d.png -o d.svg
@@ -101,10 +101,19 @@ run n1 "$MPIRUN" -n 1 --allow-run-as-root "$SP" diagram --x beta:0.5:2:5 --y alp
 cmp -s "$tmp/one.out" "$tmp/n1.out"
 ok $? "diagram on one rank: the same CSV"
 
-# ---- failures: one line, a status, no file ---------------------------------------
+# Progress from rank 0 only: standard error is a pipe under mpirun, so a line at every
+# tenth of the work, the last one 100%.
+run two-progress "$TWO" diagram --x beta:0.5:2:9 --y alpha-sa:0.5:2:40 --depth 7 -o d.csv
+st=$?
+bad=$(grep -v -c -E '^sigprop: diagram: [1-9]0?0?%$' "$tmp/two-progress.err")
+[ $st = 0 ] && [ "$bad" = 0 ] && [ "$(tail -1 "$tmp/two-progress.err")" = "sigprop: diagram: 100%" ] \
+  && [ "$(grep -c . "$tmp/two-progress.err")" -le 10 ]
+ok $? "progress: at most ten lines from rank 0, the last 100% ($(tr '\n' ' ' <"$tmp/two-progress.err"))"
+
+# ---- failures: one line, a status, no file (--quiet: no progress lines before it) ----
 
 SP=$TWO
-small="--x beta:0.5:2:30 --y alpha-sa:0.5:2:40 --depth 11 -o d.csv -o d.png"
+small="--x beta:0.5:2:30 --y alpha-sa:0.5:2:40 --depth 11 --quiet -o d.csv -o d.png"
 expect_error 2 "'x' is not a number" "bad input, caught on every rank" -- diagram --x beta:1:2:x
 expect_error 1 "nowhere/d.csv: cannot write" "an output rank 0 cannot write" -- \
   diagram $small -o nowhere/d.csv
@@ -112,26 +121,26 @@ SIGPROP_MPI_FAIL=1
 export SIGPROP_MPI_FAIL
 expect_error 1 "diagram: rank 1: failure injected" "rank 1 fails in the work" -- diagram $small
 expect_error 1 "validate: rank 1: failure injected" "rank 1 fails in validate" -- \
-  validate --width 24 --tokens 9 --depth 5 --seeds 6 -o v.csv -o v.png
+  validate --width 24 --tokens 9 --depth 5 --seeds 6 --quiet -o v.csv -o v.png
 SIGPROP_MPI_FAIL=0
 expect_error 1 "diagram: rank 0: failure injected" "rank 0 fails in the work" -- diagram $small
 expect_error 1 "train --grid: rank 0: failure injected" "rank 0 fails in train --grid-x" -- \
   train --width 16 --heads 2 --vocab 7 --batch 3 --tokens 10 --depth 2 --steps 6 \
-  --grid-x beta:0.37:2.9:3 --grid-y alpha-sa:0.29:1.3:2 -o t.csv
+  --grid-x beta:0.37:2.9:3 --grid-y alpha-sa:0.29:1.3:2 --quiet -o t.csv
 SIGPROP_MPI_FAIL=1:before
 expect_error 1 "diagram: rank 1: failure injected by SIGPROP_MPI_FAIL before the work" \
   "rank 1 fails before the work (a file it cannot read)" -- diagram $small
 SIGPROP_MPI_FAIL=0:before
 expect_error 1 "validate: rank 0: failure injected by SIGPROP_MPI_FAIL before the work" \
   "rank 0 fails before the work of validate --gradient" -- validate --gradient --width 24 \
-  --tokens 9 --seeds 3 --beta-range 0.11:2.3:3 -o g.csv
+  --tokens 9 --seeds 3 --beta-range 0.11:2.3:3 --quiet -o g.csv
 unset SIGPROP_MPI_FAIL
 expect_error 1 "nowhere/g.csv: cannot write" "validate --gradient: an output rank 0 cannot \
 write" -- validate --gradient --width 24 --tokens 9 --seeds 3 --beta-range 0.11:2.3:3 \
   -o nowhere/g.csv
 expect_error 1 "validate: seed [0-9]*, block 5: the squared norm q overflowed" \
   "a network that overflows, on whichever rank" -- validate --width 32 --seeds 4 --tokens 8 \
-  --depth 40 --norm none --alpha-sa 1000 --alpha-mlp 1000 -o v.csv
+  --depth 40 --norm none --alpha-sa 1000 --alpha-mlp 1000 --quiet -o v.csv
 expect_error 2 "propagate: runs in one process" "a command that does not spread" -- \
   propagate --depth 3
 expect_error 2 "train without --grid-x: runs in one process" "train of one network" -- \

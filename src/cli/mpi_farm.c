@@ -91,13 +91,18 @@ static void *local_worker(void *arg)
   return NULL;
 }
 
-static void show_progress(const cli_farm *f, size_t done, int *shown)
+/* Rank 0's progress line: on a terminal rewritten in place at every
+ * percent; otherwise (Open MPI's mpirun passes standard error through a
+ * pipe, a batch job writes a log) one line at every tenth of the work. */
+static void show_progress(const cli_farm *f, size_t done, int tty, int *shown)
 {
   int pct = (int)(100.0 * (double)done / (double)(f->n ? f->n : 1));
-  if (pct == *shown)
+  if (!tty)
+    pct -= pct % 10;
+  if (pct == *shown || (!tty && pct == 0))
     return;
   *shown = pct;
-  fprintf(stderr, "\rsigprop: %s: %3d%%", f->what, pct);
+  fprintf(stderr, tty ? "\rsigprop: %s: %3d%%" : "sigprop: %s: %d%%\n", f->what, pct);
   fflush(stderr);
 }
 
@@ -144,7 +149,7 @@ static int farm_root(const cli_farm *f)
 {
   farm_state st = {f, PTHREAD_MUTEX_INITIALIZER, 0, 0, CLI_OK, 0};
   pthread_t tid;
-  int progress = f->progress && isatty(STDERR_FILENO), shown = -1;
+  int progress = f->progress, tty = isatty(STDERR_FILENO), shown = -1;
   int started = pthread_create(&tid, NULL, local_worker, &st) == 0;
   if (!started)
     st.local_over = 1; /* the other ranks do all of it */
@@ -158,7 +163,7 @@ static int farm_root(const cli_farm *f)
     if (code)
       cli_mpi_abort(code, cli_error_message());
     if (progress)
-      show_progress(f, done, &shown);
+      show_progress(f, done, tty, &shown);
     if (!others && over)
       break;
     int flag = 0;
@@ -176,7 +181,7 @@ static int farm_root(const cli_farm *f)
   if (started)
     pthread_join(tid, NULL);
   pthread_mutex_destroy(&st.lock);
-  if (progress)
+  if (progress && tty)
     fprintf(stderr, "\r%*s\r", 40, "");
   return CLI_OK;
 }
