@@ -20,8 +20,10 @@ flags="-n 2"
 if "$MPIRUN" --version 2>/dev/null | grep -q "Open MPI"; then
   flags="-q -n 2 --oversubscribe --allow-run-as-root"
 fi
-# shellcheck disable=SC2086 # $flags holds several words
-printf '#!/bin/sh\nexport ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\nexec "%s" %s "%s" "$@"\n' \
+# Containers often forbid the cross-memory copies of Open MPI's shared-memory
+# transport: plain copies instead, unless the environment chose.
+printf '#!/bin/sh\nexport ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\n%s\nexec "%s" %s "%s" "$@"\n' \
+  'export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}' \
   "$MPIRUN" "$flags" "$SP" >"$tmp/mpi2"
 chmod +x "$tmp/mpi2"
 ONE=$SP
