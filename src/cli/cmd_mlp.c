@@ -25,8 +25,7 @@ static const cli_command command = {
   "as a curve.  A figure (-o FILE.png, .pdf, .svg) needs the grid.",
   0, NULL};
 
-static const char *const columns[] = {"q_star", "chi1", "c_star", "xi_c", "xi_q"};
-#define NCOL (sizeof columns / sizeof columns[0])
+#define NCOL SP_MEANFIELD_TABLE_NPOINT
 
 #define MAX_N 1001
 
@@ -70,11 +69,7 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
 
 static double axis_value(const axis *a, long i)
 {
-  double t = (double)i / (double)(a->n - 1);
-  if (i == a->n - 1)
-    return a->max;
-  return a->log ? exp(log(a->min) + t * (log(a->max) - log(a->min)))
-                : a->min + t * (a->max - a->min);
+  return sp_meanfield_table_axis(a->min, a->max, a->n, a->log, i);
 }
 
 static const cli_opt opts[] = {
@@ -123,7 +118,8 @@ static int one_point(const sp_model *m, const options *o)
   if ((r = cli_outputs_begin(&files, &o->out)))
     return r;
   sp_meanfield mf;
-  int s = sp_meanfield_solve(m->activation, m->erf_scale, m->var_w_in, m->var_b, &mf);
+  double row[NCOL];
+  int s = sp_meanfield_table_point(m, row, &mf);
   if (s)
     return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, cli_status(s, "mlp"));
 
@@ -150,7 +146,9 @@ static int one_point(const sp_model *m, const options *o)
     cli_meta_add(&meta, "phase", "%s", phase);
   }
   cli_meta_add(&meta, "xi_c, xi_q", "depth scales in layers (inf: power-law approach)");
-  double row[NCOL] = {mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
+  const char *columns[NCOL];
+  for (size_t c = 0; c < NCOL; c++)
+    columns[c] = sp_meanfield_table_column(c + 2);
   sp_table t = {NCOL, 1, columns, row, NULL};
   return cli_outputs_end(&files, &t, NULL, 0.0, &meta, CLI_OK);
 }
@@ -172,9 +170,7 @@ static int chi_at(double x, double y, void *arg, double *value)
   return SP_OK;
 }
 
-static const char *const grid_columns[] = {"var_w", "var_b", "q_star", "chi1", "c_star",
-                                           "xi_c", "xi_q"};
-#define NGRID (sizeof grid_columns / sizeof grid_columns[0])
+#define NGRID SP_MEANFIELD_TABLE_NCOL
 
 static void plot_style(sp_plot_style *st, double r, double g, double b, double width,
                        double halo, double hr, double hg, double hb)
@@ -305,25 +301,16 @@ static int solve_grid(const sp_model *m, const options *o, grid *g)
     g->xs[i] = axis_value(&o->x, (long)i);
   for (size_t j = 0; j < ny; j++)
     g->ys[j] = axis_value(&o->y, (long)j);
-  for (size_t j = 0; j < ny; j++)
-    for (size_t i = 0; i < nx; i++) {
-      size_t k = j * nx + i;
-      double w = o->x.is_w ? g->xs[i] : g->ys[j], b = o->x.is_w ? g->ys[j] : g->xs[i];
-      sp_meanfield mf;
-      int s = sp_meanfield_solve(m->activation, m->erf_scale, w, b, &mf);
-      if (s == SP_ENOCONV) {
-        mf.q_star = mf.chi1 = mf.c_star = mf.xi_c = mf.xi_q = NAN;
-        g->undefined++;
-      } else if (s) {
-        char what[96];
-        snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
-        return cli_status(s, what);
-      }
-      g->chi[k] = mf.chi1;
-      g->chaotic += mf.chi1 > 1.0;
-      double row[NGRID] = {w, b, mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
-      memcpy(g->num + k * NGRID, row, sizeof row);
-    }
+  double w = NAN, b = NAN;
+  int s = sp_meanfield_table_grid(m, o->x.is_w, g->xs, nx, g->ys, ny, g->num, &g->chaotic,
+                                  &g->undefined, &w, &b);
+  if (s) {
+    char what[96];
+    snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
+    return cli_status(s, what);
+  }
+  for (size_t k = 0; k < n; k++)
+    g->chi[k] = g->num[k * NGRID + 3];
   return CLI_OK;
 }
 
@@ -371,6 +358,9 @@ static int sweep(const sp_model *m, options *o)
   if (!r && cli_outputs_figure(&o->out)
       && (s = build_figure(o, m, g.xs, g.ys, g.chi, &edge, &plot)))
     r = cli_status(s, "mlp: figure");
+  const char *grid_columns[NGRID];
+  for (size_t c = 0; c < NGRID; c++)
+    grid_columns[c] = sp_meanfield_table_column(c);
   sp_table t = {NGRID, nx * ny, grid_columns, g.num, NULL};
   r = cli_outputs_end(&files, &t, plot, o->fig.dpi, &meta, r);
   sp_plot_free(plot);

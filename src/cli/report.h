@@ -10,16 +10,14 @@
 #include <jansson.h>
 #include <stdio.h>
 
-/* Where the model came from. */
-typedef struct {
-  const char *kind; /* "preset", "config", "checkpoint" or "options" */
-  const char *name; /* preset name, file name; NULL for options */
-  sp_stds stds;     /* widths and stds as given (NaN/0 where not) */
-  unsigned assumed; /* the inputs assumed (a default) rather than given:
-                     * CLI_GIVEN_* bits (cli.h) */
-} cli_source;
+/* Where the model came from (the library's; the program fills the command
+ * line and, for a config, the config).  `assumed` holds the inputs assumed
+ * (a default) rather than given: CLI_GIVEN_* bits (cli.h). */
+typedef sp_report_source cli_source;
 
-/* The report as one JSON object (the schema of sigprop-recommend(1)):
+/* The library's report (sp_report_json) as one JSON object, with this
+ * run's command line and, for kind "config", the config of --config
+ * (the schema of sigprop-recommend(1)):
  * top-level phase, beta, rho0, q0, depth, d_model, heads, tokens (null
  * under T -> infinity statistics), stds {q k v o ff_in ff_out emb}, then
  * source, assumed, model, verdict, first_block, and, when `a` is not NULL,
