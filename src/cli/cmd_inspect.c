@@ -144,7 +144,7 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   stds_of(in, &given);
   cli_source src = {"checkpoint", file, given,
                     (in->tokens_assumed ? CLI_ASSUMED_TOKENS : 0u)
-                    | (o->config ? 0u : CLI_ASSUMED_CAUSAL)};
+                    | (o->config ? 0u : CLI_ASSUMED_CAUSAL) | CLI_ASSUMED_OVERLAP};
   sp_recommend_options ro;
   sp_recommend_options_default(&ro);
   ro.rho_max = o->rho_max;
@@ -250,6 +250,8 @@ int cmd_inspect(int argc, char **argv)
     return r;
   }
   sp_model m = in.preset.model;
+  if (cli_report_exact_overlap(&m)) /* as recommend */
+    m.row_overlap = SP_OVERLAP_EXACT;
   r = table ? write_tables(&o, pos[0], &in, &m, &files) : CLI_OK;
   if (!r && report_too)
     r = report(&o, pos[0], &in, &m);

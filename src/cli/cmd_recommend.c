@@ -15,8 +15,10 @@ static const cli_command command = {
   "[-o FILE.json]...",
   "Classifies the network at its depth (rank collapse, entropy collapse, stream overflow or "
   "trainable; theory.md §10) under finite-T statistics unless --attention-stats asymptotic is "
-  "given, and prints: the model as given (source, widths, weight stds and the parameters they "
-  "give, theory.md §11); the assumptions (rho0, q0, T, statistics, causal, marked when a "
+  "given, with the exact row overlap of encoder rows (theory.md §14) unless --row-overlap "
+  "independent is given, and prints: the model as given (source, widths, weight stds and the "
+  "parameters they give, theory.md §11); the assumptions (rho0, q0, T, statistics, row "
+  "overlap, causal, marked when a "
   "default was assumed); the verdict with block 1's finite-T, finite-width query/key gradient; "
   "the sensitivity (the rho0 and the depth at which the verdict changes); the recommendation "
   "as a complete table of weight stds, in the initialisation-only form (a branch gain folded "
@@ -110,9 +112,12 @@ int cmd_recommend(int argc, char **argv)
   if (r || (r = check_outputs(&opt)))
     return r;
   unsigned given = cli_model_given();
-  /* Every model has a finite T: its statistics unless asked otherwise. */
+  /* Every model has a finite T: its statistics unless asked otherwise, and
+   * with them the exact row overlap where its table serves every block. */
   if (!(given & CLI_GIVEN_STATS))
     m.stats = SP_STATS_FINITE;
+  if (!(given & CLI_GIVEN_OVERLAP) && cli_report_exact_overlap(&m))
+    m.row_overlap = SP_OVERLAP_EXACT;
   if ((r = cli_model_check_sweep(&m, "recommend")))
     return r;
   sp_recommend_options o = opt.rec;
@@ -122,7 +127,7 @@ int cmd_recommend(int argc, char **argv)
   else if (p)
     o.gain = p->gain;
   const char *name, *kind = cli_model_source(&name);
-  cli_source src = {kind, name, *cli_model_stds(), ~given & 63u};
+  cli_source src = {kind, name, *cli_model_stds(), ~given & CLI_ASSUMED_ALL};
 
   cli_outputs files;
   if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))

@@ -446,7 +446,7 @@ static const cli_opt model_opts[] = {
              "where pre-LN beta_c is evaluated"),
   {"row-overlap", 0, CLI_OPT_CALL, 0, 0, 0, overlaps, overlap_call, overlap_show, "NAME",
    "finite-T overlap of two attention rows: 1/T, or the shared-key law (tabulated per T, "
-   "1-3 s once) [independent]", 0},
+   "on first use) [independent; recommend: exact where tabulated]", 0},
   PARAM("erf-scale", "A", "a in erf(a u)"),
   STD("init-std", "every weight std, as a framework's initializer_range (theory.md §11); "
                   "q0 follows only --std-emb"),

@@ -7,6 +7,7 @@
 #include "sigprop.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 
 /* Inputs the run assumed (a default) rather than was given. */
@@ -16,8 +17,32 @@ enum {
   CLI_ASSUMED_TOKENS = 1u << 2,
   CLI_ASSUMED_STATS = 1u << 3,
   CLI_ASSUMED_CAUSAL = 1u << 4,
-  CLI_ASSUMED_DEPTH = 1u << 5
+  CLI_ASSUMED_DEPTH = 1u << 5,
+  CLI_ASSUMED_OVERLAP = 1u << 6
 };
+/* Every CLI_ASSUMED_* bit. */
+#define CLI_ASSUMED_ALL 127u
+
+/* 1 when the report's model takes the exact row overlap (theory.md §14) by
+ * default: finite-T statistics and encoder rows (the causal law has no
+ * table yet) whose lambda = beta sqrt(q (q - p)) stays within the overlap
+ * table over the whole run -- beyond it every evaluation is a quadrature of
+ * 1 to 300 ms.  A LayerNorm before every block's attention (post-LN after
+ * block 1, pre-LN on its normalised input) gives q = 1 and lambda <= beta
+ * sqrt(T / (T - 1)); post-LN's block 1 sees q0.  recommend scans beta up to
+ * block 1's beta_c, so that bounds beta too. */
+static inline int cli_report_exact_overlap(const sp_model *m)
+{
+  int post = m->norm == SP_NORM_POST;
+  if (m->stats != SP_STATS_FINITE || m->causal || m->attention == SP_ATTN_UNIFORM
+      || !(post || (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_INPUT)))
+    return 0;
+  double top = post ? sp_rem_beta_c(m->q0, m->rho0 * m->q0) : sp_rem_beta_c(1.0, m->rho0);
+  double first = post ? m->q0 * sqrt(1.0 - m->rho0) : 1.0; /* block 1's q0 sqrt(1 - rho0) */
+  double lambda = (m->beta > top ? m->beta : top) * (first > 1.0 ? first : 1.0)
+                  * sqrt((double)m->tokens / ((double)m->tokens - 1.0));
+  return lambda <= SP_OVERLAP_TABLE_LAMBDA_MAX;
+}
 
 /* Where the model came from. */
 typedef struct {

@@ -257,8 +257,8 @@ json_t *cli_report_json(const sp_model *m, const cli_source *src, const sp_verdi
   put(&b, root, "source", s);
   json_t *as = json_array();
   static const char *const names[] = {"rho0", "q0", "tokens", "attention_stats", "causal",
-                                      "depth"};
-  for (int i = 0; i < 6; i++)
+                                      "depth", "row_overlap"};
+  for (int i = 0; i < 7; i++)
     if ((src->assumed & (1u << i)) && (!as || json_array_append_new(as, json_string(names[i]))))
       b.failed = 1;
   put(&b, root, "assumed", as);
