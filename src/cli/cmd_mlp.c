@@ -42,6 +42,7 @@ typedef struct {
   cli_figure fig;
   const sp_colormap *cm;
   cli_range range; /* --range of the colours, NaN: from the data */
+  long threads;    /* --threads, 0: one per processor */
 } options;
 
 static int parse_axis(void *target, const cli_opt *o, const char *spec)
@@ -86,6 +87,8 @@ static const cli_opt opts[] = {
               "viridis, cividis, magma or inferno"),
   CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
               "colour range of chi_1 [the data's, within 0:2]"),
+  CLI_LONG("threads", 0, options, threads, 1, SP_MF_MAX_THREADS, "N",
+           "worker threads of a grid; results do not depend on it [one per processor]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
@@ -292,6 +295,38 @@ typedef struct {
   size_t chaotic, undefined;
 } grid;
 
+/* Every point's solve, shared among the threads (sp_meanfield_solve_batch);
+ * the first failing point in row order is the one reported. */
+static int solve_points(const sp_model *m, const options *o, grid *g, sp_meanfield *mf)
+{
+  size_t nx = (size_t)o->x.n, n = nx * (size_t)o->y.n;
+  double *w = malloc(2 * n * sizeof *w), *b = w ? w + n : NULL;
+  int *st = malloc(n * sizeof *st), s = SP_ENOMEM;
+  if (w && st) {
+    for (size_t k = 0; k < n; k++) {
+      w[k] = o->x.is_w ? g->xs[k % nx] : g->ys[k / nx];
+      b[k] = o->x.is_w ? g->ys[k / nx] : g->xs[k % nx];
+    }
+    s = sp_meanfield_solve_batch(m->activation, m->erf_scale, n, w, b, (unsigned)o->threads, mf,
+                                 st);
+  }
+  for (size_t k = 0; k < n && !s; k++) {
+    if (st[k] == SP_ENOCONV) {
+      mf[k].q_star = mf[k].chi1 = mf[k].c_star = mf[k].xi_c = mf[k].xi_q = NAN;
+      g->undefined++;
+    } else if (st[k]) {
+      char what[96];
+      snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w[k], b[k]);
+      free(w);
+      free(st);
+      return cli_status(st[k], what);
+    }
+  }
+  free(w);
+  free(st);
+  return s ? cli_status(s, "mlp") : CLI_OK;
+}
+
 static int solve_grid(const sp_model *m, const options *o, grid *g)
 {
   size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
@@ -299,32 +334,26 @@ static int solve_grid(const sp_model *m, const options *o, grid *g)
   g->ys = malloc(ny * sizeof *g->ys);
   g->chi = malloc(n * sizeof *g->chi);
   g->num = malloc(n * NGRID * sizeof *g->num);
-  if (!g->xs || !g->ys || !g->chi || !g->num)
+  sp_meanfield *mf = malloc(n * sizeof *mf);
+  if (!g->xs || !g->ys || !g->chi || !g->num || !mf) {
+    free(mf);
     return cli_error(CLI_FAIL, "out of memory for a %zu-point grid", n);
+  }
   for (size_t i = 0; i < nx; i++)
     g->xs[i] = axis_value(&o->x, (long)i);
   for (size_t j = 0; j < ny; j++)
     g->ys[j] = axis_value(&o->y, (long)j);
-  for (size_t j = 0; j < ny; j++)
-    for (size_t i = 0; i < nx; i++) {
-      size_t k = j * nx + i;
-      double w = o->x.is_w ? g->xs[i] : g->ys[j], b = o->x.is_w ? g->ys[j] : g->xs[i];
-      sp_meanfield mf;
-      int s = sp_meanfield_solve(m->activation, m->erf_scale, w, b, &mf);
-      if (s == SP_ENOCONV) {
-        mf.q_star = mf.chi1 = mf.c_star = mf.xi_c = mf.xi_q = NAN;
-        g->undefined++;
-      } else if (s) {
-        char what[96];
-        snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
-        return cli_status(s, what);
-      }
-      g->chi[k] = mf.chi1;
-      g->chaotic += mf.chi1 > 1.0;
-      double row[NGRID] = {w, b, mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
-      memcpy(g->num + k * NGRID, row, sizeof row);
-    }
-  return CLI_OK;
+  int r = solve_points(m, o, g, mf);
+  for (size_t k = 0; k < n && !r; k++) {
+    double w = o->x.is_w ? g->xs[k % nx] : g->ys[k / nx];
+    double b = o->x.is_w ? g->ys[k / nx] : g->xs[k % nx];
+    g->chi[k] = mf[k].chi1;
+    g->chaotic += mf[k].chi1 > 1.0;
+    double row[NGRID] = {w, b, mf[k].q_star, mf[k].chi1, mf[k].c_star, mf[k].xi_c, mf[k].xi_q};
+    memcpy(g->num + k * NGRID, row, sizeof row);
+  }
+  free(mf);
+  return r;
 }
 
 static void grid_meta(cli_meta *meta, const sp_model *m, const options *o, const grid *g)
