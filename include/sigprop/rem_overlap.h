@@ -107,9 +107,9 @@ int sp_overlap_table_alloc(long tokens, sp_overlap_table **out);
 
 /** Build every panel of `t` that lambda in [0, lambda_max] reaches (lambda_max
  * above SP_OVERLAP_TABLE_LAMBDA_MAX means all of them) and that is not built
- * yet: 70 to 1100 quadratures a panel, spread over the processors' threads
- * when sigprop is built with threads (T = 512: about 0.2 s of processor time
- * for lambda <= 1.5, 2 s for all).  Not needed before evaluating; it moves
+ * yet: 150 to 600 quadratures a panel, spread over the processors' threads
+ * when sigprop is built with threads (T = 512: about 0.07 s of processor
+ * time for lambda <= 1.5, 0.5 s up to 5, 1.2 s for all).  Not needed before evaluating; it moves
  * the cost (and any error) to a moment of the caller's choosing.  Returns
  * SP_OK, SP_EINVAL (NULL t), SP_EDOM (lambda_max < 0 or NaN), or a
  * panel's build status (SP_ENOMEM, SP_ENOCONV), which that panel keeps. */

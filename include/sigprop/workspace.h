@@ -49,7 +49,7 @@ void sp_workspace_free(sp_workspace *w);
  * statistics are finite, the attention softmax or centred, the row overlap
  * exact and the attention not causal (sp_overlap_table_alloc(): no panel
  * built yet; the maps build the panels of the lambda they reach on first
- * use, 0.1 to 1.4 s of processor time each over all processors, so a
+ * use, 0.07 to 0.7 s of processor time each over all processors, so a
  * sweep pays only for the range it reaches).  Up to SP_WORKSPACE_CACHE_REM and
  * SP_WORKSPACE_CACHE_MLP (SP_WORKSPACE_CACHE_OVL) tables are kept (the least recently prepared is
  * dropped beyond that), so a sweep over T or over the MLP variances can
