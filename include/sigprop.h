@@ -72,21 +72,11 @@
 #include "sigprop/sim.h"
 #include "sigprop/train.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Library version string, e.g. "0.1.0". */
 const char *sp_version(void);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 
 #endif

@@ -7,10 +7,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/config.h"
 #include "sigprop/status.h"
+#include "errtext.h"
+#include "infile.h"
 
 #include <jansson.h>
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,16 +151,11 @@ static int fail(sp_config_error *err, const char *file, const char *key, const c
 {
   if (!err)
     return SP_EPARSE;
-  char why[512];
+  snprintf(err->key, sizeof err->key, "%s", key ? key : "");
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  sp_errtext_vformat(err->text, sizeof err->text, file, err->key, 512, fmt, ap);
   va_end(ap);
-  snprintf(err->key, sizeof err->key, "%s", key ? key : "");
-  if (err->key[0])
-    snprintf(err->text, sizeof err->text, "%s: %s: %s", file, err->key, why);
-  else
-    snprintf(err->text, sizeof err->text, "%s: %s", file, why);
   return SP_EPARSE;
 }
 
@@ -473,41 +469,14 @@ int sp_config_read(const char *path, sp_config *out, sp_config_error *err)
     memset(err, 0, sizeof *err);
   if (!path || !out)
     return SP_EINVAL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    int e = errno;
+  char *buf;
+  size_t n;
+  int e, s = sp_infile_read(path, (size_t)SP_CONFIG_MAX_BYTES, &buf, &n, &e);
+  if (s == SP_EIO)
     fail(err, path, NULL, "cannot read: %s", strerror(e));
-    return SP_EIO;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  int e = 0;
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, fp);
-    if (ferror(fp)) {
-      e = errno ? errno : EIO;
-      break;
-    }
-    if (n < cap || cap > (size_t)SP_CONFIG_MAX_BYTES)
-      break;
-    char *nb = realloc(buf, cap * 2);
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  fclose(fp);
-  if (!buf)
-    return SP_ENOMEM;
-  if (e) {
-    free(buf);
-    fail(err, path, NULL, "cannot read: %s", strerror(e));
-    return SP_EIO;
-  }
-  int s = sp_config_parse(buf, n, path, out, err);
+  if (s)
+    return s;
+  s = sp_config_parse(buf, n, path, out, err);
   free(buf);
   return s;
 }

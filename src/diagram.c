@@ -5,21 +5,19 @@
 #include "sigprop/grad.h"
 #include "sigprop/status.h"
 #include "root.h"
+#include "threads.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#ifdef SP_HAVE_THREADS
-#include <pthread.h>
-#endif
 
 /* Trajectories advanced in lockstep within a row, so that the processor
- * overlaps their (otherwise serial) chains of dependent operations. */
-#define GROUP 8
+ * overlaps their (otherwise serial) chains of dependent operations and the
+ * vector path fills its registers. */
+#define GROUP SP_SUMMARY_BATCH
 /* Absolute tolerance of the alpha_c roots, as sigprop critical uses. */
 #define ALPHA_XTOL 1e-10
-#define MAX_THREADS 256
 /* lambda_a is -infinity where a skip gain is 0; contouring needs finite
  * samples, and lambda_a = 0 is far from this. */
 #define LAMBDA_FLOOR (-1e3)
@@ -316,28 +314,8 @@ typedef struct {
   const sp_diagram *d;
   size_t next, done;
   int status;
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_t lock;
-#endif
+  sp_threads_lock lock;
 } sweep_job;
-
-static void job_lock(sweep_job *job)
-{
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_lock(&job->lock);
-#else
-  (void)job;
-#endif
-}
-
-static void job_unlock(sweep_job *job)
-{
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_unlock(&job->lock);
-#else
-  (void)job;
-#endif
-}
 
 static void *sweep_worker(void *arg)
 {
@@ -345,37 +323,23 @@ static void *sweep_worker(void *arg)
   const sp_diagram *d = job->d;
   sp_workspace *own = NULL;
   for (;;) {
-    job_lock(job);
+    sp_threads_lock_take(&job->lock);
     size_t j = job->next++;
     int stop = job->status != SP_OK || j >= d->pub.ny;
-    job_unlock(job);
+    sp_threads_lock_release(&job->lock);
     if (stop)
       break;
     int s = compute_row(d, j, &own);
-    job_lock(job);
+    sp_threads_lock_take(&job->lock);
     if (s && !job->status)
       job->status = s;
     job->done++;
     if (!s && d->pub.opt.progress)
       d->pub.opt.progress(d->pub.opt.progress_arg, job->done, d->pub.ny);
-    job_unlock(job);
+    sp_threads_lock_release(&job->lock);
   }
   sp_workspace_free(own);
   return NULL;
-}
-
-static unsigned thread_count(const sp_diagram *d)
-{
-  unsigned n = d->pub.opt.threads;
-  if (n == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (unsigned)(c < MAX_THREADS ? c : MAX_THREADS) : 1u;
-  }
-  if (n > MAX_THREADS)
-    n = MAX_THREADS;
-  if (n > d->pub.ny)
-    n = (unsigned)d->pub.ny;
-  return n ? n : 1u;
 }
 
 int sp_diagram_sweep(sp_diagram *d)
@@ -392,26 +356,9 @@ int sp_diagram_sweep(sp_diagram *d)
     if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
       return s;
   }
-  sweep_job job = {d, 0, 0, SP_OK
-#ifdef SP_HAVE_THREADS
-                   , PTHREAD_MUTEX_INITIALIZER
-#endif
-  };
-  unsigned nt = thread_count(d);
-#ifdef SP_HAVE_THREADS
-  pthread_t tid[MAX_THREADS];
-  unsigned started = 0;
-  for (; started + 1 < nt; started++)
-    if (pthread_create(&tid[started], NULL, sweep_worker, &job) != 0)
-      break; /* fewer threads: the rows are shared among those running */
-  sweep_worker(&job);
-  for (unsigned t = 0; t < started; t++)
-    pthread_join(tid[t], NULL);
-  pthread_mutex_destroy(&job.lock);
-#else
-  (void)nt;
-  sweep_worker(&job);
-#endif
+  sweep_job job = {d, 0, 0, SP_OK, SP_THREADS_LOCK_INIT};
+  sp_threads_run(sweep_worker, &job, sp_threads_count(d->pub.opt.threads, d->pub.ny));
+  sp_threads_lock_destroy(&job.lock);
   if (job.status)
     return job.status;
   memset(d->pub.count, 0, sizeof d->pub.count);
@@ -543,6 +490,30 @@ static int grid_contour(sp_diagram *d, const double *z, double level, sp_contour
 {
   sp_contour_free(out);
   return sp_contour_lines(d->pub.nx, d->pub.ny, d->pub.xc, d->pub.yc, z, level, f, arg, out);
+}
+
+/* The zero line of an exponent (the double at byte offset `field` of each
+ * point: lambda_a or lambda_g, floored at LAMBDA_FLOOR) into *out, traced
+ * when `on` and the exponent changes sign on the grid; `value` evaluates it
+ * afresh for the refinement, z is scratch for the grid's values.  *out is
+ * emptied first; a status s other than SP_OK is passed on, nothing traced. */
+static int exponent_zero(sp_diagram *d, double *z, int s, int on, size_t field,
+                         double (*value)(const sp_model *, const sp_workspace *),
+                         sp_contour *out)
+{
+  size_t n = d->pub.nx * d->pub.ny;
+  int neg = 0, pos = 0;
+  for (size_t k = 0; k < n && !s && on; k++) {
+    double x = *(const double *)((const char *)&d->pub.pt[k] + field);
+    z[k] = isnan(x) ? NAN : fmax(x, LAMBDA_FLOOR);
+    neg |= z[k] < 0.0;
+    pos |= z[k] >= 0.0;
+  }
+  sp_contour_free(out);
+  if (s || !neg || !pos)
+    return s;
+  model_field mf = {d, value, 1};
+  return grid_contour(d, z, 0.0, model_field_fn, &mf, out);
 }
 
 /* ---- analytic overlays ------------------------------------------------ */
@@ -721,18 +692,8 @@ int sp_diagram_curves(sp_diagram *d)
   if (!s && d->pub.rank.n)
     s = sp_contour_clip(&d->pub.rank, field_fn, &ent, ent_level);
 
-  int neg = 0, pos = 0;
-  for (size_t k = 0; k < n && !s; k++) {
-    double la = d->pub.pt[k].lambda_a;
-    z[k] = isnan(la) ? NAN : fmax(la, LAMBDA_FLOOR);
-    neg |= z[k] < 0.0;
-    pos |= z[k] >= 0.0;
-  }
-  sp_contour_free(&d->pub.lambda0);
-  if (!s && neg && pos) {
-    model_field mf = {d, angle_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda0);
-  }
+  s = exponent_zero(d, z, s, 1, offsetof(sp_diagram_point, lambda_a), angle_exponent,
+                    &d->pub.lambda0);
 
   /* grad_wq = F max grad_wq: the vanishing-gradient boundary. */
   d->pub.grad_max = NAN;
@@ -750,18 +711,8 @@ int sp_diagram_curves(sp_diagram *d)
     s = grid_contour(d, z, d->pub.opt.grad_fraction * gmax, model_field_fn, &mf, &d->pub.grad);
   }
 
-  neg = pos = 0;
-  for (size_t k = 0; k < n && !s && d->pub.opt.lambda_g; k++) {
-    double lg = d->pub.pt[k].lambda_g;
-    z[k] = isnan(lg) ? NAN : fmax(lg, LAMBDA_FLOOR);
-    neg |= z[k] < 0.0;
-    pos |= z[k] >= 0.0;
-  }
-  sp_contour_free(&d->pub.lambda_g0);
-  if (!s && neg && pos) {
-    model_field mf = {d, grad_exponent, 1};
-    s = grid_contour(d, z, 0.0, model_field_fn, &mf, &d->pub.lambda_g0);
-  }
+  s = exponent_zero(d, z, s, d->pub.opt.lambda_g, offsetof(sp_diagram_point, lambda_g),
+                    grad_exponent, &d->pub.lambda_g0);
   free(z);
 
   sp_contour_free(&d->pub.beta_c);

@@ -4,6 +4,7 @@
 #include "sigprop/gauss.h"
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "vmath.h"
 
 #include <float.h>
 #include <math.h>
@@ -30,7 +31,8 @@ double sp_gauss_relu_kernel(double c)
     return 1.0;
   if (c <= -1.0)
     return 0.0;
-  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - acos(c))) * M_1_PI;
+  /* the library's own arccosine, which the vector block map repeats */
+  return (sqrt((1.0 - c) * (1.0 + c)) + c * (M_PI - sp_vmath_acos(c))) * M_1_PI;
 }
 
 /* ---- activations as integrands -------------------------------------- */
@@ -424,6 +426,15 @@ static int check_pair(double q1, double *p1)
   return SP_OK;
 }
 
+/* The checks of a function of a (q1, p1) pair: its result pointer given
+ * and a known activation (else SP_EINVAL), then the pair itself. */
+static int check_call(const void *out, sp_activation act, double q1, double *p1)
+{
+  if (!out || (unsigned)act >= SP_NACT)
+    return SP_EINVAL;
+  return check_pair(q1, p1);
+}
+
 /* The kernel for Var = q1 and Cov = q1 - d1, with d1 in [0, 2 q1]. */
 static int kernel(sp_activation act, double a, double q1, double d1, sp_kernel *k)
 {
@@ -465,9 +476,7 @@ static int kernel(sp_activation act, double a, double q1, double d1, sp_kernel *
 
 int sp_gauss_kernel(sp_activation act, double a, double q1, double p1, sp_kernel *k)
 {
-  if (!k || (unsigned)act >= SP_NACT)
-    return SP_EINVAL;
-  int s = check_pair(q1, &p1);
+  int s = check_call(k, act, q1, &p1);
   if (s)
     return s;
   return kernel(act, a, q1, q1 - p1, k);
@@ -522,9 +531,7 @@ int sp_gauss_dphi2(sp_activation act, double a, double q1, double *e_dphi2)
 
 int sp_gauss_dphi_pair(sp_activation act, double a, double q1, double p1, double *e)
 {
-  if (!e || (unsigned)act >= SP_NACT)
-    return SP_EINVAL;
-  int s = check_pair(q1, &p1);
+  int s = check_call(e, act, q1, &p1);
   if (s)
     return s;
   switch (act) {

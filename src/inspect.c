@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/inspect.h"
 #include "sigprop/status.h"
+#include "safetensors_private.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -96,20 +97,11 @@ __attribute__((format(printf, 3, 4)))
 #endif
 static int fail(const ictx *c, const char *tensor, const char *fmt, ...)
 {
-  if (!c->err)
-    return SP_EPARSE;
-  char why[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  int s = sp_st_error_vset(c->err, c->file, tensor, 120, c->err ? c->err->offset : 0, 512, fmt, ap);
   va_end(ap);
-  sp_st_error *e = c->err;
-  snprintf(e->tensor, sizeof e->tensor, "%s", tensor ? tensor : "");
-  if (tensor)
-    snprintf(e->text, sizeof e->text, "%s: tensor '%.120s': %s", c->file, tensor, why);
-  else
-    snprintf(e->text, sizeof e->text, "%s: %s", c->file, why);
-  return SP_EPARSE;
+  return s;
 }
 
 /* The tensor prefix + suffix (suffix may hold one %ld for the block);

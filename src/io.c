@@ -39,6 +39,8 @@ int sp_format_is_table(sp_format f)
 
 void sp_io_format_double(char *buf, size_t size, double x)
 {
+  if (!buf || size == 0)
+    return;
   if (isnan(x)) {
     snprintf(buf, size, "%s", "");
     return;

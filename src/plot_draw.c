@@ -114,26 +114,33 @@ static void draw_marker(cairo_t *cr, const sp_plot_style *st, double x, double y
   }
 }
 
+/* Strokes (and consumes) the current path in the style's line: first its
+ * halo when it has one (solid, `halo_cap` ends, halo_color, width + 2 halo),
+ * then the line itself, its dashes centred on `centre` (0: from the start). */
+static void stroke_line(cairo_t *cr, const sp_plot_style *st, cairo_line_cap_t halo_cap,
+                        double centre)
+{
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  if (st->halo > 0.0) {
+    cairo_set_dash(cr, NULL, 0, 0.0);
+    cairo_set_line_cap(cr, halo_cap);
+    set_rgb(cr, st->halo_color);
+    cairo_set_line_width(cr, st->width + 2.0 * st->halo);
+    cairo_stroke_preserve(cr);
+  }
+  set_dash(cr, st->line, st->width, centre);
+  set_rgb(cr, st->color);
+  cairo_set_line_width(cr, st->width);
+  cairo_stroke(cr);
+}
+
 /* A sample of the style's line from x0 to x1 at height y (legends). */
 void sp_plot_draw_sample(cairo_t *cr, const sp_plot_style *st, double x0, double x1, double y)
 {
   if (st->line != SP_LINE_NONE) {
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    if (st->halo > 0.0) {
-      cairo_set_dash(cr, NULL, 0, 0.0);
-      cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-      cairo_move_to(cr, x0, y);
-      cairo_line_to(cr, x1, y);
-      set_rgb(cr, st->halo_color);
-      cairo_set_line_width(cr, st->width + 2.0 * st->halo);
-      cairo_stroke(cr);
-    }
-    set_dash(cr, st->line, st->width, 0.5 * (x1 - x0));
     cairo_move_to(cr, x0, y);
     cairo_line_to(cr, x1, y);
-    set_rgb(cr, st->color);
-    cairo_set_line_width(cr, st->width);
-    cairo_stroke(cr);
+    stroke_line(cr, st, CAIRO_LINE_CAP_BUTT, 0.5 * (x1 - x0));
   }
   draw_marker(cr, st, 0.5 * (x0 + x1), y);
 }
@@ -148,21 +155,36 @@ int sp_plot_point_of(const panel_layout *pl, const series *s, size_t i, double *
   return 1;
 }
 
-static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
+void sp_plot_polyline(const panel_layout *pl, const series *s, sp_plot_vertex_fn f, void *arg)
 {
-  int down = 0;
+  double px = 0.0, py = 0.0;
+  int joined = 0;
   for (size_t i = 0; i < s->n; i++) {
     double x, y;
     if (!sp_plot_point_of(pl, s, i, &x, &y)) {
-      down = 0;
+      joined = 0;
       continue;
     }
-    if (down)
-      cairo_line_to(cr, x, y);
-    else
-      cairo_move_to(cr, x, y);
-    down = 1;
+    f(arg, x, y, px, py, joined);
+    px = x;
+    py = y;
+    joined = 1;
   }
+}
+
+static void path_vertex(void *cr, double x, double y, double px, double py, int joined)
+{
+  (void)px;
+  (void)py;
+  if (joined)
+    cairo_line_to(cr, x, y);
+  else
+    cairo_move_to(cr, x, y);
+}
+
+static void series_path(cairo_t *cr, const panel_layout *pl, const series *s)
+{
+  sp_plot_polyline(pl, s, path_vertex, cr);
 }
 
 /* Markers of a series, at the points inside the axes' ranges; drawn
@@ -210,20 +232,8 @@ static void draw_series(cairo_t *cr, const panel_layout *pl, const series *s)
     cairo_stroke(cr);
   }
   if (st->line != SP_LINE_NONE) {
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    if (st->halo > 0.0) {
-      cairo_set_dash(cr, NULL, 0, 0.0);
-      cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-      series_path(cr, pl, s);
-      set_rgb(cr, st->halo_color);
-      cairo_set_line_width(cr, st->width + 2.0 * st->halo);
-      cairo_stroke(cr);
-    }
-    set_dash(cr, st->line, st->width, 0.0);
     series_path(cr, pl, s);
-    set_rgb(cr, st->color);
-    cairo_set_line_width(cr, st->width);
-    cairo_stroke(cr);
+    stroke_line(cr, st, CAIRO_LINE_CAP_ROUND, 0.0);
   }
 }
 

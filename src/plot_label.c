@@ -131,33 +131,32 @@ int sp_plot_draw_region_label(const pen *pe, const layout *L, const panel_layout
   return SP_OK;
 }
 
+typedef struct {
+  double x0, y0, x1, y1;
+  size_t n;
+} box_count;
+
+/* Samples of the segment ending at (qx, qy) every 2 points (so that long
+ * straight lines count) inside the box; the point alone after a break. */
+static void count_vertex(void *arg, double qx, double qy, double px, double py, int joined)
+{
+  box_count *b = arg;
+  int steps = joined ? 1 + (int)(hypot(qx - px, qy - py) / 2.0) : 1;
+  for (int t = 1; t <= steps; t++) {
+    double f = (double)t / steps, x = joined ? px + f * (qx - px) : qx;
+    double y = joined ? py + f * (qy - py) : qy;
+    b->n += x >= b->x0 && x <= b->x1 && y >= b->y0 && y <= b->y1;
+  }
+}
+
 /* Number of data points of the panel inside the box (legend placement). */
 static size_t points_in(const panel_layout *pl, const panel *pn, double x0, double y0, double x1,
                         double y1)
 {
-  size_t n = 0;
-  for (size_t k = 0; k < pn->nser; k++) {
-    const series *s = &pn->ser[k];
-    double px = 0.0, py = 0.0, qx, qy;
-    int prev = 0;
-    for (size_t i = 0; i < s->n; i++) {
-      if (!sp_plot_point_of(pl, s, i, &qx, &qy)) {
-        prev = 0;
-        continue;
-      }
-      /* Sample the segment every 2 points, so long straight lines count. */
-      int steps = prev ? 1 + (int)(hypot(qx - px, qy - py) / 2.0) : 1;
-      for (int t = 1; t <= steps; t++) {
-        double f = (double)t / steps, x = prev ? px + f * (qx - px) : qx;
-        double y = prev ? py + f * (qy - py) : qy;
-        n += x >= x0 && x <= x1 && y >= y0 && y <= y1;
-      }
-      px = qx;
-      py = qy;
-      prev = 1;
-    }
-  }
-  return n;
+  box_count b = {x0, y0, x1, y1, 0};
+  for (size_t k = 0; k < pn->nser; k++)
+    sp_plot_polyline(pl, &pn->ser[k], count_vertex, &b);
+  return b.n;
 }
 
 size_t sp_plot_legend_place(const pen *pe, const layout *L, const panel_layout *pl,

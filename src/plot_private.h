@@ -203,6 +203,12 @@ void sp_plot_draw_sample(cairo_t *cr, const sp_plot_style *st, double x0, double
 /* Point i of a series in figure points; 0 when it is not drawn. */
 int sp_plot_point_of(const panel_layout *pl, const series *s, size_t i, double *px, double *py);
 
+/* The drawn polyline of a series, vertex by vertex: f(arg, x, y, px, py,
+ * joined) at each point that is drawn (figure points), `joined` when the
+ * point before it was drawn too, (px, py) being that point (else 0, 0). */
+typedef void (*sp_plot_vertex_fn)(void *arg, double x, double y, double px, double py, int joined);
+void sp_plot_polyline(const panel_layout *pl, const series *s, sp_plot_vertex_fn f, void *arg);
+
 /* The heat map's placement in figure points. */
 void sp_plot_heat_rect(const panel_layout *pl, const heatmap *h, double *x, double *y, double *w,
                        double *hh);

@@ -34,23 +34,23 @@ static double seg_dist(double x, double y, double ax, double ay, double bx, doub
   return hypot(x - ax - t * dx, y - ay - t * dy);
 }
 
+typedef struct {
+  double x, y, best;
+} nearest;
+
+static void nearest_vertex(void *arg, double qx, double qy, double px, double py, int joined)
+{
+  nearest *n = arg;
+  n->best = fmin(n->best, joined ? seg_dist(n->x, n->y, px, py, qx, qy)
+                                 : hypot(n->x - qx, n->y - qy));
+}
+
 /* Distance from (x, y) to the drawn polyline of s (INFINITY when none). */
 static double line_dist(const panel_layout *pl, const series *s, double x, double y)
 {
-  double best = INFINITY, px = 0.0, py = 0.0;
-  int prev = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    double qx, qy;
-    if (!sp_plot_point_of(pl, s, i, &qx, &qy)) {
-      prev = 0;
-      continue;
-    }
-    best = fmin(best, prev ? seg_dist(x, y, px, py, qx, qy) : hypot(x - qx, y - qy));
-    px = qx;
-    py = qy;
-    prev = 1;
-  }
-  return best;
+  nearest n = {x, y, INFINITY};
+  sp_plot_polyline(pl, s, nearest_vertex, &n);
+  return n.best;
 }
 
 /* Does s lie on t: are at least half of its points so near t's line that

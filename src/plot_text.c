@@ -33,6 +33,19 @@ static void run_append(run *r, const char *s, size_t n)
   }
 }
 
+/* Appends the character at m (after a '\\' escape, the one it escapes,
+ * a whole UTF-8 sequence) to r; returns the markup that follows it. */
+static const char *take_char(run *r, const char *m)
+{
+  if (*m == '\\' && m[1])
+    m++;
+  size_t l = utf8_len((unsigned char)*m);
+  run_append(r, m, l);
+  for (size_t k = 0; k < l && *m; k++)
+    m++;
+  return m;
+}
+
 /* Split markup into runs; returns their number. */
 static size_t parse_markup(const char *m, run *runs, size_t max)
 {
@@ -56,23 +69,12 @@ static size_t parse_markup(const char *m, run *runs, size_t max)
       r->stack = n >= 2 && runs[n - 2].kind != RUN_BASE && runs[n - 2].kind != kind;
       if (*m == '{') {
         m++;
-        while (*m && *m != '}') {
-          if (*m == '\\' && m[1])
-            m++;
-          size_t l = utf8_len((unsigned char)*m);
-          run_append(r, m, l);
-          for (size_t k = 0; k < l && *m; k++)
-            m++;
-        }
+        while (*m && *m != '}')
+          m = take_char(r, m);
         if (*m == '}')
           m++;
       } else {
-        if (*m == '\\' && m[1])
-          m++;
-        size_t l = utf8_len((unsigned char)*m);
-        run_append(r, m, l);
-        for (size_t k = 0; k < l && *m; k++)
-          m++;
+        m = take_char(r, m);
       }
       continue;
     }
@@ -84,12 +86,7 @@ static size_t parse_markup(const char *m, run *runs, size_t max)
       r->kind = RUN_BASE;
       r->stack = 0;
     }
-    if (*m == '\\' && m[1])
-      m++;
-    size_t l = utf8_len((unsigned char)*m);
-    run_append(&runs[n - 1], m, l);
-    for (size_t k = 0; k < l && *m; k++)
-      m++;
+    m = take_char(&runs[n - 1], m);
   }
   return n;
 }

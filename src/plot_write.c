@@ -36,6 +36,17 @@ static cairo_status_t buffer_write(void *closure, const unsigned char *data, uns
   return CAIRO_STATUS_SUCCESS;
 }
 
+/* The end of a writer: `out` to fp when s is SP_OK (else s is passed on),
+ * then both buffers freed. */
+static int finish(FILE *fp, int s, buffer *rendered, buffer *out)
+{
+  if (!s && fwrite(out->data, 1, out->n, fp) != out->n)
+    s = SP_EIO;
+  free(rendered->data);
+  free(out->data);
+  return s;
+}
+
 static cairo_status_t file_write(void *closure, const unsigned char *data, unsigned int len)
 {
   return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
@@ -144,11 +155,7 @@ static int write_png(sp_plot *p, FILE *fp, double dpi, const sp_meta *meta, size
   free(plain);
   if (!s && buffer_write(&out, png.data + 33, (unsigned)(png.n - 33)) != CAIRO_STATUS_SUCCESS)
     s = SP_ENOMEM;
-  if (!s && fwrite(out.data, 1, out.n, fp) != out.n)
-    s = SP_EIO;
-  free(png.data);
-  free(out.data);
-  return s;
+  return finish(fp, s, &png, &out);
 }
 
 static int write_pdf(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
@@ -216,6 +223,17 @@ static int xml_raw(buffer *out, const char *s)
   return buffer_write(out, (const unsigned char *)s, (unsigned)strlen(s)) ? SP_ENOMEM : SP_OK;
 }
 
+/* "\n<tag>text</tag>", the text escaped. */
+static int xml_element(buffer *out, const char *tag, const char *text)
+{
+  char open[32], close[32];
+  snprintf(open, sizeof open, "\n<%s>", tag);
+  snprintf(close, sizeof close, "</%s>", tag);
+  int s = xml_raw(out, open);
+  s = s ? s : xml_text(out, text);
+  return s ? s : xml_raw(out, close);
+}
+
 static int write_svg(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
 {
   buffer svg = {NULL, 0, 0};
@@ -250,19 +268,13 @@ static int write_svg(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
     if (!s && buffer_write(&out, svg.data, (unsigned)head))
       s = SP_ENOMEM;
     if (!s && title[0]) {
-      s = xml_raw(&out, "\n<title>");
-      s = s ? s : xml_text(&out, title);
-      s = s ? s : xml_raw(&out, "</title>");
+      s = xml_element(&out, "title", title);
     }
     if (!s && cmd) {
-      s = xml_raw(&out, "\n<desc>");
-      s = s ? s : xml_text(&out, cmd);
-      s = s ? s : xml_raw(&out, "</desc>");
+      s = xml_element(&out, "desc", cmd);
     }
     if (!s && rest && rest[0]) {
-      s = xml_raw(&out, "\n<metadata>");
-      s = s ? s : xml_text(&out, rest);
-      s = s ? s : xml_raw(&out, "</metadata>");
+      s = xml_element(&out, "metadata", rest);
     }
     free(rest);
     free(plain);
@@ -281,11 +293,7 @@ static int write_svg(sp_plot *p, FILE *fp, const sp_meta *meta, size_t nmeta)
     if (!s && xml_raw(&out, rest_svg))
       s = SP_ENOMEM;
   }
-  if (!s && fwrite(out.data, 1, out.n, fp) != out.n)
-    s = SP_EIO;
-  free(svg.data);
-  free(out.data);
-  return s;
+  return finish(fp, s, &svg, &out);
 }
 
 /* Free a copy made by meta_repaired. */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/preset.h"
 #include "sigprop/status.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -667,27 +668,14 @@ int sp_preset_read(const char *path, sp_preset *out, sp_preset_error *err)
     memset(err, 0, sizeof *err);
   if (!path || !out)
     return SP_EINVAL;
-  FILE *fp = fopen(path, "rb");
-  char *buf = NULL;
-  size_t n = 0;
-  int e = 0;
-  if (!fp) {
-    e = errno;
-  } else if (!(buf = malloc((size_t)MAX_TEXT + 1))) {
-    fclose(fp);
-    return SP_ENOMEM;
-  } else {
-    n = fread(buf, 1, (size_t)MAX_TEXT + 1, fp);
-    if (ferror(fp))
-      e = errno ? errno : EIO;
-    fclose(fp);
-  }
-  if (e) {
-    free(buf);
+  char *buf;
+  size_t n;
+  int e, s = sp_infile_read(path, (size_t)MAX_TEXT, &buf, &n, &e);
+  if (s == SP_EIO)
     fail(err, path, 0, NULL, "cannot read: %s", strerror(e));
-    return SP_EIO;
-  }
-  int s = sp_preset_parse(buf, n, path, out, err);
+  if (s)
+    return s;
+  s = sp_preset_parse(buf, n, path, out, err);
   free(buf);
   return s;
 }

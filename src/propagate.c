@@ -3,10 +3,12 @@
 #include "sigprop/propagate.h"
 #include "sigprop/gauss.h"
 #include "sigprop/status.h"
+#include "propagate_simd.h"
 #include "workspace_private.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 static void no_stats(sp_attn_stats *st)
 {
@@ -107,40 +109,61 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
   return SP_OK;
 }
 
-int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
-                               sp_summary *out, int *statuses)
+/* The models of one chunk (k <= SP_SUMMARY_BATCH) whose bit is set in
+ * `todo`, advanced in lockstep one block at a time on the scalar path;
+ * statuses[] and the summaries' starts are set. */
+static void batch_scalar(const sp_model *models, size_t k, const sp_workspace *w,
+                         sp_summary *out, int *statuses, uint64_t todo)
+{
+  double q[SP_SUMMARY_BATCH], p[SP_SUMMARY_BATCH];
+  long depth = 0;
+  for (size_t j = 0; j < k; j++) {
+    q[j] = models[j].q0;
+    p[j] = models[j].rho0 * models[j].q0;
+    if ((todo >> j & 1) && !statuses[j] && models[j].depth > depth)
+      depth = models[j].depth;
+  }
+  for (long l = 1; l <= depth; l++)
+    for (size_t j = 0; j < k; j++) {
+      const sp_model *m = &models[j];
+      sp_attn_stats st;
+      if (!(todo >> j & 1) || statuses[j] || l > m->depth)
+        continue;
+      if ((statuses[j] = sp_maps_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
+        continue;
+      summary_add(m, &out[j], l, &st);
+    }
+  for (size_t j = 0; j < k; j++)
+    if (todo >> j & 1)
+      summary_end(&out[j], q[j], p[j]);
+}
+
+int sp_propagate_summary_batch_isa(const sp_model *models, size_t n, const sp_workspace *w,
+                                   sp_summary *out, int *statuses, int isa)
 {
   if (!models || !out || !statuses)
     return SP_EINVAL;
+  if (!sp_propagate_simd_supported(isa))
+    return SP_EUNSUP;
   for (size_t base = 0; base < n; base += SP_SUMMARY_BATCH) {
     size_t k = n - base < SP_SUMMARY_BATCH ? n - base : SP_SUMMARY_BATCH;
-    double q[SP_SUMMARY_BATCH], p[SP_SUMMARY_BATCH];
-    long depth = 0;
     for (size_t j = 0; j < k; j++) {
-      const sp_model *m = &models[base + j];
-      sp_summary *s = &out[base + j];
-      statuses[base + j] = check_model(m, w);
-      q[j] = m->q0;
-      p[j] = m->rho0 * m->q0;
-      summary_start(s);
-      if (!statuses[base + j] && m->depth > depth)
-        depth = m->depth;
+      statuses[base + j] = check_model(&models[base + j], w);
+      summary_start(&out[base + j]);
     }
-    for (long l = 1; l <= depth; l++)
-      for (size_t j = 0; j < k; j++) {
-        const sp_model *m = &models[base + j];
-        sp_summary *s = &out[base + j];
-        sp_attn_stats st;
-        if (statuses[base + j] || l > m->depth)
-          continue;
-        if ((statuses[base + j] = sp_maps_block(m, w, &q[j], &p[j], SP_REM_Y2, &st)))
-          continue;
-        summary_add(m, s, l, &st);
-      }
-    for (size_t j = 0; j < k; j++)
-      summary_end(&out[base + j], q[j], p[j]);
+    uint64_t done = isa == SP_SIMD_NONE ? 0
+                    : sp_propagate_simd_chunk(models + base, k, statuses + base, out + base, isa);
+    uint64_t all = k < 64 ? ((uint64_t)1 << k) - 1 : ~(uint64_t)0;
+    if (done != all)
+      batch_scalar(models + base, k, w, out + base, statuses + base, all & ~done);
   }
   return SP_OK;
+}
+
+int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_workspace *w,
+                               sp_summary *out, int *statuses)
+{
+  return sp_propagate_summary_batch_isa(models, n, w, out, statuses, sp_propagate_simd_best());
 }
 
 int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)

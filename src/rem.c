@@ -37,15 +37,23 @@ static void fill_nan(sp_attn_stats *st)
   st->frozen = 0;
 }
 
-int sp_rem_asymptotic(double beta, double q, double p, long tokens, unsigned what,
-                      sp_attn_stats *st)
+/* The arguments both laws share: st given, beta >= 0 finite, at least two
+ * tokens, and a valid (q, p) pair, whose gap q - p goes to *gap. */
+static int check_args(double beta, double q, double p, long tokens, const sp_attn_stats *st,
+                      double *gap)
 {
-  double gap;
   if (!st)
     return SP_EINVAL;
   if (!(beta >= 0.0) || !isfinite(beta) || tokens < 2)
     return SP_EDOM;
-  int s = sp_rem_gap(q, p, &gap);
+  return sp_rem_gap(q, p, gap);
+}
+
+int sp_rem_asymptotic(double beta, double q, double p, long tokens, unsigned what,
+                      sp_attn_stats *st)
+{
+  double gap;
+  int s = check_args(beta, q, p, tokens, st, &gap);
   if (s)
     return s;
   fill_nan(st);
@@ -87,11 +95,7 @@ int sp_rem_asymptotic(double beta, double q, double p, long tokens, unsigned wha
 int sp_rem_uniform(double beta, double q, double p, long tokens, sp_attn_stats *st)
 {
   double gap;
-  if (!st)
-    return SP_EINVAL;
-  if (!(beta >= 0.0) || !isfinite(beta) || tokens < 2)
-    return SP_EDOM;
-  int s = sp_rem_gap(q, p, &gap);
+  int s = check_args(beta, q, p, tokens, st, &gap);
   if (s)
     return s;
   double t = (double)tokens;

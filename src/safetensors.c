@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/safetensors.h"
 #include "sigprop/status.h"
+#include "errtext.h"
+#include "safetensors_private.h"
 
 #include <jansson.h>
 
@@ -107,26 +109,30 @@ static unsigned dtype_size(const sp_st_tensor *t)
 
 /* ---- errors ---------------------------------------------------------- */
 
+int sp_st_error_vset(sp_st_error *e, const char *file, const char *tensor, int width,
+                     uint64_t offset, size_t why_max, const char *fmt, va_list ap)
+{
+  if (!e)
+    return SP_EPARSE;
+  snprintf(e->tensor, sizeof e->tensor, "%s", tensor ? tensor : "");
+  e->offset = offset;
+  char what[160];
+  snprintf(what, sizeof what, "tensor '%.*s'", width, tensor ? tensor : "");
+  sp_errtext_vformat(e->text, sizeof e->text, file, tensor ? what : NULL, why_max, fmt, ap);
+  return SP_EPARSE;
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
 static int fail(sp_st_error *err, const char *file, const char *tensor, uint64_t offset,
                 const char *fmt, ...)
 {
-  if (!err)
-    return SP_EPARSE;
-  char why[600];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  int s = sp_st_error_vset(err, file, tensor, 100, offset, 600, fmt, ap);
   va_end(ap);
-  snprintf(err->tensor, sizeof err->tensor, "%s", tensor ? tensor : "");
-  err->offset = offset;
-  if (tensor)
-    snprintf(err->text, sizeof err->text, "%s: tensor '%.100s': %s", file, tensor, why);
-  else
-    snprintf(err->text, sizeof err->text, "%s: %s", file, why);
-  return SP_EPARSE;
+  return s;
 }
 
 /* ---- the header -------------------------------------------------------- */

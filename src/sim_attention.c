@@ -179,20 +179,15 @@ void sp_sim_attention_heads(sp_sim *s, int causal, int grad, int jac)
   sp_pool_run(s->pool, s->H * s->nblk, attn_task, &aj);
 }
 
-typedef struct {
-  sp_sim *s;
-  const float *xa;
-} dw_job;
-
 static void dw_task(void *ctx, long task, int tid)
 {
-  dw_job *j = ctx;
+  const sp_sim_array_job *j = ctx;
   sp_sim *s = j->s;
   long d = s->d, i0 = task * SP_SIM_PROJ_ROWS, i1 = i0 + SP_SIM_PROJ_ROWS < d ? i0 + SP_SIM_PROJ_ROWS : d;
   sp_kpack b = {s->dqp, s->T, d};
   float *c = s->dw + (size_t)i0 * (size_t)d;
   /* dW_Q[i][o] = sum_t xa[t][i] dq[t][o] */
-  sp_kern_gemm(i1 - i0, j->xa + i0, d, 1, &b, 0, d, s->T, c, d, 0, s->work[tid]);
+  sp_kern_gemm(i1 - i0, j->a + i0, d, 1, &b, 0, d, s->T, c, d, 0, s->work[tid]);
   double sum = 0.0;
   for (long i = 0; i < (i1 - i0) * d; i++)
     sum += (double)c[i] * (double)c[i];
@@ -204,7 +199,7 @@ double sp_sim_query_grad_sqnorm(sp_sim *s, const float *xa)
   long d = s->d, T = s->T;
   sp_kpack b = {s->dqp, T, d};
   sp_kern_packb(T, d, s->dq, d, 0, 1.0f, &b);
-  dw_job dj = {s, xa};
+  sp_sim_array_job dj = {s, xa};
   long nt = (d + SP_SIM_PROJ_ROWS - 1) / SP_SIM_PROJ_ROWS;
   sp_pool_run(s->pool, nt, dw_task, &dj);
   double sum = 0.0;

@@ -457,7 +457,11 @@ static int run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned l
     sp_sim_options_default(&def);
     o = &def;
   }
-  int st = sp_model_validate(m, NULL);
+  /* The attention statistics (m->stats) are theory's choice: a simulated
+   * network has none, so a rho0 < 0 that m->tokens allow is valid here. */
+  sp_model valid = *m;
+  valid.stats = SP_STATS_FINITE;
+  int st = sp_model_validate(&valid, NULL);
   if (st)
     return st;
   if (m->tokens != s->T || (o->gradient && !(s->flags & SP_SIM_GRADIENT)) ||

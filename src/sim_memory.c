@@ -110,22 +110,25 @@ int sp_sim_threads(const sp_sim *s)
 
 /* ---- allocation ---------------------------------------------------- */
 
-static void *alloc_floats(double n)
+/* n elements of `size` bytes, aligned to ALIGN, in a whole number of ALIGN
+ * blocks (one at least). */
+static void *alloc_aligned(double n, size_t size)
 {
-  size_t bytes = (size_t)n * sizeof(float);
+  size_t bytes = (size_t)n * size;
   bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
   if (bytes == 0)
     bytes = ALIGN;
   return aligned_alloc(ALIGN, bytes);
 }
 
+static void *alloc_floats(double n)
+{
+  return alloc_aligned(n, sizeof(float));
+}
+
 static void *alloc_doubles(double n)
 {
-  size_t bytes = (size_t)n * sizeof(double);
-  bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
-  if (bytes == 0)
-    bytes = ALIGN;
-  return aligned_alloc(ALIGN, bytes);
+  return alloc_aligned(n, sizeof(double));
 }
 
 void sp_sim_free(sp_sim *s)

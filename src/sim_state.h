@@ -72,6 +72,13 @@ static inline void sp_sim_rows(const sp_sim *s, long task, long rows, long *r0, 
   *r1 = *r0 + rows < s->T ? *r0 + rows : s->T;
 }
 
+/* The context of a pool task that reads one array of the stream (T x d,
+ * or d x d for the weight gradient). */
+typedef struct {
+  sp_sim *s;
+  const float *a;
+} sp_sim_array_job;
+
 /* ---- random streams (sim_random.c) ------------------------------------ */
 
 /* A matrix of i.i.d. N(0, sd^2) entries, rows x cols, written either to a

@@ -13,20 +13,15 @@
 
 /* ---- per-layer statistics of the stream ----------------------------- */
 
-typedef struct {
-  sp_sim *s;
-  const float *x;
-} stats_job;
-
 static void norms_task(void *ctx, long task, int tid)
 {
-  stats_job *job = ctx;
+  const sp_sim_array_job *job = ctx;
   sp_sim *s = job->s;
   (void)tid;
   long r0, r1;
   sp_sim_rows(s, task, s->mb, &r0, &r1);
   for (long t = r0; t < r1; t++) {
-    const float *a = job->x + (size_t)t * (size_t)s->d;
+    const float *a = job->a + (size_t)t * (size_t)s->d;
     float *b = s->y + (size_t)t * (size_t)s->d;
     double sq = 0.0;
     for (long i = 0; i < s->d; i++)
@@ -41,7 +36,7 @@ static void norms_task(void *ctx, long task, int tid)
 
 static void gram_task(void *ctx, long task, int tid)
 {
-  stats_job *job = ctx;
+  const sp_sim_array_job *job = ctx;
   sp_sim *s = job->s;
   long r0, r1;
   sp_sim_rows(s, task, s->mb, &r0, &r1);
@@ -71,7 +66,7 @@ static void gram_task(void *ctx, long task, int tid)
 /* q, p, rho and the cosine statistics of the stream x into row `out`. */
 int sp_sim_stream_stats(sp_sim *s, const float *x, sp_sim_layer *out)
 {
-  stats_job job = {s, x};
+  sp_sim_array_job job = {s, x};
   long T = s->T, d = s->d;
   sp_pool_run(s->pool, s->nblk, norms_task, &job);
   sp_kpack b = {s->kt, d, T};
@@ -165,14 +160,9 @@ void sp_sim_attention_stats(sp_sim *s, const sp_model *m, sp_sim_layer *out)
 }
 
 /* Squared norm of a T x d array, reduced in a fixed order. */
-typedef struct {
-  sp_sim *s;
-  const float *a;
-} norm_job;
-
 static void norm_task(void *ctx, long task, int tid)
 {
-  norm_job *j = ctx;
+  const sp_sim_array_job *j = ctx;
   sp_sim *s = j->s;
   long d = s->d, r0, r1;
   sp_sim_rows(s, task, s->mb, &r0, &r1);
@@ -185,7 +175,7 @@ static void norm_task(void *ctx, long task, int tid)
 
 double sp_sim_sqnorm(sp_sim *s, const float *a)
 {
-  norm_job j = {s, a};
+  sp_sim_array_job j = {s, a};
   sp_pool_run(s->pool, s->nblk, norm_task, &j);
   double sum = 0.0;
   for (long k = 0; k < s->nblk; k++)

@@ -6,41 +6,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The lead bytes of the well-formed sequences of two to four bytes (the
+ * Unicode standard's table of them): first..last, the sequence's length,
+ * and the range lo..hi of its second byte (every later byte 0x80..0xbf). */
+static const struct {
+  unsigned char first, last, len, lo, hi;
+} leads[] = {
+  {0xc2, 0xdf, 2, 0x80, 0xbf},
+  {0xe0, 0xe0, 3, 0xa0, 0xbf}, /* no overlong forms */
+  {0xe1, 0xec, 3, 0x80, 0xbf},
+  {0xed, 0xed, 3, 0x80, 0x9f}, /* no surrogates */
+  {0xee, 0xef, 3, 0x80, 0xbf},
+  {0xf0, 0xf0, 4, 0x90, 0xbf}, /* no overlong forms */
+  {0xf1, 0xf3, 4, 0x80, 0xbf},
+  {0xf4, 0xf4, 4, 0x80, 0x8f}, /* nothing above U+10FFFF */
+};
+
 size_t sp_utf8_sequence(const char *s, size_t n, unsigned long *cp)
 {
   const unsigned char *u = (const unsigned char *)s;
   if (!s || n == 0)
     return 0;
   unsigned char c = u[0];
-  size_t len;
-  unsigned long v;
-  unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
   if (c < 0x80) {
     if (cp)
       *cp = c;
     return 1;
-  } else if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-    v = c & 0x1fu;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    v = c & 0x0fu;
-    if (c == 0xe0)
-      lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-      hi = 0x9f; /* surrogates */
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    v = c & 0x07u;
-    if (c == 0xf0)
-      lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-      hi = 0x8f; /* above U+10FFFF */
-  } else {
-    return 0;
   }
-  if (n < len || u[1] < lo || u[1] > hi)
+  size_t i = 0, nleads = sizeof leads / sizeof leads[0];
+  while (i < nleads && c > leads[i].last)
+    i++;
+  if (i == nleads || c < leads[i].first)
     return 0;
+  size_t len = leads[i].len;
+  if (n < len || u[1] < leads[i].lo || u[1] > leads[i].hi)
+    return 0;
+  unsigned long v = c & (0x7fu >> len); /* the lead byte's payload */
   for (size_t k = 1; k < len; k++) {
     if ((u[k] & 0xc0u) != 0x80u)
       return 0;

@@ -4,6 +4,7 @@
  * table build times, the sweep times and their ratios; never fails on time.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
+#include "bench_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
@@ -13,16 +14,7 @@
  * work, where the wall clock also counts waiting for a core. */
 static double now(void)
 {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static double wall(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+  return bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 #define N 201
@@ -85,7 +77,7 @@ int main(void)
   }
   printf("post-LN sweep %d x %d (beta, alpha-sa in [0, 5]) x depth 60, one core; "
          "processor seconds\n", N, N);
-  double w0 = wall();
+  double w0 = bench_wall();
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     sp_model m;
     sp_model_default(&m);
@@ -112,6 +104,6 @@ int main(void)
            (double)N * N * m.depth / t, errors ? "   (errors!)" : "");
     sp_workspace_free(w);
   }
-  printf("(wall clock for everything %.3f s; checksum %.6f)\n", wall() - w0, sink);
+  printf("(wall clock for everything %.3f s; checksum %.6f)\n", bench_wall() - w0, sink);
   return 0;
 }

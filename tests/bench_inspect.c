@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sigprop/inspect.h"
 #include "sigprop/status.h"
+#include "bench_util.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -26,13 +27,6 @@
 #define VOCAB 32000
 #define LAYERS 17
 #define BLOCK (1u << 19) /* half values in the repeated block: 1 MiB */
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint16_t to_half(double x)
 {
@@ -148,18 +142,18 @@ int main(void)
 {
   const char *path = "bench_inspect_2g.safetensors";
   struct stat sb;
-  double t0 = now();
+  double t0 = bench_wall();
   if (stat(path, &sb) != 0 || sb.st_size < 2000000000) {
     if (generate(path)) {
       fprintf(stderr, "bench_inspect: cannot write %s\n", path);
       return 1;
     }
-    printf("generated %s in %.2f s\n", path, now() - t0);
+    printf("generated %s in %.2f s\n", path, bench_wall() - t0);
   }
   stat(path, &sb);
   printf("checkpoint: %.3f GB (F16)\n", (double)sb.st_size / 1e9);
   fflush(stdout);
-  t0 = now();
+  t0 = bench_wall();
   pid_t pid = fork();
   if (pid == 0)
     _exit(inspect(path));
@@ -167,7 +161,7 @@ int main(void)
   struct rusage ru;
   if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
     return 1;
-  double wall = now() - t0;
+  double wall = bench_wall() - t0;
   printf("\tCommand being timed: \"sp_inspect_checkpoint %s\"\n", path);
   printf("\tUser time (seconds): %.2f\n", (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec);
   printf("\tSystem time (seconds): %.2f\n", (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec);

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #define _DEFAULT_SOURCE /* getloadavg */
 #include "sigprop.h"
+#include "bench_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
@@ -16,22 +17,10 @@
 
 enum { N = 201, RUNS = 5 };
 
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
+/* Processor time of the process (all its threads). */
 static double cpu(void)
 {
-  return (double)clock() / CLOCKS_PER_SEC;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+  return bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* One default diagram, the workspace and its tables made within. */
@@ -45,10 +34,10 @@ static int diagram(sp_row_overlap ovl, double *wall, double *proc)
   sp_axis x = {sp_param_lookup("beta"), 0.0, 5.0, N, SP_SPACING_LINEAR};
   sp_axis y = {sp_param_lookup("alpha-sa"), 0.0, 5.0, N, SP_SPACING_LINEAR};
   sp_diagram *d = NULL;
-  double t0 = now(), c0 = cpu();
+  double t0 = bench_wall(), c0 = cpu();
   int s = sp_diagram_alloc(&m, &x, &y, NULL, &d);
   s = s ? s : sp_diagram_sweep(d);
-  *wall = now() - t0;
+  *wall = bench_wall() - t0;
   *proc = cpu() - c0;
   sp_diagram_free(d);
   return s;
@@ -68,8 +57,8 @@ static int runs(sp_row_overlap ovl, int k)
          "threads:", k, sp_row_overlap_name(ovl));
   for (int r = 0; r < RUNS; r++)
     printf(" %.2f/%.2f", w[r], c[r]);
-  qsort(w, RUNS, sizeof *w, cmp);
-  qsort(c, RUNS, sizeof *c, cmp);
+  qsort(w, RUNS, sizeof *w, bench_cmp_double);
+  qsort(c, RUNS, sizeof *c, bench_cmp_double);
   printf(" s (wall/cpu); medians %.2f s wall, %.2f s cpu\n", w[RUNS / 2], c[RUNS / 2]);
   return SP_OK;
 }
@@ -87,11 +76,11 @@ int main(void)
   static const double top[] = {1.5, 3.0, 5.0, 8.0};
   printf("ok 3 - overlap table T = 512 by panels (lambda <= top: wall/cpu, all threads):");
   for (int k = 0; k < 4 && !s; k++) {
-    double t0 = now(), c0 = cpu();
+    double t0 = bench_wall(), c0 = cpu();
     s = sp_overlap_table_build(t, top[k]);
     int nodes;
     sp_overlap_table_info(t, NULL, NULL, &nodes);
-    printf(" %g: %.2f/%.2f s (%d nodes)", top[k], now() - t0, cpu() - c0, nodes);
+    printf(" %g: %.2f/%.2f s (%d nodes)", top[k], bench_wall() - t0, cpu() - c0, nodes);
   }
   printf("%s\n", s ? " FAILED" : "");
   sp_overlap_table_free(t);

@@ -57,4 +57,12 @@ ok $? "validate names the worst layer"
 "$SP" validate $small --beta 0.3 >"$tmp/v2.csv" 2>/dev/null && grep -q '^layer,rho_sim' "$tmp/v2.csv"
 ok $? "validate prints the table on stdout without -o"
 
+# A negative input cosine that T tokens allow is simulated, whatever the
+# theory's attention statistics (the T -> infinity theory has no rho0 < 0).
+"$SP" simulate --width 48 --seeds 3 --tokens 37 --depth 2 --rho0 -0.0213 -o "$tmp/neg.csv" 2>/dev/null &&
+  awk -F, '$1 == "0" { r = $6 + 0; exit !(r > -0.0213 - 0.004 && r < -0.0213 + 0.004) }' "$tmp/neg.csv"
+ok $? "simulate --rho0 -0.0213 --tokens 37 runs and starts at rho = -0.0213"
+expect_error 2 "below -1/(T-1) = -0.0277778, impossible for 37 tokens" "rho0 below -1/(T-1) is refused" -- \
+  simulate --width 48 --seeds 3 --tokens 37 --depth 2 --rho0 -0.0291
+
 tap_done

@@ -287,9 +287,8 @@ static void test_workspaces(void)
   m.depth = 4;
   m.stats = SP_STATS_FINITE;
   m.tokens = 64;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  int want = sp_workspace_prepare(w, &m);
+  sp_workspace *w;
+  int want = tu_workspace(&m, &w);
   static const char *const axes[3][2] = {
     {"beta", "alpha-sa"}, {"beta", "tokens"}, {"tokens", "beta"}};
   static const char *const mode[3] = {"shared", "per row", "per point"};

@@ -115,17 +115,24 @@ static void layernorm(void)
   tap_ok(sp_maps_layernorm(&q, &p) == SP_EUNDERFLOW, "LN of a zero stream is an underflow");
 }
 
+/* A random post-LN model without mean removal, its skip gains drawn
+ * uniformly in [lo, hi]. */
+static void random_post_ln(sp_model *m, double lo, double hi)
+{
+  random_model(m);
+  m->norm = SP_NORM_POST;
+  m->mean_removal = 0.0;
+  m->alpha_sa = uniform(lo, hi);
+  m->alpha_mlp = uniform(lo, hi);
+}
+
 /* Post-LN: skip gain alpha with branch gain 1 equals skip 1, branch 1/alpha. */
 static void gain_duality(void)
 {
   double worst = 0.0;
   for (int k = 0; k < 300; k++) {
     sp_model a;
-    random_model(&a);
-    a.norm = SP_NORM_POST;
-    a.mean_removal = 0.0;
-    a.alpha_sa = uniform(0.2, 4.0);
-    a.alpha_mlp = uniform(0.2, 4.0);
+    random_post_ln(&a, 0.2, 4.0);
     a.branch_sa = a.branch_mlp = 1.0;
     sp_model b = a;
     b.alpha_sa = b.alpha_mlp = 1.0;
@@ -244,11 +251,7 @@ static void angle_exponent(void)
   int n = 0;
   for (int k = 0; k < 400; k++) {
     sp_model m;
-    random_model(&m);
-    m.norm = SP_NORM_POST;
-    m.mean_removal = 0.0;
-    m.alpha_sa = uniform(0.3, 3.0);
-    m.alpha_mlp = uniform(0.3, 3.0);
+    random_post_ln(&m, 0.3, 3.0);
     double lc, lf, err;
     if (sp_propagate_angle_exponent(&m, NULL, &lc) || sp_propagate_angle_exponent_fd(&m, NULL, &lf, &err))
       continue;

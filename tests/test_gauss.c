@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <float.h>
 #include <gsl/gsl_errno.h>
@@ -45,8 +46,9 @@ static double inner_f(double z, void *p)
 }
 
 /* E_z f(sw w + b z); breakpoint at the kink of relu, if any. */
-static double psi(ref *r, double w)
+static double psi(void *arg, double w)
 {
+  ref *r = arg;
   r->w = w;
   gsl_function F = {inner_f, r};
   double v = 0.0, e, v2;
@@ -61,24 +63,12 @@ static double psi(ref *r, double w)
   return v;
 }
 
-typedef struct {
-  ref *r;
-  int negative;
-} outer_ctx;
-
-static double outer_f(double w, void *p)
-{
-  outer_ctx *o = p;
-  double a = psi(o->r, w), b = psi(o->r, o->negative ? -w : w);
-  return exp(-0.5 * w * w) / sqrt(2.0 * M_PI) * a * b;
-}
-
 /* E[f(u) f(v)], Var = q1, Cov = p1 */
 static double ref_pair(sp_activation act, double a, double q1, double p1, int deriv)
 {
   ref r = {act, a, sqrt(fabs(p1)), sqrt(q1 - fabs(p1)), deriv, 0.0};
-  outer_ctx o = {&r, p1 < 0.0};
-  gsl_function F = {outer_f, &o};
+  tu_outer o = {psi, &r, p1 < 0.0};
+  gsl_function F = {tu_outer_f, &o};
   double v = 0.0, e;
   gsl_integration_qagi(&F, 1e-13, 1e-11, LIMIT, wo, &v, &e);
   return v;
@@ -295,9 +285,8 @@ static void maps_use_table(void)
   m.var_w_in = m.var_w_out = 1.2;
   m.var_b = 0.05;
   tap_ok(sp_workspace_needed(&m), "tanh needs a workspace");
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  int s = sp_workspace_prepare(w, &m);
+  sp_workspace *w;
+  int s = tu_workspace(&m, &w);
   tap_ok(s == SP_OK, "prepare for tanh");
   double worst = 0.0;
   for (double c = -0.9; c < 1.0; c += 0.237) {

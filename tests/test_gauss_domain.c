@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
@@ -54,8 +55,9 @@ static size_t breakpoints(double L, double at, double wd, double *pts)
 }
 
 /* psi(w) = E_z f(aw w + b z) (f itself when b = 0). */
-static double psi(ref *r, double w)
+static double psi(void *arg, double w)
 {
+  ref *r = arg;
   r->m = r->aw * w;
   if (r->b == 0.0)
     return fval(r, r->m);
@@ -66,24 +68,12 @@ static double psi(ref *r, double w)
   return v;
 }
 
-typedef struct {
-  ref *r;
-  int negative;
-} outer_ctx;
-
-static double outer_f(double w, void *p)
-{
-  outer_ctx *o = p;
-  double a = psi(o->r, w), b = psi(o->r, o->negative ? -w : w);
-  return exp(-0.5 * w * w) / sqrt(2.0 * M_PI) * a * b;
-}
-
 /* E[f(u) f(v)] for Var u = Var v = q1, Cov = p1 (f = phi or phi'). */
 static double ref_pair(sp_activation act, int deriv, double q1, double p1)
 {
   ref r = {act, deriv, sqrt(fabs(p1)), sqrt(q1 - fabs(p1)), 0.0};
-  outer_ctx o = {&r, p1 < 0.0};
-  gsl_function F = {outer_f, &o};
+  tu_outer o = {psi, &r, p1 < 0.0};
+  gsl_function F = {tu_outer_f, &o};
   double pts[9], v, e;
   double wd = r.aw > 0.0 ? fmax(1.0, r.b) / r.aw : 1.0;
   size_t n = breakpoints(10.0, 0.0, wd, pts);

@@ -7,6 +7,7 @@
  * on the same ids, drawn as sigprop-inspect documents (splitmix64).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "tap.h"
+#include "test_util.h"
 
 #include "sigprop/inspect.h"
 #include "sigprop/status.h"
@@ -179,6 +180,22 @@ static sp_safetensors *open_ckpt(const ckpt *c, const char *path)
   return st;
 }
 
+/* sp_inspect_checkpoint() of st with cfg (NULL: none), one test point
+ * "<what>: inspected"; on failure it shows the error and frees c and st.
+ * Returns 1 when inspected. */
+static int inspected(ckpt *c, sp_safetensors *st, const sp_config *cfg, sp_inspection *in,
+                     const char *what)
+{
+  sp_st_error e;
+  int s = sp_inspect_checkpoint(st, cfg, NULL, in, &e);
+  if (tap_ok(s == SP_OK, "%s: inspected", what))
+    return 1;
+  tap_diag("%s", e.text);
+  free_ckpt(c);
+  sp_safetensors_free(st);
+  return 0;
+}
+
 static sp_config config_of(const char *json)
 {
   sp_config c;
@@ -251,13 +268,11 @@ static tensor *add_fused(ckpt *c, const char *name, const char *dtype, const dou
   return t;
 }
 
-static char dir[64];
+static char dir[256];
 
 static const char *at(const char *name)
 {
-  static char path[128];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return path;
+  return tu_path(dir, name);
 }
 
 /* ---- BERT-like ------------------------------------------------------------------ */
@@ -350,14 +365,8 @@ static void test_bert(void)
   sp_safetensors *st = open_ckpt(&c, at("bert.safetensors"));
   sp_config cfg = config_of(bert_json);
   sp_inspection in;
-  sp_st_error e;
-  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
-  if (!tap_ok(s == SP_OK, "BERT-like: inspected")) {
-    tap_diag("%s", e.text);
-    free_ckpt(&c);
-    sp_safetensors_free(st);
+  if (!inspected(&c, st, &cfg, &in, "BERT-like"))
     return;
-  }
   tap_ok(in.family == SP_FAMILY_BERT && strcmp(in.prefix, "bert.") == 0 && in.d_model == BERT_D
          && in.d_ff == BERT_FF && in.depth == BERT_L && in.tokens == BERT_P && !in.tokens_assumed
          && in.vocab == BERT_V && !in.has_gate, "BERT-like: family, prefix, sizes, T from config");
@@ -404,7 +413,8 @@ static void test_bert(void)
 
   make_bert(&c, "I32");
   st = open_ckpt(&c, at("bert-int.safetensors"));
-  s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
+  sp_st_error e;
+  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
   tap_ok(s == SP_EPARSE && strstr(e.text, "query.weight': dtype I32 is not a float type"),
          "integer matrix: %s", e.text);
   sp_safetensors_free(st);
@@ -554,14 +564,8 @@ static void test_llama(void)
     " \"intermediate_size\": 176, \"max_position_embeddings\": 24, \"vocab_size\": 300,"
     " \"rms_norm_eps\": 1e-06, \"hidden_act\": \"silu\"}");
   sp_inspection in;
-  sp_st_error e;
-  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
-  if (!tap_ok(s == SP_OK, "LLaMA-like: inspected")) {
-    tap_diag("%s", e.text);
-    free_ckpt(&c);
-    sp_safetensors_free(st);
+  if (!inspected(&c, st, &cfg, &in, "LLaMA-like"))
     return;
-  }
   tap_ok(in.family == SP_FAMILY_LLAMA && strcmp(in.prefix, "model.") == 0 && in.has_gate
          && in.d_ff == 176 && in.tokens == 24 && in.preset.has_gate, "LLaMA-like: gate, sizes");
   const double cnt[SP_NMAT] = {4096, 1024, 1024, 4096, 11264, 11264, 11264};
@@ -586,7 +590,8 @@ static void test_llama(void)
   brute(x, 24, 64, &q0, &rho0);
   sp_inspect_free(&in);
   sp_inspect_options o = {.seed = 7, .tokens = 0};
-  s = sp_inspect_checkpoint(st, &cfg, &o, &in, &e);
+  sp_st_error e;
+  int s = sp_inspect_checkpoint(st, &cfg, &o, &in, &e);
   tap_close(in.q0, q0, 1e-15, "LLaMA-like q0 = %.3g (token embedding alone; drawn 0.024^2 = %.3g)",
             q0, 0.024 * 0.024);
   tap_close(in.rho0, rho0, 1e-12, "LLaMA-like rho0 = %.4f, every pair of tokens", rho0);
@@ -622,14 +627,8 @@ static void test_gpt2(void)
   }
   sp_safetensors *st = open_ckpt(&c, at("gpt2.safetensors"));
   sp_inspection in;
-  sp_st_error e;
-  int s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
-  if (!tap_ok(s == SP_OK, "GPT-2-like without config: inspected")) {
-    tap_diag("%s", e.text);
-    free_ckpt(&c);
-    sp_safetensors_free(st);
+  if (!inspected(&c, st, NULL, &in, "GPT-2-like without config"))
     return;
-  }
   tap_ok(in.family == SP_FAMILY_GPT2 && in.d_model == 48 && in.d_ff == 192 && in.tokens == 30,
          "GPT-2-like: gpt2, d 48 from c_attn's rows, d_ff 192 from c_fc's columns, T 30 (wpe)");
   const double sd[SP_NMAT] = {0.031, 0.017, 0.024, 0.01, 0.02, NAN, 0.01};
@@ -746,8 +745,7 @@ static void test_errors(void)
 
 int main(void)
 {
-  snprintf(dir, sizeof dir, "/tmp/sp_test_inspect_XXXXXX");
-  if (!mkdtemp(dir))
+  if (!tu_tempdir(dir, sizeof dir, "sp_test_inspect"))
     return 1;
   test_bert();
   test_electra_roberta();
@@ -756,12 +754,6 @@ int main(void)
   test_neox();
   test_vit();
   test_errors();
-  const char *files[] = {"bert.safetensors", "bert-int.safetensors", "llama.safetensors",
-                         "gpt2.safetensors", "neox.safetensors", "vit.safetensors",
-                         "electra.safetensors", "roberta.safetensors",
-                         "foo.safetensors", "empty.safetensors"};
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-    unlink(at(files[i]));
-  rmdir(dir);
+  tu_remove_tree(dir);
   return tap_done();
 }

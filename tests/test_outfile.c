@@ -195,18 +195,9 @@ static void test_utf8(void)
   tap_ok(sp_utf8_dup(NULL) == NULL, "sp_utf8_dup(NULL)");
 }
 
-static int remove_all(const char *d)
-{
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-  return system(cmd);
-}
-
 int main(void)
 {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(dir, sizeof dir, "%s/sp-outfile-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(dir)) {
+  if (!tu_tempdir(dir, sizeof dir, "sp-outfile")) {
     printf("Bail out! mkdtemp\n");
     return 1;
   }
@@ -216,6 +207,6 @@ int main(void)
   test_devices();
   test_registry();
   test_utf8();
-  remove_all(dir);
+  tu_remove_tree(dir);
   return tap_done();
 }

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -95,9 +96,8 @@ int main(void)
   m.stats = SP_STATS_FINITE;
   m.beta = 3.0;
   m.row_overlap = SP_OVERLAP_EXACT;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  int s = sp_workspace_prepare(w, &m);
+  sp_workspace *w;
+  int s = tu_workspace(&m, &w);
   sp_attn_stats st;
   double q = 1.0, p = 0.4, qs, ps, want;
   s = s ? s : sp_maps_attention_stats(&m, w, q, p, SP_REM_ALL, &st);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <unistd.h>
@@ -407,8 +408,8 @@ static void parser_errors(void)
          "unnamed text is called <preset>");
 
   /* Files. */
-  char dir[] = "/tmp/sigprop-preset-XXXXXX";
-  if (!mkdtemp(dir)) {
+  char dir[200];
+  if (!tu_tempdir(dir, sizeof dir, "sigprop-preset")) {
     tap_ok(0, "temporary folder");
     return;
   }
@@ -444,12 +445,7 @@ static void parser_errors(void)
   tap_ok(s == SP_EIO, "a .preset name is read as a file");
   s = sp_preset_builtin(999, &p, &e);
   tap_ok(s == SP_EINVAL, "built-in index out of range");
-  static const char *const made[] = {"empty", "good", "garbage"};
-  for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s.preset", dir, made[i]);
-    unlink(path);
-  }
-  rmdir(dir);
+  tu_remove_tree(dir);
 }
 
 int main(void)

@@ -379,9 +379,8 @@ static void overflow(void)
    * iteration overflows; beyond the range that is an overflow too. */
   m.stats = SP_STATS_FINITE;
   m.depth = 100;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  sp_workspace_prepare(w, &m);
+  sp_workspace *w;
+  tu_workspace(&m, &w);
   st = sp_recommend_verdict(&m, w, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW && v.overflow_block > 1,
          "finite T, no-LN alpha 40.3: stream overflow at block %ld, not an error",
@@ -443,19 +442,26 @@ static void pre_ln_example(void)
          "no-LN branch gain lowered to %.4f: in range, no overflow gain", r.gain);
 }
 
+/* BERT-base (its preset, *p) with finite-T statistics (*m), and the
+ * workspace prepared for it (the caller frees it). */
+static sp_workspace *bert_finite(sp_preset *p, sp_model *m)
+{
+  sp_model_default(m);
+  tap_ok(sp_preset_load("bert-base", p, NULL) == SP_OK, "bert-base preset");
+  sp_preset_apply(p, m);
+  m->stats = SP_STATS_FINITE;
+  sp_workspace *w;
+  tap_ok(tu_workspace(m, &w) == SP_OK, "bert-base finite-T workspace");
+  return w;
+}
+
 /* BERT-base at its T = 512: finite-T statistics give a nonzero q/k
  * gradient, and the width term adds E[(1 - Y2)^2]/d to G. */
 static void bert_gradient(void)
 {
   sp_preset p;
   sp_model m;
-  sp_model_default(&m);
-  tap_ok(sp_preset_load("bert-base", &p, NULL) == SP_OK, "bert-base preset");
-  sp_preset_apply(&p, &m);
-  m.stats = SP_STATS_FINITE;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  sp_workspace_prepare(w, &m);
+  sp_workspace *w = bert_finite(&p, &m);
   sp_first_block fb;
   int st = sp_recommend_first_block(&m, w, 768, &fb);
   tap_ok(st == SP_OK, "block 1 at width 768");
@@ -504,13 +510,7 @@ static void advice_bert(void)
 {
   sp_preset p;
   sp_model m;
-  sp_model_default(&m);
-  sp_preset_load("bert-base", &p, NULL);
-  sp_preset_apply(&p, &m);
-  m.stats = SP_STATS_FINITE;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  sp_workspace_prepare(w, &m);
+  sp_workspace *w = bert_finite(&p, &m);
   sp_stds g;
   stds_of_preset(&p, &g);
   sp_recommend_options o;

@@ -270,7 +270,7 @@ static void test_errors(void)
              "\"data_offsets\": [0, 2]}}", 2, "more than 2^60 elements", "element count overflow");
 }
 
-static char dir[64];
+static char dir[256];
 
 static const char *at(const char *name)
 {
@@ -379,20 +379,12 @@ static void test_files(void)
 
 int main(void)
 {
-  snprintf(dir, sizeof dir, "/tmp/sp_test_st_XXXXXX");
-  if (!mkdtemp(dir))
+  if (!tu_tempdir(dir, sizeof dir, "sp_test_st"))
     return 1;
   test_numbers();
   test_dtypes();
   test_errors();
   test_files();
-  const char *names[] = {"model.safetensors", "cut.safetensors", "empty.safetensors",
-                         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-                         "model.safetensors.index.json", "wrong.index.json", "twice.index.json",
-                         "gone.index.json", "nomap.index.json", "badval.index.json",
-                         "broken.index.json"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    unlink(at(names[i]));
-  rmdir(dir);
+  tu_remove_tree(dir);
   return tap_done();
 }

@@ -115,9 +115,8 @@ static void finite_and_overflow(void)
   m.beta = 1.21;
   m.depth = 41;
   m.rho0 = 0.0417;
-  sp_workspace *w = NULL;
-  sp_workspace_alloc(&w);
-  tap_ok(w && sp_workspace_prepare(w, &m) == SP_OK, "workspace");
+  sp_workspace *w;
+  tap_ok(tu_workspace(&m, &w) == SP_OK, "workspace");
   sp_sensitivity s;
   tap_ok(sp_sensitivity_rho0(&m, w, 0.9, 1e-7, &s) == SP_OK, "finite T: rho0 sensitivity");
   sp_sensitivity_depth(&m, w, 0.9, 300, &s);

@@ -1,12 +1,17 @@
 /* Fixtures shared by the C tests: the attention-only model, a path in a
- * test's directory, a diagram swept in one call.
+ * test's directory, a temporary directory made and removed, a prepared
+ * workspace, a diagram swept in one call, the outer integrand of the Gaussian
+ * references, seeded simulations summarised.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_TEST_UTIL_H
 #define SIGPROP_TEST_UTIL_H
 
 #include "sigprop.h"
 
+#include <ftw.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* The default model without MLP and without value bias (its variance 0,
  * not following var_b): the attention-only stack of theory.md §7. */
@@ -27,6 +32,40 @@ static inline const char *tu_path(const char *dir, const char *name)
   k = (k + 1) % 4;
   snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
   return buf[k];
+}
+
+/* A new empty directory "$TMPDIR/<name>-XXXXXX" (/tmp when TMPDIR is unset
+ * or empty) in dir (size bytes): 1, or 0 when it cannot be made. */
+static inline int tu_tempdir(char *dir, size_t size, const char *name)
+{
+  const char *tmp = getenv("TMPDIR");
+  int n = snprintf(dir, size, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  return n > 0 && (size_t)n < size && mkdtemp(dir) != NULL;
+}
+
+static inline int tu_remove_entry(const char *path, const struct stat *sb, int flag,
+                                  struct FTW *ftw)
+{
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+/* Removes dir and everything below it (links not followed): 0 on success. */
+static inline int tu_remove_tree(const char *dir)
+{
+  return nftw(dir, tu_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* sp_workspace_alloc() then sp_workspace_prepare() for m: the first error.
+ * *w is the workspace (free it with sp_workspace_free() whatever the
+ * status; NULL when the allocation failed). */
+static inline int tu_workspace(const sp_model *m, sp_workspace **w)
+{
+  *w = NULL;
+  int s = sp_workspace_alloc(w);
+  return s ? s : sp_workspace_prepare(*w, m);
 }
 
 /* Diagram options with `threads` threads, the rest their defaults. */
@@ -51,6 +90,71 @@ static inline int tu_diagram_run(const sp_model *m, const sp_axis *x, const sp_a
   if (!s && curves)
     s = sp_diagram_curves(*d);
   return s;
+}
+
+/* The outer integrand of a bivariate Gaussian expectation written as
+ * E_w[psi(w) psi(+-w)], w ~ N(0, 1): psi is the inner (one-dimensional)
+ * expectation at w, `negative` takes -w in the second factor (a negative
+ * covariance).  For gsl_function, with a tu_outer as its parameter. */
+typedef struct {
+  double (*psi)(void *arg, double w);
+  void *arg;
+  int negative;
+} tu_outer;
+
+static inline double tu_outer_f(double w, void *p)
+{
+  const tu_outer *o = p;
+  double a = o->psi(o->arg, w), b = o->psi(o->arg, o->negative ? -w : w);
+  return exp(-0.5 * w * w) / sqrt(2.0 * M_PI) * a * b;
+}
+
+/* The default model with T tokens, `depth` blocks and attention scale beta. */
+static inline sp_model tu_sim_model(long T, long depth, double beta)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.tokens = T;
+  m.depth = depth;
+  m.beta = beta;
+  return m;
+}
+
+/* Simulate `m` (width d, one head, two threads, the default options and,
+ * when `jacobian`, the Jacobian tangents) from the seeds seed0, seed0 + 1,
+ * ..., seed0 + seeds - 1 and summarise the depth + 1 records of the runs
+ * into `sum`.  Returns the statuses of the allocation and the runs OR-ed
+ * together. */
+static inline int tu_sim_summary(const sp_model *m, long d, int jacobian, unsigned long seed0,
+                                 int seeds, sp_sim_summary *sum)
+{
+  long rows = m->depth + 1;
+  sp_sim_options opt;
+  sp_sim_options_default(&opt);
+  opt.jacobian = jacobian;
+  sp_sim *s = NULL;
+  int st = sp_sim_alloc(d, m->tokens, 1, 2, jacobian ? SP_SIM_JACOBIAN : 0u, &s);
+  sp_sim_layer *runs = malloc(sizeof *runs * (size_t)(seeds * rows));
+  if (st || !runs) {
+    sp_sim_free(s);
+    free(runs);
+    return st ? st : SP_ENOMEM;
+  }
+  for (int k = 0; k < seeds; k++)
+    st |= sp_sim_run(s, m, &opt, seed0 + (unsigned long)k, runs + k * rows, NULL);
+  sp_sim_free(s);
+  st |= sp_sim_summarise(runs, (size_t)seeds, (size_t)rows, sum);
+  free(runs);
+  return st;
+}
+
+/* `m` started from the input a simulation measured (layer 0 of `sum`). */
+static inline sp_model tu_measured_input(const sp_model *m, const sp_sim_summary *sum)
+{
+  sp_model mt = *m;
+  mt.q0 = sum[0].q.mean;
+  mt.rho0 = sum[0].rho.mean;
+  return mt;
 }
 
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_ACTIVATION_H
 #define SIGPROP_ACTIVATION_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** phi(u) for activation `act`: relu max(0,u); gelu u Phi(u) with the exact
  * normal CDF Phi; tanh; erf(a u) with a = `erf_scale` (used by SP_ACT_ERF
@@ -32,10 +28,5 @@ double sp_activation_d2phi(sp_activation act, double erf_scale, double u);
 /** 1 when phi has a closed-form Gaussian kernel (relu, erf, linear). */
 int sp_activation_has_closed_form(sp_activation act);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

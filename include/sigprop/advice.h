@@ -7,19 +7,12 @@
 #ifndef SIGPROP_ADVICE_H
 #define SIGPROP_ADVICE_H
 
+#include "sigprop/export.h"
 #include "sigprop/recommend.h"
 #include "sigprop/sensitivity.h"
 #include "sigprop/stds.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Warnings about one point (sp_advice.flags, sp_advice.rec_flags). */
 enum {
@@ -100,13 +93,5 @@ typedef struct {
 int sp_advice_eval(const sp_model *m, const sp_workspace *w, const sp_stds *given,
               const sp_recommend_options *o, sp_advice *a);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_COLORMAP_H
 #define SIGPROP_COLORMAP_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** A colormap: `n` >= 2 RGB entries with components in [0, 1], entry 0
  * for the lowest value.  The built-in maps (viridis, cividis, magma,
@@ -36,10 +32,5 @@ const sp_colormap *sp_colormap_table(size_t *n);
  * a NaN `t` (rgb is then left unchanged). */
 int sp_colormap_eval(const sp_colormap *c, double t, double rgb[3]);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,14 +5,10 @@
 #ifndef SIGPROP_COMPARE_H
 #define SIGPROP_COMPARE_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Deviation of a simulated mean from the theory, dev = sim - theory, and
  * the same in standard errors, z = dev / se.  *z is NaN when se is not
@@ -60,11 +56,6 @@ int sp_compare_ratio_of_means(const double *a, const double *b, size_t n, double
 int sp_compare_onset(const double *x, const double *y, size_t n, double frac, double *x_on,
                      int *at_first);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 
 #endif

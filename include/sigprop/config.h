@@ -7,16 +7,12 @@
 #ifndef SIGPROP_CONFIG_H
 #define SIGPROP_CONFIG_H
 
+#include "sigprop/export.h"
 #include "sigprop/preset.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** The supported families, by model_type. */
 typedef enum {
@@ -149,10 +145,5 @@ int sp_config_read(const char *path, sp_config *out, sp_config_error *err);
  * snprintf). */
 int sp_config_assumed_text(const sp_config *c, char *buf, size_t size);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

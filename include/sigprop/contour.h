@@ -4,14 +4,10 @@
 #ifndef SIGPROP_CONTOUR_H
 #define SIGPROP_CONTOUR_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** One connected piece of a level curve: `n` >= 2 vertices (x[k], y[k])
  * in grid coordinates.  When `closed` is 1 the curve also joins the last
@@ -79,10 +75,5 @@ int sp_contour_clip(sp_contour *c, sp_contour_fn h, void *arg, double level);
 /** Free the polylines of `c` and make it empty.  NULL is a no-op. */
 void sp_contour_free(sp_contour *c);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

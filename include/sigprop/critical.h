@@ -4,14 +4,10 @@
 #ifndef SIGPROP_CRITICAL_H
 #define SIGPROP_CRITICAL_H
 
+#include "sigprop/export.h"
 #include "sigprop/propagate.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Number of points of the bracketing scan in sp_critical_rho(). */
 #define SP_CRITICAL_SCAN 1024
@@ -36,10 +32,5 @@ int sp_critical_rho(const sp_model *m, const sp_workspace *w, const sp_param *pa
 int sp_critical_depth(const sp_model *m, const sp_workspace *w, double rho_max, long lo,
                       long hi, long *depth);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

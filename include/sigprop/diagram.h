@@ -5,16 +5,12 @@
 #ifndef SIGPROP_DIAGRAM_H
 #define SIGPROP_DIAGRAM_H
 
+#include "sigprop/export.h"
 #include "sigprop/status.h"
 #include "sigprop/contour.h"
 #include "sigprop/propagate.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Spacing of the points of a swept axis. */
 typedef enum {
@@ -221,10 +217,5 @@ int sp_diagram_curves(sp_diagram *d);
  * point). */
 int sp_diagram_eval(sp_diagram *d, double xc, double yc, sp_diagram_point *pt);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

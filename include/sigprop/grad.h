@@ -4,14 +4,10 @@
 #ifndef SIGPROP_GRAD_H
 #define SIGPROP_GRAD_H
 
+#include "sigprop/export.h"
 #include "sigprop/maps.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Query-weight gradient of one attention layer [GG Result 2], restated in
  * theory.md §9 and re-derived for this project (see sigprop-propagate(1)):
@@ -119,10 +115,5 @@ int sp_grad_growth(const sp_model *m, const sp_workspace *w, double *growth);
  * SP_ENOMEM. */
 int sp_grad_exponent(const sp_model *m, const sp_workspace *w, double *lambda_g, double *chi);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

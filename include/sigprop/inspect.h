@@ -8,17 +8,13 @@
 #ifndef SIGPROP_INSPECT_H
 #define SIGPROP_INSPECT_H
 
+#include "sigprop/export.h"
 #include "sigprop/config.h"
 #include "sigprop/safetensors.h"
 
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** The matrices of one block, in the order of recommend's std table. */
 typedef enum {
@@ -106,10 +102,5 @@ int sp_inspect_checkpoint(const sp_safetensors *st, const sp_config *cfg,
  * caller's).  NULL is a no-op. */
 void sp_inspect_free(sp_inspection *in);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -4,15 +4,11 @@
 #ifndef SIGPROP_IO_H
 #define SIGPROP_IO_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 #include <stdio.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Output formats, chosen by file extension. */
 typedef enum {
@@ -59,7 +55,8 @@ int sp_table_write(FILE *fp, sp_format fmt, const sp_table *t, const sp_meta *me
                    size_t nmeta);
 
 /** Format `x` into `buf` (size >= 32) as the shortest of %.15g, %.16g,
- * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf". */
+ * %.17g that parses back to exactly x; "" for NaN, "inf"/"-inf"; nothing
+ * when buf is NULL or size is 0. */
 void sp_io_format_double(char *buf, size_t size, double x);
 
 /** An output file that appears complete or not at all.
@@ -127,10 +124,5 @@ void sp_outfile_abort(sp_outfile *f);
  * allocated; the program is expected to exit right after. */
 void sp_outfile_remove_pending(void);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,16 +5,12 @@
 #ifndef SIGPROP_MAPS_H
 #define SIGPROP_MAPS_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 #include "sigprop/rem.h"
 #include "sigprop/workspace.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Attention statistics of a row whose input has order parameters (q, p),
  * under model `m`, with lambda = beta sqrt(q (q - p)):
@@ -96,10 +92,5 @@ typedef struct {
 int sp_maps_block_traced(const sp_model *m, const sp_workspace *w, double *q, double *p,
                     unsigned what, sp_attn_stats *st, sp_block_trace *tr);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

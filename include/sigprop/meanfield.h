@@ -5,14 +5,10 @@
 #ifndef SIGPROP_MEANFIELD_H
 #define SIGPROP_MEANFIELD_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** What the length map q -> sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 does. */
 typedef enum {
@@ -125,10 +121,5 @@ int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, cons
                              const double *var_b, unsigned threads, sp_meanfield *out,
                              int *statuses);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -4,14 +4,10 @@
 #ifndef SIGPROP_MODEL_H
 #define SIGPROP_MODEL_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** LayerNorm placement (theory.md §1). */
 typedef enum {
@@ -152,10 +148,5 @@ const char *sp_row_overlap_name(sp_row_overlap v);
 int sp_betac_on_from_name(const char *s, sp_betac_on *out);
 const char *sp_betac_on_name(sp_betac_on v);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,18 +5,14 @@
 #ifndef SIGPROP_PLOT_H
 #define SIGPROP_PLOT_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 #include <stdio.h>
 
 #include "sigprop/colormap.h"
 #include "sigprop/io.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** A figure: a grid of panels (rows x cols, numbered row by row from the
  * top left), each with two axes and any number of layers, plus an
@@ -197,10 +193,5 @@ int sp_plot_write(sp_plot *p, FILE *fp, sp_format fmt, double dpi, const sp_meta
  * computed with the same font metrics).  For tests and annotations. */
 int sp_plot_locate(sp_plot *p, size_t panel, double x, double y, double *u, double *v);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

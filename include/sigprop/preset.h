@@ -8,16 +8,12 @@
 #ifndef SIGPROP_PRESET_H
 #define SIGPROP_PRESET_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** A residual gain that sigprop recommend tunes: the skip gains alpha
  * (identity path) or the branch gains gamma (module output) of theory.md
@@ -184,10 +180,5 @@ double sp_preset_std_qk(double beta, long tokens, long d_model);
  * std >= 0, d >= 1, T >= 2. */
 double sp_preset_beta_from_std(double std_q, double std_k, long tokens, long d_model);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_PROPAGATE_H
 #define SIGPROP_PROPAGATE_H
 
+#include "sigprop/export.h"
 #include "sigprop/maps.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** One row of a trajectory.  Row 0 is the input (q0, rho0 q0) and has NaN
  * attention statistics; row l >= 1 is the state after block l together with
@@ -47,10 +43,15 @@ int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *s
 
 /** sp_propagate_summary for `n` independent models at once (a sweep):
  * out[i] and statuses[i] (arrays of n, the caller's) are the summary and the
- * status sp_propagate_summary(&models[i], w, &out[i]) would give.  The
- * trajectories are advanced in lockstep groups of SP_SUMMARY_BATCH so
- * that the processor overlaps their dependency chains;
- * a single trajectory is latency-bound.  `w` serves every model (prepare it
+ * status sp_propagate_summary(&models[i], w, &out[i]) would give, bit for
+ * bit.  The trajectories are advanced in lockstep groups of
+ * SP_SUMMARY_BATCH so that the processor overlaps their dependency chains
+ * (a single trajectory is latency-bound); where the models of a group share
+ * a block the vector path covers (any norm; softmax or centred attention
+ * with asymptotic statistics, or uniform attention without the causal
+ * mask; a ReLU or linear MLP, or none), eight trajectories share each SIMD
+ * register (AVX-512, AVX2 or the generic build, chosen at run time, all
+ * giving the same bits).  `w` serves every model (prepare it
  * for one of them; see sp_workspace_prepare for what may differ).  Returns
  * SP_EINVAL for NULL arrays, else SP_OK (per-model errors are in
  * statuses). */
@@ -58,7 +59,7 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
                                sp_summary *out, int *statuses);
 
 /** Trajectories advanced together by sp_propagate_summary_batch. */
-#define SP_SUMMARY_BATCH 8
+#define SP_SUMMARY_BATCH 32
 
 /** Angle exponent lambda_a = lim_{rho->1} log((1 - rho')/(1 - rho)) of one
  * block, closed form for post-LN blocks (theory.md §7), generalised to
@@ -81,10 +82,5 @@ int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double
 int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, double *lambda_a,
                          double *abserr);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -6,15 +6,11 @@
 #ifndef SIGPROP_RECOMMEND_H
 #define SIGPROP_RECOMMEND_H
 
+#include "sigprop/export.h"
 #include "sigprop/preset.h"
 #include "sigprop/propagate.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Phase of a configuration at its depth L (theory.md §10). */
 typedef enum {
@@ -229,10 +225,5 @@ typedef struct {
 int sp_recommend(const sp_model *m, const sp_workspace *w, const sp_recommend_options *o,
                  sp_recommendation *r);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

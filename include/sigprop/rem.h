@@ -3,12 +3,9 @@
 #ifndef SIGPROP_REM_H
 #define SIGPROP_REM_H
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+#include "sigprop/export.h"
+
+SP_BEGIN_DECLS
 
 /** Statistics of one softmax attention row whose input tokens have the
  * simplex geometry (diagonal q, off-diagonal p).  Fields that were not
@@ -63,10 +60,5 @@ int sp_rem_uniform(double beta, double q, double p, long tokens, sp_attn_stats *
  * On success *gap receives max(q - p, 0). */
 int sp_rem_gap(double q, double p, double *gap);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

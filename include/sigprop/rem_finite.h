@@ -5,14 +5,10 @@
 #ifndef SIGPROP_REM_FINITE_H
 #define SIGPROP_REM_FINITE_H
 
+#include "sigprop/export.h"
 #include "sigprop/rem.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Target of the quadrature's own error estimate: the error of E Y^(1)
  * (= 1), E Y2, E Y3 and E[(Y2)^2] relative to max(value, 1e-10) (values
@@ -145,10 +141,5 @@ void sp_rem_table_info(const sp_rem_table *t, double *lambda_max, double *relerr
  * SP_EINVAL for NULL arguments. */
 int sp_rem_table_eval(const sp_rem_table *t, double lambda, unsigned what, sp_attn_stats *st);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -4,12 +4,9 @@
 #ifndef SIGPROP_REM_OVERLAP_H
 #define SIGPROP_REM_OVERLAP_H
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+#include "sigprop/export.h"
+
+SP_BEGIN_DECLS
 
 /** E O = E sum_s A_ts A_t's for two distinct rows t, t' of a softmax over
  * T keys whose energies are E_ts = sigma (sqrt(c) h_s + sqrt(1 - c) e_ts),
@@ -136,10 +133,5 @@ void sp_overlap_table_info(const sp_overlap_table *t, double *lambda_max, double
  * of sp_rem_overlap(). */
 int sp_overlap_table_eval(const sp_overlap_table *t, double lambda, double c, double *overlap);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

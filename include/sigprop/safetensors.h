@@ -10,15 +10,11 @@
 #ifndef SIGPROP_SAFETENSORS_H
 #define SIGPROP_SAFETENSORS_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Element types.  The four floating types convert to double; the others
  * (integers, booleans, 8-bit floats) are listed with their size so that
@@ -107,10 +103,5 @@ const char *sp_safetensors_file(const sp_safetensors *st, const sp_st_tensor *t)
 double sp_safetensors_half_to_double(uint16_t h);
 double sp_safetensors_bfloat16_to_double(uint16_t b);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

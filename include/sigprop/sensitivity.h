@@ -5,17 +5,10 @@
 #ifndef SIGPROP_SENSITIVITY_H
 #define SIGPROP_SENSITIVITY_H
 
+#include "sigprop/export.h"
 #include "sigprop/recommend.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Points of the rho0 scan on each side of the given rho0. */
 #define SP_SENSITIVITY_SCAN 96
@@ -66,13 +59,5 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
 int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_max,
                          long depth_max, sp_sensitivity *s);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -5,17 +5,13 @@
 #ifndef SIGPROP_SIM_H
 #define SIGPROP_SIM_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
 #include "sigprop/status.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Opaque simulator workspace: the buffers of one layer of a network of a
  * fixed width, sequence length and number of heads, and a pool of threads.
@@ -160,7 +156,8 @@ typedef struct {
  * number of threads.  Returns SP_EINVAL (NULL argument, m->tokens differing
  * from the workspace's, gradient requested of a workspace without it,
  * Jacobian requested of a workspace without it),
- * the status of sp_model_validate(), SP_EOVERFLOW / SP_EUNDERFLOW when the
+ * the status of sp_model_validate() (m->stats aside: a simulated network
+ * uses no attention statistics, so any rho0 >= -1/(T-1) is valid), SP_EOVERFLOW / SP_EUNDERFLOW when the
  * stream overflows single precision or a token vanishes (LN of a zero
  * vector); then rows 0..(*done - 1) are valid.  `done` may be NULL. */
 int sp_sim_run(sp_sim *s, const sp_model *m, const sp_sim_options *o, unsigned long seed,
@@ -197,10 +194,5 @@ int sp_sim_summarise(const sp_sim_layer *runs, size_t nruns, size_t rows, sp_sim
  * throughput reports. */
 double sp_sim_flops(const sp_model *m, long width, long heads);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

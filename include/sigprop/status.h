@@ -3,14 +3,10 @@
 #ifndef SIGPROP_STATUS_H
 #define SIGPROP_STATUS_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Status returned by every fallible sigprop function.  SP_OK is zero;
  * every failure is a positive code.  The library never prints or exits:
@@ -43,10 +39,5 @@ typedef void (*sp_progress)(void *arg, size_t done, size_t total);
  * Never NULL; the caller must not free it. */
 const char *sp_strerror(int status);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -6,17 +6,10 @@
 #ifndef SIGPROP_STDS_H
 #define SIGPROP_STDS_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** A network at the level of a framework: widths, the per-entry std of
  * every weight matrix, and the skip multipliers its code applies.  A std
@@ -80,13 +73,5 @@ int sp_stds_from_model(const sp_model *m, const sp_stds *given, int pure, sp_std
  * blocks, or both skip gains 1), else 0. */
 int sp_stds_pure_form(const sp_model *m);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -8,16 +8,12 @@
 #ifndef SIGPROP_TRAIN_H
 #define SIGPROP_TRAIN_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Opaque training workspace: one network's fp32 parameters, their
  * gradient, the optimiser's state, the activations of one batch kept for
@@ -213,10 +209,5 @@ double sp_task_best_loss(const sp_task *k);
 /** Name of a task kind ("copy", "markov", "data"). */
 const char *sp_task_name(sp_task_kind kind);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_UTF8_H
 #define SIGPROP_UTF8_H
 
+#include "sigprop/export.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Length (1 to 4) of the well-formed UTF-8 sequence at the start of the
  * `n` bytes at `s`, storing its code point in *cp (may be NULL); 0 when the
@@ -33,10 +29,5 @@ size_t sp_utf8_repair(char *dst, size_t size, const char *src);
  * memory runs out or src is NULL.  The caller frees it. */
 char *sp_utf8_dup(const char *src);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

@@ -3,14 +3,10 @@
 #ifndef SIGPROP_WORKSPACE_H
 #define SIGPROP_WORKSPACE_H
 
+#include "sigprop/export.h"
 #include "sigprop/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-#if defined(__GNUC__)
-#pragma GCC visibility push(default) /* the public API is exported */
-#endif
+SP_BEGIN_DECLS
 
 /** Opaque workspace holding the tables that some models need: finite-T
  * attention statistics (sp_rem_table, one per (T, causal)) and the
@@ -74,10 +70,5 @@ int sp_workspace_check(const sp_workspace *w, const sp_model *m);
  * refuse a NULL workspace for such models (SP_EINVAL). */
 int sp_workspace_needed(const sp_model *m);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-#ifdef __cplusplus
-}
-#endif
+SP_END_DECLS
 #endif

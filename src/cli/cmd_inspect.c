@@ -143,8 +143,8 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   sp_stds given;
   stds_of(in, &given);
   cli_source src = {"checkpoint", file, given,
-                    (in->tokens_assumed ? CLI_ASSUMED_TOKENS : 0u)
-                    | (o->config ? 0u : CLI_ASSUMED_CAUSAL) | CLI_ASSUMED_OVERLAP};
+                    (in->tokens_assumed ? CLI_GIVEN_TOKENS : 0u)
+                    | (o->config ? 0u : CLI_GIVEN_CAUSAL) | CLI_GIVEN_OVERLAP};
   sp_recommend_options ro;
   sp_recommend_options_default(&ro);
   ro.rho_max = o->rho_max;

@@ -383,7 +383,7 @@ static int build_models(const options *o, const sp_model *m, runs *t)
 static void variant_meta(cli_meta *meta, int i, const char *spec, const sp_model *m,
                          const sp_workspace *w)
 {
-  static char keys[MAX_COMPARE][3][24]; /* meta keys are kept by pointer */
+  static char keys[MAX_COMPARE][3][32]; /* meta keys are kept by pointer */
   double la, lg, err;
   char a[40] = "undefined", g[40] = "undefined";
   const char *how = "closed form";

@@ -127,7 +127,7 @@ int cmd_recommend(int argc, char **argv)
   else if (p)
     o.gain = p->gain;
   const char *name, *kind = cli_model_source(&name);
-  cli_source src = {kind, name, *cli_model_stds(), ~given & CLI_ASSUMED_ALL};
+  cli_source src = {kind, name, *cli_model_stds(), ~given & CLI_REPORT_INPUTS};
 
   cli_outputs files;
   if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))

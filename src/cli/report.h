@@ -4,24 +4,15 @@
 #ifndef SIGPROP_CLI_REPORT_H
 #define SIGPROP_CLI_REPORT_H
 
+#include "cli.h"
 #include "sigprop.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 
-/* Inputs the run assumed (a default) rather than was given. */
-enum {
-  CLI_ASSUMED_RHO0 = 1u << 0,
-  CLI_ASSUMED_Q0 = 1u << 1,
-  CLI_ASSUMED_TOKENS = 1u << 2,
-  CLI_ASSUMED_STATS = 1u << 3,
-  CLI_ASSUMED_CAUSAL = 1u << 4,
-  CLI_ASSUMED_DEPTH = 1u << 5,
-  CLI_ASSUMED_OVERLAP = 1u << 6
-};
-/* Every CLI_ASSUMED_* bit. */
-#define CLI_ASSUMED_ALL 127u
+/* Every CLI_GIVEN_* bit (cli.h) the report marks when assumed. */
+#define CLI_REPORT_INPUTS 127u
 
 /* 1 when the report's model takes the exact row overlap (theory.md §14) by
  * default: finite-T statistics and encoder rows (the causal law has no
@@ -49,7 +40,8 @@ typedef struct {
   const char *kind; /* "preset", "config", "checkpoint" or "options" */
   const char *name; /* preset name, file name; NULL for options */
   sp_stds stds;     /* widths and stds as given (NaN/0 where not) */
-  unsigned assumed; /* CLI_ASSUMED_* */
+  unsigned assumed; /* the inputs assumed (a default) rather than given:
+                     * CLI_GIVEN_* bits (cli.h) */
 } cli_source;
 
 /* The report as one JSON object (the schema of sigprop-recommend(1)):

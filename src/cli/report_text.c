@@ -76,15 +76,15 @@ static void header(FILE *f, const sp_model *m, const cli_source *src, const sp_s
 static void assumptions(FILE *f, const sp_model *m, const cli_source *src)
 {
   fprintf(f, "assumptions  rho0 %.4g%s, q0 %.4g%s, T %ld%s, %s statistics%s, %s%s, L %ld%s%s\n",
-          m->rho0, mark(src, CLI_ASSUMED_RHO0), m->q0, mark(src, CLI_ASSUMED_Q0), m->tokens,
-          mark(src, CLI_ASSUMED_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
-          mark(src, CLI_ASSUMED_STATS), m->causal ? "causal" : "encoder",
-          mark(src, CLI_ASSUMED_CAUSAL), m->depth, mark(src, CLI_ASSUMED_DEPTH),
-          src->assumed & CLI_ASSUMED_ALL ? "  (*: assumed)" : "");
+          m->rho0, mark(src, CLI_GIVEN_RHO0), m->q0, mark(src, CLI_GIVEN_Q0), m->tokens,
+          mark(src, CLI_GIVEN_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
+          mark(src, CLI_GIVEN_STATS), m->causal ? "causal" : "encoder",
+          mark(src, CLI_GIVEN_CAUSAL), m->depth, mark(src, CLI_GIVEN_DEPTH),
+          src->assumed & CLI_REPORT_INPUTS ? "  (*: assumed)" : "");
   int exact = m->row_overlap == SP_OVERLAP_EXACT;
   if (m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM)
     fprintf(f, "             row overlap %s%s %s\n", exact ? "exact" : "1/T",
-            mark(src, CLI_ASSUMED_OVERLAP),
+            mark(src, CLI_GIVEN_OVERLAP),
             exact ? "(rows share keys, theory.md section 14)" : "(independent rows)");
 }
 

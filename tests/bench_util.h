@@ -1,0 +1,32 @@
+/* Timing shared by the C benchmarks: seconds on a chosen clock, and the
+ * comparison that sorts timings for their median.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef SIGPROP_BENCH_UTIL_H
+#define SIGPROP_BENCH_UTIL_H
+
+#include <time.h>
+
+/* The time of `clock` in seconds (CLOCK_MONOTONIC: the wall clock;
+ * CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID: processor time, which
+ * a loaded machine does not inflate). */
+static inline double bench_seconds(clockid_t clock)
+{
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Wall-clock seconds. */
+static inline double bench_wall(void)
+{
+  return bench_seconds(CLOCK_MONOTONIC);
+}
+
+/* qsort() comparison of doubles, ascending. */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+#endif
