@@ -84,4 +84,23 @@ if [ -n "${SIGPROP_CC:-}" ] && [ -f "$MAN/sigprop.3" ]; then
     ok 1 "sigprop.3 example compiles: $(head -c 300 "$tmp/cc.err")"
   fi
 fi
+# The Python page's example runs on the build's package and prints what the
+# page says it prints (numbers to a relative 1e-6).
+if [ -f "$MAN/sigprop-python.3" ]; then
+  if [ -n "${SIGPROP_PYTHON:-}" ]; then
+    unroff='s/\\e/\\/g; s/\\-/-/g; s/\\(aq/'"'"'/g; s/\\&//g'
+    sed -n '/^\.EX/,/^\.EE/p' "$MAN/sigprop-python.3" | sed '1d;$d' | sed "$unroff" >"$tmp/ex.py"
+    awk '/^prints$/ { p = 1; next } p && /^\.nf/ { q = 1; next } q && /^\.fi/ { exit }
+         q { print }' "$MAN/sigprop-python.3" | sed "$unroff" >"$tmp/ex.py.out"
+    (cd "$tmp" && env PYTHONPATH="${SIGPROP_PYTHONPATH:-}" LD_PRELOAD="${SIGPROP_PYTHON_PRELOAD:-}" \
+       ASAN_OPTIONS=detect_leaks=0 "$SIGPROP_PYTHON" ex.py >"$tmp/got" 2>"$tmp/err")
+    st=$?
+    [ $st = 0 ]; ok $? "sigprop-python.3 example runs$( [ $st = 0 ] || echo ": $(head -c 300 "$tmp/err")")"
+    msg=$(same "$tmp/ex.py.out" "$tmp/got"); r=$?
+    ok $r "sigprop-python.3 example output as printed"
+    [ $r = 0 ] || echo "$msg"
+  else
+    skip "sigprop-python.3 example: no python3 with numpy"
+  fi
+fi
 tap_done

@@ -39,5 +39,11 @@ typedef void (*sp_progress)(void *arg, size_t done, size_t total);
  * Never NULL; the caller must not free it. */
 const char *sp_strerror(int status);
 
+/** The program's one-line message for a failure `status` of the operation
+ * `what` (NULL: "sigprop") into buf (of `size` bytes, truncated to fit):
+ * "WHAT: REASON", the reason naming the cure for an exploding (SP_EOVERFLOW)
+ * or dying (SP_EUNDERFLOW) stream, else sp_strerror(status). */
+void sp_status_describe(int status, const char *what, char *buf, size_t size);
+
 SP_END_DECLS
 #endif

@@ -127,32 +127,26 @@ int cli_figure_check(const cli_figure *f, const cli_list *out);
  * return the first of the two errors. */
 int cli_figure_done(sp_plot *p, int status, sp_plot **out);
 
+/* The library's model options of this run (what the model groups
+ * applied), or NULL when out of memory. */
+sp_modelopt *cli_model_options(void);
+
 /* The framework form of the model: the widths and stds of the last
  * --preset, then of --d-model, --heads, --d-ff, --init-std and --std-*
  * (NaN and 0 where none was given). */
 const sp_stds *cli_model_stds(void);
 
-/* Make preset (or config) `p`'s widths and stds the current ones, as
- * --preset does; `embedding_norm` 1 when its embeddings pass a LayerNorm.
- * Marks T, L, causal and (when p sets it) q0 as given. */
-void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm);
-
 /* Which inputs the model options (or the preset) gave rather than left at
  * their defaults. */
 enum {
-  CLI_GIVEN_RHO0 = 1u << 0,
-  CLI_GIVEN_Q0 = 1u << 1,
-  CLI_GIVEN_TOKENS = 1u << 2,
-  CLI_GIVEN_STATS = 1u << 3,
-  CLI_GIVEN_CAUSAL = 1u << 4,
-  CLI_GIVEN_DEPTH = 1u << 5,
-  CLI_GIVEN_OVERLAP = 1u << 6
+  CLI_GIVEN_RHO0 = SP_GIVEN_RHO0,
+  CLI_GIVEN_Q0 = SP_GIVEN_Q0,
+  CLI_GIVEN_TOKENS = SP_GIVEN_TOKENS,
+  CLI_GIVEN_STATS = SP_GIVEN_STATS,
+  CLI_GIVEN_CAUSAL = SP_GIVEN_CAUSAL,
+  CLI_GIVEN_DEPTH = SP_GIVEN_DEPTH,
+  CLI_GIVEN_OVERLAP = SP_GIVEN_OVERLAP
 };
-unsigned cli_model_given(void);
-
-/* Mark inputs as given (`set`) or assumed (`clear`), CLI_GIVEN_* bits: for
- * a source that knows which of its fields were defaults (a config). */
-void cli_model_set_given(unsigned set, unsigned clear);
 
 /* A colour range LO:HI (--range of diagram and mlp); NaN where automatic. */
 typedef struct {
@@ -169,10 +163,6 @@ const sp_preset *cli_model_preset(void);
 /* The config of --config when it was the last architecture option
  * (--preset or --config), else NULL. */
 const sp_config *cli_model_config(void);
-
-/* Where the architecture came from: "config" (*name the file), "preset"
- * (*name the preset's name) or "options" (*name NULL). */
-const char *cli_model_source(const char **name);
 
 /* Validate the final model; records "--NAME: ..." on failure. */
 int cli_model_check(const sp_model *m);

@@ -4,9 +4,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_math.h>
-#include <gsl/gsl_sf_psi.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,26 +121,7 @@ static int parse(int argc, char **argv, options *o)
   return cli_parse(&command, groups, 3, argc, argv, NULL, NULL);
 }
 
-/* The T -> infinity law at lambda (theory.md §3, inputs q = 1, p = 0 so that
- * beta = lambda): entropy in nats NaN below the freezing point. */
-static int asymptotic(double lambda, sp_attn_stats *st)
-{
-  int s = sp_rem_asymptotic(lambda, 1.0, 0.0, 2, SP_REM_ALL, st);
-  if (s)
-    return s;
-  st->entropy = NAN;
-  if (st->frozen) {
-    gsl_sf_result r;
-    if (gsl_sf_psi_e(1.0 - st->m, &r) != GSL_SUCCESS)
-      return SP_EDOM;
-    st->entropy = -M_EULER - r.val;
-  }
-  return SP_OK;
-}
-
-static const char *const columns[] = {"tokens", "lambda", "y2", "y3", "y2sq", "g", "entropy",
-                                      "entropy_ratio"};
-#define NCOL (sizeof columns / sizeof columns[0])
+#define NCOL SP_ATTENTION_TABLE_NCOL
 
 static void vline(sp_plot *p, size_t panel, double x, sp_line line, const char *label)
 {
@@ -264,17 +242,12 @@ int cmd_attention(int argc, char **argv)
     r = cli_error(CLI_FAIL, "out of memory for %zu rows", nrow);
   for (int k = 0; k <= o.ntokens && !r; k++)
     for (size_t i = 0; i < nl && !r; i++) {
-      double lambda = i == nl - 1 ? o.lmax
-                                  : o.lmin + (o.lmax - o.lmin) * (double)i / (double)(nl - 1);
-      sp_attn_stats st;
-      int s;
+      double lambda = sp_attention_table_lambda(o.lmin, o.lmax, o.nl, (long)i);
       size_t row = (size_t)k * nl + i;
-      if (k < o.ntokens) {
-        s = sp_rem_finite(o.tokens[k], o.causal, lambda, &st, NULL);
-      } else {
-        s = asymptotic(lambda, &st);
+      int s = sp_attention_table_row(k < o.ntokens ? o.tokens[k] : 0, o.causal, lambda,
+                                     num + row * NCOL);
+      if (k == o.ntokens)
         str[row * NCOL] = "inf";
-      }
       if (s) {
         char what[96];
         if (k < o.ntokens)
@@ -284,9 +257,6 @@ int cmd_attention(int argc, char **argv)
         r = cli_status(s, what);
         break;
       }
-      double v[NCOL] = {k < o.ntokens ? (double)o.tokens[k] : NAN, lambda, st.y2, st.y3,
-                        st.y2sq, st.g, st.entropy, st.entropy_ratio};
-      memcpy(num + row * NCOL, v, sizeof v);
     }
 
   cli_meta meta;
@@ -294,6 +264,9 @@ int cmd_attention(int argc, char **argv)
   int s;
   if (!r && cli_outputs_figure(&o.out) && (s = build_figure(&o, num, &plot)))
     r = cli_status(s, "attention: figure");
+  const char *columns[NCOL];
+  for (size_t c = 0; c < NCOL; c++)
+    columns[c] = sp_attention_table_column(c);
   sp_table t = {NCOL, nrow, columns, num, str};
   r = cli_outputs_end(&files, &t, plot, o.fig.dpi, &meta, r);
   sp_plot_free(plot);

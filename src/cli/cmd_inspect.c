@@ -89,25 +89,17 @@ static int write_tables(const options *o, const char *file, const sp_inspection 
   return r;
 }
 
-static void stds_of(const sp_inspection *in, sp_stds *s)
+/* The library's form of the command's options. */
+static sp_report_inspect_options inspect_options(const options *o)
 {
-  const sp_preset *p = &in->preset;
-  sp_stds_init(s);
-  s->d_model = in->d_model;
-  s->heads = p->heads;
-  s->d_ff = in->d_ff;
-  s->output_projection = 1;
-  s->gate = in->has_gate;
-  s->emb_norm = in->family == SP_FAMILY_BERT || in->family == SP_FAMILY_ROBERTA
-                || in->family == SP_FAMILY_ELECTRA;
-  s->q = p->std_q;
-  s->k = p->std_k;
-  s->v = p->std_v;
-  s->o = p->std_o;
-  s->ff_in = p->std_ff_in;
-  s->ff_gate = in->has_gate ? p->std_gate : NAN;
-  s->ff_out = p->std_ff_out;
-  s->emb = in->std_emb;
+  sp_report_inspect_options io;
+  sp_report_inspect_options_default(&io);
+  io.config = o->config;
+  io.tokens = o->tokens;
+  io.seed = (unsigned long)o->seed;
+  io.rho_max = o->rho_max;
+  io.margin = o->margin;
+  return io;
 }
 
 /* What was measured, before the report. */
@@ -140,40 +132,22 @@ static void print_measured(const options *o, const char *file, const sp_inspecti
 /* The report, as recommend's; the verdict alone when the advice fails. */
 static int report(const options *o, const char *file, const sp_inspection *in, const sp_model *m)
 {
-  sp_stds given;
-  stds_of(in, &given);
-  cli_source src = {"checkpoint", file, given,
-                    (in->tokens_assumed ? CLI_GIVEN_TOKENS : 0u)
-                    | (o->config ? 0u : CLI_GIVEN_CAUSAL) | CLI_GIVEN_OVERLAP};
+  sp_report_inspect_options io = inspect_options(o);
+  cli_source src;
   sp_recommend_options ro;
-  sp_recommend_options_default(&ro);
-  ro.rho_max = o->rho_max;
-  ro.margin = o->margin;
-  ro.gain = in->preset.gain;
-  ro.width = in->d_model;
-  sp_workspace *w = NULL;
-  if (cli_workspace(m, "inspect", &w))
-    return CLI_FAIL;
   sp_advice a;
-  int why = sp_advice_eval(m, w, &given, &ro, &a), advised = why == SP_OK;
   sp_verdict v;
-  int s = advised ? SP_OK : sp_recommend_verdict(m, w, ro.rho_max, &v);
-  sp_workspace_free(w);
+  int advised = 0, why = SP_OK;
+  int s = sp_report_inspect_eval(in, file, &io, &src, &ro, &a, &v, &advised, &why);
   if (s)
     return cli_status(s, "inspect");
   if (o->json) {
-    json_t *root = cli_report_json(m, &src, advised ? NULL : &v, &ro, advised ? &a : NULL);
-    json_t *ck = root ? json_object() : NULL;
-    if (ck) {
-      json_object_set_new(ck, "file", json_string(file));
-      json_object_set_new(ck, "family", json_string(sp_family_name(in->family)));
-      json_object_set_new(ck, "prefix", json_string(in->prefix));
-      json_object_set_new(ck, "std_emb", json_real(in->std_emb));
-      json_object_set_new(ck, "std_pos", isnan(in->std_pos) ? json_null() : json_real(in->std_pos));
-      json_object_set_new(ck, "seed", json_integer((json_int_t)o->seed));
-      json_object_set_new(ck, "advice", json_boolean(advised));
-      json_object_set_new(root, "checkpoint", ck);
-    }
+    char *text = NULL;
+    src.command = cli_command_line;
+    json_t *root = NULL;
+    if (!sp_report_inspect_json(in, file, &io, &src, &ro, &a, &v, advised, &text))
+      root = json_loads(text, 0, NULL); /* reals were written to read back exactly */
+    sp_report_free(text);
     if (!root)
       return cli_error(CLI_FAIL, "out of memory");
     json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -191,33 +165,15 @@ static int report(const options *o, const char *file, const sp_inspection *in, c
   return CLI_OK;
 }
 
-/* A checkpoint or config error: I/O is a failure (1), a malformed file bad
- * input (2). */
-static int file_error(int s, const char *text)
-{
-  if (s == SP_ENOMEM)
-    return cli_error(CLI_FAIL, "out of memory");
-  return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "%s", text);
-}
-
 /* The checkpoint measured, or an error recorded. */
 static int measure(const options *o, const char *file, sp_inspection *in)
 {
-  sp_config cfg;
-  sp_config_error ce;
-  int s = o->config ? sp_config_read(o->config, &cfg, &ce) : SP_OK;
-  if (s)
-    return file_error(s, ce.text);
-  sp_safetensors *st;
-  sp_st_error e;
-  if ((s = sp_safetensors_open(file, &st, &e)))
-    return file_error(s, e.text);
-  sp_inspect_options io = {(uint64_t)o->seed, o->tokens};
-  s = sp_inspect_checkpoint(st, o->config ? &cfg : NULL, &io, in, &e);
-  sp_safetensors_free(st);
-  if (s == SP_EDOM)
-    return cli_error(CLI_USAGE, "%s", e.text);
-  return s ? file_error(s, e.text) : CLI_OK;
+  sp_report_inspect_options io = inspect_options(o);
+  char err[SP_MODELOPT_ERROR_SIZE];
+  int usage = 0;
+  if (sp_report_measure(file, &io, in, err, sizeof err, &usage))
+    return cli_error(usage ? CLI_USAGE : CLI_FAIL, "%s", err);
+  return CLI_OK;
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -250,8 +206,6 @@ int cmd_inspect(int argc, char **argv)
     return r;
   }
   sp_model m = in.preset.model;
-  if (cli_report_exact_overlap(&m)) /* as recommend */
-    m.row_overlap = SP_OVERLAP_EXACT;
   r = table ? write_tables(&o, pos[0], &in, &m, &files) : CLI_OK;
   if (!r && report_too)
     r = report(&o, pos[0], &in, &m);

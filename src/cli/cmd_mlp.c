@@ -25,8 +25,7 @@ static const cli_command command = {
   "as a curve.  A figure (-o FILE.png, .pdf, .svg) needs the grid.",
   0, NULL};
 
-static const char *const columns[] = {"q_star", "chi1", "c_star", "xi_c", "xi_q"};
-#define NCOL (sizeof columns / sizeof columns[0])
+#define NCOL SP_MEANFIELD_TABLE_NPOINT
 
 #define MAX_N 1001
 
@@ -71,11 +70,7 @@ static int parse_axis(void *target, const cli_opt *o, const char *spec)
 
 static double axis_value(const axis *a, long i)
 {
-  double t = (double)i / (double)(a->n - 1);
-  if (i == a->n - 1)
-    return a->max;
-  return a->log ? exp(log(a->min) + t * (log(a->max) - log(a->min)))
-                : a->min + t * (a->max - a->min);
+  return sp_meanfield_table_axis(a->min, a->max, a->n, a->log, i);
 }
 
 static const cli_opt opts[] = {
@@ -126,7 +121,8 @@ static int one_point(const sp_model *m, const options *o)
   if ((r = cli_outputs_begin(&files, &o->out)))
     return r;
   sp_meanfield mf;
-  int s = sp_meanfield_solve(m->activation, m->erf_scale, m->var_w_in, m->var_b, &mf);
+  double row[NCOL];
+  int s = sp_meanfield_table_point(m, row, &mf);
   if (s)
     return cli_outputs_end(&files, NULL, NULL, 0.0, NULL, cli_status(s, "mlp"));
 
@@ -153,7 +149,9 @@ static int one_point(const sp_model *m, const options *o)
     cli_meta_add(&meta, "phase", "%s", phase);
   }
   cli_meta_add(&meta, "xi_c, xi_q", "depth scales in layers (inf: power-law approach)");
-  double row[NCOL] = {mf.q_star, mf.chi1, mf.c_star, mf.xi_c, mf.xi_q};
+  const char *columns[NCOL];
+  for (size_t c = 0; c < NCOL; c++)
+    columns[c] = sp_meanfield_table_column(c + 2);
   sp_table t = {NCOL, 1, columns, row, NULL};
   return cli_outputs_end(&files, &t, NULL, 0.0, &meta, CLI_OK);
 }
@@ -175,9 +173,7 @@ static int chi_at(double x, double y, void *arg, double *value)
   return SP_OK;
 }
 
-static const char *const grid_columns[] = {"var_w", "var_b", "q_star", "chi1", "c_star",
-                                           "xi_c", "xi_q"};
-#define NGRID (sizeof grid_columns / sizeof grid_columns[0])
+#define NGRID SP_MEANFIELD_TABLE_NCOL
 
 static void plot_style(sp_plot_style *st, double r, double g, double b, double width,
                        double halo, double hr, double hg, double hb)
@@ -295,38 +291,6 @@ typedef struct {
   size_t chaotic, undefined;
 } grid;
 
-/* Every point's solve, shared among the threads (sp_meanfield_solve_batch);
- * the first failing point in row order is the one reported. */
-static int solve_points(const sp_model *m, const options *o, grid *g, sp_meanfield *mf)
-{
-  size_t nx = (size_t)o->x.n, n = nx * (size_t)o->y.n;
-  double *w = malloc(2 * n * sizeof *w), *b = w ? w + n : NULL;
-  int *st = malloc(n * sizeof *st), s = SP_ENOMEM;
-  if (w && st) {
-    for (size_t k = 0; k < n; k++) {
-      w[k] = o->x.is_w ? g->xs[k % nx] : g->ys[k / nx];
-      b[k] = o->x.is_w ? g->ys[k / nx] : g->xs[k % nx];
-    }
-    s = sp_meanfield_solve_batch(m->activation, m->erf_scale, n, w, b, (unsigned)o->threads, mf,
-                                 st);
-  }
-  for (size_t k = 0; k < n && !s; k++) {
-    if (st[k] == SP_ENOCONV) {
-      mf[k].q_star = mf[k].chi1 = mf[k].c_star = mf[k].xi_c = mf[k].xi_q = NAN;
-      g->undefined++;
-    } else if (st[k]) {
-      char what[96];
-      snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w[k], b[k]);
-      free(w);
-      free(st);
-      return cli_status(st[k], what);
-    }
-  }
-  free(w);
-  free(st);
-  return s ? cli_status(s, "mlp") : CLI_OK;
-}
-
 static int solve_grid(const sp_model *m, const options *o, grid *g)
 {
   size_t nx = (size_t)o->x.n, ny = (size_t)o->y.n, n = nx * ny;
@@ -334,26 +298,24 @@ static int solve_grid(const sp_model *m, const options *o, grid *g)
   g->ys = malloc(ny * sizeof *g->ys);
   g->chi = malloc(n * sizeof *g->chi);
   g->num = malloc(n * NGRID * sizeof *g->num);
-  sp_meanfield *mf = malloc(n * sizeof *mf);
-  if (!g->xs || !g->ys || !g->chi || !g->num || !mf) {
-    free(mf);
+  if (!g->xs || !g->ys || !g->chi || !g->num)
     return cli_error(CLI_FAIL, "out of memory for a %zu-point grid", n);
-  }
   for (size_t i = 0; i < nx; i++)
     g->xs[i] = axis_value(&o->x, (long)i);
   for (size_t j = 0; j < ny; j++)
     g->ys[j] = axis_value(&o->y, (long)j);
-  int r = solve_points(m, o, g, mf);
-  for (size_t k = 0; k < n && !r; k++) {
-    double w = o->x.is_w ? g->xs[k % nx] : g->ys[k / nx];
-    double b = o->x.is_w ? g->ys[k / nx] : g->xs[k % nx];
-    g->chi[k] = mf[k].chi1;
-    g->chaotic += mf[k].chi1 > 1.0;
-    double row[NGRID] = {w, b, mf[k].q_star, mf[k].chi1, mf[k].c_star, mf[k].xi_c, mf[k].xi_q};
-    memcpy(g->num + k * NGRID, row, sizeof row);
+  double w = NAN, b = NAN;
+  int s = sp_meanfield_table_grid_threads(m, o->x.is_w, g->xs, nx, g->ys, ny,
+                                          (unsigned)o->threads, g->num, &g->chaotic,
+                                          &g->undefined, &w, &b);
+  if (s) {
+    char what[96];
+    snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);
+    return cli_status(s, what);
   }
-  free(mf);
-  return r;
+  for (size_t k = 0; k < n; k++)
+    g->chi[k] = g->num[k * NGRID + 3];
+  return CLI_OK;
 }
 
 static void grid_meta(cli_meta *meta, const sp_model *m, const options *o, const grid *g)
@@ -400,6 +362,9 @@ static int sweep(const sp_model *m, options *o)
   if (!r && cli_outputs_figure(&o->out)
       && (s = build_figure(o, m, g.xs, g.ys, g.chi, &edge, &plot)))
     r = cli_status(s, "mlp: figure");
+  const char *grid_columns[NGRID];
+  for (size_t c = 0; c < NGRID; c++)
+    grid_columns[c] = sp_meanfield_table_column(c);
   sp_table t = {NGRID, nx * ny, grid_columns, g.num, NULL};
   r = cli_outputs_end(&files, &t, plot, o->fig.dpi, &meta, r);
   sp_plot_free(plot);

@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const columns[] = {
-  "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
-  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
-#define NCOL (sizeof columns / sizeof columns[0])
+#define NCOL SP_PROPAGATE_TABLE_NCOL
 
 static void add_gradient_exponent(cli_meta *meta, const sp_model *m, const sp_workspace *w)
 {
@@ -343,12 +340,6 @@ static int build_figure(const options *o, const runs *t, const char *title, sp_p
   return cli_figure_done(p, SP_OK, out);
 }
 
-static const char *const compare_columns[] = {
-  NULL, "layer", "q", "p", "rho", "beta_c", "frozen", "lambda", "m", "y2", "y3", "y2sq", "g",
-  "entropy", "entropy_ratio", "grad_wq", "qk_v_ratio", "grad_chi"};
-_Static_assert(sizeof compare_columns / sizeof compare_columns[0] == NCOL + 1,
-               "one more column with --compare");
-
 /* The model of each trajectory: --compare values or --variant options. */
 static int build_models(const options *o, const sp_model *m, runs *t)
 {
@@ -432,21 +423,6 @@ static void header(cli_meta *meta, const options *o, const sp_model *m, const ru
 static void table_row(const options *o, const runs *t, int k, long l, double *num,
                       const char **str)
 {
-  const sp_layer *L = &t->traj[k][l];
-  const sp_attn_stats *st = &L->attn;
-  const sp_model *mk = &t->models[k];
-  double v[NCOL] = {(double)L->layer, L->q, L->p, L->rho, st->beta_c, l ? st->frozen : NAN,
-                    st->lambda, st->m, st->y2, st->y3, st->y2sq, st->g, st->entropy,
-                    st->entropy_ratio, NAN, NAN, NAN};
-  if (l > 0) {
-    const sp_block_trace *tr = &L->trace;
-    double ratio, chi;
-    v[NCOL - 3] = sp_grad_wq(mk->beta, mk->var_v, tr->qa, tr->pa, st->g);
-    if (!sp_grad_qk_v_ratio(mk->tokens, tr->qa, tr->pa, &ratio))
-      v[NCOL - 2] = ratio;
-    if (!sp_grad_block_chi(mk, st, tr, &chi))
-      v[NCOL - 1] = chi;
-  }
   int first = o->param || o->variant.n;
   if (o->param)
     num[0] = o->values[k];
@@ -454,7 +430,7 @@ static void table_row(const options *o, const runs *t, int k, long l, double *nu
     num[0] = NAN;
     str[0] = t->labels[k];
   }
-  memcpy(num + first, v, sizeof v);
+  sp_propagate_table_row(&t->models[k], &t->traj[k][l], num + first);
 }
 
 /* The table and the figure of the run, written to every output. */
@@ -482,7 +458,8 @@ static int write_outputs(const options *o, const sp_model *m, const runs *t,
       && (s = build_figure(o, t, title, &plot)))
     r = cli_status(s, "propagate: figure");
   const char *names[NCOL + 1];
-  memcpy(names, first ? compare_columns : columns, ncol * sizeof *names);
+  for (size_t c = 0; c < NCOL; c++)
+    names[c + (size_t)first] = sp_propagate_table_column(c);
   if (first)
     names[0] = o->param ? o->param->name : "variant";
   sp_table tab = {ncol, rows, names, num, str};

@@ -15,10 +15,8 @@ static const cli_command command = {
   "[-o FILE.json]...",
   "Classifies the network at its depth (rank collapse, entropy collapse, stream overflow or "
   "trainable; theory.md §10) under finite-T statistics unless --attention-stats asymptotic is "
-  "given, with the exact row overlap of encoder rows (theory.md §14) unless --row-overlap "
-  "independent is given, and prints: the model as given (source, widths, weight stds and the "
-  "parameters they give, theory.md §11); the assumptions (rho0, q0, T, statistics, row "
-  "overlap, causal, marked when a "
+  "given, and prints: the model as given (source, widths, weight stds and the parameters they "
+  "give, theory.md §11); the assumptions (rho0, q0, T, statistics, causal, marked when a "
   "default was assumed); the verdict with block 1's finite-T, finite-width query/key gradient; "
   "the sensitivity (the rho0 and the depth at which the verdict changes); the recommendation "
   "as a complete table of weight stds, in the initialisation-only form (a branch gain folded "
@@ -72,21 +70,6 @@ static int check_outputs(options *o)
   return cli_outputs_check(&o->out, 0);
 }
 
-static int solve(const sp_model *m, const sp_stds *given, const sp_recommend_options *o,
-                 sp_advice *a)
-{
-  sp_workspace *w = NULL;
-  int s = SP_OK;
-  if (sp_workspace_needed(m) && sp_workspace_alloc(&w))
-    return SP_ENOMEM;
-  if (w)
-    s = sp_workspace_prepare(w, m);
-  if (!s)
-    s = sp_advice_eval(m, w, given, o, a);
-  sp_workspace_free(w);
-  return s;
-}
-
 /* Everything the JSON writer needs, for cli_outputs_end_with. */
 typedef struct {
   json_t *root;
@@ -111,29 +94,22 @@ int cmd_recommend(int argc, char **argv)
   int r = cli_parse(&command, groups, 2, argc, argv, NULL, NULL);
   if (r || (r = check_outputs(&opt)))
     return r;
-  unsigned given = cli_model_given();
-  /* Every model has a finite T: its statistics unless asked otherwise, and
-   * with them the exact row overlap where its table serves every block. */
-  if (!(given & CLI_GIVEN_STATS))
-    m.stats = SP_STATS_FINITE;
-  if (!(given & CLI_GIVEN_OVERLAP) && cli_report_exact_overlap(&m))
-    m.row_overlap = SP_OVERLAP_EXACT;
-  if ((r = cli_model_check_sweep(&m, "recommend")))
-    return r;
-  sp_recommend_options o = opt.rec;
-  const sp_preset *p = cli_model_preset();
-  if (opt.gain >= 0)
-    o.gain = (sp_gain)opt.gain;
-  else if (p)
-    o.gain = p->gain;
-  const char *name, *kind = cli_model_source(&name);
-  cli_source src = {kind, name, *cli_model_stds(), ~given & CLI_REPORT_INPUTS};
+  /* The library's run: finite T unless given, the check, the gain, the source. */
+  sp_modelopt *mo = cli_model_options();
+  if (!mo)
+    return cli_error(CLI_FAIL, "out of memory");
+  *sp_modelopt_model(mo) = m;
+  sp_recommend_options o;
+  cli_source src;
+  int s = sp_report_prepare(mo, &opt.rec, opt.gain, &m, &o, &src);
+  if (s)
+    return cli_error(s == SP_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", sp_modelopt_error(mo));
 
   cli_outputs files;
   if (opt.out.n && (r = cli_outputs_begin(&files, &opt.out)))
     return r;
   sp_advice a;
-  int s = solve(&m, &src.stds, &o, &a);
+  s = sp_report_advise(&m, &src, &o, &a);
   if (s)
     r = cli_status(s, "recommend");
   if (opt.out.n) {

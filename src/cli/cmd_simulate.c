@@ -211,13 +211,8 @@ static const cli_opt opts[] = {
            "measure the Jacobian growth (two tangents, about 3x the work)"),
 };
 
-static const char *const columns[] = {
-  "layer", "q", "q_se", "p", "p_se", "rho", "rho_se", "cos", "cos_se", "rho_std", "rho_std_se",
-  "y2", "y2_se", "y3", "y3_se", "entropy", "entropy_se", "max_attention", "max_attention_se",
-  "overlap", "overlap_se", "grad_wq", "grad_wq_se", "grad_chi", "grad_chi_se",
-  "grad_chi_total", "grad_chi_total_se"};
-#define NCOL (sizeof columns / sizeof columns[0])
-#define NBASE (NCOL - 6) /* without the gradient and Jacobian groups */
+#define NCOL SP_SIM_TABLE_NCOL
+#define NBASE SP_SIM_TABLE_NBASE /* without the gradient and Jacobian groups */
 
 int cli_sim_model_check(const sp_model *m)
 {
@@ -260,34 +255,17 @@ int cmd_simulate(int argc, char **argv)
   }
   /* the gradient and Jacobian groups only when measured */
   const char *names[NCOL];
-  size_t ncol = NBASE;
-  memcpy(names, columns, NBASE * sizeof *names);
-  if (sap->gradient) {
-    names[ncol++] = "grad_wq";
-    names[ncol++] = "grad_wq_se";
-  }
-  if (sap->jacobian)
-    for (size_t k = NCOL - 4; k < NCOL; k++)
-      names[ncol++] = columns[k];
+  size_t keep[NCOL], ncol = 0;
+  for (size_t k = 0; k < NCOL; k++)
+    if (k < NBASE || (k < NBASE + 2 && sap->gradient) || (k >= NBASE + 2 && sap->jacobian)) {
+      keep[ncol] = k;
+      names[ncol++] = sp_sim_table_column(k);
+    }
   for (size_t l = 0; l < rows; l++) {
-    const sp_sim_summary *S = &sum[l];
-    double row[NCOL] = {(double)S->layer, S->q.mean, S->q.se, S->p.mean, S->p.se, S->rho.mean,
-                        S->rho.se, S->cos_mean.mean, S->cos_mean.se, S->cos_std.mean,
-                        S->cos_std.se, S->y2.mean, S->y2.se, S->y3.mean, S->y3.se,
-                        S->entropy.mean, S->entropy.se, S->max_attention.mean,
-                        S->max_attention.se, S->overlap.mean, S->overlap.se};
-    size_t k = NBASE;
-    if (sap->gradient) {
-      row[k++] = S->grad_wq.mean;
-      row[k++] = S->grad_wq.se;
-    }
-    if (sap->jacobian) {
-      row[k++] = S->grad_chi.mean;
-      row[k++] = S->grad_chi.se;
-      row[k++] = S->grad_chi_total.mean;
-      row[k++] = S->grad_chi_total.se;
-    }
-    memcpy(num + l * ncol, row, ncol * sizeof *num);
+    double row[NCOL];
+    sp_sim_table_row(&sum[l], row);
+    for (size_t c = 0; c < ncol; c++)
+      num[l * ncol + c] = row[keep[c]];
   }
   cli_meta meta;
   cli_meta_init(&meta, &m);

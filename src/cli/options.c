@@ -68,419 +68,111 @@ int cli_parse_pair(const char *opt, const char *s, double *a, double *b)
   return CLI_OK;
 }
 
-static sp_preset last_preset;
-static int have_preset;
+/* The model options are the library's (sp_modelopt): one object for the
+ * run, whose table the model groups list and whose handlers they call. */
+static sp_modelopt *model_state;
+static sp_stds no_stds;
 
-/* Framework stds and widths (theory.md §11): a preset's, then the --std-*,
- * --init-std and width options.  A group of stds given as options sets
- * its model parameters (pending) until a later option gives the model
- * value itself; it is converted again whenever a width or T changes, so
- * that the order of these options does not matter. */
-enum { FW_QK = 1, FW_V = 2, FW_FF_IN = 4, FW_FF_OUT = 8, FW_EMB = 16, FW_ALL = 31 };
-static sp_stds fw;
-static int fw_init;
-static unsigned fw_pending;
-static unsigned given_inputs; /* CLI_GIVEN_* */
-
-static sp_stds *fw_stds(void)
+static sp_modelopt *state(void)
 {
-  if (!fw_init) {
-    sp_stds_init(&fw);
-    fw_init = 1;
-  }
-  return &fw;
+  if (!model_state && sp_modelopt_alloc(&model_state))
+    return NULL;
+  return model_state;
+}
+
+sp_modelopt *cli_model_options(void)
+{
+  return state();
 }
 
 const sp_stds *cli_model_stds(void)
 {
-  return fw_stds();
-}
-
-unsigned cli_model_given(void)
-{
-  return given_inputs;
-}
-
-void cli_model_set_given(unsigned set, unsigned clear)
-{
-  given_inputs = (given_inputs | set) & ~clear;
-}
-
-void cli_model_stds_from_preset(const sp_preset *p, int embedding_norm)
-{
-  sp_stds *s = fw_stds();
-  sp_stds_init(s);
-  s->d_model = p->d_model;
-  s->heads = p->heads;
-  s->d_ff = p->d_ff;
-  s->output_projection = p->output_projection;
-  s->q = p->std_q;
-  s->k = p->std_k;
-  s->v = p->std_v;
-  s->o = p->output_projection ? p->std_o : NAN;
-  s->ff_in = p->std_ff_in;
-  s->ff_out = p->std_ff_out;
-  s->emb = p->std_emb;
-  s->gate = p->has_gate;
-  s->ff_gate = p->has_gate ? p->std_gate : NAN;
-  s->emb_norm = embedding_norm;
-  fw_pending = 0;
-  given_inputs |= CLI_GIVEN_TOKENS | CLI_GIVEN_DEPTH | CLI_GIVEN_CAUSAL
-                  | (p->has_q0 ? CLI_GIVEN_Q0 : 0u);
-}
-
-/* Convert the pending groups whose stds and widths are complete. */
-static int fw_apply(sp_model *m)
-{
-  const sp_stds *s = fw_stds();
-  sp_stds one;
-  sp_stds_init(&one);
-  one.d_model = s->d_model;
-  one.d_ff = s->d_ff;
-  one.output_projection = s->output_projection;
-  one.gate = s->gate;
-  one.skip_sa = m->alpha_sa;
-  one.skip_mlp = m->alpha_mlp;
-  if ((fw_pending & FW_QK) && !isnan(s->q) && !isnan(s->k) && s->d_model > 0)
-    one.q = s->q, one.k = s->k;
-  if ((fw_pending & FW_V) && !isnan(s->v) && (!s->output_projection || !isnan(s->o))
-      && s->d_model > 0)
-    one.v = s->v, one.o = s->o;
-  if ((fw_pending & FW_FF_IN) && !isnan(s->ff_in) && s->d_model > 0)
-    one.ff_in = s->ff_in;
-  if ((fw_pending & FW_FF_OUT) && !isnan(s->ff_out) && s->d_ff > 0)
-    one.ff_out = s->ff_out;
-  if ((fw_pending & FW_EMB) && !isnan(s->emb))
-    one.emb = s->emb;
-  const char *bad = NULL;
-  int st = sp_stds_to_model(&one, m, &bad);
-  if (st == SP_EDOM)
-    return cli_error(CLI_USAGE, "--%s: gives a model parameter outside its domain", bad);
-  if (st)
-    return cli_error(CLI_USAGE, "stds: %s", sp_strerror(st));
-  return CLI_OK;
-}
-
-/* --init-std, --std-* and the widths as table entries. */
-static int std_call(void *base, const cli_opt *o, const char *v)
-{
-  double x;
-  if (cli_parse_double(o->name, v, &x))
-    return CLI_USAGE;
-  if (!(x >= 0.0 && x <= 1e3))
-    return cli_error(CLI_USAGE, "--%s: %s is outside [0, 1000]", o->name, v);
-  sp_stds *s = fw_stds();
-  const char *n = o->name + 4; /* after "std-" or "init" */
-  if (strcmp(o->name, "init-std") == 0) {
-    /* The embeddings' std is recorded but sets q0 only through --std-emb:
-     * an embedding LayerNorm (BERT) makes q0 = 1 whatever it is. */
-    sp_stds_set_all(s, x);
-    fw_pending |= FW_ALL & ~(unsigned)FW_EMB;
-  } else if (strcmp(n, "q") == 0 || strcmp(n, "k") == 0) {
-    *(n[0] == 'q' ? &s->q : &s->k) = x;
-    fw_pending |= FW_QK;
-  } else if (strcmp(n, "v") == 0 || strcmp(n, "o") == 0) {
-    *(n[0] == 'v' ? &s->v : &s->o) = x;
-    fw_pending |= FW_V;
-  } else if (strcmp(n, "ff-in") == 0) {
-    s->ff_in = x;
-    fw_pending |= FW_FF_IN;
-  } else if (strcmp(n, "ff-out") == 0) {
-    s->ff_out = x;
-    fw_pending |= FW_FF_OUT;
-  } else {
-    s->emb = x;
-    fw_pending |= FW_EMB;
-    given_inputs |= CLI_GIVEN_Q0;
+  sp_modelopt *o = state();
+  if (!o) {
+    sp_stds_init(&no_stds);
+    return &no_stds;
   }
-  return fw_apply(base);
-}
-
-static int width_call(void *base, const cli_opt *o, const char *v)
-{
-  long x;
-  if (cli_parse_long(o->name, v, &x))
-    return CLI_USAGE;
-  if (x < 1 || x > 1000000000L)
-    return cli_error(CLI_USAGE, "--%s: %s is outside [1, 1e9]", o->name, v);
-  sp_stds *s = fw_stds();
-  *(strcmp(o->name, "d-model") == 0 ? &s->d_model
-    : strcmp(o->name, "heads") == 0 ? &s->heads : &s->d_ff) = x;
-  return fw_apply(base);
-}
-
-static void fw_show(const void *base, const cli_opt *o, char *buf, size_t size)
-{
-  (void)base;
-  (void)o;
-  snprintf(buf, size, "%s", "");
-}
-
-/* Model values that a later option gives directly end a std group's hold. */
-static void fw_model_value(const char *name)
-{
-  static const struct {
-    const char *name;
-    unsigned groups, given;
-  } t[] = {{"beta", FW_QK, 0}, {"eta", FW_QK, 0}, {"var-v", FW_V, 0},
-           {"var-w", FW_FF_IN | FW_FF_OUT, 0}, {"var-w-in", FW_FF_IN, 0},
-           {"var-w-out", FW_FF_OUT, 0}, {"q0", FW_EMB, CLI_GIVEN_Q0},
-           {"rho0", 0, CLI_GIVEN_RHO0}, {"tokens", 0, CLI_GIVEN_TOKENS},
-           {"depth", 0, CLI_GIVEN_DEPTH}};
-  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-    if (strcmp(t[i].name, name) == 0) {
-      fw_pending &= ~t[i].groups;
-      given_inputs |= t[i].given;
-    }
+  return sp_modelopt_stds(o);
 }
 
 const sp_preset *cli_model_preset(void)
 {
-  return have_preset ? &last_preset : NULL;
+  sp_modelopt *o = state();
+  return o ? sp_modelopt_preset(o) : NULL;
 }
-
-static sp_config last_config;
-static int have_config; /* the last architecture option was --config */
 
 const sp_config *cli_model_config(void)
 {
-  return have_config ? &last_config : NULL;
+  sp_modelopt *o = state();
+  return o ? sp_modelopt_config(o) : NULL;
 }
 
-const char *cli_model_source(const char **name)
+/* A library status of a model option as the program's error code. */
+static int model_error(int status, const sp_modelopt *o)
 {
-  *name = have_config ? last_config.preset.source : have_preset ? last_preset.name : NULL;
-  return have_config ? "config" : have_preset ? "preset" : "options";
+  return cli_error(status == SP_EIO || status == SP_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s",
+                   sp_modelopt_error(o));
 }
 
-/* --config as a table entry: the config's preset at its place on the line,
- * as --preset; what the file lacks (T, depth) is not counted as given. */
-static int config_call(void *base, const cli_opt *o, const char *v)
+/* Apply one option of table `which` to the model at base (the command's). */
+static int model_apply(sp_modelopt_table which, void *base, const cli_opt *opt, const char *v)
 {
-  (void)o;
-  sp_config_error e;
-  int s = sp_config_read(v, &last_config, &e);
-  if (s) {
-    have_config = have_preset = 0;
-    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--config: %s",
-                     e.text[0] ? e.text : sp_strerror(s));
+  sp_modelopt *o = state();
+  if (!o)
+    return cli_error(CLI_FAIL, "out of memory");
+  sp_model *m = sp_modelopt_model(o);
+  *m = *(sp_model *)base;
+  int s = sp_modelopt_set(o, which, opt->name, v);
+  *(sp_model *)base = *m;
+  return s ? model_error(s, o) : CLI_OK;
+}
+
+static int model_call(void *base, const cli_opt *opt, const char *v)
+{
+  return model_apply(SP_MODELOPT_ALL, base, opt, v);
+}
+
+static int mlp_call(void *base, const cli_opt *opt, const char *v)
+{
+  return model_apply(SP_MODELOPT_MLP, base, opt, v);
+}
+
+static void model_show(const void *base, const cli_opt *o, char *buf, size_t size)
+{
+  sp_modelopt_show(base, o->name, buf, size);
+}
+
+/* The parser's entries of a library table, made once. */
+#define MODEL_OPTS_MAX 64
+static cli_opt model_opts[MODEL_OPTS_MAX], mlp_opts[MODEL_OPTS_MAX];
+static size_t n_model_opts, n_mlp_opts;
+
+static size_t entries(sp_modelopt_table which, cli_opt *opts, cli_opt_fn call)
+{
+  size_t n = 0;
+  for (const sp_modelopt_entry *e; n < MODEL_OPTS_MAX && (e = sp_modelopt_entry_at(which, n));
+       n++) {
+    cli_opt o = {e->name, 0, CLI_OPT_CALL, 0, 0, 0, NULL, call, model_show, e->metavar,
+                 e->help, e->nodefault ? CLI_OPT_NODEFAULT : 0};
+    opts[n] = o;
   }
-  have_config = have_preset = 1;
-  last_preset = last_config.preset;
-  sp_preset_apply(&last_preset, base);
-  cli_model_stds_from_preset(&last_preset, last_config.embedding_norm);
-  sp_family f = last_config.family;
-  unsigned long a = last_config.assumed;
-  sp_config_field tf = f == SP_FAMILY_VIT ? SP_CF_IMAGE_SIZE : SP_CF_POSITIONS;
-  if (((a >> tf) & 1) || (f == SP_FAMILY_VIT && ((a >> SP_CF_PATCH_SIZE) & 1)))
-    given_inputs &= ~(unsigned)CLI_GIVEN_TOKENS;
-  if ((a >> SP_CF_DEPTH) & 1)
-    given_inputs &= ~(unsigned)CLI_GIVEN_DEPTH;
-  return CLI_OK;
+  return n;
 }
-
-/* --preset as a table entry. */
-static int preset_call(void *base, const cli_opt *o, const char *v)
-{
-  (void)o;
-  sp_preset_error e;
-  int s = sp_preset_load(v, &last_preset, &e);
-  if (s) {
-    have_preset = 0;
-    return cli_error(s == SP_EIO ? CLI_FAIL : CLI_USAGE, "--preset: %s",
-                     e.text[0] ? e.text : sp_strerror(s));
-  }
-  have_preset = 1;
-  have_config = 0;
-  sp_preset_apply(&last_preset, base);
-  cli_model_stds_from_preset(&last_preset, 0);
-  return CLI_OK;
-}
-
-/* A numeric model parameter (sp_param_table) named like its option. */
-static int param_call(void *base, const cli_opt *o, const char *v)
-{
-  const sp_param *p = sp_param_lookup(o->name);
-  double x = 0.0;
-  if (!p)
-    return cli_error(CLI_USAGE, "--%s: not a model parameter", o->name);
-  if (cli_parse_double(o->name, v, &x))
-    return CLI_USAGE;
-  int s = sp_model_set(base, p, x);
-  if (s == SP_EDOM) {
-    if (p->kind == SP_PARAM_INTEGER && x != floor(x))
-      return cli_error(CLI_USAGE, "--%s: '%s' is not a whole number", o->name, v);
-    return cli_error(CLI_USAGE, "--%s: %s is outside the domain [%g, %g] (%s)", o->name, v,
-                     p->min, p->max, p->doc);
-  }
-  if (s)
-    return cli_error(CLI_USAGE, "--%s: %s", o->name, sp_strerror(s));
-  fw_model_value(o->name);
-  /* beta from stds depends on T. */
-  return strcmp(o->name, "tokens") == 0 ? fw_apply(base) : CLI_OK;
-}
-
-static void param_show(const void *base, const cli_opt *o, char *buf, size_t size)
-{
-  const sp_model *m = base;
-  double v;
-  if (strcmp(o->name, "var-vb") == 0 && m->var_vb_follows_b)
-    snprintf(buf, size, "= var-b");
-  else if (!sp_model_get(m, sp_param_lookup(o->name), &v))
-    sp_io_format_double(buf, size, v);
-}
-
-#define PARAM(N, M, H) {N, 0, CLI_OPT_CALL, 0, 0, 0, NULL, param_call, param_show, M, H, 0}
-
-_Static_assert(sizeof(sp_norm) == sizeof(int) && sizeof(sp_attention) == sizeof(int)
-               && sizeof(sp_activation) == sizeof(int) && sizeof(sp_stats) == sizeof(int)
-               && sizeof(sp_betac_on) == sizeof(int) && sizeof(sp_row_overlap) == sizeof(int),
-               "model enumerations are set as int");
-
-static const cli_choice norms[] = {
-  {"post", SP_NORM_POST}, {"pre", SP_NORM_PRE}, {"none", SP_NORM_NONE}, {NULL, 0}};
-static const cli_choice attentions[] = {
-  {"softmax", SP_ATTN_SOFTMAX}, {"centred", SP_ATTN_CENTRED}, {"~centered", SP_ATTN_CENTRED},
-  {"uniform", SP_ATTN_UNIFORM}, {NULL, 0}};
-static const cli_choice stats[] = {
-  {"asymptotic", SP_STATS_ASYMPTOTIC}, {"finite", SP_STATS_FINITE}, {NULL, 0}};
-static const cli_choice activations[] = {
-  {"relu", SP_ACT_RELU}, {"gelu", SP_ACT_GELU}, {"tanh", SP_ACT_TANH}, {"erf", SP_ACT_ERF},
-  {"silu", SP_ACT_SILU}, {"linear", SP_ACT_LINEAR}, {NULL, 0}};
-static const cli_choice on_none[] = {{"on", 1}, {"none", 0}, {"~off", 0}, {NULL, 0}};
-static const cli_choice betac_on[] = {
-  {"input", SP_BETAC_INPUT}, {"stream", SP_BETAC_STREAM}, {NULL, 0}};
-/* The choice of option o named exactly v, or NULL. */
-static const cli_choice *choice_named(const cli_opt *o, const char *v)
-{
-  for (const cli_choice *c = o->choices; c->name; c++)
-    if (strcmp(c->name, v) == 0)
-      return c;
-  return NULL;
-}
-
-static int stats_call(void *base, const cli_opt *o, const char *v)
-{
-  const cli_choice *c = choice_named(o, v);
-  if (!c)
-    return cli_error(CLI_USAGE, "--attention-stats: '%s' is not one of asymptotic, finite", v);
-  ((sp_model *)base)->stats = (sp_stats)c->value;
-  given_inputs |= CLI_GIVEN_STATS;
-  return CLI_OK;
-}
-
-static void stats_show(const void *base, const cli_opt *o, char *buf, size_t size)
-{
-  (void)o;
-  snprintf(buf, size, "%s", sp_stats_name(((const sp_model *)base)->stats));
-}
-
-static int overlap_call(void *base, const cli_opt *o, const char *v)
-{
-  const cli_choice *c = choice_named(o, v);
-  if (!c)
-    return cli_error(CLI_USAGE, "--row-overlap: '%s' is not one of independent, exact", v);
-  ((sp_model *)base)->row_overlap = (sp_row_overlap)c->value;
-  given_inputs |= CLI_GIVEN_OVERLAP;
-  return CLI_OK;
-}
-
-static void overlap_show(const void *base, const cli_opt *o, char *buf, size_t size)
-{
-  (void)o;
-  snprintf(buf, size, "%s", sp_row_overlap_name(((const sp_model *)base)->row_overlap));
-}
-
-static int causal_call(void *base, const cli_opt *o, const char *v)
-{
-  (void)v;
-  ((sp_model *)base)->causal = strcmp(o->name, "causal") == 0;
-  given_inputs |= CLI_GIVEN_CAUSAL;
-  return CLI_OK;
-}
-
-#define STD(N, H) {N, 0, CLI_OPT_CALL, 0, 0, 0, NULL, std_call, fw_show, "S", H, CLI_OPT_NODEFAULT}
-#define WIDTH(N, M, H) {N, 0, CLI_OPT_CALL, 0, 0, 0, NULL, width_call, fw_show, M, H, \
-                        CLI_OPT_NODEFAULT}
-
-static const cli_choice overlaps[] = {
-  {"independent", SP_OVERLAP_INDEPENDENT}, {"exact", SP_OVERLAP_EXACT}, {NULL, 0}};
-
-/* The model options (theory.md §1 names), documented in sigprop(1). */
-static const cli_opt model_opts[] = {
-  {"preset", 0, CLI_OPT_CALL, 0, 0, 0, NULL, preset_call, NULL, "NAME|FILE",
-   "an architecture: a built-in NAME (sigprop presets) or a preset file (a path with '/' or "
-   "ending in .preset), set at its place on the line", 0},
-  {"config", 0, CLI_OPT_CALL, 0, 0, 0, NULL, config_call, NULL, "FILE",
-   "a Hugging Face config.json (model_type bert, roberta, electra, gpt2, llama, mistral, "
-   "qwen2, vit or gpt_neox), set at its place on the line like --preset; a field it lacks "
-   "takes the family's default and is listed as assumed (sigprop-inspect(1))", 0},
-  CLI_CHOICE("norm", 0, sp_model, norm, norms, "NAME", "LayerNorm placement"),
-  CLI_CHOICE("attention", 0, sp_model, attention, attentions, "NAME", "attention variant"),
-  {"attention-stats", 0, CLI_OPT_CALL, 0, 0, 0, stats, stats_call, stats_show, "NAME",
-   "T -> inf REM laws or exact finite T [asymptotic; recommend: finite unless given]", 0},
-  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
-  CLI_CHOICE("mlp", 0, sp_model, mlp, on_none, "NAME", "keep or drop the MLP sub-block"),
-  {"causal", 0, CLI_OPT_CALL, 0, 0, 0, NULL, causal_call, NULL, NULL,
-   "decoder (causal mask) or encoder [encoder]; a decoder's statistics are row means "
-   "over t = 1..T (finite statistics; the T -> inf law is the encoder's)", 0},
-  {"no-causal", 0, CLI_OPT_CALL, 0, 0, 0, NULL, causal_call, NULL, NULL, NULL, 0},
-  PARAM("beta", "B", "query/key scale"),
-  PARAM("eta", "B", NULL),
-  PARAM("tokens", "T", "sequence length"),
-  PARAM("var-v", "V", "value weight variance"),
-  PARAM("var-vb", "V", "value bias variance"),
-  PARAM("var-w", "V", "MLP weight variance, both layers"),
-  PARAM("var-w-in", "V", "first MLP layer weight variance"),
-  PARAM("var-w-out", "V", "second MLP layer weight variance"),
-  PARAM("var-b", "V", "MLP bias variance"),
-  PARAM("alpha-sa", "A", "skip gain around attention"),
-  PARAM("alpha-mlp", "A", "skip gain around the MLP"),
-  PARAM("branch-sa", "G", "gain on the attention branch"),
-  PARAM("branch-mlp", "G", "gain on the MLP branch"),
-  PARAM("mean-removal", "TAU", "token-mean removal after attention"),
-  PARAM("rho0", "R", "input cosine similarity"),
-  PARAM("q0", "Q", "input squared norm"),
-  PARAM("depth", "L", "number of blocks"),
-  CLI_CHOICE("beta-c-on", 0, sp_model, beta_c_on, betac_on, "NAME",
-             "where pre-LN beta_c is evaluated"),
-  {"row-overlap", 0, CLI_OPT_CALL, 0, 0, 0, overlaps, overlap_call, overlap_show, "NAME",
-   "finite-T overlap of two attention rows: 1/T, or the shared-key law (tabulated per T, "
-   "on first use) [independent; recommend: exact where tabulated]", 0},
-  PARAM("erf-scale", "A", "a in erf(a u)"),
-  STD("init-std", "every weight std, as a framework's initializer_range (theory.md §11); "
-                  "q0 follows only --std-emb"),
-  STD("std-q", "std of W_Q (fan-in d): beta = d std-q std-k / sqrt(log T)"),
-  STD("std-k", "std of W_K"),
-  STD("std-v", "std of W_V: var-v = d std-v^2 d std-o^2"),
-  STD("std-o", "std of the attention output W_O"),
-  STD("std-ff-in", "std of the first MLP layer: var-w-in = d std-ff-in^2"),
-  STD("std-ff-out", "std of the second MLP layer (fan-in d-ff): var-w-out = d-ff std^2"),
-  STD("std-emb", "std of the token embeddings: q0 = std-emb^2"),
-  WIDTH("d-model", "D", "residual width d, for the stds [the preset's]"),
-  WIDTH("heads", "H", "attention heads, dividing d-model [the preset's]"),
-  WIDTH("d-ff", "F", "MLP hidden width, for std-ff-out [the preset's]"),
-};
-
-/* The options of the MLP alone (sigprop mlp). */
-static const cli_opt mlp_opts[] = {
-  CLI_CHOICE("activation", 0, sp_model, activation, activations, "NAME", "MLP nonlinearity"),
-  PARAM("var-w", "V", "weight variance times fan-in"),
-  PARAM("var-b", "V", "bias variance"),
-  PARAM("erf-scale", "A", "a in erf(a u)"),
-};
 
 cli_opt_group cli_mlp_model_group(sp_model *m)
 {
-  cli_opt_group g = {"Model options (the MLP's)", mlp_opts, sizeof mlp_opts / sizeof mlp_opts[0],
-                     m};
+  if (!n_mlp_opts)
+    n_mlp_opts = entries(SP_MODELOPT_MLP, mlp_opts, mlp_call);
+  cli_opt_group g = {"Model options (the MLP's)", mlp_opts, n_mlp_opts, m};
   return g;
 }
 
 cli_opt_group cli_model_group(sp_model *m)
 {
+  if (!n_model_opts)
+    n_model_opts = entries(SP_MODELOPT_ALL, model_opts, model_call);
   cli_opt_group g = {"Model options (theory.md names; later options override earlier ones)",
-                     model_opts, sizeof model_opts / sizeof model_opts[0], m};
+                     model_opts, n_model_opts, m};
   return g;
 }
 
@@ -532,41 +224,12 @@ int cli_model_check_sweep(const sp_model *m, const char *cmd)
   return CLI_OK;
 }
 
-/* Std options whose partner or width never came. */
-static int fw_check(void)
-{
-  const sp_stds *s = fw_stds();
-  if ((fw_pending & FW_QK) && isnan(s->q) != isnan(s->k))
-    return cli_error(CLI_USAGE, "--%s: give --%s too (or --init-std)",
-                     isnan(s->q) ? "std-k" : "std-q", isnan(s->q) ? "std-q" : "std-k");
-  if ((fw_pending & FW_V) && s->output_projection && isnan(s->o) != isnan(s->v))
-    return cli_error(CLI_USAGE, "--%s: give --%s too (or --init-std)",
-                     isnan(s->o) ? "std-v" : "std-o", isnan(s->o) ? "std-o" : "std-v");
-  if ((fw_pending & (FW_QK | FW_V | FW_FF_IN)) && s->d_model < 1)
-    return cli_error(CLI_USAGE, "--std-*: the stds need --d-model (or a preset)");
-  if ((fw_pending & FW_FF_OUT) && s->d_ff < 1)
-    return cli_error(CLI_USAGE, "--std-ff-out: needs --d-ff (or a preset)");
-  if (s->d_model > 0 && s->heads > 0 && s->d_model % s->heads)
-    return cli_error(CLI_USAGE, "--heads: %ld heads do not divide d-model = %ld", s->heads,
-                     s->d_model);
-  return CLI_OK;
-}
-
 int cli_model_check(const sp_model *m)
 {
-  if (fw_check())
-    return CLI_USAGE;
-  const char *bad = NULL;
-  int s = sp_model_validate(m, &bad);
-  if (s && bad && strcmp(bad, "rho0") == 0 && m->rho0 >= -1.0 / (double)(m->tokens - 1))
-    return cli_error(CLI_USAGE, "--rho0: %g < 0 has no T -> infinity limit; use "
-                     "--attention-stats finite", m->rho0);
-  if (s && bad && strcmp(bad, "rho0") == 0)
-    return cli_error(CLI_USAGE, "--rho0: %g is below -1/(T-1) = %g, impossible for %ld tokens",
-                     m->rho0, -1.0 / (double)(m->tokens - 1), m->tokens);
-  if (s)
-    return cli_error(CLI_USAGE, "--%s: %s", bad ? bad : "model", sp_strerror(s));
-  return CLI_OK;
+  sp_modelopt *o = state();
+  if (!o)
+    return cli_error(CLI_FAIL, "out of memory");
+  return sp_modelopt_check(o, m) ? model_error(SP_EDOM, o) : CLI_OK;
 }
 
 int cli_figure_check(const cli_figure *f, const cli_list *out)

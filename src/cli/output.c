@@ -169,17 +169,11 @@ int cli_write_table(const char *path, const sp_table *t, const cli_meta *meta)
 
 int cli_status(int status, const char *what)
 {
-  switch (status) {
-  case SP_OK: return CLI_OK;
-  case SP_EOVERFLOW:
-    return cli_error(CLI_FAIL, "%s: the squared norm q overflowed; the stream explodes "
-                     "(reduce the gains or the depth, or use LayerNorm)", what);
-  case SP_EUNDERFLOW:
-    return cli_error(CLI_FAIL, "%s: the squared norm q underflowed to zero; the stream "
-                     "dies out", what);
-  default:
-    return cli_error(CLI_FAIL, "%s: %s", what, sp_strerror(status));
-  }
+  char msg[512];
+  if (status == SP_OK)
+    return CLI_OK;
+  sp_status_describe(status, what, msg, sizeof msg);
+  return cli_error(CLI_FAIL, "%s", msg);
 }
 
 int cli_workspace(const sp_model *m, const char *what, sp_workspace **w)

@@ -8,43 +8,16 @@
 #include "sigprop.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 
-/* Every CLI_GIVEN_* bit (cli.h) the report marks when assumed. */
-#define CLI_REPORT_INPUTS 127u
+/* Where the model came from (the library's; the program fills the command
+ * line and, for a config, the config).  `assumed` holds the inputs assumed
+ * (a default) rather than given: CLI_GIVEN_* bits (cli.h). */
+typedef sp_report_source cli_source;
 
-/* 1 when the report's model takes the exact row overlap (theory.md §14) by
- * default: finite-T statistics and encoder rows (the causal law has no
- * table yet) whose lambda = beta sqrt(q (q - p)) stays within the overlap
- * table over the whole run -- beyond it every evaluation is a quadrature of
- * 1 to 300 ms.  A LayerNorm before every block's attention (post-LN after
- * block 1, pre-LN on its normalised input) gives q = 1 and lambda <= beta
- * sqrt(T / (T - 1)); post-LN's block 1 sees q0.  recommend scans beta up to
- * block 1's beta_c, so that bounds beta too. */
-static inline int cli_report_exact_overlap(const sp_model *m)
-{
-  int post = m->norm == SP_NORM_POST;
-  if (m->stats != SP_STATS_FINITE || m->causal || m->attention == SP_ATTN_UNIFORM
-      || !(post || (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_INPUT)))
-    return 0;
-  double top = post ? sp_rem_beta_c(m->q0, m->rho0 * m->q0) : sp_rem_beta_c(1.0, m->rho0);
-  double first = post ? m->q0 * sqrt(1.0 - m->rho0) : 1.0; /* block 1's q0 sqrt(1 - rho0) */
-  double lambda = (m->beta > top ? m->beta : top) * (first > 1.0 ? first : 1.0)
-                  * sqrt((double)m->tokens / ((double)m->tokens - 1.0));
-  return lambda <= SP_OVERLAP_TABLE_LAMBDA_MAX;
-}
-
-/* Where the model came from. */
-typedef struct {
-  const char *kind; /* "preset", "config", "checkpoint" or "options" */
-  const char *name; /* preset name, file name; NULL for options */
-  sp_stds stds;     /* widths and stds as given (NaN/0 where not) */
-  unsigned assumed; /* the inputs assumed (a default) rather than given:
-                     * CLI_GIVEN_* bits (cli.h) */
-} cli_source;
-
-/* The report as one JSON object (the schema of sigprop-recommend(1)):
+/* The library's report (sp_report_json) as one JSON object, with this
+ * run's command line and, for kind "config", the config of --config
+ * (the schema of sigprop-recommend(1)):
  * top-level phase, beta, rho0, q0, depth, d_model, heads, tokens (null
  * under T -> infinity statistics), stds {q k v o ff_in ff_out emb}, then
  * source, assumed, model, verdict, first_block, and, when `a` is not NULL,

@@ -80,7 +80,7 @@ static void assumptions(FILE *f, const sp_model *m, const cli_source *src)
           mark(src, CLI_GIVEN_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
           mark(src, CLI_GIVEN_STATS), m->causal ? "causal" : "encoder",
           mark(src, CLI_GIVEN_CAUSAL), m->depth, mark(src, CLI_GIVEN_DEPTH),
-          src->assumed & CLI_REPORT_INPUTS ? "  (*: assumed)" : "");
+          src->assumed & 127u ? "  (*: assumed)" : ""); /* every CLI_GIVEN_* bit */
   int exact = m->row_overlap == SP_OVERLAP_EXACT;
   if (m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM)
     fprintf(f, "             row overlap %s%s %s\n", exact ? "exact" : "1/T",
