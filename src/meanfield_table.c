@@ -6,6 +6,7 @@
 #include "sigprop/status.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const columns[SP_MEANFIELD_TABLE_NCOL] = {
@@ -43,31 +44,64 @@ int sp_meanfield_table_grid(const sp_model *m, int x_is_w, const double *xs, siz
                             const double *ys, size_t ny, double *out, size_t *chaotic,
                             size_t *undefined, double *bad_w, double *bad_b)
 {
+  return sp_meanfield_table_grid_threads(m, x_is_w, xs, nx, ys, ny, 0, out, chaotic, undefined,
+                                         bad_w, bad_b);
+}
+
+/* The rows in grid order from the batch's solutions, up to the first point
+ * that failed other than by not converging. */
+static int grid_rows(const double *w, const double *b, size_t n, const sp_meanfield *mf,
+                     const int *st, double *out, size_t *nchaotic, size_t *nundefined,
+                     size_t *bad)
+{
+  for (size_t k = 0; k < n; k++) {
+    sp_meanfield x = mf[k];
+    if (st[k] == SP_ENOCONV) {
+      x.q_star = x.chi1 = x.c_star = x.xi_c = x.xi_q = NAN;
+      (*nundefined)++;
+    } else if (st[k]) {
+      *bad = k;
+      return st[k];
+    }
+    *nchaotic += x.chi1 > 1.0;
+    double row[SP_MEANFIELD_TABLE_NCOL] = {w[k], b[k], x.q_star, x.chi1, x.c_star, x.xi_c,
+                                           x.xi_q};
+    memcpy(out + k * SP_MEANFIELD_TABLE_NCOL, row, sizeof row);
+  }
+  return SP_OK;
+}
+
+int sp_meanfield_table_grid_threads(const sp_model *m, int x_is_w, const double *xs, size_t nx,
+                                    const double *ys, size_t ny, unsigned threads, double *out,
+                                    size_t *chaotic, size_t *undefined, double *bad_w,
+                                    double *bad_b)
+{
   if (!m || !xs || !ys || !out)
     return SP_EINVAL;
-  size_t nchaotic = 0, nundefined = 0;
-  int s = SP_OK;
-  for (size_t j = 0; j < ny && !s; j++)
-    for (size_t i = 0; i < nx && !s; i++) {
-      double w = x_is_w ? xs[i] : ys[j], b = x_is_w ? ys[j] : xs[i];
-      sp_meanfield mf;
-      s = sp_meanfield_solve(m->activation, m->erf_scale, w, b, &mf);
-      if (s == SP_ENOCONV) {
-        mf.q_star = mf.chi1 = mf.c_star = mf.xi_c = mf.xi_q = NAN;
-        nundefined++;
-        s = SP_OK;
-      } else if (s) {
-        if (bad_w)
-          *bad_w = w;
-        if (bad_b)
-          *bad_b = b;
-        break;
-      }
-      nchaotic += mf.chi1 > 1.0;
-      double row[SP_MEANFIELD_TABLE_NCOL] = {w, b, mf.q_star, mf.chi1, mf.c_star, mf.xi_c,
-                                             mf.xi_q};
-      memcpy(out + (j * nx + i) * SP_MEANFIELD_TABLE_NCOL, row, sizeof row);
+  if (threads > SP_MF_MAX_THREADS)
+    return SP_EINVAL;
+  size_t n = nx * ny, nchaotic = 0, nundefined = 0, bad = 0;
+  double *w = calloc(2 * (n ? n : 1), sizeof *w), *b = w ? w + n : NULL;
+  sp_meanfield *mf = malloc((n ? n : 1) * sizeof *mf);
+  int *st = malloc((n ? n : 1) * sizeof *st), s = SP_ENOMEM;
+  if (w && mf && st) {
+    for (size_t k = 0; k < n; k++) {
+      w[k] = x_is_w ? xs[k % nx] : ys[k / nx];
+      b[k] = x_is_w ? ys[k / nx] : xs[k % nx];
     }
+    s = sp_meanfield_solve_batch(m->activation, m->erf_scale, n, w, b, threads, mf, st);
+    if (!s)
+      s = grid_rows(w, b, n, mf, st, out, &nchaotic, &nundefined, &bad);
+    if (s && s != SP_ENOMEM && bad < n) {
+      if (bad_w)
+        *bad_w = w[bad];
+      if (bad_b)
+        *bad_b = b[bad];
+    }
+  }
+  free(w);
+  free(mf);
+  free(st);
   if (chaotic)
     *chaotic = nchaotic;
   if (undefined)

@@ -397,7 +397,7 @@ static const entry all_opts[] = {
   CHOICE("beta-c-on", beta_c_on, betac_on, "input|stream", "where pre-LN beta_c is evaluated"),
   {{"row-overlap", "independent|exact",
     "finite-T overlap of two attention rows: 1/T, or the shared-key law (tabulated per T, "
-    "1-3 s once) [independent]", 0},
+    "on first use) [independent; recommend: exact where tabulated]", 0},
    given_choice_set, overlaps, offsetof(sp_model, row_overlap)},
   PARAM("erf-scale", "A", "a in erf(a u)"),
   STD("init-std", "every weight std, as a framework's initializer_range (theory.md §11); "

@@ -18,6 +18,7 @@ typedef struct {
   double hcap;   /* ... and in absolute units of y */
   double bfrac;  /* largest e-tabulation step as a fraction of sigma sqrt(1 - c) */
   double cut;    /* window: integrand above cut times its peak */
+  double band;   /* encoder: pairs off the diagonal until below band times the peak (0: all) */
 } rule;
 
 /* The rule of sp_rem_overlap().  Largest grid step 0.25 in log u: the
@@ -27,12 +28,12 @@ typedef struct {
  * g(y + sigma sqrt(c) h) varies (measured: the result is then stable to
  * 1e-12; a step of 1/4 in h errs by 1e-5 at sigma sqrt(c) = 6).  The
  * (log u, log v) window drops integrands below 1e-16 of the peak. */
-static const rule direct_rule = {0.25, 0.1, 0.5, 0.5, 1e-16};
+static const rule direct_rule = {0.25, 0.1, 0.5, 0.5, 1e-16, 0.0};
 /* The rule of the tables: every step doubled and the window cut at 1e-10
  * of the peak, about ten times faster; against direct_rule at 40 random
  * (lambda, c) with lambda <= 8, T = 512 it differs by at most 5e-8 (at
  * c near 1, where the e-kernel is narrow); 3e-6 with the h steps tripled. */
-static const rule table_rule = {0.5, 0.2, 1.0, 1.0, 1e-10};
+static const rule table_rule = {0.5, 0.2, 1.0, 1.0, 1e-10, 1e-12};
 
 /* Smallest step: finer kernels use the second-order expansion, and a
  * shared field narrower than two steps the linear law in c. */
@@ -144,13 +145,36 @@ static double causal_weight(const double *a, long T, double phi)
   return w;
 }
 
+/* Encoder rows: the largest diagonal term e^{2 a_j} K_jj Phi_jj^(T-1), which
+ * is the largest term (Cauchy-Schwarz: Phi_jl^2 <= Phi_jj Phi_ll, and so
+ * for K, with positive weights). */
+static double diagonal_peak(const double *gc, const double *kc, const double *wh,
+                            const double *wk, long nw, long nt, double alo, double da, long j0,
+                            double T)
+{
+  double peak = 0.0;
+  for (long j = 0; j < nw; j++) {
+    double phi = 0.0, kk = 0.0;
+    for (long i = 0; i < nt; i++) {
+      phi += wh[i] * gc[j * nt + i] * gc[j * nt + i];
+      kk += wk[i] * kc[j * nt + i] * kc[j * nt + i];
+    }
+    if (phi > 0.0 && kk > 0.0)
+      peak = fmax(peak, exp(2.0 * (alo + (double)(j0 + j) * da) + log(kk)
+                            + (T - 1.0) * log(phi)));
+  }
+  return peak;
+}
+
 /* Double sum over the window j0..j1 of log u (step da from alo):
  * Phi_jl = E_h g g, K_jl = E_h k k, the summand symmetric in (j, l).  The
  * h-columns of every window node are gathered once so that the inner sums
- * are contiguous dot products. */
+ * are contiguous dot products.  band > 0 (encoder rows): the sum over l > j
+ * stops at the first term below band times the largest term (the terms fall
+ * off monotonically away from the diagonal). */
 static int pair_sum(const efun *F, long base, long stride, long m, long nh, const double *wh,
                     long j0, long j1, double alo, double da, double T, const double *gbar,
-                    double *out)
+                    double band, double *out)
 {
   long nt = 2 * nh + 1, nw = j1 - j0 + 1, nT = (long)T;
   double *gc = malloc((size_t)(2 * nw + 3) * (size_t)nt * sizeof *gc);
@@ -171,7 +195,9 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
       gc[l * nt + i] = F->g[n];
       kc[l * nt + i] = F->k[n];
     }
-  double sum = 0.0;
+  double sum = 0.0, thr = 0.0;
+  if (band > 0.0 && !gbar)
+    thr = band * diagonal_peak(gc, kc, wh, wk, nw, nt, alo, da, j0, T);
   for (long j = 0; j < nw; j++) {
     for (long i = 0; i < nt; i++) {
       pj[i] = wh[i] * gc[j * nt + i];
@@ -181,10 +207,15 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
     for (long l = j; l < nw; l++) {
       double al = alo + (double)(j0 + l) * da;
       double phi = dot(pj, gc + l * nt, nt), kk = dot(qj, kc + l * nt, nt);
-      if (!(phi > 0.0 && kk > 0.0))
+      double v = phi > 0.0 && kk > 0.0 ? 1.0 : 0.0;
+      if (v > 0.0 && !gbar)
+        v = exp(aj + al + log(kk) + (T - 1.0) * log(phi));
+      if (l > j && v < thr)
+        break;
+      if (!(v > 0.0))
         continue;
       if (!gbar) {
-        sum += (l == j ? 1.0 : 2.0) * exp(aj + al + log(kk) + (T - 1.0) * log(phi));
+        sum += (l == j ? 1.0 : 2.0) * v;
         continue;
       }
       /* u of the earlier row at node j and v of the later at l, and the
@@ -286,7 +317,7 @@ static int overlap_at(long tokens, int causal, double lambda, double c, const ru
     j1--; /* causal rows as short as one key reach the top of the grid */
   double sum;
   int st2 = pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, causal ? gbar : NULL,
-                     &sum);
+                     R->band, &sum);
   if (st2) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar), free(marg);
     return st2;

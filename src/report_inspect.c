@@ -50,6 +50,8 @@ int sp_report_measure(const char *file, const sp_report_inspect_options *o, sp_i
   sp_inspect_options io = {(uint64_t)o->seed, o->tokens};
   s = sp_inspect_checkpoint(st, o->config ? &cfg : NULL, &io, in, &e);
   sp_safetensors_free(st);
+  if (!s && sp_report_exact_overlap(&in->preset.model)) /* as recommend */
+    in->preset.model.row_overlap = SP_OVERLAP_EXACT;
   if (s == SP_EDOM) {
     snprintf(err, errsize, "%s", e.text);
     *usage = 1;
@@ -93,7 +95,7 @@ int sp_report_inspect_eval(const sp_inspection *in, const char *file,
   src->name = file;
   stds_of(in, &src->stds);
   src->assumed = (in->tokens_assumed ? (unsigned)SP_GIVEN_TOKENS : 0u)
-                 | (o->config ? 0u : (unsigned)SP_GIVEN_CAUSAL);
+                 | (o->config ? 0u : (unsigned)SP_GIVEN_CAUSAL) | (unsigned)SP_GIVEN_OVERLAP;
   sp_recommend_options_default(ro);
   ro->rho_max = o->rho_max;
   ro->margin = o->margin;

@@ -252,8 +252,8 @@ static void rest_json(builder *b, json_t *root, const sp_model *m, const sp_repo
 {
   json_t *as = json_array();
   static const char *const names[] = {"rho0", "q0", "tokens", "attention_stats", "causal",
-                                      "depth"};
-  for (int i = 0; i < 6; i++)
+                                      "depth", "row_overlap"};
+  for (int i = 0; i < 7; i++)
     if ((src->assumed & (1u << i)) && (!as || json_array_append_new(as, json_string(names[i]))))
       b->failed = 1;
   put(b, root, "assumed", as);
@@ -332,6 +332,19 @@ void sp_report_free(char *text)
   free(text);
 }
 
+int sp_report_exact_overlap(const sp_model *m)
+{
+  int post = m->norm == SP_NORM_POST;
+  if (m->stats != SP_STATS_FINITE || m->causal || m->attention == SP_ATTN_UNIFORM
+      || !(post || (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_INPUT)))
+    return 0;
+  double top = post ? sp_rem_beta_c(m->q0, m->rho0 * m->q0) : sp_rem_beta_c(1.0, m->rho0);
+  double first = post ? m->q0 * sqrt(1.0 - m->rho0) : 1.0; /* block 1's q0 sqrt(1 - rho0) */
+  double lambda = (m->beta > top ? m->beta : top) * (first > 1.0 ? first : 1.0)
+                  * sqrt((double)m->tokens / ((double)m->tokens - 1.0));
+  return lambda <= SP_OVERLAP_TABLE_LAMBDA_MAX;
+}
+
 int sp_report_prepare(sp_modelopt *mo, const sp_recommend_options *o, int gain, sp_model *m,
                       sp_recommend_options *ro, sp_report_source *src)
 {
@@ -339,9 +352,12 @@ int sp_report_prepare(sp_modelopt *mo, const sp_recommend_options *o, int gain, 
     return SP_EINVAL;
   unsigned given = sp_modelopt_given(mo);
   *m = *sp_modelopt_model(mo);
-  /* Every model has a finite T: its statistics unless asked otherwise. */
+  /* Every model has a finite T: its statistics unless asked otherwise, and
+   * with them the exact row overlap where its table serves every block. */
   if (!(given & SP_GIVEN_STATS))
     m->stats = SP_STATS_FINITE;
+  if (!(given & SP_GIVEN_OVERLAP) && sp_report_exact_overlap(m))
+    m->row_overlap = SP_OVERLAP_EXACT;
   int s = sp_modelopt_check(mo, m);
   if (s)
     return s;
@@ -354,7 +370,7 @@ int sp_report_prepare(sp_modelopt *mo, const sp_recommend_options *o, int gain, 
   memset(src, 0, sizeof *src);
   src->kind = sp_modelopt_source(mo, &src->name);
   src->stds = *sp_modelopt_stds(mo);
-  src->assumed = ~given & 63u;
+  src->assumed = ~given & SP_REPORT_INPUTS;
   src->config = sp_modelopt_config(mo);
   return SP_OK;
 }

@@ -43,6 +43,12 @@ a=$(grep -v '^#' "$tmp/t.csv" | sort | md5sum); b=$(grep -v '^#' "$tmp/s.csv" | 
 "$SP" mlp --activation relu --var-w 1 >"$tmp/one.csv"; ok $? "mlp without a grid still works"
 [ "$(header "$tmp/one.csv")" = "q_star,chi1,c_star,xi_c,xi_q" ]; ok $? "one-point columns unchanged"
 "$SP" mlp --x var-w:0.5:3:3 --y var-b:0.001:0.1:3:log -o "$tmp/l.json"; ok $? "log axis, JSON"
+"$SP" mlp --activation gelu --x var-w:0.37:3.9:7 --y var-b:0.013:0.41:5 --threads 1 -o "$tmp/t1.csv" \
+  && "$SP" mlp --activation gelu --x var-w:0.37:3.9:7 --y var-b:0.013:0.41:5 --threads 3 -o "$tmp/t3.csv"
+ok $? "a grid on 1 and on 3 threads"
+[ "$(grep -v '^# command' "$tmp/t1.csv" | md5sum)" = "$(grep -v '^# command' "$tmp/t3.csv" | md5sum)" ]
+ok $? "the same table on 1 and on 3 threads"
+expect_error 2 "threads" mlp --x var-w:1:2:3 --y var-b:0:1:3 --threads 0
 
 expect_error 2 "give both" mlp --x var-w:1:2:3
 expect_error 2 "one must be var-w" mlp --x var-w:1:2:3 --y var-w:0:1:3

@@ -28,14 +28,20 @@ g=$(sed -n 's/^q\/k gradient \([0-9.e+-]*\) at T 512, d 768:.*/\1/p' "$tmp/bert.
 py "import sys; sys.exit(0 if float('$g') > 0 else 1)" 2>/dev/null; ok $? "q/k gradient $g > 0 at T 512, d 768"
 grep -qE '^assumptions +rho0 0\.025\*, q0 1, T 512, finite T statistics\*, encoder, L 12 +\(\*: assumed\)$' "$tmp/bert.txt"
 ok $? "assumptions: rho0 and the statistics assumed, the rest from the preset"
+grep -A1 '^assumptions' "$tmp/bert.txt" | grep -qE '^ +row overlap exact\* \(rows share keys, theory.md section 14\)$'
+ok $? "finite T statistics: the exact row overlap, assumed"
 grep -qE '^flags +none$' "$tmp/bert.txt"; ok $? "no flags"
 [ "$(wc -L <"$tmp/bert.txt")" -le 100 ]; ok $? "lines fit 100 columns"
 # Order of the sections.
 order=$(grep -oE '^(model|stds|derived|assumptions|verdict|sensitivity|recommend|safe beta|margin|alternative|flags?) ' "$tmp/bert.txt" | tr -s ' \n' ' ')
 [ "$order" = "model stds derived assumptions verdict sensitivity recommend safe beta margin alternative flags " ]
 ok $? "sections in order: $order"
-"$SP" recommend --preset bert-base --rho0 0.0371 --attention-stats finite | grep -qE '^assumptions +rho0 0\.0371, q0 1, T 512, finite T statistics, encoder, L 12$'
-ok $? "given rho0 and statistics are not starred"
+"$SP" recommend --preset bert-base --rho0 0.0371 --attention-stats finite --row-overlap independent >"$tmp/given.txt"
+grep -qE '^assumptions +rho0 0\.0371, q0 1, T 512, finite T statistics, encoder, L 12$' "$tmp/given.txt" \
+  && grep -qE '^ +row overlap 1/T \(independent rows\)$' "$tmp/given.txt"
+ok $? "given rho0, statistics and row overlap are not starred"
+"$SP" recommend --preset gpt2-small >"$tmp/gpt2.txt" && grep -qE '^ +row overlap 1/T\* \(independent rows\)$' "$tmp/gpt2.txt"
+ok $? "causal rows: 1/T (the causal overlap has no table)"
 
 # The same network from its Hugging Face config (bert-base-uncased's values).
 printf '%s\n' '{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12,' \
@@ -85,6 +91,7 @@ assert list(d['stds']) == keys and list(d['recommendation']['stds']) == keys
 assert all(d['stds'][k] == 0.02 for k in keys)
 assert d['tokens'] == 512 and d['d_model'] == 768 and d['heads'] == 12
 assert d['model']['attention_stats'] == 'finite' and 'rho0' in d['assumed']
+assert d['model']['row_overlap'] == 'exact' and 'row_overlap' in d['assumed']
 assert d['first_block']['qk_gradient_width'] > 0 and d['sensitivity']['rho0_up'] > 0.025
 assert d['recommendation']['form'] == 'initialisation' and d['flags'] == []
 def walk(x):

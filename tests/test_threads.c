@@ -2,7 +2,9 @@
  * workspace and worker threads) and two simulations whose first matrix
  * product selects the kernel (a lazy initialisation, done once under
  * pthread_once), each in its own thread, against the same computations run
- * one after the other; and the mean-field batch on two threads.  Meant for ThreadSanitizer as well.
+ * one after the other; the mean-field batch on two threads; and threads
+ * that build the panels of one row-overlap table on first use.  Meant for
+ * ThreadSanitizer as well.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
@@ -71,6 +73,47 @@ static void *worker(void *arg)
   return NULL;
 }
 
+/* Lazily built row-overlap panels: threads that evaluate one fresh table at
+ * once, each at lambda in the panels of the others. */
+enum { NOVL = 4 };
+static sp_overlap_table *shared_ovl;
+static const double ovl_lambda[NOVL] = {0.71, 2.23, 1.13, 2.71};
+static double ovl_par[NOVL][NOVL];
+
+static void *ovl_worker(void *arg)
+{
+  long k = (long)(size_t)arg;
+  for (int r = 0; r < NOVL; r++)
+    if (sp_overlap_table_eval(shared_ovl, ovl_lambda[(k + r) % NOVL], 0.37 + 0.11 * (double)k,
+                              &ovl_par[k][(k + r) % NOVL]))
+      ovl_par[k][(k + r) % NOVL] = NAN;
+  return NULL;
+}
+
+static void lazy_overlap(void)
+{
+  pthread_t t[NOVL];
+  int started = 0, same = 1;
+  if (sp_overlap_table_alloc(16, &shared_ovl))
+    shared_ovl = NULL;
+  for (long k = 0; shared_ovl && k < NOVL; k++)
+    started += pthread_create(&t[k], NULL, ovl_worker, (void *)(size_t)k) == 0;
+  for (int k = 0; k < started; k++)
+    pthread_join(t[k], NULL);
+  sp_overlap_table *alone = NULL;
+  int s = sp_overlap_table_alloc(16, &alone);
+  for (int k = 0; !s && k < NOVL; k++)
+    for (int r = 0; r < NOVL; r++) {
+      double o = NAN;
+      s = sp_overlap_table_eval(alone, ovl_lambda[r], 0.37 + 0.11 * (double)k, &o);
+      same &= o == ovl_par[k][r];
+    }
+  tap_ok(started == NOVL && !s && same, "row-overlap panels built by %d threads at once: the "
+         "values of a table built alone", NOVL);
+  sp_overlap_table_free(alone);
+  sp_overlap_table_free(shared_ovl);
+}
+
 int main(void)
 {
   job par[2] = {{SP_ACT_TANH, {0}, 0.0, -1}, {SP_ACT_GELU, {0}, 0.0, -1}};
@@ -107,6 +150,7 @@ int main(void)
             && (m1[k].c_star == m2[k].c_star || (isnan(m1[k].c_star) && isnan(m2[k].c_star)));
   tap_ok(r == SP_OK && same, "mean-field batch on 2 threads identical to 1 thread (%d points)",
          NB);
+  lazy_overlap();
   tap_diag("kernel: %s", sp_sim_kernel_name());
   return tap_done();
 }

@@ -64,37 +64,53 @@ int sp_rem_overlap_causal(long tokens, double lambda, double c, double *overlap,
  * s = lambda sqrt(log T), v = sqrt(1 - c): the two rows' energies differ by
  * s v, so E O changes on the scale v ~ 1/s near c = 1 and x resolves that
  * layer whatever s.  E O is analytic in (lambda^2, c) (an expectation over a
- * Gaussian whose covariance is linear in c), even in w, and is interpolated
- * by a tensor Chebyshev-Lobatto interpolant in (w on [-w_max, w_max], x on
- * [0, 1]) with 17 to 65 nodes each way: node values by the quadrature of
- * sp_rem_overlap() with its steps doubled (within 5e-8 of it); the node
- * counts double along each axis until the interpolant through every other
- * node misses the remaining ones by at most SP_OVERLAP_TABLE_EST (the error
- * of the finer interpolant is then far smaller: it converges
- * geometrically).  The interpolant is resampled once on a uniform grid of
- * 257 x 129 points in (w, x), read by local bicubic (4 x 4 point)
- * interpolation.  Stated error: at most 1e-6 absolute in E O, checked
- * against sp_rem_overlap() at 200 random points for T = 16 .. 4096
- * (tests/test_overlap_table.c).  lambda = 0 or c = 0 give 1/T exactly;
- * beyond lambda_max the table calls sp_rem_overlap() (exact, 1 to 300 ms).
- * Read-only after sp_overlap_table_alloc(): any number of threads may
- * evaluate it at once. */
+ * Gaussian whose covariance is linear in c) and even in w.  The w range is
+ * cut into four panels (lambda up to 1.515, 3.04, 5.04 and 8), each
+ * interpolated by a tensor Chebyshev-Lobatto interpolant in (w over the
+ * panel, even about 0 for the first; x on [0, 1]) with 9 to 65 nodes each
+ * way: node values by the quadrature of sp_rem_overlap() with its steps
+ * doubled (within 5e-8 of it); the node counts double along each axis until
+ * the last two Chebyshev coefficients of every line of nodes sum to at most
+ * SP_OVERLAP_TABLE_EST (they decay geometrically, so this estimates the
+ * interpolant's error).  A panel's interpolant is resampled once on its rows
+ * of a uniform grid of 257 x 257 points in (w, x), read by local bicubic
+ * (4 x 4 point) interpolation within the panel.  Stated error: at most 1e-6
+ * absolute in E O, checked against sp_rem_overlap() at 200 random points for
+ * T = 512 and 30 at T = 16 and 4096 (tests/test_overlap_table.c).
+ *
+ * A panel is built on first use, by the first thread that evaluates in it
+ * (the others wait for it), or by sp_overlap_table_build(): a sweep pays
+ * only for the lambda range it reaches (the quadratures cost more the larger
+ * lambda is).  The values do not depend on the order or the threads that
+ * built them.  lambda = 0 or c = 0 give 1/T exactly; beyond lambda_max the
+ * table calls sp_rem_overlap() (exact, 1 to 300 ms).  Any number of threads
+ * may evaluate one table at once. */
 typedef struct sp_overlap_table sp_overlap_table;
 
 /** lambda_max of the tables: 8 (beta up to 8 after a LayerNorm). */
 #define SP_OVERLAP_TABLE_LAMBDA_MAX 8.0
-/** Target of the build's estimate (the error of the interpolant through
- * every other node, along each axis). */
-#define SP_OVERLAP_TABLE_EST 1e-5
+/** Target of a panel's error estimate (the sum of the last two Chebyshev
+ * coefficients of every line of nodes, along each axis).  The estimate is
+ * conservative: with it at 5e-7 the errors measured against the quadrature
+ * were below 1.2e-7 (T = 16 .. 4096). */
+#define SP_OVERLAP_TABLE_EST 5e-7
 
-/** Build the table for `tokens` = T (2 .. SP_MAX_TOKENS): 150 to 1100
- * quadratures, spread over the processors' threads when sigprop is built
- * with threads (about 0.5 to 2 s of processor time at T = 512).  The
- * result does not depend on the thread count.  Returns SP_OK with the
- * table in `*out`, or (with *out NULL) SP_EDOM (T out of range), SP_ENOMEM,
- * SP_ENOCONV (a node's quadrature) or SP_EINVAL (NULL `out`).  The caller
- * frees it with sp_overlap_table_free(). */
+/** A table for `tokens` = T (2 .. SP_MAX_TOKENS) with no panel built yet
+ * (about 530 kB; the panels are built on first use or by
+ * sp_overlap_table_build()).  Returns SP_OK with the table in `*out`, or
+ * (with *out NULL) SP_EDOM (T out of range), SP_ENOMEM or SP_EINVAL (NULL
+ * `out`).  The caller frees it with sp_overlap_table_free(). */
 int sp_overlap_table_alloc(long tokens, sp_overlap_table **out);
+
+/** Build every panel of `t` that lambda in [0, lambda_max] reaches (lambda_max
+ * above SP_OVERLAP_TABLE_LAMBDA_MAX means all of them) and that is not built
+ * yet: 150 to 600 quadratures a panel, spread over the processors' threads
+ * when sigprop is built with threads (T = 512: about 0.07 s of processor
+ * time for lambda <= 1.5, 0.5 s up to 5, 1.2 s for all).  Not needed before evaluating; it moves
+ * the cost (and any error) to a moment of the caller's choosing.  Returns
+ * SP_OK, SP_EINVAL (NULL t), SP_EDOM (lambda_max < 0 or NaN), or a
+ * panel's build status (SP_ENOMEM, SP_ENOCONV), which that panel keeps. */
+int sp_overlap_table_build(sp_overlap_table *t, double lambda_max);
 
 /** Release `t`; NULL is a no-op. */
 void sp_overlap_table_free(sp_overlap_table *t);
@@ -102,16 +118,19 @@ void sp_overlap_table_free(sp_overlap_table *t);
 /** T of the table (0 for NULL). */
 long sp_overlap_table_tokens(const sp_overlap_table *t);
 
-/** lambda_max, the build's final estimate (see SP_OVERLAP_TABLE_EST) and
- * the number of nodes (w >= 0 times x) of table `t`; NaN and 0 for NULL.
- * Any output may be NULL. */
+/** lambda_max, the largest final error estimate of the panels built so far
+ * (see SP_OVERLAP_TABLE_EST; 0 when none is) and their number of nodes
+ * (w >= 0 times x) of table `t`; NaN and 0 for NULL.  Any output may be
+ * NULL. */
 void sp_overlap_table_info(const sp_overlap_table *t, double *lambda_max, double *errest,
                            int *nodes);
 
 /** E O at (lambda, c) from table `t` (see sp_overlap_table): interpolated
- * for lambda <= lambda_max, sp_rem_overlap() beyond.  SP_EINVAL for NULL
- * arguments, SP_EDOM for lambda < 0 or not finite or c outside [0, 1], and
- * beyond lambda_max the statuses of sp_rem_overlap(). */
+ * for lambda <= lambda_max (building the panel of lambda first when no
+ * thread has), sp_rem_overlap() beyond.  SP_EINVAL for NULL arguments,
+ * SP_EDOM for lambda < 0 or not finite or c outside [0, 1], the panel's
+ * build status (SP_ENOMEM, SP_ENOCONV), and beyond lambda_max the statuses
+ * of sp_rem_overlap(). */
 int sp_overlap_table_eval(const sp_overlap_table *t, double lambda, double c, double *overlap);
 
 SP_END_DECLS

@@ -41,6 +41,7 @@ typedef struct {
   cli_figure fig;
   const sp_colormap *cm;
   cli_range range; /* --range of the colours, NaN: from the data */
+  long threads;    /* --threads, 0: one per processor */
 } options;
 
 static int parse_axis(void *target, const cli_opt *o, const char *spec)
@@ -81,6 +82,8 @@ static const cli_opt opts[] = {
               "viridis, cividis, magma or inferno"),
   CLI_CALL_AT("range", 0, options, range, cli_range_call, NULL, "LO:HI",
               "colour range of chi_1 [the data's, within 0:2]"),
+  CLI_LONG("threads", 0, options, threads, 1, SP_MF_MAX_THREADS, "N",
+           "worker threads of a grid; results do not depend on it [one per processor]"),
 };
 
 static int parse(int argc, char **argv, sp_model *m, options *o)
@@ -302,8 +305,9 @@ static int solve_grid(const sp_model *m, const options *o, grid *g)
   for (size_t j = 0; j < ny; j++)
     g->ys[j] = axis_value(&o->y, (long)j);
   double w = NAN, b = NAN;
-  int s = sp_meanfield_table_grid(m, o->x.is_w, g->xs, nx, g->ys, ny, g->num, &g->chaotic,
-                                  &g->undefined, &w, &b);
+  int s = sp_meanfield_table_grid_threads(m, o->x.is_w, g->xs, nx, g->ys, ny,
+                                          (unsigned)o->threads, g->num, &g->chaotic,
+                                          &g->undefined, &w, &b);
   if (s) {
     char what[96];
     snprintf(what, sizeof what, "mlp: var-w = %g, var-b = %g", w, b);

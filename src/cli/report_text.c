@@ -80,7 +80,12 @@ static void assumptions(FILE *f, const sp_model *m, const cli_source *src)
           mark(src, CLI_GIVEN_TOKENS), m->stats == SP_STATS_FINITE ? "finite T" : "T -> inf",
           mark(src, CLI_GIVEN_STATS), m->causal ? "causal" : "encoder",
           mark(src, CLI_GIVEN_CAUSAL), m->depth, mark(src, CLI_GIVEN_DEPTH),
-          src->assumed & 63u ? "  (*: assumed)" : "");
+          src->assumed & 127u ? "  (*: assumed)" : ""); /* every CLI_GIVEN_* bit */
+  int exact = m->row_overlap == SP_OVERLAP_EXACT;
+  if (m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM)
+    fprintf(f, "             row overlap %s%s %s\n", exact ? "exact" : "1/T",
+            mark(src, CLI_GIVEN_OVERLAP),
+            exact ? "(rows share keys, theory.md section 14)" : "(independent rows)");
 }
 
 static void gradient_line(FILE *f, const sp_model *m, const sp_first_block *fb, unsigned flags)
