@@ -312,7 +312,7 @@ static int compute_row(const sp_diagram *d, size_t j, sp_workspace **own)
 
 typedef struct {
   const sp_diagram *d;
-  size_t next, done;
+  size_t next, done, end, total; /* rows next..end-1 left; done of total finished */
   int status;
   sp_threads_lock lock;
 } sweep_job;
@@ -325,7 +325,7 @@ static void *sweep_worker(void *arg)
   for (;;) {
     sp_threads_lock_take(&job->lock);
     size_t j = job->next++;
-    int stop = job->status != SP_OK || j >= d->pub.ny;
+    int stop = job->status != SP_OK || j >= job->end;
     sp_threads_lock_release(&job->lock);
     if (stop)
       break;
@@ -335,37 +335,63 @@ static void *sweep_worker(void *arg)
       job->status = s;
     job->done++;
     if (!s && d->pub.opt.progress)
-      d->pub.opt.progress(d->pub.opt.progress_arg, job->done, d->pub.ny);
+      d->pub.opt.progress(d->pub.opt.progress_arg, job->done, job->total);
     sp_threads_lock_release(&job->lock);
   }
   sp_workspace_free(own);
   return NULL;
 }
 
-int sp_diagram_sweep(sp_diagram *d)
+/* The workspace all threads read when no axis changes the tables (once). */
+static int shared_prepare(sp_diagram *d)
 {
-  if (!d || !d->priv)
+  sp_model m0;
+  if (d->priv->mode != WS_SHARED || d->priv->shared)
+    return SP_OK;
+  int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
+  if (!s && sp_workspace_alloc(&d->priv->shared))
+    s = SP_ENOMEM;
+  return s ? s : sp_workspace_prepare(d->priv->shared, &m0);
+}
+
+int sp_diagram_sweep_rows(sp_diagram *d, size_t first, size_t count)
+{
+  if (!d || !d->priv || first > d->pub.ny || count > d->pub.ny - first)
     return SP_EINVAL;
-  if (d->priv->mode == WS_SHARED && !d->priv->shared) {
-    sp_model m0;
-    int s = model_at(d, d->pub.xc[0], d->pub.yc[0], &m0);
-    if (s)
-      return s;
-    if (sp_workspace_alloc(&d->priv->shared))
-      return SP_ENOMEM;
-    if ((s = sp_workspace_prepare(d->priv->shared, &m0)))
-      return s;
-  }
-  sweep_job job = {d, 0, 0, SP_OK, SP_THREADS_LOCK_INIT};
-  sp_threads_run(sweep_worker, &job, sp_threads_count(d->pub.opt.threads, d->pub.ny));
+  int s = shared_prepare(d);
+  if (s || !count)
+    return s;
+  sweep_job job = {d, first, 0, first + count, count, SP_OK, SP_THREADS_LOCK_INIT};
+  sp_threads_run(sweep_worker, &job, sp_threads_count(d->pub.opt.threads, count));
   sp_threads_lock_destroy(&job.lock);
-  if (job.status)
-    return job.status;
+  return job.status;
+}
+
+int sp_diagram_set_rows(sp_diagram *d, size_t first, size_t count, const sp_diagram_point *pt)
+{
+  if (!d || !d->priv || (!pt && count) || first > d->pub.ny || count > d->pub.ny - first)
+    return SP_EINVAL;
+  if (count)
+    memcpy(d->pub.pt + first * d->pub.nx, pt, count * d->pub.nx * sizeof *pt);
+  return SP_OK;
+}
+
+int sp_diagram_sweep_done(sp_diagram *d)
+{
+  int s = d && d->priv ? shared_prepare(d) : SP_EINVAL;
+  if (s)
+    return s;
   memset(d->pub.count, 0, sizeof d->pub.count);
   for (size_t k = 0; k < d->pub.nx * d->pub.ny; k++)
-    d->pub.count[d->pub.pt[k].cls]++;
+    d->pub.count[d->pub.pt[k].cls < SP_NCLASS ? d->pub.pt[k].cls : SP_CLASS_UNDEFINED]++;
   d->priv->swept = 1;
   return SP_OK;
+}
+
+int sp_diagram_sweep(sp_diagram *d)
+{
+  int s = d ? sp_diagram_sweep_rows(d, 0, d->pub.ny) : SP_EINVAL;
+  return s ? s : sp_diagram_sweep_done(d);
 }
 
 /* ---- single points on the calling thread ------------------------------ */

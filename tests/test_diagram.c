@@ -463,12 +463,79 @@ static void test_gradient(void)
   tap_ok(rejected, "grad_fraction 0, 1, -0.5, 2, inf: SP_EINVAL");
 }
 
+/* The sweep in parts (as MPI ranks make it): rows computed in reverse
+ * chunks by one diagram and by another, stored into the first, give the
+ * points, counts and curves of the sweep in one call, bit for bit. */
+static void parts_case(const sp_model *m, sp_axis x, sp_axis y, const char *what)
+{
+  sp_diagram_options o = tu_diagram_options(2);
+  sp_diagram *ref = make(m, x, y, &o), *a = NULL, *b = NULL;
+  int s = sp_diagram_alloc(m, &x, &y, &o, &a);
+  if (!s)
+    s = sp_diagram_alloc(m, &x, &y, &o, &b);
+  size_t ny = y.n, nx = x.n;
+  for (size_t end = ny; end > 0 && !s;) {
+    size_t c = end >= 3 ? 3 : end, first = end - c;
+    sp_diagram *who = (end / 3) % 2 ? a : b;
+    s = sp_diagram_sweep_rows(who, first, c);
+    if (!s && who == b)
+      s = sp_diagram_set_rows(a, first, c, view(b)->pt + first * nx);
+    end = first;
+  }
+  if (!s)
+    s = sp_diagram_sweep_done(a);
+  if (!s)
+    s = sp_diagram_curves(a);
+  int same = !s && memcmp(view(ref)->pt, view(a)->pt, nx * ny * sizeof *view(a)->pt) == 0
+             && memcmp(view(ref)->count, view(a)->count, sizeof view(a)->count) == 0;
+  same = same && same_contour(&view(ref)->rank, &view(a)->rank)
+         && same_contour(&view(ref)->entropy, &view(a)->entropy)
+         && same_contour(&view(ref)->alpha_c, &view(a)->alpha_c)
+         && same_contour(&view(ref)->lambda0, &view(a)->lambda0);
+  tap_ok(same, "%s: a sweep in parts (status %d) equals the whole sweep bit for bit", what, s);
+  sp_diagram_free(a);
+  sp_diagram_free(b);
+  sp_diagram_free(ref);
+}
+
+static void test_parts(void)
+{
+  sp_model m;
+  sp_model_default(&m);
+  m.depth = 23;
+  parts_case(&m, axis("beta", 0.17, 4.3, 11), axis("alpha-sa", 0.13, 3.1, 14), "no tables");
+  m.activation = SP_ACT_GELU; /* tables: one workspace per row or per point */
+  m.depth = 13;
+  parts_case(&m, axis("beta", 0.31, 2.7, 6), axis("var-w", 0.43, 5.9, 8), "tables per row");
+  parts_case(&m, axis("var-w", 0.43, 5.9, 7), axis("alpha-sa", 0.23, 2.9, 5), "tables per point");
+
+  sp_diagram *d = NULL;
+  sp_axis x = axis("beta", 0.5, 2.5, 4), y = axis("alpha-sa", 0.5, 1.5, 5);
+  if (sp_diagram_alloc(&m, &x, &y, NULL, &d))
+    d = NULL;
+  sp_diagram_point pt[4];
+  memset(pt, 0, sizeof pt);
+  tap_ok(sp_diagram_sweep_rows(NULL, 0, 1) == SP_EINVAL, "sweep_rows(NULL): EINVAL");
+  tap_ok(sp_diagram_sweep_rows(d, 6, 0) == SP_EINVAL, "sweep_rows from row 6 of 5: EINVAL");
+  tap_ok(sp_diagram_sweep_rows(d, 3, 3) == SP_EINVAL, "sweep_rows 3..5 of 5: EINVAL");
+  tap_ok(sp_diagram_sweep_rows(d, 2, (size_t)-1) == SP_EINVAL, "sweep_rows: a count that "
+         "wraps: EINVAL");
+  tap_ok(sp_diagram_sweep_rows(d, 5, 0) == SP_OK, "sweep_rows: no rows at the end: OK");
+  tap_ok(sp_diagram_set_rows(NULL, 0, 1, pt) == SP_EINVAL, "set_rows(NULL): EINVAL");
+  tap_ok(sp_diagram_set_rows(d, 0, 1, NULL) == SP_EINVAL, "set_rows without points: EINVAL");
+  tap_ok(sp_diagram_set_rows(d, 4, 2, pt) == SP_EINVAL, "set_rows past the last row: EINVAL");
+  tap_ok(sp_diagram_curves(d) == SP_EINVAL, "curves before sweep_done: EINVAL");
+  tap_ok(sp_diagram_sweep_done(NULL) == SP_EINVAL, "sweep_done(NULL): EINVAL");
+  sp_diagram_free(d);
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
   test_classes();
   test_alpha_c();
   test_threads();
+  test_parts();
   test_lambda0_and_axes();
   test_workspaces();
   test_gradient();

@@ -185,6 +185,26 @@ void sp_diagram_free(sp_diagram *d);
  * returned (SP_ENOMEM, SP_EUNSUP from the workspace, ...). */
 int sp_diagram_sweep(sp_diagram *d);
 
+/** The sweep in parts, for spreading one diagram over several processes
+ * (the program's MPI runs): compute grid rows first .. first + count - 1
+ * only, as sp_diagram_sweep() computes them (bit-identical points, the
+ * same threads and workspaces; the progress callback counts the rows of
+ * this call).  Rows may be computed in any order, in several calls, or
+ * elsewhere and stored with sp_diagram_set_rows(); sp_diagram_sweep_done()
+ * then completes the sweep.  Errors: SP_EINVAL (NULL, or rows outside
+ * 0 .. ny - 1), else as sp_diagram_sweep. */
+int sp_diagram_sweep_rows(sp_diagram *d, size_t first, size_t count);
+/** Store rows first .. first + count - 1 computed by another diagram of
+ * the same arguments with sp_diagram_sweep_rows(): `pt` holds count * nx
+ * points, row after row (copied).  Errors: SP_EINVAL (NULL, or rows
+ * outside the grid). */
+int sp_diagram_set_rows(sp_diagram *d, size_t first, size_t count, const sp_diagram_point *pt);
+/** Complete a sweep made of sp_diagram_sweep_rows() and
+ * sp_diagram_set_rows() calls that covered every row: count the classes
+ * and allow sp_diagram_curves().  sp_diagram_sweep() is
+ * sp_diagram_sweep_rows(d, 0, ny) followed by this.  Errors: SP_EINVAL,
+ * SP_ENOMEM or a workspace error. */
+int sp_diagram_sweep_done(sp_diagram *d);
 /** Boundaries and overlays of a swept diagram, theory.md §10:
  * - `entropy`: marching squares on beta_ratio at level 1 (or on the
  *   largest E Y2 at level y2_max), `rank`: on rho_L at level rho_max,

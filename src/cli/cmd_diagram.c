@@ -1,6 +1,7 @@
 /* sigprop diagram: trainability diagram over two model parameters.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "mpi_split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -489,13 +490,15 @@ static int run(const sp_model *m, const options *o, sp_diagram **d)
   opt.threads = (unsigned)o->threads;
   opt.grad_fraction = o->grad_fraction;
   opt.lambda_g = o->lambda_g;
-  if (!o->quiet && isatty(STDERR_FILENO))
+  if (!o->quiet && isatty(STDERR_FILENO) && cli_mpi_size() == 1)
     opt.progress = progress;
   int s = sp_diagram_alloc(m, &o->x, &o->y, &opt, d);
-  if (!s)
-    s = sp_diagram_sweep(*d);
-  if (!s)
-    s = sp_diagram_curves(*d);
+  if (s)
+    return cli_status(s, "diagram");
+  int r = cli_diagram_sweep(*d, "diagram", !o->quiet); /* over the MPI ranks */
+  if (r)
+    return r;
+  s = sp_diagram_curves(*d);
   return s ? cli_status(s, "diagram") : CLI_OK;
 }
 

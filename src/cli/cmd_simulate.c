@@ -3,6 +3,7 @@
  * simulation options and driver that validate shares.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "mpi_split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -96,6 +97,50 @@ static double wall_seconds(void)
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The networks of one run: a farm's work items (one per seed). */
+typedef struct {
+  const cli_sim_args *s;
+  const sp_model *m;
+  const char *cmd;
+  sp_sim *sim;
+  sp_sim_options *o;
+  progress_state *ps;
+  sp_sim_layer *runs;
+  size_t rows;
+} sim_job;
+
+static int sim_compute(void *ctx, size_t first, size_t count)
+{
+  sim_job *j = ctx;
+  for (size_t k = first; k < first + count; k++) {
+    long done;
+    j->ps->seed = (long)k;
+    unsigned long seed = (unsigned long)j->s->seed + k;
+    int st = sp_sim_run(j->sim, j->m, j->o, seed, j->runs + k * j->rows, &done);
+    if (st) {
+      if (j->o->progress)
+        fputc('\n', stderr);
+      char what[96];
+      snprintf(what, sizeof what, "%s: seed %lu, block %ld", j->cmd, seed, done);
+      return cli_status(st, what);
+    }
+  }
+  return CLI_OK;
+}
+
+static const void *sim_result(void *ctx, size_t first)
+{
+  const sim_job *j = ctx;
+  return j->runs + first * j->rows;
+}
+
+static int sim_store(void *ctx, size_t first, size_t count, const void *bytes)
+{
+  sim_job *j = ctx;
+  memcpy(j->runs + first * j->rows, bytes, count * j->rows * sizeof *j->runs);
+  return CLI_OK;
+}
+
 int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
                 sp_sim_summary **summary, double *seconds, int *threads, sp_sim_layer **runs_out)
 {
@@ -123,26 +168,21 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
   o.gradient = s->gradient;
   o.jacobian = s->jacobian;
   o.input_ln = s->input_ln;
-  if (!s->quiet && isatty(STDERR_FILENO)) {
+  if (!s->quiet && isatty(STDERR_FILENO) && cli_mpi_size() == 1) {
     o.progress = progress;
     o.progress_arg = &ps;
   }
   double t0 = wall_seconds();
-  for (long k = 0; k < s->seeds; k++) {
-    long done;
-    ps.seed = k;
-    st = sp_sim_run(sim, m, &o, (unsigned long)(s->seed + k), runs + (size_t)k * rows, &done);
-    if (st) {
-      if (o.progress)
-        fputc('\n', stderr);
-      free(runs);
-      free(sum);
-      sp_sim_free(sim);
-      char what[96];
-      snprintf(what, sizeof what, "%s: seed %lu, block %ld", cmd, (unsigned long)(s->seed + k),
-               done);
-      return cli_status(st, what);
-    }
+  /* One network per item; under MPI the networks are spread over the ranks. */
+  sim_job job = {s, m, cmd, sim, &o, &ps, runs, rows};
+  cli_farm farm = {(size_t)s->seeds, rows * sizeof *runs, 1, sim_compute, sim_result, sim_store,
+                   &job, cmd, !s->quiet};
+  int r = cli_farm_run(&farm);
+  if (r) {
+    free(runs);
+    free(sum);
+    sp_sim_free(sim);
+    return r;
   }
   *seconds = wall_seconds() - t0;
   if (o.progress)

@@ -3,6 +3,7 @@
  * attention entropy per layer, as a table and a figure.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cmd_train.h"
+#include "mpi_split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -637,6 +638,8 @@ int cmd_train(int argc, char **argv)
     return r;
   if (o.grid_x || o.grid_y)
     return cli_train_grid(&o, &m);
+  if ((r = cli_mpi_single("train without --grid-x")))
+    return r;
   sp_task *k = NULL;
   sp_train *t = NULL;
   double data_need;

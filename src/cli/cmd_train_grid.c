@@ -4,6 +4,7 @@
  * table and a figure (the class boundaries with one marker per point).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cmd_train.h"
+#include "mpi_split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -74,40 +75,88 @@ typedef struct {
   long agree, counted;
 } grid_result;
 
-static int run_grid(const options *o, const sp_diagram_data *d, grid_result *g)
+/* The networks of the grid, a farm's work items: one per point, its
+ * results the task's best loss and the seeds' held-out losses. */
+typedef struct {
+  const options *o;
+  const sp_diagram_data *d;
+  size_t npt;
+  double *res; /* npt x (1 + seeds) */
+  int progress;
+} grid_job;
+
+static int grid_compute(void *ctx, size_t first, size_t count)
 {
-  int progress = !o->quiet && isatty(2);
-  for (size_t p = 0; p < g->npt; p++) {
+  const grid_job *j = ctx;
+  const options *o = j->o;
+  const sp_diagram_data *d = j->d;
+  for (size_t p = first; p < first + count; p++) {
     sp_model mp = d->model;
-    size_t i = p % d->nx, j = p / d->nx;
+    size_t i = p % d->nx, k = p / d->nx;
     sp_model_set(&mp, d->x.param, sp_axis_value(&d->x, d->xc[i]));
-    sp_model_set(&mp, d->y.param, sp_axis_value(&d->y, d->yc[j]));
-    sp_task *k = NULL;
-    int r = cli_train_task(o, &mp, &k);
+    sp_model_set(&mp, d->y.param, sp_axis_value(&d->y, d->yc[k]));
+    sp_task *task = NULL;
+    int r = cli_train_task(o, &mp, &task);
     if (r)
       return r;
-    g->best[p] = sp_task_best_loss(k);
-    double logv = log((double)(o->masked ? o->vocab - 1 : o->vocab));
-    double thr = logv - o->trained_fraction * (logv - g->best[p]);
+    double *res = j->res + p * (1 + (size_t)o->grid_seeds);
+    res[0] = sp_task_best_loss(task);
     for (long s = 0; s < o->grid_seeds && !r; s++) {
       options os = *o;
       os.seed = o->seed + s;
-      double *l = &g->loss[p * (size_t)o->grid_seeds + (size_t)s];
-      r = train_one(&os, &mp, k, l);
-      if (!r && d->pt[p].cls != SP_CLASS_UNDEFINED) {
-        g->counted++;
-        g->agree += (*l <= thr) == (d->pt[p].cls == SP_CLASS_TRAINABLE);
-      }
-      if (progress)
-        fprintf(stderr, "\rtrain --grid: point %zu/%zu, seed %ld   ", p + 1, g->npt, s + 1);
+      r = train_one(&os, &mp, task, &res[1 + s]);
+      if (j->progress)
+        fprintf(stderr, "\rtrain --grid: point %zu/%zu, seed %ld   ", p + 1, j->npt, s + 1);
     }
-    sp_task_free(k);
+    sp_task_free(task);
     if (r)
       return r;
   }
-  if (progress)
-    fprintf(stderr, "\r%*s\r", 60, "");
   return CLI_OK;
+}
+
+static const void *grid_res(void *ctx, size_t first)
+{
+  const grid_job *j = ctx;
+  return j->res + first * (1 + (size_t)j->o->grid_seeds);
+}
+
+static int grid_store(void *ctx, size_t first, size_t count, const void *bytes)
+{
+  const grid_job *j = ctx;
+  size_t w = 1 + (size_t)j->o->grid_seeds;
+  memcpy(j->res + first * w, bytes, count * w * sizeof *j->res);
+  return CLI_OK;
+}
+
+/* Train every point's networks (under MPI, the points spread over the
+ * ranks), then count the agreement with the diagram's classes. */
+static int run_grid(const options *o, const sp_diagram_data *d, grid_result *g)
+{
+  size_t w = 1 + (size_t)o->grid_seeds;
+  grid_job job = {o, d, g->npt, malloc(g->npt * w * sizeof(double)),
+                  !o->quiet && isatty(2) && cli_mpi_size() == 1};
+  if (!job.res)
+    return cli_error(CLI_FAIL, "out of memory");
+  cli_farm farm = {g->npt, w * sizeof(double), 1, grid_compute, grid_res, grid_store, &job,
+                   "train --grid", !o->quiet};
+  int r = cli_farm_run(&farm);
+  if (job.progress && !r)
+    fprintf(stderr, "\r%*s\r", 60, "");
+  for (size_t p = 0; p < g->npt && !r; p++) {
+    g->best[p] = job.res[p * w];
+    double logv = log((double)(o->masked ? o->vocab - 1 : o->vocab));
+    double thr = logv - o->trained_fraction * (logv - g->best[p]);
+    for (size_t s = 0; s < (size_t)o->grid_seeds; s++) {
+      double l = g->loss[p * (size_t)o->grid_seeds + s] = job.res[p * w + 1 + s];
+      if (d->pt[p].cls != SP_CLASS_UNDEFINED) {
+        g->counted++;
+        g->agree += (l <= thr) == (d->pt[p].cls == SP_CLASS_TRAINABLE);
+      }
+    }
+  }
+  free(job.res);
+  return r;
 }
 
 /* One marker series per (class, outcome): circle all seeds trained,

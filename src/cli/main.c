@@ -2,6 +2,7 @@
  * and chooses the exit status.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "mpi_split.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,8 +29,15 @@ int cli_error(int code, const char *fmt, ...)
   return code;
 }
 
+const char *cli_error_message(void)
+{
+  return error_text;
+}
+
 void cli_note(const char *fmt, ...)
 {
+  if (!cli_mpi_is_root())
+    return; /* every rank would say it */
   char text[512];
   va_list ap;
   va_start(ap, fmt);
@@ -140,7 +148,7 @@ static int run_command(int argc, char **argv)
 {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
-      return commands[i].run(argc - 1, argv + 1);
+      return cli_mpi_command(argv[1]) ? CLI_USAGE : commands[i].run(argc - 1, argv + 1);
   return -1;
 }
 
@@ -152,6 +160,7 @@ int main(int argc, char **argv)
     usage(stderr);
     return CLI_USAGE;
   }
+  cli_mpi_init(&argc, &argv); /* nothing unless an MPI launcher started us */
   int rc = -1;
   char *line = NULL;
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -177,8 +186,8 @@ int main(int argc, char **argv)
   if (rc != CLI_OK && error_code)
     rc = error_code;
   rc = finish_stdout(rc);
-  if (rc != CLI_OK)
+  if (rc != CLI_OK && cli_mpi_is_root())
     cli_print_line(stderr, "sigprop: ", error_text[0] ? error_text : "failed");
   free(line);
-  return rc;
+  return cli_mpi_end(rc);
 }

@@ -4,6 +4,7 @@
  * no -o is given; all files are written, or none.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "mpi_split.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +81,8 @@ int cli_outputs_stdout(const cli_list *out)
 int cli_outputs_begin(cli_outputs *o, const cli_list *out)
 {
   memset(o, 0, sizeof *o);
+  if (!cli_mpi_is_root())
+    return CLI_OK; /* under MPI, rank 0 writes the outputs */
   o->to_stdout = cli_outputs_stdout(out);
   for (int i = 0; i < out->n; i++)
     if (strcmp(out->v[i], "-") != 0)

@@ -2,6 +2,7 @@
  * networks against its prediction over a sweep of beta (theory.md §9).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "validate.h"
+#include "mpi_split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -419,9 +420,16 @@ int validate_gradient(const validate_options *o, const sp_model *m, const cli_si
                       cli_outputs *files)
 {
   sweep g;
-  int r = sweep_alloc(&g, o, m, sa);
+  int r = sweep_alloc(&g, o, m, sa), other = 0;
   for (size_t i = 0; i < g.nbeta && !r; i++)
-    r = grad_point(&g, i);
+    if ((r = grad_point(&g, i)) == CLI_MPI_DONE) { /* not rank 0: on to the next beta */
+      other = 1;
+      r = CLI_OK;
+    }
+  if (other && !r) {
+    sweep_free(&g);
+    return CLI_MPI_DONE;
+  }
   cli_meta meta;
   if (!r)
     r = grad_meta(&g, &meta);
