@@ -123,6 +123,15 @@ def check_plot():
                    "plot %s: the program's SVG but for its metadata" % (args + fargs))
             with open(py[2], "rb") as f:
                 tap.ok(f.read(5) == b"%PDF-", "plot %s: a PDF" % (args + fargs))
+        bad = os.path.join(folder, "no", "such", "d.png")
+        want, _ = error_of(["diagram", "--quiet", "--depth", "3", "--x", "beta:0.3:1.7:3", "--y",
+                            "alpha-sa:0.2:1.9:3", "-o", bad])
+        try:
+            d.plot(bad)
+            tap.ok(False, "plot into a missing folder raises")
+        except sigprop.Error as e:
+            tap.ok(e.message == want, "plot into a missing folder: %r (program: %r)"
+                   % (e.message, want))
         try:
             d.plot(os.path.join(folder, "py.csv"))
             tap.ok(False, "plot to .csv raises")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """sigprop.diagram: the phase diagram of `sigprop diagram` and its figure."""
 import ctypes
+import errno
 import math
 import os
 
@@ -190,20 +191,28 @@ class Diagram:
 
     @staticmethod
     def _write(p, path, fmt, dpi):
+        """Write the figure atomically, with the program's messages."""
         f = ctypes.c_void_p()
+        ctypes.set_errno(0)
         s = _lib.sp_outfile_open(path.encode(), ctypes.byref(f))
         if s:
-            raise Error(s, "%s: cannot write: %s" % (path, os.strerror(ctypes.get_errno() or 5)))
+            raise Error(s, "%s: cannot write: %s" % (path, os.strerror(ctypes.get_errno()
+                                                                    or errno.EIO)))
         meta = (_lib.Meta * 1)(_lib.Meta(b"sigprop", version().encode()))
         s = _lib.sp_plot_write(p, _lib.sp_outfile_stream(f), fmt, dpi, meta, 1)
         if not s:
             s = _lib.sp_outfile_close(f)
         if s:
+            e = _lib.sp_outfile_error(f)
             _lib.sp_outfile_abort(f)
-            raise Error(s, "%s: cannot write: %s" % (path, _lib.describe(s, None)))
-        s = _lib.sp_outfile_commit(f)
+            if s == _lib.SP_EIO or e:
+                raise Error(s, "%s: cannot write: %s" % (path, os.strerror(e or errno.EIO)))
+            raise Error(s, _lib.describe(s, path))
+        ctypes.set_errno(0)
+        s = _lib.sp_outfile_commit(f)  # frees f, also on failure
         if s:
-            raise Error(s, "%s: cannot write" % path)
+            raise Error(s, "%s: cannot write: %s" % (path, os.strerror(ctypes.get_errno()
+                                                                    or errno.EIO)))
 
     def __del__(self, _free=_lib.sp_diagram_free):
         if getattr(self, "_d", None):

@@ -264,8 +264,15 @@ sp_plot_status = _declare("sp_plot_status", c_int, c_void_p)
 sp_plot_write = _declare("sp_plot_write", c_int, c_void_p, c_void_p, c_int, c_double,
                          ctypes.POINTER(Meta), c_size_t)
 sp_format_from_path = _declare("sp_format_from_path", c_int, c_char_p)
-sp_outfile_open = _declare("sp_outfile_open", c_int, c_char_p, ctypes.POINTER(c_void_p))
+# sp_outfile_open gives its reason in errno: called through a handle that keeps it.
+_errno_lib = ctypes.CDLL(lib._name, use_errno=True)
+sp_outfile_open = _errno_lib.sp_outfile_open
+sp_outfile_open.restype = c_int
+sp_outfile_open.argtypes = [c_char_p, ctypes.POINTER(c_void_p)]
+sp_outfile_error = _declare("sp_outfile_error", c_int, c_void_p)
 sp_outfile_stream = _declare("sp_outfile_stream", c_void_p, c_void_p)
 sp_outfile_close = _declare("sp_outfile_close", c_int, c_void_p)
-sp_outfile_commit = _declare("sp_outfile_commit", c_int, c_void_p)
+sp_outfile_commit = _errno_lib.sp_outfile_commit
+sp_outfile_commit.restype = c_int
+sp_outfile_commit.argtypes = [c_void_p]
 sp_outfile_abort = _declare("sp_outfile_abort", None, c_void_p)
