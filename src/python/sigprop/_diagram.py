@@ -110,6 +110,18 @@ def _columns(t, num, strs, nrow):
     return out
 
 
+def _open_errno(path):
+    """Why sp_outfile_open failed: its errno, else (where a preloaded
+    runtime lost it) the folder's, else EIO."""
+    e = ctypes.get_errno()
+    if not e:
+        try:
+            os.stat(os.path.dirname(os.path.abspath(path)))
+        except OSError as err:
+            e = err.errno
+    return e or errno.EIO
+
+
 class Diagram:
     """A swept phase diagram (from sigprop.diagram): .grid and .curves (dicts
     of numpy columns named as the program's CSV columns), .counts (points
@@ -196,8 +208,7 @@ class Diagram:
         ctypes.set_errno(0)
         s = _lib.sp_outfile_open(path.encode(), ctypes.byref(f))
         if s:
-            raise Error(s, "%s: cannot write: %s" % (path, os.strerror(ctypes.get_errno()
-                                                                    or errno.EIO)))
+            raise Error(s, "%s: cannot write: %s" % (path, os.strerror(_open_errno(path))))
         meta = (_lib.Meta * 1)(_lib.Meta(b"sigprop", version().encode()))
         s = _lib.sp_plot_write(p, _lib.sp_outfile_stream(f), fmt, dpi, meta, 1)
         if not s:
