@@ -183,207 +183,22 @@ static void progress(void *arg, size_t done, size_t total)
 
 /* ---- outputs ----------------------------------------------------------- */
 
-/* The lambda_g column (next to last) appears only when it was computed. */
-static const char *const grid_columns[] = {
-  "x", "y", "rho_final", "y2_first", "y2_max", "beta_ratio", "frozen_layers", "lambda_a",
-  "grad_wq", "lambda_g", "class"};
-static const char *const grid_columns_short[] = {
-  "x", "y", "rho_final", "y2_first", "y2_max", "beta_ratio", "frozen_layers", "lambda_a",
-  "grad_wq", "class"};
-#define NGRID (sizeof grid_columns / sizeof grid_columns[0])
-
-static int grid_table(const sp_diagram_data *d, sp_table *t, double **num, const char ***str)
+/* The grid table, or the curves table (`curves`), of d in arrays of the
+ * caller's to free (also on error). */
+static int table(const sp_diagram_data *d, int curves, sp_table *t, double **num,
+                 const char ***str)
 {
-  size_t n = d->nx * d->ny, nc = d->opt.lambda_g ? NGRID : NGRID - 1;
-  *num = malloc(n * nc * sizeof **num);
-  *str = calloc(n * nc, sizeof **str);
-  if (!*num || !*str)
-    return cli_error(CLI_FAIL, "out of memory for a %zu-point table", n);
-  for (size_t k = 0; k < n; k++) {
-    const sp_diagram_point *p = &d->pt[k];
-    double row[NGRID] = {p->x, p->y, p->rho_final, p->y2_first, p->y2_max, p->beta_ratio,
-                         p->status ? NAN : (double)p->frozen_layers, p->lambda_a, p->grad_wq,
-                         p->lambda_g, NAN};
-    if (!d->opt.lambda_g)
-      row[NGRID - 2] = NAN;
-    memcpy(*num + k * nc, row, nc * sizeof row[0]);
-    (*str)[k * nc + nc - 1] = sp_class_name(p->cls);
-  }
-  *t = (sp_table){nc, n, d->opt.lambda_g ? grid_columns : grid_columns_short, *num, *str};
-  return CLI_OK;
-}
-
-static const char *const curve_columns[] = {"curve", "piece", "x", "y"};
-
-static int curves_table(const sp_diagram_data *d, sp_table *t, double **num, const char ***str)
-{
-  const sp_contour *c[] = {&d->rank,   &d->entropy, &d->lambda0, &d->beta_c,
-                           &d->alpha_c, &d->grad,    &d->lambda_g0};
-  static const char *const names[] = {"rank",    "entropy", "lambda0", "beta_c",
-                                      "alpha_c", "grad",    "lambda_g0"};
-  const size_t nc = sizeof c / sizeof c[0];
-  size_t n = 0;
-  for (size_t i = 0; i < nc; i++)
-    for (size_t k = 0; k < c[i]->n; k++)
-      n += c[i]->lines[k].n + (c[i]->lines[k].closed ? 1 : 0);
-  *num = malloc((n ? n : 1) * 4 * sizeof **num);
-  *str = calloc((n ? n : 1) * 4, sizeof **str);
-  if (!*num || !*str)
+  size_t n = curves ? sp_diagram_curves_nrow(d) * SP_DIAGRAM_CURVES_NCOL
+                    : d->nx * d->ny * sp_diagram_grid_ncol(d);
+  *num = malloc((n ? n : 1) * sizeof **num);
+  *str = calloc(n ? n : 1, sizeof **str);
+  if ((!*num || !*str) && curves)
     return cli_error(CLI_FAIL, "out of memory");
-  size_t r = 0;
-  for (size_t i = 0; i < nc; i++)
-    for (size_t k = 0; k < c[i]->n; k++) {
-      const sp_polyline *l = &c[i]->lines[k];
-      for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
-        size_t u = v % l->n;
-        double row[4] = {NAN, (double)k, l->x[u], l->y[u]};
-        memcpy(*num + r * 4, row, sizeof row);
-        (*str)[r * 4] = names[i];
-      }
-    }
-  *t = (sp_table){4, n, curve_columns, *num, *str};
-  return CLI_OK;
-}
-
-static void style(sp_plot_style *st, double r, double g, double b, double width, sp_line line,
-                  double halo, double hr, double hg, double hb)
-{
-  sp_plot_style_default(st);
-  st->color[0] = r;
-  st->color[1] = g;
-  st->color[2] = b;
-  st->width = width;
-  st->line = line;
-  st->halo = halo;
-  st->halo_color[0] = hr;
-  st->halo_color[1] = hg;
-  st->halo_color[2] = hb;
-}
-
-/* Fractional grid index of coordinate c on axis a. */
-static double grid_index(const sp_axis *a, double c)
-{
-  if (a->spacing == SP_SPACING_LOG)
-    return (log(c) - log(a->min)) / (log(a->max) - log(a->min)) * (double)(a->n - 1);
-  return (c - a->min) / (a->max - a->min) * (double)(a->n - 1);
-}
-
-/* Clear from `mask` the cells the curves pass through (and, on fine grids
- * where a cell is narrower than a line, their neighbours), so that region
- * labels do not cover the curves. */
-static void mask_curve(const sp_diagram_data *d, const sp_contour *c, unsigned char *mask)
-{
-  long gx = d->nx > 60, gy = d->ny > 60;
-  for (size_t k = 0; k < c->n; k++) {
-    const sp_polyline *l = &c->lines[k];
-    for (size_t v = 0; v + 1 < l->n + (l->closed ? 1 : 0); v++) {
-      size_t b = (v + 1) % l->n;
-      double i0 = grid_index(&d->x, l->x[v]), j0 = grid_index(&d->y, l->y[v]);
-      double i1 = grid_index(&d->x, l->x[b]), j1 = grid_index(&d->y, l->y[b]);
-      int steps = 1 + (int)(2.0 * fmax(fabs(i1 - i0), fabs(j1 - j0)));
-      for (int t = 0; t <= steps; t++) {
-        double f = (double)t / steps;
-        long ci = lround(i0 + f * (i1 - i0)), cj = lround(j0 + f * (j1 - j0));
-        for (long dj = -gy; dj <= gy; dj++)
-          for (long di = -gx; di <= gx; di++) {
-            long ii = ci + di, jj = cj + dj;
-            if (ii >= 0 && jj >= 0 && ii < (long)d->nx && jj < (long)d->ny)
-              mask[(size_t)jj * d->nx + (size_t)ii] = 0;
-          }
-      }
-    }
-  }
-}
-
-/* The heat map of rho_L and the class names in their regions. */
-static int draw_classes(sp_plot *p, const sp_diagram_data *d, const options *o)
-{
-  size_t n = d->nx * d->ny;
-  double *z = malloc(n * sizeof *z), zmin = 0.0;
-  unsigned char *mask = malloc(n);
-  if (!z || !mask) {
-    free(z);
-    free(mask);
-    return SP_ENOMEM;
-  }
-  for (size_t k = 0; k < n; k++) {
-    z[k] = d->pt[k].rho_final;
-    if (z[k] < zmin)
-      zmin = z[k];
-  }
-  sp_plot_heatmap(p, 0, d->nx, d->ny, z, d->x.min, d->x.max, d->y.min, d->y.max, o->cm,
-                  isnan(o->range.lo) ? zmin : o->range.lo,
-                  isnan(o->range.hi) ? 1.0 : o->range.hi, "ρ_L");
-  /* Entropy-collapsed points whose rho_L also passes the rank-collapse
-   * threshold have both failures: a region of their own. */
-  static const char *const names[] = {"trainable", "rank collapse", "entropy collapse",
-                                      "rank + entropy collapse"};
-  const sp_contour *curves[] = {&d->rank,    &d->entropy, &d->lambda0,  &d->beta_c,
-                                &d->alpha_c, &d->grad,    &d->lambda_g0};
-  for (int c = 0; c < 4; c++) {
-    size_t cnt = 0;
-    for (size_t k = 0; k < n; k++) {
-      int both = d->pt[k].cls == SP_CLASS_ENTROPY_COLLAPSE
-                 && d->pt[k].rho_final >= d->opt.rho_max;
-      cnt += (mask[k] = c == 3 ? both : d->pt[k].cls == (sp_class)c && !both);
-    }
-    for (size_t k = 0; k < sizeof curves / sizeof curves[0]; k++)
-      mask_curve(d, curves[k], mask);
-    if (o->mark) {
-      double mx[2] = {o->mark_x, o->mark_x}, my[2] = {o->mark_y, o->mark_y};
-      sp_polyline dot = {2, mx, my, 0};
-      sp_contour one = {1, &dot};
-      mask_curve(d, &one, mask);
-    }
-    if (cnt)
-      sp_plot_region_label(p, 0, d->nx, d->ny, mask, names[c]);
-  }
-  free(z);
-  free(mask);
-  return SP_OK;
-}
-
-/* The class boundaries, the analytic overlays and the mark. */
-static int draw_curves(sp_plot *p, const sp_diagram_data *d, const options *o)
-{
-  char label[96];
-  sp_plot_style st;
-  /* Class boundaries: white with a dark edge.  Analytic overlays: thin
-   * dashed lines with a light edge, drawn on top. */
-  style(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
-  int s = cli_plot_contour(p, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
-  if (!s)
-    s = cli_plot_contour(p, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
-  /* The vanishing-gradient boundary: a broad light line under the dashed
-   * overlays (it often runs along beta = beta_c, which stays visible). */
-  if (!s && d->grad.n) {
-    char num[40];
-    sp_io_format_double(num, sizeof num, d->opt.grad_fraction);
-    snprintf(label, sizeof label, "‖∂L/∂W_Q‖^2 = %s max", num);
-    style(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
-    s = cli_plot_contour(p, &d->grad, &st, label);
-  }
-  style(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
-  if (!s)
-    s = cli_plot_contour(p, &d->beta_c, &st, "β = β_c(ρ_0)");
-  style(&st, 0.1, 0.1, 0.1, 0.9, SP_LINE_DASHED, 0.35, 1, 1, 1);
-  snprintf(label, sizeof label, "%s(L)",
-           d->alpha_axis && strcmp(d->alpha_axis->name, "alpha-mlp") == 0 ? "α_{MLP,c}" : "α_c");
-  if (!s)
-    s = cli_plot_contour(p, &d->alpha_c, &st, label);
-  style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
-  if (!s)
-    s = cli_plot_contour(p, &d->lambda0, &st, "λ_a = 0 (ρ → 1 attracts where λ_a < 0)");
-  style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
-  if (!s)
-    s = cli_plot_contour(p, &d->lambda_g0, &st, "λ_g = 0");
-  if (!s && o->mark) {
-    style(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
-    st.marker = SP_MARKER_STAR;
-    st.marker_size = 8.0;
-    s = sp_plot_series(p, 0, 1, &o->mark_x, &o->mark_y, NULL, &st, "configuration");
-  }
-  return s;
+  if (!*num || !*str)
+    return cli_error(CLI_FAIL, "out of memory for a %zu-point table", d->nx * d->ny);
+  int s = curves ? sp_diagram_curves_table(d, *num, *str, t)
+                 : sp_diagram_grid_table(d, *num, *str, t);
+  return s ? cli_status(s, "diagram") : CLI_OK;
 }
 
 static int build_figure(const sp_diagram_data *d, const options *o, const char *title,
@@ -393,18 +208,15 @@ static int build_figure(const sp_diagram_data *d, const options *o, const char *
   int s = cli_figure_alloc(&o->fig, 1, 1, &p);
   if (s)
     return s;
-  sp_scale xs = d->x.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  sp_scale ys = d->y.spacing == SP_SPACING_LOG ? SP_SCALE_LOG : SP_SCALE_LINEAR;
-  sp_plot_set_title(p, title);
-  /* The axes span exactly [min, max]: the outer cells show half, and the
-   * curves, which live on the grid, reach the frame. */
-  sp_plot_set_axis(p, 0, 'x', d->x.param->label, xs, d->x.min, d->x.max);
-  sp_plot_set_axis(p, 0, 'y', d->y.param->label, ys, d->y.min, d->y.max);
-  s = draw_classes(p, d, o);
-  if (!s)
-    s = draw_curves(p, d, o);
-  if (!s)
-    s = sp_plot_legend(p, 0, SP_LEGEND_BELOW);
+  sp_diagram_figure_options fo;
+  sp_diagram_figure_options_default(&fo);
+  fo.colormap = o->cm;
+  fo.range_lo = o->range.lo;
+  fo.range_hi = o->range.hi;
+  fo.mark = o->mark;
+  fo.mark_x = o->mark_x;
+  fo.mark_y = o->mark_y;
+  s = sp_diagram_figure_draw(p, d, &fo, title);
   return cli_figure_done(p, s, out);
 }
 
@@ -522,9 +334,9 @@ static int write_outputs(const sp_model *m, const options *o, const sp_diagram_d
   const char **gstr = NULL, **cstr = NULL;
   int s;
   if (!r)
-    r = grid_table(d, &grid, &gnum, &gstr);
+    r = table(d, 0, &grid, &gnum, &gstr);
   if (!r && o->curves)
-    r = curves_table(d, &curves, &cnum, &cstr);
+    r = table(d, 1, &curves, &cnum, &cstr);
   if (!r && cli_outputs_figure(&o->out) && (s = build_figure(d, o, title, &plot)))
     r = cli_status(s, "diagram: figure");
   /* Both groups are written, then committed together: all or nothing. */

@@ -195,33 +195,7 @@ int cli_workspace(const sp_model *m, const char *what, sp_workspace **w)
 void cli_model_title(const sp_model *m, const sp_param *skip1, const sp_param *skip2, char *buf,
                      size_t size)
 {
-  static const char *const norms[] = {"post-LN", "pre-LN", "no LN"};
-  static const char *const acts[] = {"ReLU", "GELU", "tanh", "erf", "SiLU", "linear"};
-  const sp_param *depth = sp_param_lookup("depth"), *rho0 = sp_param_lookup("rho0");
-  const sp_preset *pre = cli_model_preset();
-  size_t k = (size_t)snprintf(buf, size, "%s%s%s", pre ? pre->name : "", pre ? ": " : "",
-                              norms[m->norm]);
-  if (k < size && m->causal)
-    k += (size_t)snprintf(buf + k, size - k, " decoder (causal)");
-  if (k < size && m->attention != SP_ATTN_SOFTMAX)
-    k += (size_t)snprintf(buf + k, size - k, ", %s attention", sp_attention_name(m->attention));
-  if (k < size)
-    k += (size_t)snprintf(buf + k, size - k, m->mlp ? ", %s MLP" : ", no MLP",
-                          acts[m->activation]);
-  if (k < size && skip1 != depth && skip2 != depth)
-    k += (size_t)snprintf(buf + k, size - k, ", L = %ld", m->depth);
-  const sp_param *beta = sp_param_lookup("beta");
-  if (k < size && skip1 != beta && skip2 != beta && m->attention != SP_ATTN_UNIFORM)
-    k += (size_t)snprintf(buf + k, size - k, ", β = %.3g", m->beta);
-  if (k < size && skip1 != rho0 && skip2 != rho0)
-    k += (size_t)snprintf(buf + k, size - k, ", ρ_0 = %.3g", m->rho0);
-  const sp_param *tokens = sp_param_lookup("tokens");
-  if (k < size && m->stats == SP_STATS_FINITE && m->attention != SP_ATTN_UNIFORM) {
-    if (skip1 != tokens && skip2 != tokens)
-      snprintf(buf + k, size - k, ", finite T = %ld", m->tokens);
-    else
-      snprintf(buf + k, size - k, ", finite T");
-  }
+  sp_model_title(m, cli_model_preset(), skip1, skip2, buf, size);
 }
 
 size_t cli_meta_figure(const cli_meta *meta, sp_meta *out, size_t max)
@@ -364,35 +338,10 @@ int cli_parse_dpi(const char *v, double *dpi)
   return CLI_OK;
 }
 
-/* Add every polyline of c as one series (NaN-separated). */
 int cli_plot_contour(sp_plot *p, const sp_contour *c, const sp_plot_style *st,
                      const char *label)
 {
-  size_t n = 0;
-  for (size_t k = 0; k < c->n; k++)
-    n += c->lines[k].n + 2;
-  if (!n)
-    return SP_OK;
-  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-  if (!x || !y) {
-    free(x);
-    free(y);
-    return SP_ENOMEM;
-  }
-  size_t r = 0;
-  for (size_t k = 0; k < c->n; k++) {
-    const sp_polyline *l = &c->lines[k];
-    for (size_t v = 0; v < l->n + (l->closed ? 1 : 0); v++, r++) {
-      x[r] = l->x[v % l->n];
-      y[r] = l->y[v % l->n];
-    }
-    x[r] = y[r] = NAN;
-    r++;
-  }
-  int s = sp_plot_series(p, 0, r, x, y, NULL, st, label);
-  free(x);
-  free(y);
-  return s;
+  return sp_diagram_figure_contour(p, 0, c, st, label);
 }
 
 void cli_print_line(FILE *fp, const char *prefix, const char *msg)

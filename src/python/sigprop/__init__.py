@@ -25,7 +25,9 @@ critical(model, param, rho_final=V | beta_c=True | chi1=V, range=None) -> number
 mlp(x=None, y=None, **options) -> structured array (sigprop mlp).
 attention(lambda_=(MIN, MAX, N), tokens=(...), causal=False) -> structured array.
 inspect(path, config=None, ...) -> dict (sigprop inspect --format json).
-diagram: not yet (NotImplementedError).
+diagram(model, x="beta:0:5:201", y="alpha-sa:0:5:201", depth=None, ...) -> Diagram
+    The phase diagram of `sigprop diagram`: .grid and .curves (dicts of
+    numpy columns named as its CSV columns), .plot(path) (PNG, PDF, SVG).
 Error: raised on every failure; .status (the library's SP_E* code),
     .message (the program's message without the "sigprop: " prefix).
 
@@ -33,12 +35,13 @@ Every call may run in several threads at once (one Model may be shared);
 the library runs without the GIL.
 """
 from ._model import Error, Model, version
-from ._calls import propagate, recommend, critical, mlp, attention, diagram, inspect, simulate
+from ._calls import propagate, recommend, critical, mlp, attention, inspect, simulate
+from ._diagram import Diagram, diagram
 
 __version__ = version()
 
 __all__ = ["Error", "Model", "propagate", "recommend", "critical", "mlp", "attention",
-           "diagram", "inspect", "simulate", "__version__"]
+           "diagram", "Diagram", "inspect", "simulate", "__version__"]
 
 
 def __getattr__(name):

@@ -262,11 +262,6 @@ def attention(lambda_=(0.0, 4.0, 81), tokens=(64, 512, 4096), causal=False):
     return out
 
 
-def diagram(model, x, y, progress=None, **options):
-    """A phase diagram of `sigprop diagram` (not yet)."""
-    raise NotImplementedError("diagram: not yet")
-
-
 def inspect(path, config=None, tokens=None, seed=None, rho_max=None, margin=None):
     """The report of `sigprop inspect PATH --format json` as a dict: the
     weight stds of a safetensors checkpoint (FILE.safetensors or a sharded

@@ -189,3 +189,90 @@ def optional(name, restype, *argtypes):
         return _declare(name, restype, *argtypes)
     except AttributeError:
         return None
+
+# Diagrams (sigprop/diagram.h, diagram_table.h, diagram_figure.h, model_title.h).
+class Param(ctypes.Structure):
+    """sp_param."""
+    _fields_ = [("name", c_char_p), ("label", c_char_p), ("kind", c_int), ("min", c_double),
+                ("max", c_double), ("doc", c_char_p)]
+
+
+class Axis(ctypes.Structure):
+    """sp_axis."""
+    _fields_ = [("param", ctypes.POINTER(Param)), ("min", c_double), ("max", c_double),
+                ("n", c_size_t), ("spacing", c_int)]
+
+
+class DiagramOptions(ctypes.Structure):
+    """sp_diagram_options."""
+    _fields_ = [("rho_max", c_double), ("y2_max", c_double), ("threads", c_uint),
+                ("progress", PROGRESS), ("progress_arg", c_void_p), ("grad_fraction", c_double),
+                ("lambda_g", c_int)]
+
+
+class Table(ctypes.Structure):
+    """sp_table."""
+    _fields_ = [("ncol", c_size_t), ("nrow", c_size_t), ("names", ctypes.POINTER(c_char_p)),
+                ("num", c_void_p), ("str", c_void_p)]
+
+
+class DiagramFigureOptions(ctypes.Structure):
+    """sp_diagram_figure_options."""
+    _fields_ = [("colormap", c_void_p), ("range_lo", c_double), ("range_hi", c_double),
+                ("mark", c_int), ("mark_x", c_double), ("mark_y", c_double)]
+
+
+class Meta(ctypes.Structure):
+    """sp_meta."""
+    _fields_ = [("key", c_char_p), ("value", c_char_p)]
+
+
+SP_PARAM_INTEGER = 1
+SP_SPACING_LINEAR, SP_SPACING_LOG = 0, 1
+SP_AXIS_MAX, SP_GRID_MAX = 20000, 16000000
+SP_FMT_PNG, SP_FMT_PDF, SP_FMT_SVG = 3, 4, 5
+
+sp_param_lookup = _declare("sp_param_lookup", ctypes.POINTER(Param), c_char_p)
+sp_param_table = _declare("sp_param_table", ctypes.POINTER(Param), ctypes.POINTER(c_size_t))
+sp_diagram_options_default = _declare("sp_diagram_options_default", None,
+                                      ctypes.POINTER(DiagramOptions))
+sp_diagram_alloc = _declare("sp_diagram_alloc", c_int, c_void_p, ctypes.POINTER(Axis),
+                            ctypes.POINTER(Axis), ctypes.POINTER(DiagramOptions),
+                            ctypes.POINTER(c_void_p))
+sp_diagram_free = _declare("sp_diagram_free", None, c_void_p)
+sp_diagram_sweep = _declare("sp_diagram_sweep", c_int, c_void_p)
+sp_diagram_curves = _declare("sp_diagram_curves", c_int, c_void_p)
+sp_diagram_view = _declare("sp_diagram_view", c_void_p, c_void_p)
+sp_diagram_grid_ncol = _declare("sp_diagram_grid_ncol", c_size_t, c_void_p)
+sp_diagram_grid_table = _declare("sp_diagram_grid_table", c_int, c_void_p, c_void_p, c_void_p,
+                                 ctypes.POINTER(Table))
+sp_diagram_curves_nrow = _declare("sp_diagram_curves_nrow", c_size_t, c_void_p)
+sp_diagram_curves_table = _declare("sp_diagram_curves_table", c_int, c_void_p, c_void_p,
+                                   c_void_p, ctypes.POINTER(Table))
+sp_diagram_figure_options_default = _declare("sp_diagram_figure_options_default", None,
+                                             ctypes.POINTER(DiagramFigureOptions))
+sp_diagram_figure_draw = _declare("sp_diagram_figure_draw", c_int, c_void_p, c_void_p,
+                                  ctypes.POINTER(DiagramFigureOptions), c_char_p)
+sp_colormap_lookup = _declare("sp_colormap_lookup", c_void_p, c_char_p)
+sp_modelopt_preset = _declare("sp_modelopt_preset", c_void_p, c_void_p)
+sp_model_title = _declare("sp_model_title", None, c_void_p, c_void_p, ctypes.POINTER(Param),
+                          ctypes.POINTER(Param), c_char_p, c_size_t)
+sp_plot_alloc = _declare("sp_plot_alloc", c_int, c_double, c_double, c_size_t, c_size_t,
+                         ctypes.POINTER(c_void_p))
+sp_plot_free = _declare("sp_plot_free", None, c_void_p)
+sp_plot_status = _declare("sp_plot_status", c_int, c_void_p)
+sp_plot_write = _declare("sp_plot_write", c_int, c_void_p, c_void_p, c_int, c_double,
+                         ctypes.POINTER(Meta), c_size_t)
+sp_format_from_path = _declare("sp_format_from_path", c_int, c_char_p)
+# sp_outfile_open gives its reason in errno: called through a handle that keeps it.
+_errno_lib = ctypes.CDLL(lib._name, use_errno=True)
+sp_outfile_open = _errno_lib.sp_outfile_open
+sp_outfile_open.restype = c_int
+sp_outfile_open.argtypes = [c_char_p, ctypes.POINTER(c_void_p)]
+sp_outfile_error = _declare("sp_outfile_error", c_int, c_void_p)
+sp_outfile_stream = _declare("sp_outfile_stream", c_void_p, c_void_p)
+sp_outfile_close = _declare("sp_outfile_close", c_int, c_void_p)
+sp_outfile_commit = _errno_lib.sp_outfile_commit
+sp_outfile_commit.restype = c_int
+sp_outfile_commit.argtypes = [c_void_p]
+sp_outfile_abort = _declare("sp_outfile_abort", None, c_void_p)
