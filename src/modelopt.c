@@ -5,6 +5,7 @@
 
 #include "sigprop/io.h"
 #include "sigprop/status.h"
+#include "stds_private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -114,15 +115,9 @@ void sp_modelopt_use_preset(sp_modelopt *o, const sp_preset *p, int embedding_no
   s->heads = p->heads;
   s->d_ff = p->d_ff;
   s->output_projection = p->output_projection;
-  s->q = p->std_q;
-  s->k = p->std_k;
-  s->v = p->std_v;
-  s->o = p->output_projection ? p->std_o : NAN;
-  s->ff_in = p->std_ff_in;
-  s->ff_out = p->std_ff_out;
-  s->emb = p->std_emb;
   s->gate = p->has_gate;
-  s->ff_gate = p->has_gate ? p->std_gate : NAN;
+  sp_stds_preset_weights(s, p);
+  s->emb = p->std_emb;
   s->emb_norm = embedding_norm;
   o->pending = 0;
   o->given |= SP_GIVEN_TOKENS | SP_GIVEN_DEPTH | SP_GIVEN_CAUSAL

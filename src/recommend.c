@@ -221,6 +221,16 @@ static int refine_beta(const sp_model *m, const sp_workspace *w, double rho_max,
   return s;
 }
 
+/* The checks before a search: SP_EDOM for a tolerance that is not positive,
+ * else the status of the verdict on m (which validates the model). */
+static int check_search(const sp_model *m, const sp_workspace *w, double rho_max, double xtol)
+{
+  if (!(xtol > 0.0))
+    return SP_EDOM;
+  sp_verdict v;
+  return sp_recommend_verdict(m, w, rho_max, &v);
+}
+
 int sp_recommend_trainable_beta(const sp_model *m, const sp_workspace *w, double rho_max,
                                 double xtol,
                                 sp_beta_interval *out, int *runs)
@@ -231,12 +241,10 @@ int sp_recommend_trainable_beta(const sp_model *m, const sp_workspace *w, double
   out->lo_edge = out->hi_edge = SP_EDGE_RANGE;
   if (runs)
     *runs = 0;
-  if (!(xtol > 0.0))
-    return SP_EDOM;
-  sp_verdict v;
-  int s = sp_recommend_verdict(m, w, rho_max, &v);
+  int s = check_search(m, w, rho_max, xtol);
   if (s)
     return s;
+  sp_verdict v;
   double top;
   sp_edge top_edge;
   if ((s = beta_top(m, w, &top, &top_edge)))
@@ -349,10 +357,7 @@ int sp_recommend_critical_gain(const sp_model *m, const sp_workspace *w, sp_gain
   *gain = NAN;
   if ((unsigned)g >= SP_NGAIN)
     return SP_EINVAL;
-  if (!(xtol > 0.0))
-    return SP_EDOM;
-  sp_verdict v;
-  int s = sp_recommend_verdict(m, w, rho_max, &v);
+  int s = check_search(m, w, rho_max, xtol);
   if (s)
     return s;
   int branch = sp_gain_is_branch(g);

@@ -152,21 +152,17 @@ static int node_value(const build *b, int i, int j, double *out)
   return st;
 }
 
-static void build_lock(build *b)
+/* Takes (lock) or releases (!lock) the build's mutex; nothing without threads. */
+static void build_hold(build *b, int lock)
 {
 #ifdef SP_HAVE_THREADS
-  pthread_mutex_lock(&b->lock);
+  if (lock)
+    pthread_mutex_lock(&b->lock);
+  else
+    pthread_mutex_unlock(&b->lock);
 #else
   (void)b;
-#endif
-}
-
-static void build_unlock(build *b)
-{
-#ifdef SP_HAVE_THREADS
-  pthread_mutex_unlock(&b->lock);
-#else
-  (void)b;
+  (void)lock;
 #endif
 }
 
@@ -175,23 +171,23 @@ static void *worker(void *arg)
   build *b = arg;
   int total = stored(b) * b->nx;
   for (;;) {
-    build_lock(b);
+    build_hold(b, 1);
     int k = b->next;
     while (k < total && b->done[k / b->nx][k % b->nx])
       k++;
     b->next = k + 1;
     int stop = k >= total || b->status;
-    build_unlock(b);
+    build_hold(b, 0);
     if (stop)
       return NULL;
     int i = k / b->nx, j = k % b->nx;
     double val;
     int st = node_value(b, i, j, &val);
-    build_lock(b);
+    build_hold(b, 1);
     if (st && !b->status)
       b->status = st;
     b->v[i][j] = val;
-    build_unlock(b);
+    build_hold(b, 0);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "sigprop/status.h"
 #include "sigprop/workspace.h"
 #include "report_private.h"
+#include "stds_private.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -72,13 +73,7 @@ static void stds_of(const sp_inspection *in, sp_stds *s)
   s->gate = in->has_gate;
   s->emb_norm = in->family == SP_FAMILY_BERT || in->family == SP_FAMILY_ROBERTA
                 || in->family == SP_FAMILY_ELECTRA;
-  s->q = p->std_q;
-  s->k = p->std_k;
-  s->v = p->std_v;
-  s->o = p->std_o;
-  s->ff_in = p->std_ff_in;
-  s->ff_gate = in->has_gate ? p->std_gate : NAN;
-  s->ff_out = p->std_ff_out;
+  sp_stds_preset_weights(s, p);
   s->emb = in->std_emb;
 }
 

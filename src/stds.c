@@ -2,8 +2,20 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/stds.h"
 #include "sigprop/status.h"
+#include "stds_private.h"
 
 #include <math.h>
+
+void sp_stds_preset_weights(sp_stds *s, const sp_preset *p)
+{
+  s->q = p->std_q;
+  s->k = p->std_k;
+  s->v = p->std_v;
+  s->o = s->output_projection ? p->std_o : NAN;
+  s->ff_in = p->std_ff_in;
+  s->ff_out = p->std_ff_out;
+  s->ff_gate = s->gate ? p->std_gate : NAN;
+}
 
 void sp_stds_init(sp_stds *s)
 {

@@ -35,14 +35,12 @@ static double sweep(int isa, double *sink)
   static sp_model m[N];
   static sp_summary s[N];
   static int st[N];
+  sp_model base;
+  sp_model_default(&base);
+  base.depth = 60;
   double t0 = now(), acc = 0.0;
   for (int i = 0; i < N; i++) {
-    for (int j = 0; j < N; j++) {
-      sp_model_default(&m[j]);
-      m[j].depth = 60;
-      m[j].beta = 5.0 * i / (N - 1);
-      m[j].alpha_sa = 5.0 * j / (N - 1);
-    }
+    bench_grid_row(&base, i, N, m);
     sp_propagate_summary_batch_isa(m, N, NULL, s, st, isa);
     for (int j = 0; j < N; j++)
       acc += st[j] ? 0.0 : s[j].rho_final;

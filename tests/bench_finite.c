@@ -28,11 +28,7 @@ static double sweep(const sp_model *base, const sp_workspace *w, double *sink, i
   static int st[N];
   double t0 = now(), acc = 0.0;
   for (int i = 0; i < N; i++) {
-    for (int j = 0; j < N; j++) {
-      m[j] = *base;
-      m[j].beta = 5.0 * i / (N - 1);
-      m[j].alpha_sa = 5.0 * j / (N - 1);
-    }
+    bench_grid_row(base, i, N, m);
     sp_propagate_summary_batch(m, N, w, s, st);
     for (int j = 0; j < N; j++) {
       if (st[j])

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #define _DEFAULT_SOURCE /* getloadavg */
 #include "sigprop.h"
+#include "test_util.h"
 #include "bench_util.h"
 
 #include <gsl/gsl_errno.h>
@@ -27,12 +28,8 @@ static double cpu(void)
 static int diagram(sp_row_overlap ovl, double *wall, double *proc)
 {
   sp_model m;
-  sp_model_default(&m);
-  m.stats = SP_STATS_FINITE;
-  m.row_overlap = ovl;
-  m.depth = 60;
-  sp_axis x = {sp_param_lookup("beta"), 0.0, 5.0, N, SP_SPACING_LINEAR};
-  sp_axis y = {sp_param_lookup("alpha-sa"), 0.0, 5.0, N, SP_SPACING_LINEAR};
+  sp_axis x, y;
+  tu_overlap_grid(ovl, N, &m, &x, &y);
   sp_diagram *d = NULL;
   double t0 = bench_wall(), c0 = cpu();
   int s = sp_diagram_alloc(&m, &x, &y, NULL, &d);

@@ -1,8 +1,11 @@
-/* Timing shared by the C benchmarks: seconds on a chosen clock, and the
- * comparison that sorts timings for their median.
+/* Timing shared by the C benchmarks: seconds on a chosen clock, the
+ * comparison that sorts timings for their median, and a row of the
+ * beta x alpha-sa grid the propagation benchmarks sweep.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SIGPROP_BENCH_UTIL_H
 #define SIGPROP_BENCH_UTIL_H
+
+#include "sigprop.h"
 
 #include <time.h>
 
@@ -27,6 +30,17 @@ static inline int bench_cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
+}
+
+/* Row i of an n x n grid over beta and alpha-sa, both in [0, 5]: row[j] is
+ * base with beta = 5 i/(n - 1) and alpha_sa = 5 j/(n - 1), j < n. */
+static inline void bench_grid_row(const sp_model *base, int i, int n, sp_model *row)
+{
+  for (int j = 0; j < n; j++) {
+    row[j] = *base;
+    row[j].beta = 5.0 * i / (n - 1);
+    row[j].alpha_sa = 5.0 * j / (n - 1);
+  }
 }
 
 #endif

@@ -24,20 +24,10 @@ static void random_model(sp_model *m)
   static const sp_activation acts[] = {SP_ACT_RELU, SP_ACT_ERF, SP_ACT_LINEAR};
   m->activation = acts[gsl_rng_uniform_int(rng, 3)];
   m->mlp = gsl_rng_uniform(rng) < 0.8;
-  m->beta = uniform(0.0, 6.0);
-  m->tokens = 2 + (long)gsl_rng_uniform_int(rng, 5000);
-  m->var_v = uniform(0.0, 2.0);
-  m->var_b = uniform(0.0, 0.1);
-  m->var_w_in = uniform(0.0, 2.5);
-  m->var_w_out = uniform(0.0, 2.5);
-  m->alpha_sa = uniform(0.0, 3.0);
-  m->alpha_mlp = uniform(0.0, 3.0);
-  m->branch_sa = uniform(0.0, 2.0);
-  m->branch_mlp = uniform(0.0, 2.0);
+  tu_random_attention(m, rng);
+  tu_random_gains(m, rng);
   m->mean_removal = gsl_rng_uniform(rng) < 0.3 ? uniform(0.0, 1.0) : 0.0;
-  m->rho0 = uniform(m->attention == SP_ATTN_UNIFORM ? -1.0 / (double)(m->tokens - 1) : 0.0, 1.0);
-  m->q0 = uniform(0.2, 3.0);
-  m->depth = 1 + (long)gsl_rng_uniform_int(rng, 80);
+  tu_random_start(m, rng);
   m->beta_c_on = gsl_rng_uniform(rng) < 0.5 ? SP_BETAC_INPUT : SP_BETAC_STREAM;
 }
 

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
@@ -35,12 +36,8 @@ int main(void)
 {
   gsl_set_error_handler_off();
   sp_model m;
-  sp_model_default(&m);
-  m.stats = SP_STATS_FINITE;
-  m.row_overlap = SP_OVERLAP_EXACT;
-  m.depth = 60;
-  sp_axis x = {sp_param_lookup("beta"), 0.0, 5.0, N, SP_SPACING_LINEAR};
-  sp_axis y = {sp_param_lookup("alpha-sa"), 0.0, 5.0, N, SP_SPACING_LINEAR};
+  sp_axis x, y;
+  tu_overlap_grid(SP_OVERLAP_EXACT, N, &m, &x, &y);
   sp_diagram *d = NULL;
   int s = sp_diagram_alloc(&m, &x, &y, NULL, &d);
   s = s ? s : sp_diagram_sweep(d);

@@ -9,6 +9,7 @@
 #include "maps_simd.h"
 #include "propagate_simd.h"
 #include "tap.h"
+#include "test_util.h"
 #include "vmath.h"
 
 #include <float.h>
@@ -96,22 +97,12 @@ static void random_model(sp_model *m, int norm, int attn, int mlp, int stream, i
   m->mlp = mlp != 0;
   m->activation = mlp == 2 ? SP_ACT_LINEAR : SP_ACT_RELU;
   m->beta_c_on = stream ? SP_BETAC_STREAM : SP_BETAC_INPUT;
-  m->beta = uniform(0.0, 6.0);
-  m->tokens = 2 + (long)gsl_rng_uniform_int(rng, 5000);
-  m->var_v = uniform(0.0, 2.0);
-  m->var_b = uniform(0.0, 0.1);
+  tu_random_attention(m, rng);
   m->var_vb_follows_b = gsl_rng_uniform(rng) < 0.5;
   m->var_vb = uniform(0.0, 0.1);
-  m->var_w_in = uniform(0.0, 2.5);
-  m->var_w_out = uniform(0.0, 2.5);
-  m->alpha_sa = uniform(0.0, 3.0);
-  m->alpha_mlp = uniform(0.0, 3.0);
-  m->branch_sa = uniform(0.0, 2.0);
-  m->branch_mlp = uniform(0.0, 2.0);
+  tu_random_gains(m, rng);
   m->mean_removal = mr && gsl_rng_uniform(rng) < 0.5 ? uniform(0.0, 2.0) : 0.0;
-  m->rho0 = uniform(attn == SP_ATTN_UNIFORM ? -1.0 / (double)(m->tokens - 1) : 0.0, 1.0);
-  m->q0 = uniform(0.2, 3.0);
-  m->depth = 1 + (long)gsl_rng_uniform_int(rng, 80);
+  tu_random_start(m, rng);
 }
 
 /* n summaries and statuses identical, bit for bit. */

@@ -9,6 +9,7 @@
 #include "sigprop.h"
 
 #include <ftw.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,45 @@ static inline void tu_attention_only(sp_model *m)
   m->mlp = 0;
   m->var_vb = 0.0;
   m->var_vb_follows_b = 0;
+}
+
+/* A draw from the uniform distribution on [lo, hi) of rng. */
+static inline double tu_uniform(gsl_rng *rng, double lo, double hi)
+{
+  return lo + (hi - lo) * gsl_rng_uniform(rng);
+}
+
+/* The attention scale, the token count and the value and bias variances of
+ * a random model ("high-entropy" inputs), four draws from rng in that order. */
+static inline void tu_random_attention(sp_model *m, gsl_rng *rng)
+{
+  m->beta = tu_uniform(rng, 0.0, 6.0);
+  m->tokens = 2 + (long)gsl_rng_uniform_int(rng, 5000);
+  m->var_v = tu_uniform(rng, 0.0, 2.0);
+  m->var_b = tu_uniform(rng, 0.0, 0.1);
+}
+
+/* The MLP weight variances, the skip gains and the branch gains of a random
+ * model, six draws from rng in that order. */
+static inline void tu_random_gains(sp_model *m, gsl_rng *rng)
+{
+  m->var_w_in = tu_uniform(rng, 0.0, 2.5);
+  m->var_w_out = tu_uniform(rng, 0.0, 2.5);
+  m->alpha_sa = tu_uniform(rng, 0.0, 3.0);
+  m->alpha_mlp = tu_uniform(rng, 0.0, 3.0);
+  m->branch_sa = tu_uniform(rng, 0.0, 2.0);
+  m->branch_mlp = tu_uniform(rng, 0.0, 2.0);
+}
+
+/* The starting correlation (above -1/(T - 1) with uniform attention, else
+ * non-negative), the starting squared norm and the depth of a random model,
+ * three draws from rng in that order; m->tokens and m->attention set. */
+static inline void tu_random_start(sp_model *m, gsl_rng *rng)
+{
+  double lo = m->attention == SP_ATTN_UNIFORM ? -1.0 / (double)(m->tokens - 1) : 0.0;
+  m->rho0 = tu_uniform(rng, lo, 1.0);
+  m->q0 = tu_uniform(rng, 0.2, 3.0);
+  m->depth = 1 + (long)gsl_rng_uniform_int(rng, 80);
 }
 
 /* "dir/name" in one of four rotating static buffers (so that a call may
@@ -90,6 +130,19 @@ static inline int tu_diagram_run(const sp_model *m, const sp_axis *x, const sp_a
   if (!s && curves)
     s = sp_diagram_curves(*d);
   return s;
+}
+
+/* The default diagram of the overlap tests: finite-T statistics with the row
+ * overlap ovl, 60 blocks, beta and alpha-sa over [0, 5] at n points each. */
+static inline void tu_overlap_grid(sp_row_overlap ovl, size_t n, sp_model *m, sp_axis *x,
+                                   sp_axis *y)
+{
+  sp_model_default(m);
+  m->stats = SP_STATS_FINITE;
+  m->row_overlap = ovl;
+  m->depth = 60;
+  *x = (sp_axis){sp_param_lookup("beta"), 0.0, 5.0, n, SP_SPACING_LINEAR};
+  *y = (sp_axis){sp_param_lookup("alpha-sa"), 0.0, 5.0, n, SP_SPACING_LINEAR};
 }
 
 /* The outer integrand of a bivariate Gaussian expectation written as
