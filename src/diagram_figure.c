@@ -51,21 +51,6 @@ int sp_diagram_figure_contour(sp_plot *p, size_t panel, const sp_contour *c,
   return s;
 }
 
-static void style(sp_plot_style *st, double r, double g, double b, double width, sp_line line,
-                  double halo, double hr, double hg, double hb)
-{
-  sp_plot_style_default(st);
-  st->color[0] = r;
-  st->color[1] = g;
-  st->color[2] = b;
-  st->width = width;
-  st->line = line;
-  st->halo = halo;
-  st->halo_color[0] = hr;
-  st->halo_color[1] = hg;
-  st->halo_color[2] = hb;
-}
-
 /* Fractional grid index of coordinate c on axis a. */
 static double grid_index(const sp_axis *a, double c)
 {
@@ -156,7 +141,7 @@ static int draw_curves(sp_plot *p, const sp_diagram_data *d, const sp_diagram_fi
   sp_plot_style st;
   /* Class boundaries: white with a dark edge.  Analytic overlays: thin
    * dashed lines with a light edge, drawn on top. */
-  style(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
+  sp_plot_style_line(&st, 1, 1, 1, 1.4, SP_LINE_SOLID, 0.45, 0.12, 0.12, 0.12);
   int s = sp_diagram_figure_contour(p, 0, &d->rank, &st, d->rank.n ? "class boundary" : NULL);
   if (!s)
     s = sp_diagram_figure_contour(p, 0, &d->entropy, &st, d->rank.n ? NULL : "class boundary");
@@ -166,26 +151,26 @@ static int draw_curves(sp_plot *p, const sp_diagram_data *d, const sp_diagram_fi
     char num[40];
     sp_io_format_double(num, sizeof num, d->opt.grad_fraction);
     snprintf(label, sizeof label, "‖∂L/∂W_Q‖^2 = %s max", num);
-    style(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
+    sp_plot_style_line(&st, 0.337, 0.706, 0.914, 2.2, SP_LINE_SOLID, 0.35, 0.12, 0.12, 0.12);
     s = sp_diagram_figure_contour(p, 0, &d->grad, &st, label);
   }
-  style(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
+  sp_plot_style_line(&st, 0.835, 0.369, 0.0, 1.0, SP_LINE_DASHED, 0.4, 1, 1, 1);
   if (!s)
     s = sp_diagram_figure_contour(p, 0, &d->beta_c, &st, "β = β_c(ρ_0)");
-  style(&st, 0.1, 0.1, 0.1, 0.9, SP_LINE_DASHED, 0.35, 1, 1, 1);
+  sp_plot_style_line(&st, 0.1, 0.1, 0.1, 0.9, SP_LINE_DASHED, 0.35, 1, 1, 1);
   snprintf(label, sizeof label, "%s(L)",
            d->alpha_axis && strcmp(d->alpha_axis->name, "alpha-mlp") == 0 ? "α_{MLP,c}" : "α_c");
   if (!s)
     s = sp_diagram_figure_contour(p, 0, &d->alpha_c, &st, label);
-  style(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
+  sp_plot_style_line(&st, 0.8, 0.475, 0.655, 1.1, SP_LINE_DASHDOT, 0.4, 1, 1, 1);
   if (!s)
     s = sp_diagram_figure_contour(p, 0, &d->lambda0, &st,
                                   "λ_a = 0 (ρ → 1 attracts where λ_a < 0)");
-  style(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
+  sp_plot_style_line(&st, 0.0, 0.447, 0.698, 1.1, SP_LINE_DOTTED, 0.45, 1, 1, 1);
   if (!s)
     s = sp_diagram_figure_contour(p, 0, &d->lambda_g0, &st, "λ_g = 0");
   if (!s && o->mark) {
-    style(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
+    sp_plot_style_line(&st, 1, 1, 1, 1, SP_LINE_NONE, 0.7, 0, 0, 0);
     st.marker = SP_MARKER_STAR;
     st.marker_size = 8.0;
     s = sp_plot_series(p, 0, 1, &o->mark_x, &o->mark_y, NULL, &st, "configuration");

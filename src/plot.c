@@ -58,6 +58,21 @@ void sp_plot_style_default(sp_plot_style *s)
   s->halo_color[0] = s->halo_color[1] = s->halo_color[2] = 1.0;
 }
 
+void sp_plot_style_line(sp_plot_style *s, double r, double g, double b, double width, sp_line line,
+                        double halo, double hr, double hg, double hb)
+{
+  sp_plot_style_default(s);
+  s->color[0] = r;
+  s->color[1] = g;
+  s->color[2] = b;
+  s->width = width;
+  s->line = line;
+  s->halo = halo;
+  s->halo_color[0] = hr;
+  s->halo_color[1] = hg;
+  s->halo_color[2] = hb;
+}
+
 int sp_plot_alloc(double width, double height, size_t rows, size_t cols, sp_plot **out)
 {
   if (!out)

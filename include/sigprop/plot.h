@@ -65,6 +65,14 @@ typedef struct {
  * is chosen), no halo (white when one is chosen). */
 void sp_plot_style_default(sp_plot_style *s);
 
+/** The default style (sp_plot_style_default) with a fixed colour (r, g, b,
+ * each in [0, 1]), line width `width` (pt, > 0) and dash pattern `line`,
+ * and a halo `halo` pt wide (0: none) in colour (hr, hg, hb): the style of
+ * an overlay curve on a heat map.  Values are stored, not checked
+ * (sp_plot_series checks them). */
+void sp_plot_style_line(sp_plot_style *s, double r, double g, double b, double width, sp_line line,
+                        double halo, double hr, double hg, double hb);
+
 /** Where a panel's legend goes. */
 typedef enum {
   SP_LEGEND_NONE,  /**< no legend (the default) */

@@ -175,20 +175,6 @@ static int chi_at(double x, double y, void *arg, double *value)
 
 #define NGRID SP_MEANFIELD_TABLE_NCOL
 
-static void plot_style(sp_plot_style *st, double r, double g, double b, double width,
-                       double halo, double hr, double hg, double hb)
-{
-  sp_plot_style_default(st);
-  st->color[0] = r;
-  st->color[1] = g;
-  st->color[2] = b;
-  st->width = width;
-  st->halo = halo;
-  st->halo_color[0] = hr;
-  st->halo_color[1] = hg;
-  st->halo_color[2] = hb;
-}
-
 /* The colours' range [*lo, *hi] and the colour bar's label: --range, or
  * the data's, but no more than [0, 2] (chi_1 grows without bound deep in
  * the chaotic phase); the label says when values fall outside. */
@@ -275,7 +261,7 @@ static int build_figure(const options *o, const sp_model *m, const double *xs, c
   free(mask);
   if (edge->n) {
     sp_plot_style st;
-    plot_style(&st, 1, 1, 1, 1.5, 0.5, 0.12, 0.12, 0.12);
+    sp_plot_style_line(&st, 1, 1, 1, 1.5, SP_LINE_SOLID, 0.5, 0.12, 0.12, 0.12);
     cli_plot_contour(p, edge, &st, "edge of chaos χ_1 = 1");
     sp_plot_legend(p, 0, SP_LEGEND_BELOW);
   }
