@@ -49,6 +49,31 @@ double sp_axis_coord(const sp_axis *a, size_t k);
  * real parameter, the nearest whole number for an integer one. */
 double sp_axis_value(const sp_axis *a, double c);
 
+/** Largest number of points on one axis of an MLP mean-field grid
+ * (`sigprop mlp --x/--y`). */
+#define SP_AXIS_MLP_MAX 1001
+
+/** Parse and check the axis specification `spec` of the option `opt`
+ * (its name without dashes, used in the message): "NAME:MIN:MAX:N" with
+ * an optional fifth field "log", "lin" or "linear" (theory.md §10).  NAME
+ * is a numeric model parameter (sp_param_lookup), MIN < MAX finite
+ * numbers inside its domain (whole for an integer parameter), N a whole
+ * number in [2, SP_AXIS_MAX], MIN > 0 on a log axis.  On success fills
+ * `*out` (which passes sp_axis_check) and returns SP_OK; otherwise leaves
+ * `*out` alone, writes one line "--OPT: <what>: <why>" (no newline, no
+ * "sigprop:" prefix; truncated to `msgsize`, nothing written when `msg`
+ * is NULL or `msgsize` is 0) and returns SP_EINVAL.  `opt` and `spec`
+ * must not be NULL (SP_EINVAL, empty message). */
+int sp_axis_parse(const char *opt, const char *spec, sp_axis *out, char *msg, size_t msgsize);
+
+/** As sp_axis_parse() for the axes of an MLP mean-field grid (theory.md
+ * §8): NAME is "var-w" or "var-b", MIN >= 0 (a variance), N in [2,
+ * SP_AXIS_MLP_MAX]; the domain of the parameter is not otherwise
+ * checked.  `out->param` is the var-w or var-b entry of the parameter
+ * table.  Same status and message convention. */
+int sp_axis_parse_mlp(const char *opt, const char *spec, sp_axis *out, char *msg,
+                      size_t msgsize);
+
 /** Class of a grid point, theory.md §10. */
 typedef enum {
   SP_CLASS_TRAINABLE,        /**< neither failure */

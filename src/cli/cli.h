@@ -50,15 +50,10 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
  * recorded with the option name. */
 int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
 
-/* An axis "NAME:MIN:MAX:N[:log]" split into field[] (at least 6 slots)
- * within buf (of `size` bytes): 4 or 5 fields, or -1 after recording a
- * usage error. */
-int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field);
-
 /* The numbers of a range "MIN:MAX:N[:spacing]" split into nf (3 or 4)
  * fields: MIN, MAX, N and the spacing (log 1, linear 0 when absent), MIN
- * below MAX; CLI_OK or CLI_USAGE after recording the error.  An axis from
- * cli_axis_fields passes field + 1 and nf - 1. */
+ * below MAX; CLI_OK or CLI_USAGE after recording the error.  (The axes
+ * "NAME:MIN:MAX:N[:log]" are the library's: sp_axis_parse.) */
 int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
                       long *n, int *log_spacing);
 

@@ -38,49 +38,11 @@ typedef struct {
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static int param_names(char *buf, size_t size)
-{
-  size_t n, k = 0;
-  const sp_param *t = sp_param_table(&n);
-  buf[0] = '\0';
-  for (size_t i = 0; i < n && k + 2 < size; i++)
-    k += (size_t)snprintf(buf + k, size - k, "%s%s", i ? ", " : "", t[i].name);
-  return 0;
-}
-
 static int parse_axis(void *target, const cli_opt *o, const char *spec)
 {
-  sp_axis *a = target;
-  const char *opt = o->name;
-  char buf[256], *f[6] = {NULL};
-  int nf = cli_axis_fields(opt, spec, buf, sizeof buf, f);
-  if (nf < 0)
-    return CLI_USAGE;
-  const sp_param *p = sp_param_lookup(f[0]);
-  if (!p) {
-    char names[512];
-    param_names(names, sizeof names);
-    return cli_error(CLI_USAGE, "--%s: '%s' is not a model parameter (one of %s)", opt, f[0],
-                     names);
-  }
-  double lo, hi;
-  long n;
-  int lg;
-  if (cli_range_numbers(opt, f + 1, nf - 1, &lo, &hi, &n, &lg))
-    return CLI_USAGE;
-  sp_spacing sp = lg ? SP_SPACING_LOG : SP_SPACING_LINEAR;
-  if (n < 2 || n > SP_AXIS_MAX)
-    return cli_error(CLI_USAGE, "--%s: N must be between 2 and %d (got %ld)", opt, SP_AXIS_MAX,
-                     n);
-  if (sp == SP_SPACING_LOG && !(lo > 0.0))
-    return cli_error(CLI_USAGE, "--%s: a log axis needs MIN > 0 (got %s)", opt, f[1]);
-  if (lo < p->min || hi > p->max)
-    return cli_error(CLI_USAGE, "--%s: [%s, %s] leaves the domain of %s, [%g, %g]", opt, f[1],
-                     f[2], p->name, p->min, p->max);
-  if (p->kind == SP_PARAM_INTEGER && (lo != floor(lo) || hi != floor(hi)))
-    return cli_error(CLI_USAGE, "--%s: %s takes whole numbers (got %s and %s)", opt, p->name,
-                     f[1], f[2]);
-  *a = (sp_axis){p, lo, hi, (size_t)n, sp};
+  char msg[1024];
+  if (sp_axis_parse(o->name, spec, target, msg, sizeof msg))
+    return cli_error(CLI_USAGE, "%s", msg);
   return CLI_OK;
 }
 

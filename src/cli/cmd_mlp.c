@@ -27,7 +27,6 @@ static const cli_command command = {
 
 #define NCOL SP_MEANFIELD_TABLE_NPOINT
 
-#define MAX_N 1001
 
 typedef struct {
   int set, is_w, log;
@@ -47,24 +46,13 @@ typedef struct {
 static int parse_axis(void *target, const cli_opt *o, const char *spec)
 {
   axis *a = target;
-  const char *opt = o->name;
-  char buf[256], *f[6] = {NULL};
-  int nf = cli_axis_fields(opt, spec, buf, sizeof buf, f);
-  if (nf < 0)
-    return CLI_USAGE;
-  if (strcmp(f[0], "var-w") != 0 && strcmp(f[0], "var-b") != 0)
-    return cli_error(CLI_USAGE, "--%s: '%s' is not var-w or var-b", opt, f[0]);
-  if (cli_range_numbers(opt, f + 1, nf - 1, &a->min, &a->max, &a->n, &a->log))
-    return CLI_USAGE;
-  if (a->min < 0.0)
-    return cli_error(CLI_USAGE, "--%s: %s is a variance: MIN must be >= 0 (got %s)", opt, f[0],
-                     f[1]);
-  if (a->n < 2 || a->n > MAX_N)
-    return cli_error(CLI_USAGE, "--%s: N must be between 2 and %d (got %ld)", opt, MAX_N, a->n);
-  if (a->log && !(a->min > 0.0))
-    return cli_error(CLI_USAGE, "--%s: a log axis needs MIN > 0 (got %s)", opt, f[1]);
-  a->is_w = strcmp(f[0], "var-w") == 0;
-  a->set = 1;
+  sp_axis ax;
+  char msg[1024];
+  if (sp_axis_parse_mlp(o->name, spec, &ax, msg, sizeof msg))
+    return cli_error(CLI_USAGE, "%s", msg);
+  *a = (axis){.min = ax.min, .max = ax.max, .n = (long)ax.n,
+              .log = ax.spacing == SP_SPACING_LOG, .is_w = strcmp(ax.param->name, "var-w") == 0,
+              .set = 1};
   return CLI_OK;
 }
 

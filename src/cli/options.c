@@ -31,14 +31,6 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
-int cli_axis_fields(const char *opt, const char *spec, char *buf, size_t size, char **field)
-{
-  int nf = cli_split_fields(opt, spec, buf, size, field, 6);
-  if (nf >= 0 && (nf < 4 || nf > 5))
-    return cli_error(CLI_USAGE, "--%s: '%s' is not NAME:MIN:MAX:N[:log]", opt, spec), -1;
-  return nf;
-}
-
 int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
                       long *n, int *log_spacing)
 {

@@ -134,37 +134,25 @@ def critical(model, param=None, rho_final=None, beta_c=False, chi1=None, range=N
 MLP_COLUMNS = tuple(_lib.sp_meanfield_table_column(i).decode() for i in range(7))
 
 
+def _parse_axis(parse, opt, spec):
+    """An axis "NAME:MIN:MAX:N[:SPACING]" (or a sequence of those fields)
+    through the library's parser `parse` (sp_axis_parse or
+    sp_axis_parse_mlp, the program's checks and messages): an _lib.Axis,
+    or Error with its message."""
+    text = spec if isinstance(spec, str) else ":".join(_option_text(v) for v in spec)
+    a = _lib.Axis()
+    msg = ctypes.create_string_buffer(1024)
+    if parse(opt.encode(), text.encode(), ctypes.byref(a), msg, len(msg)):
+        raise Error(_lib.SP_EINVAL, msg.value.decode(errors="replace"))
+    return a
+
+
 def _mlp_axis(opt, spec):
     """An axis (NAME, MIN, MAX, N[, SPACING]) checked as the program checks
-    --x and --y: (is var-w, min, max, n, log)."""
-    spec = tuple(spec)
-    text = ":".join(_option_text(v) for v in spec)
-    if not 4 <= len(spec) <= 5:
-        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not NAME:MIN:MAX:N[:log]" % (opt, text))
-    name = str(spec[0])
-    if name not in ("var-w", "var-b"):
-        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not var-w or var-b" % (opt, name))
-    lo = _number(opt, spec[1], -math.inf, math.inf)
-    hi = _number(opt, spec[2], -math.inf, math.inf)
-    n = _whole(opt, spec[3], -math.inf, math.inf)
-    log = False
-    if len(spec) == 5:
-        if spec[4] not in ("log", "lin", "linear"):
-            raise Error(_lib.SP_EINVAL, "--%s: spacing '%s' is not 'log' or 'lin'"
-                        % (opt, spec[4]))
-        log = spec[4] == "log"
-    if not lo < hi:
-        raise Error(_lib.SP_EINVAL, "--%s: MIN must be below MAX (got %s and %s)"
-                    % (opt, _option_text(spec[1]), _option_text(spec[2])))
-    if lo < 0.0:
-        raise Error(_lib.SP_EINVAL, "--%s: %s is a variance: MIN must be >= 0 (got %s)"
-                    % (opt, name, _option_text(spec[1])))
-    if n < 2 or n > 1001:
-        raise Error(_lib.SP_EINVAL, "--%s: N must be between 2 and 1001 (got %d)" % (opt, n))
-    if log and not lo > 0.0:
-        raise Error(_lib.SP_EINVAL, "--%s: a log axis needs MIN > 0 (got %s)"
-                    % (opt, _option_text(spec[1])))
-    return name == "var-w", lo, hi, n, log
+    --x and --y (sp_axis_parse_mlp): (is var-w, min, max, n, log)."""
+    a = _parse_axis(_lib.sp_axis_parse_mlp, opt, spec)
+    return (a.param.contents.name == b"var-w", a.min, a.max, a.n,
+            a.spacing == _lib.SP_SPACING_LOG)
 
 
 def mlp(x=None, y=None, **options):

@@ -8,57 +8,16 @@ import os
 import numpy as np
 
 from . import _lib
-from ._calls import _number, _whole
+from ._calls import _number, _parse_axis, _whole
 from ._model import Error, Model, _option_value as _option_text, version
 
 _DEPTH = 60  # the program's depth for a diagram when the options give none
 
 
-def _param_names():
-    n = ctypes.c_size_t()
-    t = _lib.sp_param_table(ctypes.byref(n))
-    return ", ".join(t[i].name.decode() for i in range(n.value))
-
-
 def _axis(opt, spec):
     """--x or --y: "NAME:MIN:MAX:N[:log]" (or a sequence of those fields),
-    checked as the program checks it, with its messages."""
-    if isinstance(spec, str):
-        text, fields = spec, spec.split(":")
-    else:
-        fields = [_option_text(v) for v in spec]
-        text = ":".join(fields)
-    if not 4 <= len(fields) <= 5:
-        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not NAME:MIN:MAX:N[:log]" % (opt, text))
-    p = _lib.sp_param_lookup(fields[0].encode())
-    if not p:
-        raise Error(_lib.SP_EINVAL, "--%s: '%s' is not a model parameter (one of %s)"
-                    % (opt, fields[0], _param_names()))
-    lo = _number(opt, fields[1], -math.inf, math.inf)
-    hi = _number(opt, fields[2], -math.inf, math.inf)
-    n = _whole(opt, fields[3], -math.inf, math.inf)
-    log = False
-    if len(fields) == 5:
-        if fields[4] not in ("log", "lin", "linear"):
-            raise Error(_lib.SP_EINVAL, "--%s: spacing '%s' is not 'log' or 'lin'"
-                        % (opt, fields[4]))
-        log = fields[4] == "log"
-    if not lo < hi:
-        raise Error(_lib.SP_EINVAL, "--%s: MIN must be below MAX (got %s and %s)"
-                    % (opt, fields[1], fields[2]))
-    if n < 2 or n > _lib.SP_AXIS_MAX:
-        raise Error(_lib.SP_EINVAL, "--%s: N must be between 2 and %d (got %d)"
-                    % (opt, _lib.SP_AXIS_MAX, n))
-    if log and not lo > 0.0:
-        raise Error(_lib.SP_EINVAL, "--%s: a log axis needs MIN > 0 (got %s)" % (opt, fields[1]))
-    par = p.contents
-    if lo < par.min or hi > par.max:
-        raise Error(_lib.SP_EINVAL, "--%s: [%s, %s] leaves the domain of %s, [%g, %g]"
-                    % (opt, fields[1], fields[2], par.name.decode(), par.min, par.max))
-    if par.kind == _lib.SP_PARAM_INTEGER and (lo != math.floor(lo) or hi != math.floor(hi)):
-        raise Error(_lib.SP_EINVAL, "--%s: %s takes whole numbers (got %s and %s)"
-                    % (opt, par.name.decode(), fields[1], fields[2]))
-    return _lib.Axis(p, lo, hi, n, _lib.SP_SPACING_LOG if log else _lib.SP_SPACING_LINEAR)
+    checked by the library as the program checks it (sp_axis_parse)."""
+    return _parse_axis(_lib.sp_axis_parse, opt, spec)
 
 
 def _same_param(a, b):

@@ -234,6 +234,11 @@ SP_FMT_PNG, SP_FMT_PDF, SP_FMT_SVG = 3, 4, 5
 
 sp_param_lookup = _declare("sp_param_lookup", ctypes.POINTER(Param), c_char_p)
 sp_param_table = _declare("sp_param_table", ctypes.POINTER(Param), ctypes.POINTER(c_size_t))
+SP_AXIS_MLP_MAX = 1001
+sp_axis_parse = _declare("sp_axis_parse", c_int, c_char_p, c_char_p, ctypes.POINTER(Axis),
+                         c_char_p, c_size_t)
+sp_axis_parse_mlp = _declare("sp_axis_parse_mlp", c_int, c_char_p, c_char_p,
+                             ctypes.POINTER(Axis), c_char_p, c_size_t)
 sp_diagram_options_default = _declare("sp_diagram_options_default", None,
                                       ctypes.POINTER(DiagramOptions))
 sp_diagram_alloc = _declare("sp_diagram_alloc", c_int, c_void_p, ctypes.POINTER(Axis),
