@@ -167,6 +167,29 @@ double sp_hermite_gap_ratio(const sp_hermite *h, double x)
   return sum;
 }
 
+int sp_hermite_gap_ratios(const sp_hermite *h, const double *x, double *out, int m)
+{
+  for (int i = 0; i < m; i++)
+    out[i] = 0.0;
+  if (h->n < 2)
+    return SP_OK;
+  double *tail = malloc((size_t)h->n * sizeof *tail);
+  if (!tail)
+    return SP_ENOMEM;
+  double t = 0.0;
+  for (int j = h->n - 2; j >= 0; j--) { /* T_j = a_{j+1}^2 + T_{j+1} */
+    t += h->a2[j + 1];
+    tail[j] = t;
+  }
+  for (int j = h->n - 2; j >= 0; j--) {
+    const double tj = tail[j];
+    for (int i = 0; i < m; i++)
+      out[i] = out[i] * x[i] + tj;
+  }
+  free(tail);
+  return SP_OK;
+}
+
 double sp_hermite_slope(const sp_hermite *h, double x)
 {
   double sum = 0.0, xn = 1.0;

@@ -33,6 +33,13 @@ void sp_hermite_free(sp_hermite *h);
  * E[phi^2] - E[phi(u) phi(v)] divided by 1 - x without cancellation. */
 double sp_hermite_gap_ratio(const sp_hermite *h, double x);
 
+/* sp_hermite_gap_ratio() at the m points x[0..m-1] into out[0..m-1], all
+ * at once: with the tails T_j = sum_{n > j} a_n^2 the ratio is the
+ * polynomial sum_j T_j x^j, evaluated by Horner's rule for every x
+ * together (the inner loop runs over the points and vectorises).
+ * SP_ENOMEM (for the tails), else SP_OK. */
+int sp_hermite_gap_ratios(const sp_hermite *h, const double *x, double *out, int m);
+
 /* sum n a_n^2 x^(n-1) = q1 E[phi'(u) phi'(v)] at correlation x. */
 double sp_hermite_slope(const sp_hermite *h, double x);
 

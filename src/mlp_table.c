@@ -6,6 +6,7 @@
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
 #include "hermite.h"
+#include "mlp_table_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,28 +25,28 @@ struct sp_mlp_table {
   gsl_interp *interp;
 };
 
-/* Fill the table's nodes from the Hermite coefficients (SP_ENOCONV when
- * they do not converge: the caller then integrates node by node). */
-static int fill_hermite(sp_mlp_table *t, double q1)
+/* Fill the table's nodes from the Hermite coefficients h at q_1. */
+static int fill_hermite(sp_mlp_table *t, double q1, const sp_hermite *h)
 {
-  sp_hermite h;
-  int s = sp_hermite_compute(t->act, t->a, q1, &h);
+  const int n = SP_MLP_TABLE_NODES;
+  double x[SP_MLP_TABLE_NODES + 1], g[SP_MLP_TABLE_NODES + 1];
+  for (int i = 0; i <= n; i++)
+    x[i] = (t->sw_in * cos(M_PI * (double)i / (double)n) + t->sb) / q1;
+  int s = sp_hermite_gap_ratios(h, x, g, n + 1);
   if (s)
     return s;
-  t->e2 = h.e2;
-  t->d2 = h.price / q1; /* Price's theorem: sum n a_n^2 = q_1 E[phi'^2] */
-  t->qf = t->sw_out * h.e2 + t->sb;
-  const int n = SP_MLP_TABLE_NODES;
+  g[0] = h->price; /* x = 1 exactly */
+  t->e2 = h->e2;
+  t->d2 = h->price / q1; /* Price's theorem: sum n a_n^2 = q_1 E[phi'^2] */
+  t->qf = t->sw_out * h->e2 + t->sb;
   for (int i = 0; i <= n; i++) {
     double th = M_PI * (double)i / (double)n;
-    double x = i == 0 ? 1.0 : (t->sw_in * cos(th) + t->sb) / q1;
-    double r = t->sw_out * t->sw_in / q1 * sp_hermite_gap_ratio(&h, x);
+    double r = t->sw_out * t->sw_in / q1 * g[i];
     t->theta[i] = th;
     t->r[i] = r;
     t->theta[2 * n - i] = 2.0 * M_PI - th;
     t->r[2 * n - i] = r;
   }
-  sp_hermite_free(&h);
   return SP_OK;
 }
 
@@ -90,8 +91,10 @@ void sp_mlp_table_free(sp_mlp_table *t)
   free(t);
 }
 
-int sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out, double sb,
-                       sp_mlp_table **out)
+/* Build the table, from the expansion `h` when given, else from one
+ * computed here (or by quadrature when that does not converge). */
+static int table_build(sp_activation act, double a, double sw_in, double sw_out, double sb,
+                       const sp_hermite *h, sp_mlp_table **out)
 {
   int s;
   if (!out)
@@ -108,8 +111,13 @@ int sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out,
     return SP_ENOMEM;
   t->act = act, t->a = a, t->sw_in = sw_in, t->sw_out = sw_out, t->sb = sb;
   const int n = SP_MLP_TABLE_NODES;
-  s = fill_hermite(t, q1);
-  if (s == SP_ENOCONV)
+  sp_hermite own;
+  s = h ? SP_OK : sp_hermite_compute(act, a, q1, &own);
+  if (!s) {
+    s = fill_hermite(t, q1, h ? h : &own);
+    if (!h)
+      sp_hermite_free(&own);
+  } else if (s == SP_ENOCONV)
     s = fill_quadrature(t, q1);
   if (s)
     goto fail;
@@ -132,6 +140,23 @@ int sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out,
 fail:
   sp_mlp_table_free(t);
   return s;
+}
+
+int sp_mlp_table_alloc(sp_activation act, double a, double sw_in, double sw_out, double sb,
+                       sp_mlp_table **out)
+{
+  return table_build(act, a, sw_in, sw_out, sb, NULL, out);
+}
+
+int sp_mlp_table_alloc_expansion(sp_activation act, double a, double sw_in, double sw_out,
+                                 double sb, const sp_hermite *h, sp_mlp_table **out)
+{
+  if (!h) {
+    if (out)
+      *out = NULL;
+    return SP_EINVAL;
+  }
+  return table_build(act, a, sw_in, sw_out, sb, h, out);
 }
 
 int sp_mlp_table_matches(const sp_mlp_table *t, sp_activation act, double a, double sw_in,

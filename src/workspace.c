@@ -4,6 +4,7 @@
 
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "mlp_table_private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ void sp_workspace_free(sp_workspace *w)
     sp_rem_table_free(w->rem[i]);
   for (size_t i = 0; i < w->nmlp; i++)
     sp_mlp_table_free(w->mlp[i]);
+  for (int i = 0; i < SP_NACT; i++)
+    sp_hermite_table_free(w->her[i]);
   for (size_t i = 0; i < w->novl; i++)
     sp_overlap_table_free(w->ovl[i]);
   free(w);
@@ -128,6 +131,29 @@ static void mlp_to_front(sp_mlp_table **v, size_t i)
   v[0] = x;
 }
 
+/* A new MLP table for m: from the workspace's tabulated expansion of the
+ * activation when it covers q_1 = var_w_in + var_b (a sweep over a
+ * variance then computes each panel of expansions once instead of one
+ * expansion a point), else built on its own. */
+static int mlp_table_new(sp_workspace *w, const sp_model *m, sp_mlp_table **t)
+{
+  sp_hermite_table **ht = &w->her[m->activation];
+  sp_hermite h;
+  int s;
+  if (!*ht && (s = sp_hermite_table_alloc(m->activation, m->erf_scale, ht)))
+    return s;
+  s = sp_hermite_table_eval(*ht, m->var_w_in + m->var_b, &h);
+  if (s == SP_ENOCONV)
+    return sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in, m->var_w_out,
+                              m->var_b, t);
+  if (s)
+    return s;
+  s = sp_mlp_table_alloc_expansion(m->activation, m->erf_scale, m->var_w_in, m->var_w_out,
+                                   m->var_b, &h, t);
+  sp_hermite_free(&h);
+  return s;
+}
+
 int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
 {
   if (!w || !m)
@@ -160,9 +186,7 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
       i++;
     if (i == w->nmlp) {
       sp_mlp_table *t = NULL;
-      s = sp_mlp_table_alloc(m->activation, m->erf_scale, m->var_w_in, m->var_w_out, m->var_b,
-                             &t);
-      if (s)
+      if ((s = mlp_table_new(w, m, &t)))
         return s;
       if (w->nmlp == SP_WORKSPACE_CACHE_MLP)
         sp_mlp_table_free(w->mlp[--w->nmlp]);

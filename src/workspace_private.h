@@ -7,6 +7,7 @@
 #include "sigprop/rem_finite.h"
 #include "sigprop/rem_overlap.h"
 #include "sigprop/workspace.h"
+#include "hermite_table.h"
 
 struct sp_workspace {
   int prepared;   /* 1 after a successful sp_workspace_prepare */
@@ -16,6 +17,8 @@ struct sp_workspace {
   size_t nrem;
   sp_mlp_table *mlp[SP_WORKSPACE_CACHE_MLP];
   size_t nmlp;
+  /* The expansions the MLP tables are built from, one per activation. */
+  sp_hermite_table *her[SP_NACT];
   sp_overlap_table *ovl[SP_WORKSPACE_CACHE_OVL];
   size_t novl;
 };

@@ -1,0 +1,153 @@
+/* The Hermite expansion tabulated over log q_1 in panels of Chebyshev
+ * nodes (hermite_table.h).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hermite_table.h"
+
+#include "sigprop/status.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NODES SP_HERMITE_TABLE_NODES
+#define PANELS SP_HERMITE_TABLE_PANELS
+
+typedef struct {
+  int status;           /* -1 not computed yet, else the build's status */
+  sp_hermite node[NODES];
+} panel;
+
+struct sp_hermite_table {
+  sp_activation act;
+  double a;
+  panel p[PANELS];
+};
+
+/* log q_1 at the top of panel 0; panel k spans [top - k - 1, top - k]. */
+static double top(void)
+{
+  return log(SP_HERMITE_QMAX);
+}
+
+/* Node j of a panel whose lower end is lo: Chebyshev-Lobatto points, the
+ * ends included (q_1 = 16 is a node of panel 0: taken exactly, not as
+ * exp(log 16), which rounds below it). */
+static double node_u(double lo, int j)
+{
+  return lo + 0.5 * (1.0 - cos(M_PI * (double)j / (double)(NODES - 1)));
+}
+
+int sp_hermite_table_alloc(sp_activation act, double a, sp_hermite_table **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  sp_hermite_table *t = calloc(1, sizeof *t);
+  *out = t;
+  if (!t)
+    return SP_ENOMEM;
+  t->act = act;
+  t->a = a;
+  for (int k = 0; k < PANELS; k++)
+    t->p[k].status = -1;
+  return SP_OK;
+}
+
+static void panel_clear(panel *p)
+{
+  for (int j = 0; j < NODES; j++)
+    sp_hermite_free(&p->node[j]);
+}
+
+void sp_hermite_table_free(sp_hermite_table *t)
+{
+  if (!t)
+    return;
+  for (int k = 0; k < PANELS; k++)
+    panel_clear(&t->p[k]);
+  free(t);
+}
+
+int sp_hermite_table_matches(const sp_hermite_table *t, sp_activation act, double a)
+{
+  return t && t->act == act && (act != SP_ACT_ERF || t->a == a);
+}
+
+/* Compute panel k's nodes; a failure is remembered (SP_ENOMEM is not:
+ * the next call tries again). */
+static int panel_build(sp_hermite_table *t, int k)
+{
+  panel *p = &t->p[k];
+  const double lo = top() - (double)k - 1.0;
+  int s = SP_OK;
+  for (int j = 0; j < NODES && !s; j++)
+    s = sp_hermite_compute(t->act, t->a, k == 0 && j == NODES - 1 ? SP_HERMITE_QMAX
+                                                                   : exp(node_u(lo, j)),
+                           &p->node[j]);
+  if (s)
+    panel_clear(p);
+  if (s != SP_ENOMEM)
+    p->status = s;
+  return s;
+}
+
+/* Barycentric weights of the Chebyshev-Lobatto nodes at u, normalised to
+ * sum 1 (exactly one weight 1 when u is a node). */
+static void weights(double lo, double u, double *l)
+{
+  double sum = 0.0;
+  for (int j = 0; j < NODES; j++) {
+    double d = u - node_u(lo, j);
+    if (d == 0.0) {
+      memset(l, 0, NODES * sizeof *l);
+      l[j] = 1.0;
+      return;
+    }
+    double w = (j & 1) ? -1.0 : 1.0;
+    if (j == 0 || j == NODES - 1)
+      w *= 0.5;
+    l[j] = w / d;
+    sum += l[j];
+  }
+  for (int j = 0; j < NODES; j++)
+    l[j] /= sum;
+}
+
+int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
+{
+  h->n = 0;
+  h->a2 = NULL;
+  if (!t || !(q1 > 0.0) || !(q1 <= SP_HERMITE_QMAX))
+    return SP_ENOCONV;
+  const double u = log(q1);
+  int k = (int)floor(top() - u);
+  if (k < 0) /* q_1 = 16 up to rounding of the logarithm */
+    k = 0;
+  if (k >= PANELS)
+    return SP_ENOCONV;
+  panel *p = &t->p[k];
+  if (p->status < 0 && panel_build(t, k) == SP_ENOMEM)
+    return SP_ENOMEM;
+  if (p->status)
+    return SP_ENOCONV;
+  double l[NODES];
+  weights(top() - (double)k - 1.0, u, l);
+  int n = 0;
+  for (int j = 0; j < NODES; j++)
+    if (p->node[j].n > n)
+      n = p->node[j].n;
+  double *a2 = calloc((size_t)n, sizeof *a2);
+  if (!a2)
+    return SP_ENOMEM;
+  h->e2 = h->price = 0.0;
+  for (int j = 0; j < NODES; j++) {
+    const sp_hermite *nd = &p->node[j];
+    for (int i = 0; i < nd->n; i++)
+      a2[i] += l[j] * nd->a2[i];
+    h->e2 += l[j] * nd->e2;
+    h->price += l[j] * nd->price;
+  }
+  h->q1 = q1;
+  h->n = n;
+  h->a2 = a2;
+  return SP_OK;
+}
