@@ -20,6 +20,7 @@ typedef struct {
 struct sp_hermite_table {
   sp_activation act;
   double a;
+  double off[NODES]; /* the nodes' offsets from their panel's lower end */
   panel p[PANELS];
 };
 
@@ -29,12 +30,12 @@ static double top(void)
   return log(SP_HERMITE_QMAX);
 }
 
-/* Node j of a panel whose lower end is lo: Chebyshev-Lobatto points, the
- * ends included (q_1 = 16 is a node of panel 0: taken exactly, not as
+/* Offset of node j from its panel's lower end: Chebyshev-Lobatto points,
+ * the ends included (q_1 = 16 is a node of panel 0: taken exactly, not as
  * exp(log 16), which rounds below it). */
-static double node_u(double lo, int j)
+static double node_offset(int j)
 {
-  return lo + 0.5 * (1.0 - cos(M_PI * (double)j / (double)(NODES - 1)));
+  return 0.5 * (1.0 - cos(M_PI * (double)j / (double)(NODES - 1)));
 }
 
 int sp_hermite_table_alloc(sp_activation act, double a, sp_hermite_table **out)
@@ -47,6 +48,8 @@ int sp_hermite_table_alloc(sp_activation act, double a, sp_hermite_table **out)
     return SP_ENOMEM;
   t->act = act;
   t->a = a;
+  for (int j = 0; j < NODES; j++)
+    t->off[j] = node_offset(j);
   for (int k = 0; k < PANELS; k++)
     t->p[k].status = -1;
   return SP_OK;
@@ -81,7 +84,7 @@ static int panel_build(sp_hermite_table *t, int k)
   int s = SP_OK;
   for (int j = 0; j < NODES && !s; j++)
     s = sp_hermite_compute(t->act, t->a, k == 0 && j == NODES - 1 ? SP_HERMITE_QMAX
-                                                                   : exp(node_u(lo, j)),
+                                                                   : exp(lo + t->off[j]),
                            &p->node[j]);
   if (s)
     panel_clear(p);
@@ -92,11 +95,11 @@ static int panel_build(sp_hermite_table *t, int k)
 
 /* Barycentric weights of the Chebyshev-Lobatto nodes at u, normalised to
  * sum 1 (exactly one weight 1 when u is a node). */
-static void weights(double lo, double u, double *l)
+static void weights(const sp_hermite_table *t, double lo, double u, double *l)
 {
   double sum = 0.0;
   for (int j = 0; j < NODES; j++) {
-    double d = u - node_u(lo, j);
+    double d = u - (lo + t->off[j]);
     if (d == 0.0) {
       memset(l, 0, NODES * sizeof *l);
       l[j] = 1.0;
@@ -112,10 +115,10 @@ static void weights(double lo, double u, double *l)
     l[j] /= sum;
 }
 
-int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
+/* The built panel holding q_1 and the interpolation weights at q_1, or
+ * SP_ENOCONV / SP_ENOMEM. */
+static int locate(sp_hermite_table *t, double q1, const panel **out, double *l)
 {
-  h->n = 0;
-  h->a2 = NULL;
   if (!t || !(q1 > 0.0) || !(q1 <= SP_HERMITE_QMAX))
     return SP_ENOCONV;
   const double u = log(q1);
@@ -129,8 +132,38 @@ int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
     return SP_ENOMEM;
   if (p->status)
     return SP_ENOCONV;
+  weights(t, top() - (double)k - 1.0, u, l);
+  *out = p;
+  return SP_OK;
+}
+
+int sp_hermite_table_moments(sp_hermite_table *t, double q1, double *e2, double *price)
+{
+  const panel *p;
+  double l[NODES], se = 0.0, sp = 0.0;
+  int s = locate(t, q1, &p, l);
+  if (s)
+    return s;
+  for (int j = 0; j < NODES; j++) {
+    se += l[j] * p->node[j].e2;
+    sp += l[j] * p->node[j].price;
+  }
+  if (e2)
+    *e2 = se;
+  if (price)
+    *price = sp;
+  return SP_OK;
+}
+
+int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
+{
+  const panel *p;
   double l[NODES];
-  weights(top() - (double)k - 1.0, u, l);
+  h->n = 0;
+  h->a2 = NULL;
+  int s = locate(t, q1, &p, l);
+  if (s)
+    return s;
   int n = 0;
   for (int j = 0; j < NODES; j++)
     if (p->node[j].n > n)
@@ -138,16 +171,11 @@ int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
   double *a2 = calloc((size_t)n, sizeof *a2);
   if (!a2)
     return SP_ENOMEM;
-  h->e2 = h->price = 0.0;
-  for (int j = 0; j < NODES; j++) {
-    const sp_hermite *nd = &p->node[j];
-    for (int i = 0; i < nd->n; i++)
-      a2[i] += l[j] * nd->a2[i];
-    h->e2 += l[j] * nd->e2;
-    h->price += l[j] * nd->price;
-  }
+  for (int j = 0; j < NODES; j++)
+    for (int i = 0; i < p->node[j].n; i++)
+      a2[i] += l[j] * p->node[j].a2[i];
   h->q1 = q1;
   h->n = n;
   h->a2 = a2;
-  return SP_OK;
+  return sp_hermite_table_moments(t, q1, &h->e2, &h->price);
 }

@@ -47,4 +47,10 @@ int sp_hermite_table_matches(const sp_hermite_table *t, sp_activation act, doubl
  * integrates; SP_ENOMEM. */
 int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h);
 
+/* The sums alone at q_1: e2 = E[phi^2] and price = q_1 E[phi'^2] (as
+ * sp_hermite_table_eval() gives them, without the coefficients: a dozen
+ * products once the panel is built).  Either output may be NULL.  Errors
+ * as sp_hermite_table_eval(). */
+int sp_hermite_table_moments(sp_hermite_table *t, double q1, double *e2, double *price);
+
 #endif

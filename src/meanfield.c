@@ -5,6 +5,7 @@
 #include "sigprop/gauss.h"
 #include "sigprop/status.h"
 #include "hermite.h"
+#include "meanfield_private.h"
 #include "root.h"
 
 #include <math.h>
@@ -24,6 +25,7 @@ typedef struct {
   double q;   /* for the correlation map */
   int status; /* first error seen inside a solver */
   const sp_hermite *h; /* phi's Hermite expansion at q, or NULL */
+  sp_hermite_table *ht; /* where to read that expansion, or NULL */
 } mf_problem;
 
 /* One of the maps' functions with its problem, as sp_root_brent() calls
@@ -61,7 +63,9 @@ static double phi2_over_q(mf_problem *pb, double q)
     return d * d;
   }
   double e2;
-  int s = sp_gauss_phi_moments(pb->act, pb->a, q, q, &e2, NULL);
+  int s = pb->ht ? sp_hermite_table_moments(pb->ht, q, &e2, NULL) : SP_ENOCONV;
+  if (s == SP_ENOCONV)
+    s = sp_gauss_phi_moments(pb->act, pb->a, q, q, &e2, NULL);
   if (s && !pb->status)
     pb->status = s;
   return s ? NAN : e2 / q;
@@ -197,11 +201,14 @@ static int check_args(sp_activation act, double a, double sw, double sb)
 /* c* and xi_c at pb->q (> 0) given mf->chi1: the correlation map through
  * phi's Hermite expansion at q when it converges (gelu, tanh, silu, q <=
  * SP_HERMITE_QMAX: sums instead of a two-dimensional quadrature per
- * evaluation), else by quadrature. */
+ * evaluation; read from pb->ht when given and covering q), else by
+ * quadrature. */
 static int solve_correlation(mf_problem *pb, sp_meanfield *mf)
 {
   sp_hermite h;
-  int s = sp_hermite_compute(pb->act, pb->a, pb->q, &h);
+  int s = pb->ht ? sp_hermite_table_eval(pb->ht, pb->q, &h) : SP_ENOCONV;
+  if (s == SP_ENOCONV)
+    s = sp_hermite_compute(pb->act, pb->a, pb->q, &h);
   if (s != SP_OK && s != SP_ENOCONV)
     return s;
   pb->h = s == SP_OK ? &h : NULL;
@@ -224,12 +231,18 @@ static int solve_correlation(mf_problem *pb, sp_meanfield *mf)
 
 int sp_meanfield_solve(sp_activation act, double a, double sw, double sb, sp_meanfield *mf)
 {
+  return sp_meanfield_solve_tabulated(act, a, sw, sb, NULL, mf);
+}
+
+int sp_meanfield_solve_tabulated(sp_activation act, double a, double sw, double sb,
+                                 sp_hermite_table *ht, sp_meanfield *mf)
+{
   if (!mf)
     return SP_EINVAL;
   int s = check_args(act, a, sw, sb);
   if (s)
     return s;
-  mf_problem pb = {act, a, sw, sb, 0.0, SP_OK, NULL};
+  mf_problem pb = {act, a, sw, sb, 0.0, SP_OK, NULL, ht};
   mf->q_star = mf->chi1 = mf->c_star = mf->xi_c = mf->xi_q = NAN;
   if ((s = solve_q(&pb, &mf->kind, &mf->q_star)))
     return s;
@@ -241,7 +254,10 @@ int sp_meanfield_solve(sp_activation act, double a, double sw, double sb, sp_mea
   }
   /* relu and linear do not depend on q; any q serves for SP_MF_Q_ANY. */
   double q = mf->kind == SP_MF_Q_ANY ? 1.0 : mf->q_star;
-  if ((s = sp_gauss_dphi2(act, a, q, &d2)))
+  double price;
+  if (ht && q > 0.0 && sp_hermite_table_moments(ht, q, NULL, &price) == SP_OK)
+    d2 = price / q; /* Price's theorem */
+  else if ((s = sp_gauss_dphi2(act, a, q, &d2)))
     return s;
   mf->chi1 = sw * d2;
   double phid2;

@@ -5,7 +5,7 @@
 # one thread and the default thread count; the same with --attention-stats
 # finite --row-overlap exact (table only); a tanh diagram over (var-w,
 # alpha-sa), 201 x 201 x 60; mlp --activation tanh over a 36 x 26 grid on one
-# and on the default threads; recommend --preset bert-base with its default
+# and on the default threads, and over 201 x 201; recommend --preset bert-base with its default
 # (the exact row overlap) and with --row-overlap independent.  Never fails
 # on time.
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,7 +14,7 @@ SP=${SIGPROP:?SIGPROP must name the sigprop program}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-echo "1..9"
+echo "1..10"
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
 k=0
 TIMEFORMAT='%R %U %S'
@@ -51,6 +51,8 @@ bench "mlp --activation tanh 36 x 26, threads 1" \
   mlp --activation tanh --x var-w:0.5:4:36 --y var-b:0:0.5:26 --threads 1 -o m.csv
 bench "mlp --activation tanh 36 x 26, default threads" \
   mlp --activation tanh --x var-w:0.5:4:36 --y var-b:0:0.5:26 -o m.csv
+bench "mlp --activation tanh 201 x 201, default threads" \
+  mlp --activation tanh --x var-w:0.5:4:201 --y var-b:0:0.5:201 -o m.csv
 bench "recommend --preset bert-base (exact row overlap, the default)" recommend --preset bert-base
 bench "recommend --preset bert-base --row-overlap independent" \
   recommend --preset bert-base --row-overlap independent

@@ -58,7 +58,7 @@ static void versus_direct(sp_activation act, uint64_t seed)
 static void nodes_and_reuse(void)
 {
   sp_hermite_table *t = NULL;
-  sp_hermite a, b, d;
+  sp_hermite a = {0}, b = {0}, d = {0};
   int s = sp_hermite_table_alloc(SP_ACT_TANH, 1.0, &t);
   s = s ? s : sp_hermite_table_eval(t, SP_HERMITE_QMAX, &a);
   s = s ? s : sp_hermite_compute(SP_ACT_TANH, 1.0, SP_HERMITE_QMAX, &d);
@@ -72,6 +72,11 @@ static void nodes_and_reuse(void)
   for (int i = 0; same && i < a.n; i++)
     same = a.a2[i] == b.a2[i];
   tap_ok(same, "tanh: a built panel evaluates to the same bits again");
+  double e2 = NAN, pr = NAN;
+  tap_ok(sp_hermite_table_moments(t, q, &e2, &pr) == SP_OK && e2 == a.e2 && pr == a.price
+             && sp_hermite_table_moments(t, q, NULL, NULL) == SP_OK
+             && sp_hermite_table_moments(t, -q, &e2, &pr) == SP_ENOCONV,
+         "tanh: the moments alone are the expansion's sums; NULL outputs; q1 < 0 SP_ENOCONV");
   sp_hermite_free(&a);
   sp_hermite_free(&b);
   sp_hermite_free(&d);

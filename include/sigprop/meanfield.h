@@ -115,7 +115,12 @@ int sp_meanfield_critical(sp_activation act, double erf_scale, double var_w, dou
  * without threads: the calling thread alone), points handed out one at a
  * time: out[k] and statuses[k] are what sp_meanfield_solve() returns for
  * point k, whatever the thread count (a phase diagram of var-w x var-b,
- * e.g.).  Returns SP_EINVAL for a NULL array (n > 0) or threads >
+ * e.g.), except that for gelu, tanh and silu each thread reads phi's
+ * Hermite expansion and E[phi^2], E[phi'^2] from a table over log q
+ * (built a panel at a time, 3e-13 of the sums) instead of computing them
+ * at every point: q* and chi_1 then agree with sp_meanfield_solve() to
+ * about 1e-12 and c* to 1e-10 (a tanh grid of 201 x 201: 1.0 s of CPU,
+ * from 10 s).  Returns SP_EINVAL for a NULL array (n > 0) or threads >
  * SP_MF_MAX_THREADS, else SP_OK (the points' own errors are in statuses). */
 int sp_meanfield_solve_batch(sp_activation act, double erf_scale, size_t n, const double *var_w,
                              const double *var_b, unsigned threads, sp_meanfield *out,

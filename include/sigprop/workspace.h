@@ -41,7 +41,11 @@ void sp_workspace_free(sp_workspace *w);
  * m->stats is finite and the attention is not uniform (0.1 to 0.5 s), and
  * the MLP table for (activation, erf-scale, var-w-in, var-w-out, var-b)
  * when the activation has no closed form and the blocks have a LayerNorm
- * (about 20 to 100 ms), and the row-overlap table for m->tokens when the
+ * (gelu, tanh, silu with var-w-in + var-b <= 16: about 0.1 ms, from the
+ * workspace's table of the activation's Hermite expansion over q_1, whose
+ * panels of one unit of log q_1 are computed on first use, 0.4 to 20 ms
+ * each, so a sweep over var-w or var-b computes no expansion per point;
+ * otherwise 20 to 100 ms), and the row-overlap table for m->tokens when the
  * statistics are finite, the attention softmax or centred, the row overlap
  * exact and the attention not causal (sp_overlap_table_alloc(): no panel
  * built yet; the maps build the panels of the lambda they reach on first
