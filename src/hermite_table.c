@@ -15,6 +15,8 @@
 typedef struct {
   int status;           /* -1 not computed yet, else the build's status */
   sp_hermite node[NODES];
+  int n;                /* most terms of a node */
+  double *tails;        /* tails[i * NODES + j] = sum_{m > i} a_m^2 of node j, i < n - 1 */
 } panel;
 
 struct sp_hermite_table {
@@ -59,6 +61,32 @@ static void panel_clear(panel *p)
 {
   for (int j = 0; j < NODES; j++)
     sp_hermite_free(&p->node[j]);
+  free(p->tails);
+  p->tails = NULL;
+  p->n = 0;
+}
+
+/* The nodes' tails, interleaved so that Horner's rule runs over all the
+ * nodes of a panel at once (zero beyond a node's own terms). */
+static int panel_tails(panel *p)
+{
+  int n = 0;
+  for (int j = 0; j < NODES; j++)
+    if (p->node[j].n > n)
+      n = p->node[j].n;
+  p->n = n;
+  p->tails = calloc((size_t)(n > 1 ? n - 1 : 1) * NODES, sizeof *p->tails);
+  if (!p->tails)
+    return SP_ENOMEM;
+  for (int j = 0; j < NODES; j++) {
+    const sp_hermite *h = &p->node[j];
+    double t = 0.0;
+    for (int i = h->n - 2; i >= 0; i--) {
+      t += h->a2[i + 1];
+      p->tails[(size_t)i * NODES + (size_t)j] = t;
+    }
+  }
+  return SP_OK;
 }
 
 void sp_hermite_table_free(sp_hermite_table *t)
@@ -86,6 +114,8 @@ static int panel_build(sp_hermite_table *t, int k)
     s = sp_hermite_compute(t->act, t->a, k == 0 && j == NODES - 1 ? SP_HERMITE_QMAX
                                                                    : exp(lo + t->off[j]),
                            &p->node[j]);
+  if (!s)
+    s = panel_tails(p);
   if (s)
     panel_clear(p);
   if (s != SP_ENOMEM)
@@ -115,18 +145,25 @@ static void weights(const sp_hermite_table *t, double lo, double u, double *l)
     l[j] /= sum;
 }
 
+/* The panel holding q_1 (0 .. PANELS - 1), or -1 outside the range. */
+static int panel_of(double q1)
+{
+  if (!(q1 > 0.0) || !(q1 <= SP_HERMITE_QMAX))
+    return -1;
+  int k = (int)floor(top() - log(q1));
+  if (k < 0) /* q_1 = 16 up to rounding of the logarithm */
+    k = 0;
+  return k < PANELS ? k : -1;
+}
+
 /* The built panel holding q_1 and the interpolation weights at q_1, or
  * SP_ENOCONV / SP_ENOMEM. */
 static int locate(sp_hermite_table *t, double q1, const panel **out, double *l)
 {
-  if (!t || !(q1 > 0.0) || !(q1 <= SP_HERMITE_QMAX))
+  int k = t ? panel_of(q1) : -1;
+  if (k < 0)
     return SP_ENOCONV;
   const double u = log(q1);
-  int k = (int)floor(top() - u);
-  if (k < 0) /* q_1 = 16 up to rounding of the logarithm */
-    k = 0;
-  if (k >= PANELS)
-    return SP_ENOCONV;
   panel *p = &t->p[k];
   if (p->status < 0 && panel_build(t, k) == SP_ENOMEM)
     return SP_ENOMEM;
@@ -178,4 +215,38 @@ int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h)
   h->n = n;
   h->a2 = a2;
   return sp_hermite_table_moments(t, q1, &h->e2, &h->price);
+}
+
+int sp_hermite_table_build(sp_hermite_table *t)
+{
+  if (!t)
+    return SP_EINVAL;
+  for (int k = 0; k < PANELS; k++)
+    if (t->p[k].status < 0 && panel_build(t, k) == SP_ENOMEM)
+      return SP_ENOMEM;
+  return SP_OK;
+}
+
+int sp_hermite_table_kernel(const sp_hermite_table *t, double q1, double x, double *e2,
+                            double *g)
+{
+  int k = t ? panel_of(q1) : -1;
+  if (k < 0 || t->p[k].status != SP_OK || !(fabs(x) <= 1.0))
+    return SP_ENOCONV;
+  const panel *p = &t->p[k];
+  double l[NODES], acc[NODES] = {0.0};
+  weights(t, top() - (double)k - 1.0, log(q1), l);
+  for (int i = p->n - 2; i >= 0; i--) { /* Horner over every node at once */
+    const double *ti = p->tails + (size_t)i * NODES;
+    for (int j = 0; j < NODES; j++)
+      acc[j] = acc[j] * x + ti[j];
+  }
+  double se = 0.0, sg = 0.0;
+  for (int j = 0; j < NODES; j++) {
+    se += l[j] * p->node[j].e2;
+    sg += l[j] * (x == 1.0 ? p->node[j].price : acc[j]);
+  }
+  *e2 = se;
+  *g = sg;
+  return SP_OK;
 }

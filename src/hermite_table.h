@@ -53,4 +53,20 @@ int sp_hermite_table_eval(sp_hermite_table *t, double q1, sp_hermite *h);
  * as sp_hermite_table_eval(). */
 int sp_hermite_table_moments(sp_hermite_table *t, double q1, double *e2, double *price);
 
+/* Compute every panel the range holds now (panels whose nodes fail their
+ * checks are recorded as such), so that the table can then be read by
+ * any number of threads through sp_hermite_table_kernel().  About 40 ms
+ * for tanh.  SP_EINVAL for NULL, SP_ENOMEM, else SP_OK. */
+int sp_hermite_table_build(sp_hermite_table *t);
+
+/* The kernel at variance q_1 and correlation x in [-1, 1] from a built
+ * panel, without writing to the table: *e2 = E[phi(u)^2] and
+ * *g = sum a_n^2 S_n(x) (the gap E[phi^2] - E[phi(u) phi(v)] over 1 - x),
+ * each node's series summed by Horner's rule on its tails (all the
+ * panel's nodes at once) and interpolated in log q_1.  SP_ENOCONV when
+ * q_1 is outside the range, the panel not built (sp_hermite_table_build())
+ * or failed, or x is not in [-1, 1]. */
+int sp_hermite_table_kernel(const sp_hermite_table *t, double q1, double x, double *e2,
+                            double *g);
+
 #endif

@@ -114,12 +114,21 @@ int sp_maps_mlp(const sp_model *m, const sp_workspace *w, double q, double p,
     *pf = m->var_w_out * e12 + m->var_b;
     return SP_OK;
   }
-  /* Quadrature through the gap, which keeps q_f - p_f accurate as p -> q. */
+  /* Through the gap, which keeps q_f - p_f accurate as p -> q: from the
+   * tabulated expansion (gap = (1 - x) sum a_n^2 S_n(x), q_1 (1 - x) =
+   * var_w_in gap_in) where it covers q_1, else by quadrature. */
   sp_kernel k;
   double gap;
   int s = sp_rem_gap(q, p, &gap);
   if (s)
     return s;
+  const sp_hermite_table *ht = sp_workspace_hermite(w, m);
+  double x = fmax(-1.0, fmin(1.0, p1 / q1)), e2, g;
+  if (ht && sp_hermite_table_kernel(ht, q1, x, &e2, &g) == SP_OK) {
+    *qf = m->var_w_out * e2 + m->var_b;
+    *pf = *qf - m->var_w_out * (m->var_w_in * gap / q1) * g;
+    return SP_OK;
+  }
   s = sp_gauss_kernel_d(m->activation, m->erf_scale, q1, m->var_w_in * gap, &k);
   if (s)
     return s;

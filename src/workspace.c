@@ -53,6 +53,14 @@ static int wants_mlp(const sp_model *m)
   return m->mlp && !sp_activation_has_closed_form(m->activation) && m->norm != SP_NORM_NONE;
 }
 
+/* A model reads the whole table of its activation's Hermite expansion
+ * when its MLP has no closed form and no LayerNorm before it (the input
+ * variance then changes from block to block). */
+static int wants_hermite(const sp_model *m)
+{
+  return m->mlp && !sp_activation_has_closed_form(m->activation) && m->norm == SP_NORM_NONE;
+}
+
 int sp_workspace_needed(const sp_model *m)
 {
   return wants_rem(m) || (m->mlp && !sp_activation_has_closed_form(m->activation));
@@ -76,6 +84,13 @@ const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens)
     if (sp_overlap_table_tokens(w->ovl[i]) == tokens)
       return w->ovl[i];
   return NULL;
+}
+
+const sp_hermite_table *sp_workspace_hermite(const sp_workspace *w, const sp_model *m)
+{
+  if (!w || (unsigned)m->activation >= SP_NACT || !w->built[m->activation])
+    return NULL;
+  return w->her[m->activation];
 }
 
 const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m)
@@ -179,6 +194,13 @@ int sp_workspace_prepare(sp_workspace *w, const sp_model *m)
   }
   if (wants_overlap(m) && (s = prepare_overlap(w, m)))
     return s;
+  if (wants_hermite(m) && !w->built[m->activation]) {
+    sp_hermite_table **ht = &w->her[m->activation];
+    if ((!*ht && (s = sp_hermite_table_alloc(m->activation, m->erf_scale, ht)))
+        || (s = sp_hermite_table_build(*ht)))
+      return s;
+    w->built[m->activation] = 1;
+  }
   if (wants_mlp(m)) {
     size_t i = 0;
     while (i < w->nmlp && !sp_mlp_table_matches(w->mlp[i], m->activation, m->erf_scale,

@@ -19,6 +19,7 @@ struct sp_workspace {
   size_t nmlp;
   /* The expansions the MLP tables are built from, one per activation. */
   sp_hermite_table *her[SP_NACT];
+  int built[SP_NACT]; /* 1 when her[i] has every panel computed */
   sp_overlap_table *ovl[SP_WORKSPACE_CACHE_OVL];
   size_t novl;
 };
@@ -28,6 +29,10 @@ const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int cau
 
 /* The row-overlap table for T = tokens, or NULL; w may be NULL. */
 const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens);
+
+/* The fully built table of the Hermite expansion of m's activation (what
+ * an MLP without LayerNorm reads at any input variance), or NULL. */
+const sp_hermite_table *sp_workspace_hermite(const sp_workspace *w, const sp_model *m);
 
 /* The post-LayerNorm MLP table for the MLP of model m, or NULL. */
 const sp_mlp_table *sp_workspace_mlp(const sp_workspace *w, const sp_model *m);

@@ -137,6 +137,56 @@ static void mlp_table_from_expansion(void)
   sp_hermite_table_free(ht);
 }
 
+/* The read-only kernel of a fully built table against the expansion
+ * computed at the same q_1, and the no-LayerNorm MLP map through a
+ * workspace (which reads it) against the map's own quadrature. */
+static void kernel_read_only(void)
+{
+  sp_hermite_table *t = NULL;
+  uint64_t seed = 0x2545f4914f6cdd1dULL;
+  double worst = 0.0, e2, g;
+  int s = sp_hermite_table_alloc(SP_ACT_SILU, 1.0, &t);
+  tap_ok(!s && sp_hermite_table_kernel(t, 1.3, 0.5, &e2, &g) == SP_ENOCONV,
+         "kernel before the build: SP_ENOCONV");
+  s = s ? s : sp_hermite_table_build(t);
+  for (int i = 0; !s && i < 40; i++) {
+    double q1 = exp(-5.0 + 7.7 * uniform(&seed)), x = i ? 2.0 * uniform(&seed) - 1.0 : 1.0;
+    sp_hermite h;
+    if ((s = sp_hermite_table_kernel(t, q1, x, &e2, &g)) || (s = sp_hermite_compute(SP_ACT_SILU, 1.0, q1, &h)))
+      break;
+    worst = fmax(worst, fmax(rel(e2, h.e2), rel(g, i ? sp_hermite_gap_ratio(&h, x) : h.price)));
+    sp_hermite_free(&h);
+  }
+  tap_ok(!s && worst < 1e-11, "silu: read-only kernel at 40 (q1, x) against the computed "
+         "expansion: %.1e (limit 1e-11)", worst);
+  tap_ok(sp_hermite_table_kernel(t, 1.3, 1.0000001, &e2, &g) == SP_ENOCONV
+             && sp_hermite_table_kernel(t, 1.3, NAN, &e2, &g) == SP_ENOCONV
+             && sp_hermite_table_kernel(t, 17.0, 0.5, &e2, &g) == SP_ENOCONV
+             && sp_hermite_table_kernel(NULL, 1.3, 0.5, &e2, &g) == SP_ENOCONV
+             && sp_hermite_table_build(NULL) == SP_EINVAL,
+         "kernel refuses x > 1, NaN x, q1 > 16, a NULL table; build refuses NULL");
+  sp_hermite_table_free(t);
+
+  sp_model m;
+  sp_workspace *w = NULL;
+  sp_model_default(&m);
+  m.norm = SP_NORM_NONE, m.activation = SP_ACT_TANH, m.var_w_in = 1.37, m.var_b = 0.021;
+  s = sp_workspace_alloc(&w);
+  s = s ? s : sp_workspace_prepare(w, &m);
+  worst = 0.0;
+  const double qs[] = {0.013, 0.41, 2.3, 9.1}, cs[] = {-0.77, 0.05, 0.63, 0.9993};
+  for (int i = 0; !s && i < 16; i++) {
+    double q = qs[i / 4], p = q * cs[i % 4], qa, pa, qb, pb;
+    if ((s = sp_maps_mlp(&m, w, q, p, &qa, &pa)) || (s = sp_maps_mlp(&m, NULL, q, p, &qb, &pb)))
+      break;
+    worst = fmax(worst, fmax(rel(qa, qb), rel(qa - pa, qb - pb)));
+  }
+  tap_ok(!s && worst < 1e-12, "tanh without LayerNorm: the MLP map through the tabulated "
+         "expansion against quadrature at 16 (q, p): q_f and q_f - p_f within %.1e (limit 1e-12)",
+         worst);
+  sp_workspace_free(w);
+}
+
 static void refusals(void)
 {
   sp_hermite_table *t = NULL, *r = NULL;
@@ -167,6 +217,7 @@ int main(void)
   nodes_and_reuse();
   batch_ratios();
   mlp_table_from_expansion();
+  kernel_read_only();
   refusals();
   return tap_done();
 }
