@@ -153,11 +153,7 @@ static void test_figure(void)
 
 static void test_title(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 43;
-  m.beta = 0.7173;
-  m.causal = 1;
+  sp_model m = tu_model("--depth 43 --beta 0.7173 --causal");
   char buf[160];
   sp_model_title(&m, NULL, NULL, NULL, buf, sizeof buf);
   tap_ok(strstr(buf, "post-LN decoder (causal)") == buf && strstr(buf, "L = 43")

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 #include "train_private.h"
 
 #include <gsl/gsl_errno.h>
@@ -316,11 +317,7 @@ static void test_optim(void)
  * well below log V with Adam, and SGD with momentum lowers it too. */
 static void test_training(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = 12;
-  m.depth = 2;
-  m.causal = 1;
+  sp_model m = tu_model("--tokens 12 --depth 2 --causal");
   sp_task_options to;
   sp_task_options_default(&to);
   to.vocab = 6;
