@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -127,10 +128,7 @@ static void errors(void)
 
 static void tables(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 7;
-  m.beta = 0.6131;
+  sp_model m = tu_model("--depth 7 --beta 0.6131");
   double out[8 * SP_PROPAGATE_TABLE_NCOL];
   long done;
   int s = sp_propagate_table_fill(&m, NULL, out, &done);

@@ -53,11 +53,7 @@ static void closed_forms(void)
    * so the largest gamma with rho_L <= rho_max is
    * gamma^2 = ((b_max/b_0)^{1/L} - 1) / sv. */
   attention_only(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.tokens = 64;
-  m.rho0 = 0.05;
-  m.depth = 30;
-  m.var_b = 0.0;
+  tu_model_set(&m, "--attention uniform --tokens 64 --rho0 0.05 --depth 30 --var-b 0.0");
   double T = 64.0, a0 = (1.0 + (T - 1.0) * 0.05) / T, am = (1.0 + (T - 1.0) * 0.9) / T;
   double b0 = a0 / (1.0 - a0), bm = am / (1.0 - am);
   double want = sqrt((pow(bm / b0, 1.0 / 30.0) - 1.0) / m.var_v);
@@ -103,9 +99,7 @@ static void verdicts(void)
   tap_ok(sp_recommend_verdict(NULL, NULL, 0.9, &v) == SP_EINVAL, "NULL model");
   m.var_v = -1.0;
   tap_ok(sp_recommend_verdict(&m, NULL, 0.9, &v) == SP_EDOM, "invalid model");
-  sp_model_default(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.beta = 100.0;
+  m = tu_model("--attention uniform --beta 100.0");
   sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.frozen_layers == 0 && isinf(v.beta_c_min), "uniform attention never freezes");
   tap_ok(strcmp(sp_phase_name(SP_PHASE_ENTROPY_COLLAPSE), "entropy-collapse") == 0
@@ -181,9 +175,7 @@ static void beta_ranges(void)
   sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_close(e, b.hi, 1e-10, "sp_recommend_entropy_edge agrees");
 
-  sp_model_default(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.alpha_sa = m.alpha_mlp = 5.0;
+  m = tu_model("--attention uniform --alpha-sa 5.0 --alpha-mlp 5.0");
   sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_ok(isinf(e), "uniform attention: no entropy edge");
   s = sp_recommend_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
@@ -239,9 +231,7 @@ static void gains(void)
    * LN(f(x)), and frozen attention keeps tokens apart,
    * rho' = rho / ((1 - rho) Y2 + rho) (theory.md §3). */
   attention_only(&m);
-  m.beta = 100.0;
-  m.depth = 1;
-  m.rho0 = 0.025;
+  tu_model_set(&m, "--beta 100.0 --depth 1 --rho0 0.025");
   s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && g == 0.0, "frozen attention alone keeps rho_1 small: alpha_c = 0");
   /* Pre-LN: a skip gain alpha > 1 grows the stream like alpha^(4L); the
@@ -316,9 +306,7 @@ static void recommendations(void)
 
   /* No LayerNorm: a larger skip gain grows the stream, whose beta_c falls,
    * so beta must follow the edge at the new gain. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.depth = 20;
+  m = tu_model("--norm none --depth 20");
   o.gain = SP_GAIN_ALPHA;
   tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "no-LN recommendation");
   double edge;

@@ -318,11 +318,7 @@ static void test_optim(void)
 static void test_training(void)
 {
   sp_model m = tu_model("--tokens 12 --depth 2 --causal");
-  sp_task_options to;
-  sp_task_options_default(&to);
-  to.vocab = 6;
-  to.tokens = 12;
-  to.seed = 8;
+  sp_task_options to = tu_task_options(SP_TASK_COPY, 6, 12, 8);
   int st;
   sp_task *k = NULL;
   st = sp_task_alloc(&to, &k);
@@ -368,10 +364,7 @@ static void test_training(void)
 
 static void test_errors(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = 8;
-  m.depth = 2;
+  sp_model m = tu_model("--tokens 8 --depth 2");
   int st;
   double bytes;
   sp_train *tbad = NULL;

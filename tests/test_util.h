@@ -1,5 +1,5 @@
 /* Fixtures shared by the C tests: a model from its command-line options,
- * the attention-only model, a path in a
+ * task options, the attention-only model, a path in a
  * test's directory, a temporary directory made and removed, a prepared
  * workspace, a diagram swept in one call, the outer integrand of the Gaussian
  * references, seeded simulations summarised.
@@ -54,6 +54,20 @@ static inline sp_model tu_model(const char *opts)
   sp_model_default(&m);
   tu_model_set(&m, opts);
   return m;
+}
+
+/* Task options of `kind` over `vocab` token ids in sequences of `tokens`,
+ * from `seed`, the others their defaults (sp_task_options_default). */
+static inline sp_task_options tu_task_options(sp_task_kind kind, long vocab, long tokens,
+                                              unsigned long seed)
+{
+  sp_task_options o;
+  sp_task_options_default(&o);
+  o.kind = kind;
+  o.vocab = vocab;
+  o.tokens = tokens;
+  o.seed = seed;
+  return o;
 }
 
 /* The default model without MLP and without value bias (its variance 0,
