@@ -447,21 +447,18 @@ static void bert_gradient(void)
   sp_workspace_free(w);
 }
 
+/* The framework form of preset p as --preset gives it (widths, stds, an
+ * embedding LayerNorm as in BERT). */
 static void stds_of_preset(const sp_preset *p, sp_stds *g)
 {
-  sp_stds_init(g);
-  g->d_model = p->d_model;
-  g->heads = p->heads;
-  g->d_ff = p->d_ff;
-  g->output_projection = p->output_projection;
-  g->q = p->std_q;
-  g->k = p->std_k;
-  g->v = p->std_v;
-  g->o = p->std_o;
-  g->ff_in = p->std_ff_in;
-  g->ff_out = p->std_ff_out;
-  g->emb = 0.02;
-  g->emb_norm = 1;
+  sp_modelopt *o = NULL;
+  if (sp_modelopt_alloc(&o)) {
+    printf("Bail out! out of memory\n");
+    exit(1);
+  }
+  sp_modelopt_use_preset(o, p, 1);
+  *g = *sp_modelopt_stds(o);
+  sp_modelopt_free(o);
 }
 
 static sp_phase phase_of(const sp_model *m, const sp_workspace *w)
