@@ -39,7 +39,9 @@ static inline void tu_model_set(sp_model *m, const char *opts)
     i += value != NULL;
   }
   if (s) {
-    printf("Bail out! model options '%s': %s\n", opts, o ? sp_modelopt_error(o) : "too long");
+    const char *why = o ? sp_modelopt_error(o) : "";
+    printf("Bail out! model options '%s': %s\n", opts,
+           *why ? why : "not --NAME [VALUE] words (at most 63 words, 511 characters)");
     exit(1);
   }
   *m = *sp_modelopt_model(o);
