@@ -20,6 +20,47 @@ static void check_error(parser f, const char *opt, const char *spec, const char 
   tap_ok(!a.param && a.min == 0.625 && a.max == 1.375 && a.n == 7, "'%s': axis untouched", spec);
 }
 
+/* Specifications each parser refuses, with the option named in the
+ * message and the message. */
+static const struct {
+  parser f;
+  const char *opt, *spec, *want;
+} bad_specs[] = {
+    {sp_axis_parse, "y", "beta:0.3:0.7", "--y: 'beta:0.3:0.7' is not NAME:MIN:MAX:N[:log]"},
+    {sp_axis_parse, "y", "beta:0.3:0.7:9:log:x",
+     "--y: 'beta:0.3:0.7:9:log:x' is not NAME:MIN:MAX:N[:log]"},
+    {sp_axis_parse, "x", "beta:0.3q:0.7:9", "--x: '0.3q' is not a number"},
+    {sp_axis_parse, "x", "beta:0.3:1e999:9", "--x: '1e999' is not a finite number"},
+    {sp_axis_parse, "x", "beta:0.3:0.7:9.5", "--x: '9.5' is not a whole number"},
+    {sp_axis_parse, "x", "beta:0.3:0.7:9:cubic", "--x: spacing 'cubic' is not 'log' or 'lin'"},
+    {sp_axis_parse, "x", "beta:0.71:0.33:9", "--x: MIN must be below MAX (got 0.71 and 0.33)"},
+    {sp_axis_parse, "x", "beta:0.3:0.7:1", "--x: N must be between 2 and 20000 (got 1)"},
+    {sp_axis_parse, "x", "beta:0.3:0.7:20001", "--x: N must be between 2 and 20000 (got 20001)"},
+    {sp_axis_parse, "x", "rho0:-0.41:0.7:9:log", "--x: a log axis needs MIN > 0 (got -0.41)"},
+    {sp_axis_parse, "x", "rho0:-1.37:0.7:9",
+     "--x: [-1.37, 0.7] leaves the domain of rho0, [-1, 1]"},
+    {sp_axis_parse, "x", "mean-removal:0.3:2.71:9",
+     "--x: [0.3, 2.71] leaves the domain of mean-removal, [0, 2]"},
+    {sp_axis_parse, "x", "depth:3.5:47:9", "--x: depth takes whole numbers (got 3.5 and 47)"},
+    {sp_axis_parse_mlp, "x", "beta:0.3:0.7:9", "--x: 'beta' is not var-w or var-b"},
+    {sp_axis_parse_mlp, "y", "var-w:0.3", "--y: 'var-w:0.3' is not NAME:MIN:MAX:N[:log]"},
+    {sp_axis_parse_mlp, "x", "var-w:abc:0.7:9", "--x: 'abc' is not a number"},
+    {sp_axis_parse_mlp, "x", "var-w:0.3:0.7:9:geo", "--x: spacing 'geo' is not 'log' or 'lin'"},
+    {sp_axis_parse_mlp, "x", "var-w:0.93:0.93:9", "--x: MIN must be below MAX (got 0.93 and 0.93)"},
+    {sp_axis_parse_mlp, "x", "var-b:-0.17:0.7:1",
+     "--x: var-b is a variance: MIN must be >= 0 (got -0.17)"},
+    {sp_axis_parse_mlp, "x", "var-w:0.3:0.7:1002", "--x: N must be between 2 and 1001 (got 1002)"},
+    {sp_axis_parse_mlp, "x", "var-w:0:0.7:9:log", "--x: a log axis needs MIN > 0 (got 0)"},
+};
+
+/* Every specification of bad_specs for parser f. */
+static void check_bad_specs(parser f)
+{
+  for (size_t i = 0; i < sizeof bad_specs / sizeof bad_specs[0]; i++)
+    if (bad_specs[i].f == f)
+      check_error(f, bad_specs[i].opt, bad_specs[i].spec, bad_specs[i].want);
+}
+
 static void check_ok(parser f, const char *spec, const char *name, double lo, double hi,
                      size_t n, sp_spacing sp)
 {
@@ -59,32 +100,11 @@ static void diagram_errors(void)
   char want[1400];
   snprintf(want, sizeof want, "--x: 'gamma' is not a model parameter (one of %s)", names);
   check_error(sp_axis_parse, "x", "gamma:0.3:0.7:9", want);
-  check_error(sp_axis_parse, "y", "beta:0.3:0.7",
-              "--y: 'beta:0.3:0.7' is not NAME:MIN:MAX:N[:log]");
-  check_error(sp_axis_parse, "y", "beta:0.3:0.7:9:log:x",
-              "--y: 'beta:0.3:0.7:9:log:x' is not NAME:MIN:MAX:N[:log]");
   char longspec[300];
   memset(longspec, '7', sizeof longspec - 1);
   longspec[sizeof longspec - 1] = '\0';
   check_error(sp_axis_parse, "x", longspec, "--x: too long");
-  check_error(sp_axis_parse, "x", "beta:0.3q:0.7:9", "--x: '0.3q' is not a number");
-  check_error(sp_axis_parse, "x", "beta:0.3:1e999:9", "--x: '1e999' is not a finite number");
-  check_error(sp_axis_parse, "x", "beta:0.3:0.7:9.5", "--x: '9.5' is not a whole number");
-  check_error(sp_axis_parse, "x", "beta:0.3:0.7:9:cubic",
-              "--x: spacing 'cubic' is not 'log' or 'lin'");
-  check_error(sp_axis_parse, "x", "beta:0.71:0.33:9",
-              "--x: MIN must be below MAX (got 0.71 and 0.33)");
-  check_error(sp_axis_parse, "x", "beta:0.3:0.7:1", "--x: N must be between 2 and 20000 (got 1)");
-  check_error(sp_axis_parse, "x", "beta:0.3:0.7:20001",
-              "--x: N must be between 2 and 20000 (got 20001)");
-  check_error(sp_axis_parse, "x", "rho0:-0.41:0.7:9:log",
-              "--x: a log axis needs MIN > 0 (got -0.41)");
-  check_error(sp_axis_parse, "x", "rho0:-1.37:0.7:9",
-              "--x: [-1.37, 0.7] leaves the domain of rho0, [-1, 1]");
-  check_error(sp_axis_parse, "x", "mean-removal:0.3:2.71:9",
-              "--x: [0.3, 2.71] leaves the domain of mean-removal, [0, 2]");
-  check_error(sp_axis_parse, "x", "depth:3.5:47:9",
-              "--x: depth takes whole numbers (got 3.5 and 47)");
+  check_bad_specs(sp_axis_parse);
 }
 
 static void mlp_values(void)
@@ -98,18 +118,7 @@ static void mlp_values(void)
 
 static void mlp_errors(void)
 {
-  check_error(sp_axis_parse_mlp, "x", "beta:0.3:0.7:9", "--x: 'beta' is not var-w or var-b");
-  check_error(sp_axis_parse_mlp, "y", "var-w:0.3", "--y: 'var-w:0.3' is not NAME:MIN:MAX:N[:log]");
-  check_error(sp_axis_parse_mlp, "x", "var-w:abc:0.7:9", "--x: 'abc' is not a number");
-  check_error(sp_axis_parse_mlp, "x", "var-w:0.3:0.7:9:geo",
-              "--x: spacing 'geo' is not 'log' or 'lin'");
-  check_error(sp_axis_parse_mlp, "x", "var-w:0.93:0.93:9",
-              "--x: MIN must be below MAX (got 0.93 and 0.93)");
-  check_error(sp_axis_parse_mlp, "x", "var-b:-0.17:0.7:1",
-              "--x: var-b is a variance: MIN must be >= 0 (got -0.17)");
-  check_error(sp_axis_parse_mlp, "x", "var-w:0.3:0.7:1002",
-              "--x: N must be between 2 and 1001 (got 1002)");
-  check_error(sp_axis_parse_mlp, "x", "var-w:0:0.7:9:log", "--x: a log axis needs MIN > 0 (got 0)");
+  check_bad_specs(sp_axis_parse_mlp);
 }
 
 /* NULL arguments and small or absent message buffers. */

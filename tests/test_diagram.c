@@ -148,11 +148,7 @@ static void test_classes(void)
  * alpha_c^2 = sv / ((u_0/u_max)^(1/L) - 1). */
 static void test_alpha_c(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 60;
-  m.mlp = 0;
-  m.var_b = 0.0;
+  sp_model m = tu_model("--depth 60 --mlp none --var-b 0.0");
   sp_diagram *d = make(&m, axis("beta", 0.0, 1.2, 13), axis("alpha-sa", 0.0, 5.0, 41), NULL);
   double u0 = (1.0 - m.rho0) / m.rho0, umax = (1.0 - 0.9) / 0.9;
   double want = sqrt(m.var_v / (pow(u0 / umax, 1.0 / (double)m.depth) - 1.0));
@@ -282,11 +278,7 @@ static void test_lambda0_and_axes(void)
  * a trajectory with its own workspace, for any thread count. */
 static void test_workspaces(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 4;
-  m.stats = SP_STATS_FINITE;
-  m.tokens = 64;
+  sp_model m = tu_model("--depth 4 --attention-stats finite --tokens 64");
   sp_workspace *w;
   int want = tu_workspace(&m, &w);
   static const char *const axes[3][2] = {

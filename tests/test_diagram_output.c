@@ -13,10 +13,7 @@
 
 static sp_diagram *make(int lambda_g)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 17;
-  m.rho0 = 0.0371;
+  sp_model m = tu_model("--depth 17 --rho0 0.0371");
   sp_axis x = {sp_param_lookup("beta"), 0.137, 3.71, 13, SP_SPACING_LINEAR};
   sp_axis y = {sp_param_lookup("alpha-sa"), 0.213, 2.93, 11, SP_SPACING_LOG};
   sp_diagram_options o;
@@ -35,6 +32,19 @@ static sp_diagram *make(int lambda_g)
 static int same(double a, double b)
 {
   return a == b || (isnan(a) && isnan(b));
+}
+
+/* A table of the diagram (sp_diagram_grid_table, sp_diagram_curves_table)
+ * and its size (columns or rows) refuse NULL arguments. */
+typedef int (*table_fn)(const sp_diagram_data *, double *, const char **, sp_table *);
+static void check_null_arguments(const char *what, table_fn table,
+                                 size_t (*size)(const sp_diagram_data *),
+                                 const sp_diagram_data *v, double *num, const char **str)
+{
+  sp_table t;
+  tap_ok(table(NULL, num, str, &t) == SP_EINVAL && table(v, NULL, str, &t) == SP_EINVAL
+         && table(v, num, NULL, &t) == SP_EINVAL && size(NULL) == 0,
+         "%s: NULL arguments are SP_EINVAL", what);
 }
 
 static void test_grid(int lambda_g)
@@ -62,10 +72,7 @@ static void test_grid(int lambda_g)
   }
   tap_ok(ok, "grid: every row the point's numbers and class name");
   tap_ok(sp_diagram_grid_table(v, num, str, NULL) == SP_OK, "grid: no table view wanted");
-  tap_ok(sp_diagram_grid_table(NULL, num, str, &t) == SP_EINVAL
-         && sp_diagram_grid_table(v, NULL, str, &t) == SP_EINVAL
-         && sp_diagram_grid_table(v, num, NULL, &t) == SP_EINVAL
-         && sp_diagram_grid_ncol(NULL) == 0, "grid: NULL arguments are SP_EINVAL");
+  check_null_arguments("grid", sp_diagram_grid_table, sp_diagram_grid_ncol, v, num, str);
   free(num);
   free(str);
   sp_diagram_free(d);
@@ -97,10 +104,7 @@ static void test_curves(void)
          && num[2] == c[first]->lines[0].x[0] && num[3] == c[first]->lines[0].y[0]
          && isnan(num[0]) && str[1] == NULL,
          "curves: row 0 is vertex 0 of %s", first < 7 ? names[first] : "?");
-  tap_ok(sp_diagram_curves_table(NULL, num, str, &t) == SP_EINVAL
-         && sp_diagram_curves_table(v, NULL, str, &t) == SP_EINVAL
-         && sp_diagram_curves_table(v, num, NULL, &t) == SP_EINVAL
-         && sp_diagram_curves_nrow(NULL) == 0, "curves: NULL arguments are SP_EINVAL");
+  check_null_arguments("curves", sp_diagram_curves_table, sp_diagram_curves_nrow, v, num, str);
   free(num);
   free(str);
   sp_diagram_free(d);
@@ -153,11 +157,7 @@ static void test_figure(void)
 
 static void test_title(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 43;
-  m.beta = 0.7173;
-  m.causal = 1;
+  sp_model m = tu_model("--depth 43 --beta 0.7173 --causal");
   char buf[160];
   sp_model_title(&m, NULL, NULL, NULL, buf, sizeof buf);
   tap_ok(strstr(buf, "post-LN decoder (causal)") == buf && strstr(buf, "L = 43")

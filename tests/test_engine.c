@@ -217,11 +217,7 @@ static void pre_ln_polynomial(void)
 {
   sp_model m;
   tu_attention_only(&m);
-  m.norm = SP_NORM_PRE;
-  m.attention = SP_ATTN_UNIFORM;
-  m.var_v = 0.5;
-  m.rho0 = 0.3;
-  m.depth = 20000;
+  tu_model_set(&m, "--norm pre --attention uniform --var-v 0.5 --rho0 0.3 --depth 20000");
   sp_layer *t = malloc((size_t)(m.depth + 1) * sizeof *t);
   int s = sp_propagate(&m, NULL, SP_REM_Y2, t, NULL);
   tap_ok(s == SP_OK, "pre-LN uniform 20000 blocks");
@@ -272,9 +268,7 @@ static void critical(void)
   /* theory.md §7: alpha_c^2 = sv / ((u0/umax)^(1/L) - 1), attention-only. */
   sp_model m;
   tu_attention_only(&m);
-  m.depth = 60;
-  m.rho0 = 0.1;
-  m.beta = 0.5;
+  tu_model_set(&m, "--depth 60 --rho0 0.1 --beta 0.5");
   double rmax = 0.9, u0 = (1 - m.rho0) / m.rho0, um = (1 - rmax) / rmax;
   double want = sqrt(m.var_v / (pow(u0 / um, 1.0 / (double)m.depth) - 1.0));
   double root;
@@ -358,11 +352,7 @@ static void errors(void)
   tap_ok(sp_gauss_phi_moments(SP_ACT_RELU, 1, 1.0, 2.0, &e2, NULL) == SP_EDOM, "|p1| > q1");
   tap_ok(sp_gauss_phi_moments((sp_activation)42, 1, 1.0, 0.5, &e2, NULL) == SP_EINVAL,
          "unknown activation");
-  sp_model m;
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.alpha_sa = m.alpha_mlp = 40.0;
-  m.depth = 200;
+  sp_model m = tu_model("--norm none --alpha-sa 40.0 --alpha-mlp 40.0 --depth 200");
   sp_layer *t = malloc(201 * sizeof *t);
   long done;
   int s = sp_propagate(&m, NULL, SP_REM_ALL, t, &done);

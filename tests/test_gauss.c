@@ -279,11 +279,7 @@ static void mlp_table_moments(void)
 /* The maps read the table when the workspace has one and q = 1. */
 static void maps_use_table(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.activation = SP_ACT_TANH;
-  m.var_w_in = m.var_w_out = 1.2;
-  m.var_b = 0.05;
+  sp_model m = tu_model("--activation tanh --var-w 1.2 --var-b 0.05");
   tap_ok(sp_workspace_needed(&m), "tanh needs a workspace");
   sp_workspace *w;
   int s = tu_workspace(&m, &w);

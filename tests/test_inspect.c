@@ -196,6 +196,17 @@ static int inspected(ckpt *c, sp_safetensors *st, const sp_config *cfg, sp_inspe
   return 0;
 }
 
+/* sp_inspect_checkpoint() of st with cfg (NULL: none) and the default
+ * options; an error's message as a TAP comment.  The status. */
+static int inspect(const sp_safetensors *st, const sp_config *cfg, sp_inspection *in)
+{
+  sp_st_error e;
+  int s = sp_inspect_checkpoint(st, cfg, NULL, in, &e);
+  if (s)
+    tap_diag("%s", e.text);
+  return s;
+}
+
 static sp_config config_of(const char *json)
 {
   sp_config c;
@@ -495,11 +506,8 @@ static void test_electra_roberta(void)
     "\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_hidden_layers\": 1, "
     "\"intermediate_size\": 64, \"max_position_embeddings\": 20, \"vocab_size\": 101}");
   sp_inspection in;
-  sp_st_error e;
   double x[20 * 32], q0, rho0;
-  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
-  if (s)
-    tap_diag("%s", e.text);
+  int s = inspect(st, &cfg, &in);
   encoder_input(&c, "electra", 16, 32, 20, 0, x);
   brute(x, 20, 32, &q0, &rho0);
   tap_ok(s == SP_OK && in.family == SP_FAMILY_ELECTRA && in.d_model == 32 && in.tokens == 20,
@@ -508,7 +516,7 @@ static void test_electra_roberta(void)
             "embeddings_project", q0);
   tap_close(in.rho0, rho0, 1e-12, "ELECTRA-like rho0 = %.4f", rho0);
   sp_inspect_free(&in);
-  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
+  s = inspect(st, NULL, &in);
   tap_ok(s == SP_OK && in.family == SP_FAMILY_ELECTRA, "ELECTRA-like without config: electra");
   sp_inspect_free(&in);
   sp_safetensors_free(st);
@@ -519,9 +527,7 @@ static void test_electra_roberta(void)
   cfg = config_of("{\"model_type\": \"roberta\", \"hidden_size\": 32, "
     "\"num_attention_heads\": 4, \"num_hidden_layers\": 1, \"intermediate_size\": 64, "
     "\"max_position_embeddings\": 20, \"vocab_size\": 101, \"pad_token_id\": 1}");
-  s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
-  if (s)
-    tap_diag("%s", e.text);
+  s = inspect(st, &cfg, &in);
   encoder_input(&c, "roberta", 32, 32, 18, 2, x);
   brute(x, 18, 32, &q0, &rho0);
   tap_ok(s == SP_OK && in.family == SP_FAMILY_ROBERTA && in.tokens == 18,
@@ -529,7 +535,7 @@ static void test_electra_roberta(void)
   tap_close(in.q0, q0, 1e-12 * q0, "RoBERTa-like q0 = %.4g, positions from 2", q0);
   tap_close(in.rho0, rho0, 1e-12, "RoBERTa-like rho0 = %.4f", rho0);
   sp_inspect_free(&in);
-  s = sp_inspect_checkpoint(st, NULL, NULL, &in, &e);
+  s = inspect(st, NULL, &in);
   tap_ok(s == SP_OK && in.family == SP_FAMILY_ROBERTA && in.tokens == 18,
          "RoBERTa-like without config: roberta from the prefix, T 18");
   sp_inspect_free(&in);
@@ -706,10 +712,7 @@ static void test_vit(void)
   sp_config cfg = config_of("{\"model_type\": \"vit\", \"hidden_size\": 32, \"num_attention_heads\": 4,"
     " \"num_hidden_layers\": 1, \"intermediate_size\": 64, \"image_size\": 16, \"patch_size\": 4}");
   sp_inspection in;
-  sp_st_error e;
-  int s = sp_inspect_checkpoint(st, &cfg, NULL, &in, &e);
-  if (s)
-    tap_diag("%s", e.text);
+  int s = inspect(st, &cfg, &in);
   /* q0 = (16 (s^2 + 48 s^2) + 2 s^2) / 17 with unit-variance pixels. */
   double want = 4e-4 * (16 * 49 + 2) / 17.0;
   tap_ok(s == SP_OK && in.tokens == 17 && fabs(in.q0 / want - 1) < 0.3,

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -81,38 +82,39 @@ static void values(void)
 
 static void errors(void)
 {
-  const char *a[] = {"beta", "nan"};
-  check_error(a, 2, SP_EINVAL, "--beta: 'nan' is not a finite number");
-  const char *b[] = {"var-v", "-0.3172"};
-  check_error(b, 2, SP_EDOM, "--var-v: -0.3172 is outside the domain [0, 1e+06] (value weight "
-                             "variance times width)");
-  const char *c[] = {"depth", "12.5"};
-  check_error(c, 2, SP_EDOM, "--depth: '12.5' is not a whole number");
-  const char *d[] = {"norm", "sideways"};
-  check_error(d, 2, SP_EINVAL, "--norm: 'sideways' is not one of post, pre, none");
-  const char *e[] = {"no-such", "1"};
-  check_error(e, 2, SP_EINVAL, "--no-such: not a model option");
-  const char *f[] = {"causal", "1"};
-  check_error(f, 2, SP_EINVAL, "--causal takes no value");
-  const char *g[] = {"beta", NULL};
-  check_error(g, 2, SP_EINVAL, "--beta: needs a value");
-  const char *h[] = {"std-q", "0.0213"};
-  check_error(h, 2, SP_EDOM, "--std-q: give --std-k too (or --init-std)");
-  const char *i[] = {"std-q", "1001"};
-  check_error(i, 2, SP_EDOM, "--std-q: 1001 is outside [0, 1000]");
-  const char *j[] = {"heads", "0"};
-  check_error(j, 2, SP_EDOM, "--heads: 0 is outside [1, 1e9]");
-  const char *k[] = {"rho0", "-0.41", "tokens", "97", "attention-stats", "finite"};
-  check_error(k, 6, SP_EDOM, "--rho0: -0.41 is below -1/(T-1) = -0.0104167, impossible for 97 "
-                             "tokens");
-  const char *l[] = {"rho0", "-0.0013"};
-  check_error(l, 2, SP_EDOM, "--rho0: -0.0013 < 0 has no T -> infinity limit; use "
-                             "--attention-stats finite");
-  const char *mm[] = {"config", "/nonexistent/config.json"};
-  check_error(mm, 2, SP_EIO, "--config: /nonexistent/config.json: cannot read: No such file or "
-                             "directory");
-  const char *nn[] = {"row-overlap", "shared"};
-  check_error(nn, 2, SP_EINVAL, "--row-overlap: 'shared' is not one of independent, exact");
+  /* Options as name, value pairs (a value NULL for a flag, NULL after the
+   * last pair), the status and the message. */
+  static const struct {
+    const char *kv[7];
+    int status;
+    const char *want;
+  } cases[] = {
+      {{"beta", "nan"}, SP_EINVAL, "--beta: 'nan' is not a finite number"},
+      {{"var-v", "-0.3172"}, SP_EDOM,
+       "--var-v: -0.3172 is outside the domain [0, 1e+06] (value weight variance times width)"},
+      {{"depth", "12.5"}, SP_EDOM, "--depth: '12.5' is not a whole number"},
+      {{"norm", "sideways"}, SP_EINVAL, "--norm: 'sideways' is not one of post, pre, none"},
+      {{"no-such", "1"}, SP_EINVAL, "--no-such: not a model option"},
+      {{"causal", "1"}, SP_EINVAL, "--causal takes no value"},
+      {{"beta", NULL}, SP_EINVAL, "--beta: needs a value"},
+      {{"std-q", "0.0213"}, SP_EDOM, "--std-q: give --std-k too (or --init-std)"},
+      {{"std-q", "1001"}, SP_EDOM, "--std-q: 1001 is outside [0, 1000]"},
+      {{"heads", "0"}, SP_EDOM, "--heads: 0 is outside [1, 1e9]"},
+      {{"rho0", "-0.41", "tokens", "97", "attention-stats", "finite"}, SP_EDOM,
+       "--rho0: -0.41 is below -1/(T-1) = -0.0104167, impossible for 97 tokens"},
+      {{"rho0", "-0.0013"}, SP_EDOM,
+       "--rho0: -0.0013 < 0 has no T -> infinity limit; use --attention-stats finite"},
+      {{"config", "/nonexistent/config.json"}, SP_EIO,
+       "--config: /nonexistent/config.json: cannot read: No such file or directory"},
+      {{"row-overlap", "shared"}, SP_EINVAL,
+       "--row-overlap: 'shared' is not one of independent, exact"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = 2;
+    while (cases[i].kv[n])
+      n += 2;
+    check_error(cases[i].kv, n, cases[i].status, cases[i].want);
+  }
   const char *oo[] = {"attention", "centered"};
   sp_modelopt *o;
   char msg[SP_MODELOPT_ERROR_SIZE];
@@ -127,10 +129,7 @@ static void errors(void)
 
 static void tables(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.depth = 7;
-  m.beta = 0.6131;
+  sp_model m = tu_model("--depth 7 --beta 0.6131");
   double out[8 * SP_PROPAGATE_TABLE_NCOL];
   long done;
   int s = sp_propagate_table_fill(&m, NULL, out, &done);

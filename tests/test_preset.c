@@ -169,15 +169,8 @@ static void builtins(void)
 static void apply_order(void)
 {
   sp_preset p;
-  sp_model m;
-  sp_model_default(&m);
-  m.rho0 = 0.4;
-  m.stats = SP_STATS_FINITE;
-  m.beta_c_on = SP_BETAC_STREAM;
-  m.q0 = 3.0;
-  m.mean_removal = 1.0;
-  m.var_vb_follows_b = 0;
-  m.var_vb = 0.7;
+  sp_model m = tu_model("--rho0 0.4 --attention-stats finite --beta-c-on stream --q0 3.0 "
+                        "--mean-removal 1.0 --var-vb 0.7");
   load("vit-b16", &p);
   sp_preset_apply(&p, &m);
   tap_ok(m.rho0 == 0.4 && m.stats == SP_STATS_FINITE && m.beta_c_on == SP_BETAC_STREAM,

@@ -53,11 +53,7 @@ static void closed_forms(void)
    * so the largest gamma with rho_L <= rho_max is
    * gamma^2 = ((b_max/b_0)^{1/L} - 1) / sv. */
   attention_only(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.tokens = 64;
-  m.rho0 = 0.05;
-  m.depth = 30;
-  m.var_b = 0.0;
+  tu_model_set(&m, "--attention uniform --tokens 64 --rho0 0.05 --depth 30 --var-b 0.0");
   double T = 64.0, a0 = (1.0 + (T - 1.0) * 0.05) / T, am = (1.0 + (T - 1.0) * 0.9) / T;
   double b0 = a0 / (1.0 - a0), bm = am / (1.0 - am);
   double want = sqrt((pow(bm / b0, 1.0 / 30.0) - 1.0) / m.var_v);
@@ -103,9 +99,7 @@ static void verdicts(void)
   tap_ok(sp_recommend_verdict(NULL, NULL, 0.9, &v) == SP_EINVAL, "NULL model");
   m.var_v = -1.0;
   tap_ok(sp_recommend_verdict(&m, NULL, 0.9, &v) == SP_EDOM, "invalid model");
-  sp_model_default(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.beta = 100.0;
+  m = tu_model("--attention uniform --beta 100.0");
   sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.frozen_layers == 0 && isinf(v.beta_c_min), "uniform attention never freezes");
   tap_ok(strcmp(sp_phase_name(SP_PHASE_ENTROPY_COLLAPSE), "entropy-collapse") == 0
@@ -165,10 +159,7 @@ static void beta_ranges(void)
   /* Pre-LN with beta_c on the raw stream: q grows, beta_c shrinks with
    * depth, so a later block freezes first and the edge lies below block
    * 1's beta_c; check it by classifying either side. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.beta_c_on = SP_BETAC_STREAM;
-  m.depth = 20;
+  m = tu_model("--norm pre --beta-c-on stream --depth 20");
   s = sp_recommend_trainable_beta(&m, NULL, 0.99, 1e-12, &b, &runs);
   tap_ok(s == SP_OK && b.hi_edge == SP_EDGE_ENTROPY && b.hi < bc,
          "pre-LN on the stream: entropy edge %.6f below block 1's %.6f", b.hi, bc);
@@ -184,9 +175,7 @@ static void beta_ranges(void)
   sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_close(e, b.hi, 1e-10, "sp_recommend_entropy_edge agrees");
 
-  sp_model_default(&m);
-  m.attention = SP_ATTN_UNIFORM;
-  m.alpha_sa = m.alpha_mlp = 5.0;
+  m = tu_model("--attention uniform --alpha-sa 5.0 --alpha-mlp 5.0");
   sp_recommend_entropy_edge(&m, NULL, 1e-12, &e);
   tap_ok(isinf(e), "uniform attention: no entropy edge");
   s = sp_recommend_trainable_beta(&m, NULL, 0.9, 1e-12, &b, &runs);
@@ -221,10 +210,7 @@ static void gains(void)
   tap_ok(s == SP_OK, "critical branch gain of the defaults");
   tap_close(gb, 1.0 / both, 1e-9, "post-LN: gamma_c = 1/alpha_c (%.6f)", gb);
   /* No gain works: the MLP alone collapses when only alpha-sa is tuned. */
-  sp_model_default(&m);
-  m.alpha_mlp = 0.3;
-  m.var_w_in = m.var_w_out = 2.0;
-  m.depth = 200;
+  m = tu_model("--alpha-mlp 0.3 --var-w 2.0 --depth 200");
   s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_ENOROOT && isnan(g), "no alpha-sa avoids an MLP-driven collapse");
   /* Every branch gain works: centred attention passes nothing below beta_c. */
@@ -245,17 +231,12 @@ static void gains(void)
    * LN(f(x)), and frozen attention keeps tokens apart,
    * rho' = rho / ((1 - rho) Y2 + rho) (theory.md §3). */
   attention_only(&m);
-  m.beta = 100.0;
-  m.depth = 1;
-  m.rho0 = 0.025;
+  tu_model_set(&m, "--beta 100.0 --depth 1 --rho0 0.025");
   s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA_SA, 0.9, 1e-10, &g);
   tap_ok(s == SP_OK && g == 0.0, "frozen attention alone keeps rho_1 small: alpha_c = 0");
   /* Pre-LN: a skip gain alpha > 1 grows the stream like alpha^(4L); the
    * search must stop widening where it overflows and look below. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.beta = 1.19;
-  m.depth = 200;
+  m = tu_model("--norm pre --beta 1.19 --depth 200");
   s = sp_recommend_critical_gain(&m, NULL, SP_GAIN_ALPHA, 0.9, 1e-12, &g);
   tap_ok(s == SP_OK && g > 1.0 && g < 1.1, "pre-LN, L = 200: critical alpha %.6f, below the "
          "gains that overflow", g);
@@ -325,9 +306,7 @@ static void recommendations(void)
 
   /* No LayerNorm: a larger skip gain grows the stream, whose beta_c falls,
    * so beta must follow the edge at the new gain. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.depth = 20;
+  m = tu_model("--norm none --depth 20");
   o.gain = SP_GAIN_ALPHA;
   tap_ok(sp_recommend(&m, NULL, &o, &r) == SP_OK, "no-LN recommendation");
   double edge;
@@ -351,11 +330,7 @@ static void recommendations(void)
 /* The stream leaves the float16 range: never trainable. */
 static void overflow(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.alpha_sa = m.alpha_mlp = 1.13;
-  m.depth = 37;
+  sp_model m = tu_model("--norm pre --alpha-sa 1.13 --alpha-mlp 1.13 --depth 37");
   sp_verdict v;
   int st = sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
@@ -366,10 +341,7 @@ static void overflow(void)
   sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(v.phase == SP_PHASE_TRAINABLE && v.q_final <= SP_Q_MAX_FLOAT16,
          "L 11: q_L = %.3g inside it, trainable", v.q_final);
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.alpha_sa = 40.3;
-  m.depth = 500;
+  m = tu_model("--norm none --alpha-sa 40.3 --depth 500");
   st = sp_recommend_verdict(&m, NULL, 0.9, &v);
   tap_ok(st == SP_OK && v.phase == SP_PHASE_OVERFLOW
            && isinf(v.q_final) && v.overflow_block > 1 && isfinite(v.rho_final),
@@ -398,11 +370,7 @@ static void overflow(void)
  * recommended alpha = 1.2 alpha_c, whose stream grows to q_L ~ 1e64. */
 static void pre_ln_example(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.beta = 2.0;
-  m.depth = 200;
+  sp_model m = tu_model("--norm pre --beta 2.0 --depth 200");
   sp_recommend_options o;
   sp_recommend_options_default(&o);
   sp_recommendation r;
@@ -430,11 +398,7 @@ static void pre_ln_example(void)
   sp_recommend_verdict(&at, NULL, 0.9, &v);
   tap_ok(v.phase != SP_PHASE_OVERFLOW, "just below: in range (q_L %.6g)", v.q_final);
   /* A branch gain below its rank bound keeps the stream in range: no cap. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.attention = SP_ATTN_UNIFORM;
-  m.branch_sa = m.branch_mlp = 1.73;
-  m.depth = 61;
+  m = tu_model("--norm none --attention uniform --branch-sa 1.73 --branch-mlp 1.73 --depth 61");
   o.gain = SP_GAIN_BRANCH;
   sp_recommend(&m, NULL, &o, &r);
   tap_ok(r.rec_status == SP_OK && r.rec_verdict.phase != SP_PHASE_OVERFLOW
@@ -483,21 +447,18 @@ static void bert_gradient(void)
   sp_workspace_free(w);
 }
 
+/* The framework form of preset p as --preset gives it (widths, stds, an
+ * embedding LayerNorm as in BERT). */
 static void stds_of_preset(const sp_preset *p, sp_stds *g)
 {
-  sp_stds_init(g);
-  g->d_model = p->d_model;
-  g->heads = p->heads;
-  g->d_ff = p->d_ff;
-  g->output_projection = p->output_projection;
-  g->q = p->std_q;
-  g->k = p->std_k;
-  g->v = p->std_v;
-  g->o = p->std_o;
-  g->ff_in = p->std_ff_in;
-  g->ff_out = p->std_ff_out;
-  g->emb = 0.02;
-  g->emb_norm = 1;
+  sp_modelopt *o = NULL;
+  if (sp_modelopt_alloc(&o)) {
+    printf("Bail out! out of memory\n");
+    exit(1);
+  }
+  sp_modelopt_use_preset(o, p, 1);
+  *g = *sp_modelopt_stds(o);
+  sp_modelopt_free(o);
 }
 
 static sp_phase phase_of(const sp_model *m, const sp_workspace *w)
@@ -593,17 +554,11 @@ static void advice_flags(void)
   m.rho0 = 0.5;
   sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok(!(a.flags & SP_FLAG_MARGIN_FLIP), "rho0 0.5 (beta_c = 2 > 1.2 beta): not flagged");
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.alpha_sa = 40.3;
-  m.depth = 500;
+  m = tu_model("--norm none --alpha-sa 40.3 --depth 500");
   tap_ok(sp_advice_eval(&m, NULL, &g, &o, &a) == SP_OK, "advice on an overflowing stack");
   unsigned all = SP_FLAG_FLOAT16 | SP_FLAG_BFLOAT16 | SP_FLAG_OVERFLOW;
   tap_ok((a.flags & all) == all, "flags float16, bfloat16, overflow (%#x)", a.flags);
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.alpha_sa = m.alpha_mlp = 1.13;
-  m.depth = 37;
+  m = tu_model("--norm pre --alpha-sa 1.13 --alpha-mlp 1.13 --depth 37");
   sp_advice_eval(&m, NULL, &g, &o, &a);
   tap_ok((a.flags & all) == SP_FLAG_FLOAT16, "pre-LN alpha 1.13: float16 only (%#x)", a.flags);
   tap_ok(!a.pure_ok && !a.primary_pure && a.code.rec_verdict.phase == SP_PHASE_TRAINABLE

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -99,14 +100,7 @@ static void variants(void)
     {"post-ln", SP_NORM_POST, SP_ATTN_SOFTMAX}, {"pre-ln", SP_NORM_PRE, SP_ATTN_SOFTMAX},
     {"gc-post-ln", SP_NORM_POST, SP_ATTN_CENTRED}, {"gc-pre-ln", SP_NORM_PRE, SP_ATTN_CENTRED}};
   for (int k = 0; k < 4; k++) {
-    sp_model m;
-    sp_model_default(&m);
-    m.beta = 0.1;
-    m.var_v = 1.0;
-    m.var_vb = 0.0;
-    m.var_vb_follows_b = 0;
-    m.rho0 = 0.2;
-    m.depth = 100;
+    sp_model m = tu_model("--beta 0.1 --var-v 1.0 --var-vb 0.0 --rho0 0.2 --depth 100");
     m.norm = v[k].norm;
     m.attention = v[k].attn;
     compare_traj(&c, "variant", v[k].name, 0.0, &m, v[k].name);

@@ -57,12 +57,7 @@ static void check_sides(const char *what, const sp_model *m, const sp_workspace 
  * beta > sqrt(2 / (1 - rho0)), i.e. below rho0 = 1 - 2/beta^2. */
 static void entropy_edge(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.beta = 1.537;
-  m.rho0 = 0.283;
-  m.depth = 7;
-  m.alpha_sa = m.alpha_mlp = 2.71;
+  sp_model m = tu_model("--beta 1.537 --rho0 0.283 --depth 7 --alpha-sa 2.71 --alpha-mlp 2.71");
   sp_sensitivity s;
   tap_ok(sp_sensitivity_rho0(&m, NULL, 0.9, 1e-9, &s) == SP_OK, "rho0 sensitivity found");
   tap_ok(s.phase == SP_PHASE_TRAINABLE, "the configuration is trainable");
@@ -84,10 +79,7 @@ static void rank_depth(void)
 {
   sp_model m;
   tu_attention_only(&m);
-  m.rho0 = 0.0731;
-  m.var_v = 0.173;
-  m.alpha_sa = 1.19;
-  m.depth = 23;
+  tu_model_set(&m, "--rho0 0.0731 --var-v 0.173 --alpha-sa 1.19 --depth 23");
   sp_sensitivity s;
   tap_ok(sp_sensitivity_depth(&m, NULL, 0.9, 400, &s) == SP_OK, "depth sensitivity");
   double u0 = (1.0 - 0.0731) / 0.0731, um = 1.0 / 9.0, a2 = 1.19 * 1.19;
@@ -107,14 +99,8 @@ static void rank_depth(void)
 /* Finite T (a workspace), pre-LN and an overflowing stream. */
 static void finite_and_overflow(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.norm = SP_NORM_PRE;
-  m.stats = SP_STATS_FINITE;
-  m.tokens = 317;
-  m.beta = 1.21;
-  m.depth = 41;
-  m.rho0 = 0.0417;
+  sp_model m = tu_model("--norm pre --attention-stats finite --tokens 317 --beta 1.21 --depth 41 "
+                        "--rho0 0.0417");
   sp_workspace *w;
   tap_ok(tu_workspace(&m, &w) == SP_OK, "workspace");
   sp_sensitivity s;
@@ -139,11 +125,7 @@ static void finite_and_overflow(void)
   tap_ok(s.phase == SP_PHASE_OVERFLOW && s.depth_down > 10, "at L = 300: overflow, not below %ld",
          s.depth_down + 1);
   /* No-LN stack that overflows a double: the rest of the depths too. */
-  sp_model n;
-  sp_model_default(&n);
-  n.norm = SP_NORM_NONE;
-  n.alpha_sa = 40.3;
-  n.depth = 1;
+  sp_model n = tu_model("--norm none --alpha-sa 40.3 --depth 1");
   sp_sensitivity_depth(&n, NULL, 0.9, 1000, &s);
   tap_ok(s.depth_phase_up == SP_PHASE_OVERFLOW && s.depth_up == 2,
          "no-LN alpha 40.3: overflow from L = %ld", s.depth_up);
@@ -177,11 +159,8 @@ static void errors(void)
   tap_ok(sp_sensitivity_rho0(&m, NULL, 0.9, 1e-6, &s) == SP_EDOM
            && sp_sensitivity_depth(&m, NULL, 0.9, 100, &s) == SP_EDOM, "invalid model: SP_EDOM");
   /* A no-LN stack that underflows: a propagation error. */
-  sp_model_default(&m);
-  m.norm = SP_NORM_NONE;
-  m.alpha_sa = m.alpha_mlp = 0.0;
-  m.branch_sa = m.branch_mlp = 1e-3;
-  m.var_b = 0.0;
+  m = tu_model("--norm none --alpha-sa 0.0 --alpha-mlp 0.0 --branch-sa 1e-3 --branch-mlp 1e-3 "
+               "--var-b 0.0");
   m.var_vb_follows_b = 1;
   m.depth = 3;
   int st = sp_sensitivity_depth(&m, NULL, 0.9, 400, &s);

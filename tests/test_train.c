@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 #include "train_private.h"
 
 #include <gsl/gsl_errno.h>
@@ -316,16 +317,8 @@ static void test_optim(void)
  * well below log V with Adam, and SGD with momentum lowers it too. */
 static void test_training(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = 12;
-  m.depth = 2;
-  m.causal = 1;
-  sp_task_options to;
-  sp_task_options_default(&to);
-  to.vocab = 6;
-  to.tokens = 12;
-  to.seed = 8;
+  sp_model m = tu_model("--tokens 12 --depth 2 --causal");
+  sp_task_options to = tu_task_options(SP_TASK_COPY, 6, 12, 8);
   int st;
   sp_task *k = NULL;
   st = sp_task_alloc(&to, &k);
@@ -371,10 +364,7 @@ static void test_training(void)
 
 static void test_errors(void)
 {
-  sp_model m;
-  sp_model_default(&m);
-  m.tokens = 8;
-  m.depth = 2;
+  sp_model m = tu_model("--tokens 8 --depth 2");
   int st;
   double bytes;
   sp_train *tbad = NULL;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -13,11 +14,7 @@
 
 static void test_copy(void)
 {
-  sp_task_options o;
-  sp_task_options_default(&o);
-  o.vocab = 13;
-  o.tokens = 10;
-  o.seed = 4242;
+  sp_task_options o = tu_task_options(SP_TASK_COPY, 13, 10, 4242);
   int st, tok[3 * 10], tgt[3 * 10], tok2[3 * 10], tgt2[3 * 10];
   sp_task *k = NULL;
   st = sp_task_alloc(&o, &k);
@@ -65,13 +62,8 @@ static void test_copy(void)
 
 static void test_markov(void)
 {
-  sp_task_options o;
-  sp_task_options_default(&o);
-  o.kind = SP_TASK_MARKOV;
-  o.vocab = 4;
-  o.tokens = 50;
+  sp_task_options o = tu_task_options(SP_TASK_MARKOV, 4, 50, 31337);
   o.gamma = 0.73;
-  o.seed = 31337;
   int st;
   sp_task *k = NULL;
   st = sp_task_alloc(&o, &k);

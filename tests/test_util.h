@@ -1,4 +1,5 @@
-/* Fixtures shared by the C tests: the attention-only model, a path in a
+/* Fixtures shared by the C tests: a model from its command-line options,
+ * task options, the attention-only model, a path in a
  * test's directory, a temporary directory made and removed, a prepared
  * workspace, a diagram swept in one call, the outer integrand of the Gaussian
  * references, seeded simulations summarised.
@@ -13,6 +14,63 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Model options applied to *m in order, as the program applies its command
+ * line (sigprop(1) MODEL OPTIONS): opts is e.g. "--norm pre --tokens 317
+ * --rho0 0.0417", a value being the word after its option unless that word
+ * starts with "--" (--causal takes none).  An option the program refuses is
+ * a mistake in the test: "Bail out!" and exit status 1. */
+static inline void tu_model_set(sp_model *m, const char *opts)
+{
+  char buf[512], *word[64], *save = NULL;
+  size_t n = 0;
+  snprintf(buf, sizeof buf, "%s", opts);
+  for (char *w = strtok_r(buf, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save))
+    word[n++] = w;
+  sp_modelopt *o = NULL;
+  int s = strlen(opts) < sizeof buf && n < 64 ? sp_modelopt_alloc(&o) : SP_EINVAL;
+  if (!s)
+    *sp_modelopt_model(o) = *m;
+  for (size_t i = 0; !s && i < n; i++) {
+    const char *value = i + 1 < n && strncmp(word[i + 1], "--", 2) != 0 ? word[i + 1] : NULL;
+    s = strncmp(word[i], "--", 2) != 0 ? SP_EINVAL
+                                       : sp_modelopt_set(o, SP_MODELOPT_ALL, word[i] + 2, value);
+    i += value != NULL;
+  }
+  if (s) {
+    const char *why = o ? sp_modelopt_error(o) : "";
+    printf("Bail out! model options '%s': %s\n", opts,
+           *why ? why : "not --NAME [VALUE] words (at most 63 words, 511 characters)");
+    exit(1);
+  }
+  *m = *sp_modelopt_model(o);
+  sp_modelopt_free(o);
+}
+
+/* The default model (sp_model_default) with the model options opts
+ * (tu_model_set). */
+static inline sp_model tu_model(const char *opts)
+{
+  sp_model m;
+  sp_model_default(&m);
+  tu_model_set(&m, opts);
+  return m;
+}
+
+/* Task options of `kind` over `vocab` token ids in sequences of `tokens`,
+ * from `seed`, the others their defaults (sp_task_options_default). */
+static inline sp_task_options tu_task_options(sp_task_kind kind, long vocab, long tokens,
+                                              unsigned long seed)
+{
+  sp_task_options o;
+  sp_task_options_default(&o);
+  o.kind = kind;
+  o.vocab = vocab;
+  o.tokens = tokens;
+  o.seed = seed;
+  return o;
+}
 
 /* The default model without MLP and without value bias (its variance 0,
  * not following var_b): the attention-only stack of theory.md §7. */

@@ -1,6 +1,7 @@
 /* The main() of an AFL++ harness of one reader: under AFL++ each input goes
- * to the harness's parse_once(); built without AFL it replays every file of
- * the directories (or files) it is given, as TAP (the kept corpus and the
+ * to the harness's parse_once() as an exact-size heap copy (so that ASan
+ * sees overreads); built without AFL it replays every file of the
+ * directories (or files) it is given, as TAP (the kept corpus and the
  * regression inputs).  Include after defining AFL_MAX_INPUT (bytes read of
  * a replayed file), then define
  *   static int parse_once(const unsigned char *data, size_t len);
@@ -15,17 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The harness's reader on one input: its status. */
+/* The harness's reader on one input of `len` bytes at `data`, a heap block
+ * of exactly that size: its status. */
 static int parse_once(const unsigned char *data, size_t len);
 
-/* An exact-size heap copy of `len` bytes (so that ASan sees overreads);
- * NULL when out of memory.  The caller frees it. */
-static void *afl_copy(const unsigned char *data, size_t len)
+/* parse_once() on an exact-size heap copy of `len` bytes at `data`: its
+ * status, SP_ENOMEM when out of memory. */
+static int afl_parse_copy(const unsigned char *data, size_t len)
 {
-  void *copy = malloc(len ? len : 1);
-  if (copy)
-    memcpy(copy, data, len);
-  return copy;
+  unsigned char *copy = malloc(len ? len : 1);
+  if (!copy)
+    return SP_ENOMEM;
+  memcpy(copy, data, len);
+  int s = parse_once(copy, len);
+  free(copy);
+  return s;
+}
+
+/* A reader's message (a buffer of `size` bytes) after status `s` must be a
+ * terminated string when it is a parse error (the program escapes what it
+ * prints): abort() otherwise, a finding. */
+static void afl_check_message(int s, const char *text, size_t size)
+{
+  if (s == SP_EPARSE && !memchr(text, '\0', size))
+    abort();
 }
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
@@ -36,7 +50,7 @@ int main(void)
   __AFL_INIT();
   unsigned char *data = __AFL_FUZZ_TESTCASE_BUF;
   while (__AFL_LOOP(10000))
-    parse_once(data, (size_t)__AFL_FUZZ_TESTCASE_LEN);
+    afl_parse_copy(data, (size_t)__AFL_FUZZ_TESTCASE_LEN);
   return 0;
 }
 
@@ -52,7 +66,7 @@ static int replay(const char *path)
   size_t len = fread(buf, 1, sizeof buf, fp);
   int bad = ferror(fp);
   fclose(fp);
-  return bad ? -1 : parse_once(buf, len);
+  return bad ? -1 : afl_parse_copy(buf, len);
 }
 
 static int report(const char *path, int n)

@@ -51,6 +51,17 @@ BAD = [
 ]
 
 
+def raises_as_program(what, call, args):
+    """One check: call() raises sigprop.Error with the message the program
+    prints for `sigprop ARGS` (`what` names the case)."""
+    want, code = error_of(args)
+    try:
+        call()
+        tap.ok(False, "%s raises" % what)
+    except sigprop.Error as e:
+        tap.ok(e.message == want, "%s: %r (program: %r, exit %d)" % (what, e.message, want, code))
+
+
 def check_errors():
     for kw in BAD:
         want, code = error_of(["propagate"] + cli_args(kw))
@@ -67,13 +78,9 @@ def check_errors():
             path = os.path.join(folder, name)
             with open(path, "w") as f:
                 f.write(text)
-            want, code = error_of(["propagate", "--config", path])
-            try:
-                sigprop.Model(config=path, depth=13)
-                tap.ok(False, "Model(config=%s) raises" % name)
-            except sigprop.Error as e:
-                tap.ok(e.message == want, "Model(config=%s): %r (program: %r, exit %d)"
-                       % (name, e.message, want, code))
+            raises_as_program("Model(config=%s)" % name,
+                              lambda: sigprop.Model(config=path, depth=13),
+                              ["propagate", "--config", path])
     try:
         sigprop.Model(beta=0.5, no_such_option=1.25)
         tap.ok(False, "an unknown option raises")
@@ -112,12 +119,8 @@ def check_recommend():
                        (dict(rho_max=1.25), ["--rho-max", "1.25"]),
                        (dict(gain="gamma"), ["--gain", "gamma"]),
                        (dict(margin=math.nan), ["--margin", "nan"])]:
-        want, _ = error_of(["recommend"] + args)
-        try:
-            sigprop.recommend(m, **opts)
-            tap.ok(False, "recommend %s raises" % opts)
-        except sigprop.Error as e:
-            tap.ok(e.message == want, "recommend %s: %r (program: %r)" % (opts, e.message, want))
+        raises_as_program("recommend %s" % opts, lambda: sigprop.recommend(m, **opts),
+                          ["recommend"] + args)
 
 
 SIMULATE = [
@@ -146,12 +149,8 @@ def check_simulate():
                        (dict(width=30, seeds=2, heads=4), ["--width", "30", "--seeds", "2",
                                                            "--heads", "4"]),
                        (dict(width=30.5, seeds=2), ["--width", "30.5", "--seeds", "2"])]:
-        want, _ = error_of(["simulate", "--depth", "3", "--tokens", "11"] + args)
-        try:
-            sigprop.simulate(m, **opts)
-            tap.ok(False, "simulate %s raises" % opts)
-        except sigprop.Error as e:
-            tap.ok(e.message == want, "simulate %s: %r (program: %r)" % (opts, e.message, want))
+        raises_as_program("simulate %s" % opts, lambda: sigprop.simulate(m, **opts),
+                          ["simulate", "--depth", "3", "--tokens", "11"] + args)
 
 
 def check_attention():
@@ -167,12 +166,8 @@ def check_attention():
                      (dict(lambda_=(0.5, 70.5, 3)), ["--lambda", "0.5:70.5:3"]),
                      (dict(lambda_=(0.5, 1.5, 1)), ["--lambda", "0.5:1.5:1"]),
                      (dict(tokens=[1]), ["--tokens", "1"])]:
-        want, _ = error_of(["attention"] + args)
-        try:
-            sigprop.attention(**kw)
-            tap.ok(False, "attention %s raises" % kw)
-        except sigprop.Error as e:
-            tap.ok(e.message == want, "attention %s: %r (program: %r)" % (kw, e.message, want))
+        raises_as_program("attention %s" % kw, lambda: sigprop.attention(**kw),
+                          ["attention"] + args)
 
 
 CRITICAL = [
@@ -205,13 +200,9 @@ def check_critical():
                             (("alpha-sa",), {}, ["alpha-sa"]),
                             (("var-b",), dict(chi1=1.0, range=(-1.0, 2.0)),
                              ["var-b", "--where", "chi1=1.0", "--range", "-1.0:2.0"])]:
-        want, code = error_of(["critical", "--depth", "19"] + args)
-        try:
-            sigprop.critical(m, *pos, **opts)
-            tap.ok(False, "critical %s %s raises" % (pos, opts))
-        except sigprop.Error as e:
-            tap.ok(e.message == want, "critical %s %s: %r (program: %r, exit %d)"
-                   % (pos, opts, e.message, want, code))
+        raises_as_program("critical %s %s" % (pos, opts),
+                          lambda: sigprop.critical(m, *pos, **opts),
+                          ["critical", "--depth", "19"] + args)
 
 
 def check_mlp():
@@ -243,12 +234,7 @@ def check_mlp():
                       ["--x", "var-w:0.0:1.0:3:log", "--y", "var-b:0.0:1.0:3"]),
                      (dict(x=("var-w", 0.5, 1.0, 3000), y=("var-b", 0.0, 1.0, 3)),
                       ["--x", "var-w:0.5:1.0:3000", "--y", "var-b:0.0:1.0:3"])]:
-        want, _ = error_of(["mlp"] + args)
-        try:
-            sigprop.mlp(**kw)
-            tap.ok(False, "mlp %s raises" % kw)
-        except sigprop.Error as e:
-            tap.ok(e.message == want, "mlp %s: %r (program: %r)" % (kw, e.message, want))
+        raises_as_program("mlp %s" % kw, lambda: sigprop.mlp(**kw), ["mlp"] + args)
 
 
 def write_checkpoint(folder):
@@ -306,13 +292,8 @@ def check_inspect():
                          (dict(path=path, config=os.path.join(folder, "none.json")),
                           [path, "--config", os.path.join(folder, "none.json")]),
                          (dict(path=config), [config])]:
-            want, _ = error_of(["inspect"] + args)
-            try:
-                sigprop.inspect(**kw)
-                tap.ok(False, "inspect %s raises" % args)
-            except sigprop.Error as e:
-                tap.ok(e.message == want, "inspect %s: %r (program: %r)"
-                       % (args[1:], e.message, want))
+            raises_as_program("inspect %s" % args[1:], lambda: sigprop.inspect(**kw),
+                              ["inspect"] + args)
 
 
 def check_threads():
