@@ -7,6 +7,7 @@
 #include "sigprop/sim.h"
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "rowops.h"
 #include "sim_state.h"
 
 #include <math.h>
@@ -51,13 +52,7 @@ static int layernorm_rows(const float *src, float *dst, long d, long r0, long r1
 void sp_sim_token_mean(sp_sim *s, const float *a, long ld, long cols)
 {
   double *m = s->colacc;
-  for (long j = 0; j < cols; j++)
-    m[j] = 0.0;
-  for (long t = 0; t < s->T; t++) {
-    const float *r = a + (size_t)t * (size_t)ld;
-    for (long j = 0; j < cols; j++)
-      m[j] += r[j];
-  }
+  sp_rows_colsum(a, s->T, ld, cols, m);
   for (long j = 0; j < cols; j++)
     m[j] /= (double)s->T;
 }

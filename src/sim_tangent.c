@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/sim.h"
 #include "sigprop/status.h"
+#include "rowops.h"
 #include "sim_state.h"
 
 #include <math.h>
@@ -24,18 +25,9 @@ void sp_sim_attention_tangent_rows(sp_sim *s, int causal, long h, long r0, long 
     size_t row0 = (size_t)r0 * (size_t)(3 * d) + (size_t)(h * dh);
     sp_kern_gemm(m, s->tqkv[tn] + row0, 3 * d, 0, kt, 0, ncols, dh, D, ld, 0, work);
     sp_kern_gemm(m, s->qkv + row0, 3 * d, 0, &tkt, 0, ncols, dh, D, ld, 1, work);
-    for (long t = r0; t < r1; t++) {
-      const float *a = S + (size_t)(t - r0) * (size_t)ld;
-      float *g = D + (size_t)(t - r0) * (size_t)ld;
-      long n = causal ? t + 1 : T;
-      double mean = 0.0;
-      for (long u = 0; u < n; u++)
-        mean += (double)a[u] * (double)g[u];
-      for (long u = 0; u < n; u++)
-        g[u] = (float)((double)a[u] * ((double)g[u] - mean));
-      for (long u = n; u < ncols; u++)
-        g[u] = 0.0f;
-    }
+    for (long t = r0; t < r1; t++)
+      sp_rows_softmax_jac(S + (size_t)(t - r0) * (size_t)ld, D + (size_t)(t - r0) * (size_t)ld,
+                          causal ? t + 1 : T, ncols);
     float *ty = s->ty[tn] + (size_t)r0 * (size_t)d + h * dh;
     sp_kern_gemm(m, D, ld, 0, vp, 0, dh, ncols, ty, d, 0, work);
     sp_kern_gemm(m, S, ld, 0, &tvp, 0, dh, ncols, ty, d, 1, work);
