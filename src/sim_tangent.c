@@ -44,44 +44,39 @@ typedef struct {
   float *tout; /* may alias tin */
 } lnt_job;
 
-static void lnt_task(void *ctx, long task, int tid)
+static void lnt_row(void *ctx, long t)
 {
   lnt_job *j = ctx;
-  sp_sim *s = j->s;
-  long d = s->d, r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
-  (void)tid;
-  for (long t = r0; t < r1; t++) {
-    const float *a = j->x + (size_t)t * (size_t)d, *u = j->tin + (size_t)t * (size_t)d;
-    float *o = j->tout + (size_t)t * (size_t)d;
-    double sx = 0.0, su = 0.0, sq = 0.0, dot = 0.0;
-    for (long i = 0; i < d; i++) {
-      sx += a[i];
-      su += u[i];
-    }
-    double mu = sx / (double)d, mt = su / (double)d;
-    for (long i = 0; i < d; i++) {
-      double c = a[i] - mu;
-      sq += c * c;
-      dot += c * ((double)u[i] - mt);
-    }
-    double var = sq / (double)d;
-    if (!(var > 0.0) || !isfinite(var)) {
-      for (long i = 0; i < d; i++)
-        o[i] = 0.0f;
-      continue;
-    }
-    /* xhat . c / d = dot / (d sd) */
-    double inv = 1.0 / sqrt(var), k = dot / ((double)d * var);
-    for (long i = 0; i < d; i++)
-      o[i] = (float)((((double)u[i] - mt) - ((double)a[i] - mu) * k) * inv);
+  long d = j->s->d;
+  const float *a = j->x + (size_t)t * (size_t)d, *u = j->tin + (size_t)t * (size_t)d;
+  float *o = j->tout + (size_t)t * (size_t)d;
+  double sx = 0.0, su = 0.0, sq = 0.0, dot = 0.0;
+  for (long i = 0; i < d; i++) {
+    sx += a[i];
+    su += u[i];
   }
+  double mu = sx / (double)d, mt = su / (double)d;
+  for (long i = 0; i < d; i++) {
+    double c = a[i] - mu;
+    sq += c * c;
+    dot += c * ((double)u[i] - mt);
+  }
+  double var = sq / (double)d;
+  if (!(var > 0.0) || !isfinite(var)) {
+    for (long i = 0; i < d; i++)
+      o[i] = 0.0f;
+    return;
+  }
+  /* xhat . c / d = dot / (d sd) */
+  double inv = 1.0 / sqrt(var), k = dot / ((double)d * var);
+  for (long i = 0; i < d; i++)
+    o[i] = (float)((((double)u[i] - mt) - ((double)a[i] - mu) * k) * inv);
 }
 
 void sp_sim_layernorm_tangent(sp_sim *s, const float *x, const float *tin, float *tout)
 {
   lnt_job j = {s, x, tin, tout};
-  sp_pool_run(s->pool, s->nblk, lnt_task, &j);
+  sp_sim_each_row(s, lnt_row, &j);
 }
 
 /* An isotropic probe (i.i.d. N(0, 1) entries) into the T x d array dst;
