@@ -40,16 +40,11 @@ typedef struct {
 static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
 {
   options *o = base;
-  (void)opt;
-  char buf[128], *f[4] = {NULL};
-  int nf = cli_split_fields("lambda", spec, buf, sizeof buf, f, 4);
-  if (nf < 0)
+  char buf[128], *f[5] = {NULL};
+  if (cli_parse_range(opt->name, spec, buf, sizeof buf, f, &o->lmin, &o->lmax, &o->nl, NULL))
     return CLI_USAGE;
-  if (nf != 3)
-    return cli_error(CLI_USAGE, "--lambda: '%s' is not MIN:MAX:N", spec);
-  int linear; /* nf = 3: no spacing field */
-  if (cli_range_numbers("lambda", f, nf, &o->lmin, &o->lmax, &o->nl, &linear))
-    return CLI_USAGE;
+  if (!(o->lmin < o->lmax))
+    return cli_error(CLI_USAGE, "--lambda: MIN must be below MAX (got %s and %s)", f[0], f[1]);
   if (o->lmin < 0.0 || o->lmax > SP_REM_TABLE_LAMBDA_MAX)
     return cli_error(CLI_USAGE, "--lambda: [%s, %s] leaves [0, %g]", f[0], f[1],
                      SP_REM_TABLE_LAMBDA_MAX);

@@ -50,18 +50,8 @@ const double validate_color_ref[3] = {0.35, 0.35, 0.35};
 static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
 {
   validate_options *o = target;
-  (void)opt;
   char buf[256], *f[5] = {NULL};
-  int nf = cli_split_fields("beta-range", spec, buf, sizeof buf, f, 5);
-  if (nf < 0)
-    return CLI_USAGE;
-  if (nf < 3 || nf > 4)
-    return cli_error(CLI_USAGE, "--beta-range: '%s' is not MIN:MAX:N[:log|lin]", spec);
-  if (cli_parse_double("beta-range", f[0], &o->bmin) ||
-      cli_parse_double("beta-range", f[1], &o->bmax) || cli_parse_long("beta-range", f[2], &o->bn))
-    return CLI_USAGE;
-  o->blog = 0;
-  if (nf == 4 && cli_parse_spacing("beta-range", f[3], &o->blog))
+  if (cli_parse_range(opt->name, spec, buf, sizeof buf, f, &o->bmin, &o->bmax, &o->bn, &o->blog))
     return CLI_USAGE;
   if (!(o->bmin >= 0.0))
     return cli_error(CLI_USAGE, "--beta-range: MIN must be >= 0 (got %s)", f[0]);
@@ -233,10 +223,8 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
                         sp_plot **out)
 {
   size_t npan = sa->jacobian ? 3 : 2;
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, 246.0, npan == 3 ? 380.0 : 272.0);
   sp_plot *p;
-  int s = cli_figure_alloc(&fig, npan, 1, &p);
+  int s = cli_figure_alloc_laid_out(&o->fig, 246.0, npan == 3 ? 380.0 : 272.0, npan, 1, &p);
   if (s)
     return s;
   double *x = malloc(rows * sizeof *x), *y = malloc(rows * sizeof *y);

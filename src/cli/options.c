@@ -31,18 +31,23 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
-int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
-                      long *n, int *log_spacing)
+int cli_parse_range(const char *opt, const char *spec, char *buf, size_t size, char **field,
+                    double *min, double *max, long *n, int *log_spacing)
 {
+  int nf = cli_split_fields(opt, spec, buf, size, field, 5);
+  if (nf < 0)
+    return CLI_USAGE;
+  if (nf < 3 || nf > (log_spacing ? 4 : 3))
+    return cli_error(CLI_USAGE, "--%s: '%s' is not MIN:MAX:N%s", opt, spec,
+                     log_spacing ? "[:log|lin]" : "");
   if (cli_parse_double(opt, field[0], min) || cli_parse_double(opt, field[1], max)
       || cli_parse_long(opt, field[2], n))
     return CLI_USAGE;
-  *log_spacing = 0;
-  if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
-    return CLI_USAGE;
-  if (!(*min < *max))
-    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[0],
-                     field[1]);
+  if (log_spacing) {
+    *log_spacing = 0;
+    if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
+      return CLI_USAGE;
+  }
   return CLI_OK;
 }
 

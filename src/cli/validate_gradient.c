@@ -209,14 +209,13 @@ static int gradient_figure(const validate_options *o, const sp_model *mt, const 
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
 {
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, nblocks == 1 ? 246.0 : 500.0, 330.0);
   gfig f;
   memset(&f, 0, sizeof f);
   f.o = o;
   f.num = num;
   f.nbeta = nbeta;
-  int s = cli_figure_alloc(&fig, 2, nblocks, &f.p);
+  int s = cli_figure_alloc_laid_out(&o->fig, nblocks == 1 ? 246.0 : 500.0, 330.0, 2, nblocks,
+                                    &f.p);
   if (s)
     return s;
   f.x = malloc(nbeta * sizeof *f.x);
