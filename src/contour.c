@@ -99,12 +99,9 @@ static int contour_push(sp_contour *c, size_t *cap, const double *x, const doubl
                         size_t n, int closed)
 {
   /* Drop repeated points (a crossing exactly at a shared grid corner). */
-  double *px = malloc(n * sizeof *px), *py = malloc(n * sizeof *py);
-  if (!px || !py) {
-    free(px);
-    free(py);
+  double *px, *py;
+  if (sp_alloc_points(n, &px, &py))
     return SP_ENOMEM;
-  }
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (k && px[k - 1] == x[i] && py[k - 1] == y[i])

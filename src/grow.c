@@ -23,3 +23,15 @@ int sp_grow(void *array, size_t *cap, size_t n, size_t size, size_t first)
   *cap = ncap;
   return SP_OK;
 }
+
+int sp_alloc_points(size_t n, double **x, double **y)
+{
+  *x = malloc(n * sizeof **x);
+  *y = malloc(n * sizeof **y);
+  if (*x && *y)
+    return SP_OK;
+  free(*x);
+  free(*y);
+  *x = *y = NULL;
+  return SP_ENOMEM;
+}

@@ -1,6 +1,8 @@
-/* Private: the growth of the library's dynamic arrays (tensors of a
- * checkpoint, contour vertices and lines, a figure's series): capacity
- * doubled when full, so that appending is amortised O(1).  Not installed.
+/* Private: the library's arrays made to measure or grown: the growth of
+ * its dynamic arrays (tensors of a checkpoint, contour vertices and lines,
+ * a figure's series), capacity doubled when full so that appending is
+ * amortised O(1); and the coordinates of a polyline's points, x and y
+ * allocated together.  Not installed.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef SP_GROW_H
 #define SP_GROW_H
@@ -13,5 +15,9 @@
  * *cap updated.  Returns SP_OK, or SP_ENOMEM with the array and *cap as
  * they were. */
 int sp_grow(void *array, size_t *cap, size_t n, size_t size, size_t first);
+
+/* Two new arrays of n doubles, the x and the y of n points (the caller
+ * frees both).  Returns SP_OK, or SP_ENOMEM with *x and *y NULL. */
+int sp_alloc_points(size_t n, double **x, double **y);
 
 #endif
