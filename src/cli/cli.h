@@ -78,6 +78,13 @@ typedef struct {
   double font_size;  /* base font size in points, 0: 7.5 */
 } cli_figure;
 
+/* The resolution of every command's raster figures unless --dpi. */
+#define CLI_FIGURE_DPI 300.0
+
+/* A command's figure defaults: width x height points (0 x 0 when the size
+ * depends on the layout: cli_figure_alloc_laid_out) at CLI_FIGURE_DPI. */
+void cli_figure_default(cli_figure *f, double width, double height);
+
 cli_opt_group cli_figure_group(cli_figure *f);
 
 /* ---- figure options (figure.c) ----------------------------------- */

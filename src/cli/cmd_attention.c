@@ -219,9 +219,7 @@ int cmd_attention(int argc, char **argv)
   o.tokens[1] = 512;
   o.tokens[2] = 4096;
   o.ntokens = 3;
-  o.fig.width = 500.0;
-  o.fig.height = 210.0;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 500.0, 210.0);
   int r = parse(argc, argv, &o);
   if (r || (r = cli_outputs_check(&o.out, 1)) || (r = cli_figure_check(&o.fig, &o.out)))
     return r;

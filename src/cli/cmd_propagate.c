@@ -499,9 +499,7 @@ int cmd_propagate(int argc, char **argv)
   sp_model_default(&m);
   options o;
   memset(&o, 0, sizeof o);
-  o.fig.width = 500.0;
-  o.fig.height = 190.0;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 500.0, 190.0);
   o.panels[0] = PANEL_RHO;
   o.panels[1] = PANEL_Y2;
   o.panels[2] = PANEL_ENTROPY;

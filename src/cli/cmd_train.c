@@ -129,7 +129,7 @@ static void defaults(options *o, sp_model *m)
   o->beta2 = oo.beta2;
   o->eps = oo.eps;
   o->momentum = oo.momentum;
-  o->fig.dpi = 300.0; /* the size is the layout's: 560,200, or 420,320 for --grid-x/y */
+  cli_figure_default(&o->fig, 0.0, 0.0); /* the layout's: 560,200, or 420,320 for --grid-x/y */
   sp_model_default(m);
   m->tokens = 32;
   m->depth = 4;

@@ -484,7 +484,7 @@ int cmd_validate(int argc, char **argv)
   memset(&o, 0, sizeof o);
   cli_sim_args_default(&o.sim);
   o.measured = 1;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 0.0, 0.0); /* the layout's */
   o.bmin = 0.05;
   o.bmax = 3.0;
   o.bn = 12;

@@ -155,6 +155,13 @@ int cli_figure_font_call(void *base, const cli_opt *o, const char *v)
   return CLI_OK;
 }
 
+void cli_figure_default(cli_figure *f, double width, double height)
+{
+  f->width = width;
+  f->height = height;
+  f->dpi = CLI_FIGURE_DPI;
+}
+
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out)
 {
   int s = sp_plot_alloc(f->width, f->height, rows, cols, out);
