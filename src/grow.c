@@ -26,6 +26,9 @@ int sp_grow(void *array, size_t *cap, size_t n, size_t size, size_t first)
 
 int sp_alloc_points(size_t n, double **x, double **y)
 {
+  *x = *y = NULL;
+  if (n > SIZE_MAX / sizeof **x)
+    return SP_ENOMEM;
   *x = malloc(n * sizeof **x);
   *y = malloc(n * sizeof **y);
   if (*x && *y)

@@ -17,7 +17,8 @@
 int sp_grow(void *array, size_t *cap, size_t n, size_t size, size_t first);
 
 /* Two new arrays of n doubles, the x and the y of n points (the caller
- * frees both).  Returns SP_OK, or SP_ENOMEM with *x and *y NULL. */
+ * frees both).  Returns SP_OK, or SP_ENOMEM with *x and *y NULL (also when
+ * n doubles would not fit in a size_t). */
 int sp_alloc_points(size_t n, double **x, double **y);
 
 #endif
