@@ -356,8 +356,8 @@ int cli_workspace(const sp_model *m, const char *what, sp_workspace **w);
 typedef struct {
   long width, seeds, heads, threads; /* threads 0: online processors */
   long seed;                         /* seed of the first network, >= 0 */
-  double tokens_scale;               /* 0: the number of tokens */
-  int gradient, jacobian, quiet, input_ln;
+  sp_sim_options run; /* --tokens-scale, --input-ln, --gradient, --jacobian */
+  int quiet;
   const char *progress_what; /* names the run in the progress line (may be NULL) */
 } cli_sim_args;
 
