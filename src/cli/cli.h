@@ -39,6 +39,14 @@ void cli_set_help(char *text);
  * recording "--OPT: too long" when it does not fit. */
 int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size);
 
+/* A comma-separated list: spec (at most size - 1 bytes, "--OPT: too long"
+ * beyond; size <= 1024) cut at each ',' and item(base, opt, text) called on
+ * each item in turn, empty ones too when keep_empty, skipped otherwise;
+ * "--OPT: at most MAX values" before an item beyond the first `max` handed
+ * (max 0: no limit).  CLI_OK, or the first error (recorded). */
+int cli_list_each(const char *opt, const char *spec, size_t size, int keep_empty, int max,
+                  int (*item)(void *base, const char *opt, const char *text), void *base);
+
 /* Split `spec` at colons into at most `max` fields, copied into buf (of
  * `size` bytes) and pointed to by field[]; returns the number of fields, or
  * -1 after recording a usage error (a spec too long for buf).  A spec with

@@ -54,32 +54,22 @@ static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
   return CLI_OK;
 }
 
-static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
+static int token_item(void *base, const char *opt, const char *s)
 {
   options *o = base;
-  (void)opt;
-  char buf[256];
-  if (cli_copy_spec("tokens", spec, buf, sizeof buf))
+  long t;
+  if (cli_parse_long(opt, s, &t))
     return CLI_USAGE;
-  o->ntokens = 0;
-  char *s = buf;
-  for (;;) {
-    char *c = strchr(s, ',');
-    if (c)
-      *c = '\0';
-    if (o->ntokens == MAX_TOKENS_LIST)
-      return cli_error(CLI_USAGE, "--tokens: at most %d values", MAX_TOKENS_LIST);
-    long t;
-    if (cli_parse_long("tokens", s, &t))
-      return CLI_USAGE;
-    if (t < 2 || t > SP_MAX_TOKENS)
-      return cli_error(CLI_USAGE, "--tokens: %s is outside [2, %ld]", s, SP_MAX_TOKENS);
-    o->tokens[o->ntokens++] = t;
-    if (!c)
-      break;
-    s = c + 1;
-  }
+  if (t < 2 || t > SP_MAX_TOKENS)
+    return cli_error(CLI_USAGE, "--tokens: %s is outside [2, %ld]", s, SP_MAX_TOKENS);
+  o->tokens[o->ntokens++] = t;
   return CLI_OK;
+}
+
+static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
+{
+  ((options *)base)->ntokens = 0;
+  return cli_list_each(opt->name, spec, 256, 1, MAX_TOKENS_LIST, token_item, base);
 }
 
 static void show_lambda(const void *base, const cli_opt *opt, char *buf, size_t size)

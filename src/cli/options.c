@@ -14,6 +14,31 @@ int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size)
   return CLI_OK;
 }
 
+int cli_list_each(const char *opt, const char *spec, size_t size, int keep_empty, int max,
+                  int (*item)(void *base, const char *opt, const char *text), void *base)
+{
+  char buf[1024];
+  if (cli_copy_spec(opt, spec, buf, size < sizeof buf ? size : sizeof buf))
+    return CLI_USAGE;
+  int n = 0;
+  for (char *s = buf;;) {
+    char *c = strchr(s, ',');
+    if (c)
+      *c = '\0';
+    if (keep_empty || *s) {
+      if (max && n == max)
+        return cli_error(CLI_USAGE, "--%s: at most %d values", opt, max);
+      int r = item(base, opt, s);
+      if (r)
+        return r;
+      n++;
+    }
+    if (!c)
+      return CLI_OK;
+    s = c + 1;
+  }
+}
+
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
 {
