@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/contour.h"
 #include "sigprop/status.h"
+#include "grow.h"
 #include "root.h"
 
 #include <math.h>
@@ -69,39 +70,27 @@ static int segment_root(segment *s, double *t)
 /* ---- growing arrays ------------------------------------------------- */
 
 typedef struct {
-  double *x, *y;
-  long *nb; /* two neighbours per vertex, -1 when absent */
+  double x, y;
+  long nb[2]; /* the two neighbours, -1 when absent */
+} vertex;
+
+typedef struct {
+  vertex *v;
   size_t n, cap;
 } vertices;
 
 static int vertex_add(vertices *v, double x, double y, long *id)
 {
-  if (v->n == v->cap) {
-    size_t cap = v->cap ? 2 * v->cap : 256;
-    double *nx = realloc(v->x, cap * sizeof *nx);
-    if (!nx)
-      return SP_ENOMEM;
-    v->x = nx;
-    double *ny = realloc(v->y, cap * sizeof *ny);
-    if (!ny)
-      return SP_ENOMEM;
-    v->y = ny;
-    long *nb = realloc(v->nb, 2 * cap * sizeof *nb);
-    if (!nb)
-      return SP_ENOMEM;
-    v->nb = nb;
-    v->cap = cap;
-  }
-  v->x[v->n] = x;
-  v->y[v->n] = y;
-  v->nb[2 * v->n] = v->nb[2 * v->n + 1] = -1;
+  if (sp_grow(&v->v, &v->cap, v->n, sizeof *v->v, 256))
+    return SP_ENOMEM;
+  v->v[v->n] = (vertex){x, y, {-1, -1}};
   *id = (long)v->n++;
   return SP_OK;
 }
 
 static void link_vertices(vertices *v, long a, long b)
 {
-  long *na = v->nb + 2 * a, *nb = v->nb + 2 * b;
+  long *na = v->v[a].nb, *nb = v->v[b].nb;
   na[na[0] < 0 ? 0 : 1] = b;
   nb[nb[0] < 0 ? 0 : 1] = a;
 }
@@ -110,12 +99,9 @@ static int contour_push(sp_contour *c, size_t *cap, const double *x, const doubl
                         size_t n, int closed)
 {
   /* Drop repeated points (a crossing exactly at a shared grid corner). */
-  double *px = malloc(n * sizeof *px), *py = malloc(n * sizeof *py);
-  if (!px || !py) {
-    free(px);
-    free(py);
+  double *px, *py;
+  if (sp_alloc_points(n, &px, &py))
     return SP_ENOMEM;
-  }
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (k && px[k - 1] == x[i] && py[k - 1] == y[i])
@@ -131,16 +117,10 @@ static int contour_push(sp_contour *c, size_t *cap, const double *x, const doubl
     free(py);
     return SP_OK;
   }
-  if (c->n == *cap) {
-    size_t ncap = *cap ? 2 * *cap : 8;
-    sp_polyline *l = realloc(c->lines, ncap * sizeof *l);
-    if (!l) {
-      free(px);
-      free(py);
-      return SP_ENOMEM;
-    }
-    c->lines = l;
-    *cap = ncap;
+  if (sp_grow(&c->lines, cap, c->n, sizeof *c->lines, 8)) {
+    free(px);
+    free(py);
+    return SP_ENOMEM;
   }
   c->lines[c->n++] = (sp_polyline){k, px, py, closed && k > 2};
   return SP_OK;
@@ -279,10 +259,10 @@ static int walk(const vertices *v, long start, unsigned char *seen, double *bx, 
   *closed = 0;
   while (cur >= 0 && !seen[cur]) {
     seen[cur] = 1;
-    bx[*n] = v->x[cur];
-    by[*n] = v->y[cur];
+    bx[*n] = v->v[cur].x;
+    by[*n] = v->v[cur].y;
     (*n)++;
-    const long *nb = v->nb + 2 * cur;
+    const long *nb = v->v[cur].nb;
     long next = nb[0] != prev ? nb[0] : nb[1];
     if (nb[0] == prev && nb[1] == prev)
       next = -1;
@@ -309,7 +289,7 @@ int sp_contour_lines(size_t nx, size_t ny, const double *x, const double *y, con
       return SP_EINVAL;
   if (nx > ((size_t)-1) / 2 / ny / sizeof(long))
     return SP_ENOMEM;
-  grid g = {nx, ny, x, y, z, level, f, arg, NULL, {NULL, NULL, NULL, 0, 0}};
+  grid g = {nx, ny, x, y, z, level, f, arg, NULL, {NULL, 0, 0}};
   g.edge = malloc(2 * nx * ny * sizeof *g.edge);
   if (!g.edge)
     return SP_ENOMEM;
@@ -331,7 +311,7 @@ int sp_contour_lines(size_t nx, size_t ny, const double *x, const double *y, con
   /* Open chains first (from their ends), then the loops. */
   for (int pass = 0; pass < 2 && !s; pass++) {
     for (size_t k = 0; k < g.v.n && !s; k++) {
-      const long *nb = g.v.nb + 2 * k;
+      const long *nb = g.v.v[k].nb;
       if (seen[k] || (pass == 0 && nb[1] >= 0))
         continue;
       size_t n;
@@ -343,9 +323,7 @@ int sp_contour_lines(size_t nx, size_t ny, const double *x, const double *y, con
   free(seen);
   free(bx);
   free(by);
-  free(g.v.x);
-  free(g.v.y);
-  free(g.v.nb);
+  free(g.v.v);
   if (s)
     sp_contour_free(out);
   return s;

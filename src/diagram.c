@@ -4,6 +4,7 @@
 #include "sigprop/diagram.h"
 #include "sigprop/grad.h"
 #include "sigprop/status.h"
+#include "grow.h"
 #include "root.h"
 #include "threads.h"
 
@@ -569,12 +570,9 @@ static int runs_to_contour(const double *u, const double *v, size_t n, int swap,
     size_t m = k - a;
     if (m < 2)
       continue;
-    double *px = malloc(m * sizeof *px), *py = malloc(m * sizeof *py);
-    if (!px || !py) {
-      free(px);
-      free(py);
+    double *px, *py;
+    if (sp_alloc_points(m, &px, &py))
       return SP_ENOMEM;
-    }
     for (size_t t = 0; t < m; t++) {
       px[t] = swap ? v[a + t] : u[a + t];
       py[t] = swap ? u[a + t] : v[a + t];
@@ -598,12 +596,9 @@ static int beta_c_overlay(sp_diagram *d)
   const sp_axis *b = on_x ? &d->pub.x : &d->pub.y, *o = on_x ? &d->pub.y : &d->pub.x;
   size_t n = 4 * (o->n - 1) + 1;
   n = n < 129 ? 129 : n > 4001 ? 4001 : n;
-  double *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v);
-  if (!u || !v) {
-    free(u);
-    free(v);
+  double *u, *v;
+  if (sp_alloc_points(n, &u, &v))
     return SP_ENOMEM;
-  }
   sp_axis fine = *o; /* the other axis at n points */
   fine.n = n;
   for (size_t k = 0; k < n; k++) {

@@ -4,6 +4,7 @@
 
 #include "sigprop/io.h"
 #include "sigprop/status.h"
+#include "grow.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,12 +30,9 @@ int sp_diagram_figure_contour(sp_plot *p, size_t panel, const sp_contour *c,
     n += c->lines[k].n + 2;
   if (!n)
     return SP_OK;
-  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-  if (!x || !y) {
-    free(x);
-    free(y);
+  double *x, *y;
+  if (sp_alloc_points(n, &x, &y))
     return SP_ENOMEM;
-  }
   size_t r = 0;
   for (size_t k = 0; k < c->n; k++) {
     const sp_polyline *l = &c->lines[k];

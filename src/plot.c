@@ -2,6 +2,7 @@
  * series, region labels and legends as the caller describes them.  Text
  * markup, ticks, layout, drawing and file output are in plot_*.c.
  * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "grow.h"
 #include "plot_private.h"
 #include "sigprop/utf8.h"
 #include "sigprop/status.h"
@@ -310,14 +311,8 @@ int sp_plot_series(sp_plot *p, size_t i, size_t n, const double *x, const double
     memcpy(st.color, palette[pn->ncolor % NPALETTE], sizeof st.color);
     pn->ncolor++;
   }
-  if (pn->nser == pn->cap) {
-    size_t cap = pn->cap ? 2 * pn->cap : 8;
-    series *ns = realloc(pn->ser, cap * sizeof *ns);
-    if (!ns)
-      return sp_plot_fail(p, SP_ENOMEM);
-    pn->ser = ns;
-    pn->cap = cap;
-  }
+  if (sp_grow(&pn->ser, &pn->cap, pn->nser, sizeof *pn->ser, 8))
+    return sp_plot_fail(p, SP_ENOMEM);
   series *se = &pn->ser[pn->nser];
   int auto_style = auto_color && st.line == SP_LINE_SOLID && st.marker == SP_MARKER_NONE;
   *se = (series){n, dup_doubles(x, n), dup_doubles(y, n), yerr ? dup_doubles(yerr, n) : NULL,

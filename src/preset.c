@@ -4,6 +4,7 @@
 #include "sigprop/preset.h"
 #include "sigprop/status.h"
 #include "infile.h"
+#include "names.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,28 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- gains --------------------------------------------------------- */
-
-static const char *const gain_names[SP_NGAIN] = {
-  "alpha", "alpha-sa", "alpha-mlp", "branch", "branch-sa", "branch-mlp"};
-
-int sp_gain_from_name(const char *s, sp_gain *out)
-{
-  if (!s)
-    return SP_EINVAL;
-  for (int i = 0; i < SP_NGAIN; i++)
-    if (strcmp(s, gain_names[i]) == 0) {
-      if (out)
-        *out = (sp_gain)i;
-      return SP_OK;
-    }
-  return SP_EINVAL;
-}
-
-const char *sp_gain_name(sp_gain g)
-{
-  return (unsigned)g < SP_NGAIN ? gain_names[g] : "?";
-}
+/* ---- gains (their names: names.c) ---------------------------------- */
 
 int sp_gain_is_branch(sp_gain g)
 {
@@ -258,61 +238,30 @@ static int parse_text(parse_state *st, int k, const char *v, long ln, sp_preset 
   }
 }
 
-/* One of a fixed list of names (norm, activation, attention, mlp, yes/no, gain). */
+/* The keys that take one of a fixed list of names: the names with the value
+ * each gives, and the list as a message spells it. */
+static const sp_name_value mlp_values[] = {{"on", 1}, {"none", 0}};
+static const sp_name_value yesno_values[] = {{"yes", 1}, {"no", 0}};
+static const sp_name_list mlp_names = {mlp_values, 2}, yesno_names = {yesno_values, 2};
+
+static const struct {
+  const sp_name_list *names;
+  const char *expect;
+} choices[] = {
+  [T_NORM] = {&sp_names_norm, "one of post, pre, none"},
+  [T_ACT] = {&sp_names_activation, "one of relu, gelu, tanh, erf, silu, linear"},
+  [T_ATTN] = {&sp_names_attention, "one of softmax, centred, uniform"},
+  [T_MLP] = {&mlp_names, "one of on, none"},
+  [T_YESNO] = {&yesno_names, "yes or no"},
+  [T_GAIN] = {&sp_names_gain, "one of alpha, alpha-sa, alpha-mlp, branch, branch-sa, branch-mlp"},
+};
+
 static int parse_choice(parse_state *st, int k, const char *v, long ln)
 {
-  const key_spec *ks = &keys[k];
-  const char *kn = ks->name;
-  switch (ks->type) {
-  case T_NORM: {
-    sp_norm x;
-    if (sp_norm_from_name(v, &x))
-      return fail(st->err, st->file, ln, kn, "'%s' is not one of post, pre, none", v);
-    st->choice[k] = (int)x;
-    return SP_OK;
-  }
-  case T_ACT: {
-    sp_activation x;
-    if (sp_activation_from_name(v, &x))
-      return fail(st->err, st->file, ln, kn,
-                  "'%s' is not one of relu, gelu, tanh, erf, silu, linear", v);
-    st->choice[k] = (int)x;
-    return SP_OK;
-  }
-  case T_ATTN: {
-    sp_attention x;
-    if (sp_attention_from_name(v, &x))
-      return fail(st->err, st->file, ln, kn, "'%s' is not one of softmax, centred, uniform", v);
-    st->choice[k] = (int)x;
-    return SP_OK;
-  }
-  case T_MLP:
-    if (strcmp(v, "on") == 0)
-      st->choice[k] = 1;
-    else if (strcmp(v, "none") == 0)
-      st->choice[k] = 0;
-    else
-      return fail(st->err, st->file, ln, kn, "'%s' is not one of on, none", v);
-    return SP_OK;
-  case T_YESNO:
-    if (strcmp(v, "yes") == 0)
-      st->choice[k] = 1;
-    else if (strcmp(v, "no") == 0)
-      st->choice[k] = 0;
-    else
-      return fail(st->err, st->file, ln, kn, "'%s' is not yes or no", v);
-    return SP_OK;
-  case T_GAIN: {
-    sp_gain g;
-    if (sp_gain_from_name(v, &g))
-      return fail(st->err, st->file, ln, kn, "'%s' is not one of alpha, alpha-sa, alpha-mlp, "
-                  "branch, branch-sa, branch-mlp", v);
-    st->choice[k] = (int)g;
-    return SP_OK;
-  }
-  default:
-    return SP_EINVAL;
-  }
+  key_type t = keys[k].type;
+  if (sp_names_find(choices[t].names, v, &st->choice[k]))
+    return fail(st->err, st->file, ln, keys[k].name, "'%s' is not %s", v, choices[t].expect);
+  return SP_OK;
 }
 
 /* A whole number in its range, or a decimal in its domain. */

@@ -17,11 +17,6 @@ static void no_stats(sp_attn_stats *st)
   st->frozen = 0;
 }
 
-static int check_model(const sp_model *m, const sp_workspace *w)
-{
-  return sp_workspace_check(w, m);
-}
-
 static void summary_start(sp_summary *s)
 {
   s->frozen_layers = 0;
@@ -62,7 +57,7 @@ int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_lay
     *done = 0;
   if (!out)
     return SP_EINVAL;
-  int s = check_model(m, w);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
   double q = m->q0, p = m->rho0 * m->q0;
@@ -87,25 +82,6 @@ int sp_propagate(const sp_model *m, const sp_workspace *w, unsigned what, sp_lay
   }
   if (done)
     *done = m->depth + 1;
-  return SP_OK;
-}
-
-int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *sum)
-{
-  if (!sum)
-    return SP_EINVAL;
-  int s = check_model(m, w);
-  if (s)
-    return s;
-  double q = m->q0, p = m->rho0 * m->q0;
-  sp_attn_stats st;
-  summary_start(sum);
-  for (long l = 1; l <= m->depth; l++) {
-    if ((s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st)))
-      return s;
-    summary_add(m, sum, l, &st);
-  }
-  summary_end(sum, q, p);
   return SP_OK;
 }
 
@@ -148,7 +124,7 @@ int sp_propagate_summary_batch_isa(const sp_model *models, size_t n, const sp_wo
   for (size_t base = 0; base < n; base += SP_SUMMARY_BATCH) {
     size_t k = n - base < SP_SUMMARY_BATCH ? n - base : SP_SUMMARY_BATCH;
     for (size_t j = 0; j < k; j++) {
-      statuses[base + j] = check_model(&models[base + j], w);
+      statuses[base + j] = sp_workspace_check(w, &models[base + j]);
       summary_start(&out[base + j]);
     }
     uint64_t done = isa == SP_SIMD_NONE ? 0
@@ -166,9 +142,18 @@ int sp_propagate_summary_batch(const sp_model *models, size_t n, const sp_worksp
   return sp_propagate_summary_batch_isa(models, n, w, out, statuses, sp_propagate_simd_best());
 }
 
+/* One trajectory: a batch of one, on the scalar path (the batch gives the
+ * same bits on every path). */
+int sp_propagate_summary(const sp_model *m, const sp_workspace *w, sp_summary *sum)
+{
+  int status = SP_EINVAL;
+  int s = sp_propagate_summary_batch_isa(m, 1, w, sum, &status, SP_SIMD_NONE);
+  return s ? s : status;
+}
+
 int sp_propagate_angle_exponent(const sp_model *m, const sp_workspace *w, double *lambda_a)
 {
-  int s = check_model(m, w);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
   if (!lambda_a)
@@ -202,7 +187,7 @@ int sp_propagate_angle_exponent_fd(const sp_model *m, const sp_workspace *w, dou
 {
   enum { K = 4 };
   double r[K][K];
-  int s = check_model(m, w);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
   if (!lambda_a)

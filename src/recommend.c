@@ -5,6 +5,7 @@
 #include "sigprop/grad.h"
 #include "sigprop/status.h"
 #include "root.h"
+#include "verdict.h"
 
 #include <math.h>
 #include <string.h>
@@ -31,53 +32,70 @@ const char *sp_edge_name(sp_edge e)
   }
 }
 
-static int check_model(const sp_model *m, const sp_workspace *w)
+void sp_verdict_walk_start(const sp_model *m, sp_verdict_walk *k)
 {
-  return sp_workspace_check(w, m);
+  k->q = m->q0;
+  k->p = m->rho0 * m->q0;
+  k->rho = m->rho0;
+  k->beta_c_min = INFINITY;
+  k->frozen = k->first_frozen = k->overflow = 0;
+}
+
+int sp_verdict_walk_block(const sp_model *m, const sp_workspace *w, long l, sp_verdict_walk *k)
+{
+  if (k->overflow)
+    return SP_OK;
+  sp_attn_stats st;
+  double q_in = k->q;
+  int s = sp_maps_block(m, w, &k->q, &k->p, SP_REM_Y2, &st);
+  /* An overflow, or any failure of a stream already beyond the range
+   * (e.g. finite-T statistics of a score variance near DBL_MAX). */
+  if (s == SP_EOVERFLOW || (s && q_in > SP_Q_MAX_FLOAT16)) {
+    k->overflow = l;
+    k->q = INFINITY;
+    return SP_OK;
+  }
+  if (s)
+    return s;
+  k->rho = k->p / k->q;
+  if (m->attention != SP_ATTN_UNIFORM && st.beta_c < k->beta_c_min)
+    k->beta_c_min = st.beta_c;
+  if (st.frozen) {
+    k->frozen++;
+    if (!k->first_frozen)
+      k->first_frozen = l;
+  }
+  return SP_OK;
+}
+
+sp_phase sp_verdict_walk_phase(const sp_verdict_walk *k, double rho_max)
+{
+  return !(k->q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
+         : k->frozen ? SP_PHASE_ENTROPY_COLLAPSE
+         : k->rho >= rho_max ? SP_PHASE_RANK_COLLAPSE : SP_PHASE_TRAINABLE;
 }
 
 int sp_recommend_verdict(const sp_model *m, const sp_workspace *w, double rho_max, sp_verdict *v)
 {
   if (!v)
     return SP_EINVAL;
-  int s = check_model(m, w);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
   if (!(rho_max > -1.0 && rho_max < 1.0))
     return SP_EDOM;
-  double q = m->q0, p = m->rho0 * m->q0, bcmin = INFINITY, rho = m->rho0;
-  long frozen = 0, first = 0, over = 0;
-  for (long l = 1; l <= m->depth; l++) {
-    sp_attn_stats st;
-    double q_in = q;
-    s = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &st);
-    /* An overflow, or any failure of a stream already beyond the range
-     * (e.g. finite-T statistics of a score variance near DBL_MAX). */
-    if (s == SP_EOVERFLOW || (s && q_in > SP_Q_MAX_FLOAT16)) {
-      over = l;
-      q = INFINITY;
-      break;
-    }
-    if (s)
+  sp_verdict_walk k;
+  sp_verdict_walk_start(m, &k);
+  for (long l = 1; l <= m->depth && !k.overflow; l++)
+    if ((s = sp_verdict_walk_block(m, w, l, &k)))
       return s;
-    rho = p / q;
-    if (m->attention != SP_ATTN_UNIFORM && st.beta_c < bcmin)
-      bcmin = st.beta_c;
-    if (st.frozen) {
-      frozen++;
-      if (!first)
-        first = l;
-    }
-  }
-  v->rho_final = rho;
-  v->q_final = q;
-  v->overflow_block = over;
-  v->frozen_layers = frozen;
-  v->first_frozen = first;
-  v->beta_c_min = bcmin;
-  v->phase = !(q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
-             : frozen ? SP_PHASE_ENTROPY_COLLAPSE
-             : v->rho_final >= rho_max ? SP_PHASE_RANK_COLLAPSE : SP_PHASE_TRAINABLE;
+  v->phase = sp_verdict_walk_phase(&k, rho_max);
+  v->rho_final = k.rho;
+  v->q_final = k.q;
+  v->overflow_block = k.overflow;
+  v->frozen_layers = k.frozen;
+  v->first_frozen = k.first_frozen;
+  v->beta_c_min = k.beta_c_min;
   return SP_OK;
 }
 
@@ -86,7 +104,7 @@ int sp_recommend_first_block(const sp_model *m, const sp_workspace *w, long widt
 {
   if (!fb)
     return SP_EINVAL;
-  int s = check_model(m, w);
+  int s = sp_workspace_check(w, m);
   if (s)
     return s;
   if (width < 0)

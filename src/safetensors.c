@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/safetensors.h"
 #include "sigprop/status.h"
+#include "grow.h"
 #include "errtext.h"
 #include "safetensors_private.h"
 
@@ -139,14 +140,8 @@ static int fail(sp_st_error *err, const char *file, const char *tensor, uint64_t
 
 static int add_tensor(sp_safetensors *st, const char *name, sp_st_tensor **out)
 {
-  if (st->n == st->cap) {
-    size_t cap = st->cap ? 2 * st->cap : 64;
-    sp_st_tensor *t = realloc(st->t, cap * sizeof *t);
-    if (!t)
-      return SP_ENOMEM;
-    st->t = t;
-    st->cap = cap;
-  }
+  if (sp_grow(&st->t, &st->cap, st->n, sizeof *st->t, 64))
+    return SP_ENOMEM;
   sp_st_tensor *t = &st->t[st->n];
   memset(t, 0, sizeof *t);
   if (!(t->name = strdup(name)))

@@ -3,6 +3,7 @@
 #include "sigprop/sensitivity.h"
 #include "sigprop/status.h"
 #include "root.h"
+#include "verdict.h"
 
 #include <math.h>
 
@@ -93,14 +94,6 @@ int sp_sensitivity_rho0(const sp_model *m, const sp_workspace *w, double rho_max
   return SP_OK;
 }
 
-/* The verdict after l blocks, as sp_recommend_verdict() forms it. */
-static sp_phase phase_of(double q, double rho, long frozen, double rho_max)
-{
-  return !(q <= SP_Q_MAX_FLOAT16) ? SP_PHASE_OVERFLOW
-         : frozen ? SP_PHASE_ENTROPY_COLLAPSE
-         : rho >= rho_max ? SP_PHASE_RANK_COLLAPSE : SP_PHASE_TRAINABLE;
-}
-
 int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_max,
                          long depth_max, sp_sensitivity *s)
 {
@@ -122,25 +115,12 @@ int sp_sensitivity_depth(const sp_model *m, const sp_workspace *w, double rho_ma
   long last_other[4] = {0, 0, 0, 0};
   sp_phase last_phase[4] = {SP_PHASE_TRAINABLE, SP_PHASE_TRAINABLE, SP_PHASE_TRAINABLE,
                             SP_PHASE_TRAINABLE};
-  double q = m->q0, p = m->rho0 * m->q0, rho = m->rho0;
-  long frozen = 0;
-  int over = 0;
+  sp_verdict_walk walk; /* the verdict after l blocks, as sp_recommend_verdict forms it */
+  sp_verdict_walk_start(m, &walk);
   for (long l = 1; l <= depth_max; l++) {
-    if (!over) {
-      sp_attn_stats a;
-      double q_in = q;
-      st = sp_maps_block(m, w, &q, &p, SP_REM_Y2, &a);
-      if (st == SP_EOVERFLOW || (st && q_in > SP_Q_MAX_FLOAT16)) {
-        over = 1;
-        q = INFINITY;
-      } else if (st) {
-        return st;
-      } else {
-        rho = p / q;
-        frozen += a.frozen != 0;
-      }
-    }
-    at_l = phase_of(q, rho, frozen, rho_max);
+    if ((st = sp_verdict_walk_block(m, w, l, &walk)))
+      return st;
+    at_l = sp_verdict_walk_phase(&walk, rho_max);
     if (l < L) {
       for (int k = 0; k < 4; k++)
         if ((int)at_l != k) {

@@ -7,6 +7,7 @@
 #include "sigprop/sim.h"
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "rowops.h"
 #include "sim_state.h"
 
 #include <math.h>
@@ -16,48 +17,57 @@
 
 /* ---- row-wise helpers ------------------------------------------------ */
 
-/* LayerNorm of the rows [r0, r1) of src into dst (may alias): centre and
- * scale each token over its d features.  Returns 0, or -1 when a token has
- * zero variance. */
-static int layernorm_rows(const float *src, float *dst, long d, long r0, long r1)
+typedef struct {
+  sp_sim *s;
+  void (*row)(void *ctx, long t);
+  void *ctx;
+} rows_job;
+
+static void rows_task(void *ctx, long task, int tid)
 {
-  int bad = 0;
-  for (long t = r0; t < r1; t++) {
-    const float *a = src + (size_t)t * (size_t)d;
-    float *b = dst + (size_t)t * (size_t)d;
-    double sum = 0.0, sq = 0.0;
-    for (long i = 0; i < d; i++)
-      sum += a[i];
-    double mu = sum / (double)d;
-    for (long i = 0; i < d; i++) {
-      double c = a[i] - mu;
-      sq += c * c;
-    }
-    double var = sq / (double)d;
-    if (!(var > 0.0) || !isfinite(var)) {
-      bad = 1;
-      for (long i = 0; i < d; i++)
-        b[i] = 0.0f;
-      continue;
-    }
-    double inv = 1.0 / sqrt(var);
-    for (long i = 0; i < d; i++)
-      b[i] = (float)((a[i] - mu) * inv);
+  const rows_job *j = ctx;
+  long r0, r1;
+  (void)tid;
+  sp_sim_rows(j->s, task, j->s->mb, &r0, &r1);
+  for (long t = r0; t < r1; t++)
+    j->row(j->ctx, t);
+}
+
+void sp_sim_each_row(sp_sim *s, void (*row)(void *ctx, long t), void *ctx)
+{
+  rows_job j = {s, row, ctx};
+  sp_pool_run(s->pool, s->nblk, rows_task, &j);
+}
+
+/* LayerNorm of the token a into b (may alias): centre and scale it over its
+ * d features.  Returns 0, or -1 (b zero) when it has zero variance. */
+static int layernorm_row(const float *a, float *b, long d)
+{
+  double sum = 0.0, sq = 0.0;
+  for (long i = 0; i < d; i++)
+    sum += a[i];
+  double mu = sum / (double)d;
+  for (long i = 0; i < d; i++) {
+    double c = a[i] - mu;
+    sq += c * c;
   }
-  return bad ? -1 : 0;
+  double var = sq / (double)d;
+  if (!(var > 0.0) || !isfinite(var)) {
+    for (long i = 0; i < d; i++)
+      b[i] = 0.0f;
+    return -1;
+  }
+  double inv = 1.0 / sqrt(var);
+  for (long i = 0; i < d; i++)
+    b[i] = (float)((a[i] - mu) * inv);
+  return 0;
 }
 
 /* Token mean of the T x d array a into s->colacc (double). */
 void sp_sim_token_mean(sp_sim *s, const float *a, long ld, long cols)
 {
   double *m = s->colacc;
-  for (long j = 0; j < cols; j++)
-    m[j] = 0.0;
-  for (long t = 0; t < s->T; t++) {
-    const float *r = a + (size_t)t * (size_t)ld;
-    for (long j = 0; j < cols; j++)
-      m[j] += r[j];
-  }
+  sp_rows_colsum(a, s->T, ld, cols, m);
   for (long j = 0; j < cols; j++)
     m[j] /= (double)s->T;
 }
@@ -129,36 +139,29 @@ typedef struct {
   const float *y;     /* the sub-block output (or its tangent) */
 } resid_job;
 
-static void resid_task(void *ctx, long task, int tid)
+/* x_t <- alpha x_t + gamma y_t. */
+static void resid_row(void *ctx, long t)
 {
   resid_job *j = ctx;
-  sp_sim *s = j->s;
-  long d = s->d, r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
+  long d = j->s->d;
   float a = (float)j->alpha, g = (float)j->gamma;
-  (void)tid;
-  for (long t = r0; t < r1; t++) {
-    float *x = j->x + (size_t)t * (size_t)d;
-    const float *y = j->y + (size_t)t * (size_t)d;
-    for (long i = 0; i < d; i++)
-      x[i] = a * x[i] + g * y[i];
-  }
+  float *x = j->x + (size_t)t * (size_t)d;
+  const float *y = j->y + (size_t)t * (size_t)d;
+  for (long i = 0; i < d; i++)
+    x[i] = a * x[i] + g * y[i];
 }
 
-static void meanrm_task(void *ctx, long task, int tid)
+/* x_t <- x_t - tau mean (when a mean is given), then its LayerNorm when
+ * post_ln. */
+static void meanrm_row(void *ctx, long t)
 {
   resid_job *j = ctx;
-  sp_sim *s = j->s;
-  long d = s->d, r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
-  (void)tid;
+  long d = j->s->d;
+  float *x = j->x + (size_t)t * (size_t)d;
   if (j->mean)
-    for (long t = r0; t < r1; t++) {
-      float *x = j->x + (size_t)t * (size_t)d;
-      for (long i = 0; i < d; i++)
-        x[i] = (float)(x[i] - j->tau * j->mean[i]);
-    }
-  if (j->post_ln && layernorm_rows(j->x, j->x, d, r0, r1))
+    for (long i = 0; i < d; i++)
+      x[i] = (float)(x[i] - j->tau * j->mean[i]);
+  if (j->post_ln && layernorm_row(x, x, d))
     atomic_store(&j->bad, 1);
 }
 
@@ -169,21 +172,18 @@ typedef struct {
   atomic_int bad;
 } ln_job;
 
-static void ln_task(void *ctx, long task, int tid)
+static void ln_row(void *ctx, long t)
 {
   ln_job *j = ctx;
-  sp_sim *s = j->s;
-  long r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
-  (void)tid;
-  if (layernorm_rows(j->src, j->dst, s->d, r0, r1))
+  size_t off = (size_t)t * (size_t)j->s->d;
+  if (layernorm_row(j->src + off, j->dst + off, j->s->d))
     atomic_store(&j->bad, 1);
 }
 
 int sp_sim_layernorm_all(sp_sim *s, const float *src, float *dst)
 {
   ln_job j = {s, src, dst, 0};
-  sp_pool_run(s->pool, s->nblk, ln_task, &j);
+  sp_sim_each_row(s, ln_row, &j);
   return atomic_load(&j.bad) ? SP_EUNDERFLOW : SP_OK;
 }
 
@@ -194,21 +194,21 @@ static int residual(sp_sim *s, const sp_model *m, double alpha, double gamma, do
 {
   for (int tn = 0; jac && tn < SP_SIM_NTAN; tn++) {
     resid_job t = {s, m, 0, alpha, gamma, NULL, tau, 0, s->tx[tn], s->ty[tn]};
-    sp_pool_run(s->pool, s->nblk, resid_task, &t);
+    sp_sim_each_row(s, resid_row, &t);
     if (tau > 0.0) {
       sp_sim_token_mean(s, s->tx[tn], s->d, s->d);
       t.mean = s->colacc;
-      sp_pool_run(s->pool, s->nblk, meanrm_task, &t);
+      sp_sim_each_row(s, meanrm_row, &t);
     }
   }
   resid_job j = {s, m, post_ln && !jac, alpha, gamma, NULL, tau, 0, s->x, s->y};
-  sp_pool_run(s->pool, s->nblk, resid_task, &j);
+  sp_sim_each_row(s, resid_row, &j);
   if (tau > 0.0) {
     sp_sim_token_mean(s, s->x, s->d, s->d);
     j.mean = s->colacc;
   }
   if (j.mean || j.post_ln)
-    sp_pool_run(s->pool, s->nblk, meanrm_task, &j);
+    sp_sim_each_row(s, meanrm_row, &j);
   if (post_ln && jac) {
     for (int tn = 0; tn < SP_SIM_NTAN; tn++)
       sp_sim_layernorm_tangent(s, s->x, s->tx[tn], s->tx[tn]);

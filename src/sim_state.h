@@ -72,6 +72,12 @@ static inline void sp_sim_rows(const sp_sim *s, long task, long rows, long *r0, 
   *r1 = *r0 + rows < s->T ? *r0 + rows : s->T;
 }
 
+/* Calls row(ctx, t) for every token t < T, over the pool: the rows cut
+ * into the tasks of s->mb rows each (the attention's blocks), so that the
+ * work is split the same way for any number of threads.  For the maps that
+ * treat each token on its own (residual sums, LayerNorms, norms). */
+void sp_sim_each_row(sp_sim *s, void (*row)(void *ctx, long t), void *ctx);
+
 /* The context of a pool task that reads one array of the stream (T x d,
  * or d x d for the weight gradient). */
 typedef struct {

@@ -13,25 +13,22 @@
 
 /* ---- per-layer statistics of the stream ----------------------------- */
 
-static void norms_task(void *ctx, long task, int tid)
+/* The norm of token t of the array into s->norms[t], the token over it into
+ * s->y (zero for a zero token). */
+static void norms_row(void *ctx, long t)
 {
   const sp_sim_array_job *job = ctx;
   sp_sim *s = job->s;
-  (void)tid;
-  long r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
-  for (long t = r0; t < r1; t++) {
-    const float *a = job->a + (size_t)t * (size_t)s->d;
-    float *b = s->y + (size_t)t * (size_t)s->d;
-    double sq = 0.0;
-    for (long i = 0; i < s->d; i++)
-      sq += (double)a[i] * (double)a[i];
-    double n = sqrt(sq);
-    s->norms[t] = n;
-    double inv = n > 0.0 ? 1.0 / n : 0.0;
-    for (long i = 0; i < s->d; i++)
-      b[i] = (float)(a[i] * inv);
-  }
+  const float *a = job->a + (size_t)t * (size_t)s->d;
+  float *b = s->y + (size_t)t * (size_t)s->d;
+  double sq = 0.0;
+  for (long i = 0; i < s->d; i++)
+    sq += (double)a[i] * (double)a[i];
+  double n = sqrt(sq);
+  s->norms[t] = n;
+  double inv = n > 0.0 ? 1.0 / n : 0.0;
+  for (long i = 0; i < s->d; i++)
+    b[i] = (float)(a[i] * inv);
 }
 
 static void gram_task(void *ctx, long task, int tid)
@@ -68,7 +65,7 @@ int sp_sim_stream_stats(sp_sim *s, const float *x, sp_sim_layer *out)
 {
   sp_sim_array_job job = {s, x};
   long T = s->T, d = s->d;
-  sp_pool_run(s->pool, s->nblk, norms_task, &job);
+  sp_sim_each_row(s, norms_row, &job);
   sp_kpack b = {s->kt, d, T};
   sp_kern_packb(d, T, s->y, d, 1, 1.0f, &b);
   sp_pool_run(s->pool, s->nblk, gram_task, &job);

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/sim.h"
 #include "sigprop/status.h"
+#include "rowops.h"
 #include "sim_state.h"
 
 #include <math.h>
@@ -24,18 +25,9 @@ void sp_sim_attention_tangent_rows(sp_sim *s, int causal, long h, long r0, long 
     size_t row0 = (size_t)r0 * (size_t)(3 * d) + (size_t)(h * dh);
     sp_kern_gemm(m, s->tqkv[tn] + row0, 3 * d, 0, kt, 0, ncols, dh, D, ld, 0, work);
     sp_kern_gemm(m, s->qkv + row0, 3 * d, 0, &tkt, 0, ncols, dh, D, ld, 1, work);
-    for (long t = r0; t < r1; t++) {
-      const float *a = S + (size_t)(t - r0) * (size_t)ld;
-      float *g = D + (size_t)(t - r0) * (size_t)ld;
-      long n = causal ? t + 1 : T;
-      double mean = 0.0;
-      for (long u = 0; u < n; u++)
-        mean += (double)a[u] * (double)g[u];
-      for (long u = 0; u < n; u++)
-        g[u] = (float)((double)a[u] * ((double)g[u] - mean));
-      for (long u = n; u < ncols; u++)
-        g[u] = 0.0f;
-    }
+    for (long t = r0; t < r1; t++)
+      sp_rows_softmax_jac(S + (size_t)(t - r0) * (size_t)ld, D + (size_t)(t - r0) * (size_t)ld,
+                          causal ? t + 1 : T, ncols);
     float *ty = s->ty[tn] + (size_t)r0 * (size_t)d + h * dh;
     sp_kern_gemm(m, D, ld, 0, vp, 0, dh, ncols, ty, d, 0, work);
     sp_kern_gemm(m, S, ld, 0, &tvp, 0, dh, ncols, ty, d, 1, work);
@@ -52,44 +44,39 @@ typedef struct {
   float *tout; /* may alias tin */
 } lnt_job;
 
-static void lnt_task(void *ctx, long task, int tid)
+static void lnt_row(void *ctx, long t)
 {
   lnt_job *j = ctx;
-  sp_sim *s = j->s;
-  long d = s->d, r0, r1;
-  sp_sim_rows(s, task, s->mb, &r0, &r1);
-  (void)tid;
-  for (long t = r0; t < r1; t++) {
-    const float *a = j->x + (size_t)t * (size_t)d, *u = j->tin + (size_t)t * (size_t)d;
-    float *o = j->tout + (size_t)t * (size_t)d;
-    double sx = 0.0, su = 0.0, sq = 0.0, dot = 0.0;
-    for (long i = 0; i < d; i++) {
-      sx += a[i];
-      su += u[i];
-    }
-    double mu = sx / (double)d, mt = su / (double)d;
-    for (long i = 0; i < d; i++) {
-      double c = a[i] - mu;
-      sq += c * c;
-      dot += c * ((double)u[i] - mt);
-    }
-    double var = sq / (double)d;
-    if (!(var > 0.0) || !isfinite(var)) {
-      for (long i = 0; i < d; i++)
-        o[i] = 0.0f;
-      continue;
-    }
-    /* xhat . c / d = dot / (d sd) */
-    double inv = 1.0 / sqrt(var), k = dot / ((double)d * var);
-    for (long i = 0; i < d; i++)
-      o[i] = (float)((((double)u[i] - mt) - ((double)a[i] - mu) * k) * inv);
+  long d = j->s->d;
+  const float *a = j->x + (size_t)t * (size_t)d, *u = j->tin + (size_t)t * (size_t)d;
+  float *o = j->tout + (size_t)t * (size_t)d;
+  double sx = 0.0, su = 0.0, sq = 0.0, dot = 0.0;
+  for (long i = 0; i < d; i++) {
+    sx += a[i];
+    su += u[i];
   }
+  double mu = sx / (double)d, mt = su / (double)d;
+  for (long i = 0; i < d; i++) {
+    double c = a[i] - mu;
+    sq += c * c;
+    dot += c * ((double)u[i] - mt);
+  }
+  double var = sq / (double)d;
+  if (!(var > 0.0) || !isfinite(var)) {
+    for (long i = 0; i < d; i++)
+      o[i] = 0.0f;
+    return;
+  }
+  /* xhat . c / d = dot / (d sd) */
+  double inv = 1.0 / sqrt(var), k = dot / ((double)d * var);
+  for (long i = 0; i < d; i++)
+    o[i] = (float)((((double)u[i] - mt) - ((double)a[i] - mu) * k) * inv);
 }
 
 void sp_sim_layernorm_tangent(sp_sim *s, const float *x, const float *tin, float *tout)
 {
   lnt_job j = {s, x, tin, tout};
-  sp_pool_run(s->pool, s->nblk, lnt_task, &j);
+  sp_sim_each_row(s, lnt_row, &j);
 }
 
 /* An isotropic probe (i.i.d. N(0, 1) entries) into the T x d array dst;

@@ -103,18 +103,9 @@ static void FN(attn_bwd_task)(void *ctx, long task, int tid)
     return;
   }
   FN(lgemm)(n, tid, T, dh, T, dy, d, 0, base + 2 * d, 3 * d, 1, 1.0, G, T);
-  for (long t = 0; t < T; t++) {
-    long nk = n->m.causal ? t + 1 : T;
-    const R *a = A + (size_t)t * (size_t)T;
-    R *g = G + (size_t)t * (size_t)T;
-    double mean = 0.0;
-    for (long u = 0; u < nk; u++)
-      mean += (double)a[u] * (double)g[u];
-    for (long u = 0; u < nk; u++)
-      g[u] = (R)((double)a[u] * ((double)g[u] - mean));
-    for (long u = nk; u < T; u++)
-      g[u] = 0;
-  }
+  for (long t = 0; t < T; t++)
+    sp_rows_softmax_jac(A + (size_t)t * (size_t)T, G + (size_t)t * (size_t)T,
+                        n->m.causal ? t + 1 : T, T);
   FN(lgemm)(n, tid, T, T, dh, G, T, 0, base + d, 3 * d, 0, scale, dbase, 3 * d);
   FN(lgemm)(n, tid, T, T, dh, G, T, 1, base, 3 * d, 0, scale, dbase + d, 3 * d);
 }

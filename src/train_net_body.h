@@ -256,13 +256,7 @@ static void FN(axpby)(NET *n, double alpha, const R *x, double gamma, const R *y
 static void FN(colsum)(NET *n, const R *a, long ld, long cols, R *g)
 {
   double *s = n->acc;
-  for (long j = 0; j < cols; j++)
-    s[j] = 0.0;
-  for (long t = 0; t < n->BT; t++) {
-    const R *row = a + (size_t)t * (size_t)ld;
-    for (long j = 0; j < cols; j++)
-      s[j] += row[j];
-  }
+  sp_rows_colsum(a, n->BT, ld, cols, s);
   for (long j = 0; j < cols; j++)
     g[j] = (R)s[j];
 }

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/activation.h"
 #include "sigprop/status.h"
+#include "rowops.h"
 #include "train_private.h"
 
 #include <math.h>

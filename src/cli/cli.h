@@ -39,6 +39,14 @@ void cli_set_help(char *text);
  * recording "--OPT: too long" when it does not fit. */
 int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size);
 
+/* A comma-separated list: spec (at most size - 1 bytes, "--OPT: too long"
+ * beyond; size <= 1024) cut at each ',' and item(base, opt, text) called on
+ * each item in turn, empty ones too when keep_empty, skipped otherwise;
+ * "--OPT: at most MAX values" before an item beyond the first `max` handed
+ * (max 0: no limit).  CLI_OK, or the first error (recorded). */
+int cli_list_each(const char *opt, const char *spec, size_t size, int keep_empty, int max,
+                  int (*item)(void *base, const char *opt, const char *text), void *base);
+
 /* Split `spec` at colons into at most `max` fields, copied into buf (of
  * `size` bytes) and pointed to by field[]; returns the number of fields, or
  * -1 after recording a usage error (a spec too long for buf).  A spec with
@@ -50,12 +58,14 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
  * recorded with the option name. */
 int cli_parse_spacing(const char *opt, const char *s, int *log_spacing);
 
-/* The numbers of a range "MIN:MAX:N[:spacing]" split into nf (3 or 4)
- * fields: MIN, MAX, N and the spacing (log 1, linear 0 when absent), MIN
- * below MAX; CLI_OK or CLI_USAGE after recording the error.  (The axes
- * "NAME:MIN:MAX:N[:log]" are the library's: sp_axis_parse.) */
-int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
-                      long *n, int *log_spacing);
+/* A range option's value "MIN:MAX:N", or "MIN:MAX:N[:log|lin]" when
+ * log_spacing is not NULL (log 1, linear 0 when absent): split into buf
+ * (size bytes) with the fields in field[5] for the caller's messages, and
+ * the numbers parsed.  The caller checks the domain and MIN < MAX, in the
+ * order its messages need.  CLI_OK or CLI_USAGE after recording the error.
+ * (The axes "NAME:MIN:MAX:N[:log]" are the library's: sp_axis_parse.) */
+int cli_parse_range(const char *opt, const char *spec, char *buf, size_t size, char **field,
+                    double *min, double *max, long *n, int *log_spacing);
 
 /* Two numbers "A,B" (e.g. --size 252,240); error recorded with the option. */
 int cli_parse_pair(const char *opt, const char *s, double *a, double *b);
@@ -76,6 +86,13 @@ typedef struct {
   double font_size;  /* base font size in points, 0: 7.5 */
 } cli_figure;
 
+/* The resolution of every command's raster figures unless --dpi. */
+#define CLI_FIGURE_DPI 300.0
+
+/* A command's figure defaults: width x height points (0 x 0 when the size
+ * depends on the layout: cli_figure_alloc_laid_out) at CLI_FIGURE_DPI. */
+void cli_figure_default(cli_figure *f, double width, double height);
+
 cli_opt_group cli_figure_group(cli_figure *f);
 
 /* ---- figure options (figure.c) ----------------------------------- */
@@ -84,7 +101,7 @@ cli_opt_group cli_figure_group(cli_figure *f);
  * the default; px; in; cm; mm; one unit at the end applies to both), or
  * "column" (3.25 in wide) or "page" (6.75 in wide), as tall as *height
  * but at most 0.8 times the width (height 0 when *height is 0: see
- * cli_figure_layout).  Sizes in points, in [72, 7200];
+ * cli_figure_alloc_laid_out).  Sizes in points, in [72, 7200];
  * pixels (dpi > 0) come back unconverted and unchecked with *px = 1
  * (cli_figure_check checks them at the final resolution).  CLI_OK or a
  * recorded error. */
@@ -96,15 +113,16 @@ int cli_figure_size_call(void *base, const cli_opt *o, const char *v);
 int cli_figure_dpi_call(void *base, const cli_opt *o, const char *v);
 int cli_figure_font_call(void *base, const cli_opt *o, const char *v);
 
-/* The size of a command whose figure's size depends on its layout (width
- * and height 0 before parsing): width x height unless --size gave one; a
- * --size column or page, which then has no height yet, gets this height,
- * at most 0.8 times its width. */
-void cli_figure_layout(cli_figure *f, double width, double height);
-
 /* An empty figure of f's size with rows x cols panels and f's font; an
  * sp_plot status. */
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out);
+
+/* cli_figure_alloc for a command whose figure's size depends on its layout
+ * (f's width and height 0 before parsing): width x height unless --size
+ * gave one; a --size column or page, which then has no height yet, gets
+ * this height, at most 0.8 times its width.  f itself is left as parsed. */
+int cli_figure_alloc_laid_out(const cli_figure *f, double width, double height, size_t rows,
+                              size_t cols, sp_plot **out);
 
 /* --colormap NAME into a const sp_colormap * (CLI_CALL_AT). */
 int cli_colormap_call(void *target, const cli_opt *o, const char *v);
@@ -114,7 +132,7 @@ void cli_colormap_show(const void *target, const cli_opt *o, char *buf, size_t s
  * outside [72, 7200] points at the final --dpi, and a PNG among the -o
  * paths that would be more than SP_PLOT_MAX_PIXELS a side (--size at
  * --dpi), naming both numbers (the memory it needs is checked when it is
- * written).  A size left to the layout (0, cli_figure_layout) passes. */
+ * written).  A size left to the layout (0, cli_figure_alloc_laid_out) passes. */
 int cli_figure_check(const cli_figure *f, const cli_list *out);
 
 /* The end of a figure builder: hand `p` over in *out when `status` and the
@@ -346,8 +364,8 @@ int cli_workspace(const sp_model *m, const char *what, sp_workspace **w);
 typedef struct {
   long width, seeds, heads, threads; /* threads 0: online processors */
   long seed;                         /* seed of the first network, >= 0 */
-  double tokens_scale;               /* 0: the number of tokens */
-  int gradient, jacobian, quiet, input_ln;
+  sp_sim_options run; /* --tokens-scale, --input-ln, --gradient, --jacobian */
+  int quiet;
   const char *progress_what; /* names the run in the progress line (may be NULL) */
 } cli_sim_args;
 

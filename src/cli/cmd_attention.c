@@ -40,16 +40,11 @@ typedef struct {
 static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
 {
   options *o = base;
-  (void)opt;
-  char buf[128], *f[4] = {NULL};
-  int nf = cli_split_fields("lambda", spec, buf, sizeof buf, f, 4);
-  if (nf < 0)
+  char buf[128], *f[5] = {NULL};
+  if (cli_parse_range(opt->name, spec, buf, sizeof buf, f, &o->lmin, &o->lmax, &o->nl, NULL))
     return CLI_USAGE;
-  if (nf != 3)
-    return cli_error(CLI_USAGE, "--lambda: '%s' is not MIN:MAX:N", spec);
-  int linear; /* nf = 3: no spacing field */
-  if (cli_range_numbers("lambda", f, nf, &o->lmin, &o->lmax, &o->nl, &linear))
-    return CLI_USAGE;
+  if (!(o->lmin < o->lmax))
+    return cli_error(CLI_USAGE, "--lambda: MIN must be below MAX (got %s and %s)", f[0], f[1]);
   if (o->lmin < 0.0 || o->lmax > SP_REM_TABLE_LAMBDA_MAX)
     return cli_error(CLI_USAGE, "--lambda: [%s, %s] leaves [0, %g]", f[0], f[1],
                      SP_REM_TABLE_LAMBDA_MAX);
@@ -59,32 +54,22 @@ static int parse_lambda(void *base, const cli_opt *opt, const char *spec)
   return CLI_OK;
 }
 
-static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
+static int token_item(void *base, const char *opt, const char *s)
 {
   options *o = base;
-  (void)opt;
-  char buf[256];
-  if (cli_copy_spec("tokens", spec, buf, sizeof buf))
+  long t;
+  if (cli_parse_long(opt, s, &t))
     return CLI_USAGE;
-  o->ntokens = 0;
-  char *s = buf;
-  for (;;) {
-    char *c = strchr(s, ',');
-    if (c)
-      *c = '\0';
-    if (o->ntokens == MAX_TOKENS_LIST)
-      return cli_error(CLI_USAGE, "--tokens: at most %d values", MAX_TOKENS_LIST);
-    long t;
-    if (cli_parse_long("tokens", s, &t))
-      return CLI_USAGE;
-    if (t < 2 || t > SP_MAX_TOKENS)
-      return cli_error(CLI_USAGE, "--tokens: %s is outside [2, %ld]", s, SP_MAX_TOKENS);
-    o->tokens[o->ntokens++] = t;
-    if (!c)
-      break;
-    s = c + 1;
-  }
+  if (t < 2 || t > SP_MAX_TOKENS)
+    return cli_error(CLI_USAGE, "--tokens: %s is outside [2, %ld]", s, SP_MAX_TOKENS);
+  o->tokens[o->ntokens++] = t;
   return CLI_OK;
+}
+
+static int parse_tokens(void *base, const cli_opt *opt, const char *spec)
+{
+  ((options *)base)->ntokens = 0;
+  return cli_list_each(opt->name, spec, 256, 1, MAX_TOKENS_LIST, token_item, base);
 }
 
 static void show_lambda(const void *base, const cli_opt *opt, char *buf, size_t size)
@@ -224,9 +209,7 @@ int cmd_attention(int argc, char **argv)
   o.tokens[1] = 512;
   o.tokens[2] = 4096;
   o.ntokens = 3;
-  o.fig.width = 500.0;
-  o.fig.height = 210.0;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 500.0, 210.0);
   int r = parse(argc, argv, &o);
   if (r || (r = cli_outputs_check(&o.out, 1)) || (r = cli_figure_check(&o.fig, &o.out)))
     return r;

@@ -225,9 +225,7 @@ static void options_default(options *o)
   o->y2_max = NAN;
   o->grad_fraction = NAN;
   o->cm = sp_colormap_lookup("viridis");
-  o->fig.width = 252.0;
-  o->fig.height = 240.0;
-  o->fig.dpi = 300.0;
+  cli_figure_default(&o->fig, 252.0, 240.0);
 }
 
 static int check(const sp_model *m, const options *o)

@@ -358,9 +358,7 @@ int cmd_mlp(int argc, char **argv)
   memset(&o, 0, sizeof o);
   o.cm = sp_colormap_lookup("viridis");
   o.range.lo = o.range.hi = NAN;
-  o.fig.width = 252.0;
-  o.fig.height = 230.0;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 252.0, 230.0);
   int r = parse(argc, argv, &m, &o);
   if (r)
     return r;

@@ -83,28 +83,30 @@ static const struct {
 };
 #define NKINDS (sizeof panel_kinds / sizeof panel_kinds[0])
 
+static int panel_item(void *base, const char *opt, const char *t)
+{
+  options *o = base;
+  size_t k = 0;
+  (void)opt;
+  while (k < NKINDS && strcmp(t, panel_kinds[k].name) != 0)
+    k++;
+  if (k == NKINDS)
+    return cli_error(CLI_USAGE, "--panels: '%s' is not one of rho, y2, entropy, q, lambda, "
+                     "grad_wq, qk_v_ratio, grad_chi", t);
+  if (o->npanels == 8)
+    return cli_error(CLI_USAGE, "--panels: at most 8");
+  o->panels[o->npanels++] = (int)k;
+  return CLI_OK;
+}
+
 static int parse_panels(void *base, const cli_opt *opt, const char *spec)
 {
   options *o = base;
-  (void)opt;
-  char buf[256];
-  if (cli_copy_spec("panels", spec, buf, sizeof buf))
-    return CLI_USAGE;
   o->npanels = 0;
-  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-    size_t k = 0;
-    while (k < NKINDS && strcmp(t, panel_kinds[k].name) != 0)
-      k++;
-    if (k == NKINDS)
-      return cli_error(CLI_USAGE, "--panels: '%s' is not one of rho, y2, entropy, q, lambda, "
-                       "grad_wq, qk_v_ratio, grad_chi", t);
-    if (o->npanels == 8)
-      return cli_error(CLI_USAGE, "--panels: at most 8");
-    o->panels[o->npanels++] = (int)k;
-  }
-  if (!o->npanels)
+  int r = cli_list_each(opt->name, spec, 256, 0, 0, panel_item, o);
+  if (!r && !o->npanels)
     return cli_error(CLI_USAGE, "--panels: empty list");
-  return CLI_OK;
+  return r;
 }
 
 /* The value panel kind `kind` shows at layer L of model mk (NaN: none). */
@@ -164,30 +166,33 @@ static int apply_variant(const char *spec, sp_model *m, char *label, size_t size
   return cli_parse(&cmd, &model, 1, argc, argv, NULL, NULL) ? CLI_USAGE : CLI_OK;
 }
 
+static int compare_item(void *base, const char *opt, const char *t)
+{
+  options *o = base;
+  if (cli_parse_double(opt, t, &o->values[o->nvalues]))
+    return CLI_USAGE;
+  o->nvalues++;
+  return CLI_OK;
+}
+
 static int parse_compare(void *base, const cli_opt *opt, const char *spec)
 {
   options *o = base;
-  (void)opt;
-  char buf[512];
-  if (cli_copy_spec("compare", spec, buf, sizeof buf))
+  char name[512];
+  if (cli_copy_spec(opt->name, spec, name, sizeof name))
     return CLI_USAGE;
-  char *eq = strchr(buf, '=');
+  char *eq = strchr(name, '=');
   if (!eq)
     return cli_error(CLI_USAGE, "--compare: '%s' is not NAME=V1,V2,...", spec);
   *eq = '\0';
-  if (!(o->param = sp_param_lookup(buf)))
-    return cli_error(CLI_USAGE, "--compare: '%s' is not a model parameter", buf);
+  if (!(o->param = sp_param_lookup(name)))
+    return cli_error(CLI_USAGE, "--compare: '%s' is not a model parameter", name);
   o->nvalues = 0;
-  for (char *t = strtok(eq + 1, ","); t; t = strtok(NULL, ",")) {
-    if (o->nvalues == MAX_COMPARE)
-      return cli_error(CLI_USAGE, "--compare: at most %d values", MAX_COMPARE);
-    if (cli_parse_double("compare", t, &o->values[o->nvalues]))
-      return CLI_USAGE;
-    o->nvalues++;
-  }
-  if (!o->nvalues)
-    return cli_error(CLI_USAGE, "--compare: no values after '%s='", buf);
-  return CLI_OK;
+  int r = cli_list_each(opt->name, spec + (eq - name) + 1, sizeof name, 0, MAX_COMPARE,
+                        compare_item, o);
+  if (!r && !o->nvalues)
+    return cli_error(CLI_USAGE, "--compare: no values after '%s='", name);
+  return r;
 }
 
 static const cli_command command = {
@@ -499,9 +504,7 @@ int cmd_propagate(int argc, char **argv)
   sp_model_default(&m);
   options o;
   memset(&o, 0, sizeof o);
-  o.fig.width = 500.0;
-  o.fig.height = 190.0;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 500.0, 190.0);
   o.panels[0] = PANEL_RHO;
   o.panels[1] = PANEL_Y2;
   o.panels[2] = PANEL_ENTROPY;

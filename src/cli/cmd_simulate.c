@@ -16,6 +16,7 @@
 void cli_sim_args_default(cli_sim_args *s)
 {
   memset(s, 0, sizeof *s);
+  sp_sim_options_default(&s->run);
   s->heads = 1;
   s->seed = 1;
 }
@@ -30,9 +31,9 @@ static const cli_opt sim_opts[] = {
            "seed of the first network; network k uses N + k"),
   CLI_LONG("threads", 0, cli_sim_args, threads, 1, 1024, "N",
            "threads [number of online processors]"),
-  CLI_DOUBLE("tokens-scale", 0, cli_sim_args, tokens_scale, 2.0, INFINITY, "T'",
+  CLI_DOUBLE("tokens-scale", 0, cli_sim_args, run.tokens_scale, 2.0, INFINITY, "T'",
              "sigma_a = beta sqrt(log T') instead of sqrt(log T) [T]"),
-  CLI_FLAG("input-ln", 0, cli_sim_args, input_ln, "LayerNorm the input tokens"),
+  CLI_FLAG("input-ln", 0, cli_sim_args, run.input_ln, "LayerNorm the input tokens"),
   CLI_FLAG("quiet", 0, cli_sim_args, quiet, "no progress line on a terminal"),
 };
 
@@ -54,14 +55,19 @@ static void human_bytes(char *buf, size_t n, double b)
     snprintf(buf, n, "%.0f kB", b / 1e3);
 }
 
+/* The workspace flags the run's measurements need. */
+static unsigned sim_flags(const cli_sim_args *s)
+{
+  return (s->run.gradient ? SP_SIM_GRADIENT : 0) | (s->run.jacobian ? SP_SIM_JACOBIAN : 0);
+}
+
 int cli_sim_check(const cli_sim_args *s, const sp_model *m, const char *cmd)
 {
   if (s->width % s->heads != 0)
     return cli_error(CLI_USAGE, "--heads: %ld does not divide the width %ld", s->heads,
                      s->width);
   double need, limit = sp_sim_memory_limit();
-  unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
-  int st = sp_sim_memory(s->width, m->tokens, s->heads, (int)s->threads, flags, &need);
+  int st = sp_sim_memory(s->width, m->tokens, s->heads, (int)s->threads, sim_flags(s), &need);
   if (st)
     return cli_status(st, cmd);
   /* the per-layer records of every network */
@@ -145,9 +151,8 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
                 sp_sim_summary **summary, double *seconds, int *threads, sp_sim_layer **runs_out)
 {
   int st;
-  unsigned flags = (s->gradient ? SP_SIM_GRADIENT : 0) | (s->jacobian ? SP_SIM_JACOBIAN : 0);
   sp_sim *sim = NULL;
-  st = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, flags, &sim);
+  st = sp_sim_alloc(s->width, m->tokens, s->heads, (int)s->threads, sim_flags(s), &sim);
   if (!sim)
     return st == SP_ENOMEM ? cli_error(CLI_FAIL, "%s: out of memory", cmd) : cli_status(st, cmd);
   *threads = sp_sim_threads(sim);
@@ -162,12 +167,7 @@ int cli_sim_run(const cli_sim_args *s, const sp_model *m, const char *cmd,
                      rows);
   }
   progress_state ps = {0, s->seeds, s->progress_what};
-  sp_sim_options o;
-  sp_sim_options_default(&o);
-  o.tokens_scale = s->tokens_scale;
-  o.gradient = s->gradient;
-  o.jacobian = s->jacobian;
-  o.input_ln = s->input_ln;
+  sp_sim_options o = s->run;
   if (!s->quiet && isatty(STDERR_FILENO) && cli_mpi_size() == 1) {
     o.progress = progress;
     o.progress_arg = &ps;
@@ -204,13 +204,13 @@ void cli_sim_meta(cli_meta *meta, const cli_sim_args *s, const sp_model *m, int 
   cli_meta_add(meta, "heads", "%ld", s->heads);
   cli_meta_add(meta, "seeds", "%ld", s->seeds);
   cli_meta_add(meta, "seed", "%ld (network k uses seed + k)", s->seed);
-  if (s->tokens_scale > 0.0)
-    cli_meta_add(meta, "tokens-scale", "%.17g", s->tokens_scale);
+  if (s->run.tokens_scale > 0.0)
+    cli_meta_add(meta, "tokens-scale", "%.17g", s->run.tokens_scale);
   else
     cli_meta_add(meta, "tokens-scale", "%ld (= tokens)", m->tokens);
-  cli_meta_add(meta, "input-ln", "%s", s->input_ln ? "yes" : "no");
-  cli_meta_add(meta, "gradient", "%s", s->gradient ? "yes" : "no");
-  cli_meta_add(meta, "jacobian", "%s", s->jacobian ? "yes (forward-mode tangents, isotropic probes)"
+  cli_meta_add(meta, "input-ln", "%s", s->run.input_ln ? "yes" : "no");
+  cli_meta_add(meta, "gradient", "%s", s->run.gradient ? "yes" : "no");
+  cli_meta_add(meta, "jacobian", "%s", s->run.jacobian ? "yes (forward-mode tangents, isotropic probes)"
                                                   : "no");
   cli_meta_add(meta, "threads", "%d", threads);
   cli_meta_add(meta, "kernel", "%s", sp_sim_kernel_name());
@@ -245,9 +245,9 @@ typedef struct {
 } options;
 
 static const cli_opt opts[] = {
-  CLI_FLAG("gradient", 0, options, sim.gradient,
+  CLI_FLAG("gradient", 0, options, sim.run.gradient,
            "measure the query-weight gradient (a backward pass per block)"),
-  CLI_FLAG("jacobian", 0, options, sim.jacobian,
+  CLI_FLAG("jacobian", 0, options, sim.run.jacobian,
            "measure the Jacobian growth (two tangents, about 3x the work)"),
 };
 
@@ -297,7 +297,7 @@ int cmd_simulate(int argc, char **argv)
   const char *names[NCOL];
   size_t keep[NCOL], ncol = 0;
   for (size_t k = 0; k < NCOL; k++)
-    if (k < NBASE || (k < NBASE + 2 && sap->gradient) || (k >= NBASE + 2 && sap->jacobian)) {
+    if (k < NBASE || (k < NBASE + 2 && sap->run.gradient) || (k >= NBASE + 2 && sap->run.jacobian)) {
       keep[ncol] = k;
       names[ncol++] = sp_sim_table_column(k);
     }

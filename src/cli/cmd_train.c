@@ -129,7 +129,7 @@ static void defaults(options *o, sp_model *m)
   o->beta2 = oo.beta2;
   o->eps = oo.eps;
   o->momentum = oo.momentum;
-  o->fig.dpi = 300.0; /* the size is the layout's: 560,200, or 420,320 for --grid-x/y */
+  cli_figure_default(&o->fig, 0.0, 0.0); /* the layout's: 560,200, or 420,320 for --grid-x/y */
   sp_model_default(m);
   m->tokens = 32;
   m->depth = 4;
@@ -538,9 +538,7 @@ static void figure_losses(sp_plot *p, const record *r, double *x, double *y)
 static int build_figure(const record *r, const sp_model *m, const options *o, sp_plot **out)
 {
   sp_plot *p;
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, 560.0, 200.0);
-  int s = cli_figure_alloc(&fig, 1, 3, &p);
+  int s = cli_figure_alloc_laid_out(&o->fig, 560.0, 200.0, 1, 3, &p);
   if (s)
     return s;
   size_t n = (size_t)r->rows + (size_t)r->L + 2;

@@ -203,9 +203,7 @@ static int grid_figure(const options *o, const sp_diagram_data *d, const grid_re
                        sp_plot **out)
 {
   sp_plot *p;
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, 420.0, 320.0);
-  int s = cli_figure_alloc(&fig, 1, 1, &p);
+  int s = cli_figure_alloc_laid_out(&o->fig, 420.0, 320.0, 1, 1, &p);
   if (s)
     return s;
   double *x = malloc(g->npt * sizeof *x), *y = malloc(g->npt * sizeof *y);

@@ -50,18 +50,8 @@ const double validate_color_ref[3] = {0.35, 0.35, 0.35};
 static int parse_beta_range(void *target, const cli_opt *opt, const char *spec)
 {
   validate_options *o = target;
-  (void)opt;
   char buf[256], *f[5] = {NULL};
-  int nf = cli_split_fields("beta-range", spec, buf, sizeof buf, f, 5);
-  if (nf < 0)
-    return CLI_USAGE;
-  if (nf < 3 || nf > 4)
-    return cli_error(CLI_USAGE, "--beta-range: '%s' is not MIN:MAX:N[:log|lin]", spec);
-  if (cli_parse_double("beta-range", f[0], &o->bmin) ||
-      cli_parse_double("beta-range", f[1], &o->bmax) || cli_parse_long("beta-range", f[2], &o->bn))
-    return CLI_USAGE;
-  o->blog = 0;
-  if (nf == 4 && cli_parse_spacing("beta-range", f[3], &o->blog))
+  if (cli_parse_range(opt->name, spec, buf, sizeof buf, f, &o->bmin, &o->bmax, &o->bn, &o->blog))
     return CLI_USAGE;
   if (!(o->bmin >= 0.0))
     return cli_error(CLI_USAGE, "--beta-range: MIN must be >= 0 (got %s)", f[0]);
@@ -106,9 +96,9 @@ static const cli_opt opts[] = {
   CLI_CHOICE("theory-input", 0, validate_options, measured, theory_inputs, "NAME",
              "start the theory from the simulated input's mean q and rho (measured) or from "
              "--q0, --rho0 (model)"),
-  CLI_FLAG("jacobian", 0, validate_options, sim.jacobian,
+  CLI_FLAG("jacobian", 0, validate_options, sim.run.jacobian,
            "also compare the Jacobian growth per block (layer table)"),
-  CLI_FLAG("gradient", 0, validate_options, sim.gradient,
+  CLI_FLAG("gradient", 0, validate_options, sim.run.gradient,
            "compare the query-weight gradient over a beta sweep"),
   CLI_CALL("beta-range", 0, parse_beta_range, "MIN:MAX:N[:log|lin]",
            "the sweep (N >= 2 values; linear unless ':log') [0.05:3:12:log]"),
@@ -232,11 +222,9 @@ static int layer_figure(const validate_options *o, const sp_model *m, const sp_m
                         const char *title, const sp_model *also, sp_layer *const *also_traj,
                         sp_plot **out)
 {
-  size_t npan = sa->jacobian ? 3 : 2;
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, 246.0, npan == 3 ? 380.0 : 272.0);
+  size_t npan = sa->run.jacobian ? 3 : 2;
   sp_plot *p;
-  int s = cli_figure_alloc(&fig, npan, 1, &p);
+  int s = cli_figure_alloc_laid_out(&o->fig, 246.0, npan == 3 ? 380.0 : 272.0, npan, 1, &p);
   if (s)
     return s;
   double *x = malloc(rows * sizeof *x), *y = malloc(rows * sizeof *y);
@@ -312,7 +300,7 @@ static int layer_theories(layers *c)
   int s = validate_theory(&c->mt, &w, c->traj);
   for (size_t l = 0; l < rows; l++)
     c->growth[l] = NAN;
-  c->chi_ok = c->sa->jacobian && !s && !sp_grad_growth(&c->mt, w, c->growth);
+  c->chi_ok = c->sa->run.jacobian && !s && !sp_grad_growth(&c->mt, w, c->growth);
   for (int j = 0; !s && j < c->o->nalso; j++) {
     c->also[j] = c->mt;
     c->also[j].stats = c->o->also_stats[j];
@@ -334,7 +322,7 @@ static void layer_row(layers *c, size_t l)
   double rt = L->rho, yt = l ? L->attn.y2 : NAN, rd, rz, yd, yz, chi = NAN;
   sp_compare_deviation(S->rho.mean, S->rho.se, rt, &rd, &rz);
   sp_compare_deviation(S->y2.mean, S->y2.se, yt, &yd, &yz);
-  if (l && c->sa->jacobian) {
+  if (l && c->sa->run.jacobian) {
     if (sp_grad_block_chi(&c->mt, &L->attn, &L->trace, &chi)) {
       c->chi_ok = 0;
       chi = NAN;
@@ -382,7 +370,7 @@ static void layer_meta(const layers *c, cli_meta *meta)
   cli_meta_init(meta, c->m);
   cli_sim_meta(meta, c->sa, c->m, c->threads, c->seconds);
   validate_theory_input_meta(meta, c->o, &c->mt, c->clamped);
-  if (c->sa->tokens_scale > 0.0)
+  if (c->sa->run.tokens_scale > 0.0)
     cli_meta_add(meta, "theory-beta", "%.17g", c->mt.beta);
   worst_meta(meta, "worst-rho", "worst-rho-z", &c->wr);
   worst_meta(meta, "worst-y2", "worst-y2-z", &c->wy);
@@ -398,7 +386,7 @@ static void layer_meta(const layers *c, cli_meta *meta)
     cli_meta_add(meta, keys[j][0], "%s", validate_theory_label(&c->also[j]));
     worst_meta(meta, keys[j][1], keys[j][2], &wa);
   }
-  if (c->sa->jacobian)
+  if (c->sa->run.jacobian)
     jacobian_meta(c, meta);
 }
 
@@ -416,10 +404,10 @@ static int layers_start(layers *c, const validate_options *o, const sp_model *m,
     return r;
   c->mt = *m;
   validate_theory_input(o, &c->sum[0], &c->mt, &c->clamped);
-  if (sa->tokens_scale > 0.0)
-    c->mt.beta = m->beta * sqrt(log(sa->tokens_scale) / log((double)m->tokens));
+  if (sa->run.tokens_scale > 0.0)
+    c->mt.beta = m->beta * sqrt(log(sa->run.tokens_scale) / log((double)m->tokens));
   c->rows = (size_t)m->depth + 1;
-  c->ncol = sa->jacobian ? NLAYER : NLAYER_BASE;
+  c->ncol = sa->run.jacobian ? NLAYER : NLAYER_BASE;
   c->traj = malloc(c->rows * sizeof *c->traj);
   c->num = malloc(c->rows * NLAYER * sizeof *c->num);
   c->growth = malloc(c->rows * sizeof *c->growth);
@@ -472,11 +460,11 @@ static int validate_layers(const validate_options *o, const sp_model *m, const c
 static int check(const validate_options *o, const sp_model *m)
 {
   int r;
-  if (o->sim.gradient) {
+  if (o->sim.run.gradient) {
     if (m->attention == SP_ATTN_UNIFORM)
       return cli_error(CLI_USAGE, "validate: --gradient: uniform attention has no query or key "
                        "weights, its query gradient is 0");
-    if (o->sim.jacobian)
+    if (o->sim.run.jacobian)
       return cli_error(CLI_USAGE, "validate: --jacobian compares layers; it does not combine "
                        "with --gradient");
   } else if (o->range_spec || o->block || !isnan(o->zero_frac)) {
@@ -496,7 +484,7 @@ int cmd_validate(int argc, char **argv)
   memset(&o, 0, sizeof o);
   cli_sim_args_default(&o.sim);
   o.measured = 1;
-  o.fig.dpi = 300.0;
+  cli_figure_default(&o.fig, 0.0, 0.0); /* the layout's */
   o.bmin = 0.05;
   o.bmax = 3.0;
   o.bn = 12;
@@ -518,7 +506,7 @@ int cmd_validate(int argc, char **argv)
   if (isnan(o.zero_frac))
     o.zero_frac = 0.01;
   sp_model ms = m;
-  if (o.sim.gradient)
+  if (o.sim.run.gradient)
     ms.depth = o.block >= 2 ? o.block : 1;
   if ((r = cli_sim_check(&o.sim, &ms, "validate")))
     return r;
@@ -527,7 +515,7 @@ int cmd_validate(int argc, char **argv)
   cli_outputs files;
   if ((r = cli_outputs_begin(&files, &o.out)))
     return r;
-  r = o.sim.gradient ? validate_gradient(&o, &m, &o.sim, &files)
+  r = o.sim.run.gradient ? validate_gradient(&o, &m, &o.sim, &files)
                      : validate_layers(&o, &m, &o.sim, &files);
   if (files.open)
     r = cli_outputs_end(&files, NULL, NULL, 0.0, NULL, r ? r : CLI_FAIL);

@@ -57,7 +57,7 @@ int cli_size_parse(const char *v, double dpi, double *width, double *height, int
     /* One journal column (3.25 in) or the page (6.75 in) wide, as tall
      * as the command's figure but at most 0.8 times the width. */
     w = strcmp(v, "column") == 0 ? 234.0 : 486.0;
-    h = *height > 0.0 ? fmin(*height, 0.8 * w) : 0.0; /* 0: cli_figure_layout's */
+    h = *height > 0.0 ? fmin(*height, 0.8 * w) : 0.0; /* 0: the layout's (cli_figure_alloc_laid_out) */
     *width = w;
     *height = h;
     return CLI_OK;
@@ -155,14 +155,11 @@ int cli_figure_font_call(void *base, const cli_opt *o, const char *v)
   return CLI_OK;
 }
 
-void cli_figure_layout(cli_figure *f, double width, double height)
+void cli_figure_default(cli_figure *f, double width, double height)
 {
-  if (!(f->width > 0.0)) {
-    f->width = width;
-    f->height = height;
-  } else if (!(f->height > 0.0)) {
-    f->height = fmin(height, 0.8 * f->width);
-  }
+  f->width = width;
+  f->height = height;
+  f->dpi = CLI_FIGURE_DPI;
 }
 
 int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **out)
@@ -175,6 +172,19 @@ int cli_figure_alloc(const cli_figure *f, size_t rows, size_t cols, sp_plot **ou
     *out = NULL;
   }
   return s;
+}
+
+int cli_figure_alloc_laid_out(const cli_figure *f, double width, double height, size_t rows,
+                              size_t cols, sp_plot **out)
+{
+  cli_figure laid = *f;
+  if (!(laid.width > 0.0)) {
+    laid.width = width;
+    laid.height = height;
+  } else if (!(laid.height > 0.0)) {
+    laid.height = fmin(height, 0.8 * laid.width);
+  }
+  return cli_figure_alloc(&laid, rows, cols, out);
 }
 
 int cli_figure_done(sp_plot *p, int status, sp_plot **out)

@@ -42,14 +42,15 @@ static const char *opt_label(const cli_opt *o, char *buf, size_t size)
   return buf;
 }
 
-/* The listed names of a choice list, "a, b, c". */
-static void choice_names(const cli_choice *c, char *buf, size_t size)
+/* The listed names of a choice list joined by sep: "a, b, c" for messages,
+ * "a|b|c" as a value name.  Names starting with '~' are unlisted aliases. */
+static void choice_join(const cli_choice *c, const char *sep, char *buf, size_t size)
 {
   size_t k = 0;
   buf[0] = '\0';
   for (; c->name && k < size; c++)
     if (c->name[0] != '~')
-      k += (size_t)snprintf(buf + k, size - k, "%s%s", k ? ", " : "", c->name);
+      k += (size_t)snprintf(buf + k, size - k, "%s%s", k ? sep : "", c->name);
 }
 
 static int set_number(const cli_opt *o, void *target, const char *v)
@@ -81,7 +82,7 @@ static int set_choice(const cli_opt *o, int *target, const char *v)
       return CLI_OK;
     }
   char names[256], lab[64];
-  choice_names(o->choices, names, sizeof names);
+  choice_join(o->choices, ", ", names, sizeof names);
   return cli_error(CLI_USAGE, "%s: '%s' is not one of %s", opt_label(o, lab, sizeof lab), v,
                    names);
 }
@@ -305,16 +306,6 @@ static void show_default(const cli_opt *o, const void *base, char *buf, size_t s
   }
 }
 
-/* "a|b|c": the listed names of a choice list, as a value name. */
-static void choice_metavar(const cli_choice *c, char *buf, size_t size)
-{
-  size_t k = 0;
-  buf[0] = '\0';
-  for (; c->name && k < size; c++)
-    if (c->name[0] != '~')
-      k += (size_t)snprintf(buf + k, size - k, "%s%s", k ? "|" : "", c->name);
-}
-
 /* One entry (and `alias`, the entry after it when that has no help). */
 static void help_entry(FILE *fp, const cli_opt *o, const cli_opt *alias, const void *base)
 {
@@ -327,7 +318,7 @@ static void help_entry(FILE *fp, const cli_opt *o, const cli_opt *alias, const v
   if (alias && alias->name && k < sizeof left)
     k += (size_t)snprintf(left + k, sizeof left - k, ", --%s", alias->name);
   if (o->choices)
-    choice_metavar(o->choices, mv, sizeof mv);
+    choice_join(o->choices, "|", mv, sizeof mv);
   else
     snprintf(mv, sizeof mv, "%s", o->metavar ? o->metavar : "");
   if (mv[0] && k < sizeof left)

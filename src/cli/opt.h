@@ -26,8 +26,8 @@
  *
  * Shared tables (cli.h): cli_model_group (sigprop(1)), cli_mlp_model_group,
  * cli_figure_group (--title, --size, --dpi, --font, --font-size; draw with
- * cli_figure_alloc, which applies the size and the font, after
- * cli_figure_layout when the size depends on the layout; call
+ * cli_figure_alloc, which applies the size and the font, or
+ * cli_figure_alloc_laid_out when the size depends on the layout; call
  * cli_figure_check before the work), cli_sim_group (simulation) and
  * cli_output_group (-o FILE, repeatable; tables only, or tables and figures).
  *

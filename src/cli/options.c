@@ -14,6 +14,31 @@ int cli_copy_spec(const char *opt, const char *spec, char *buf, size_t size)
   return CLI_OK;
 }
 
+int cli_list_each(const char *opt, const char *spec, size_t size, int keep_empty, int max,
+                  int (*item)(void *base, const char *opt, const char *text), void *base)
+{
+  char buf[1024];
+  if (cli_copy_spec(opt, spec, buf, size < sizeof buf ? size : sizeof buf))
+    return CLI_USAGE;
+  int n = 0;
+  for (char *s = buf;;) {
+    char *c = strchr(s, ',');
+    if (c)
+      *c = '\0';
+    if (keep_empty || *s) {
+      if (max && n == max)
+        return cli_error(CLI_USAGE, "--%s: at most %d values", opt, max);
+      int r = item(base, opt, s);
+      if (r)
+        return r;
+      n++;
+    }
+    if (!c)
+      return CLI_OK;
+    s = c + 1;
+  }
+}
+
 int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, char **field,
                      int max)
 {
@@ -31,18 +56,23 @@ int cli_split_fields(const char *opt, const char *spec, char *buf, size_t size, 
   return n;
 }
 
-int cli_range_numbers(const char *opt, char *const *field, int nf, double *min, double *max,
-                      long *n, int *log_spacing)
+int cli_parse_range(const char *opt, const char *spec, char *buf, size_t size, char **field,
+                    double *min, double *max, long *n, int *log_spacing)
 {
+  int nf = cli_split_fields(opt, spec, buf, size, field, 5);
+  if (nf < 0)
+    return CLI_USAGE;
+  if (nf < 3 || nf > (log_spacing ? 4 : 3))
+    return cli_error(CLI_USAGE, "--%s: '%s' is not MIN:MAX:N%s", opt, spec,
+                     log_spacing ? "[:log|lin]" : "");
   if (cli_parse_double(opt, field[0], min) || cli_parse_double(opt, field[1], max)
       || cli_parse_long(opt, field[2], n))
     return CLI_USAGE;
-  *log_spacing = 0;
-  if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
-    return CLI_USAGE;
-  if (!(*min < *max))
-    return cli_error(CLI_USAGE, "--%s: MIN must be below MAX (got %s and %s)", opt, field[0],
-                     field[1]);
+  if (log_spacing) {
+    *log_spacing = 0;
+    if (nf == 4 && cli_parse_spacing(opt, field[3], log_spacing))
+      return CLI_USAGE;
+  }
   return CLI_OK;
 }
 

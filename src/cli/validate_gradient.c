@@ -209,14 +209,13 @@ static int gradient_figure(const validate_options *o, const sp_model *mt, const 
                            const double *num, size_t nbeta, size_t nblocks, const long *blocks,
                            double beta_c1, const char *title, sp_plot **out)
 {
-  cli_figure fig = o->fig;
-  cli_figure_layout(&fig, nblocks == 1 ? 246.0 : 500.0, 330.0);
   gfig f;
   memset(&f, 0, sizeof f);
   f.o = o;
   f.num = num;
   f.nbeta = nbeta;
-  int s = cli_figure_alloc(&fig, 2, nblocks, &f.p);
+  int s = cli_figure_alloc_laid_out(&o->fig, nblocks == 1 ? 246.0 : 500.0, 330.0, 2, nblocks,
+                                    &f.p);
   if (s)
     return s;
   f.x = malloc(nbeta * sizeof *f.x);
@@ -319,8 +318,8 @@ static int grad_point(sweep *g, size_t i)
   g->seconds += seconds;
   g->mt = g->ms;
   validate_theory_input(o, &sum[0], &g->mt, &g->clamped);
-  if (g->sa.tokens_scale > 0.0)
-    g->mt.beta = beta * sqrt(log(g->sa.tokens_scale) / log((double)g->ms.tokens));
+  if (g->sa.run.tokens_scale > 0.0)
+    g->mt.beta = beta * sqrt(log(g->sa.run.tokens_scale) / log((double)g->ms.tokens));
   int s = validate_theory(&g->mt, &g->w, g->traj);
   if (s) {
     snprintf(what, sizeof what, "validate: theory at beta = %g", beta);
@@ -384,7 +383,7 @@ static int sweep_alloc(sweep *g, const validate_options *o, const sp_model *m,
   g->o = o;
   g->m = m;
   g->sa = *sa;
-  g->sa.gradient = 1;
+  g->sa.run.gradient = 1;
   g->blocks[0] = 1;
   g->blocks[1] = o->block;
   g->nblocks = o->block >= 2 ? 2 : 1;
