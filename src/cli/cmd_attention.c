@@ -200,8 +200,7 @@ static void add_meta(cli_meta *meta, const options *o)
 
 int cmd_attention(int argc, char **argv)
 {
-  options o;
-  memset(&o, 0, sizeof o);
+  options o = {0};
   o.lmin = 0.0;
   o.lmax = 4.0;
   o.nl = 81;

@@ -354,8 +354,7 @@ int cmd_mlp(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  options o;
-  memset(&o, 0, sizeof o);
+  options o = {0};
   o.cm = sp_colormap_lookup("viridis");
   o.range.lo = o.range.hi = NAN;
   cli_figure_default(&o.fig, 252.0, 230.0);

@@ -502,8 +502,7 @@ int cmd_propagate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  options o;
-  memset(&o, 0, sizeof o);
+  options o = {0};
   cli_figure_default(&o.fig, 500.0, 190.0);
   o.panels[0] = PANEL_RHO;
   o.panels[1] = PANEL_Y2;

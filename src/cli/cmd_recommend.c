@@ -85,8 +85,7 @@ int cmd_recommend(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  options opt;
-  memset(&opt, 0, sizeof opt);
+  options opt = {0};
   sp_recommend_options_default(&opt.rec);
   opt.gain = -1;
   opt.json = -1;

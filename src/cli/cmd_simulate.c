@@ -268,8 +268,7 @@ int cmd_simulate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  options o;
-  memset(&o, 0, sizeof o);
+  options o = {0};
   cli_sim_args_default(&o.sim);
   cli_opt_group groups[] = {CLI_GROUP(opts, &o), cli_sim_group(&o.sim),
                             cli_output_group(&o.out, 0), cli_model_group(&m)};

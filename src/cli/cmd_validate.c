@@ -480,8 +480,7 @@ int cmd_validate(int argc, char **argv)
 {
   sp_model m;
   sp_model_default(&m);
-  validate_options o;
-  memset(&o, 0, sizeof o);
+  validate_options o = {0};
   cli_sim_args_default(&o.sim);
   o.measured = 1;
   cli_figure_default(&o.fig, 0.0, 0.0); /* the layout's */
