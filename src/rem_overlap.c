@@ -136,13 +136,89 @@ static void causal_coeffs(long T, double g, double *a)
   }
 }
 
-/* W(Phi) by Horner's rule. */
-static double causal_weight(const double *a, long T, double phi)
+/* Rows l of a block at once (the causal sum's working set). */
+#define CAUSAL_BLOCK 8
+
+/* Number t0 of the terms of W(Phi) = sum_t a_t Phi^{t-1} that matter for
+ * every Phi <= x: a_t = t D_t <= t a_1 <= t W (D_t <= D_1), so the terms
+ * beyond t0 sum to at most T x^t0 / (1 - x) W, kept below 1e-17 W (all
+ * T - 1 terms when x is within 1e-12 of 1). */
+static long causal_terms(long T, double x)
 {
-  double w = 0.0;
-  for (long t = T - 1; t >= 1; t--)
-    w = w * phi + a[t - 1];
-  return w;
+  if (!(x < 1.0 - 1e-12))
+    return T - 1;
+  if (x <= 0.0)
+    return 1;
+  double t0 = ceil(log(1e-17 * (1.0 - x) / (double)T) / log(x));
+  return t0 < (double)(T - 1) ? (long)t0 : T - 1;
+}
+
+/* Causal rows: the pair sum over every ordered pair of window nodes (j, l),
+ * e^{a_j + a_l} K_jl W_l(Phi_jl), with W_l the pair weight of a later row
+ * at node l (causal_coeffs of gbar at l); the mirror terms of pairs j < l
+ * are the ordered pairs l > j.  The h-columns are stored transposed
+ * (gt[i nw + j]) so that a block of rows l takes Phi_jl, K_jl for every j
+ * by vector updates, and W_l by Horner's rule over all j at once. */
+static int pair_sum_causal(const efun *F, long base, long stride, long m, long nh,
+                           const double *wh, long j0, long j1, double alo, double da, long nT,
+                           const double *gbar, double *out)
+{
+  long nt = 2 * nh + 1, nw = j1 - j0 + 1;
+  double *gt = malloc((size_t)(2 * nt + 2 * CAUSAL_BLOCK + 2) * (size_t)nw * sizeof *gt);
+  double *ca = malloc((size_t)nT * sizeof *ca);
+  if (!gt || !ca) {
+    free(gt);
+    free(ca);
+    return SP_ENOMEM;
+  }
+  double *kt = gt + nt * nw, *phi = kt + nt * nw, *kk = phi + CAUSAL_BLOCK * nw;
+  double *w = kk + CAUSAL_BLOCK * nw, *ea = w + nw;
+  for (long i = 0; i < nt; i++)
+    for (long j = 0; j < nw; j++) {
+      long n = base + (j0 + j) * stride + (i - nh) * m;
+      gt[i * nw + j] = F->g[n];
+      kt[i * nw + j] = F->k[n];
+    }
+  for (long j = 0; j < nw; j++)
+    ea[j] = exp(alo + (double)(j0 + j) * da);
+  double sum = 0.0;
+  for (long l0 = 0; l0 < nw; l0 += CAUSAL_BLOCK) {
+    long nb = nw - l0 < CAUSAL_BLOCK ? nw - l0 : CAUSAL_BLOCK;
+    for (long k = 0; k < nb * nw; k++)
+      phi[k] = kk[k] = 0.0;
+    for (long i = 0; i < nt; i++) {
+      const double *gi = gt + i * nw, *ki = kt + i * nw;
+      double e2 = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy); /* weight of k k */
+      for (long b = 0; b < nb; b++) {
+        double pb = wh[i] * gi[l0 + b], qb = e2 * ki[l0 + b];
+        double *pr = phi + b * nw, *kr = kk + b * nw;
+        for (long j = 0; j < nw; j++) {
+          pr[j] += pb * gi[j];
+          kr[j] += qb * ki[j];
+        }
+      }
+    }
+    for (long b = 0; b < nb; b++) {
+      const double *pr = phi + b * nw, *kr = kk + b * nw;
+      double xmax = 0.0, row = 0.0;
+      for (long j = 0; j < nw; j++)
+        xmax = pr[j] > xmax ? pr[j] : xmax;
+      causal_coeffs(nT, gbar[j0 + l0 + b], ca);
+      for (long j = 0; j < nw; j++)
+        w[j] = 0.0;
+      for (long t = causal_terms(nT, xmax); t >= 1; t--)
+        for (long j = 0; j < nw; j++)
+          w[j] = w[j] * pr[j] + ca[t - 1];
+      for (long j = 0; j < nw; j++)
+        if (pr[j] > 0.0 && kr[j] > 0.0)
+          row += ea[j] * kr[j] * w[j];
+      sum += ea[l0 + b] * row;
+    }
+  }
+  free(gt);
+  free(ca);
+  *out = sum;
+  return SP_OK;
 }
 
 /* Encoder rows: the largest diagonal term e^{2 a_j} K_jj Phi_jj^(T-1), which
@@ -166,26 +242,19 @@ static double diagonal_peak(const double *gc, const double *kc, const double *wh
   return peak;
 }
 
-/* Double sum over the window j0..j1 of log u (step da from alo):
- * Phi_jl = E_h g g, K_jl = E_h k k, the summand symmetric in (j, l).  The
- * h-columns of every window node are gathered once so that the inner sums
- * are contiguous dot products.  band > 0 (encoder rows): the sum over l > j
- * stops at the first term below band times the largest term (the terms fall
- * off monotonically away from the diagonal). */
+/* Encoder rows: double sum over the window j0..j1 of log u (step da from
+ * alo) of e^{a_j + a_l} K_jl Phi_jl^(T-1), Phi_jl = E_h g g, K_jl = E_h k k,
+ * the summand symmetric in (j, l).  The h-columns of every window node are
+ * gathered once so that the inner sums are contiguous dot products.  band >
+ * 0: the sum over l > j stops at the first term below band times the
+ * largest term (the terms fall off monotonically away from the diagonal). */
 static int pair_sum(const efun *F, long base, long stride, long m, long nh, const double *wh,
-                    long j0, long j1, double alo, double da, double T, const double *gbar,
-                    double band, double *out)
+                    long j0, long j1, double alo, double da, double T, double band, double *out)
 {
-  long nt = 2 * nh + 1, nw = j1 - j0 + 1, nT = (long)T;
+  long nt = 2 * nh + 1, nw = j1 - j0 + 1;
   double *gc = malloc((size_t)(2 * nw + 3) * (size_t)nt * sizeof *gc);
-  double *ca = gbar ? malloc((size_t)nw * (size_t)nT * sizeof *ca) : NULL;
-  if (!gc || (gbar && !ca)) {
-    free(gc);
-    free(ca);
+  if (!gc)
     return SP_ENOMEM;
-  }
-  for (long l = 0; gbar && l < nw; l++)
-    causal_coeffs(nT, gbar[j0 + l], ca + l * nT);
   double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt, *wk = qj + nt;
   for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
     wk[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
@@ -196,7 +265,7 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
       kc[l * nt + i] = F->k[n];
     }
   double sum = 0.0, thr = 0.0;
-  if (band > 0.0 && !gbar)
+  if (band > 0.0)
     thr = band * diagonal_peak(gc, kc, wh, wk, nw, nt, alo, da, j0, T);
   for (long j = 0; j < nw; j++) {
     for (long i = 0; i < nt; i++) {
@@ -207,27 +276,14 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
     for (long l = j; l < nw; l++) {
       double al = alo + (double)(j0 + l) * da;
       double phi = dot(pj, gc + l * nt, nt), kk = dot(qj, kc + l * nt, nt);
-      double v = phi > 0.0 && kk > 0.0 ? 1.0 : 0.0;
-      if (v > 0.0 && !gbar)
-        v = exp(aj + al + log(kk) + (T - 1.0) * log(phi));
+      double v = phi > 0.0 && kk > 0.0 ? exp(aj + al + log(kk) + (T - 1.0) * log(phi)) : 0.0;
       if (l > j && v < thr)
         break;
-      if (!(v > 0.0))
-        continue;
-      if (!gbar) {
+      if (v > 0.0)
         sum += (l == j ? 1.0 : 2.0) * v;
-        continue;
-      }
-      /* u of the earlier row at node j and v of the later at l, and the
-       * mirror pair, with the same Phi and K */
-      double wt = causal_weight(ca + l * nT, nT, phi);
-      if (l != j)
-        wt += causal_weight(ca + j * nT, nT, phi);
-      sum += exp(aj + al) * kk * wt;
     }
   }
   free(gc);
-  free(ca);
   *out = sum;
   return SP_OK;
 }
@@ -316,8 +372,9 @@ static int overlap_at(long tokens, int causal, double lambda, double c, const ru
   while (!causal && j1 > j0 && marg[j1] < R->cut * peak)
     j1--; /* causal rows as short as one key reach the top of the grid */
   double sum;
-  int st2 = pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, causal ? gbar : NULL,
-                     R->band, &sum);
+  int st2 = causal ? pair_sum_causal(&F, base, stride, m, nh, wh, j0, j1, alo, da, tokens,
+                                     gbar, &sum)
+                   : pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, R->band, &sum);
   if (st2) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar), free(marg);
     return st2;
@@ -360,14 +417,15 @@ static int evaluate(long tokens, int causal, double lambda, double c, const rule
   return overlap_at(tokens, causal, lambda, c, R, o, y1);
 }
 
-int sp_rem_overlap_rule(long tokens, double lambda, double c, int fast, double *overlap)
+int sp_rem_overlap_rule(long tokens, int causal, double lambda, double c, int fast,
+                        double *overlap)
 {
   if (lambda == 0.0 || c == 0.0) {
-    *overlap = 1.0 / (double)tokens;
+    *overlap = independent(tokens, causal);
     return SP_OK;
   }
   double y1;
-  int st = evaluate(tokens, 0, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
+  int st = evaluate(tokens, causal, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
   if (st)
     return st;
   return fabs(y1 - 1.0) > 1e-6 ? SP_ENOCONV : SP_OK;
