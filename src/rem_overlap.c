@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Half-widths, in standard deviations, beyond which a standard normal
  * density is below 1e-17 of its peak: the truncation error of every
@@ -136,8 +137,9 @@ static void causal_coeffs(long T, double g, double *a)
   }
 }
 
-/* Rows l of a block at once (the causal sum's working set). */
-#define CAUSAL_BLOCK 8
+/* Rows l of a block (a multiple of 4), and nodes j of a Horner chunk. */
+#define CAUSAL_ROWS 32
+#define CAUSAL_CHUNK 16
 
 /* Number t0 of the terms of W(Phi) = sum_t a_t Phi^{t-1} that matter for
  * every Phi <= x: a_t = t D_t <= t a_1 <= t W (D_t <= D_1), so the terms
@@ -153,70 +155,109 @@ static long causal_terms(long T, double x)
   return t0 < (double)(T - 1) ? (long)t0 : T - 1;
 }
 
+/* Two doubles of a vector register (SSE2 on x86-64, generic elsewhere). */
+typedef double v2d __attribute__((vector_size(16)));
+
+/* out[b ostride + r] = sum_i p[b nt + i] x[4 i + r], b, r < 4: a 4 x 4
+ * tile of Phi or K, its sums held in eight vector registers along the
+ * h-columns (each sum in the order of i, as a scalar loop would add). */
+static void causal_tile(const double *p, const double *x, long nt, double *out, long ostride)
+{
+  v2d acc[4][2] = {{{0.0, 0.0}}};
+  for (long i = 0; i < nt; i++) {
+    v2d x0, x1;
+    memcpy(&x0, x + 4 * i, sizeof x0);
+    memcpy(&x1, x + 4 * i + 2, sizeof x1);
+    for (int bb = 0; bb < 4; bb++) {
+      double pb = p[bb * nt + i];
+      v2d pv = {pb, pb};
+      acc[bb][0] += pv * x0;
+      acc[bb][1] += pv * x1;
+    }
+  }
+  for (int bb = 0; bb < 4; bb++)
+    memcpy(out + bb * ostride, acc[bb], sizeof acc[bb]);
+}
+
+/* sum_j ea_j kr_j W(pr_j) over n (a multiple of CAUSAL_CHUNK) nodes, W by
+ * Horner's rule on the coefficients a that matter (causal_terms of the
+ * chunk's largest Phi), chunk by chunk in vector registers; nodes with
+ * pr_j or kr_j <= 0 left out. */
+static double causal_row(const double *pr, const double *kr, const double *ea, long n,
+                         const double *a, long T)
+{
+  enum { NV = CAUSAL_CHUNK / 2 };
+  double row = 0.0;
+  for (long j0 = 0; j0 < n; j0 += CAUSAL_CHUNK) {
+    v2d w[NV], x[NV];
+    double xmax = 0.0, ws[CAUSAL_CHUNK];
+    for (int k = 0; k < CAUSAL_CHUNK; k++)
+      xmax = pr[j0 + k] > xmax ? pr[j0 + k] : xmax;
+    memcpy(x, pr + j0, sizeof x);
+    for (int k = 0; k < NV; k++)
+      w[k] = (v2d){0.0, 0.0};
+    for (long t = causal_terms(T, xmax); t >= 1; t--) {
+      v2d at = {a[t - 1], a[t - 1]};
+      for (int k = 0; k < NV; k++)
+        w[k] = w[k] * x[k] + at;
+    }
+    memcpy(ws, w, sizeof ws);
+    for (int k = 0; k < CAUSAL_CHUNK; k++)
+      if (pr[j0 + k] > 0.0 && kr[j0 + k] > 0.0)
+        row += ea[j0 + k] * kr[j0 + k] * ws[k];
+  }
+  return row;
+}
+
 /* Causal rows: the pair sum over every ordered pair of window nodes (j, l),
  * e^{a_j + a_l} K_jl W_l(Phi_jl), with W_l the pair weight of a later row
  * at node l (causal_coeffs of gbar at l); the mirror terms of pairs j < l
- * are the ordered pairs l > j.  The h-columns are stored transposed
- * (gt[i nw + j]) so that a block of rows l takes Phi_jl, K_jl for every j
- * by vector updates, and W_l by Horner's rule over all j at once. */
+ * are the ordered pairs l > j.  Nodes padded with zeros to a multiple of
+ * CAUSAL_CHUNK; the h-columns stored by groups of four nodes (x[(j/4) 4 nt
+ * + 4 i + j%4]) and Phi, K taken by 4 x 4 tiles for a block of rows l. */
 static int pair_sum_causal(const efun *F, long base, long stride, long m, long nh,
                            const double *wh, long j0, long j1, double alo, double da, long nT,
                            const double *gbar, double *out)
 {
   long nt = 2 * nh + 1, nw = j1 - j0 + 1;
-  double *gt = malloc((size_t)(2 * nt + 2 * CAUSAL_BLOCK + 2) * (size_t)nw * sizeof *gt);
-  double *ca = malloc((size_t)nT * sizeof *ca);
-  if (!gt || !ca) {
-    free(gt);
-    free(ca);
+  long np = (nw + CAUSAL_CHUNK - 1) / CAUSAL_CHUNK * CAUSAL_CHUNK;
+  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 1) * (size_t)np
+               + (size_t)(2 * CAUSAL_ROWS) * (size_t)nt + (size_t)nT;
+  double *gt = calloc(len, sizeof *gt);
+  if (!gt)
     return SP_ENOMEM;
-  }
-  double *kt = gt + nt * nw, *phi = kt + nt * nw, *kk = phi + CAUSAL_BLOCK * nw;
-  double *w = kk + CAUSAL_BLOCK * nw, *ea = w + nw;
-  for (long i = 0; i < nt; i++)
-    for (long j = 0; j < nw; j++) {
-      long n = base + (j0 + j) * stride + (i - nh) * m;
-      gt[i * nw + j] = F->g[n];
-      kt[i * nw + j] = F->k[n];
-    }
-  for (long j = 0; j < nw; j++)
+  double *kt = gt + nt * np, *phi = kt + nt * np, *kk = phi + CAUSAL_ROWS * np;
+  double *ea = kk + CAUSAL_ROWS * np, *pw = ea + np, *qw = pw + CAUSAL_ROWS * nt;
+  double *ca = qw + CAUSAL_ROWS * nt;
+  for (long j = 0; j < nw; j++) {
     ea[j] = exp(alo + (double)(j0 + j) * da);
-  double sum = 0.0;
-  for (long l0 = 0; l0 < nw; l0 += CAUSAL_BLOCK) {
-    long nb = nw - l0 < CAUSAL_BLOCK ? nw - l0 : CAUSAL_BLOCK;
-    for (long k = 0; k < nb * nw; k++)
-      phi[k] = kk[k] = 0.0;
     for (long i = 0; i < nt; i++) {
-      const double *gi = gt + i * nw, *ki = kt + i * nw;
-      double e2 = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy); /* weight of k k */
-      for (long b = 0; b < nb; b++) {
-        double pb = wh[i] * gi[l0 + b], qb = e2 * ki[l0 + b];
-        double *pr = phi + b * nw, *kr = kk + b * nw;
-        for (long j = 0; j < nw; j++) {
-          pr[j] += pb * gi[j];
-          kr[j] += qb * ki[j];
-        }
-      }
+      long n = base + (j0 + j) * stride + (i - nh) * m, at = (j / 4) * 4 * nt + 4 * i + j % 4;
+      gt[at] = F->g[n];
+      kt[at] = F->k[n];
     }
+  }
+  double sum = 0.0;
+  for (long l0 = 0; l0 < nw; l0 += CAUSAL_ROWS) {
+    long nb = nw - l0 < CAUSAL_ROWS ? nw - l0 : CAUSAL_ROWS;
+    for (long b = 0; b < CAUSAL_ROWS; b++) /* h-weighted columns of the block's rows */
+      for (long i = 0; i < nt; i++) {
+        long l = l0 + b, at = (l / 4) * 4 * nt + 4 * i + l % 4;
+        double e2 = exp(2.0 * (double)((i - nh) * m) * F->dy); /* weight of k k */
+        pw[b * nt + i] = b < nb ? wh[i] * gt[at] : 0.0;
+        qw[b * nt + i] = b < nb ? wh[i] * e2 * kt[at] : 0.0;
+      }
+    for (long jt = 0; jt < np / 4; jt++)
+      for (long b = 0; b < nb; b += 4) {
+        causal_tile(pw + b * nt, gt + jt * 4 * nt, nt, phi + b * np + 4 * jt, np);
+        causal_tile(qw + b * nt, kt + jt * 4 * nt, nt, kk + b * np + 4 * jt, np);
+      }
     for (long b = 0; b < nb; b++) {
-      const double *pr = phi + b * nw, *kr = kk + b * nw;
-      double xmax = 0.0, row = 0.0;
-      for (long j = 0; j < nw; j++)
-        xmax = pr[j] > xmax ? pr[j] : xmax;
       causal_coeffs(nT, gbar[j0 + l0 + b], ca);
-      for (long j = 0; j < nw; j++)
-        w[j] = 0.0;
-      for (long t = causal_terms(nT, xmax); t >= 1; t--)
-        for (long j = 0; j < nw; j++)
-          w[j] = w[j] * pr[j] + ca[t - 1];
-      for (long j = 0; j < nw; j++)
-        if (pr[j] > 0.0 && kr[j] > 0.0)
-          row += ea[j] * kr[j] * w[j];
-      sum += ea[l0 + b] * row;
+      sum += ea[l0 + b] * causal_row(phi + b * np, kk + b * np, ea, np, ca, nT);
     }
   }
   free(gt);
-  free(ca);
   *out = sum;
   return SP_OK;
 }
