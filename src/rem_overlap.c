@@ -179,58 +179,71 @@ static void causal_tile(const double *p, const double *x, long nt, double *out, 
     memcpy(out + bb * ostride, acc[bb], sizeof acc[bb]);
 }
 
-/* sum_j ea_j kr_j W(pr_j) over n (a multiple of CAUSAL_CHUNK) nodes, W by
- * Horner's rule on the coefficients a that matter (causal_terms of the
- * chunk's largest Phi), chunk by chunk in vector registers; nodes with
- * pr_j or kr_j <= 0 left out. */
-static double causal_row(const double *pr, const double *kr, const double *ea, long n,
-                         const double *a, long T)
+/* Row l's share of the causal pair sum over nodes j >= l (up to n, a
+ * multiple of CAUSAL_CHUNK): sum_j ea_j kr_j w_j with w_l = W_l(pr_l) and,
+ * for j > l, w_j = W_l(pr_j) + W_j(pr_j) (the later row at l, then at j:
+ * the ordered pairs (j, l) and (l, j)).  W_l has the coefficients al, W_j
+ * those of node j, ct[(t - 1) np + j]; Horner's rule on the terms that
+ * matter (causal_terms of the chunk's largest Phi), chunk by chunk in
+ * vector registers; nodes with pr_j or kr_j <= 0 left out. */
+static double causal_row(const double *pr, const double *kr, const double *ea, long l, long n,
+                         const double *al, const double *ct, long T)
 {
   enum { NV = CAUSAL_CHUNK / 2 };
   double row = 0.0;
-  for (long j0 = 0; j0 < n; j0 += CAUSAL_CHUNK) {
-    v2d w[NV], x[NV];
-    double xmax = 0.0, ws[CAUSAL_CHUNK];
+  for (long j0 = l / CAUSAL_CHUNK * CAUSAL_CHUNK; j0 < n; j0 += CAUSAL_CHUNK) {
+    v2d w[NV], v[NV], x[NV];
+    double xmax = 0.0, ws[CAUSAL_CHUNK], vs[CAUSAL_CHUNK];
     for (int k = 0; k < CAUSAL_CHUNK; k++)
       xmax = pr[j0 + k] > xmax ? pr[j0 + k] : xmax;
     memcpy(x, pr + j0, sizeof x);
     for (int k = 0; k < NV; k++)
-      w[k] = (v2d){0.0, 0.0};
+      w[k] = v[k] = (v2d){0.0, 0.0};
     for (long t = causal_terms(T, xmax); t >= 1; t--) {
-      v2d at = {a[t - 1], a[t - 1]};
-      for (int k = 0; k < NV; k++)
+      v2d at = {al[t - 1], al[t - 1]}, bt[NV];
+      memcpy(bt, ct + (t - 1) * n + j0, sizeof bt);
+      for (int k = 0; k < NV; k++) {
         w[k] = w[k] * x[k] + at;
+        v[k] = v[k] * x[k] + bt[k];
+      }
     }
     memcpy(ws, w, sizeof ws);
-    for (int k = 0; k < CAUSAL_CHUNK; k++)
-      if (pr[j0 + k] > 0.0 && kr[j0 + k] > 0.0)
-        row += ea[j0 + k] * kr[j0 + k] * ws[k];
+    memcpy(vs, v, sizeof vs);
+    for (int k = 0; k < CAUSAL_CHUNK; k++) {
+      long j = j0 + k;
+      if (j >= l && pr[j] > 0.0 && kr[j] > 0.0)
+        row += ea[j] * kr[j] * (j > l ? ws[k] + vs[k] : ws[k]);
+    }
   }
   return row;
 }
 
 /* Causal rows: the pair sum over every ordered pair of window nodes (j, l),
  * e^{a_j + a_l} K_jl W_l(Phi_jl), with W_l the pair weight of a later row
- * at node l (causal_coeffs of gbar at l); the mirror terms of pairs j < l
- * are the ordered pairs l > j.  Nodes padded with zeros to a multiple of
+ * at node l (causal_coeffs of gbar at l), taken over j >= l (Phi and K are
+ * symmetric; causal_row).  Nodes padded with zeros to a multiple of
  * CAUSAL_CHUNK; the h-columns stored by groups of four nodes (x[(j/4) 4 nt
- * + 4 i + j%4]) and Phi, K taken by 4 x 4 tiles for a block of rows l. */
+ * + 4 i + j%4]) and Phi, K taken by 4 x 4 tiles for a block of rows l, from
+ * the block's first node on. */
 static int pair_sum_causal(const efun *F, long base, long stride, long m, long nh,
                            const double *wh, long j0, long j1, double alo, double da, long nT,
                            const double *gbar, double *out)
 {
   long nt = 2 * nh + 1, nw = j1 - j0 + 1;
   long np = (nw + CAUSAL_CHUNK - 1) / CAUSAL_CHUNK * CAUSAL_CHUNK;
-  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 1) * (size_t)np
+  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 1 + nT) * (size_t)np
                + (size_t)(2 * CAUSAL_ROWS) * (size_t)nt + (size_t)nT;
   double *gt = calloc(len, sizeof *gt);
   if (!gt)
     return SP_ENOMEM;
   double *kt = gt + nt * np, *phi = kt + nt * np, *kk = phi + CAUSAL_ROWS * np;
   double *ea = kk + CAUSAL_ROWS * np, *pw = ea + np, *qw = pw + CAUSAL_ROWS * nt;
-  double *ca = qw + CAUSAL_ROWS * nt;
+  double *ca = qw + CAUSAL_ROWS * nt, *ct = ca + nT;
   for (long j = 0; j < nw; j++) {
     ea[j] = exp(alo + (double)(j0 + j) * da);
+    causal_coeffs(nT, gbar[j0 + j], ca);
+    for (long t = 0; t + 1 < nT; t++)
+      ct[t * np + j] = ca[t];
     for (long i = 0; i < nt; i++) {
       long n = base + (j0 + j) * stride + (i - nh) * m, at = (j / 4) * 4 * nt + 4 * i + j % 4;
       gt[at] = F->g[n];
@@ -247,14 +260,14 @@ static int pair_sum_causal(const efun *F, long base, long stride, long m, long n
         pw[b * nt + i] = b < nb ? wh[i] * gt[at] : 0.0;
         qw[b * nt + i] = b < nb ? wh[i] * e2 * kt[at] : 0.0;
       }
-    for (long jt = 0; jt < np / 4; jt++)
+    for (long jt = l0 / 4; jt < np / 4; jt++)
       for (long b = 0; b < nb; b += 4) {
         causal_tile(pw + b * nt, gt + jt * 4 * nt, nt, phi + b * np + 4 * jt, np);
         causal_tile(qw + b * nt, kt + jt * 4 * nt, nt, kk + b * np + 4 * jt, np);
       }
     for (long b = 0; b < nb; b++) {
       causal_coeffs(nT, gbar[j0 + l0 + b], ca);
-      sum += ea[l0 + b] * causal_row(phi + b * np, kk + b * np, ea, np, ca, nT);
+      sum += ea[l0 + b] * causal_row(phi + b * np, kk + b * np, ea, l0 + b, np, ca, ct, nT);
     }
   }
   free(gt);
