@@ -5,10 +5,9 @@
 # one thread and the default thread count; the same with --attention-stats
 # finite --row-overlap exact (table only), of encoder and of causal rows; a
 # tanh diagram over (var-w, alpha-sa), 201 x 201 x 60; mlp --activation tanh
-# over a 36 x 26 grid on one
-# and on the default threads; recommend --preset bert-base with its default
-# (the exact row overlap) and with --row-overlap independent.  Never fails
-# on time.
+# over a 36 x 26 grid on one and on the default threads; recommend --preset
+# bert-base with its default (the exact row overlap) and with --row-overlap
+# independent.  Never fails on time.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 SP=${SIGPROP:?SIGPROP must name the sigprop program}
