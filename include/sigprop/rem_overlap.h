@@ -50,8 +50,12 @@ int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double
  * the pair mean 2/(T (T-1)) sum_{t<t'} is summed inside the integral as the
  * polynomial W(Phi) = sum_t t D_t Phi^{t-1}, D_t = sum_{d=1}^{T-t} g(v)^d.
  * Same quadrature and error estimate as sp_rem_overlap(), over the whole
- * (log u, log v) grid (the integrand is not symmetric, and rows of one key
- * reach the top of the window).  lambda = 0 or c = 0 give the independent
+ * (log u, log v) grid (rows of one key reach the top of the window): the
+ * pairs of nodes j <= l carry both rows' weights W_l(Phi) + W_j(Phi) (Phi
+ * and K are symmetric), Phi and K by 4 x 4 tiles of node pairs in vector
+ * registers, W by Horner's rule 16 nodes at a time, stopped where the
+ * remaining terms are below 1e-17 of W.  Cost at T = 512: 4 to 30 ms for
+ * lambda <= 3, 70 to 350 ms at 5 to 8.  lambda = 0 or c = 0 give the independent
  * value 2 (T - H_T) / (T (T - 1)) exactly.  Domain: 2 <= T <=
  * SP_REM_OVERLAP_CAUSAL_MAX, lambda >= 0, 0 <= c <= 1 (SP_EDOM otherwise);
  * SP_EINVAL for a NULL overlap; SP_ENOMEM; SP_ENOCONV as sp_rem_overlap(). */
