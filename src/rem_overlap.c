@@ -126,15 +126,16 @@ static double dot(const double *a, const double *b, long n)
 
 /* Causal rows: coefficients a_t = t D_t, D_t = sum_{d=1}^{T-t} g^d
  * (t = 1 .. T-1), of the pair weight W(Phi) = sum_t a_t Phi^{t-1} of a
- * later row whose marginal is g; D_t summed from t = T - 1 down (positive
- * terms only). */
-static void causal_coeffs(long T, double g, double *a)
+ * later row whose marginal is g, for n nodes j of marginals g[j] at once:
+ * a_t of node j in a[(t - 1) stride + j].  D_t summed from t = T - 1 down
+ * (positive terms only) in d (n entries, zero on entry). */
+static void causal_coeffs(long T, const double *g, long n, long stride, double *d, double *a)
 {
-  double d = 0.0;
-  for (long t = T - 1; t >= 1; t--) {
-    d = g * (1.0 + d);
-    a[t - 1] = (double)t * d;
-  }
+  for (long t = T - 1; t >= 1; t--)
+    for (long j = 0; j < n; j++) {
+      d[j] = g[j] * (1.0 + d[j]);
+      a[(t - 1) * stride + j] = (double)t * d[j];
+    }
 }
 
 /* Rows l of a block (a multiple of 4), and nodes j of a Horner chunk. */
@@ -155,28 +156,27 @@ static long causal_terms(long T, double x)
   return t0 < (double)(T - 1) ? (long)t0 : T - 1;
 }
 
-/* Two doubles of a vector register (SSE2 on x86-64, generic elsewhere). */
-typedef double v2d __attribute__((vector_size(16)));
+/* Four doubles: one AVX register, or two SSE2 registers (generic vector
+ * code elsewhere). */
+typedef double v4d __attribute__((vector_size(32)));
 
 /* out[b ostride + r] = sum_i p[b nt + i] x[4 i + r], b, r < 4: a 4 x 4
- * tile of Phi or K, its sums held in eight vector registers along the
- * h-columns (each sum in the order of i, as a scalar loop would add). */
-static void causal_tile(const double *p, const double *x, long nt, double *out, long ostride)
+ * tile of Phi or K, its sums held in vector registers along the h-columns
+ * (each sum in the order of i, as a scalar loop would add). */
+static inline __attribute__((always_inline)) void
+tile_body(const double *p, const double *x, long nt, double *out, long ostride)
 {
-  v2d acc[4][2] = {{{0.0, 0.0}}};
+  v4d acc[4] = {{0.0}};
   for (long i = 0; i < nt; i++) {
-    v2d x0, x1;
-    memcpy(&x0, x + 4 * i, sizeof x0);
-    memcpy(&x1, x + 4 * i + 2, sizeof x1);
+    v4d xi;
+    memcpy(&xi, x + 4 * i, sizeof xi);
     for (int bb = 0; bb < 4; bb++) {
       double pb = p[bb * nt + i];
-      v2d pv = {pb, pb};
-      acc[bb][0] += pv * x0;
-      acc[bb][1] += pv * x1;
+      acc[bb] += (v4d){pb, pb, pb, pb} * xi;
     }
   }
   for (int bb = 0; bb < 4; bb++)
-    memcpy(out + bb * ostride, acc[bb], sizeof acc[bb]);
+    memcpy(out + bb * ostride, &acc[bb], sizeof acc[bb]);
 }
 
 /* Row l's share of the causal pair sum over nodes j >= l (up to n, a
@@ -186,25 +186,29 @@ static void causal_tile(const double *p, const double *x, long nt, double *out, 
  * those of node j, ct[(t - 1) np + j]; Horner's rule on the terms that
  * matter (causal_terms of the chunk's largest Phi), chunk by chunk in
  * vector registers; nodes with pr_j or kr_j <= 0 left out. */
-static double causal_row(const double *pr, const double *kr, const double *ea, long l, long n,
-                         const double *al, const double *ct, long T)
+static inline __attribute__((always_inline)) double
+row_body(const double *pr, const double *kr, const double *ea, long l, long n, const double *al,
+         const double *ct, long T)
 {
-  enum { NV = CAUSAL_CHUNK / 2 };
+  enum { NV = CAUSAL_CHUNK / 4 };
   double row = 0.0;
   for (long j0 = l / CAUSAL_CHUNK * CAUSAL_CHUNK; j0 < n; j0 += CAUSAL_CHUNK) {
-    v2d w[NV], v[NV], x[NV];
+    v4d w[NV], v[NV], x[NV];
     double xmax = 0.0, ws[CAUSAL_CHUNK], vs[CAUSAL_CHUNK];
     for (int k = 0; k < CAUSAL_CHUNK; k++)
       xmax = pr[j0 + k] > xmax ? pr[j0 + k] : xmax;
     memcpy(x, pr + j0, sizeof x);
     for (int k = 0; k < NV; k++)
-      w[k] = v[k] = (v2d){0.0, 0.0};
+      w[k] = v[k] = (v4d){0.0, 0.0, 0.0, 0.0};
     for (long t = causal_terms(T, xmax); t >= 1; t--) {
-      v2d at = {al[t - 1], al[t - 1]}, bt[NV];
-      memcpy(bt, ct + (t - 1) * n + j0, sizeof bt);
+      double c = al[t - 1];
+      const double *ctt = ct + (t - 1) * n + j0;
+      v4d at = {c, c, c, c};
       for (int k = 0; k < NV; k++) {
+        v4d bt;
+        memcpy(&bt, ctt + 4 * k, sizeof bt);
         w[k] = w[k] * x[k] + at;
-        v[k] = v[k] * x[k] + bt[k];
+        v[k] = v[k] * x[k] + bt;
       }
     }
     memcpy(ws, w, sizeof ws);
@@ -218,10 +222,54 @@ static double causal_row(const double *pr, const double *kr, const double *ea, l
   return row;
 }
 
+/* The kernels once for the baseline instruction set and, on x86-64, once
+ * more for AVX2 (without FMA: every lane multiplies and adds as the baseline
+ * does, so both give the same values, bit for bit), the latter where the
+ * processor has it. */
+static void tile_base(const double *p, const double *x, long nt, double *out, long os)
+{
+  tile_body(p, x, nt, out, os);
+}
+
+static double row_base(const double *pr, const double *kr, const double *ea, long l, long n,
+                       const double *al, const double *ct, long T)
+{
+  return row_body(pr, kr, ea, l, n, al, ct, T);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) static void tile_avx2(const double *p, const double *x, long nt,
+                                                      double *out, long os)
+{
+  tile_body(p, x, nt, out, os);
+}
+
+__attribute__((target("avx2"))) static double row_avx2(const double *pr, const double *kr,
+                                                       const double *ea, long l, long n,
+                                                       const double *al, const double *ct,
+                                                       long T)
+{
+  return row_body(pr, kr, ea, l, n, al, ct, T);
+}
+
+static int has_avx2(void)
+{
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#else
+#define tile_avx2 tile_base
+#define row_avx2 row_base
+static int has_avx2(void)
+{
+  return 0;
+}
+#endif
+
 /* Causal rows: the pair sum over every ordered pair of window nodes (j, l),
  * e^{a_j + a_l} K_jl W_l(Phi_jl), with W_l the pair weight of a later row
  * at node l (causal_coeffs of gbar at l), taken over j >= l (Phi and K are
- * symmetric; causal_row).  Nodes padded with zeros to a multiple of
+ * symmetric; row_body).  Nodes padded with zeros to a multiple of
  * CAUSAL_CHUNK; the h-columns stored by groups of four nodes (x[(j/4) 4 nt
  * + 4 i + j%4]) and Phi, K taken by 4 x 4 tiles for a block of rows l, from
  * the block's first node on. */
@@ -231,19 +279,24 @@ static int pair_sum_causal(const efun *F, long base, long stride, long m, long n
 {
   long nt = 2 * nh + 1, nw = j1 - j0 + 1;
   long np = (nw + CAUSAL_CHUNK - 1) / CAUSAL_CHUNK * CAUSAL_CHUNK;
-  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 1 + nT) * (size_t)np
-               + (size_t)(2 * CAUSAL_ROWS) * (size_t)nt + (size_t)nT;
+  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 2 + nT) * (size_t)np
+               + (size_t)(2 * CAUSAL_ROWS + 1) * (size_t)nt + (size_t)nT;
   double *gt = calloc(len, sizeof *gt);
   if (!gt)
     return SP_ENOMEM;
   double *kt = gt + nt * np, *phi = kt + nt * np, *kk = phi + CAUSAL_ROWS * np;
   double *ea = kk + CAUSAL_ROWS * np, *pw = ea + np, *qw = pw + CAUSAL_ROWS * nt;
-  double *ca = qw + CAUSAL_ROWS * nt, *ct = ca + nT;
+  double *ca = qw + CAUSAL_ROWS * nt, *e2 = ca + nT, *d = e2 + nt, *ct = d + np;
+  int wide = has_avx2();
+  void (*tile)(const double *, const double *, long, double *, long) = wide ? tile_avx2
+                                                                          : tile_base;
+  double (*row)(const double *, const double *, const double *, long, long, const double *,
+                const double *, long) = wide ? row_avx2 : row_base;
+  causal_coeffs(nT, gbar + j0, nw, np, d, ct);
+  for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
+    e2[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
   for (long j = 0; j < nw; j++) {
     ea[j] = exp(alo + (double)(j0 + j) * da);
-    causal_coeffs(nT, gbar[j0 + j], ca);
-    for (long t = 0; t + 1 < nT; t++)
-      ct[t * np + j] = ca[t];
     for (long i = 0; i < nt; i++) {
       long n = base + (j0 + j) * stride + (i - nh) * m, at = (j / 4) * 4 * nt + 4 * i + j % 4;
       gt[at] = F->g[n];
@@ -256,18 +309,18 @@ static int pair_sum_causal(const efun *F, long base, long stride, long m, long n
     for (long b = 0; b < CAUSAL_ROWS; b++) /* h-weighted columns of the block's rows */
       for (long i = 0; i < nt; i++) {
         long l = l0 + b, at = (l / 4) * 4 * nt + 4 * i + l % 4;
-        double e2 = exp(2.0 * (double)((i - nh) * m) * F->dy); /* weight of k k */
         pw[b * nt + i] = b < nb ? wh[i] * gt[at] : 0.0;
-        qw[b * nt + i] = b < nb ? wh[i] * e2 * kt[at] : 0.0;
+        qw[b * nt + i] = b < nb ? e2[i] * kt[at] : 0.0;
       }
     for (long jt = l0 / 4; jt < np / 4; jt++)
       for (long b = 0; b < nb; b += 4) {
-        causal_tile(pw + b * nt, gt + jt * 4 * nt, nt, phi + b * np + 4 * jt, np);
-        causal_tile(qw + b * nt, kt + jt * 4 * nt, nt, kk + b * np + 4 * jt, np);
+        tile(pw + b * nt, gt + jt * 4 * nt, nt, phi + b * np + 4 * jt, np);
+        tile(qw + b * nt, kt + jt * 4 * nt, nt, kk + b * np + 4 * jt, np);
       }
     for (long b = 0; b < nb; b++) {
-      causal_coeffs(nT, gbar[j0 + l0 + b], ca);
-      sum += ea[l0 + b] * causal_row(phi + b * np, kk + b * np, ea, l0 + b, np, ca, ct, nT);
+      for (long t = 0; t + 1 < nT; t++) /* row l's coefficients, contiguous */
+        ca[t] = ct[t * np + l0 + b];
+      sum += ea[l0 + b] * row(phi + b * np, kk + b * np, ea, l0 + b, np, ca, ct, nT);
     }
   }
   free(gt);
