@@ -54,8 +54,9 @@ int sp_rem_overlap(long tokens, double lambda, double c, double *overlap, double
  * pairs of nodes j <= l carry both rows' weights W_l(Phi) + W_j(Phi) (Phi
  * and K are symmetric), Phi and K by 4 x 4 tiles of node pairs in vector
  * registers, W by Horner's rule 16 nodes at a time, stopped where the
- * remaining terms are below 1e-17 of W.  Cost at T = 512: 4 to 30 ms for
- * lambda <= 3, 70 to 350 ms at 5 to 8.  lambda = 0 or c = 0 give the independent
+ * remaining terms are below 1e-17 of W (an AVX2 copy of these kernels where
+ * the processor has it, giving the same values).  Cost at T = 512: 2 to 20
+ * ms for lambda <= 3, 35 to 200 ms at 5 to 8.  lambda = 0 or c = 0 give the independent
  * value 2 (T - H_T) / (T (T - 1)) exactly.  Domain: 2 <= T <=
  * SP_REM_OVERLAP_CAUSAL_MAX, lambda >= 0, 0 <= c <= 1 (SP_EDOM otherwise);
  * SP_EINVAL for a NULL overlap; SP_ENOMEM; SP_ENOCONV as sp_rem_overlap(). */

@@ -47,7 +47,7 @@ void sp_workspace_free(sp_workspace *w);
  * (sp_overlap_table_alloc() or sp_overlap_table_alloc_causal(): no panel
  * built yet; the maps build the panels of the lambda they reach on first
  * use, 0.07 to 0.7 s of processor time each over all processors, causal
- * 0.6 to 7 s, so a sweep pays only for the range it reaches).  Up to SP_WORKSPACE_CACHE_REM and
+ * 0.2 to 4 s, so a sweep pays only for the range it reaches).  Up to SP_WORKSPACE_CACHE_REM and
  * SP_WORKSPACE_CACHE_MLP (SP_WORKSPACE_CACHE_OVL) tables are kept (the least recently prepared is
  * dropped beyond that), so a sweep over T or over the MLP variances can
  * prepare every value first, or prepare point by point and build each
