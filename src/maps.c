@@ -41,17 +41,12 @@ int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, 
     /* Rows share the key field h_s (a fraction p/q of the energy variance):
      * the table when the workspace holds one, else the quadrature. */
     double c = p / q > 1.0 ? 1.0 : p / q;
-    if (m->causal) { /* quadrature only (no table): T <= SP_REM_OVERLAP_CAUSAL_MAX */
-      if (m->tokens > SP_REM_OVERLAP_CAUSAL_MAX)
-        return SP_EUNSUP;
-      if ((s = sp_rem_overlap_causal(m->tokens, lambda, c, &st->overlap, NULL)))
-        return s;
-      st->beta_c = lambda > 0.0 ? M_SQRT2 * m->beta / lambda : sp_rem_beta_c(q, p);
-      return SP_OK;
-    }
-    const sp_overlap_table *ot = sp_workspace_overlap(w, m->tokens);
-    s = ot ? sp_overlap_table_eval(ot, lambda, c, &st->overlap)
-           : sp_rem_overlap(m->tokens, lambda, c, &st->overlap, NULL);
+    if (m->causal && m->tokens > SP_REM_OVERLAP_CAUSAL_MAX)
+      return SP_EUNSUP;
+    const sp_overlap_table *ot = sp_workspace_overlap(w, m->tokens, m->causal);
+    s = ot         ? sp_overlap_table_eval(ot, lambda, c, &st->overlap)
+        : m->causal ? sp_rem_overlap_causal(m->tokens, lambda, c, &st->overlap, NULL)
+                    : sp_rem_overlap(m->tokens, lambda, c, &st->overlap, NULL);
     if (s)
       return s;
   }

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Half-widths, in standard deviations, beyond which a standard normal
  * density is below 1e-17 of its peak: the truncation error of every
@@ -125,24 +126,206 @@ static double dot(const double *a, const double *b, long n)
 
 /* Causal rows: coefficients a_t = t D_t, D_t = sum_{d=1}^{T-t} g^d
  * (t = 1 .. T-1), of the pair weight W(Phi) = sum_t a_t Phi^{t-1} of a
- * later row whose marginal is g; D_t summed from t = T - 1 down (positive
- * terms only). */
-static void causal_coeffs(long T, double g, double *a)
+ * later row whose marginal is g, for n nodes j of marginals g[j] at once:
+ * a_t of node j in a[(t - 1) stride + j].  D_t summed from t = T - 1 down
+ * (positive terms only) in d (n entries, zero on entry). */
+static void causal_coeffs(long T, const double *g, long n, long stride, double *d, double *a)
 {
-  double d = 0.0;
-  for (long t = T - 1; t >= 1; t--) {
-    d = g * (1.0 + d);
-    a[t - 1] = (double)t * d;
-  }
+  for (long t = T - 1; t >= 1; t--)
+    for (long j = 0; j < n; j++) {
+      d[j] = g[j] * (1.0 + d[j]);
+      a[(t - 1) * stride + j] = (double)t * d[j];
+    }
 }
 
-/* W(Phi) by Horner's rule. */
-static double causal_weight(const double *a, long T, double phi)
+/* Rows l of a block (a multiple of 4), and nodes j of a Horner chunk. */
+#define CAUSAL_ROWS 32
+#define CAUSAL_CHUNK 16
+
+/* Number t0 of the terms of W(Phi) = sum_t a_t Phi^{t-1} that matter for
+ * every Phi <= x: a_t = t D_t <= t a_1 <= t W (D_t <= D_1), so the terms
+ * beyond t0 sum to at most T x^t0 / (1 - x) W, kept below 1e-17 W (all
+ * T - 1 terms when x is within 1e-12 of 1). */
+static long causal_terms(long T, double x)
 {
-  double w = 0.0;
-  for (long t = T - 1; t >= 1; t--)
-    w = w * phi + a[t - 1];
-  return w;
+  if (!(x < 1.0 - 1e-12))
+    return T - 1;
+  if (x <= 0.0)
+    return 1;
+  double t0 = ceil(log(1e-17 * (1.0 - x) / (double)T) / log(x));
+  return t0 < (double)(T - 1) ? (long)t0 : T - 1;
+}
+
+/* Four doubles: one AVX register, or two SSE2 registers (generic vector
+ * code elsewhere). */
+typedef double v4d __attribute__((vector_size(32)));
+
+/* out[b ostride + r] = sum_i p[b nt + i] x[4 i + r], b, r < 4: a 4 x 4
+ * tile of Phi or K, its sums held in vector registers along the h-columns
+ * (each sum in the order of i, as a scalar loop would add). */
+static inline __attribute__((always_inline)) void
+tile_body(const double *p, const double *x, long nt, double *out, long ostride)
+{
+  v4d acc[4] = {{0.0}};
+  for (long i = 0; i < nt; i++) {
+    v4d xi;
+    memcpy(&xi, x + 4 * i, sizeof xi);
+    for (int bb = 0; bb < 4; bb++) {
+      double pb = p[bb * nt + i];
+      acc[bb] += (v4d){pb, pb, pb, pb} * xi;
+    }
+  }
+  for (int bb = 0; bb < 4; bb++)
+    memcpy(out + bb * ostride, &acc[bb], sizeof acc[bb]);
+}
+
+/* Row l's share of the causal pair sum over nodes j >= l (up to n, a
+ * multiple of CAUSAL_CHUNK): sum_j ea_j kr_j w_j with w_l = W_l(pr_l) and,
+ * for j > l, w_j = W_l(pr_j) + W_j(pr_j) (the later row at l, then at j:
+ * the ordered pairs (j, l) and (l, j)).  W_l has the coefficients al, W_j
+ * those of node j, ct[(t - 1) np + j]; Horner's rule on the terms that
+ * matter (causal_terms of the chunk's largest Phi), chunk by chunk in
+ * vector registers; nodes with pr_j or kr_j <= 0 left out. */
+static inline __attribute__((always_inline)) double
+row_body(const double *pr, const double *kr, const double *ea, long l, long n, const double *al,
+         const double *ct, long T)
+{
+  enum { NV = CAUSAL_CHUNK / 4 };
+  double row = 0.0;
+  for (long j0 = l / CAUSAL_CHUNK * CAUSAL_CHUNK; j0 < n; j0 += CAUSAL_CHUNK) {
+    v4d w[NV], v[NV], x[NV];
+    double xmax = 0.0, ws[CAUSAL_CHUNK], vs[CAUSAL_CHUNK];
+    for (int k = 0; k < CAUSAL_CHUNK; k++)
+      xmax = pr[j0 + k] > xmax ? pr[j0 + k] : xmax;
+    memcpy(x, pr + j0, sizeof x);
+    for (int k = 0; k < NV; k++)
+      w[k] = v[k] = (v4d){0.0, 0.0, 0.0, 0.0};
+    for (long t = causal_terms(T, xmax); t >= 1; t--) {
+      double c = al[t - 1];
+      const double *ctt = ct + (t - 1) * n + j0;
+      v4d at = {c, c, c, c};
+      for (int k = 0; k < NV; k++) {
+        v4d bt;
+        memcpy(&bt, ctt + 4 * k, sizeof bt);
+        w[k] = w[k] * x[k] + at;
+        v[k] = v[k] * x[k] + bt;
+      }
+    }
+    memcpy(ws, w, sizeof ws);
+    memcpy(vs, v, sizeof vs);
+    for (int k = 0; k < CAUSAL_CHUNK; k++) {
+      long j = j0 + k;
+      if (j >= l && pr[j] > 0.0 && kr[j] > 0.0)
+        row += ea[j] * kr[j] * (j > l ? ws[k] + vs[k] : ws[k]);
+    }
+  }
+  return row;
+}
+
+/* The kernels once for the baseline instruction set and, on x86-64, once
+ * more for AVX2 (without FMA: every lane multiplies and adds as the baseline
+ * does, so both give the same values, bit for bit), the latter where the
+ * processor has it. */
+static void tile_base(const double *p, const double *x, long nt, double *out, long os)
+{
+  tile_body(p, x, nt, out, os);
+}
+
+static double row_base(const double *pr, const double *kr, const double *ea, long l, long n,
+                       const double *al, const double *ct, long T)
+{
+  return row_body(pr, kr, ea, l, n, al, ct, T);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) static void tile_avx2(const double *p, const double *x, long nt,
+                                                      double *out, long os)
+{
+  tile_body(p, x, nt, out, os);
+}
+
+__attribute__((target("avx2"))) static double row_avx2(const double *pr, const double *kr,
+                                                       const double *ea, long l, long n,
+                                                       const double *al, const double *ct,
+                                                       long T)
+{
+  return row_body(pr, kr, ea, l, n, al, ct, T);
+}
+
+static int has_avx2(void)
+{
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#else
+#define tile_avx2 tile_base
+#define row_avx2 row_base
+static int has_avx2(void)
+{
+  return 0;
+}
+#endif
+
+/* Causal rows: the pair sum over every ordered pair of window nodes (j, l),
+ * e^{a_j + a_l} K_jl W_l(Phi_jl), with W_l the pair weight of a later row
+ * at node l (causal_coeffs of gbar at l), taken over j >= l (Phi and K are
+ * symmetric; row_body).  Nodes padded with zeros to a multiple of
+ * CAUSAL_CHUNK; the h-columns stored by groups of four nodes (x[(j/4) 4 nt
+ * + 4 i + j%4]) and Phi, K taken by 4 x 4 tiles for a block of rows l, from
+ * the block's first node on. */
+static int pair_sum_causal(const efun *F, long base, long stride, long m, long nh,
+                           const double *wh, long j0, long j1, double alo, double da, long nT,
+                           const double *gbar, double *out)
+{
+  long nt = 2 * nh + 1, nw = j1 - j0 + 1;
+  long np = (nw + CAUSAL_CHUNK - 1) / CAUSAL_CHUNK * CAUSAL_CHUNK;
+  size_t len = (size_t)(2 * nt + 2 * CAUSAL_ROWS + 2 + nT) * (size_t)np
+               + (size_t)(2 * CAUSAL_ROWS + 1) * (size_t)nt + (size_t)nT;
+  double *gt = calloc(len, sizeof *gt);
+  if (!gt)
+    return SP_ENOMEM;
+  double *kt = gt + nt * np, *phi = kt + nt * np, *kk = phi + CAUSAL_ROWS * np;
+  double *ea = kk + CAUSAL_ROWS * np, *pw = ea + np, *qw = pw + CAUSAL_ROWS * nt;
+  double *ca = qw + CAUSAL_ROWS * nt, *e2 = ca + nT, *d = e2 + nt, *ct = d + np;
+  int wide = has_avx2();
+  void (*tile)(const double *, const double *, long, double *, long) = wide ? tile_avx2
+                                                                          : tile_base;
+  double (*row)(const double *, const double *, const double *, long, long, const double *,
+                const double *, long) = wide ? row_avx2 : row_base;
+  causal_coeffs(nT, gbar + j0, nw, np, d, ct);
+  for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
+    e2[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
+  for (long j = 0; j < nw; j++) {
+    ea[j] = exp(alo + (double)(j0 + j) * da);
+    for (long i = 0; i < nt; i++) {
+      long n = base + (j0 + j) * stride + (i - nh) * m, at = (j / 4) * 4 * nt + 4 * i + j % 4;
+      gt[at] = F->g[n];
+      kt[at] = F->k[n];
+    }
+  }
+  double sum = 0.0;
+  for (long l0 = 0; l0 < nw; l0 += CAUSAL_ROWS) {
+    long nb = nw - l0 < CAUSAL_ROWS ? nw - l0 : CAUSAL_ROWS;
+    for (long b = 0; b < CAUSAL_ROWS; b++) /* h-weighted columns of the block's rows */
+      for (long i = 0; i < nt; i++) {
+        long l = l0 + b, at = (l / 4) * 4 * nt + 4 * i + l % 4;
+        pw[b * nt + i] = b < nb ? wh[i] * gt[at] : 0.0;
+        qw[b * nt + i] = b < nb ? e2[i] * kt[at] : 0.0;
+      }
+    for (long jt = l0 / 4; jt < np / 4; jt++)
+      for (long b = 0; b < nb; b += 4) {
+        tile(pw + b * nt, gt + jt * 4 * nt, nt, phi + b * np + 4 * jt, np);
+        tile(qw + b * nt, kt + jt * 4 * nt, nt, kk + b * np + 4 * jt, np);
+      }
+    for (long b = 0; b < nb; b++) {
+      for (long t = 0; t + 1 < nT; t++) /* row l's coefficients, contiguous */
+        ca[t] = ct[t * np + l0 + b];
+      sum += ea[l0 + b] * row(phi + b * np, kk + b * np, ea, l0 + b, np, ca, ct, nT);
+    }
+  }
+  free(gt);
+  *out = sum;
+  return SP_OK;
 }
 
 /* Encoder rows: the largest diagonal term e^{2 a_j} K_jj Phi_jj^(T-1), which
@@ -166,26 +349,19 @@ static double diagonal_peak(const double *gc, const double *kc, const double *wh
   return peak;
 }
 
-/* Double sum over the window j0..j1 of log u (step da from alo):
- * Phi_jl = E_h g g, K_jl = E_h k k, the summand symmetric in (j, l).  The
- * h-columns of every window node are gathered once so that the inner sums
- * are contiguous dot products.  band > 0 (encoder rows): the sum over l > j
- * stops at the first term below band times the largest term (the terms fall
- * off monotonically away from the diagonal). */
+/* Encoder rows: double sum over the window j0..j1 of log u (step da from
+ * alo) of e^{a_j + a_l} K_jl Phi_jl^(T-1), Phi_jl = E_h g g, K_jl = E_h k k,
+ * the summand symmetric in (j, l).  The h-columns of every window node are
+ * gathered once so that the inner sums are contiguous dot products.  band >
+ * 0: the sum over l > j stops at the first term below band times the
+ * largest term (the terms fall off monotonically away from the diagonal). */
 static int pair_sum(const efun *F, long base, long stride, long m, long nh, const double *wh,
-                    long j0, long j1, double alo, double da, double T, const double *gbar,
-                    double band, double *out)
+                    long j0, long j1, double alo, double da, double T, double band, double *out)
 {
-  long nt = 2 * nh + 1, nw = j1 - j0 + 1, nT = (long)T;
+  long nt = 2 * nh + 1, nw = j1 - j0 + 1;
   double *gc = malloc((size_t)(2 * nw + 3) * (size_t)nt * sizeof *gc);
-  double *ca = gbar ? malloc((size_t)nw * (size_t)nT * sizeof *ca) : NULL;
-  if (!gc || (gbar && !ca)) {
-    free(gc);
-    free(ca);
+  if (!gc)
     return SP_ENOMEM;
-  }
-  for (long l = 0; gbar && l < nw; l++)
-    causal_coeffs(nT, gbar[j0 + l], ca + l * nT);
   double *kc = gc + nw * nt, *pj = kc + nw * nt, *qj = pj + nt, *wk = qj + nt;
   for (long i = 0; i < nt; i++) /* the h weights of k k: e^{2 a_i} */
     wk[i] = wh[i] * exp(2.0 * (double)((i - nh) * m) * F->dy);
@@ -196,7 +372,7 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
       kc[l * nt + i] = F->k[n];
     }
   double sum = 0.0, thr = 0.0;
-  if (band > 0.0 && !gbar)
+  if (band > 0.0)
     thr = band * diagonal_peak(gc, kc, wh, wk, nw, nt, alo, da, j0, T);
   for (long j = 0; j < nw; j++) {
     for (long i = 0; i < nt; i++) {
@@ -207,27 +383,14 @@ static int pair_sum(const efun *F, long base, long stride, long m, long nh, cons
     for (long l = j; l < nw; l++) {
       double al = alo + (double)(j0 + l) * da;
       double phi = dot(pj, gc + l * nt, nt), kk = dot(qj, kc + l * nt, nt);
-      double v = phi > 0.0 && kk > 0.0 ? 1.0 : 0.0;
-      if (v > 0.0 && !gbar)
-        v = exp(aj + al + log(kk) + (T - 1.0) * log(phi));
+      double v = phi > 0.0 && kk > 0.0 ? exp(aj + al + log(kk) + (T - 1.0) * log(phi)) : 0.0;
       if (l > j && v < thr)
         break;
-      if (!(v > 0.0))
-        continue;
-      if (!gbar) {
+      if (v > 0.0)
         sum += (l == j ? 1.0 : 2.0) * v;
-        continue;
-      }
-      /* u of the earlier row at node j and v of the later at l, and the
-       * mirror pair, with the same Phi and K */
-      double wt = causal_weight(ca + l * nT, nT, phi);
-      if (l != j)
-        wt += causal_weight(ca + j * nT, nT, phi);
-      sum += exp(aj + al) * kk * wt;
     }
   }
   free(gc);
-  free(ca);
   *out = sum;
   return SP_OK;
 }
@@ -316,8 +479,9 @@ static int overlap_at(long tokens, int causal, double lambda, double c, const ru
   while (!causal && j1 > j0 && marg[j1] < R->cut * peak)
     j1--; /* causal rows as short as one key reach the top of the grid */
   double sum;
-  int st2 = pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, causal ? gbar : NULL,
-                     R->band, &sum);
+  int st2 = causal ? pair_sum_causal(&F, base, stride, m, nh, wh, j0, j1, alo, da, tokens,
+                                     gbar, &sum)
+                   : pair_sum(&F, base, stride, m, nh, wh, j0, j1, alo, da, T, R->band, &sum);
   if (st2) {
     free(F.g), free(F.k), free(wh), free(gbar), free(kbar), free(marg);
     return st2;
@@ -360,14 +524,15 @@ static int evaluate(long tokens, int causal, double lambda, double c, const rule
   return overlap_at(tokens, causal, lambda, c, R, o, y1);
 }
 
-int sp_rem_overlap_rule(long tokens, double lambda, double c, int fast, double *overlap)
+int sp_rem_overlap_rule(long tokens, int causal, double lambda, double c, int fast,
+                        double *overlap)
 {
   if (lambda == 0.0 || c == 0.0) {
-    *overlap = 1.0 / (double)tokens;
+    *overlap = independent(tokens, causal);
     return SP_OK;
   }
   double y1;
-  int st = evaluate(tokens, 0, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
+  int st = evaluate(tokens, causal, lambda, c, fast ? &table_rule : &direct_rule, overlap, &y1);
   if (st)
     return st;
   return fabs(y1 - 1.0) > 1e-6 ? SP_ENOCONV : SP_OK;

@@ -1,5 +1,5 @@
-/* Tables of the finite-T row overlap over (lambda, c) for one T, built
- * panel by panel in lambda on first use.
+/* Tables of the finite-T row overlap over (lambda, c) for one T, of
+ * encoder or causal rows, built panel by panel in lambda on first use.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop/rem_overlap.h"
 #include "sigprop/model.h"
@@ -51,7 +51,9 @@ typedef struct {
 
 struct sp_overlap_table {
   long tokens;
+  int causal;            /* 1: sp_rem_overlap_causal(), 0: sp_rem_overlap() */
   double logt, lmax, wmax;
+  double indep;          /* E O at lambda = 0 or c = 0 (independent rows) */
   panel pan[NPANEL];
   /* E O on the uniform (w, x) grid: panel p's rows PANEL_ROW[p] ..
    * PANEL_ROW[p + 1] at rows PANEL_ROW[p] + p .. (boundary rows twice). */
@@ -116,7 +118,9 @@ static double tail(const double *fs, int n)
 
 typedef struct {
   long tokens;
-  double logt, lo, hi; /* w interval; even: [-hi, hi] with f(-w) = f(w) */
+  int causal;
+  double logt, indep;
+  double lo, hi;       /* w interval; even: [-hi, hi] with f(-w) = f(w) */
   int even, nw, nx;    /* current levels */
   double (*v)[NMAX];   /* v[i][j]: stored w node i (from hi down), x node j */
   char (*done)[NMAX];
@@ -142,13 +146,13 @@ static int node_value(const build *b, int i, int j, double *out)
 {
   double lambda = WSCALE * sinh(w_node(b, i)), s = lambda * sqrt(b->logt);
   if ((b->even && i == (b->nw - 1) / 2) || j == b->nx - 1) { /* lambda = 0 or c = 0 */
-    *out = 1.0 / (double)b->tokens;
+    *out = b->indep;
     return SP_OK;
   }
   double c = j == 0 ? 1.0 : c_of(s, lobatto(j, b->nx, 1.0, 0.0));
-  int st = sp_rem_overlap_rule(b->tokens, lambda, c, 1, out);
+  int st = sp_rem_overlap_rule(b->tokens, b->causal, lambda, c, 1, out);
   if (st == SP_ENOCONV) /* the direct rule's wider window and finer steps */
-    st = sp_rem_overlap_rule(b->tokens, lambda, c, 0, out);
+    st = sp_rem_overlap_rule(b->tokens, b->causal, lambda, c, 0, out);
   return st;
 }
 
@@ -305,7 +309,7 @@ static void resample(const build *b, sp_overlap_table *t, int p)
 static int build_panel(sp_overlap_table *t, int p)
 {
   panel *P = &t->pan[p];
-  build b = {t->tokens, t->logt, t->wmax * PANEL_ROW[p] / NWU,
+  build b = {t->tokens, t->causal, t->logt, t->indep, t->wmax * PANEL_ROW[p] / NWU,
              t->wmax * PANEL_ROW[p + 1] / NWU, p == 0, p == 0 ? 17 : 9, 9, NULL, NULL, 0,
              SP_OK
 #ifdef SP_HAVE_THREADS
@@ -363,17 +367,20 @@ void sp_overlap_table_free(sp_overlap_table *t)
   free(t);
 }
 
-int sp_overlap_table_alloc(long tokens, sp_overlap_table **out)
+/* A table of the encoder's (causal = 0) or the causal overlap. */
+static int table_alloc(long tokens, int causal, sp_overlap_table **out)
 {
   if (!out)
     return SP_EINVAL;
   *out = NULL;
-  if (tokens < 2 || tokens > SP_MAX_TOKENS)
+  if (tokens < 2 || tokens > (causal ? SP_REM_OVERLAP_CAUSAL_MAX : SP_MAX_TOKENS))
     return SP_EDOM;
   sp_overlap_table *t = calloc(1, sizeof *t);
   if (!t)
     return SP_ENOMEM;
   t->tokens = tokens;
+  t->causal = causal;
+  sp_rem_overlap_rule(tokens, causal, 0.0, 0.0, 0, &t->indep); /* exact: no quadrature */
   t->logt = log((double)tokens);
   t->lmax = SP_OVERLAP_TABLE_LAMBDA_MAX;
   t->wmax = asinh(SP_OVERLAP_TABLE_LAMBDA_MAX / WSCALE);
@@ -390,6 +397,16 @@ int sp_overlap_table_alloc(long tokens, sp_overlap_table **out)
 #endif
   *out = t;
   return SP_OK;
+}
+
+int sp_overlap_table_alloc(long tokens, sp_overlap_table **out)
+{
+  return table_alloc(tokens, 0, out);
+}
+
+int sp_overlap_table_alloc_causal(long tokens, sp_overlap_table **out)
+{
+  return table_alloc(tokens, 1, out);
 }
 
 /* The panel holding w (in grid rows, 0 <= u <= NWU). */
@@ -417,6 +434,11 @@ int sp_overlap_table_build(sp_overlap_table *t, double lambda_max)
 long sp_overlap_table_tokens(const sp_overlap_table *t)
 {
   return t ? t->tokens : 0;
+}
+
+int sp_overlap_table_causal(const sp_overlap_table *t)
+{
+  return t ? t->causal : 0;
 }
 
 void sp_overlap_table_info(const sp_overlap_table *t, double *lambda_max, double *errest,
@@ -461,11 +483,12 @@ int sp_overlap_table_eval(const sp_overlap_table *t, double lambda, double c, do
   if (!(lambda >= 0.0) || !isfinite(lambda) || !(c >= 0.0 && c <= 1.0))
     return SP_EDOM;
   if (lambda == 0.0 || c == 0.0) {
-    *overlap = 1.0 / (double)t->tokens;
+    *overlap = t->indep;
     return SP_OK;
   }
   if (lambda > t->lmax)
-    return sp_rem_overlap(t->tokens, lambda, c, overlap, NULL);
+    return t->causal ? sp_rem_overlap_causal(t->tokens, lambda, c, overlap, NULL)
+                     : sp_rem_overlap(t->tokens, lambda, c, overlap, NULL);
   double w = asinh(lambda / WSCALE) * (NWU / t->wmax), x = x_of(lambda * sqrt(t->logt), c) * NXU;
   if (w > NWU)
     w = NWU;

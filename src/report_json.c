@@ -335,7 +335,8 @@ void sp_report_free(char *text)
 int sp_report_exact_overlap(const sp_model *m)
 {
   int post = m->norm == SP_NORM_POST;
-  if (m->stats != SP_STATS_FINITE || m->causal || m->attention == SP_ATTN_UNIFORM
+  if (m->stats != SP_STATS_FINITE || m->attention == SP_ATTN_UNIFORM
+      || (m->causal && m->tokens > SP_REM_OVERLAP_CAUSAL_MAX)
       || !(post || (m->norm == SP_NORM_PRE && m->beta_c_on == SP_BETAC_INPUT)))
     return 0;
   double top = post ? sp_rem_beta_c(m->q0, m->rho0 * m->q0) : sp_rem_beta_c(1.0, m->rho0);

@@ -14,10 +14,11 @@ json_t *sp_report_tree(const sp_model *m, const sp_report_source *src, const sp_
                        const sp_recommend_options *o, const sp_advice *a);
 
 /* 1 when the report's model takes the exact row overlap (theory.md §14) by
- * default: finite-T statistics and encoder rows (the causal law has no
- * table yet) whose lambda = beta sqrt(q (q - p)) stays within the overlap
- * table over the whole run -- beyond it every evaluation is a quadrature of
- * 1 to 300 ms.  A LayerNorm before every block's attention (post-LN after
+ * default: finite-T statistics, encoder rows or causal rows of T <=
+ * SP_REM_OVERLAP_CAUSAL_MAX (both tabulated), whose lambda = beta sqrt(q
+ * (q - p)) stays within the overlap table over the whole run -- beyond it
+ * every evaluation is a quadrature (encoder 1 to 300 ms, causal up to
+ * seconds).  A LayerNorm before every block's attention (post-LN after
  * block 1, pre-LN on its normalised input) gives q = 1 and lambda <= beta
  * sqrt(T / (T - 1)); post-LN's block 1 sees q0.  recommend scans beta up to
  * block 1's beta_c, so that bounds beta too. */

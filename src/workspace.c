@@ -40,10 +40,18 @@ static int wants_rem(const sp_model *m)
 }
 
 /* A model reads a row-overlap table when its exact overlap is used (the
- * softmax and centred outputs of encoder attention). */
+ * softmax and centred outputs; causal rows up to the causal quadrature's
+ * largest T, beyond which the maps refuse the exact overlap). */
 static int wants_overlap(const sp_model *m)
 {
-  return wants_rem(m) && m->row_overlap == SP_OVERLAP_EXACT && !m->causal;
+  return wants_rem(m) && m->row_overlap == SP_OVERLAP_EXACT
+         && (!m->causal || m->tokens <= SP_REM_OVERLAP_CAUSAL_MAX);
+}
+
+/* 1 when table t is the row-overlap table of (tokens, causal). */
+static int ovl_is(const sp_overlap_table *t, long tokens, int causal)
+{
+  return sp_overlap_table_tokens(t) == tokens && sp_overlap_table_causal(t) == !!causal;
 }
 
 /* A model reads an MLP table when its MLP has no closed form and sees a
@@ -76,12 +84,12 @@ const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int cau
   return NULL;
 }
 
-const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens)
+const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens, int causal)
 {
   if (!w)
     return NULL;
   for (size_t i = 0; i < w->novl; i++)
-    if (sp_overlap_table_tokens(w->ovl[i]) == tokens)
+    if (ovl_is(w->ovl[i], tokens, causal))
       return w->ovl[i];
   return NULL;
 }
@@ -119,16 +127,19 @@ static void ovl_to_front(sp_overlap_table **v, size_t i)
   v[0] = x;
 }
 
-/* The row-overlap table for m->tokens, built if missing. */
+/* The row-overlap table for (m->tokens, m->causal), allocated if missing
+ * (its panels are built on first use). */
 static int prepare_overlap(sp_workspace *w, const sp_model *m)
 {
   size_t i = 0;
   int s = SP_OK;
-  while (i < w->novl && sp_overlap_table_tokens(w->ovl[i]) != m->tokens)
+  while (i < w->novl && !ovl_is(w->ovl[i], m->tokens, m->causal))
     i++;
   if (i == w->novl) {
     sp_overlap_table *t = NULL;
-    if ((s = sp_overlap_table_alloc(m->tokens, &t)))
+    s = m->causal ? sp_overlap_table_alloc_causal(m->tokens, &t)
+                  : sp_overlap_table_alloc(m->tokens, &t);
+    if (s)
       return s;
     if (w->novl == SP_WORKSPACE_CACHE_OVL)
       sp_overlap_table_free(w->ovl[--w->novl]);

@@ -27,8 +27,9 @@ struct sp_workspace {
 /* The finite-T table for (tokens, causal), or NULL; w may be NULL. */
 const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int causal);
 
-/* The row-overlap table for T = tokens, or NULL; w may be NULL. */
-const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens);
+/* The row-overlap table for T = tokens of encoder (causal == 0) or causal
+ * rows, or NULL; w may be NULL. */
+const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens, int causal);
 
 /* The fully built table of the Hermite expansion of m's activation (what
  * an MLP without LayerNorm reads at any input variance), or NULL. */

@@ -3,18 +3,18 @@
 # every wall and processor time and their medians, with the load average:
 # the default diagram (201 x 201 points, depth 60, compute + PNG + PDF) with
 # one thread and the default thread count; the same with --attention-stats
-# finite --row-overlap exact (table only); a tanh diagram over (var-w,
-# alpha-sa), 201 x 201 x 60; mlp --activation tanh over a 36 x 26 grid on one
-# and on the default threads, and over 201 x 201; recommend --preset bert-base with its default
-# (the exact row overlap) and with --row-overlap independent.  Never fails
-# on time.
+# finite --row-overlap exact (table only), of encoder and of causal rows; a
+# tanh diagram over (var-w, alpha-sa), 201 x 201 x 60; mlp --activation tanh
+# over a 36 x 26 grid on one and on the default threads, and over 201 x 201;
+# recommend --preset bert-base with its default (the exact row overlap) and
+# with --row-overlap independent.  Never fails on time.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 SP=${SIGPROP:?SIGPROP must name the sigprop program}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-echo "1..10"
+echo "1..11"
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
 k=0
 TIMEFORMAT='%R %U %S'
@@ -45,6 +45,8 @@ bench "default diagram, finite T, row overlap 1/T, table" \
   diagram --attention-stats finite --quiet -o d.csv
 bench "default diagram, finite T, row overlap exact, table (target 2 s on 2 cores)" \
   diagram --attention-stats finite --row-overlap exact --quiet -o d.csv
+bench "default causal diagram, finite T, row overlap exact, causal table" \
+  diagram --attention-stats finite --row-overlap exact --causal --quiet -o dc.csv
 bench "tanh diagram over (var-w, alpha-sa) 201 x 201 x 60, table (target 2 s)" \
   diagram --activation tanh --x var-w:0.5:4:201 --y alpha-sa:0:5:201 --quiet -o t.csv
 bench "mlp --activation tanh 36 x 26, threads 1" \

@@ -40,8 +40,13 @@ ok $? "sections in order: $order"
 grep -qE '^assumptions +rho0 0\.0371, q0 1, T 512, finite T statistics, encoder, L 12$' "$tmp/given.txt" \
   && grep -qE '^ +row overlap 1/T \(independent rows\)$' "$tmp/given.txt"
 ok $? "given rho0, statistics and row overlap are not starred"
-"$SP" recommend --preset gpt2-small >"$tmp/gpt2.txt" && grep -qE '^ +row overlap 1/T\* \(independent rows\)$' "$tmp/gpt2.txt"
-ok $? "causal rows: 1/T (the causal overlap has no table)"
+"$SP" recommend --preset gpt2-small >"$tmp/gpt2.txt" \
+  && grep -qE '^ +row overlap exact\* \(rows share keys, theory.md section 14\)$' "$tmp/gpt2.txt" \
+  && grep -qE '^margin +20% below the critical branch gain 1\.132:' "$tmp/gpt2.txt"
+ok $? "causal rows: the exact row overlap (tabulated), assumed; critical branch gain 1.132"
+"$SP" recommend --preset gpt2-small --tokens 4097 >"$tmp/gpt2long.txt" \
+  && grep -qE '^ +row overlap 1/T\* \(independent rows\)$' "$tmp/gpt2long.txt"
+ok $? "causal rows beyond T = 4096 (no causal quadrature): 1/T"
 
 # The same network from its Hugging Face config (bert-base-uncased's values).
 printf '%s\n' '{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12,' \

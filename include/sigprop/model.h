@@ -45,10 +45,10 @@ typedef enum {
  * statistics (theory.md §3; open question 1 of §13). */
 typedef enum {
   SP_OVERLAP_INDEPENDENT, /**< 1/T: rows as if their keys were uncorrelated */
-  SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap(), from a
-                               table (sp_overlap_table) when the workspace
-                               holds one; causal rows by the quadrature of
-                               sp_rem_overlap_causal() (T <= 4096) */
+  SP_OVERLAP_EXACT        /**< the shared-key law of sp_rem_overlap(), causal
+                               rows that of sp_rem_overlap_causal() (T <=
+                               4096), from a table (sp_overlap_table) when
+                               the workspace holds one */
 } sp_row_overlap;
 
 /** One configuration.  Plain data: copy it freely.  Variances are

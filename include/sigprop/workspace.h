@@ -21,8 +21,8 @@ typedef struct sp_workspace sp_workspace;
 /** Finite-T tables a workspace keeps (see sp_workspace_prepare): about
  * 70 kB each. */
 #define SP_WORKSPACE_CACHE_REM 64
-/** Row-overlap tables (sp_overlap_table, one per T) a workspace keeps,
- * about 530 kB each. */
+/** Row-overlap tables (sp_overlap_table, one per (T, causal)) a workspace
+ * keeps, about 530 kB each. */
 #define SP_WORKSPACE_CACHE_OVL 8
 /** MLP tables a workspace keeps, about 10 kB each: enough for a sweep of
  * 201 values of a variance to build each table once. */
@@ -47,12 +47,14 @@ void sp_workspace_free(sp_workspace *w);
  * each, so a sweep over var-w or var-b computes no expansion per point;
  * otherwise 20 to 100 ms), the whole table of that expansion when the
  * MLP has no LayerNorm before it (30 ms for gelu and silu, 160 ms for
- * tanh; read by the MLP map at every input variance up to 16), and the row-overlap table for m->tokens when the
- * statistics are finite, the attention softmax or centred, the row overlap
- * exact and the attention not causal (sp_overlap_table_alloc(): no panel
+ * tanh; read by the MLP map at every input variance up to 16), and the
+ * row-overlap table for (m->tokens, m->causal) when the statistics are
+ * finite, the attention softmax or centred, the row overlap exact and, for
+ * causal rows, T <= 4096 (sp_overlap_table_alloc() or
+ * sp_overlap_table_alloc_causal(): no panel
  * built yet; the maps build the panels of the lambda they reach on first
- * use, 0.07 to 0.7 s of processor time each over all processors, so a
- * sweep pays only for the range it reaches).  Up to SP_WORKSPACE_CACHE_REM and
+ * use, 0.07 to 0.7 s of processor time each over all processors, causal
+ * 0.2 to 4 s, so a sweep pays only for the range it reaches).  Up to SP_WORKSPACE_CACHE_REM and
  * SP_WORKSPACE_CACHE_MLP (SP_WORKSPACE_CACHE_OVL) tables are kept (the least recently prepared is
  * dropped beyond that), so a sweep over T or over the MLP variances can
  * prepare every value first, or prepare point by point and build each
