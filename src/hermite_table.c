@@ -40,21 +40,25 @@ static double node_offset(int j)
   return 0.5 * (1.0 - cos(M_PI * (double)j / (double)(NODES - 1)));
 }
 
-int sp_hermite_table_alloc(sp_activation act, double a, sp_hermite_table **out)
+/* A table with no panel computed yet. */
+static void table_init(sp_hermite_table *t, sp_activation act, double a)
 {
-  if (!out)
-    return SP_EINVAL;
-  sp_hermite_table *t = calloc(1, sizeof *t);
-  *out = t;
-  if (!t)
-    return SP_ENOMEM;
   t->act = act;
   t->a = a;
   for (int j = 0; j < NODES; j++)
     t->off[j] = node_offset(j);
   for (int k = 0; k < PANELS; k++)
     t->p[k].status = -1;
-  return SP_OK;
+}
+
+int sp_hermite_table_alloc(sp_activation act, double a, sp_hermite_table **out)
+{
+  if (!out)
+    return SP_EINVAL;
+  *out = calloc(1, sizeof **out);
+  if (*out)
+    table_init(*out, act, a);
+  return *out ? SP_OK : SP_ENOMEM;
 }
 
 static void panel_clear(panel *p)

@@ -32,7 +32,7 @@ int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, 
   if (!(m->beta >= 0.0) || !isfinite(m->beta))
     return SP_EDOM;
   double lambda = m->beta * sqrt(q * gap);
-  const sp_rem_table *t = sp_workspace_rem(w, m->tokens, m->causal);
+  const sp_rem_table *t = sp_workspace_rem(w, m);
   s = t ? sp_rem_table_eval(t, lambda, what, st)
         : sp_rem_finite(m->tokens, m->causal, lambda, st, NULL);
   if (s)
@@ -43,7 +43,7 @@ int sp_maps_attention_stats(const sp_model *m, const sp_workspace *w, double q, 
     double c = p / q > 1.0 ? 1.0 : p / q;
     if (m->causal && m->tokens > SP_REM_OVERLAP_CAUSAL_MAX)
       return SP_EUNSUP;
-    const sp_overlap_table *ot = sp_workspace_overlap(w, m->tokens, m->causal);
+    const sp_overlap_table *ot = sp_workspace_overlap(w, m);
     s = ot         ? sp_overlap_table_eval(ot, lambda, c, &st->overlap)
         : m->causal ? sp_rem_overlap_causal(m->tokens, lambda, c, &st->overlap, NULL)
                     : sp_rem_overlap(m->tokens, lambda, c, &st->overlap, NULL);

@@ -9,27 +9,30 @@
 #include "sigprop/workspace.h"
 #include "hermite_table.h"
 
+/* Tables of one kind, most recently prepared first: entries t[0..n-1] of
+ * at most `cap`, each owned by the cache. */
+typedef struct {
+  void **t;
+  size_t n, cap;
+} sp_workspace_cache;
+
 struct sp_workspace {
   int prepared;   /* 1 after a successful sp_workspace_prepare */
   sp_model model; /* the model it was last prepared for */
-  /* Most recently prepared first. */
-  sp_rem_table *rem[SP_WORKSPACE_CACHE_REM];
-  size_t nrem;
-  sp_mlp_table *mlp[SP_WORKSPACE_CACHE_MLP];
-  size_t nmlp;
+  sp_workspace_cache rem, mlp, ovl; /* finite-T, MLP and row-overlap tables */
+  void *rem_t[SP_WORKSPACE_CACHE_REM], *mlp_t[SP_WORKSPACE_CACHE_MLP];
+  void *ovl_t[SP_WORKSPACE_CACHE_OVL];
   /* The expansions the MLP tables are built from, one per activation. */
   sp_hermite_table *her[SP_NACT];
   int built[SP_NACT]; /* 1 when her[i] has every panel computed */
-  sp_overlap_table *ovl[SP_WORKSPACE_CACHE_OVL];
-  size_t novl;
 };
 
-/* The finite-T table for (tokens, causal), or NULL; w may be NULL. */
-const sp_rem_table *sp_workspace_rem(const sp_workspace *w, long tokens, int causal);
+/* The finite-T table for (m->tokens, m->causal), or NULL; w may be NULL. */
+const sp_rem_table *sp_workspace_rem(const sp_workspace *w, const sp_model *m);
 
-/* The row-overlap table for T = tokens of encoder (causal == 0) or causal
- * rows, or NULL; w may be NULL. */
-const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, long tokens, int causal);
+/* The row-overlap table for (m->tokens, m->causal), or NULL; w may be
+ * NULL. */
+const sp_overlap_table *sp_workspace_overlap(const sp_workspace *w, const sp_model *m);
 
 /* The fully built table of the Hermite expansion of m's activation (what
  * an MLP without LayerNorm reads at any input variance), or NULL. */

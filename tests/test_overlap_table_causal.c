@@ -4,6 +4,7 @@
  * paths.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sigprop.h"
+#include "overlap_sample.h"
 #include "tap.h"
 
 #include <gsl/gsl_errno.h>
@@ -24,34 +25,6 @@ static double independent(long T)
   for (long t = T; t >= 1; t--)
     h += 1.0 / (double)t;
   return 2.0 * ((double)T - h) / ((double)T * ((double)T - 1.0));
-}
-
-/* Worst |table - sp_rem_overlap_causal| over n random points: lambda
- * uniform in asinh on [0, lmax], c uniform, and every third point with c in
- * the layer 1 - c < 4 / s^2 near c = 1; *where the worst point. */
-static double worst_error(const sp_overlap_table *t, double lmax, gsl_rng *r, int n, int *bad,
-                          double *where)
-{
-  long T = sp_overlap_table_tokens(t);
-  double worst = 0.0;
-  for (int k = 0; k < n; k++) {
-    double lambda = sinh(asinh(lmax) * gsl_rng_uniform(r)), c = gsl_rng_uniform(r);
-    double s = lambda * sqrt(log((double)T));
-    if (k % 3 == 2 && s > 2.0)
-      c = 1.0 - 4.0 * gsl_rng_uniform(r) / (s * s);
-    double want, got;
-    if (sp_rem_overlap_causal(T, lambda, c, &want, NULL)
-        || sp_overlap_table_eval(t, lambda, c, &got)) {
-      (*bad)++;
-      continue;
-    }
-    if (fabs(got - want) > worst) {
-      worst = fabs(got - want);
-      where[0] = lambda;
-      where[1] = c;
-    }
-  }
-  return worst;
 }
 
 static void one_table(long T, gsl_rng *rng)
@@ -79,7 +52,7 @@ static void one_table(long T, gsl_rng *rng)
          "T = %ld: every panel built (%d nodes, estimate %.2g, %.2f s)", T, nodes, est, built);
   tap_ok(est > 0.0 && est <= SP_OVERLAP_TABLE_EST, "T = %ld: estimate %.2g <= %.1g", T, est,
          SP_OVERLAP_TABLE_EST);
-  double worst = worst_error(t, lmax, rng, 200, &bad, where);
+  double worst = overlap_worst(t, sp_rem_overlap_causal, lmax, rng, 200, &bad, where);
   tap_ok(bad == 0 && worst <= 1e-6,
          "T = %ld: worst |table - direct| in E O %.3g <= 1e-6 at 200 points (lambda %.4f, c %.6f)",
          T, worst, where[0], where[1]);
@@ -101,7 +74,8 @@ static void largest_table(gsl_rng *rng)
   int bad = 0, st = sp_overlap_table_alloc_causal(SP_REM_OVERLAP_CAUSAL_MAX, &t);
   double t0 = now(), where[2] = {NAN, NAN}, est;
   st = st ? st : sp_overlap_table_build(t, 5.0);
-  double built = now() - t0, worst = st ? NAN : worst_error(t, 5.0, rng, 30, &bad, where);
+  double built = now() - t0;
+  double worst = st ? NAN : overlap_worst(t, sp_rem_overlap_causal, 5.0, rng, 30, &bad, where);
   sp_overlap_table_info(t, NULL, &est, NULL);
   tap_ok(!st && bad == 0 && worst <= 1e-6 && est <= SP_OVERLAP_TABLE_EST,
          "T = 4096, lambda <= 5 (%.2f s, estimate %.2g): worst |table - direct| %.3g <= 1e-6 at "
@@ -147,17 +121,8 @@ int main(void)
   one_table(512, rng);
   largest_table(rng);
   workspace_cache();
-  /* the same values whichever order the panels are built in */
-  sp_overlap_table *a = NULL, *b = NULL;
-  double oa = 0.0, ob = 1.0;
-  sp_overlap_table_alloc_causal(48, &a);
-  sp_overlap_table_alloc_causal(48, &b);
-  int sa = sp_overlap_table_eval(a, 3.6055513, 0.7071068, &oa);
-  int sb = sp_overlap_table_build(b, 5.5);
-  sb = sb ? sb : sp_overlap_table_eval(b, 3.6055513, 0.7071068, &ob);
-  tap_ok(!sa && !sb && oa == ob, "a causal panel built alone and with the others: the same");
-  sp_overlap_table_free(a);
-  sp_overlap_table_free(b);
+  tap_ok(overlap_order_free(sp_overlap_table_alloc_causal, 48, 3.6055513, 0.7071068, 5.5),
+         "a causal panel built alone and with the others: the same");
   int st = SP_OK;
   sp_overlap_table *bad = (sp_overlap_table *)&st;
   tap_ok(sp_overlap_table_alloc_causal(1, &bad) == SP_EDOM && !bad, "T = 1 refused, *out NULL");
