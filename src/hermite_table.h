@@ -55,8 +55,9 @@ int sp_hermite_table_moments(sp_hermite_table *t, double q1, double *e2, double 
 
 /* Compute every panel the range holds now (panels whose nodes fail their
  * checks are recorded as such), so that the table can then be read by
- * any number of threads through sp_hermite_table_kernel().  About 40 ms
- * for tanh.  SP_EINVAL for NULL, SP_ENOMEM, else SP_OK. */
+ * any number of threads through sp_hermite_table_kernel().  One thread,
+ * this machine: 17 to 30 ms for gelu and silu, 85 to 160 ms for tanh
+ * (the spread is the load).  SP_EINVAL for NULL, SP_ENOMEM, else SP_OK. */
 int sp_hermite_table_build(sp_hermite_table *t);
 
 /* The kernel at variance q_1 and correlation x in [-1, 1] from a built

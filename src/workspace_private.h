@@ -22,7 +22,9 @@ struct sp_workspace {
   sp_workspace_cache rem, mlp, ovl; /* finite-T, MLP and row-overlap tables */
   void *rem_t[SP_WORKSPACE_CACHE_REM], *mlp_t[SP_WORKSPACE_CACHE_MLP];
   void *ovl_t[SP_WORKSPACE_CACHE_OVL];
-  /* The expansions the MLP tables are built from, one per activation. */
+  /* The expansions the MLP tables are built from, one per activation
+   * (keyed by the activation alone: the scale matters only for erf, whose
+   * closed form never reads them). */
   sp_hermite_table *her[SP_NACT];
   int built[SP_NACT]; /* 1 when her[i] has every panel computed */
 };

@@ -50,7 +50,7 @@ int sp_maps_attention_output(const sp_model *m, double q, double p, const sp_att
  * m's MLP and q == 1 (a LayerNorm'd input); for an MLP without LayerNorm
  * prepared in the workspace, the workspace's table of phi's Hermite
  * expansion over q_1 when q_1 <= 16 (gap = (1 - c_1) sum a_n^2 S_n(c_1),
- * 3 to 12 us, agreeing with the quadrature to 1e-14); else
+ * 3 to 12 us, agreeing with the quadrature to 1e-14 of q_f); else
  * sp_gauss_kernel_d() (about 1.7 ms) with q_1 - p_1 = sw_in (q - p)
  * (p_f = q_f - sw_out gap, accurate as p -> q). */
 int sp_maps_mlp(const sp_model *m, const sp_workspace *w, double q, double p,

@@ -46,8 +46,8 @@ void sp_workspace_free(sp_workspace *w);
  * panels of one unit of log q_1 are computed on first use, 0.4 to 20 ms
  * each, so a sweep over var-w or var-b computes no expansion per point;
  * otherwise 20 to 100 ms), the whole table of that expansion when the
- * MLP has no LayerNorm before it (30 ms for gelu and silu, 160 ms for
- * tanh; read by the MLP map at every input variance up to 16), and the
+ * MLP has no LayerNorm before it (17 to 30 ms for gelu and silu, 85 to
+ * 160 ms for tanh; read by the MLP map at every input variance up to 16), and the
  * row-overlap table for (m->tokens, m->causal) when the statistics are
  * finite, the attention softmax or centred, the row overlap exact and, for
  * causal rows, T <= 4096 (sp_overlap_table_alloc() or
